@@ -1,0 +1,73 @@
+import pg from 'pg';
+import { parseInt8, type Db, type QueryResult, type Queryable } from './db.js';
+
+const INT8_OID = 20;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return parseInt8;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export interface PgDbOptions {
+  connectionString: string;
+  max?: number;
+  /** Name shown in pg_stat_activity; helps when several Baton processes share one server. */
+  applicationName?: string;
+}
+
+export class PgDb implements Db {
+  readonly kind = 'postgres' as const;
+  readonly pool: pg.Pool;
+
+  constructor(opts: PgDbOptions) {
+    this.pool = new pg.Pool({
+      connectionString: opts.connectionString,
+      max: opts.max ?? 10,
+      application_name: opts.applicationName ?? 'baton',
+      types: types as pg.CustomTypesConfig,
+    });
+    // An idle client that loses its server (restart, network) emits 'error'; without a listener
+    // that would crash the process. The pool discards the client and the next query reconnects.
+    this.pool.on('error', () => {});
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    const res = await this.pool.query(sql, params as unknown[] | undefined);
+    return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const handle: Queryable = {
+      async query<R>(sql: string, params?: readonly unknown[]) {
+        const res = await client.query(sql, params as unknown[] | undefined);
+        return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+      },
+    };
+    try {
+      await client.query('BEGIN');
+      const out = await fn(handle);
+      await client.query('COMMIT');
+      client.release();
+      return out;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+        client.release();
+      } catch {
+        // The connection itself is broken: drop it rather than return it to the pool.
+        client.release(true);
+      }
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
