@@ -1,0 +1,204 @@
+/**
+ * The durable queue: a transactional outbox in the `baton_jobs` table.
+ *
+ * Guarantees (each has a test in `test/queue/`):
+ * 1. Atomic hand-off: `add` runs inside the caller's transaction, so a job exists exactly when the
+ *    state change that needs it committed. A rolled-back transaction leaves no job behind.
+ * 2. Exclusive claim: a job is claimed with `FOR UPDATE SKIP LOCKED` and a lease (`locked_until`);
+ *    while the lease runs no other worker can claim it, however many workers poll at once.
+ * 3. At-least-once delivery, no loss on crash: a job is deleted only by the worker holding its
+ *    current lease, after its handler finished. A worker that dies (or stalls) loses the lease when
+ *    it expires, and the next claim re-delivers the job (`attempts` counts deliveries).
+ * 4. Fencing: every claim bumps `generation`; renewing, finishing and failing present it, so a
+ *    worker whose lease ran out cannot delete, reschedule or extend a job claimed by someone else.
+ * 5. De-duplication by key: while a keyed job exists, adding the key again coalesces into it. If
+ *    the job is being worked on at that moment it is marked dirty and runs once more afterwards,
+ *    so a wake-up that arrives during processing is never lost.
+ * 6. Failures: a handler error reschedules the job with exponential backoff; after `max_attempts`
+ *    deliveries the row is kept with `failed_at` set (visible to operators) and no longer claimed,
+ *    until the same key is added again.
+ * Handlers must therefore be idempotent: they may run again after a crash, never concurrently.
+ */
+import type { Db, Queryable } from '../db/db.js';
+
+export interface JobSpec {
+  kind: string;
+  payload?: Record<string, unknown>;
+  /** De-duplication key (see guarantee 5). */
+  key?: string;
+  /** Earliest time to run; default now. */
+  runAt?: Date;
+  maxAttempts?: number;
+}
+
+export interface Job {
+  id: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  key: string | null;
+  /** Deliveries so far including this one; > 1 means a retry or a re-delivery after a lost lease. */
+  attempts: number;
+  maxAttempts: number;
+  generation: number;
+  lockedBy: string;
+}
+
+/** Collects jobs added in one transaction so the local wake-up fires only after commit. */
+export interface Outbox {
+  add(job: JobSpec): Promise<void>;
+}
+
+type WakeListener = (kind: string, runAt: number) => void;
+
+const ADD_SQL = `WITH j AS (
+  INSERT INTO baton_jobs (kind, payload, job_key, run_at, max_attempts)
+  VALUES ($1, $2::jsonb, $3, COALESCE($4::timestamptz, now()), $5)
+  ON CONFLICT (job_key) DO UPDATE SET
+    run_at = LEAST(baton_jobs.run_at, EXCLUDED.run_at),
+    payload = EXCLUDED.payload,
+    dirty = baton_jobs.locked_until IS NOT NULL,
+    attempts = CASE WHEN baton_jobs.failed_at IS NULL THEN baton_jobs.attempts ELSE 0 END,
+    failed_at = NULL
+  RETURNING id, kind
+) SELECT j.id, pg_notify('baton_jobs', j.kind) AS n FROM j`;
+
+const CLAIM_SQL = `UPDATE baton_jobs j
+  SET locked_by = $1, locked_until = now() + make_interval(secs => $2::double precision),
+      attempts = j.attempts + 1, generation = j.generation + 1, dirty = false
+  FROM (
+    SELECT id FROM baton_jobs
+    WHERE kind = ANY($3::text[]) AND failed_at IS NULL AND run_at <= now()
+      AND (locked_until IS NULL OR locked_until < now())
+    ORDER BY run_at, id
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED
+  ) c
+  WHERE j.id = c.id
+  RETURNING j.id, j.kind, j.payload, j.job_key, j.attempts, j.max_attempts, j.generation`;
+
+// A dirty job (re-added while being worked on) is released for one more run instead of deleted.
+const COMPLETE_SQL = `WITH d AS (
+  DELETE FROM baton_jobs WHERE id = $1 AND generation = $2 AND NOT dirty RETURNING id
+), r AS (
+  UPDATE baton_jobs SET locked_by = NULL, locked_until = NULL, attempts = 0, run_at = now()
+  WHERE id = $1 AND generation = $2 AND dirty RETURNING id, kind
+) SELECT (SELECT count(*) FROM d) AS deleted, (SELECT kind FROM r) AS rerun`;
+
+const FAIL_SQL = `UPDATE baton_jobs SET locked_by = NULL, locked_until = NULL, last_error = $3,
+    run_at = now() + make_interval(secs => LEAST(power(2, attempts), $4::double precision)),
+    failed_at = CASE WHEN attempts >= max_attempts THEN now() END
+  WHERE id = $1 AND generation = $2 RETURNING failed_at`;
+
+const RENEW_SQL = `UPDATE baton_jobs SET locked_until = now() + make_interval(secs => $3::double precision)
+  WHERE id = $1 AND generation = $2 RETURNING id`;
+
+interface JobRow {
+  id: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  job_key: string | null;
+  attempts: number;
+  max_attempts: number;
+  generation: number;
+}
+
+export interface QueueOptions {
+  /** Cap on the retry backoff after a handler error, in seconds (default 300). */
+  maxBackoffSeconds?: number;
+}
+
+export class Queue {
+  private readonly listeners = new Set<WakeListener>();
+  private readonly maxBackoffSeconds: number;
+
+  constructor(
+    readonly db: Db,
+    opts: QueueOptions = {},
+  ) {
+    this.maxBackoffSeconds = opts.maxBackoffSeconds ?? 300;
+  }
+
+  /** Adds a job inside the caller's transaction. Call `wake` after commit (or use `tx`). */
+  async add(q: Queryable, job: JobSpec): Promise<void> {
+    if (!job.kind) throw new Error('a job needs a kind');
+    await q.query(ADD_SQL, [
+      job.kind,
+      JSON.stringify(job.payload ?? {}),
+      job.key ?? null,
+      job.runAt ? job.runAt.toISOString() : null,
+      job.maxAttempts ?? 25,
+    ]);
+  }
+
+  /**
+   * Runs `fn` in one transaction with an outbox; after the commit, in-process workers are woken
+   * for every job added (PostgreSQL also delivers the NOTIFY to other processes at commit).
+   */
+  async tx<T>(fn: (tx: Queryable, outbox: Outbox) => Promise<T>): Promise<T> {
+    const added: { kind: string; runAt: number }[] = [];
+    const out = await this.db.tx(async (tx) => {
+      added.length = 0;
+      const outbox: Outbox = {
+        add: async (job) => {
+          await this.add(tx, job);
+          added.push({ kind: job.kind, runAt: job.runAt?.getTime() ?? 0 });
+        },
+      };
+      return fn(tx, outbox);
+    });
+    for (const a of added) this.wake(a.kind, a.runAt);
+    return out;
+  }
+
+  /** Adds one job in its own transaction. */
+  async enqueue(job: JobSpec): Promise<void> {
+    await this.tx((_tx, outbox) => outbox.add(job));
+  }
+
+  /** Tells in-process workers that a job of `kind` is due at `runAt` (epoch ms; 0 = now). */
+  wake(kind: string, runAt = 0): void {
+    for (const l of this.listeners) l(kind, runAt);
+  }
+
+  onWake(listener: WakeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Claims up to `limit` due jobs of the given kinds for `workerId`, each under a fresh lease. */
+  async claim(workerId: string, kinds: readonly string[], limit: number, leaseMs: number): Promise<Job[]> {
+    const res = await this.db.query<JobRow>(CLAIM_SQL, [workerId, leaseMs / 1000, kinds, limit]);
+    return res.rows.map((r) => ({
+      id: Number(r.id),
+      kind: r.kind,
+      payload: r.payload ?? {},
+      key: r.job_key,
+      attempts: r.attempts,
+      maxAttempts: r.max_attempts,
+      generation: Number(r.generation),
+      lockedBy: workerId,
+    }));
+  }
+
+  /** Deletes a finished job; false when the lease was lost (someone else owns the job now). */
+  async complete(job: Job): Promise<boolean> {
+    const res = await this.db.query<{ deleted: number | string; rerun: string | null }>(COMPLETE_SQL, [job.id, job.generation]);
+    const row = res.rows[0];
+    if (row?.rerun) this.wake(row.rerun);
+    return Number(row?.deleted ?? 0) > 0 || row?.rerun != null;
+  }
+
+  /** Records a handler error and reschedules with backoff (or parks the job after max attempts). */
+  async fail(job: Job, error: unknown): Promise<'retry' | 'failed' | 'lost'> {
+    const message = error instanceof Error ? error.message : String(error);
+    const res = await this.db.query<{ failed_at: unknown }>(FAIL_SQL, [job.id, job.generation, message.slice(0, 4000), this.maxBackoffSeconds]);
+    if (res.rows.length === 0) return 'lost';
+    return res.rows[0]!.failed_at ? 'failed' : 'retry';
+  }
+
+  /** Extends the lease; false when it was lost. */
+  async renew(job: Job, leaseMs: number): Promise<boolean> {
+    const res = await this.db.query(RENEW_SQL, [job.id, job.generation, leaseMs / 1000]);
+    return res.rows.length > 0;
+  }
+}
