@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type RawServerDefault } from 'fastify';
+import type { Db, MigrationSource } from '@baton/engine-core';
+import type { ServerConfig } from './config.js';
+import type { Logger } from './logger.js';
+import { packageMigrations } from './migrations.js';
+import { healthRoutes } from './http/health.js';
+import { errorHandler, notFoundHandler } from './http/problem.js';
+
+/** What every route plugin receives as its options: the shared database and configuration. */
+export interface RouteContext {
+  db: Db;
+  config: ServerConfig;
+}
+
+/**
+ * A group of routes contributed for one domain (signals, workflows, ...). Each is registered as its
+ * own encapsulated fastify plugin, so hooks and decorators it adds stay inside it.
+ */
+export interface RoutePlugin {
+  name: string;
+  /** URL prefix for every route of the plugin, e.g. `/api/v3/signals`. */
+  prefix?: string;
+  plugin: FastifyPluginAsync<RouteContext>;
+}
+
+export interface AppDeps {
+  db: Db;
+  config: ServerConfig;
+  logger: Logger;
+  plugins?: readonly RoutePlugin[];
+  /** Migrations /readyz requires; defaults to every package's. */
+  migrations?: readonly MigrationSource[];
+}
+
+/** The fastify instance Baton runs, logging through pino. */
+export type BatonApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
+
+/** Large enough for big workflow definitions, small enough that a stray upload cannot exhaust memory. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const REQUEST_ID_HEADER = 'x-request-id';
+const CLIENT_REQUEST_ID = /^[\w.:@-]{1,128}$/;
+
+export async function buildApp(deps: AppDeps): Promise<BatonApp> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestId,
+    // Route lookup should not depend on a trailing slash or letter case of the client's choosing.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  await app.register(healthRoutes, { db: deps.db, migrations: deps.migrations ?? packageMigrations });
+  for (const p of deps.plugins ?? []) {
+    try {
+      await app.register(p.plugin, { prefix: p.prefix, db: deps.db, config: deps.config });
+    } catch (err) {
+      throw new Error(`route plugin "${p.name}" failed to register: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  await app.ready();
+  return app;
+}
+
+/** Keeps a caller's request id (so logs line up across services) when it is short and plain. */
+function requestId(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+}

@@ -1,0 +1,25 @@
+/** What a command may touch of the outside world; tests pass their own. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+/**
+ * One `baton <name>` command, in a file of its own under `commands/`. `run` gets the arguments after
+ * the command name and resolves to the process exit code.
+ */
+export interface Command {
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** Full help text shown by `baton <name> --help`. */
+  help: string;
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+/** Wrong arguments: main prints the message and a pointer to `--help`, and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

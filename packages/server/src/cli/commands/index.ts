@@ -1,0 +1,5 @@
+import type { Command } from '../command.js';
+import { serveCommand } from './serve.js';
+
+/** Every `baton` command, in the order `baton --help` lists them. */
+export const commands: readonly Command[] = [serveCommand];

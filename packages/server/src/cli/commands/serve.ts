@@ -1,0 +1,39 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, SETTINGS } from '../../config.js';
+import { createLogger } from '../../logger.js';
+import { startServer } from '../../server.js';
+import { stopOnSignal } from '../../shutdown.js';
+import { StartupError } from '../../startup-error.js';
+import { UsageError, type Command } from '../command.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the Baton service (HTTP API, triggers, workflow engine)',
+  help: [
+    'Usage: baton serve',
+    '',
+    'Runs the Baton service until SIGINT or SIGTERM, then finishes in-flight requests and exits.',
+    '',
+    'Settings (environment variables):',
+    ...SETTINGS.map((s) => `  ${s.name.padEnd(15)} ${s.description}`),
+  ].join('\n'),
+
+  async run(args, io) {
+    try {
+      parseArgs({ args, options: {}, strict: true, allowPositionals: false });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const config = loadConfig(io.env, io.cwd);
+    const logger = createLogger(config.logLevel);
+    let server;
+    try {
+      server = await startServer(config, { logger });
+    } catch (err) {
+      if (err instanceof StartupError) logger.fatal({ setting: err.setting }, err.message);
+      else logger.fatal({ err }, 'start-up failed');
+      throw err;
+    }
+    return stopOnSignal(server);
+  },
+};

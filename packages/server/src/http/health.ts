@@ -1,0 +1,48 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { migrationsApplied, type Db, type MigrationSource } from '@baton/engine-core';
+
+export interface HealthOptions {
+  db: Db;
+  migrations: readonly MigrationSource[];
+  /** How long /readyz waits for the database before calling it unreachable. */
+  dbTimeoutMs?: number;
+}
+
+/**
+ * `/healthz` answers whenever the process can serve HTTP (liveness); `/readyz` only when the
+ * database answers and every package's migrations are in (readiness). Probes are frequent, so their
+ * request logs are kept below the default level.
+ */
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
+  const dbTimeoutMs = opts.dbTimeoutMs ?? 2000;
+  // Applied migrations stay applied, so once seen complete the check is not repeated.
+  let migrated = false;
+
+  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+    try {
+      await withTimeout(opts.db.query('SELECT 1'), dbTimeoutMs);
+    } catch (err) {
+      const why = err instanceof TimeoutError ? `no answer within ${dbTimeoutMs} ms` : (err as Error).message;
+      return reply.code(503).send({ status: 'unavailable', reason: `database unreachable: ${why}` });
+    }
+    if (!migrated) migrated = await migrationsApplied(opts.db, [...opts.migrations]);
+    if (!migrated) return reply.code(503).send({ status: 'unavailable', reason: 'database migrations are not applied' });
+    return { status: 'ready' };
+  });
+};
+
+class TimeoutError extends Error {}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError()), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,90 @@
+import { migrate, type Db, type MigrationSource } from '@baton/engine-core';
+import { buildApp, type BatonApp, type RoutePlugin } from './app.js';
+import type { ServerConfig } from './config.js';
+import { openDatabase, type OpenedDatabase } from './database.js';
+import { createLogger, type Logger } from './logger.js';
+import { packageMigrations } from './migrations.js';
+import { routePlugins } from './routes.js';
+import { StartupError } from './startup-error.js';
+
+export interface StartOptions {
+  logger?: Logger;
+  plugins?: readonly RoutePlugin[];
+  migrations?: readonly MigrationSource[];
+}
+
+export interface RunningServer {
+  app: BatonApp;
+  db: Db;
+  /** The address actually bound, e.g. `http://127.0.0.1:8080` (useful with PORT=0). */
+  url: string;
+  logger: Logger;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database, applies every package's migrations and starts listening. Problems the
+ * operator can fix surface as `StartupError`; anything opened so far is closed again first.
+ */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const started = performance.now();
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const migrations = options.migrations ?? packageMigrations;
+
+  const database = await openDatabase(config);
+  logger.info({ database: database.target, kind: database.db.kind }, 'database opened');
+  let app: BatonApp | undefined;
+  try {
+    for (const m of await migrate(database.db, [...migrations])) {
+      logger.info({ pkg: m.pkg, version: m.version, migration: m.name }, 'migration applied');
+    }
+    app = await buildApp({ db: database.db, config, logger, plugins: options.plugins ?? routePlugins, migrations });
+    await listen(app, config);
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await database.close().catch(() => {});
+    throw err;
+  }
+  const url = boundUrl(app);
+  logger.info({ url, startupMs: Math.round(performance.now() - started) }, 'server ready');
+  return { app, db: database.db, url, logger, close: once(() => shutdown(app, database, logger)) };
+}
+
+async function listen(app: BatonApp, config: ServerConfig): Promise<void> {
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const where = `${config.host}:${config.port}`;
+    if (code === 'EADDRINUSE') throw new StartupError('PORT', `port ${config.port} is already in use on ${config.host}`, { cause: err });
+    if (code === 'EACCES') throw new StartupError('PORT', `not permitted to listen on ${where} (ports below 1024 need privileges)`, { cause: err });
+    if (code === 'EADDRNOTAVAIL') throw new StartupError('HOST', `${config.host} is not an address of this machine`, { cause: err });
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new StartupError('HOST', `cannot resolve host name ${config.host}`, { cause: err });
+    throw err;
+  }
+}
+
+function boundUrl(app: BatonApp): string {
+  const addr = app.server.address();
+  if (addr === null || typeof addr === 'string') return String(addr);
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return `http://${host}:${addr.port}`;
+}
+
+async function shutdown(app: BatonApp, database: OpenedDatabase, logger: Logger): Promise<void> {
+  const started = performance.now();
+  try {
+    // Fastify stops accepting, answers new requests on open connections with 503, waits for the
+    // in-flight ones and closes idle keep-alive connections.
+    await app.close();
+  } finally {
+    await database.close();
+  }
+  logger.info({ shutdownMs: Math.round(performance.now() - started) }, 'server stopped');
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
+}
