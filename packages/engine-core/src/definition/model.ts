@@ -58,7 +58,11 @@ export type ParamLiteral = Exclude<ParamValue, ParamValueMap> | Record<string, s
 
 export interface ParamDef {
   name: string;
-  type: ParamType;
+  /**
+   * Always set for literals and in JSON definitions. Absent only for a YAML `'!name': <SEL>`
+   * without a type hint: the param then takes the type of the SEL result.
+   */
+  type?: ParamType;
   /** Exactly one of `value` and `expression` is set (validation reports otherwise). */
   value?: ParamLiteral;
   /** SEL source computing the value. */
