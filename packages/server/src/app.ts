@@ -55,6 +55,16 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
   });
+  // While closing, a keep-alive connection whose request was in flight would stay open after the
+  // response and hold shutdown up until its idle timeout; telling the client to close ends it.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
