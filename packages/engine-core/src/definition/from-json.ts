@@ -50,7 +50,11 @@ function kindOf(v: unknown): string {
  * Used for JSON requests and, after the YAML DSL is rewritten into the same shapes, for YAML.
  */
 export class MaestroReader {
-  constructor(readonly issues: Issues = new Issues()) {}
+  constructor(
+    readonly issues: Issues = new Issues(),
+    /** The YAML DSL lets `'!name': <SEL>` omit the type; JSON definitions always give one. */
+    private readonly opts: { allowUntypedExpressions?: boolean } = {},
+  ) {}
 
   private err(path: string, message: string): void {
     this.issues.add(path, message);
@@ -289,7 +293,9 @@ export class MaestroReader {
     if (expression !== undefined) def.expression = expression;
 
     const typeRaw = obj.type;
-    if (typeRaw === undefined || typeRaw === null) this.err(fieldPath(path, 'type'), 'is required');
+    if (typeRaw === undefined || typeRaw === null) {
+      if (!(this.opts.allowUntypedExpressions && expression !== undefined && !hasValue)) this.err(fieldPath(path, 'type'), 'is required');
+    }
     else if (typeof typeRaw !== 'string') this.err(fieldPath(path, 'type'), `must be a string, got ${kindOf(typeRaw)}`);
     else {
       const type = parseParamType(typeRaw);
