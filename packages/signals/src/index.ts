@@ -1,0 +1,30 @@
+export { SignalService, type SignalServiceOptions } from './service.js';
+export { signalsMigrations } from './migrations.js';
+export type { PublishInput, PublishResult, SignalInstance, SignalParams, ParamValue, SignalSource } from './model.js';
+export { MAX_BATCH, MAX_NAME_LENGTH } from './model.js';
+export { SignalValidationError, SignalNotFoundError, type FieldError } from './errors.js';
+export { parseJson, stringifyJson, type Json } from './json.js';
+export { normalizeBatch, nameProblem, type NormalizedSignal } from './validate.js';
+export { publishInTx, SIGNAL_CHANNEL } from './publish.js';
+export { getInstance, listInstances, type ListQuery, type InstancePage } from './queries.js';
+export { OPERATORS, parseCondition, specMatches, conditionHolds, MatchSpecError, type Condition, type MatchSpec, type Operator } from './operators.js';
+export { normalizeTrigger, triggerId, syncSubscriptionsInTx, SubscriptionIndex, type Subscription, type SyncOptions, type SyncResult } from './subscriptions.js';
+export { Matcher, firingRequestId } from './matcher.js';
+export {
+  resolveDependency,
+  checkDependencies,
+  registerWaiter,
+  bypassWaiter,
+  cancelWaiter,
+  getWaiter,
+  attemptRef,
+  type ResolvedDependency,
+  type DependencyCheck,
+  type WaiterState,
+  type WaiterStatus,
+} from './dependencies.js';
+export { emitOutputs, type StepOutput } from './outputs.js';
+export { writeLineage, type LineageEdge, type LineageKind } from './lineage-write.js';
+export { downstreamOfSignal, upstreamOfWorkflow, signalNodeId, MAX_LINEAGE_DEPTH, type LineageGraph, type LineageNode } from './lineage.js';
+export { getFromSignal, getFromSignalDependency, loadFiringSignals, SignalParamError } from './sel-extensions.js';
+export type * from './ports.js';

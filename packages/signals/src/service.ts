@@ -1,0 +1,232 @@
+import { PgDb, PGliteDb, type Db, type Queryable } from '@baton/engine-core';
+import type pg from 'pg';
+import { bypassWaiter, cancelWaiter, checkDependencies, getWaiter, registerWaiter, type DependencyCheck, type ResolvedDependency, type WaiterState } from './dependencies.js';
+import { downstreamOfSignal, upstreamOfWorkflow, type LineageGraph } from './lineage.js';
+import { Matcher } from './matcher.js';
+import type { PublishResult, SignalInstance, SignalSource } from './model.js';
+import { emitOutputs, type StepOutput } from './outputs.js';
+import type { ActiveDefinition, StepAttemptRef, StepGateListener, TriggerExpressions, WorkflowStarter } from './ports.js';
+import { publishInTx, SIGNAL_CHANNEL } from './publish.js';
+import { getInstance, listInstances, type InstancePage, type ListQuery } from './queries.js';
+import { syncSubscriptionsInTx, type SyncOptions, type SyncResult } from './subscriptions.js';
+import { normalizeBatch } from './validate.js';
+
+export interface SignalServiceOptions {
+  starter: WorkflowStarter;
+  expressions: TriggerExpressions;
+  gates?: StepGateListener;
+  /** Where background errors go (a pino logger fits); default: stderr. */
+  logger?: { error(obj: object, msg: string): void };
+  /** Match jobs per matcher transaction (default 500). */
+  matchBatchSize?: number;
+  /** Concurrent matcher loops in this process (default 2 on PostgreSQL, 1 on PGlite). */
+  matcherConcurrency?: number;
+  /**
+   * Matchers wake on a notification from every publishing transaction (any process); this sweep
+   * only covers a lost notification or a listener reconnect.
+   */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * The signals domain service: publishing, queries, trigger subscriptions, the background
+ * matcher, step gates and outputs, lineage. One per process; several processes may share a
+ * database.
+ */
+export class SignalService {
+  private readonly matcher: Matcher;
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private wakers: (() => void)[] = [];
+  private pendingWake = false;
+  private listenClient: pg.PoolClient | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(
+    readonly db: Db,
+    private readonly opts: SignalServiceOptions,
+  ) {
+    this.matcher = new Matcher(db, { starter: opts.starter, expressions: opts.expressions, gates: opts.gates, onError: (err, what) => this.report(err, what) }, opts.matchBatchSize ?? 500);
+  }
+
+  private report(err: unknown, what: string): void {
+    if (this.opts.logger) this.opts.logger.error({ err }, `signals: ${what} failed`);
+    else console.error(`signals: ${what} failed:`, err);
+  }
+
+  /**
+   * Validates and stores a batch (1..1000) atomically: any invalid signal rejects the batch with
+   * a SignalValidationError naming each field at fault, and nothing is stored. Duplicates
+   * (same request id, else same name + params) return the first instance with duplicate: true.
+   */
+  async publish(signals: readonly unknown[], source: SignalSource = { type: 'REST' }): Promise<PublishResult[]> {
+    const norm = normalizeBatch(signals);
+    const out = await this.db.tx((tx) => publishInTx(tx, norm, source));
+    this.wake();
+    return out;
+  }
+
+  /** As publish, inside the caller's transaction (matching starts once it commits). */
+  async publishInTx(tx: Queryable, signals: readonly unknown[], source: SignalSource): Promise<PublishResult[]> {
+    return publishInTx(tx, normalizeBatch(signals), source);
+  }
+
+  getInstance(name: string, seq: number | bigint | 'latest'): Promise<SignalInstance> {
+    return getInstance(this.db, name, seq);
+  }
+
+  listInstances(name: string, query?: ListQuery): Promise<InstancePage> {
+    return listInstances(this.db, name, query);
+  }
+
+  /** Lineage downstream of a signal instance; throws SignalNotFoundError for an unknown instance. */
+  async lineageOfSignal(name: string, seq: number | bigint | 'latest', depth: number): Promise<LineageGraph> {
+    const inst = await getInstance(this.db, name, seq);
+    return downstreamOfSignal(this.db, inst.name, inst.seq_id, depth);
+  }
+
+  lineageOfWorkflowInstance(workflowId: string, workflowInstanceId: string | number | bigint, depth: number): Promise<LineageGraph> {
+    return upstreamOfWorkflow(this.db, workflowId, workflowInstanceId, depth);
+  }
+
+  /** The lifecycle listener's entry point: activation, deactivation (null), new version, trigger switch. */
+  async syncSubscriptions(workflowId: string, active: ActiveDefinition | null, opts: SyncOptions = {}): Promise<SyncResult> {
+    const res = await this.db.tx((tx) => syncSubscriptionsInTx(tx, workflowId, active, opts));
+    if (opts.backfillFrom) this.wake();
+    return res;
+  }
+
+  syncSubscriptionsInTx(tx: Queryable, workflowId: string, active: ActiveDefinition | null, opts: SyncOptions = {}): Promise<SyncResult> {
+    return syncSubscriptionsInTx(tx, workflowId, active, opts);
+  }
+
+  /** At start-up: subscriptions for exactly these active definitions; every other workflow's go. */
+  async rebuildSubscriptions(actives: readonly ActiveDefinition[]): Promise<void> {
+    const wanted = new Set(actives.map((a) => a.workflowId));
+    for (const a of actives) await this.syncSubscriptions(a.workflowId, a);
+    const res = await this.db.query<{ workflow_id: string }>('SELECT DISTINCT workflow_id FROM signal_subscriptions WHERE active');
+    for (const r of res.rows) if (!wanted.has(r.workflow_id)) await this.syncSubscriptions(r.workflow_id, null);
+  }
+
+  // Step gates (signal dependencies) and outputs.
+
+  checkDependencies(deps: readonly ResolvedDependency[]): Promise<DependencyCheck> {
+    return checkDependencies(this.db, deps);
+  }
+
+  registerWaiter(tx: Queryable, step: StepAttemptRef, deps: readonly ResolvedDependency[]): Promise<DependencyCheck> {
+    return registerWaiter(tx, step, deps);
+  }
+
+  bypass(tx: Queryable, step: StepAttemptRef): Promise<boolean> {
+    return bypassWaiter(tx, step, this.opts.gates);
+  }
+
+  cancelWaiter(tx: Queryable, step: StepAttemptRef): Promise<boolean> {
+    return cancelWaiter(tx, step);
+  }
+
+  getWaiter(step: StepAttemptRef): Promise<WaiterState | undefined> {
+    return getWaiter(this.db, step);
+  }
+
+  emitOutputs(tx: Queryable, step: StepAttemptRef, outputs: readonly StepOutput[]): Promise<PublishResult[]> {
+    return emitOutputs(tx, step, outputs);
+  }
+
+  // The background matcher.
+
+  /** Processes match jobs until the queue is empty (tests, and one-shot tools). */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.matcher.runOnce();
+      if (n === 0) return total;
+      total += n;
+    }
+  }
+
+  /** Starts the matcher loops and the cross-process wake-up listener. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.listen();
+    const n = this.opts.matcherConcurrency ?? (this.db.kind === 'postgres' ? 2 : 1);
+    for (let i = 0; i < n; i++) this.loops.push(this.loop());
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await Promise.all(this.loops);
+    this.loops = [];
+    if (this.listenClient) {
+      const c = this.listenClient;
+      this.listenClient = undefined;
+      c.release();
+    }
+    if (this.unlisten) await this.unlisten();
+    this.unlisten = undefined;
+  }
+
+  private wake(): void {
+    const ws = this.wakers;
+    this.wakers = [];
+    if (ws.length === 0) this.pendingWake = true;
+    for (const w of ws) w();
+  }
+
+  private waitForWork(ms: number): Promise<void> {
+    if (this.pendingWake) {
+      this.pendingWake = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakers.push(done);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const sweep = this.opts.sweepIntervalMs ?? 1000;
+    while (this.running) {
+      let n = 0;
+      try {
+        n = await this.matcher.runOnce();
+      } catch (err) {
+        this.report(err, 'matching');
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      if (n === 0 && this.running) await this.waitForWork(sweep);
+    }
+  }
+
+  private async listen(): Promise<void> {
+    if (this.db instanceof PgDb) {
+      try {
+        const client = await this.db.pool.connect();
+        client.on('notification', () => this.wake());
+        client.on('error', () => {
+          // The listener connection broke: drop it and listen again; the sweep covers the gap.
+          if (this.listenClient === client) {
+            this.listenClient = undefined;
+            client.release(true);
+            if (this.running) setTimeout(() => void this.listen(), 500);
+          }
+        });
+        await client.query(`LISTEN ${SIGNAL_CHANNEL}`);
+        this.listenClient = client;
+      } catch (err) {
+        this.report(err, 'listening for signal notifications');
+        if (this.running) setTimeout(() => void this.listen(), 1000);
+      }
+    } else if (this.db instanceof PGliteDb) {
+      this.unlisten = await this.db.pg.listen(SIGNAL_CHANNEL, () => this.wake());
+    }
+  }
+}

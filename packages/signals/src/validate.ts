@@ -1,0 +1,122 @@
+import { paramsInstanceId } from './canonical.js';
+import { SignalValidationError, type FieldError } from './errors.js';
+import { MAX_BATCH, MAX_NAME_LENGTH, type ParamValue, type SignalParams } from './model.js';
+
+/** A validated signal ready to store. */
+export interface NormalizedSignal {
+  name: string;
+  params: SignalParams;
+  payload: unknown;
+  requestId?: string;
+  requestTime?: number | bigint;
+  instanceId: string;
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const KNOWN_FIELDS = new Set(['name', 'params', 'payload', 'request_id', 'request_time']);
+// C0 and C1 control characters and DEL.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Checks a signal name; returns the problem or undefined. Names are path-like: `db/prod/orders`. */
+export function nameProblem(name: unknown): string | undefined {
+  if (name === undefined || name === null) return 'is required';
+  if (typeof name !== 'string') return 'must be a string';
+  if (name.length === 0) return 'must not be empty';
+  if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters (got ${name.length})`;
+  if (CONTROL.test(name)) return 'must not contain control characters';
+  if (name.split('/').some((seg) => seg.length === 0)) return 'must not have empty path segments (leading, trailing or doubled "/")';
+  return undefined;
+}
+
+function isIntegerValue(v: unknown): v is number | bigint {
+  return (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
+}
+
+/** Validates params (strings and 64-bit integers); pushes problems under `field`. */
+export function validateParams(raw: unknown, field: string, errors: FieldError[]): SignalParams {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    errors.push({ field, message: 'must be an object of param name to string or integer' });
+    return {};
+  }
+  const out: SignalParams = {};
+  for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
+    const f = `${field}.${key}`;
+    if (key.length === 0) {
+      errors.push({ field, message: 'param names must not be empty' });
+    } else if (typeof v === 'string') {
+      out[key] = v;
+    } else if (isIntegerValue(v)) {
+      const b = BigInt(v);
+      if (b < INT64_MIN || b > INT64_MAX) errors.push({ field: f, message: 'integer is outside the 64-bit range' });
+      else out[key] = normalizeInt(b);
+    } else {
+      errors.push({ field: f, message: 'must be a string or an integer' });
+    }
+  }
+  return out;
+}
+
+/** Integers are numbers when safe and bigint beyond, everywhere in this package. */
+export function normalizeInt(b: bigint): ParamValue {
+  return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+}
+
+function normalizeOne(raw: unknown, field: string, errors: FieldError[]): NormalizedSignal | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    errors.push({ field, message: 'must be an object with a name and params' });
+    return undefined;
+  }
+  const rec = raw as Record<string, unknown>;
+  const before = errors.length;
+  const problem = nameProblem(rec.name);
+  if (problem) errors.push({ field: `${field}.name`, message: problem });
+  const params = validateParams(rec.params, `${field}.params`, errors);
+
+  let requestId: string | undefined;
+  if (rec.request_id !== undefined && rec.request_id !== null) {
+    if (typeof rec.request_id !== 'string' || rec.request_id.length === 0 || rec.request_id.length > MAX_NAME_LENGTH) {
+      errors.push({ field: `${field}.request_id`, message: `must be a non-empty string of at most ${MAX_NAME_LENGTH} characters` });
+    } else requestId = rec.request_id;
+  }
+  let requestTime: number | bigint | undefined;
+  if (rec.request_time !== undefined && rec.request_time !== null) {
+    if (!isIntegerValue(rec.request_time)) errors.push({ field: `${field}.request_time`, message: 'must be an integer (epoch milliseconds)' });
+    else requestTime = rec.request_time;
+  }
+
+  const extras = Object.keys(rec).filter((k) => !KNOWN_FIELDS.has(k));
+  let payload: unknown = rec.payload ?? null;
+  if (extras.length > 0) {
+    if (payload !== null && (typeof payload !== 'object' || Array.isArray(payload))) {
+      errors.push({ field: `${field}.payload`, message: `must be an object when the request also carries other fields (${extras.join(', ')})` });
+    } else {
+      const merged: Record<string, unknown> = { ...(payload as Record<string, unknown> | null) };
+      for (const k of extras) merged[k] = rec[k];
+      payload = merged;
+    }
+  }
+  if (errors.length > before) return undefined;
+  const name = rec.name as string;
+  return { name, params, payload, requestId, requestTime, instanceId: requestId ?? paramsInstanceId(name, params) };
+}
+
+/**
+ * Validates a batch as a whole: any problem rejects the batch (nothing is stored) and the error
+ * lists every problem with its field path.
+ */
+export function normalizeBatch(raw: readonly unknown[], fieldPrefix = 'signals'): NormalizedSignal[] {
+  if (raw.length === 0) throw new SignalValidationError([{ field: fieldPrefix, message: 'must hold at least one signal' }]);
+  if (raw.length > MAX_BATCH) {
+    throw new SignalValidationError([{ field: fieldPrefix, message: `must hold at most ${MAX_BATCH} signals (got ${raw.length})` }]);
+  }
+  const errors: FieldError[] = [];
+  const out: NormalizedSignal[] = [];
+  raw.forEach((r, i) => {
+    const s = normalizeOne(r, `${fieldPrefix}[${i}]`, errors);
+    if (s) out.push(s);
+  });
+  if (errors.length > 0) throw new SignalValidationError(errors);
+  return out;
+}
