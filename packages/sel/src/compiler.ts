@@ -1,0 +1,721 @@
+import { SelError, limitError } from './errors.js';
+import type { Expr, Pos, ProgramAst, Stmt } from './syntax/ast.js';
+import { HOST_DECLARED_TYPES, hasConstructor, staticClass } from './runtime/library.js';
+import { callMethod, callStatic, classRef, construct, PARAMS, paramsGet, readField, readIndex, type ClassRef } from './runtime/members.js';
+import { add, arith, compare, equals, negate, not, plus, typeError } from './runtime/operators.js';
+import { UNSET, type EvalState } from './runtime/state.js';
+import { SelArray, declaredType, defaultElement, elementTypeOf, javaString, newArray, typeOf, type ElementType, type Value } from './runtime/values.js';
+
+export type Ev = (s: EvalState) => Value;
+/** Statement completion: how control leaves a statement. */
+export const NORMAL = 0, BREAK = 1, CONTINUE = 2, RETURN = 3;
+export type Ex = (s: EvalState) => number;
+
+export interface CompiledProgram {
+  run: Ex;
+  slotNames: string[];
+  /** Input variables the program reads by name (and keys it reads through `params`). */
+  inputNames: Set<string>;
+  readsParams: boolean;
+  /** Largest operand stack an expression needs, and where. */
+  stackNeed: number;
+  stackPos: Pos;
+}
+
+/** Attaches the place of the failing code to an error raised without one. */
+export function locate(e: unknown, pos: Pos): unknown {
+  if (e instanceof SelError && e.line === 0) {
+    e.line = pos.line;
+    e.column = pos.column;
+  }
+  return e;
+}
+
+const ASSIGN_OPS = { '+=': '+', '-=': '-', '*=': '*', '/=': '/', '%=': '%' } as const;
+
+/** Can a value of runtime type `v` be stored where `t` is declared? Returns the value to store. */
+function coerce(t: string, v: Value, what: string): Value {
+  if (v === null) return v;
+  switch (t) {
+    case 'LONG':
+      if (typeof v === 'bigint') return v;
+      break;
+    case 'DOUBLE':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'bigint') return Number(v);
+      break;
+    case 'STRING':
+      if (typeof v === 'string') return v;
+      break;
+    case 'BOOLEAN':
+      if (typeof v === 'boolean') return v;
+      break;
+    default:
+      if (typeOf(v) === t) return v;
+  }
+  throw typeError(`type mismatch: ${what} is ${t}, cannot assign ${typeOf(v)}`);
+}
+
+function coerceElement(et: ElementType, v: Value): Value {
+  return coerce(et, v, `an element of ${et}_ARRAY`);
+}
+
+class Compiler {
+  readonly slots = new Map<string, number>();
+  readonly assigned = new Set<string>();
+  readonly inputNames = new Set<string>();
+  readsParams = false;
+  stackNeed = 0;
+  stackPos: Pos = { line: 1, column: 1, offset: 0 };
+  private loopDepth = 0;
+
+  slot(name: string): number {
+    let i = this.slots.get(name);
+    if (i === undefined) {
+      i = this.slots.size;
+      this.slots.set(name, i);
+    }
+    return i;
+  }
+
+  /** First pass: which names are locals (assigned or declared somewhere in the program). */
+  collect(stmts: Stmt[]): void {
+    const visitExpr = (e: Expr | null): void => {
+      if (!e) return;
+      switch (e.k) {
+        case 'assign':
+          if (e.target.k === 'name') this.assigned.add(e.target.name);
+          visitExpr(e.target);
+          visitExpr(e.value);
+          return;
+        case 'unary':
+          return visitExpr(e.arg);
+        case 'binary':
+          visitExpr(e.left);
+          return visitExpr(e.right);
+        case 'cond':
+          visitExpr(e.test);
+          visitExpr(e.then);
+          return visitExpr(e.otherwise);
+        case 'field':
+          return visitExpr(e.object);
+        case 'call':
+          visitExpr(e.object);
+          return e.args.forEach(visitExpr);
+        case 'index':
+          visitExpr(e.object);
+          return visitExpr(e.index);
+        case 'new':
+          return e.args.forEach(visitExpr);
+        case 'newArray':
+          visitExpr(e.size);
+          return e.init?.forEach(visitExpr);
+        default:
+          return;
+      }
+    };
+    const visit = (st: Stmt | null): void => {
+      if (!st) return;
+      switch (st.k) {
+        case 'expr':
+          return visitExpr(st.expr);
+        case 'decl':
+          for (const d of st.decls) {
+            this.assigned.add(d.name);
+            visitExpr(d.init);
+          }
+          return;
+        case 'block':
+          return st.body.forEach(visit);
+        case 'if':
+          visitExpr(st.test);
+          visit(st.then);
+          return visit(st.otherwise);
+        case 'while':
+          visitExpr(st.test);
+          return visit(st.body);
+        case 'for':
+          visit(st.init);
+          visitExpr(st.test);
+          visitExpr(st.update);
+          return visit(st.body);
+        case 'return':
+          return visitExpr(st.value);
+        case 'throw':
+          return visitExpr(st.value);
+        default:
+          return;
+      }
+    };
+    stmts.forEach(visit);
+  }
+
+  private need(n: number, pos: Pos): void {
+    if (n > this.stackNeed) {
+      this.stackNeed = n;
+      this.stackPos = pos;
+    }
+  }
+
+  // ---- statements ----
+
+  block(stmts: Stmt[]): Ex {
+    const parts = stmts.filter((st) => st.k !== 'empty').map((st) => this.stmt(st));
+    if (parts.length === 1) return parts[0]!;
+    const n = parts.length;
+    return (s) => {
+      for (let i = 0; i < n; i++) {
+        const r = parts[i]!(s);
+        if (r !== NORMAL) return r;
+      }
+      return NORMAL;
+    };
+  }
+
+  stmt(st: Stmt): Ex {
+    switch (st.k) {
+      case 'expr': {
+        const ev = this.expr(st.expr, 0);
+        return (s) => {
+          s.step();
+          s.last = ev(s);
+          return NORMAL;
+        };
+      }
+      case 'decl':
+        return this.decl(st);
+      case 'block':
+        return this.block(st.body);
+      case 'empty':
+        return () => NORMAL;
+      case 'if': {
+        const test = this.cond(st.test, 'if condition');
+        const then = this.stmt(st.then);
+        const otherwise = st.otherwise ? this.stmt(st.otherwise) : null;
+        return (s) => {
+          s.step();
+          const r = test(s) ? then(s) : otherwise ? otherwise(s) : NORMAL;
+          s.last = undefined;
+          return r;
+        };
+      }
+      case 'while':
+        return this.loop(null, st.test, null, st.body, st.pos);
+      case 'for':
+        return this.loop(st.init, st.test, st.update, st.body, st.pos);
+      case 'break':
+      case 'continue': {
+        if (this.loopDepth === 0) throw new SelError('syntax', `'${st.k}' outside of a loop`, st.pos.line, st.pos.column);
+        const code = st.k === 'break' ? BREAK : CONTINUE;
+        return (s) => {
+          s.step();
+          return code;
+        };
+      }
+      case 'return': {
+        const ev = st.value ? this.expr(st.value, 0) : null;
+        return (s) => {
+          s.step();
+          s.returned = ev ? ev(s) : undefined;
+          return RETURN;
+        };
+      }
+      case 'throw': {
+        const ev = this.expr(st.value, 0);
+        const pos = st.pos;
+        return (s) => {
+          s.step();
+          const v = ev(s);
+          throw new SelError('user', javaString(v), pos.line, pos.column);
+        };
+      }
+    }
+  }
+
+  private cond(e: Expr, what: string): (s: EvalState) => boolean {
+    const ev = this.expr(e, 0);
+    const pos = e.pos;
+    return (s) => {
+      const v = ev(s);
+      if (v === true) return true;
+      if (v === false) return false;
+      throw locate(typeError(`${what} must be BOOLEAN, got ${typeOf(v)}`), pos);
+    };
+  }
+
+  private loop(init: Stmt | null, testE: Expr | null, updateE: Expr | null, bodyS: Stmt, pos: Pos): Ex {
+    const initX = init ? this.stmt(init) : null;
+    const test = testE ? this.cond(testE, 'loop condition') : null;
+    const update = updateE ? this.expr(updateE, 0) : null;
+    this.loopDepth++;
+    const body = this.stmt(bodyS);
+    this.loopDepth--;
+    return (s) => {
+      if (initX) initX(s);
+      const limit = s.loopLimit;
+      let n = 0;
+      for (;;) {
+        s.step();
+        if (test && !test(s)) break;
+        if (++n >= limit) {
+          const e = limitError('loop iterations', limit);
+          throw locate(e, pos);
+        }
+        const r = body(s);
+        if (r === BREAK) break;
+        if (r === RETURN) return r;
+        if (update) update(s);
+      }
+      s.last = undefined;
+      return NORMAL;
+    };
+  }
+
+  private decl(st: Extract<Stmt, { k: 'decl' }>): Ex {
+    const t = declaredType(st.typeName, st.isArray, HOST_DECLARED_TYPES);
+    if (t === undefined) {
+      const what = st.isArray ? `${st.typeName}[]` : st.typeName;
+      throw new SelError('name', `unknown type '${what}'`, st.pos.line, st.pos.column);
+    }
+    const parts = st.decls.map((d) => {
+      const i = this.slot(d.name);
+      if (d.name === 'params') throw new SelError('name', "'params' is read-only", d.pos.line, d.pos.column);
+      if (!d.init) {
+        return (s: EvalState) => {
+          s.slots[i] = null;
+          s.slotTypes[i] = t;
+        };
+      }
+      const lit = d.init.k === 'lit' ? d.init : null;
+      if (lit && lit.type !== 'NULL' && !(lit.type === t || (t === 'DOUBLE' && lit.type === 'LONG'))) {
+        throw new SelError('type', `type mismatch: '${d.name}' is declared ${t}, cannot assign ${lit.type}`, d.pos.line, d.pos.column);
+      }
+      const ev = this.expr(d.init, 1);
+      const pos = d.pos;
+      const what = `'${d.name}'`;
+      return (s: EvalState) => {
+        const v = ev(s);
+        let stored: Value;
+        try {
+          stored = coerce(t, v, what);
+        } catch (e) {
+          throw locate(e, pos);
+        }
+        s.slots[i] = stored;
+        s.slotTypes[i] = t;
+      };
+    });
+    return (s) => {
+      s.step();
+      for (const p of parts) p(s);
+      s.last = undefined;
+      return NORMAL;
+    };
+  }
+
+  // ---- expressions ----
+
+  /** Compiles an expression; `base` is how many values are already on the operand stack. */
+  expr(e: Expr, base: number): Ev {
+    switch (e.k) {
+      case 'lit': {
+        this.need(base + 1, e.pos);
+        const v = e.value as Value;
+        return () => v;
+      }
+      case 'name':
+        this.need(base + 1, e.pos);
+        return this.name(e.name);
+      case 'unary': {
+        const arg = this.expr(e.arg, base);
+        const pos = e.pos;
+        if (e.op === '!') {
+          return (s) => {
+            const v = arg(s);
+            if (typeof v === 'boolean') return !v;
+            throw locate(typeError(`operator '!' cannot be applied to ${typeOf(v)}`), pos);
+          };
+        }
+        const f = e.op === '-' ? negate : plus;
+        return (s) => {
+          try {
+            return f(arg(s));
+          } catch (err) {
+            throw locate(err, pos);
+          }
+        };
+      }
+      case 'binary':
+        return this.binary(e, base);
+      case 'cond': {
+        const test = this.cond(e.test, 'condition of ?:');
+        const a = this.expr(e.then, base);
+        const b = this.expr(e.otherwise, base);
+        return (s) => (test(s) ? a(s) : b(s));
+      }
+      case 'assign':
+        return this.assign(e, base);
+      case 'field':
+        return this.field(e, base);
+      case 'call':
+        return this.call(e, base);
+      case 'index': {
+        const obj = this.expr(e.object, base);
+        const idx = this.expr(e.index, base + 1);
+        const pos = e.pos;
+        return (s) => {
+          const o = obj(s);
+          const i = idx(s);
+          if (o instanceof SelArray && typeof i === 'bigint' && i >= 0n && i < o.items.length) return o.items[Number(i)] as Value;
+          try {
+            return readIndex(s, o, i);
+          } catch (err) {
+            throw locate(err, pos);
+          }
+        };
+      }
+      case 'new': {
+        if (e.className !== 'Map' && e.className !== 'HashMap' && !hasConstructor(e.className)) {
+          const known = staticClass(e.className) !== undefined || Object.hasOwn(HOST_DECLARED_TYPES, e.className);
+          throw new SelError('name', known ? `class ${e.className} cannot be constructed with new` : `unknown class '${e.className}'`, e.pos.line, e.pos.column);
+        }
+        this.need(base + 1, e.pos);
+        const args = e.args.map((a, i) => this.expr(a, base + i));
+        const name = e.className;
+        const pos = e.pos;
+        return (s) => {
+          const vals = args.map((a) => a(s));
+          s.step();
+          try {
+            return construct(s, name, vals);
+          } catch (err) {
+            throw locate(err, pos);
+          }
+        };
+      }
+      case 'newArray':
+        return this.newArray(e, base);
+    }
+  }
+
+  private name(name: string): Ev {
+    if (name === 'params' && !this.assigned.has('params')) {
+      this.readsParams = true;
+      return () => PARAMS;
+    }
+    const i = this.slot(name);
+    const cls = classRef(name);
+    if (!cls) this.inputNames.add(name);
+    const fallback: Value = cls ? (cls as unknown as Value) : null;
+    return (s) => {
+      const v = s.slots[i]!;
+      return v === UNSET ? fallback : v;
+    };
+  }
+
+  private binary(e: Extract<Expr, { k: 'binary' }>, base: number): Ev {
+    const l = this.expr(e.left, base);
+    const r = this.expr(e.right, base + 1);
+    const pos = e.pos;
+    const fail = (err: unknown): never => {
+      throw locate(err, pos);
+    };
+    switch (e.op) {
+      case '&&':
+      case '||': {
+        const isAnd = e.op === '&&';
+        const op = e.op;
+        const check = (v: Value): boolean => {
+          if (typeof v === 'boolean') return v;
+          return fail(typeError(`operator '${op}' needs BOOLEAN operands, got ${typeOf(v)}`));
+        };
+        return isAnd ? (s) => check(l(s)) && check(r(s)) : (s) => check(l(s)) || check(r(s));
+      }
+      case '+':
+        return (s) => {
+          const a = l(s);
+          const b = r(s);
+          if (typeof a === 'bigint' && typeof b === 'bigint') return BigInt.asIntN(64, a + b);
+          try {
+            return add(s, a, b);
+          } catch (err) {
+            return fail(err);
+          }
+        };
+      case '-':
+      case '*':
+      case '/':
+      case '%': {
+        const op = e.op;
+        if (op === '-') {
+          return (s) => {
+            const a = l(s);
+            const b = r(s);
+            if (typeof a === 'bigint' && typeof b === 'bigint') return BigInt.asIntN(64, a - b);
+            try {
+              return arith(op, a, b);
+            } catch (err) {
+              return fail(err);
+            }
+          };
+        }
+        return (s) => {
+          const a = l(s);
+          const b = r(s);
+          try {
+            return arith(op, a, b);
+          } catch (err) {
+            return fail(err);
+          }
+        };
+      }
+      case '<':
+      case '>':
+      case '<=':
+      case '>=': {
+        const op = e.op;
+        if (op === '<') {
+          return (s) => {
+            const a = l(s);
+            const b = r(s);
+            if (typeof a === 'bigint' && typeof b === 'bigint') return a < b;
+            try {
+              return compare(op, a, b);
+            } catch (err) {
+              return fail(err);
+            }
+          };
+        }
+        return (s) => {
+          const a = l(s);
+          const b = r(s);
+          try {
+            return compare(op, a, b);
+          } catch (err) {
+            return fail(err);
+          }
+        };
+      }
+      case '==':
+      case '!=': {
+        const neg = e.op === '!=';
+        return (s) => {
+          const a = l(s);
+          const b = r(s);
+          if (typeof a === 'string' && typeof b === 'string') return (a === b) !== neg;
+          try {
+            return equals(a, b) !== neg;
+          } catch (err) {
+            return fail(err);
+          }
+        };
+      }
+    }
+  }
+
+  private assign(e: Extract<Expr, { k: 'assign' }>, base: number): Ev {
+    const pos = e.pos;
+    const op = e.op === '=' ? null : ASSIGN_OPS[e.op];
+    if (e.target.k === 'name') {
+      const name = e.target.name;
+      if (name === 'params') throw new SelError('name', "'params' is read-only", e.target.pos.line, e.target.pos.column);
+      const i = this.slot(name);
+      const value = this.expr(e.value, base + 1);
+      const what = `'${name}'`;
+      if (op === null) {
+        return (s) => {
+          const v = value(s);
+          const t = s.slotTypes[i];
+          let stored = v;
+          if (t === undefined || t === 'NULL') s.slotTypes[i] = typeOf(v);
+          else {
+            try {
+              stored = coerce(t, v, what);
+            } catch (err) {
+              throw locate(err, pos);
+            }
+          }
+          s.slots[i] = stored;
+          return stored;
+        };
+      }
+      const cls = classRef(name);
+      const fallback: Value = cls ? (cls as unknown as Value) : null;
+      return (s) => {
+        const cur = s.slots[i]!;
+        const a = cur === UNSET ? fallback : cur;
+        const b = value(s);
+        let v: Value;
+        if (op === '+' && typeof a === 'bigint' && typeof b === 'bigint') v = BigInt.asIntN(64, a + b);
+        else {
+          try {
+            v = op === '+' ? add(s, a, b) : arith(op, a, b);
+          } catch (err) {
+            throw locate(err, pos);
+          }
+        }
+        const t = s.slotTypes[i];
+        if (t === undefined || t === 'NULL') s.slotTypes[i] = typeOf(v);
+        else if (typeof v !== 'bigint' || t !== 'LONG') {
+          try {
+            v = coerce(t, v, what);
+          } catch (err) {
+            throw locate(err, pos);
+          }
+        }
+        s.slots[i] = v;
+        return v;
+      };
+    }
+    if (e.target.k !== 'index') throw new SelError('syntax', 'invalid assignment target', pos.line, pos.column);
+    const obj = this.expr(e.target.object, base);
+    const idx = this.expr(e.target.index, base + 1);
+    const value = this.expr(e.value, base + 2);
+    return (s) => {
+      const o = obj(s);
+      const i = idx(s);
+      const b = value(s);
+      try {
+        if (!(o instanceof SelArray)) {
+          if (o === null) throw typeError('cannot assign to an element of NULL');
+          throw typeError(`cannot assign to an element of ${typeOf(o)}${o instanceof Map ? ' (use put)' : ''}`);
+        }
+        if (typeof i !== 'bigint') throw typeError(`array index must be LONG, got ${typeOf(i)}`);
+        if (i < 0n || i >= o.items.length) throw new SelError('runtime', `array index ${i} out of bounds for length ${o.items.length}`);
+        const at = Number(i);
+        const v = op === null ? b : op === '+' ? add(s, o.items[at] as Value, b) : arith(op, o.items[at] as Value, b);
+        const stored = coerceElement(o.elementType, v);
+        o.items[at] = stored;
+        return stored;
+      } catch (err) {
+        throw locate(err, pos);
+      }
+    };
+  }
+
+  private field(e: Extract<Expr, { k: 'field' }>, base: number): Ev {
+    const pos = e.pos;
+    const name = e.name;
+    const obj = this.expr(e.object, base);
+    return (s) => {
+      const o = obj(s);
+      if (o instanceof SelArray && name === 'length') return BigInt(o.items.length);
+      try {
+        return readField(o, name);
+      } catch (err) {
+        throw locate(err, pos);
+      }
+    };
+  }
+
+  private call(e: Extract<Expr, { k: 'call' }>, base: number): Ev {
+    const pos = e.pos;
+    const name = e.name;
+    const argc = e.args.length;
+    this.need(base + 1 + argc, pos);
+    // `Class.method(...)` on a known class is bound once, unless a variable shadows the class.
+    if (e.object.k === 'name' && !this.assigned.has(e.object.name) && e.object.name !== 'params') {
+      const ref = classRef(e.object.name);
+      if (ref) return this.staticCall(ref, e, base);
+    }
+    if (e.object.k === 'name' && e.object.name === 'params' && !this.assigned.has('params') && (name === 'get') && argc === 1 && e.args[0]!.k === 'lit' && typeof e.args[0]!.value === 'string') {
+      this.readsParams = true;
+      const key = e.args[0]!.value;
+      this.inputNames.add(key);
+      this.need(base + 2, pos);
+      return (s) => paramsGet(s, key);
+    }
+    const obj = this.expr(e.object, base);
+    const args = e.args.map((a, i) => this.expr(a, base + 1 + i));
+    return (s) => {
+      const o = obj(s);
+      const vals: Value[] = new Array<Value>(argc);
+      for (let i = 0; i < argc; i++) vals[i] = args[i]!(s);
+      s.step();
+      try {
+        return callMethod(s, o, name, vals);
+      } catch (err) {
+        throw locate(asSelError(err), pos);
+      }
+    };
+  }
+
+  private staticCall(ref: ClassRef, e: Extract<Expr, { k: 'call' }>, base: number): Ev {
+    const pos = e.pos;
+    const name = e.name;
+    const argc = e.args.length;
+    if (ref.name !== 'Util' && !(Object.hasOwn(ref.cls.methods, name))) {
+      throw new SelError('name', `${ref.name} has no method '${name}'`, pos.line, pos.column);
+    }
+    const i = this.slot(ref.name);
+    const args = e.args.map((a, k) => this.expr(a, base + 1 + k));
+    return (s) => {
+      const shadow = s.slots[i]!;
+      const vals: Value[] = new Array<Value>(argc);
+      for (let k = 0; k < argc; k++) vals[k] = args[k]!(s);
+      s.step();
+      try {
+        return shadow === UNSET ? callStatic(s, ref, name, vals) : callMethod(s, shadow, name, vals);
+      } catch (err) {
+        throw locate(asSelError(err), pos);
+      }
+    };
+  }
+
+  private newArray(e: Extract<Expr, { k: 'newArray' }>, base: number): Ev {
+    const et = elementTypeOf(e.elemType);
+    const pos = e.pos;
+    if (et === undefined) {
+      throw new SelError('type', `arrays can hold only String, long, double or boolean values, not ${e.elemType}`, pos.line, pos.column);
+    }
+    if (e.init) {
+      const n = e.init.length;
+      this.need(base + 1 + n, pos);
+      const items = e.init.map((x, i) => this.expr(x, base + 1 + i));
+      return (s) => {
+        s.step();
+        try {
+          s.checkArrayLength(n);
+          s.chargeMemory(n);
+          const out: Value[] = new Array<Value>(n);
+          for (let i = 0; i < n; i++) out[i] = coerceElement(et, items[i]!(s));
+          return newArray(et, out);
+        } catch (err) {
+          throw locate(err, pos);
+        }
+      };
+    }
+    const size = this.expr(e.size!, base);
+    this.need(base + 1, pos);
+    return (s) => {
+      const n = size(s);
+      s.step();
+      try {
+        if (typeof n !== 'bigint') throw typeError(`array size must be LONG, got ${typeOf(n)}`);
+        if (n < 0n) throw new SelError('runtime', `negative array size ${n}`);
+        if (n >= BigInt(s.arrayLimit)) s.checkArrayLength(s.arrayLimit);
+        const len = Number(n);
+        s.checkArrayLength(len);
+        s.chargeMemory(len);
+        return newArray(et, new Array<Value>(len).fill(defaultElement(et)));
+      } catch (err) {
+        throw locate(err, pos);
+      }
+    };
+  }
+}
+
+/** Library code may fail with a plain JS error; it reaches the user as a runtime error. */
+export function asSelError(err: unknown): unknown {
+  if (err instanceof SelError) return err;
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return limitError('stack', 0, 'JavaScript stack exhausted');
+  return new SelError('runtime', err instanceof Error ? err.message : String(err));
+}
+
+export function compileAst(ast: ProgramAst): CompiledProgram {
+  const c = new Compiler();
+  c.collect(ast.body);
+  const run = c.block(ast.body);
+  const slotNames = [...c.slots.keys()];
+  return { run, slotNames, inputNames: c.inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos };
+}

@@ -1,0 +1,191 @@
+import { compileAst, asSelError, RETURN, type CompiledProgram } from './compiler.js';
+import { checkWorkflowResult, importValue } from './convert.js';
+import { SelError, limitError } from './errors.js';
+import type { HostExtensions } from './extensions.js';
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.js';
+import { EvalState, getInput, hasInput, type InputVars } from './runtime/state.js';
+import { typeOf, type SelTypeName, type Value } from './runtime/values.js';
+import { parse } from './syntax/parser.js';
+
+export interface CompileOptions {
+  /**
+   * Evaluate the way the workflow engine does (Maestro's ExprEvaluator): a missing final `;` is
+   * added, and a result that cannot become a workflow parameter (a host object, a map holding
+   * NULL) is an error.
+   */
+  maestro?: boolean;
+  /** Limits that apply while compiling (source length, nesting). */
+  limits?: Partial<Limits>;
+  /** Default host extensions for every evaluation of this program. */
+  extensions?: HostExtensions<never>;
+  /** Skip the compile cache. */
+  noCache?: boolean;
+}
+
+export interface EvaluateOptions<C = unknown> {
+  limits?: Partial<Limits>;
+  /** Host functions for this evaluation (override the program's). */
+  extensions?: HostExtensions<C>;
+  /** Handed to every extension call: per-evaluation host state, e.g. the current step. */
+  context?: C;
+  /** Pinned clock in epoch milliseconds, or a clock function. */
+  nowMillis?: number | (() => number);
+  random?: () => number;
+}
+
+export interface SelErrorInfo {
+  kind: SelError['kind'];
+  message: string;
+  line: number;
+  column: number;
+}
+
+export type EvalResult =
+  | { ok: true; type: SelTypeName; value: Value | undefined }
+  | { ok: false; error: SelError };
+
+export class Program {
+  readonly inputNames: ReadonlySet<string>;
+  readonly readsParams: boolean;
+
+  constructor(
+    readonly source: string,
+    private readonly compiled: CompiledProgram,
+    private readonly options: CompileOptions,
+  ) {
+    this.inputNames = compiled.inputNames;
+    this.readsParams = compiled.readsParams;
+  }
+
+  /** Runs the program; never throws for anything the program does. */
+  evaluate<C>(vars: InputVars = {}, options: EvaluateOptions<C> = {}): EvalResult {
+    try {
+      const value = this.run(vars, options);
+      return { ok: true, type: typeOf(value), value };
+    } catch (e) {
+      return { ok: false, error: toSelError(e) };
+    }
+  }
+
+  /** Like `evaluate`, but throws the SelError. */
+  evaluateOrThrow<C>(vars: InputVars = {}, options: EvaluateOptions<C> = {}): Value | undefined {
+    try {
+      return this.run(vars, options);
+    } catch (e) {
+      throw toSelError(e);
+    }
+  }
+
+  private run<C>(vars: InputVars, options: EvaluateOptions<C>): Value | undefined {
+    const limits = options.limits ? resolveLimits(options.limits) : this.options.limits ? resolveLimits(this.options.limits) : DEFAULT_LIMITS;
+    const c = this.compiled;
+    if (c.stackNeed > limits.stack) {
+      throw new SelError('limit', `stack limit of ${limits.stack} exceeded: this expression needs ${c.stackNeed}`, c.stackPos.line, c.stackPos.column);
+    }
+    if (this.source.length >= limits.sourceLength) throw lengthError(this.source.length, limits.sourceLength);
+    const now = options.nowMillis;
+    const clock = typeof now === 'number' ? () => now : typeof now === 'function' ? now : Date.now;
+    const s = new EvalState(
+      c.slotNames.length,
+      limits,
+      vars,
+      (options.extensions ?? this.options.extensions) as HostExtensions | undefined,
+      options.context,
+      clock,
+      options.random ?? Math.random,
+    );
+    const names = c.slotNames;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (hasInput(vars, name)) {
+        const raw = getInput(vars, name);
+        const v = typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' ? raw : importValue(raw, { wholeNumbersAreLong: false, host: s });
+        s.slots[i] = v;
+        s.slotTypes[i] = typeOf(v);
+      }
+    }
+    const r = c.run(s);
+    const result = r === RETURN ? s.returned : s.last;
+    if (this.options.maestro) checkWorkflowResult(result);
+    return result;
+  }
+}
+
+function lengthError(length: number, limit: number): SelError {
+  return new SelError('limit', `source length limit of ${limit} exceeded: the program has ${length} characters`, 1, 1);
+}
+
+function toSelError(e: unknown): SelError {
+  const err = asSelError(e) as SelError;
+  if (err.line === 0) {
+    err.line = 1;
+    err.column = 1;
+  }
+  return err;
+}
+
+/** A bounded LRU of compiled programs, keyed by source and mode. */
+class ProgramCache {
+  private readonly map = new Map<string, Program>();
+  constructor(private readonly max: number) {}
+  get(key: string): Program | undefined {
+    const p = this.map.get(key);
+    if (p) {
+      this.map.delete(key);
+      this.map.set(key, p);
+    }
+    return p;
+  }
+  set(key: string, p: Program): void {
+    this.map.set(key, p);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+export const COMPILE_CACHE_SIZE = 1000;
+const cache = new ProgramCache(COMPILE_CACHE_SIZE);
+
+export function clearCompileCache(): void {
+  cache.clear();
+}
+
+/** Parses and checks a program once; throws a SelError (syntax, type, name, limit) if it is invalid. */
+export function compile(source: string, options: CompileOptions = {}): Program {
+  if (typeof source !== 'string') throw new SelError('syntax', 'a SEL program must be a string', 1, 1);
+  const useCache = !options.noCache && !options.extensions && !options.limits;
+  const key = options.maestro ? `M${source}` : `S${source}`;
+  if (useCache) {
+    const hit = cache.get(key);
+    if (hit) return hit;
+  }
+  const limits = resolveLimits(options.limits);
+  if (source.length >= limits.sourceLength) throw lengthError(source.length, limits.sourceLength);
+  // An extra empty statement on its own line is harmless when the `;` is already there, and
+  // cannot be swallowed by a trailing line comment.
+  const text = options.maestro ? `${source}\n;` : source;
+  let compiled: CompiledProgram;
+  try {
+    compiled = compileAst(parse(text, limits.parseNesting));
+  } catch (e) {
+    throw toSelError(e);
+  }
+  const program = new Program(source, compiled, options);
+  if (useCache) cache.set(key, program);
+  return program;
+}
+
+/** Compiles (cached) and evaluates in one call; compile errors come back as a failed result. */
+export function evaluate<C>(source: string, vars: InputVars = {}, options: EvaluateOptions<C> & { maestro?: boolean } = {}): EvalResult {
+  let program: Program;
+  try {
+    program = compile(source, { maestro: options.maestro });
+  } catch (e) {
+    return { ok: false, error: toSelError(e) };
+  }
+  return program.evaluate(vars, options);
+}
+
+export { limitError };
