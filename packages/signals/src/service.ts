@@ -194,7 +194,7 @@ export class SignalService {
   private async loop(): Promise<void> {
     const sweep = this.opts.sweepIntervalMs ?? 1000;
     while (this.running) {
-      let n = 0;
+      let n: number;
       try {
         n = await this.matcher.runOnce();
       } catch (err) {

@@ -16,6 +16,7 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const KNOWN_FIELDS = new Set(['name', 'params', 'payload', 'request_id', 'request_time']);
 // C0 and C1 control characters and DEL.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Checks a signal name; returns the problem or undefined. Names are path-like: `db/prod/orders`. */

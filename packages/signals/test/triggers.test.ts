@@ -1,0 +1,218 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignalService } from '../src/service.js';
+import { getFromSignal } from '../src/sel-extensions.js';
+import { loadFiringSignals } from '../src/sel-extensions.js';
+import type { ConsumedSignal } from '../src/ports.js';
+import { countStarts, openTestDb, TableStarter, testExpressions, type TestDb } from './helpers.js';
+import { definitionWith, sampleSignalTriggerWorkflow, triggersFromMaestro } from './maestro-sample.js';
+
+let t: TestDb;
+let svc: SignalService;
+
+beforeAll(async () => {
+  t = await openTestDb();
+  svc = new SignalService(t.db, { starter: new TableStarter(), expressions: testExpressions });
+});
+afterAll(async () => {
+  await svc?.stop();
+  await t?.close();
+});
+
+const signalA = { name: 'signal_a', params: { foo: 'bat', watermark: 123456, updated_by: 'tester' } };
+const signalB = { name: 'signal_b', params: { bar: 'baz', watermark: 123456, posted_by: 'tester' } };
+
+async function starts(workflowId: string) {
+  const r = await t.db.query<{ instance_id: number; request_id: string; initiator: { signals: ConsumedSignal[] } }>(
+    'SELECT instance_id, request_id, initiator FROM test_workflow_starts WHERE workflow_id = $1 ORDER BY instance_id',
+    [workflowId],
+  );
+  return r.rows;
+}
+
+describe('sample-signal-trigger-wf', () => {
+  it('starts exactly one instance for signal_a + signal_b joined on updated_by = posted_by', async () => {
+    const def = sampleSignalTriggerWorkflow();
+    const sync = await svc.syncSubscriptions(def.workflowId, def);
+    expect(sync.activated).toHaveLength(1);
+
+    await svc.publish([signalA]);
+    await svc.drain();
+    expect(await countStarts(t.db, def.workflowId)).toBe(0);
+    await svc.publish([signalB]);
+    await svc.drain();
+    const rows = await starts(def.workflowId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.request_id).toMatch(/^signal-trigger:sample-signal-trigger-wf:[0-9a-f]{16}:signal_a:[0-9a-f-]{36},signal_b:[0-9a-f-]{36}$/);
+
+    // What the started run reads through params.getFromSignal.
+    const consumed = await loadFiringSignals(t.db, rows[0]!.request_id);
+    expect(consumed).toBeDefined();
+    expect(getFromSignal(consumed!, 'signal_a', 'watermark')).toBe(123456);
+    expect(getFromSignal(consumed!, 'foo')).toBe('bat');
+    expect(getFromSignal(rows[0]!.initiator.signals, 'signal_b', 'posted_by')).toBe('tester');
+    expect(() => getFromSignal(consumed!, 'signal_c', 'x')).toThrow('signal signal_c did not start this run');
+
+    // Publishing them again dedupes; a signal_b by someone else has no partner.
+    const again = await svc.publish([signalA, signalB]);
+    expect(again.every((r) => r.duplicate)).toBe(true);
+    await svc.publish([{ name: 'signal_b', params: { ...signalB.params, posted_by: 'someone-else' } }]);
+    await svc.drain();
+    expect(await countStarts(t.db, def.workflowId)).toBe(1);
+
+    // Lineage: both signals TRIGGERED the instance.
+    const g = await svc.lineageOfSignal('signal_a', 1, 2);
+    expect(g.edges).toEqual([{ from: 'signal:signal_a#1', to: `workflow:${def.workflowId}/${rows[0]!.instance_id}`, kind: 'TRIGGERED' }]);
+    const up = await svc.lineageOfWorkflowInstance(def.workflowId, rows[0]!.instance_id, 1);
+    expect(up.nodes.map((n) => n.id).sort()).toEqual([`workflow:${def.workflowId}/${rows[0]!.instance_id}`, 'signal:signal_a#1', 'signal:signal_b#1'].sort());
+
+    // A later signal_a by someone-else completes the waiting signal_b (nothing was dropped).
+    await svc.publish([{ name: 'signal_a', params: { ...signalA.params, updated_by: 'someone-else' } }]);
+    await svc.drain();
+    expect(await countStarts(t.db, def.workflowId)).toBe(2);
+  });
+});
+
+function simpleTrigger(workflowId: string, extra: Record<string, unknown> = {}) {
+  return definitionWith(
+    workflowId,
+    triggersFromMaestro([
+      {
+        definitions: {
+          [`${workflowId}/left`]: { match_params: { day: { value: 20240101, operator: '>=' } }, join_keys: ['day'] },
+          [`${workflowId}/right`]: { match_params: { kind: { value: 'full', operator: '=' } }, join_keys: ['date'] },
+        },
+        ...extra,
+      },
+    ]),
+  );
+}
+
+describe('trigger semantics', () => {
+  it('pairs the earliest candidates first and consumes each instance once (no N x M)', async () => {
+    const def = simpleTrigger('wf-pairs');
+    await svc.syncSubscriptions(def.workflowId, def);
+    await svc.publish([
+      { name: 'wf-pairs/left', params: { day: 20240105, n: 1 } },
+      { name: 'wf-pairs/left', params: { day: 20240105, n: 2 } },
+      { name: 'wf-pairs/left', params: { day: 20240105, n: 3 } },
+      { name: 'wf-pairs/left', params: { day: 20231231, n: 4 } },
+      { name: 'wf-pairs/right', params: { kind: 'full', date: 20240105, n: 1 } },
+      { name: 'wf-pairs/right', params: { kind: 'full', date: 20240105, n: 2 } },
+      { name: 'wf-pairs/right', params: { kind: 'partial', date: 20240105, n: 3 } },
+      { name: 'wf-pairs/right', params: { kind: 'full', date: '20240105', n: 4 } },
+    ]);
+    await svc.drain();
+    const rows = await starts('wf-pairs');
+    expect(rows.map((r) => r.initiator.signals.map((s) => s.params.n))).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    // left n=3 waits for a partner; a string date never joins an integer day.
+    await svc.publish([{ name: 'wf-pairs/right', params: { kind: 'full', date: 20240105, n: 5 } }]);
+    await svc.drain();
+    expect((await starts('wf-pairs')).map((r) => r.initiator.signals.map((s) => s.params.n))[2]).toEqual([3, 5]);
+  });
+
+  it('counts only signals published after activation unless a backfill is asked for', async () => {
+    await svc.publish([
+      { name: 'wf-late/left', params: { day: 20240110 } },
+      { name: 'wf-late/right', params: { kind: 'full', date: 20240110 } },
+    ]);
+    const def = simpleTrigger('wf-late');
+    await svc.syncSubscriptions(def.workflowId, def);
+    await svc.drain();
+    expect(await countStarts(t.db, 'wf-late')).toBe(0);
+
+    const def2 = simpleTrigger('wf-backfill');
+    const since = new Date(Date.now() - 60_000);
+    await svc.publish([
+      { name: 'wf-backfill/left', params: { day: 20240110 } },
+      { name: 'wf-backfill/right', params: { kind: 'full', date: 20240110 } },
+    ]);
+    await svc.syncSubscriptions(def2.workflowId, def2, { backfillFrom: since });
+    await svc.drain();
+    expect(await countStarts(t.db, 'wf-backfill')).toBe(1);
+  });
+
+  it('follows deactivation, signal_trigger_disabled and new versions', async () => {
+    const def = simpleTrigger('wf-life');
+    await svc.syncSubscriptions(def.workflowId, def);
+    await svc.publish([{ name: 'wf-life/left', params: { day: 20240201 } }]);
+    await svc.drain();
+    // A new version with the same trigger keeps the waiting candidate.
+    const v2 = { ...def, version: 2 };
+    expect((await svc.syncSubscriptions(def.workflowId, v2)).activated).toEqual([]);
+    await svc.publish([{ name: 'wf-life/right', params: { kind: 'full', date: 20240201 } }]);
+    await svc.drain();
+    expect(await countStarts(t.db, 'wf-life')).toBe(1);
+
+    const disabled = { ...v2, properties: { signalTriggerDisabled: true } };
+    expect((await svc.syncSubscriptions(def.workflowId, disabled)).deactivated).toHaveLength(1);
+    await svc.publish([
+      { name: 'wf-life/left', params: { day: 20240202 } },
+      { name: 'wf-life/right', params: { kind: 'full', date: 20240202 } },
+    ]);
+    await svc.drain();
+    expect(await countStarts(t.db, 'wf-life')).toBe(1);
+
+    await svc.syncSubscriptions(def.workflowId, v2);
+    await svc.publish([
+      { name: 'wf-life/left', params: { day: 20240203 } },
+      { name: 'wf-life/right', params: { kind: 'full', date: 20240203 } },
+    ]);
+    await svc.drain();
+    expect(await countStarts(t.db, 'wf-life')).toBe(2);
+    await svc.syncSubscriptions(def.workflowId, null);
+    await svc.publish([
+      { name: 'wf-life/left', params: { day: 20240204 } },
+      { name: 'wf-life/right', params: { kind: 'full', date: 20240204 } },
+    ]);
+    await svc.drain();
+    expect(await countStarts(t.db, 'wf-life')).toBe(2);
+  });
+
+  it('consumes but does not start when the condition is false; a random dedup_expr cannot duplicate', async () => {
+    const def = simpleTrigger('wf-cond', { condition: '1 > 2' });
+    await svc.syncSubscriptions(def.workflowId, def);
+    await svc.publish([
+      { name: 'wf-cond/left', params: { day: 20240301 } },
+      { name: 'wf-cond/right', params: { kind: 'full', date: 20240301 } },
+    ]);
+    await svc.drain();
+    expect(await countStarts(t.db, 'wf-cond')).toBe(0);
+    const f = await t.db.query<{ outcome: string }>(`SELECT outcome FROM signal_trigger_firings WHERE workflow_id = 'wf-cond'`);
+    expect(f.rows).toEqual([{ outcome: 'CONDITION_FALSE' }]);
+
+    // Re-queue the same instances (as a redelivery would): the consumption rows hold.
+    await t.db.query(`INSERT INTO signal_match_queue (name, seq_id) SELECT name, seq_id FROM signal_instances WHERE name LIKE 'signal_%'`);
+    await svc.drain();
+    expect(await countStarts(t.db, 'sample-signal-trigger-wf')).toBe(2);
+  });
+
+  it('rejects a trigger with an unknown operator, naming the field', async () => {
+    const bad = definitionWith('wf-bad', triggersFromMaestro([{ definitions: { x: { match_params: { p: { value: 1, operator: '~' } } } } }]));
+    await expect(svc.syncSubscriptions('wf-bad', bad)).rejects.toThrow('signal_triggers[0].definitions.x.match_params.p.operator: unknown operator "~"');
+  });
+
+  it('wakes on publish without polling when running in the background', async () => {
+    const def = simpleTrigger('wf-live');
+    await svc.syncSubscriptions(def.workflowId, def);
+    const slow = new SignalService(t.db, { starter: new TableStarter(), expressions: testExpressions, sweepIntervalMs: 60_000 });
+    await slow.start();
+    try {
+      const t0 = Date.now();
+      // Published through another service object: the wake-up comes through LISTEN/NOTIFY.
+      await svc.publish([
+        { name: 'wf-live/left', params: { day: 20240401 } },
+        { name: 'wf-live/right', params: { kind: 'full', date: 20240401 } },
+      ]);
+      while ((await countStarts(t.db, 'wf-live')) === 0) {
+        if (Date.now() - t0 > 5000) throw new Error('no start within 5 s');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      await slow.stop();
+    }
+  });
+});
