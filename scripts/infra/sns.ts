@@ -31,7 +31,9 @@ export async function ensureMotoVenv(log: (msg: string) => void = () => {}): Pro
   const python = await findPython();
   await rm(venv, { recursive: true, force: true });
   log(`creating virtualenv ${venv}`);
-  await run(python, ['-m', 'venv', venv]);
+  await run(python, ['-m', 'venv', venv]).catch((err: unknown) => {
+    throw new Error(`could not create a Python virtualenv (on Debian: apt-get install python3-venv): ${(err as Error).message}`, { cause: err });
+  });
   log(`pip install ${REQUIREMENT}`);
   await run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', REQUIREMENT]);
   await writeFile(stamp, REQUIREMENT);

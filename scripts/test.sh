@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The full test run (`npm test`): prepares PostgreSQL, the Kafka broker jars and the moto
+# virtualenv (each cached under .cache/), then typecheck, lint and every vitest test with all
+# components started. Extra arguments go to `vitest run` (e.g. a path filter).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export BATON_TEST_COMPONENTS="${BATON_TEST_COMPONENTS:-postgres,kafka,sns}"
+started=$SECONDS
+failed=()
+
+step() {
+  local name=$1
+  shift
+  local t0=$SECONDS
+  echo
+  echo "==> ${name}"
+  if "$@"; then
+    echo "==> ${name}: ok ($((SECONDS - t0)) s)"
+  else
+    echo "==> ${name}: FAILED ($((SECONDS - t0)) s)"
+    failed+=("${name}")
+  fi
+}
+
+# Without the components nothing else can run meaningfully: stop here when preparing fails.
+echo "==> prepare test infrastructure (${BATON_TEST_COMPONENTS})"
+t0=$SECONDS
+npx --no-install tsx scripts/infra/prepare.ts "${BATON_TEST_COMPONENTS}"
+echo "==> prepare: ok ($((SECONDS - t0)) s)"
+
+step typecheck npx --no-install tsc -p tsconfig.json --noEmit
+step lint npx --no-install eslint .
+step "vitest (components: ${BATON_TEST_COMPONENTS})" npx --no-install vitest run "$@"
+
+echo
+if ((${#failed[@]})); then
+  echo "FAILED: ${failed[*]} (total $((SECONDS - started)) s)"
+  exit 1
+fi
+echo "all passed (total $((SECONDS - started)) s)"
