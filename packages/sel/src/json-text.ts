@@ -106,11 +106,11 @@ export function selValuesFromJsonText(text: string): Value {
 }
 
 /** A SEL value as JSON text: LONGs exact, DOUBLEs as Java prints them, host objects as their text. */
-export function stringifySel(v: Value | undefined, depth = 0): string {
+export function stringifySel(v: Value | undefined, options: { bigLongAsString?: boolean } = {}, depth = 0): string {
   if (depth > MAX_DATA_DEPTH) throw new SelError('limit', `data nesting depth limit of ${MAX_DATA_DEPTH} exceeded`);
   switch (typeof v) {
     case 'bigint':
-      return v.toString();
+      return options.bigLongAsString && (v > 9007199254740992n || v < -9007199254740992n) ? `"${v}"` : v.toString();
     case 'number':
       return Number.isFinite(v) ? javaDoubleToString(v) : JSON.stringify(String(v));
     case 'string':
@@ -121,8 +121,8 @@ export function stringifySel(v: Value | undefined, depth = 0): string {
       return 'null';
     default:
       if (v === null) return 'null';
-      if (v instanceof SelArray) return `[${v.items.map((x) => stringifySel(x as Value, depth + 1)).join(',')}]`;
-      if (v instanceof Map) return `{${[...v].map(([k, x]) => `${JSON.stringify(k)}:${stringifySel(x, depth + 1)}`).join(',')}}`;
+      if (v instanceof SelArray) return `[${v.items.map((x) => stringifySel(x as Value, options, depth + 1)).join(',')}]`;
+      if (v instanceof Map) return `{${[...v].map(([k, x]) => `${JSON.stringify(k)}:${stringifySel(x, options, depth + 1)}`).join(',')}}`;
       return JSON.stringify(javaString(v));
   }
 }
