@@ -7,3 +7,16 @@ export { migrate, migrationsApplied, loadMigrations, type Migration, type Migrat
 export { engineMigrations } from './migrations.js';
 export type * from './definition/model.js';
 export { PARAM_TYPES, PARAM_MODES, RUN_STRATEGY_RULES, FAILURE_MODES, BACKOFF_TYPES, DEFAULT_STEP_CONCURRENCY, walkSteps } from './definition/model.js';
+export { parseWorkflowJson, type ParseResult } from './definition/parse.js';
+export { parseWorkflowYaml, type YamlParseOptions } from './definition/yaml-dsl.js';
+export { validateWorkflow, DEFAULT_MAX_STEPS, type ValidateOptions, type SelCompiler, type SelDiagnostic } from './definition/validate.js';
+export { DefinitionError, formatIssues, type DefinitionIssue } from './definition/issues.js';
+export { parseJsonText, stringifyJson, JsonSyntaxError } from './definition/json-text.js';
+export { requestToJson, workflowToJson, propertiesToJson, paramDefToJson } from './definition/to-json.js';
+export { parseDurationSeconds, toDurationSpec } from './definition/duration.js';
+export { pushWorkflow, getVersion, activate, deactivate, listActiveWorkflows, listVersions, listWorkflowEvents, definitionHash, WorkflowNotFoundError, type StoredVersion, type PushResult, type PushOptions, type StoreOptions, type VersionSelector } from './definition/store.js';
+export { WorkflowLifecycle, workflowLifecycle, type WorkflowEvent, type WorkflowEventKind, type WorkflowEventListener } from './definition/events.js';
+export { jsonToParamValue, paramValueToJson, parseParamType, inferParamType, valueMatchesType, toLong, ParamTypeError, LONG_MIN, LONG_MAX } from './params/typed-value.js';
+export { interpolate, parseRef, formatParamValue, javaDoubleString, templateRefs, InterpolationError, type ParamRef } from './params/interpolate.js';
+export { mergeStepParams, mergeWorkflowParams, STEP_MERGE_ORDER, WORKFLOW_MERGE_ORDER, type StepParamLayer, type WorkflowParamLayer, type MergeResult, type MergeIssue } from './params/merge.js';
+export { defaultWorkflowParams, defaultStepParams, RESERVED_PARAM_NAMES, WORKFLOW_DEFAULT_PARAMS, STEP_DEFAULT_PARAMS, FOREACH_DEFAULT_PARAMS, WHILE_DEFAULT_PARAMS, SUBWORKFLOW_DEFAULT_PARAMS, type EvaluatedParam, type DefaultParamSpec, type WorkflowDefaultsContext, type StepDefaultsContext } from './params/defaults.js';

@@ -1,3 +1,4 @@
+import { compile } from '@baton/sel';
 import { IANAZone } from 'luxon';
 import { fieldPath, Issues, type DefinitionIssue } from './issues.js';
 import type { IntSpec, ParamDef, ParamDefMap, Properties, RetryPolicy, Step, Workflow, WorkflowRequest } from './model.js';
@@ -22,9 +23,12 @@ export interface SelCompiler {
 export interface ValidateOptions {
   /** Most steps a workflow may have, counting steps inside foreach/while. Default 300. */
   maxSteps?: number;
-  /** Checks SEL syntax and types; without it expressions are not compiled. */
-  sel?: SelCompiler;
+  /** Checks SEL syntax and types. Default: `@baton/sel` as the engine evaluates; false skips SEL. */
+  sel?: SelCompiler | false;
 }
+
+/** `@baton/sel` compiling the way the engine evaluates params and conditions (final `;` optional). */
+export const selCompiler: SelCompiler = { compile: (source) => compile(source, { maestro: true }) };
 
 export const DEFAULT_MAX_STEPS = 300;
 export const MAX_ID_LENGTH = 128;
@@ -315,8 +319,8 @@ class Validator {
 
   /** Compiles one SEL source; `syntaxOnly` for validators, whose `param` variable the checker cannot type. */
   private sel(source: string, path: string, syntaxOnly = false): void {
-    const sel = this.opts.sel;
-    if (!sel) return;
+    const sel = this.opts.sel === undefined ? selCompiler : this.opts.sel;
+    if (sel === false) return;
     for (const d of collectSelDiagnostics(sel, source)) {
       if (syntaxOnly && d.kind !== undefined && d.kind !== 'syntax') continue;
       const kind = d.kind ? `SEL ${d.kind} error` : 'SEL error';
