@@ -9,7 +9,7 @@ import { SelError } from '../errors.js';
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_$][A-Za-z0-9_$]*/ });
 
 const keyword = (word: string, name: string): TokenType =>
-  createToken({ name, pattern: new RegExp(`${word}(?![A-Za-z0-9_$])`), longer_alt: Identifier });
+  createToken({ name, pattern: new RegExp(word), longer_alt: Identifier });
 
 export const Unsupported = createToken({ name: 'Unsupported', pattern: Lexer.NA });
 export const BinaryOp = createToken({ name: 'BinaryOp', pattern: Lexer.NA });
@@ -38,7 +38,7 @@ const unsupportedWords = [
 const unsupportedKeywords = unsupportedWords.map((w) =>
   createToken({
     name: `Kw_${w}`,
-    pattern: new RegExp(`${w}(?![A-Za-z0-9_$])`),
+    pattern: new RegExp(w),
     longer_alt: Identifier,
     categories: [Unsupported],
   }),
@@ -116,7 +116,7 @@ export const allTokens: TokenType[] = [
   LParen, RParen, LBracket, RBracket, LBrace, RBrace, Semicolon, Comma, Dot,
 ];
 
-const selLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+const selLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: true });
 
 export function tokenize(source: string): IToken[] {
   const result = selLexer.tokenize(source);

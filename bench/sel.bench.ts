@@ -1,0 +1,220 @@
+/**
+ * SEL benchmark: Baton compiled and cold against cel-js, jexl, jsonata and hand-written JS, on the
+ * six programs Maestro published per-evaluation figures for. Prints a table (median ns per
+ * evaluation over several timed rounds after a warm-up) and, as its last line, one JSON object.
+ */
+import { parse as celParse } from '@marcbachmann/cel-js';
+import jexl from 'jexl';
+import jsonata from 'jsonata';
+import { compile } from '@baton/sel';
+
+type Runner = () => unknown;
+type AsyncRunner = () => Promise<unknown>;
+
+interface Case {
+  name: string;
+  maestroUs: number;
+  sel: string;
+  vars: Record<string, unknown>;
+  cel?: { expr: string; vars: Record<string, unknown> };
+  jexl?: { expr: string; vars: Record<string, unknown> };
+  jsonata?: { expr: string; vars: Record<string, unknown> };
+  js: Runner;
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+const toDateInt = (d: Date): bigint => BigInt(`${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}`);
+const fromDateInt = (n: bigint): Date => {
+  const s = n.toString();
+  return new Date(Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6, 8))));
+};
+
+const CASES: Case[] = [
+  {
+    name: "x > 10 && name == 'etl'",
+    maestroUs: 55,
+    sel: "x > 10 && name == 'etl'",
+    vars: { x: 15n, name: 'etl' },
+    cel: { expr: "x > 10 && name == 'etl'", vars: { x: 15n, name: 'etl' } },
+    jexl: { expr: "x > 10 && name == 'etl'", vars: { x: 15, name: 'etl' } },
+    jsonata: { expr: "x > 10 and name = 'etl'", vars: { x: 15, name: 'etl' } },
+    js: (() => {
+      const v = { x: 15n, name: 'etl' };
+      return () => v.x > 10n && v.name === 'etl';
+    })(),
+  },
+  {
+    name: 'return (a + b) * 3 - a / 2;',
+    maestroUs: 12,
+    sel: 'return (a + b) * 3 - a / 2;',
+    vars: { a: 100n, b: 7n },
+    cel: { expr: '(a + b) * 3 - a / 2', vars: { a: 100n, b: 7n } },
+    jexl: { expr: '(a + b) * 3 - a // 2', vars: { a: 100, b: 7 } },
+    jsonata: { expr: '(a + b) * 3 - $floor(a / 2)', vars: { a: 100, b: 7 } },
+    js: (() => {
+      const v = { a: 100n, b: 7n };
+      return () => BigInt.asIntN(64, (v.a + v.b) * 3n - v.a / 2n);
+    })(),
+  },
+  {
+    name: "return 's3://bucket/' + d + '/' + h + '/';",
+    maestroUs: 12,
+    sel: "return 's3://bucket/' + d + '/' + h + '/';",
+    vars: { d: 20240315n, h: '07' },
+    cel: { expr: "'s3://bucket/' + string(d) + '/' + h + '/'", vars: { d: 20240315n, h: '07' } },
+    jexl: { expr: "'s3://bucket/' + d + '/' + h + '/'", vars: { d: 20240315, h: '07' } },
+    jsonata: { expr: "'s3://bucket/' & d & '/' & h & '/'", vars: { d: 20240315, h: '07' } },
+    js: (() => {
+      const v = { d: 20240315n, h: '07' };
+      return () => `s3://bucket/${v.d}/${v.h}/`;
+    })(),
+  },
+  {
+    name: 'int s = 0; for (int i = 0; i < 100; i += 1) { s += i; } return s;',
+    maestroUs: 30,
+    sel: 'int s = 0; for (int i = 0; i < 100; i += 1) { s += i; } return s;',
+    vars: {},
+    js: () => {
+      let s = 0n;
+      for (let i = 0n; i < 100n; i += 1n) s = BigInt.asIntN(64, s + i);
+      return s;
+    },
+  },
+  {
+    name: 'return Util.dateIntsBetween(20240101, 20240201, 1);',
+    maestroUs: 19,
+    sel: 'return Util.dateIntsBetween(20240101, 20240201, 1);',
+    vars: {},
+    js: () => {
+      const out: bigint[] = [];
+      const end = fromDateInt(20240201n).getTime();
+      for (let t = fromDateInt(20240101n).getTime(); t < end; t += 86_400_000) out.push(toDateInt(new Date(t)));
+      return out;
+    },
+  },
+  {
+    name: "DateTimeFormat.forPattern('yyyyMMddHH')...parseDateTime(TARGET_RUN_DATE + '00').minusDays(1).toString('yyyyMMdd')",
+    maestroUs: 18,
+    sel: "DateTimeFormatter f = DateTimeFormat.forPattern('yyyyMMddHH').withZone(DateTimeZone.forID('UTC')); return f.parseDateTime(TARGET_RUN_DATE + '00').minusDays(1).toString('yyyyMMdd');",
+    vars: { TARGET_RUN_DATE: '20240315' },
+    js: (() => {
+      const v = { TARGET_RUN_DATE: '20240315' };
+      return () => {
+        const s = `${v.TARGET_RUN_DATE}00`;
+        const t = Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6, 8)), Number(s.slice(8, 10)));
+        const d = new Date(t - 86_400_000);
+        return `${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}`;
+      };
+    })(),
+  },
+];
+
+const ROUNDS = 7;
+const ROUND_MS = 25;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median ns per call: calibrate a batch size to ~ROUND_MS, warm up, then time ROUNDS batches. */
+function time(run: Runner): number {
+  let batch = 1;
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) run();
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (ms >= ROUND_MS / 4 || batch > 1e7) {
+      batch = Math.max(1, Math.round((batch * ROUND_MS) / Math.max(ms, 0.001)));
+      break;
+    }
+    batch *= 4;
+  }
+  for (let i = 0; i < batch; i++) run();
+  const samples: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) run();
+    samples.push(Number(process.hrtime.bigint() - t0) / batch);
+  }
+  return median(samples);
+}
+
+async function timeAsync(run: AsyncRunner): Promise<number> {
+  const batch = 2000;
+  for (let i = 0; i < batch; i++) await run();
+  const samples: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) await run();
+    samples.push(Number(process.hrtime.bigint() - t0) / batch);
+  }
+  return median(samples);
+}
+
+type Row = Record<string, number | string | undefined>;
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  for (const c of CASES) {
+    const row: Row = { program: c.name };
+    const program = compile(c.sel, { maestro: true });
+    const check = program.evaluate(c.vars);
+    if (check.ok) {
+      row.baton_compiled = time(() => program.evaluate(c.vars));
+      row.baton_cold = time(() => compile(c.sel, { maestro: true, noCache: true }).evaluate(c.vars));
+    } else {
+      row.baton_error = `${check.error.kind}: ${check.error.message}`;
+    }
+    if (c.cel) {
+      const fn = celParse(c.cel.expr);
+      const vars = c.cel.vars;
+      row.celjs_compiled = time(() => fn(vars));
+    }
+    if (c.jexl) {
+      const expr = jexl.compile(c.jexl.expr);
+      const vars = c.jexl.vars;
+      row.jexl = time(() => expr.evalSync(vars));
+    }
+    if (c.jsonata) {
+      const expr = jsonata(c.jsonata.expr);
+      const vars = c.jsonata.vars;
+      row.jsonata = await timeAsync(() => expr.evaluate(vars));
+    }
+    row.js = time(c.js);
+    row.maestro = c.maestroUs * 1000;
+    rows.push(row);
+  }
+
+  const cols = ['baton_compiled', 'baton_cold', 'celjs_compiled', 'jexl', 'jsonata', 'js', 'maestro'];
+  const fmt = (v: unknown): string => (typeof v === 'number' ? Math.round(v).toString() : v === undefined ? '-' : String(v));
+  console.log('median ns per evaluation (lower is better)');
+  console.log(['#', ...cols].map((c) => c.padStart(15)).join('') + '  program');
+  rows.forEach((r, i) => {
+    console.log([String(i + 1), ...cols.map((c) => fmt(r[c]))].map((c) => c.padStart(15)).join('') + `  ${String(r.program).slice(0, 70)}`);
+    if (r.baton_error) console.log(`      baton error: ${String(r.baton_error)}`);
+  });
+
+  const celRatios = rows.filter((r) => typeof r.celjs_compiled === 'number' && typeof r.baton_compiled === 'number')
+    .map((r) => (r.baton_compiled as number) / (r.celjs_compiled as number));
+  const geo = celRatios.length ? Math.exp(celRatios.reduce((a, x) => a + Math.log(x), 0) / celRatios.length) : null;
+  const summary = {
+    ratio_vs_celjs: geo === null ? null : Number(geo.toFixed(3)),
+    programs: rows.map((r, i) => ({
+      id: i + 1,
+      program: r.program,
+      baton_compiled_ns: r.baton_compiled ?? null,
+      baton_cold_ns: r.baton_cold ?? null,
+      celjs_compiled_ns: r.celjs_compiled ?? null,
+      jexl_ns: r.jexl ?? null,
+      jsonata_ns: r.jsonata ?? null,
+      js_ns: r.js ?? null,
+      maestro_ns: r.maestro,
+      error: r.baton_error ?? null,
+    })),
+    cold_vs_maestro: rows.map((r) => (typeof r.baton_cold === 'number' ? Number(((r.maestro as number) / r.baton_cold).toFixed(2)) : null)),
+  };
+  console.log(JSON.stringify(summary));
+}
+
+await main();
