@@ -1,0 +1,2 @@
+export * from './cron/index.js';
+export { runPreview, PREVIEW_USAGE, type Writer } from './cli/preview.js';
