@@ -246,11 +246,13 @@ function locate(doc: Document, lc: LineCounter, field: string): { line: number; 
 /** Parses Maestro's YAML DSL. Syntax errors carry line and column; every problem is reported. */
 export function parseWorkflowYaml(text: string, opts: YamlParseOptions = {}): ParseResult<WorkflowRequest> {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, intAsBigInt: true, uniqueKeys: true, prettyErrors: false, schema: 'core', merge: false });
+  const doc = parseDocument(text, { lineCounter, intAsBigInt: true, uniqueKeys: true, prettyErrors: true, schema: 'core', merge: false });
   const errors: DefinitionIssue[] = [];
   for (const e of doc.errors) {
     const pos = e.linePos?.[0];
-    errors.push(pos ? { field: '', message: `malformed YAML: ${e.message}`, line: pos.line, column: pos.col } : { field: '', message: `malformed YAML: ${e.message}` });
+    // Pretty messages end with a source excerpt; the first line carries the reason and position.
+    const message = `malformed YAML: ${e.message.split('\n')[0] ?? e.message}`;
+    errors.push(pos ? { field: '', message, line: pos.line, column: pos.col } : { field: '', message });
   }
   if (errors.length > 0) return { ok: false, errors };
   let plain: unknown;
