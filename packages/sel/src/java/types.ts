@@ -144,8 +144,8 @@ export function toInt32(v: bigint): number {
 }
 
 /** The instance of a host class, or an error naming the expected type. */
-export function argOf<T>(method: string, args: unknown[], i: number, cls: abstract new (...a: never[]) => T, name: string): T {
+export function argOf<T>(method: string, args: unknown[], i: number, cls: { prototype: T }, name: string): T {
   const v = args[i];
-  if (!(v instanceof cls)) throw argError(method, i, name, v);
-  return v;
+  if (!(v instanceof (cls as unknown as new () => T))) throw argError(method, i, name, v);
+  return v as T;
 }
