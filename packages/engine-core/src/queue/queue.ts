@@ -46,6 +46,8 @@ export interface Job {
 /** Collects jobs added in one transaction so the local wake-up fires only after commit. */
 export interface Outbox {
   add(job: JobSpec): Promise<void>;
+  /** Runs `fn` after the transaction committed (never when it rolls back). */
+  afterCommit(fn: () => void): void;
 }
 
 type WakeListener = (kind: string, runAt: number) => void;
@@ -136,17 +138,21 @@ export class Queue {
    */
   async tx<T>(fn: (tx: Queryable, outbox: Outbox) => Promise<T>): Promise<T> {
     const added: { kind: string; runAt: number }[] = [];
+    const after: (() => void)[] = [];
     const out = await this.db.tx(async (tx) => {
       added.length = 0;
+      after.length = 0;
       const outbox: Outbox = {
         add: async (job) => {
           await this.add(tx, job);
           added.push({ kind: job.kind, runAt: job.runAt?.getTime() ?? 0 });
         },
+        afterCommit: (f) => void after.push(f),
       };
       return fn(tx, outbox);
     });
     for (const a of added) this.wake(a.kind, a.runAt);
+    for (const f of after) f();
     return out;
   }
 

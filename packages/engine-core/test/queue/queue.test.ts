@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDb, type Db } from '../../src/index.js';
 import { Queue } from '../../src/queue/queue.js';
 import { Worker } from '../../src/queue/worker.js';
-import { openTestDb, type DbKind } from '../runtime/support/databases.js';
+import { openTestDb, type DbKind, type TestDb } from '../runtime/support/databases.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -12,16 +12,18 @@ async function jobCount(db: Db, kind: string): Promise<number> {
 }
 
 describe.each<DbKind>(['pglite', 'postgres'])('durable queue on %s', (kind) => {
+  let t: TestDb;
   let db: Db;
   let url: string | undefined;
   let queue: Queue;
 
   beforeAll(async () => {
-    ({ db, url } = await openTestDb(kind));
+    t = await openTestDb(kind);
+    ({ db, url } = t);
     queue = new Queue(db);
   });
   afterAll(async () => {
-    await db.close();
+    await t.close();
   });
 
   it('writes a job only when the surrounding transaction commits', async () => {

@@ -1,0 +1,138 @@
+import { EventEmitter } from 'node:events';
+import type { Db, Queryable } from '../db/db.js';
+import type { Outbox, Queue } from '../queue/queue.js';
+import { buildDag, type Dag, type DefinitionSource, type VersionSelector, type WorkflowVersion } from './definitions.js';
+import type { ExpressionPort, SelExtension } from './expressions.js';
+import type { EvaluatedParams } from './params.js';
+import type { RuntimeRegistry } from './step-runtime.js';
+import type { InstanceStatus, StepStatus } from './status.js';
+
+export const JOB_DISPATCH = 'engine.dispatch';
+export const JOB_ADVANCE = 'engine.advance';
+export const JOB_STEP = 'engine.step';
+
+/** Which step an event, a gate or a hook is about. */
+export interface StepRef {
+  workflowId: string;
+  version: number;
+  instanceId: number;
+  runId: number;
+  /** Database id of the instance run. */
+  instancePk: number;
+  stepId: string;
+  attemptId: number;
+  attemptPk: number;
+}
+
+/**
+ * A step gate: before a step evaluates its params it asks every gate; while one is closed the
+ * step waits in WAITING_FOR_SIGNALS. Whoever opens the gate later calls `Engine.recheckStep`.
+ */
+export interface StepGate {
+  check(q: Queryable, step: StepRef, definition: WorkflowVersion): Promise<{ open: boolean; reason?: string }>;
+}
+
+export interface StepCompletedEvent extends StepRef {
+  status: StepStatus;
+  params: EvaluatedParams;
+  outputs: EvaluatedParams;
+}
+
+export interface InstanceCompletedEvent {
+  workflowId: string;
+  version: number;
+  instanceId: number;
+  runId: number;
+  instancePk: number;
+  status: InstanceStatus;
+  reason: string | null;
+}
+
+/**
+ * Hooks run inside the transaction that records the state change, with its outbox, so what they
+ * write (output signals, follow-up jobs) commits exactly when the change does.
+ */
+export type StepCompletionHook = (tx: Queryable, outbox: Outbox, event: StepCompletedEvent) => Promise<void>;
+export type InstanceCompletionHook = (tx: Queryable, outbox: Outbox, event: InstanceCompletedEvent) => Promise<void>;
+
+export interface CachedVersion extends WorkflowVersion {
+  dag: Dag;
+}
+
+/** Numbered versions never change: cache them with their DAG. */
+export class VersionCache {
+  private readonly byKey = new Map<string, CachedVersion>();
+  constructor(private readonly source: DefinitionSource) {}
+
+  async get(workflowId: string, version: VersionSelector): Promise<CachedVersion | undefined> {
+    if (typeof version === 'number') {
+      const hit = this.byKey.get(`${workflowId}@${version}`);
+      if (hit) return hit;
+    }
+    const v = await this.source.getVersion(workflowId, version);
+    if (!v) return undefined;
+    const key = `${v.workflowId}@${v.version}`;
+    let cached = this.byKey.get(key);
+    if (!cached) {
+      cached = { ...v, dag: buildDag(v.workflow) };
+      this.byKey.set(key, cached);
+    }
+    return cached;
+  }
+
+  async require(workflowId: string, version: number): Promise<CachedVersion> {
+    const v = await this.get(workflowId, version);
+    if (!v) throw new Error(`workflow ${workflowId} version ${version} is not in the definition store`);
+    return v;
+  }
+}
+
+export interface EngineContext {
+  db: Db;
+  queue: Queue;
+  sel: ExpressionPort;
+  versions: VersionCache;
+  runtimes: RuntimeRegistry;
+  gates: Map<string, StepGate>;
+  stepHooks: StepCompletionHook[];
+  instanceHooks: InstanceCompletionHook[];
+  extensions: Map<string, SelExtension>;
+  interpolate?: (text: string, lookup: (name: string) => unknown) => string;
+  timeScale: number;
+  /** Emits 'step.ready' / 'step.launch' (attemptPk, hrtime ms) and 'instance.completed'. */
+  events: EventEmitter;
+  /** Attempts running in this process, to abort them at once on stop. */
+  running: Map<number, AbortController>;
+}
+
+export interface StepTimelineEntry {
+  attemptPk: number;
+  from: string | null;
+  to: string | null;
+  message: string;
+}
+
+export async function writeStepTimeline(q: Queryable, entries: readonly StepTimelineEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await q.query(
+    `INSERT INTO baton_step_timeline (attempt_pk, from_status, to_status, message)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])`,
+    [entries.map((e) => e.attemptPk), entries.map((e) => e.from), entries.map((e) => e.to), entries.map((e) => e.message)],
+  );
+}
+
+export async function writeInstanceTimeline(q: Queryable, instancePk: number, from: string | null, to: string, message: string): Promise<void> {
+  await q.query('INSERT INTO baton_instance_timeline (instance_pk, from_status, to_status, message) VALUES ($1, $2, $3, $4)', [instancePk, from, to, message]);
+}
+
+export function advanceJob(instancePk: number): { kind: string; key: string; payload: Record<string, unknown> } {
+  return { kind: JOB_ADVANCE, key: `advance:${instancePk}`, payload: { instancePk } };
+}
+
+export function stepJob(attemptPk: number): { kind: string; key: string; payload: Record<string, unknown> } {
+  return { kind: JOB_STEP, key: `step:${attemptPk}`, payload: { attemptPk } };
+}
+
+export function dispatchJob(workflowId: string): { kind: string; key: string; payload: Record<string, unknown> } {
+  return { kind: JOB_DISPATCH, key: `dispatch:${workflowId}`, payload: { workflowId } };
+}

@@ -1,0 +1,172 @@
+import type { Queryable } from '../db/db.js';
+import type { RunStrategy } from '../definition/model.js';
+import type { Outbox } from '../queue/queue.js';
+import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, type EngineContext } from './context.js';
+import type { ParamsHost } from './expressions.js';
+import { decodeParams, encodeParams, evaluateParams, type EvaluatedParams } from './params.js';
+import { stopInstanceTx } from './stop.js';
+
+/** PARALLEL without `workflow_concurrency`: Maestro's default limit. */
+export const DEFAULT_WORKFLOW_CONCURRENCY = 20;
+
+interface OpenInstance {
+  id: number;
+  version: number;
+  instance_id: number;
+  run_id: number;
+  status: 'CREATED' | 'IN_PROGRESS' | 'PAUSED';
+  run_params: unknown;
+}
+
+/**
+ * Applies the workflow's run strategy to its queued (CREATED) instances, under the workflow's
+ * state-row lock so dispatchers in several processes never both start the "one" instance:
+ * - SEQUENTIAL: FIFO, one at a time.
+ * - STRICT_SEQUENTIAL: as SEQUENTIAL, and a FAILED run blocks later ones until `unblock`.
+ * - FIRST_ONLY: while one runs, newer ones are stopped.
+ * - LAST_ONLY: the newest one runs; older running and queued ones are stopped.
+ * - PARALLEL: FIFO, up to `workflow_concurrency` at once.
+ */
+export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): Promise<void> {
+  await ctx.queue.tx(async (tx, outbox) => {
+    const state = await tx.query<{ blocked_by_instance: number | null }>(
+      'SELECT blocked_by_instance FROM baton_workflow_state WHERE workflow_id = $1 FOR UPDATE',
+      [workflowId],
+    );
+    if (state.rows.length === 0) return;
+    const open = (
+      await tx.query<OpenInstance>(
+        `SELECT id, version, instance_id, run_id, status, run_params FROM baton_workflow_instances
+         WHERE workflow_id = $1 AND status IN ('CREATED', 'IN_PROGRESS', 'PAUSED') ORDER BY instance_id, run_id`,
+        [workflowId],
+      )
+    ).rows;
+    const queued = open.filter((i) => i.status === 'CREATED');
+    if (queued.length === 0) return;
+    const running = open.filter((i) => i.status !== 'CREATED');
+    const newest = await ctx.versions.require(workflowId, Math.max(...open.map((i) => i.version)));
+    const strategy: RunStrategy = newest.properties.runStrategy ?? { rule: 'SEQUENTIAL' };
+    const blocked = state.rows[0]!.blocked_by_instance;
+
+    switch (strategy.rule) {
+      case 'SEQUENTIAL':
+      case 'STRICT_SEQUENTIAL':
+        if (running.length === 0 && !(strategy.rule === 'STRICT_SEQUENTIAL' && blocked != null)) {
+          await begin(ctx, tx, outbox, workflowId, queued[0]!);
+        }
+        break;
+      case 'FIRST_ONLY': {
+        let rest = queued;
+        if (running.length === 0) {
+          await begin(ctx, tx, outbox, workflowId, queued[0]!);
+          rest = queued.slice(1);
+        }
+        for (const i of rest) await stopInstanceTx(ctx, tx, outbox, i.id, 'STOPPED', 'FIRST_ONLY run strategy: another instance is running');
+        break;
+      }
+      case 'LAST_ONLY': {
+        const last = queued.at(-1)!;
+        for (const i of [...running, ...queued.slice(0, -1)]) {
+          await stopInstanceTx(ctx, tx, outbox, i.id, 'STOPPED', `LAST_ONLY run strategy: superseded by instance ${last.instance_id}`);
+        }
+        await begin(ctx, tx, outbox, workflowId, last);
+        break;
+      }
+      case 'PARALLEL': {
+        const limit = strategy.maxConcurrency ?? DEFAULT_WORKFLOW_CONCURRENCY;
+        for (const i of queued.slice(0, Math.max(0, limit - running.length))) await begin(ctx, tx, outbox, workflowId, i);
+        break;
+      }
+    }
+  });
+}
+
+/** CREATED → IN_PROGRESS: evaluates the workflow params (a failure fails the instance). */
+async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflowId: string, inst: OpenInstance): Promise<void> {
+  const def = await ctx.versions.require(workflowId, inst.version);
+  let params: EvaluatedParams;
+  try {
+    params = evaluateWorkflowParams(ctx, def, inst, decodeParams(inst.run_params));
+  } catch (e) {
+    const reason = `workflow params: ${(e as Error).message}`;
+    const res = await tx.query(
+      `UPDATE baton_workflow_instances SET status = 'FAILED', reason = $2, started_at = now(), ended_at = now(), updated_at = now()
+       WHERE id = $1 AND status = 'CREATED'`,
+      [inst.id, reason],
+    );
+    if (res.rowCount > 0) {
+      await writeInstanceTimeline(tx, inst.id, 'CREATED', 'FAILED', reason);
+      await afterInstanceEnded(ctx, tx, outbox, def, inst, 'FAILED', reason);
+    }
+    return;
+  }
+  const res = await tx.query(
+    `UPDATE baton_workflow_instances SET status = 'IN_PROGRESS', params = $2::jsonb, started_at = now(), updated_at = now()
+     WHERE id = $1 AND status = 'CREATED'`,
+    [inst.id, encodeParams(params)],
+  );
+  if (res.rowCount === 0) return;
+  await writeInstanceTimeline(tx, inst.id, 'CREATED', 'IN_PROGRESS', 'started by the run strategy');
+  await outbox.add(advanceJob(inst.id));
+}
+
+function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): EvaluatedParams {
+  const info: Record<string, string | bigint> = {
+    workflow_id: def.workflowId,
+    workflow_instance_id: BigInt(inst.instance_id),
+    workflow_run_id: BigInt(inst.run_id),
+    RUN_POLICY: 'START_FRESH_NEW_RUN',
+  };
+  const base: EvaluatedParams = {};
+  for (const [k, v] of Object.entries(info)) base[k] = { type: typeof v === 'bigint' ? 'LONG' : 'STRING', value: v };
+  const extensionCtx = { workflowId: def.workflowId, instanceId: inst.instance_id, runId: inst.run_id };
+  const host: Omit<ParamsHost, 'get' | 'containsKey'> = {
+    getFromStep: () => undefined,
+    getFromInstance: (name) => base[name]?.value,
+    extension: (name) => {
+      const ext = ctx.extensions.get(name);
+      return ext ? (...args: unknown[]) => ext.call(undefined, extensionCtx, ...args) : undefined;
+    },
+  };
+  const evaluated = evaluateParams(ctx.sel, {
+    defs: def.workflow.params,
+    base,
+    overrides: runParams,
+    host,
+    interpolate: ctx.interpolate,
+  });
+  return { ...base, ...evaluated };
+}
+
+/**
+ * Bookkeeping when an instance reaches a terminal status: STRICT_SEQUENTIAL blocking, the
+ * instance hooks, and a dispatch so the run strategy can start the next queued instance.
+ */
+export async function afterInstanceEnded(
+  ctx: EngineContext,
+  tx: Queryable,
+  outbox: Outbox,
+  def: CachedVersion,
+  inst: { id: number; instance_id: number; run_id: number; version: number },
+  status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | 'TIMED_OUT',
+  reason: string | null,
+): Promise<void> {
+  if (status === 'FAILED' && def.properties.runStrategy?.rule === 'STRICT_SEQUENTIAL') {
+    await tx.query('UPDATE baton_workflow_state SET blocked_by_instance = $2 WHERE workflow_id = $1 AND blocked_by_instance IS NULL', [
+      def.workflowId,
+      inst.instance_id,
+    ]);
+  }
+  const event = {
+    workflowId: def.workflowId,
+    version: inst.version,
+    instanceId: Number(inst.instance_id),
+    runId: inst.run_id,
+    instancePk: inst.id,
+    status,
+    reason,
+  };
+  for (const hook of ctx.instanceHooks) await hook(tx, outbox, event);
+  await outbox.add(dispatchJob(def.workflowId));
+  outbox.afterCommit(() => ctx.events.emit('instance.completed', event));
+}

@@ -1,0 +1,215 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { Db, Queryable } from '../db/db.js';
+import { Queue } from '../queue/queue.js';
+import { Worker } from '../queue/worker.js';
+import { advanceInstance } from './advance.js';
+import {
+  JOB_ADVANCE,
+  JOB_DISPATCH,
+  JOB_STEP,
+  VersionCache,
+  advanceJob,
+  dispatchJob,
+  stepJob,
+  type EngineContext,
+  type InstanceCompletionHook,
+  type StepCompletionHook,
+  type StepGate,
+} from './context.js';
+import type { DefinitionSource } from './definitions.js';
+import { dispatchWorkflow } from './dispatch.js';
+import type { ExpressionPort, SelExtension } from './expressions.js';
+import { getRun, getStepAttempt, listInstances, type InstancePage, type RunDetails, type StepAttemptDetails } from './read-api.js';
+import { selExpressionPort } from './sel-port.js';
+import { runStepJob as runStep } from './step-job.js';
+import { startWorkflow, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
+import { RuntimeRegistry, noOpRuntime, sleepRuntime, type StepRuntime } from './step-runtime.js';
+import type { InstanceStatus } from './status.js';
+import { stopInstance } from './stop.js';
+
+export interface EngineOptions {
+  db: Db;
+  definitions: DefinitionSource;
+  /** Identifies this process's workers in leases (default: a random id). */
+  workerId?: string;
+  /** Queue jobs this process runs at once (default 32). */
+  concurrency?: number;
+  /** Lease on each job and step attempt, renewed while it runs (default 30 s). */
+  leaseMs?: number;
+  /** Safety-net poll (default 1 s). */
+  pollMs?: number;
+  /** Scales every wait step runtimes make (Sleep); 1 = real time. */
+  timeScale?: number;
+  /** SEL; default `@baton/sel`. */
+  expressions?: ExpressionPort;
+  /** `${name}` interpolation for string literals (the params module's); none when absent. */
+  interpolate?: (text: string, lookup: (name: string) => unknown) => string;
+  /** Called when a queue handler fails unexpectedly (it is retried with backoff). */
+  onError?: (err: unknown, job: { kind: string; payload: Record<string, unknown> }) => void;
+}
+
+/**
+ * The durable workflow runtime. The database is the source of truth; this object holds only
+ * caches and the abort handles of attempts running here, so any number of processes can run it
+ * on one database and any of them can be killed at any moment.
+ *
+ * Work flows through three queue job kinds, each written in the transaction of the state change
+ * that needs it: `engine.dispatch` (per workflow: run strategy), `engine.advance` (per instance:
+ * create/permit/finish steps) and `engine.step` (per attempt: gates, params, runtime, result).
+ */
+export class Engine {
+  readonly queue: Queue;
+  readonly events = new EventEmitter();
+  private readonly ctx: EngineContext;
+  private readonly worker: Worker;
+  private readonly runtimes = new RuntimeRegistry();
+  private readonly extensions = new Map<string, SelExtension>();
+
+  constructor(private readonly opts: EngineOptions) {
+    this.queue = new Queue(opts.db);
+    this.runtimes.register('NoOp', noOpRuntime);
+    this.runtimes.register('Sleep', sleepRuntime);
+    this.ctx = {
+      db: opts.db,
+      queue: this.queue,
+      sel: opts.expressions ?? selExpressionPort(() => this.extensions.keys()),
+      versions: new VersionCache(opts.definitions),
+      runtimes: this.runtimes,
+      gates: new Map(),
+      stepHooks: [],
+      instanceHooks: [],
+      extensions: this.extensions,
+      interpolate: opts.interpolate,
+      timeScale: opts.timeScale ?? 1,
+      events: this.events,
+      running: new Map(),
+    };
+    const ctx = this.ctx;
+    this.worker = new Worker(this.queue, {
+      workerId: opts.workerId ?? `engine-${randomUUID()}`,
+      concurrency: opts.concurrency ?? 32,
+      leaseMs: opts.leaseMs ?? 30_000,
+      pollMs: opts.pollMs ?? 1_000,
+      onError: (job, err) => opts.onError?.(err, job),
+      handlers: {
+        [JOB_DISPATCH]: (job) => dispatchWorkflow(ctx, String(job.payload.workflowId)),
+        [JOB_ADVANCE]: (job) => advanceInstance(ctx, Number(job.payload.instancePk)),
+        [JOB_STEP]: (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal),
+      },
+    });
+  }
+
+  get workerId(): string {
+    return this.worker.workerId;
+  }
+
+  /** Registers (or replaces) the runtime for a step type; NoOp and Sleep are built in. */
+  registerRuntime(type: string, runtime: StepRuntime): void {
+    this.runtimes.register(type, runtime);
+  }
+
+  /** Adds a gate every step passes before evaluating params (signal dependencies are one). */
+  registerGate(name: string, gate: StepGate): void {
+    this.ctx.gates.set(name, gate);
+  }
+
+  /** Adds `params.<name>(...)` to SEL programs the engine evaluates. */
+  registerSelExtension(name: string, extension: SelExtension): void {
+    if (!/^[A-Za-z_]\w*$/.test(name)) throw new Error(`not a valid SEL method name: ${name}`);
+    this.extensions.set(name, extension);
+  }
+
+  onStepCompleted(hook: StepCompletionHook): void {
+    this.ctx.stepHooks.push(hook);
+  }
+
+  onInstanceCompleted(hook: InstanceCompletionHook): void {
+    this.ctx.instanceHooks.push(hook);
+  }
+
+  /**
+   * Starts the workers and resumes every open instance: re-dispatches workflows with queued
+   * instances, re-advances running ones, and re-checks attempts waiting at a gate. Jobs of a
+   * crashed process are re-delivered by the queue once their leases expire.
+   */
+  async start(): Promise<void> {
+    await this.queue.tx(async (tx, outbox) => {
+      const open = await tx.query<{ id: number; workflow_id: string; status: string }>(
+        `SELECT id, workflow_id, status FROM baton_workflow_instances WHERE status IN ('CREATED', 'IN_PROGRESS', 'PAUSED')`,
+      );
+      const workflows = new Set<string>();
+      for (const r of open.rows) {
+        if (r.status === 'CREATED') workflows.add(r.workflow_id);
+        else await outbox.add(advanceJob(r.id));
+      }
+      for (const w of workflows) await outbox.add(dispatchJob(w));
+      const waiting = await tx.query<{ id: number }>(`SELECT id FROM baton_step_attempts WHERE status = 'WAITING_FOR_SIGNALS'`);
+      for (const r of waiting.rows) await outbox.add(stepJob(r.id));
+    });
+    await this.worker.start();
+  }
+
+  /** Stops this process's workers; running attempts are aborted and resume elsewhere or on restart. */
+  async stop(): Promise<void> {
+    await this.worker.stop();
+  }
+
+  /** Resolves when this process has nothing running and nothing claimable right now. */
+  idle(): Promise<void> {
+    return this.worker.idle();
+  }
+
+  startWorkflow(req: StartWorkflowRequest): Promise<StartWorkflowResult> {
+    return startWorkflow(this.ctx, req);
+  }
+
+  stopInstance(workflowId: string, instanceId: number, reason?: string): Promise<boolean> {
+    return stopInstance(this.ctx, workflowId, instanceId, reason);
+  }
+
+  /** STRICT_SEQUENTIAL: lets queued runs start again after a failed run blocked them. */
+  async unblock(workflowId: string): Promise<boolean> {
+    return this.queue.tx(async (tx, outbox) => {
+      const res = await tx.query('UPDATE baton_workflow_state SET blocked_by_instance = NULL WHERE workflow_id = $1 AND blocked_by_instance IS NOT NULL', [workflowId]);
+      if (res.rowCount > 0) await outbox.add(dispatchJob(workflowId));
+      return res.rowCount > 0;
+    });
+  }
+
+  /**
+   * Asks the engine to look at an attempt again (a gate it waits on may have opened). Call it in
+   * the transaction that opened the gate; the queue's NOTIFY and poll deliver the wake-up.
+   */
+  async recheckStep(q: Queryable, attemptPk: number): Promise<void> {
+    await this.queue.add(q, stepJob(attemptPk));
+  }
+
+  listInstances(workflowId: string, opts?: { limit?: number; before?: number; status?: InstanceStatus }): Promise<InstancePage> {
+    return listInstances(this.opts.db, workflowId, opts);
+  }
+
+  getRun(workflowId: string, instanceId: number, runId?: number): Promise<RunDetails | undefined> {
+    return getRun(this.opts.db, this.ctx.versions, workflowId, instanceId, runId);
+  }
+
+  getStepAttempt(workflowId: string, instanceId: number, stepId: string, opts?: { runId?: number; attemptId?: number }): Promise<StepAttemptDetails | undefined> {
+    return getStepAttempt(this.opts.db, workflowId, instanceId, stepId, opts);
+  }
+
+  /** Resolves with the terminal status once the instance ended (polls the database). */
+  async waitForInstance(workflowId: string, instanceId: number, timeoutMs = 60_000): Promise<InstanceStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await this.opts.db.query<{ status: InstanceStatus }>(
+        `SELECT status FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 ORDER BY run_id DESC LIMIT 1`,
+        [workflowId, instanceId],
+      );
+      const st = res.rows[0]?.status;
+      if (st && ['SUCCEEDED', 'FAILED', 'STOPPED', 'TIMED_OUT'].includes(st)) return st;
+      if (Date.now() > deadline) throw new Error(`instance ${workflowId}/${instanceId} still ${st ?? 'missing'} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+

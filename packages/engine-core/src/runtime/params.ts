@@ -1,0 +1,166 @@
+import type { ParamDef, ParamDefMap, ParamType, ParamValue } from '../definition/model.js';
+import { inferParamType, jsonToParamValue } from '../params/typed-value.js';
+import type { ExpressionPort, ParamsHost } from './expressions.js';
+
+export interface TypedValue {
+  type: ParamType;
+  value: ParamValue;
+}
+export type EvaluatedParams = Record<string, TypedValue>;
+
+/** A param that could not be evaluated: names the param and says why. */
+export class ParamEvaluationError extends Error {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
+    super(`param ${param}: ${message}`);
+    this.name = 'ParamEvaluationError';
+  }
+}
+
+/** Plain values by name, as SEL sees them. */
+export function plainValues(params: EvaluatedParams | undefined): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = Object.create(null) as Record<string, ParamValue>;
+  if (params) for (const [k, v] of Object.entries(params)) out[k] = v.value;
+  return out;
+}
+
+/**
+ * Storage form: JSON with LONG values (also inside arrays and maps) as decimal strings, so 64-bit
+ * values survive drivers that parse jsonb with JSON.parse.
+ */
+export function encodeParams(params: EvaluatedParams): string {
+  return JSON.stringify(params, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+export function decodeParams(stored: unknown): EvaluatedParams {
+  const out: EvaluatedParams = {};
+  if (!stored || typeof stored !== 'object') return out;
+  for (const [k, tv] of Object.entries(stored as Record<string, { type: ParamType; value: unknown }>)) {
+    Object.defineProperty(out, k, { value: { type: tv.type, value: jsonToParamValue(tv.type, tv.value) }, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Coerces a run-time value (SEL result, run param, runtime output) to its declared or inferred type. */
+export function toTypedValue(name: string, type: ParamType | undefined, raw: unknown): TypedValue {
+  const plain = toPlain(raw);
+  if (plain === null || plain === undefined) throw new ParamEvaluationError(name, 'evaluated to null');
+  try {
+    const t = type ?? inferParamType(plain);
+    return { type: t, value: jsonToParamValue(t, plain) };
+  } catch (e) {
+    throw new ParamEvaluationError(name, (e as Error).message);
+  }
+}
+
+// SEL arrays and maps arrive as objects with `items` (typed lists) or as Map; params hold plain data.
+function toPlain(v: unknown): unknown {
+  if (v instanceof Map) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of v) Object.defineProperty(o, String(k), { value: toPlain(x), enumerable: true, writable: true, configurable: true });
+    return o;
+  }
+  if (Array.isArray(v)) return v.map(toPlain);
+  if (v && typeof v === 'object' && Array.isArray((v as { items?: unknown }).items)) return (v as { items: unknown[] }).items.map(toPlain);
+  return v;
+}
+
+export interface ParamEvaluation {
+  defs: ParamDefMap;
+  /** Values visible by bare name underneath the params being evaluated (later wins over earlier). */
+  base: EvaluatedParams;
+  /** Values that override definitions (run params for workflow params). */
+  overrides?: EvaluatedParams;
+  /** `params.*` for the programs; `get` is answered from the params evaluated so far, then `base`. */
+  host: Omit<ParamsHost, 'get' | 'containsKey'>;
+  /** Resolves `stepId__param` names. */
+  crossStep?: (name: string) => ParamValue | undefined;
+  /** Turns `${name}` templates in string literals into text; identity when absent. */
+  interpolate?: (text: string, lookup: (name: string) => ParamValue | undefined) => string;
+}
+
+/**
+ * Evaluates a map of param definitions: literals as given (strings interpolated), expressions in
+ * SEL in dependency order (a param may use another param of the same map, whatever the order they
+ * are written in). Overrides replace definitions of the same name. A cycle is an error.
+ */
+export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): EvaluatedParams {
+  const out: EvaluatedParams = {};
+  const state = new Map<string, 'busy' | 'done'>();
+  const defs = ev.defs;
+
+  const lookup = (name: string): ParamValue | undefined => {
+    if (Object.hasOwn(defs, name) || (ev.overrides && Object.hasOwn(ev.overrides, name))) {
+      evalOne(name);
+      return out[name]?.value;
+    }
+    if (Object.hasOwn(ev.base, name)) return ev.base[name]!.value;
+    return ev.crossStep?.(name);
+  };
+
+  const host: ParamsHost = {
+    ...ev.host,
+    get: (name) => lookup(name),
+    containsKey: (name) => lookup(name) !== undefined,
+  };
+
+  const evalOne = (name: string): void => {
+    const st = state.get(name);
+    if (st === 'done') return;
+    if (st === 'busy') throw new ParamEvaluationError(name, 'depends on itself (a cycle between params)');
+    state.set(name, 'busy');
+    const override = ev.overrides?.[name];
+    const def: ParamDef | undefined = defs[name];
+    if (override) {
+      out[name] = def?.type && def.type !== override.type ? toTypedValue(name, def.type, override.value) : override;
+    } else if (def) {
+      out[name] = evalDef(name, def);
+    }
+    state.set(name, 'done');
+  };
+
+  const evalDef = (name: string, def: ParamDef): TypedValue => {
+    if (def.expression !== undefined) {
+      let compiled;
+      try {
+        compiled = sel.compile(def.expression);
+      } catch (e) {
+        throw new ParamEvaluationError(name, (e as Error).message);
+      }
+      const vars: Record<string, ParamValue> = Object.create(null) as Record<string, ParamValue>;
+      if (compiled.readsParams) {
+        // Dynamic `params` use: offer what is known without forcing pending params (no false cycles).
+        for (const [k, tv] of Object.entries(ev.base)) vars[k] = tv.value;
+        for (const [k, tv] of Object.entries(out)) vars[k] = tv.value;
+      }
+      for (const n of compiled.names) {
+        if (n === name) continue;
+        const v = lookup(n);
+        if (v !== undefined) vars[n] = v;
+      }
+      let result: unknown;
+      try {
+        result = compiled.evaluate(vars, host);
+      } catch (e) {
+        throw new ParamEvaluationError(name, (e as Error).message);
+      }
+      return toTypedValue(name, def.type, result);
+    }
+    let value: unknown = def.value;
+    if (typeof value === 'string' && ev.interpolate) value = ev.interpolate(value, lookup);
+    if (def.type === 'MAP' && value && typeof value === 'object' && !Array.isArray(value)) {
+      // A MAP literal holds nested param definitions: evaluate them as their own map.
+      const nested = evaluateParams(sel, { ...ev, defs: value as ParamDefMap, overrides: undefined });
+      const m: Record<string, ParamValue> = {};
+      for (const [k, tv] of Object.entries(nested)) Object.defineProperty(m, k, { value: tv.value, enumerable: true, writable: true, configurable: true });
+      return { type: 'MAP', value: m };
+    }
+    return toTypedValue(name, def.type, value);
+  };
+
+  for (const name of Object.keys(defs)) evalOne(name);
+  if (ev.overrides) for (const name of Object.keys(ev.overrides)) evalOne(name);
+  return out;
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { ParamType } from '../definition/model.js';
+import { dispatchJob, writeInstanceTimeline, type EngineContext } from './context.js';
+import type { VersionSelector } from './definitions.js';
+import { encodeParams, toTypedValue, ParamEvaluationError, type EvaluatedParams } from './params.js';
+import type { InstanceStatus } from './status.js';
+
+export interface StartWorkflowRequest {
+  workflowId: string;
+  /** Default 'active'. */
+  version?: VersionSelector;
+  /** Run params by name: plain JSON values (typed by the definition, else inferred) or `{value, type}`. */
+  params?: Record<string, unknown>;
+  /** The same id never starts a second instance of the workflow; default a random UUID. */
+  requestId?: string;
+  /** Who or what started it (manual, signal trigger, time trigger...); stored as given. */
+  initiator?: Record<string, unknown>;
+}
+
+export interface StartWorkflowResult {
+  workflowId: string;
+  version: number;
+  workflowInstanceId: number;
+  runId: number;
+  status: InstanceStatus;
+  /** True when the request id had already started an instance (this one is returned). */
+  duplicate: boolean;
+  requestId: string;
+}
+
+/** A start request the engine refuses (unknown workflow or version, bad params). */
+export class StartError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'invalid_params' | 'invalid_request',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+interface InstanceRow {
+  id: number;
+  version: number;
+  instance_id: number;
+  run_id: number;
+  status: InstanceStatus;
+}
+
+class Duplicate extends Error {}
+
+/**
+ * Records a new instance in CREATED and hands it to the run-strategy dispatcher, in one
+ * transaction. Exactly once per request id: starts of one workflow serialise on its counter row,
+ * and the unique (workflow_id, request_id) key backs that up; a duplicate rolls its transaction
+ * back (so instance ids stay gap-free) and returns the first instance.
+ */
+export async function startWorkflow(ctx: EngineContext, req: StartWorkflowRequest): Promise<StartWorkflowResult> {
+  if (typeof req.workflowId !== 'string' || !req.workflowId) throw new StartError('invalid_request', 'workflowId is required');
+  const requestId = req.requestId ?? randomUUID();
+  if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 512) {
+    throw new StartError('invalid_request', 'requestId must be a non-empty string of at most 512 characters');
+  }
+  const existing = await findByRequest(ctx, req.workflowId, requestId);
+  if (existing) return result(req.workflowId, requestId, existing, true);
+
+  const selector = req.version ?? 'active';
+  const def = await ctx.versions.get(req.workflowId, selector);
+  if (!def) throw new StartError('not_found', `workflow ${req.workflowId} has no ${typeof selector === 'number' ? `version ${selector}` : `${selector} version`}`);
+  const runParams = typeRunParams(req.params ?? {}, (name) => def.workflow.params[name]?.type);
+
+  try {
+    const row = await ctx.queue.tx(async (tx, outbox) => {
+      const counter = await tx.query<{ last_instance_id: number }>(
+        `INSERT INTO baton_workflow_state (workflow_id, last_instance_id) VALUES ($1, 1)
+         ON CONFLICT (workflow_id) DO UPDATE SET last_instance_id = baton_workflow_state.last_instance_id + 1
+         RETURNING last_instance_id`,
+        [req.workflowId],
+      );
+      const instanceId = Number(counter.rows[0]!.last_instance_id);
+      const ins = await tx.query<InstanceRow>(
+        `INSERT INTO baton_workflow_instances (workflow_id, version, instance_id, run_id, status, request_id, initiator, run_params)
+         VALUES ($1, $2, $3, 1, 'CREATED', $4, $5::jsonb, $6::jsonb)
+         ON CONFLICT (workflow_id, request_id) DO NOTHING
+         RETURNING id, version, instance_id, run_id, status`,
+        [req.workflowId, def.version, instanceId, requestId, JSON.stringify(req.initiator ?? { type: 'MANUAL' }), encodeParams(runParams)],
+      );
+      const inserted = ins.rows[0];
+      if (!inserted) throw new Duplicate();
+      await writeInstanceTimeline(tx, inserted.id, null, 'CREATED', `created by request ${requestId}`);
+      await outbox.add(dispatchJob(req.workflowId));
+      return inserted;
+    });
+    return result(req.workflowId, requestId, row, false);
+  } catch (e) {
+    if (!(e instanceof Duplicate) && (e as { code?: string }).code !== '23505') throw e;
+    const first = await findByRequest(ctx, req.workflowId, requestId);
+    if (!first) throw e;
+    return result(req.workflowId, requestId, first, true);
+  }
+}
+
+async function findByRequest(ctx: EngineContext, workflowId: string, requestId: string): Promise<InstanceRow | undefined> {
+  const res = await ctx.db.query<InstanceRow>(
+    'SELECT id, version, instance_id, run_id, status FROM baton_workflow_instances WHERE workflow_id = $1 AND request_id = $2',
+    [workflowId, requestId],
+  );
+  return res.rows[0];
+}
+
+function result(workflowId: string, requestId: string, row: InstanceRow, duplicate: boolean): StartWorkflowResult {
+  return {
+    workflowId,
+    version: row.version,
+    workflowInstanceId: Number(row.instance_id),
+    runId: row.run_id,
+    status: row.status,
+    duplicate,
+    requestId,
+  };
+}
+
+function typeRunParams(given: Record<string, unknown>, declared: (name: string) => ParamType | undefined): EvaluatedParams {
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new StartError('invalid_params', 'params must be an object of name → value');
+  const out: EvaluatedParams = {};
+  for (const [name, raw] of Object.entries(given)) {
+    const explicit = raw && typeof raw === 'object' && !Array.isArray(raw) && 'value' in raw ? (raw as { value: unknown; type?: string }) : undefined;
+    const type = (explicit?.type?.toUpperCase() as ParamType | undefined) ?? declared(name);
+    try {
+      Object.defineProperty(out, name, { value: toTypedValue(name, type, explicit ? explicit.value : raw), enumerable: true, writable: true, configurable: true });
+    } catch (e) {
+      throw new StartError('invalid_params', e instanceof ParamEvaluationError ? e.message : `param ${name}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,342 @@
+import type { Queryable } from '../db/db.js';
+import type { ParamValue, Step } from '../definition/model.js';
+import type { Outbox } from '../queue/queue.js';
+import { advanceJob, writeStepTimeline, type CachedVersion, type EngineContext, type StepRef } from './context.js';
+import type { ParamsHost, SelExtensionContext } from './expressions.js';
+import { decodeParams, encodeParams, evaluateParams, plainValues, toTypedValue, type EvaluatedParams } from './params.js';
+import type { StepResult, StepRuntime } from './step-runtime.js';
+import type { StepStatus } from './status.js';
+
+interface OwnedRow {
+  id: number;
+  step_id: string;
+  attempt_id: number;
+  status: StepStatus;
+  generation: number;
+  params: unknown;
+  started_at: Date | string | null;
+  instance_pk: number;
+  workflow_id: string;
+  version: number;
+  instance_id: number;
+  run_id: number;
+  instance_status: string;
+  instance_params: unknown;
+}
+
+interface Launch {
+  ref: StepRef;
+  def: CachedVersion;
+  step: Step;
+  runtime: StepRuntime;
+  stepType: string;
+  generation: number;
+  /** What the runtime sees: workflow params, reserved step info and the step's own params. */
+  merged: EvaluatedParams;
+  own: EvaluatedParams;
+  startedAt: Date;
+  resumed: boolean;
+}
+
+/**
+ * Runs one attempt: takes ownership (a new generation), asks the gates, evaluates params, records
+ * RUNNING, calls the runtime outside any transaction, then records the result and the evaluated
+ * outgoing conditions — fenced by the generation, so only the current owner's result counts.
+ * A job re-delivered after its owner was lost finds the attempt RUNNING and resumes it.
+ */
+export async function runStepJob(ctx: EngineContext, attemptPk: number, jobSignal: AbortSignal): Promise<void> {
+  const launch = await ctx.queue.tx((tx, outbox) => prepare(ctx, tx, outbox, attemptPk));
+  if (!launch) return;
+
+  const ctrl = new AbortController();
+  const onJobAbort = (): void => ctrl.abort(jobSignal.reason);
+  jobSignal.addEventListener('abort', onJobAbort, { once: true });
+  ctx.running.set(attemptPk, ctrl);
+  let result: StepResult;
+  try {
+    ctx.events.emit('step.launch', attemptPk, performance.now());
+    result = await launch.runtime.run(plainValues(launch.merged), {
+      signal: ctrl.signal,
+      workflowId: launch.ref.workflowId,
+      instanceId: launch.ref.instanceId,
+      runId: launch.ref.runId,
+      stepId: launch.ref.stepId,
+      attemptId: launch.ref.attemptId,
+      attemptPk,
+      stepType: launch.stepType,
+      resumed: launch.resumed,
+      startedAt: launch.startedAt,
+      timeScale: ctx.timeScale,
+      timeline: async (message) => {
+        await writeStepTimeline(ctx.db, [{ attemptPk, from: null, to: null, message }]);
+      },
+    });
+  } catch (e) {
+    result = { status: 'PLATFORM_FAILED', message: `step runtime ${launch.stepType} failed: ${(e as Error).message}` };
+  } finally {
+    jobSignal.removeEventListener('abort', onJobAbort);
+    ctx.running.delete(attemptPk);
+  }
+  // Stopped, or ownership lost: whoever aborted us owns the outcome now.
+  if (ctrl.signal.aborted) return;
+  await ctx.queue.tx((tx, outbox) => finish(ctx, tx, outbox, launch, result));
+}
+
+async function prepare(ctx: EngineContext, tx: Queryable, outbox: Outbox, attemptPk: number): Promise<Launch | undefined> {
+  const row = (
+    await tx.query<OwnedRow>(
+      `UPDATE baton_step_attempts a SET generation = a.generation + 1, updated_at = now()
+       FROM baton_workflow_instances i
+       WHERE a.id = $1 AND i.id = a.instance_pk AND a.status IN ('INITIALIZED', 'WAITING_FOR_SIGNALS', 'RUNNING')
+         AND i.status = 'IN_PROGRESS'
+       RETURNING a.id, a.step_id, a.attempt_id, a.status, a.generation, a.params, a.started_at, a.instance_pk,
+         i.workflow_id, i.version, i.instance_id, i.run_id, i.status AS instance_status, i.params AS instance_params`,
+      [attemptPk],
+    )
+  ).rows[0];
+  if (!row) return undefined;
+  const def = await ctx.versions.require(row.workflow_id, row.version);
+  const step = def.dag.steps.get(row.step_id);
+  const ref: StepRef = {
+    workflowId: row.workflow_id,
+    version: row.version,
+    instanceId: Number(row.instance_id),
+    runId: row.run_id,
+    instancePk: row.instance_pk,
+    stepId: row.step_id,
+    attemptId: row.attempt_id,
+    attemptPk,
+  };
+  const generation = Number(row.generation);
+  const workflowParams = decodeParams(row.instance_params);
+  const stepType = !step ? 'unknown' : step.kind === 'step' ? step.type : step.kind;
+  const fail = async (status: StepStatus, message: string): Promise<undefined> => {
+    await endAttempt(ctx, tx, outbox, ref, generation, row.status, status, message, {}, null, {});
+    return undefined;
+  };
+  if (!step) return fail('INTERNALLY_FAILED', `step ${row.step_id} is not in version ${def.version} of the workflow`);
+
+  if (row.status === 'RUNNING') {
+    const own = decodeParams(row.params);
+    const runtime = step.kind === 'step' ? ctx.runtimes.get(step.type) : undefined;
+    if (!runtime) return fail('FATALLY_FAILED', `no runtime registered for step type ${stepType}`);
+    await writeStepTimeline(tx, [{ attemptPk, from: 'RUNNING', to: 'RUNNING', message: 'resumed: the previous owner was lost' }]);
+    return {
+      ref, def, step, runtime, stepType, generation, own,
+      merged: { ...workflowParams, ...own },
+      startedAt: row.started_at ? new Date(row.started_at) : new Date(),
+      resumed: true,
+    };
+  }
+
+  for (const [name, gate] of ctx.gates) {
+    const verdict = await gate.check(tx, ref, def);
+    if (!verdict.open) {
+      if (row.status === 'INITIALIZED') {
+        await tx.query(`UPDATE baton_step_attempts SET status = 'WAITING_FOR_SIGNALS', updated_at = now() WHERE id = $1 AND generation = $2 AND status = 'INITIALIZED'`, [attemptPk, generation]);
+        await writeStepTimeline(tx, [{ attemptPk, from: 'INITIALIZED', to: 'WAITING_FOR_SIGNALS', message: `waiting for gate ${name}${verdict.reason ? `: ${verdict.reason}` : ''}` }]);
+      }
+      return undefined;
+    }
+  }
+
+  const timeline = [{ attemptPk, from: row.status as string | null, to: 'EVALUATING_PARAMS' as string | null, message: 'gates open' }];
+  if (step.kind !== 'step') {
+    await writeStepTimeline(tx, timeline);
+    return fail('FATALLY_FAILED', `${step.kind} steps are not supported by this engine`);
+  }
+  let own: EvaluatedParams;
+  try {
+    own = await evaluateStepParams(ctx, tx, def, ref, step, workflowParams);
+  } catch (e) {
+    await writeStepTimeline(tx, timeline);
+    await endAttempt(ctx, tx, outbox, ref, generation, 'EVALUATING_PARAMS', 'USER_FAILED', (e as Error).message, {}, null, {});
+    return undefined;
+  }
+  const runtime = ctx.runtimes.get(step.type);
+  if (!runtime) {
+    await writeStepTimeline(tx, timeline);
+    await endAttempt(ctx, tx, outbox, ref, generation, 'EVALUATING_PARAMS', 'FATALLY_FAILED', `no runtime registered for step type ${step.type}`, own, null, {});
+    return undefined;
+  }
+  const up = await tx.query<{ started_at: Date | string }>(
+    `UPDATE baton_step_attempts SET status = 'RUNNING', params = $3::jsonb, started_at = now(), updated_at = now()
+     WHERE id = $1 AND generation = $2 AND status = $4 RETURNING started_at`,
+    [attemptPk, generation, encodeParams(own), row.status],
+  );
+  if (up.rows.length === 0) return undefined;
+  timeline.push({ attemptPk, from: 'EVALUATING_PARAMS', to: 'RUNNING', message: `params evaluated; ${step.type} runtime called` });
+  await writeStepTimeline(tx, timeline);
+  return {
+    ref, def, step, runtime, stepType, generation, own,
+    merged: { ...workflowParams, ...own },
+    startedAt: new Date(up.rows[0]!.started_at),
+    resumed: false,
+  };
+}
+
+async function finish(ctx: EngineContext, tx: Queryable, outbox: Outbox, launch: Launch, result: StepResult): Promise<void> {
+  let status: StepStatus = result.status;
+  let message = result.message ?? null;
+  let outputs: EvaluatedParams = {};
+  try {
+    for (const [k, v] of Object.entries(result.outputs ?? {})) outputs[k] = toTypedValue(k, undefined, v);
+  } catch (e) {
+    status = 'PLATFORM_FAILED';
+    message = `step runtime ${launch.stepType} returned a bad output: ${(e as Error).message}`;
+    outputs = {};
+  }
+  if (status !== 'SUCCEEDED' && launch.step.failureMode === 'IGNORE_FAILURE') {
+    message = `${status} ignored (failure mode IGNORE_FAILURE)${message ? `: ${message}` : ''}`;
+    status = 'COMPLETED_WITH_ERROR';
+  }
+  let edges: Record<string, boolean> | null = null;
+  if (status === 'SUCCEEDED' || status === 'COMPLETED_WITH_ERROR') {
+    try {
+      edges = await evaluateEdges(ctx, tx, launch, { ...launch.merged, ...outputs });
+    } catch (e) {
+      status = 'FATALLY_FAILED';
+      message = (e as Error).message;
+      edges = null;
+    }
+  }
+  await endAttempt(ctx, tx, outbox, launch.ref, launch.generation, 'RUNNING', status, message, launch.own, edges, outputs);
+}
+
+/** Records a terminal status (fenced), runs the completion hooks and asks for an advance. */
+async function endAttempt(
+  ctx: EngineContext,
+  tx: Queryable,
+  outbox: Outbox,
+  ref: StepRef,
+  generation: number,
+  from: StepStatus,
+  to: StepStatus,
+  message: string | null,
+  params: EvaluatedParams,
+  edges: Record<string, boolean> | null,
+  outputs: EvaluatedParams,
+): Promise<void> {
+  const res = await tx.query(
+    `UPDATE baton_step_attempts SET status = $3, reason = $4, params = COALESCE($5::jsonb, params), outputs = $6::jsonb,
+       edges = $7::jsonb, ended_at = now(), updated_at = now()
+     WHERE id = $1 AND generation = $2 AND status IN ('INITIALIZED', 'WAITING_FOR_SIGNALS', 'RUNNING')`,
+    [ref.attemptPk, generation, to, message, Object.keys(params).length ? encodeParams(params) : null, encodeParams(outputs), edges ? JSON.stringify(edges) : null],
+  );
+  if (res.rowCount === 0) return;
+  await writeStepTimeline(tx, [{ attemptPk: ref.attemptPk, from, to, message: message ?? (to === 'SUCCEEDED' ? 'runtime finished' : to) }]);
+  for (const hook of ctx.stepHooks) await hook(tx, outbox, { ...ref, status: to, params, outputs });
+  await outbox.add(advanceJob(ref.instancePk));
+}
+
+function needsOtherSteps(text: string): boolean {
+  return text.includes('__') || text.includes('getFromStep');
+}
+
+/** Latest params (overlaid by outputs) of every step of the instance, for cross-step references. */
+async function loadStepParams(tx: Queryable, instancePk: number): Promise<Map<string, EvaluatedParams>> {
+  const res = await tx.query<{ step_id: string; params: unknown; outputs: unknown }>(
+    `SELECT DISTINCT ON (step_id) step_id, params, outputs FROM baton_step_attempts
+     WHERE instance_pk = $1 AND params IS NOT NULL ORDER BY step_id, attempt_id DESC`,
+    [instancePk],
+  );
+  return new Map(res.rows.map((r) => [r.step_id, { ...decodeParams(r.params), ...decodeParams(r.outputs) }]));
+}
+
+async function hostFor(
+  ctx: EngineContext,
+  tx: Queryable,
+  ref: StepRef,
+  def: CachedVersion,
+  texts: readonly string[],
+  workflowParams: EvaluatedParams,
+  self?: EvaluatedParams,
+): Promise<{ host: Omit<ParamsHost, 'get' | 'containsKey'>; crossStep: (name: string) => ParamValue | undefined }> {
+  const all = texts.join('\n');
+  const others = needsOtherSteps(all) ? await loadStepParams(tx, ref.instancePk) : new Map<string, EvaluatedParams>();
+  if (self) others.set(ref.stepId, self);
+  const extCtx: SelExtensionContext = { workflowId: ref.workflowId, instanceId: ref.instanceId, runId: ref.runId, stepId: ref.stepId };
+  const prepared = new Map<string, unknown>();
+  for (const [name, ext] of ctx.extensions) {
+    if (all.includes(name)) prepared.set(name, ext.prepare ? await ext.prepare(tx, extCtx) : undefined);
+  }
+  const getFromStep = (stepId: string, name: string): ParamValue | undefined => others.get(stepId)?.[name]?.value;
+  return {
+    host: {
+      getFromStep,
+      getFromInstance: (name) => workflowParams[name]?.value,
+      extension: (name) => {
+        const ext = ctx.extensions.get(name);
+        return ext ? (...args: unknown[]) => ext.call(prepared.get(name), extCtx, ...args) : undefined;
+      },
+    },
+    crossStep: (name) => {
+      // `job1__sleep_seconds` (Maestro) — step ids may contain '_' too, so try each split point.
+      for (let i = name.indexOf('__'); i > 0; i = name.indexOf('__', i + 1)) {
+        const stepId = name.slice(0, i);
+        if (def.dag.steps.has(stepId)) return getFromStep(stepId, name.slice(i + 2));
+      }
+      return undefined;
+    },
+  };
+}
+
+async function evaluateStepParams(
+  ctx: EngineContext,
+  tx: Queryable,
+  def: CachedVersion,
+  ref: StepRef,
+  step: Step,
+  workflowParams: EvaluatedParams,
+): Promise<EvaluatedParams> {
+  const reserved: EvaluatedParams = {
+    workflow_id: { type: 'STRING', value: ref.workflowId },
+    workflow_instance_id: { type: 'LONG', value: BigInt(ref.instanceId) },
+    workflow_run_id: { type: 'LONG', value: BigInt(ref.runId) },
+    step_id: { type: 'STRING', value: ref.stepId },
+    step_attempt_id: { type: 'LONG', value: BigInt(ref.attemptId) },
+  };
+  const texts = Object.values(step.params).map((p) => p.expression ?? (typeof p.value === 'string' ? p.value : ''));
+  const { host, crossStep } = await hostFor(ctx, tx, ref, def, texts, workflowParams);
+  const own = evaluateParams(ctx.sel, {
+    defs: step.params,
+    base: { ...workflowParams, ...reserved },
+    host,
+    crossStep,
+    interpolate: ctx.interpolate,
+  });
+  return { ...reserved, ...own };
+}
+
+async function evaluateEdges(ctx: EngineContext, tx: Queryable, launch: Launch, scope: EvaluatedParams): Promise<Record<string, boolean>> {
+  const edges: Record<string, boolean> = {};
+  const successors = Object.entries(launch.step.transition.successors);
+  const complex = successors.filter(([, cond]) => cond.trim() !== 'true' && cond.trim() !== 'false');
+  const env = complex.length > 0
+    ? await hostFor(ctx, tx, launch.ref, launch.def, complex.map(([, c]) => c), scope, scope)
+    : undefined;
+  for (const [succ, cond] of successors) {
+    const text = cond.trim();
+    if (text === 'true' || text === 'false') {
+      edges[succ] = text === 'true';
+      continue;
+    }
+    const vars = plainValues(scope);
+    let value: unknown;
+    try {
+      const compiled = ctx.sel.compile(text);
+      const visible: Record<string, ParamValue> = Object.create(null) as Record<string, ParamValue>;
+      for (const n of compiled.names) {
+        const v = n in vars ? vars[n] : env!.crossStep(n);
+        if (v !== undefined) visible[n] = v;
+      }
+      const host: ParamsHost = { ...env!.host, get: (n) => vars[n], containsKey: (n) => n in vars };
+      value = compiled.evaluate(visible, host);
+    } catch (e) {
+      throw new Error(`condition for successor ${succ} (${text}): ${(e as Error).message}`, { cause: e });
+    }
+    if (typeof value !== 'boolean') throw new Error(`condition for successor ${succ} (${text}) must be true or false, got ${String(value)}`);
+    edges[succ] = value;
+  }
+  return edges;
+}

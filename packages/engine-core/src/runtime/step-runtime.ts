@@ -1,0 +1,94 @@
+import type { ParamValue } from '../definition/model.js';
+
+/** What a step runtime may know and do while it runs one attempt. */
+export interface StepRuntimeContext {
+  /** Aborted on stop, on FAIL_IMMEDIATELY of a sibling, and when this process loses ownership. */
+  signal: AbortSignal;
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  stepId: string;
+  attemptId: number;
+  /** Database id of the attempt (unique across the installation). */
+  attemptPk: number;
+  /** The step's `type` as written in the definition. */
+  stepType: string;
+  /** True when an earlier owner of this attempt was lost mid-run and this call resumes it. */
+  resumed: boolean;
+  /** When the attempt first entered RUNNING (survives resumption). */
+  startedAt: Date;
+  /** Multiplies every wall-clock wait a runtime makes (1 = real time; tests use e.g. 0.001). */
+  timeScale: number;
+  /** Appends an entry to the attempt's timeline. */
+  timeline(message: string, details?: Record<string, unknown>): Promise<void>;
+}
+
+export type StepOutcome = 'SUCCEEDED' | 'USER_FAILED' | 'PLATFORM_FAILED' | 'FATALLY_FAILED' | 'TIMED_OUT';
+
+export interface StepResult {
+  status: StepOutcome;
+  /** Output params; they overlay the step's params for successors (`getFromStep`, `step__param`). */
+  outputs?: Record<string, ParamValue>;
+  /** Why, for failures; shown in the timeline. */
+  message?: string;
+}
+
+/**
+ * Runs one attempt of a typed step. It must return promptly when `ctx.signal` aborts, and must be
+ * safe to call again for the same attempt after a crash (`ctx.resumed`). Throwing counts as a
+ * platform failure.
+ */
+export interface StepRuntime {
+  run(params: Readonly<Record<string, ParamValue>>, ctx: StepRuntimeContext): Promise<StepResult>;
+}
+
+/** Runtimes by step type, matched case-insensitively (Maestro writes `NoOp`, `noop`, ...). */
+export class RuntimeRegistry {
+  private readonly byType = new Map<string, StepRuntime>();
+
+  register(type: string, runtime: StepRuntime): void {
+    if (!type.trim()) throw new Error('a step runtime needs a type name');
+    this.byType.set(type.trim().toLowerCase(), runtime);
+  }
+
+  get(type: string): StepRuntime | undefined {
+    return this.byType.get(type.trim().toLowerCase());
+  }
+}
+
+export const noOpRuntime: StepRuntime = {
+  run: async () => ({ status: 'SUCCEEDED' }),
+};
+
+/**
+ * Sleeps `sleep_seconds` (scaled by `ctx.timeScale`). A resumed attempt sleeps only what is left
+ * since the attempt first started, as Maestro's sleep step does after a restart.
+ */
+export const sleepRuntime: StepRuntime = {
+  async run(params, ctx) {
+    const raw = params.sleep_seconds;
+    const seconds = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      return { status: 'USER_FAILED', message: `Sleep needs a non-negative number param sleep_seconds, got ${raw === undefined ? 'nothing' : String(raw)}` };
+    }
+    const total = seconds * 1000 * ctx.timeScale;
+    const left = ctx.resumed ? Math.max(0, total - (Date.now() - ctx.startedAt.getTime())) : total;
+    await abortableDelay(left, ctx.signal);
+    return { status: 'SUCCEEDED' };
+  },
+};
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,67 @@
+import type { Queryable } from '../db/db.js';
+import type { Outbox } from '../queue/queue.js';
+import { stepJob, writeInstanceTimeline, writeStepTimeline, type EngineContext } from './context.js';
+import { afterInstanceEnded } from './dispatch.js';
+
+const OPEN = `('CREATED', 'IN_PROGRESS', 'PAUSED')`;
+const STEP_OPEN = `('CREATED', 'INITIALIZED', 'PAUSED', 'WAITING_FOR_SIGNALS', 'EVALUATING_PARAMS', 'WAITING_FOR_PERMITS', 'STARTING', 'RUNNING', 'FINISHING')`;
+
+/**
+ * Ends an open instance (STOPPED, or FAILED for FAIL_IMMEDIATELY) and stops its open attempts.
+ * Each stopped attempt gets a new generation, so its runner can no longer record a result, and
+ * its queue job is deleted, so the runner's next lease renewal fails and aborts it wherever it
+ * runs; runners in this process are aborted at once after commit. Returns false when the
+ * instance had already ended.
+ */
+export async function stopInstanceTx(
+  ctx: EngineContext,
+  tx: Queryable,
+  outbox: Outbox,
+  instancePk: number,
+  status: 'STOPPED' | 'FAILED',
+  reason: string,
+): Promise<boolean> {
+  const inst = await tx.query<{ id: number; workflow_id: string; version: number; instance_id: number; run_id: number; old: string }>(
+    `WITH old AS (SELECT id, status FROM baton_workflow_instances WHERE id = $1 AND status IN ${OPEN} FOR UPDATE)
+     UPDATE baton_workflow_instances i SET status = $2, reason = $3, ended_at = now(), updated_at = now()
+     FROM old WHERE i.id = old.id
+     RETURNING i.id, i.workflow_id, i.version, i.instance_id, i.run_id, old.status AS old`,
+    [instancePk, status, reason],
+  );
+  const row = inst.rows[0];
+  if (!row) return false;
+  await writeInstanceTimeline(tx, instancePk, row.old, status, reason);
+  const steps = await tx.query<{ id: number; old: string }>(
+    `WITH old AS (SELECT id, status FROM baton_step_attempts WHERE instance_pk = $1 AND status IN ${STEP_OPEN} FOR UPDATE)
+     UPDATE baton_step_attempts a SET status = 'STOPPED', generation = a.generation + 1, reason = $2,
+       ended_at = now(), updated_at = now()
+     FROM old WHERE a.id = old.id RETURNING a.id, old.status AS old`,
+    [instancePk, reason],
+  );
+  if (steps.rows.length > 0) {
+    await writeStepTimeline(
+      tx,
+      steps.rows.map((s) => ({ attemptPk: s.id, from: s.old, to: 'STOPPED', message: reason })),
+    );
+    await tx.query('DELETE FROM baton_jobs WHERE job_key = ANY($1::text[])', [steps.rows.map((s) => stepJob(s.id).key)]);
+    outbox.afterCommit(() => {
+      for (const s of steps.rows) ctx.running.get(s.id)?.abort(new Error(reason));
+    });
+  }
+  const def = await ctx.versions.require(row.workflow_id, row.version);
+  await afterInstanceEnded(ctx, tx, outbox, def, row, status, reason);
+  return true;
+}
+
+/** Stops a workflow instance (its latest run). False when it does not exist or already ended. */
+export async function stopInstance(ctx: EngineContext, workflowId: string, instanceId: number, reason = 'stopped by request'): Promise<boolean> {
+  return ctx.queue.tx(async (tx, outbox) => {
+    const res = await tx.query<{ id: number }>(
+      `SELECT id FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 ORDER BY run_id DESC LIMIT 1`,
+      [workflowId, instanceId],
+    );
+    const pk = res.rows[0]?.id;
+    if (pk === undefined) return false;
+    return stopInstanceTx(ctx, tx, outbox, pk, 'STOPPED', reason);
+  });
+}
