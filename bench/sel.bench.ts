@@ -4,6 +4,7 @@
  * evaluation over several timed rounds after a warm-up) and, as its last line, one JSON object.
  */
 import { parse as celParse } from '@marcbachmann/cel-js';
+// @ts-expect-error jexl ships without type declarations
 import jexl from 'jexl';
 import jsonata from 'jsonata';
 import { compile } from '@baton/sel';
