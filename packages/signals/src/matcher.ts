@@ -2,7 +2,6 @@ import type { Db, Queryable } from '@baton/engine-core';
 import { stableJson } from './canonical.js';
 import { wakeWaiters } from './dependencies.js';
 import { stringifyJson } from './json.js';
-import { writeLineage } from './lineage-write.js';
 import { specMatches } from './operators.js';
 import type { ConsumedSignal, StepGateListener, TriggerExpressions, WorkflowStarter } from './ports.js';
 import { instanceColumns, rowToInstance, type InstanceRow } from './queries.js';
@@ -193,26 +192,24 @@ export class Matcher {
         if (dup.rows.length > 0) outcome = 'DEDUPED';
       }
     }
-    const ins = await tx.query<{ id: number | bigint }>(
-      `INSERT INTO signal_trigger_firings (workflow_id, trigger_id, request_id, join_key, signals, outcome, dedup_key)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (request_id) DO NOTHING RETURNING id`,
-      [sub.workflowId, sub.triggerId, requestId, joinKey, stringifyJson(consumed), outcome, dedupKey ?? null],
-    );
-    const firingId = ins.rows[0]?.id;
     const names = consumed.map((c) => c.name);
     const seqs = consumed.map((c) => c.seq_id.toString());
-    if (firingId !== undefined) {
-      await tx.query(
-        `INSERT INTO signal_trigger_consumptions (workflow_id, trigger_id, signal_name, seq_id, firing_id)
-         SELECT $1, $2, n, s, $5 FROM unnest($3::text[], $4::bigint[]) AS u(n, s)`,
-        [sub.workflowId, sub.triggerId, names, seqs, firingId.toString()],
-      );
-    }
-    await tx.query(
-      `DELETE FROM signal_trigger_candidates c USING unnest($3::text[], $4::bigint[]) AS u(n, s)
-       WHERE c.workflow_id = $1 AND c.trigger_id = $2 AND c.signal_name = u.n AND c.seq_id = u.s`,
-      [sub.workflowId, sub.triggerId, names, seqs],
+    // One statement records the firing, consumes its instances and removes them as candidates.
+    const ins = await tx.query<{ id: number | bigint }>(
+      `WITH f AS (
+         INSERT INTO signal_trigger_firings (workflow_id, trigger_id, request_id, join_key, signals, outcome, dedup_key)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (request_id) DO NOTHING RETURNING id
+       ), c AS (
+         INSERT INTO signal_trigger_consumptions (workflow_id, trigger_id, signal_name, seq_id, firing_id)
+         SELECT $1, $2, u.n, u.s, f.id FROM f, unnest($8::text[], $9::bigint[]) AS u(n, s)
+       ), d AS (
+         DELETE FROM signal_trigger_candidates cand USING unnest($8::text[], $9::bigint[]) AS u(n, s)
+         WHERE cand.workflow_id = $1 AND cand.trigger_id = $2 AND cand.signal_name = u.n AND cand.seq_id = u.s
+       )
+       SELECT id FROM f`,
+      [sub.workflowId, sub.triggerId, requestId, joinKey, stringifyJson(consumed), outcome, dedupKey ?? null, names, seqs],
     );
+    const firingId = ins.rows[0]?.id;
     if (firingId === undefined || outcome !== 'STARTED') return;
     const started = await this.deps.starter.startWorkflow(tx, {
       workflowId: sub.workflowId,
@@ -221,10 +218,12 @@ export class Matcher {
       requestId,
       initiator: { type: 'SIGNAL', workflowId: sub.workflowId, triggerId: sub.triggerId, signals: consumed },
     });
-    await tx.query('UPDATE signal_trigger_firings SET workflow_instance_id = $2 WHERE id = $1', [firingId.toString(), started.workflowInstanceId.toString()]);
-    await writeLineage(
-      tx,
-      consumed.map((c) => ({ kind: 'TRIGGERED' as const, signalName: c.name, seqId: c.seq_id, workflowId: sub.workflowId, workflowInstanceId: started.workflowInstanceId })),
+    await tx.query(
+      `WITH u AS (UPDATE signal_trigger_firings SET workflow_instance_id = $3 WHERE id = $4)
+       INSERT INTO signal_lineage (kind, signal_name, seq_id, workflow_id, workflow_instance_id)
+       SELECT 'TRIGGERED', n, s, $5, $3 FROM unnest($1::text[], $2::bigint[]) AS x(n, s)
+       ON CONFLICT DO NOTHING`,
+      [names, seqs, started.workflowInstanceId.toString(), firingId.toString(), sub.workflowId],
     );
   }
 }
