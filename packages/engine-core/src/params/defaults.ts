@@ -152,9 +152,7 @@ export function defaultWorkflowParams(ctx: WorkflowDefaultsContext): Record<stri
   if (derivedTs === undefined) {
     // Wall-clock date and hour → instant; an hour that occurs twice (fall back) maps to its first
     // occurrence, as Joda's parser (Maestro) does.
-    const dt = DateTime.fromFormat(targetDate + targetHour, 'yyyyMMddHH', { zone: cronTz });
-    if (!dt.isValid) throw new Error(`TARGET_RUN_DATE/TARGET_RUN_HOUR "${targetDate} ${targetHour}" is not a valid time in ${cronTz}`);
-    derivedTs = dt.toMillis();
+    derivedTs = firstInstantOfWallHour(targetDate + targetHour, cronTz);
   }
   const utc = at(derivedTs, 'UTC');
   const pac = at(derivedTs, PACIFIC);
@@ -186,6 +184,25 @@ export function defaultWorkflowParams(ctx: WorkflowDefaultsContext): Record<stri
   };
   if (ctx.owner !== undefined) values.owner = ctx.owner;
   return toEvaluated(values, WORKFLOW_DEFAULT_PARAMS);
+}
+
+/**
+ * The earliest instant whose wall clock in `zone` reads `yyyyMMddHH`:00. Luxon resolves an hour
+ * that occurs twice to the later one; the candidates around both neighbouring offsets are tried.
+ */
+function firstInstantOfWallHour(wall: string, zone: string): number {
+  const asUtc = DateTime.fromFormat(wall, 'yyyyMMddHH', { zone: 'UTC' });
+  if (!asUtc.isValid) throw new Error(`TARGET_RUN_DATE/TARGET_RUN_HOUR "${wall}" is not a valid date and hour`);
+  const wallMs = asUtc.toMillis();
+  const z = IANAZone.create(zone);
+  const candidates = [wallMs - 86_400_000, wallMs, wallMs + 86_400_000]
+    .map((probe) => wallMs - z.offset(probe) * 60_000)
+    .filter((ms) => at(ms, zone).toFormat('yyyyMMddHH') === wall);
+  if (candidates.length === 0) {
+    // The hour does not exist (spring-forward gap): luxon shifts it forward by the gap, the rule the scheduler uses too.
+    return DateTime.fromFormat(wall, 'yyyyMMddHH', { zone }).toMillis();
+  }
+  return Math.min(...candidates);
 }
 
 export interface StepDefaultsContext {
