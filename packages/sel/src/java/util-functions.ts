@@ -1,5 +1,6 @@
 import type { HostContext } from '../host-context.js';
 import { runtimeError } from '../errors.js';
+import { MS_PER_DAY, civilFromDays } from './civil.js';
 import { DateTime, daysBetween } from './datetime.js';
 import { formatterFor } from './joda-format.js';
 import { javaParseLong } from './numbers.js';
@@ -8,7 +9,6 @@ import { DateTimeZone, zoneForId } from './zone.js';
 
 // Maestro's Util parses date ints with Joda "YYYYMMdd" in UTC.
 const dateInt = formatterFor('YYYYMMdd').withZone(DateTimeZone.UTC);
-const dayFormat = formatterFor('yyyyMMdd');
 
 /** SelString.create: a STRING as is, a LONG as its decimal text. */
 function text(method: string, args: unknown[], i: number): string {
@@ -81,7 +81,12 @@ function dateIntsBetween(ctx: HostContext, args: unknown[]): TypedList {
   ctx.checkArrayLength(count);
   ctx.chargeMemory(count);
   const out: bigint[] = new Array<bigint>(count);
-  for (let k = 0; k < count; k++) out[k] = BigInt(dayFormat.print(d1.plusDays(k * step).millis, DateTimeZone.UTC));
+  // Both ends are UTC midnights, so stepping is plain day arithmetic on the civil calendar.
+  const start = Math.floor(d1.millis / MS_PER_DAY);
+  for (let k = 0; k < count; k++) {
+    const [y, m, d] = civilFromDays(start + k * step);
+    out[k] = BigInt(y * 10000 + m * 100 + d);
+  }
   if (inc < 0) out.reverse();
   return new TypedList('LONG', out);
 }
