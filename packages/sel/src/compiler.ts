@@ -2,7 +2,7 @@ import { SelError, limitError } from './errors.js';
 import type { Expr, Pos, ProgramAst, Stmt } from './syntax/ast.js';
 import { HOST_DECLARED_TYPES, hasConstructor, staticClass } from './runtime/library.js';
 import { callMethod, callStatic, classRef, construct, PARAMS, paramsGet, readField, readIndex, type ClassRef } from './runtime/members.js';
-import { add, arith, compare, equals, negate, not, plus, typeError } from './runtime/operators.js';
+import { add, arith, compare, equals, negate, plus, typeError } from './runtime/operators.js';
 import { UNSET, type EvalState } from './runtime/state.js';
 import { SelArray, declaredType, defaultElement, elementTypeOf, javaString, newArray, typeOf, type ElementType, type Value } from './runtime/values.js';
 

@@ -89,6 +89,8 @@ export function parseJsonPreservingLongs(text: string): unknown {
     return m[1] === undefined && m[2] === undefined ? BigInt(m[0]) : Number(m[0]);
   };
   const str = (): string => {
+    // JSON strings: no raw control characters, only JSON's escapes.
+    // eslint-disable-next-line no-control-regex
     const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(text.slice(i));
     if (!m) return fail('bad string');
     i += m[0].length;

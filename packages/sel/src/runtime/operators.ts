@@ -100,7 +100,6 @@ export function equals(a: Value, b: Value): boolean {
   const ta = typeof a;
   const tb = typeof b;
   if ((ta === 'bigint' || ta === 'number') && (tb === 'bigint' || tb === 'number')) {
-    // eslint-disable-next-line eqeqeq
     return a == b;
   }
   if (ta !== tb) throw typeError(`cannot compare ${typeOf(a)} with ${typeOf(b)}`);
