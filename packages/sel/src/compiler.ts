@@ -63,6 +63,8 @@ function coerceElement(et: ElementType, v: Value): Value {
 class Compiler {
   readonly slots = new Map<string, number>();
   readonly assigned = new Set<string>();
+  /** Names declared with a type: they never read an input variable. */
+  readonly declared = new Set<string>();
   readonly inputNames = new Set<string>();
   readsParams = false;
   stackNeed = 0;
@@ -122,6 +124,7 @@ class Compiler {
         case 'decl':
           for (const d of st.decls) {
             this.assigned.add(d.name);
+            this.declared.add(d.name);
             visitExpr(d.init);
           }
           return;
@@ -717,5 +720,6 @@ export function compileAst(ast: ProgramAst): CompiledProgram {
   c.collect(ast.body);
   const run = c.block(ast.body);
   const slotNames = [...c.slots.keys()];
-  return { run, slotNames, inputNames: c.inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos };
+  const inputNames = new Set([...c.inputNames].filter((n) => !c.declared.has(n)));
+  return { run, slotNames, inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos };
 }
