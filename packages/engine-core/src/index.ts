@@ -7,9 +7,9 @@ export { migrate, migrationsApplied, loadMigrations, type Migration, type Migrat
 export { engineMigrations } from './migrations.js';
 export type * from './definition/model.js';
 export { PARAM_TYPES, PARAM_MODES, RUN_STRATEGY_RULES, FAILURE_MODES, BACKOFF_TYPES, DEFAULT_STEP_CONCURRENCY, walkSteps } from './definition/model.js';
-export { parseWorkflowJson, type ParseResult } from './definition/parse.js';
+export { parseWorkflowJson, checkWorkflowDefinition, type ParseResult, type CheckOptions } from './definition/parse.js';
 export { parseWorkflowYaml, type YamlParseOptions } from './definition/yaml-dsl.js';
-export { validateWorkflow, DEFAULT_MAX_STEPS, type ValidateOptions, type SelCompiler, type SelDiagnostic } from './definition/validate.js';
+export { validateWorkflow, selCompiler, DEFAULT_MAX_STEPS, type ValidateOptions, type SelCompiler, type SelDiagnostic } from './definition/validate.js';
 export { DefinitionError, formatIssues, type DefinitionIssue } from './definition/issues.js';
 export { parseJsonText, stringifyJson, JsonSyntaxError } from './definition/json-text.js';
 export { requestToJson, workflowToJson, propertiesToJson, paramDefToJson } from './definition/to-json.js';

@@ -2,6 +2,8 @@ import { MaestroReader, type ParseResult } from './from-json.js';
 import { Issues } from './issues.js';
 import { JsonSyntaxError, parseJsonText } from './json-text.js';
 import type { JsonValue, WorkflowRequest } from './model.js';
+import { validateWorkflow, type ValidateOptions } from './validate.js';
+import { parseWorkflowYaml } from './yaml-dsl.js';
 
 export type { ParseResult } from './from-json.js';
 
@@ -26,4 +28,21 @@ export function parseWorkflowJson(input: string | JsonValue): ParseResult<Workfl
   const request = new MaestroReader(issues).request(root);
   if (!issues.empty || !request) return { ok: false, errors: issues.list };
   return { ok: true, value: request };
+}
+
+export interface CheckOptions extends ValidateOptions {
+  /** Default: YAML when the text's first meaningful character is not `{`. */
+  format?: 'json' | 'yaml';
+}
+
+/**
+ * Parse and validate in one call (what a "push" or "validate" endpoint needs): structural
+ * problems first; when the definition reads, every semantic problem too.
+ */
+export function checkWorkflowDefinition(text: string, opts: CheckOptions = {}): ParseResult<WorkflowRequest> {
+  const format = opts.format ?? (/^\s*\{/.test(text) ? 'json' : 'yaml');
+  const parsed = format === 'json' ? parseWorkflowJson(text) : parseWorkflowYaml(text);
+  if (!parsed.ok) return parsed;
+  const errors = validateWorkflow(parsed.value, opts);
+  return errors.length > 0 ? { ok: false, errors } : parsed;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWorkflowJson, parseWorkflowYaml, validateWorkflow, type DefinitionIssue, type WorkflowRequest } from '@baton/engine-core';
+import { checkWorkflowDefinition, parseWorkflowJson, parseWorkflowYaml, validateWorkflow, type DefinitionIssue, type WorkflowRequest } from '@baton/engine-core';
 
 function step(id: string, successors: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
   return { step: { id, type: 'NoOp', transition: { successors }, ...extra } };
@@ -228,5 +228,16 @@ describe('validation', () => {
     expect(validationErrors(wf, { sel })).toEqual([{ field: 'workflow.steps[0].transition.successors.b', message: 'SEL syntax error at line 1, column 2: nope', line: 1, column: 2 }]);
     expect(seen).toEqual(['bad']);
     expect(validationErrors(wf, { sel: false })).toEqual([]);
+  });
+});
+
+describe('checkWorkflowDefinition', () => {
+  it('parses JSON or YAML and validates in one call', () => {
+    const yaml = 'Workflow:\n  id: wf\n  jobs:\n    - job:\n        id: a\n        type: NoOp\n        transition: [b]\n';
+    expect(checkWorkflowDefinition(yaml)).toEqual({ ok: false, errors: [{ field: 'workflow.steps[0].transition.successors.b', message: 'unknown step id' }] });
+    const json = JSON.stringify(request([step('a')]));
+    const ok = checkWorkflowDefinition(json);
+    expect(ok.ok && ok.value.workflow.id).toBe('wf');
+    expect(checkWorkflowDefinition('{"workflow": 1}')).toEqual({ ok: false, errors: [{ field: 'workflow', message: 'must be an object, got a number' }] });
   });
 });
