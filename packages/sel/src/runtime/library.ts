@@ -7,19 +7,7 @@ import type { MethodImpl, MethodTable, StaticClass } from '../java/index.js';
  */
 export type { MethodImpl, MethodTable, StaticClass };
 
-/** The tables the Java library exports (see its index.ts). */
-interface LibraryTables {
-  staticClasses: Readonly<Record<string, StaticClass>>;
-  hostMethods: Readonly<Record<string, MethodTable>>;
-  stringMethods: MethodTable;
-  constructors: Readonly<Record<string, Record<number, MethodImpl>>>;
-  hostTypeName(v: unknown): string | undefined;
-}
-const lib = java as unknown as Partial<LibraryTables>;
-const EMPTY = Object.freeze(Object.create(null) as Record<string, never>);
-const staticClasses = lib.staticClasses ?? EMPTY;
-const hostMethods = lib.hostMethods ?? EMPTY;
-const constructors = lib.constructors ?? EMPTY;
+const { staticClasses, hostMethods, constructors } = java;
 
 const own = <T>(table: Readonly<Record<string, T>>, name: string): T | undefined =>
   Object.hasOwn(table, name) ? table[name] : undefined;
@@ -42,7 +30,7 @@ export function instanceMethods(typeName: string): MethodTable | undefined {
   return own(hostMethods, typeName);
 }
 
-export const stringMethods: MethodTable = lib.stringMethods ?? EMPTY;
+export const stringMethods: MethodTable = java.stringMethods;
 
 export function constructorFor(className: string, arity: number): MethodImpl | undefined {
   const byArity = own(constructors, className);
@@ -55,8 +43,7 @@ export function hasConstructor(className: string): boolean {
 }
 
 export function hostTypeName(v: unknown): string | undefined {
-  if (lib.hostTypeName) return lib.hostTypeName(v);
-  return typeof v === 'object' && v !== null && typeof (v as { selType?: unknown }).selType === 'string' ? (v as { selType: string }).selType : undefined;
+  return java.hostTypeName(v);
 }
 
 /** Declared class names of host types, for declarations such as `DateTime d = ...`. */
