@@ -5,7 +5,7 @@ import { openDatabase, type OpenedDatabase } from './database.js';
 import { createLogger, type Logger } from './logger.js';
 import { packageMigrations } from './migrations.js';
 import { routePlugins } from './routes.js';
-import { StartupError } from './startup-error.js';
+import { listenError, probeListen } from './listen.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -32,6 +32,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const logger = options.logger ?? createLogger(config.logLevel);
   const migrations = options.migrations ?? packageMigrations;
 
+  await probeListen(config);
   const database = await openDatabase(config);
   logger.info({ database: database.target, kind: database.db.kind }, 'database opened');
   let app: BatonApp | undefined;
@@ -55,13 +56,7 @@ async function listen(app: BatonApp, config: ServerConfig): Promise<void> {
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const where = `${config.host}:${config.port}`;
-    if (code === 'EADDRINUSE') throw new StartupError('PORT', `port ${config.port} is already in use on ${config.host}`, { cause: err });
-    if (code === 'EACCES') throw new StartupError('PORT', `not permitted to listen on ${where} (ports below 1024 need privileges)`, { cause: err });
-    if (code === 'EADDRNOTAVAIL') throw new StartupError('HOST', `${config.host} is not an address of this machine`, { cause: err });
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new StartupError('HOST', `cannot resolve host name ${config.host}`, { cause: err });
-    throw err;
+    throw listenError(err, config);
   }
 }
 

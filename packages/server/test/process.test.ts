@@ -158,6 +158,13 @@ describe('baton serve with bad configuration exits non-zero with one line naming
     expectOneLine(proc.stderr(), 'BATON_DATA_DIR', /cannot create data folder ".*a-file\/data": a part of the path is a file/);
   });
 
+  it('HOST that is not an address of this machine', async () => {
+    // 203.0.113.0/24 is reserved for documentation, so no machine running the tests owns it.
+    const proc = start({ BATON_DATA_DIR: await dataDir(), HOST: '203.0.113.7', PORT: '18080' });
+    expect((await proc.exited).code).toBe(1);
+    expectOneLine(proc.stderr(), 'HOST', /203\.0\.113\.7 is not an address of this machine/);
+  });
+
   it('PORT already in use', async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
