@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Db, Queryable } from '@baton/engine-core';
+import { stableJitterMs } from './cron/jitter.js';
+import { compileTrigger, type CompileOptions } from './cron/trigger.js';
+import { planFires } from './plan.js';
+import { timeTriggerRequestId, type Clock, type TimeStartRequest, type WorkflowStarter } from './ports.js';
+import {
+  advanceRows,
+  claimDue,
+  earliestWakeup,
+  listSchedule,
+  lockClaimed,
+  syncSchedules,
+  type ActiveSchedule,
+  type Advance,
+  type ScheduleRow,
+  type SyncItem,
+  type SyncReport,
+} from './store.js';
+
+export interface SchedulerOptions {
+  db: Db;
+  starter: WorkflowStarter;
+  /** Epoch ms; inject a controllable clock in tests. Default `Date.now`. */
+  now?: Clock;
+  /** This process's name in leases; default host:pid:random. */
+  owner?: string;
+  /** How long a claim protects a row; a process that dies holding one delays its rows this long. Default 30 s. */
+  leaseMs?: number;
+  /** Upper bound between looks at the table (safety net for changes made by other processes). Default 5 s. */
+  pollIntervalMs?: number;
+  /** Rows claimed per round. Default 2000. */
+  claimBatch?: number;
+  /** Rows started and advanced per transaction. Default 100. */
+  txBatch?: number;
+  /** Transactions in flight at once. Default 4. */
+  concurrency?: number;
+  /** A fire started within this long of its due time is on time; later it counts as missed. Default 60 s. */
+  misfireGraceMs?: number;
+  /** After a failed start, the row is retried this much later. Default 30 s. */
+  retryDelayMs?: number;
+  compile?: CompileOptions;
+  onError?: (err: unknown, context: string) => void;
+}
+
+export interface TickResult {
+  claimed: number;
+  started: number;
+  catchUp: number;
+  skipped: number;
+  failed: number;
+}
+
+const emptyTick = (): TickResult => ({ claimed: 0, started: 0, catchUp: 0, skipped: 0, failed: 0 });
+
+function addTick(a: TickResult, b: TickResult): void {
+  a.claimed += b.claimed;
+  a.started += b.started;
+  a.catchUp += b.catchUp;
+  a.skipped += b.skipped;
+  a.failed += b.failed;
+}
+
+type Claim = { workflow_id: string; trigger_key: string; lease_token: number };
+
+/**
+ * Starts workflows at their time triggers' fire times, exactly once per fire time, from a
+ * durable schedule table shared by every Baton process. Each round claims due rows with a lease
+ * (`FOR UPDATE SKIP LOCKED`, so processes split the work), then in one transaction per batch
+ * starts the runs and advances the rows: a crash commits both or neither, and the request id
+ * `time-trigger:<workflow>:<trigger>:<fire time>` makes any retry harmless. One timer, armed for
+ * the earliest due row and never longer than the poll interval, wakes the process; the table, not
+ * the timer, is the truth.
+ */
+export class Scheduler {
+  readonly owner: string;
+  readonly stats: TickResult = emptyTick();
+  private readonly now: Clock;
+  private readonly o: Required<Omit<SchedulerOptions, 'db' | 'starter' | 'now' | 'owner' | 'compile' | 'onError'>>;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private looping: Promise<void> | undefined;
+  private again = false;
+  private wakeGeneration = 0;
+  private lastClaimed = 0;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.owner = opts.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.o = {
+      leaseMs: opts.leaseMs ?? 30_000,
+      pollIntervalMs: opts.pollIntervalMs ?? 5_000,
+      claimBatch: opts.claimBatch ?? 2000,
+      txBatch: opts.txBatch ?? 100,
+      concurrency: opts.concurrency ?? 4,
+      misfireGraceMs: opts.misfireGraceMs ?? 60_000,
+      retryDelayMs: opts.retryDelayMs ?? 30_000,
+    };
+  }
+
+  private onError(err: unknown, context: string): void {
+    if (this.opts.onError) this.opts.onError(err, context);
+    else process.emitWarning(`scheduler: ${context}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  /** Applies a workflow's active definition (null = inactive) to its schedule rows, then wakes the timer. */
+  async syncWorkflow(workflowId: string, active: ActiveSchedule | null): Promise<SyncReport> {
+    return this.syncMany([{ workflowId, active }]);
+  }
+
+  async syncMany(items: readonly SyncItem[]): Promise<SyncReport> {
+    const report = await this.opts.db.tx((tx) => syncSchedules(tx, items, this.now(), this.opts.compile));
+    this.wake();
+    return report;
+  }
+
+  /** For a caller that changes the definition and the schedule in one transaction; call `wake()` after commit. */
+  syncInTx(tx: Queryable, items: readonly SyncItem[]): Promise<SyncReport> {
+    return syncSchedules(tx, items, this.now(), this.opts.compile);
+  }
+
+  /**
+   * At start-up: the schedule follows exactly these active workflows; rows of any other workflow
+   * are disabled.
+   */
+  async reconcile(actives: ReadonlyArray<{ workflowId: string } & ActiveSchedule>): Promise<SyncReport> {
+    const wanted = new Map(actives.map((a) => [a.workflowId, a] as const));
+    const items: SyncItem[] = actives.map((a) => ({ workflowId: a.workflowId, active: a }));
+    const res = await this.opts.db.query<{ workflow_id: string }>('SELECT DISTINCT workflow_id FROM scheduler_triggers WHERE enabled');
+    for (const r of res.rows) if (!wanted.has(r.workflow_id)) items.push({ workflowId: r.workflow_id, active: null });
+    const total: SyncReport = { scheduled: 0, disabled: 0, removed: 0, invalid: [] };
+    for (let i = 0; i < items.length; i += 1000) {
+      const part = await this.opts.db.tx((tx) => syncSchedules(tx, items.slice(i, i + 1000), this.now(), this.opts.compile));
+      total.scheduled += part.scheduled;
+      total.disabled += part.disabled;
+      total.removed += part.removed;
+      total.invalid.push(...part.invalid);
+    }
+    this.wake();
+    return total;
+  }
+
+  list(workflowId?: string): Promise<ScheduleRow[]> {
+    return listSchedule(this.opts.db, workflowId);
+  }
+
+  /** Starts every due fire time: claims rounds of due rows until none is left. */
+  async tick(): Promise<TickResult> {
+    const total = emptyTick();
+    while (true) {
+      const claims = await claimDue(this.opts.db, this.owner, this.now(), this.o.leaseMs, this.o.claimBatch);
+      if (claims.length === 0) break;
+      const chunks: Claim[][] = [];
+      for (let i = 0; i < claims.length; i += this.o.txBatch) chunks.push(claims.slice(i, i + this.o.txBatch));
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < chunks.length) {
+          const chunk = chunks[next++]!;
+          addTick(total, await this.processClaims(chunk));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.o.concurrency, chunks.length) }, worker));
+      total.claimed += claims.length;
+      if (claims.length < this.o.claimBatch) break;
+    }
+    addTick(this.stats, total);
+    return total;
+  }
+
+  private async processClaims(claims: Claim[]): Promise<TickResult> {
+    try {
+      return await this.opts.db.tx((tx) => this.fireInTx(tx, claims));
+    } catch (err) {
+      if (claims.length > 1) {
+        // One bad row must not hold back the others: isolate it.
+        const total = emptyTick();
+        for (const c of claims) addTick(total, await this.processClaims([c]));
+        return total;
+      }
+      this.onError(err, `starting ${claims[0]!.workflow_id} trigger ${claims[0]!.trigger_key}`);
+      await this.deferFailed(claims[0]!, err);
+      return { ...emptyTick(), failed: 1 };
+    }
+  }
+
+  private async fireInTx(tx: Queryable, claims: Claim[]): Promise<TickResult> {
+    const result = emptyTick();
+    const rows = await lockClaimed(tx, this.owner, claims);
+    const now = this.now();
+    const advances: Advance[] = [];
+    for (const row of rows) {
+      const keep: Advance = {
+        workflowId: row.workflow_id,
+        key: row.trigger_key,
+        nextFire: row.next_fire_ms,
+        nextDue: row.next_due_ms,
+        watermark: row.watermark_ms,
+        started: 0,
+        catchUp: 0,
+        skipped: 0,
+        error: row.last_error,
+      };
+      if (!row.enabled || row.next_fire_ms === null) {
+        advances.push(keep);
+        continue;
+      }
+      const trigger = compileTrigger(row.definition, this.opts.compile);
+      const jitter = stableJitterMs(row.workflow_id, row.trigger_key, trigger.fuzzyMaxDelayMs);
+      const plan = planFires(trigger, jitter, row.next_fire_ms, row.watermark_ms, now, this.o.misfireGraceMs);
+      for (const fire of plan.start) {
+        const req: TimeStartRequest = {
+          workflowId: row.workflow_id,
+          version: row.workflow_version,
+          params: { RUN_TS: fire.fireMs, WORKFLOW_CRON_TIMEZONE: trigger.timezone },
+          requestId: timeTriggerRequestId(row.workflow_id, row.trigger_key, fire.fireMs),
+          initiator: {
+            type: 'TIME',
+            trigger: row.trigger_key,
+            fire_time: new Date(fire.fireMs).toISOString(),
+            ...(fire.catchUp ? { catch_up: true as const } : {}),
+            timezone: trigger.timezone,
+            expression: trigger.expression,
+          },
+        };
+        await this.opts.starter.startWorkflow(tx, req);
+      }
+      const catchUp = plan.start.filter((f) => f.catchUp).length;
+      result.started += plan.start.length;
+      result.catchUp += catchUp;
+      result.skipped += plan.skipped;
+      advances.push({
+        ...keep,
+        nextFire: plan.nextFireMs,
+        nextDue: plan.nextFireMs === null ? null : plan.nextFireMs + jitter,
+        watermark: plan.watermarkMs,
+        started: plan.start.length,
+        catchUp,
+        skipped: plan.skipped,
+        error: null,
+      });
+    }
+    await advanceRows(tx, advances);
+    return result;
+  }
+
+  /** Releases a row whose start failed and retries it later, keeping its fire time. */
+  private async deferFailed(claim: Claim, err: unknown): Promise<void> {
+    try {
+      await this.opts.db.query(
+        `UPDATE scheduler_triggers SET lease_owner = NULL, lease_until_ms = NULL, next_due_ms = $4, last_error = $5, updated_at = now()
+          WHERE workflow_id = $1 AND trigger_key = $2 AND lease_token = $3 AND lease_owner = $6`,
+        [claim.workflow_id, claim.trigger_key, claim.lease_token, this.now() + this.o.retryDelayMs, err instanceof Error ? err.message : String(err), this.owner],
+      );
+    } catch (e) {
+      // The lease then simply expires and the row is retried after it.
+      this.onError(e, `deferring ${claim.workflow_id} trigger ${claim.trigger_key}`);
+    }
+  }
+
+  /** Begins firing on timers. Tests that drive the clock call `tick()` instead. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.wake();
+  }
+
+  /** Stops the timers and waits for a round in progress. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.looping;
+  }
+
+  /** Look at the table now (a schedule changed in this process). */
+  wake(): void {
+    this.wakeGeneration++;
+    if (!this.running) return;
+    this.setTimer(0);
+  }
+
+  private setTimer(delay: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.loop(), delay);
+  }
+
+  private async loop(): Promise<void> {
+    if (this.looping) {
+      this.again = true;
+      return;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.again = false;
+        try {
+          this.lastClaimed = (await this.tick()).claimed;
+        } catch (err) {
+          this.onError(err, 'tick');
+        }
+      } while (this.again && this.running);
+      await this.arm();
+    };
+    this.looping = run().finally(() => {
+      this.looping = undefined;
+    });
+    await this.looping;
+  }
+
+  private async arm(): Promise<void> {
+    if (!this.running) return;
+    const generation = this.wakeGeneration;
+    let delay = this.o.pollIntervalMs;
+    try {
+      const at = await earliestWakeup(this.opts.db);
+      // Due rows that another process holds locked past its lease: back off instead of spinning.
+      const floor = this.lastClaimed === 0 ? 250 : 0;
+      if (at !== null) delay = Math.min(Math.max(at - this.now(), floor), this.o.pollIntervalMs);
+    } catch (err) {
+      this.onError(err, 'reading the next wake-up');
+    }
+    if (!this.running) return;
+    // A wake() while the query ran may concern a row the query did not see yet.
+    this.setTimer(generation !== this.wakeGeneration ? 0 : delay);
+  }
+}

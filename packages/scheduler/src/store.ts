@@ -1,0 +1,281 @@
+import type { Queryable } from '@baton/engine-core';
+import { TriggerError } from './cron/errors.js';
+import { stableJitterMs } from './cron/jitter.js';
+import { compileTrigger, nextFireMs, type CompileOptions, type TimeTriggerDefinition } from './cron/trigger.js';
+
+/** A workflow's time triggers as its active version defines them. */
+export interface ActiveSchedule {
+  version: number;
+  triggers: readonly TimeTriggerDefinition[];
+  /** The workflow's `time_trigger_disabled` property. */
+  disabled?: boolean;
+}
+
+export interface ScheduleRow {
+  workflow_id: string;
+  trigger_key: string;
+  workflow_version: number;
+  definition: TimeTriggerDefinition;
+  expression: string;
+  timezone: string;
+  enabled: boolean;
+  next_fire_ms: number | null;
+  next_due_ms: number | null;
+  watermark_ms: number | null;
+  lease_owner: string | null;
+  lease_until_ms: number | null;
+  lease_token: number;
+  started_count: number;
+  catch_up_count: number;
+  skipped_count: number;
+  last_error: string | null;
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export function toRow(r: Record<string, unknown>): ScheduleRow {
+  return {
+    ...(r as unknown as ScheduleRow),
+    workflow_version: Number(r.workflow_version),
+    next_fire_ms: num(r.next_fire_ms),
+    next_due_ms: num(r.next_due_ms),
+    watermark_ms: num(r.watermark_ms),
+    lease_until_ms: num(r.lease_until_ms),
+    lease_token: Number(r.lease_token),
+    started_count: Number(r.started_count ?? 0),
+    catch_up_count: Number(r.catch_up_count ?? 0),
+    skipped_count: Number(r.skipped_count ?? 0),
+  };
+}
+
+interface Upsert {
+  workflowId: string;
+  key: string;
+  version: number;
+  definition: TimeTriggerDefinition;
+  expression: string;
+  timezone: string;
+  enabled: boolean;
+  nextFire: number | null;
+  nextDue: number | null;
+  error: string | null;
+}
+
+export interface SyncItem {
+  workflowId: string;
+  /** null: the workflow has no active version (deactivated or deleted). */
+  active: ActiveSchedule | null;
+}
+
+export interface SyncReport {
+  /** Triggers that schedule (enabled rows). */
+  scheduled: number;
+  disabled: number;
+  removed: number;
+  /** Triggers rejected by validation, with the reason; their rows are kept disabled with last_error. */
+  invalid: Array<{ workflowId: string; key: string; error: string }>;
+}
+
+/**
+ * Brings the schedule rows of these workflows in line with their active definitions, in the
+ * caller's transaction. A trigger whose schedule is unchanged keeps its next fire time and
+ * watermark, so pushing a new version neither loses nor repeats a fire; a new, changed or
+ * re-enabled trigger starts from `now` (an inactive period is never caught up); deactivation and
+ * `time_trigger_disabled` disable the rows; triggers gone from the definition are deleted.
+ */
+export async function syncSchedules(tx: Queryable, items: readonly SyncItem[], now: number, opts: CompileOptions = {}): Promise<SyncReport> {
+  const report: SyncReport = { scheduled: 0, disabled: 0, removed: 0, invalid: [] };
+  if (items.length === 0) return report;
+  const ids = items.map((i) => i.workflowId);
+  const existing = new Map<string, ScheduleRow>();
+  const res = await tx.query<Record<string, unknown>>(
+    `SELECT * FROM scheduler_triggers WHERE workflow_id = ANY($1::text[]) ORDER BY workflow_id, trigger_key FOR UPDATE`,
+    [ids],
+  );
+  for (const r of res.rows) {
+    const row = toRow(r);
+    existing.set(`${row.workflow_id}\u0000${row.trigger_key}`, row);
+  }
+
+  const upserts: Upsert[] = [];
+  const keep = new Set<string>();
+  for (const { workflowId, active } of items) {
+    if (!active || active.disabled) continue;
+    active.triggers.forEach((def, index) => {
+      let compiled;
+      try {
+        compiled = compileTrigger(def, opts);
+      } catch (e) {
+        if (!(e instanceof TriggerError)) throw e;
+        const key = typeof def?.id === 'string' && def.id ? def.id : `invalid-${index}`;
+        keep.add(`${workflowId}\u0000${key}`);
+        report.invalid.push({ workflowId, key, error: e.message });
+        upserts.push({ workflowId, key, version: active.version, definition: def, expression: String(def?.cron ?? def?.expression ?? ''), timezone: String(def?.timezone ?? 'UTC'), enabled: false, nextFire: null, nextDue: null, error: e.message });
+        return;
+      }
+      const id = `${workflowId}\u0000${compiled.key}`;
+      if (keep.has(id)) return; // two identical triggers fire the same instants: one row serves both
+      keep.add(id);
+      const old = existing.get(id);
+      const jitter = stableJitterMs(workflowId, compiled.key, compiled.fuzzyMaxDelayMs);
+      let nextFire: number | null;
+      if (old && old.enabled && old.expression === compiled.expression && old.timezone === compiled.timezone) {
+        nextFire = old.next_fire_ms;
+      } else {
+        const from = Math.max(now - 1, old?.watermark_ms ?? -Infinity);
+        nextFire = nextFireMs(compiled, from, 1)[0] ?? null;
+      }
+      report.scheduled++;
+      upserts.push({
+        workflowId,
+        key: compiled.key,
+        version: active.version,
+        definition: def,
+        expression: compiled.expression,
+        timezone: compiled.timezone,
+        enabled: true,
+        nextFire,
+        nextDue: nextFire === null ? null : nextFire + jitter,
+        error: null,
+      });
+    });
+  }
+
+  const disableIds: string[] = [];
+  const removeW: string[] = [];
+  const removeK: string[] = [];
+  const byWorkflow = new Map(items.map((i) => [i.workflowId, i.active]));
+  for (const row of existing.values()) {
+    const active = byWorkflow.get(row.workflow_id);
+    if (!active || active.disabled) {
+      if (row.enabled) disableIds.push(row.workflow_id);
+      report.disabled++;
+    } else if (!keep.has(`${row.workflow_id}\u0000${row.trigger_key}`)) {
+      removeW.push(row.workflow_id);
+      removeK.push(row.trigger_key);
+      report.removed++;
+    }
+  }
+  if (disableIds.length > 0) {
+    await tx.query(
+      `UPDATE scheduler_triggers SET enabled = false, next_fire_ms = NULL, next_due_ms = NULL, updated_at = now() WHERE workflow_id = ANY($1::text[])`,
+      [[...new Set(disableIds)]],
+    );
+  }
+  if (removeW.length > 0) {
+    await tx.query(
+      `DELETE FROM scheduler_triggers t USING unnest($1::text[], $2::text[]) AS r(w, k) WHERE t.workflow_id = r.w AND t.trigger_key = r.k`,
+      [removeW, removeK],
+    );
+  }
+  for (let i = 0; i < upserts.length; i += 5000) await upsertRows(tx, upserts.slice(i, i + 5000));
+  return report;
+}
+
+async function upsertRows(tx: Queryable, rows: Upsert[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO scheduler_triggers (workflow_id, trigger_key, workflow_version, definition, expression, timezone, enabled, next_fire_ms, next_due_ms, last_error)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[], $5::text[], $6::text[], $7::boolean[], $8::bigint[], $9::bigint[], $10::text[])
+     ON CONFLICT (workflow_id, trigger_key) DO UPDATE SET
+       workflow_version = EXCLUDED.workflow_version, definition = EXCLUDED.definition, expression = EXCLUDED.expression,
+       timezone = EXCLUDED.timezone, enabled = EXCLUDED.enabled, next_fire_ms = EXCLUDED.next_fire_ms,
+       next_due_ms = EXCLUDED.next_due_ms, last_error = EXCLUDED.last_error, updated_at = now()`,
+    [
+      rows.map((r) => r.workflowId),
+      rows.map((r) => r.key),
+      rows.map((r) => r.version),
+      rows.map((r) => JSON.stringify(r.definition)),
+      rows.map((r) => r.expression),
+      rows.map((r) => r.timezone),
+      rows.map((r) => r.enabled),
+      rows.map((r) => r.nextFire),
+      rows.map((r) => r.nextDue),
+      rows.map((r) => r.error),
+    ],
+  );
+}
+
+/** Takes a lease on up to `limit` due rows nobody holds; returns their keys and fencing tokens. */
+export async function claimDue(db: Queryable, owner: string, now: number, leaseMs: number, limit: number): Promise<Array<{ workflow_id: string; trigger_key: string; lease_token: number }>> {
+  const res = await db.query<{ workflow_id: string; trigger_key: string; lease_token: number | string }>(
+    `UPDATE scheduler_triggers t SET lease_owner = $1, lease_until_ms = $2::bigint + $3::bigint, lease_token = t.lease_token + 1
+       FROM (SELECT workflow_id, trigger_key FROM scheduler_triggers
+              WHERE enabled AND next_due_ms <= $2 AND (lease_until_ms IS NULL OR lease_until_ms <= $2)
+              ORDER BY next_due_ms LIMIT $4 FOR UPDATE SKIP LOCKED) c
+      WHERE t.workflow_id = c.workflow_id AND t.trigger_key = c.trigger_key
+      RETURNING t.workflow_id, t.trigger_key, t.lease_token`,
+    [owner, now, leaseMs, limit],
+  );
+  return res.rows.map((r) => ({ workflow_id: r.workflow_id, trigger_key: r.trigger_key, lease_token: Number(r.lease_token) }));
+}
+
+/** Locks the claimed rows this owner still holds (same token); a row re-claimed by another process is left out. */
+export async function lockClaimed(tx: Queryable, owner: string, claims: ReadonlyArray<{ workflow_id: string; trigger_key: string; lease_token: number }>): Promise<ScheduleRow[]> {
+  const res = await tx.query<Record<string, unknown>>(
+    `SELECT t.* FROM scheduler_triggers t
+       JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS c(w, k, tok) ON t.workflow_id = c.w AND t.trigger_key = c.k AND t.lease_token = c.tok
+      WHERE t.lease_owner = $4
+      ORDER BY t.workflow_id, t.trigger_key
+      FOR UPDATE OF t`,
+    [claims.map((c) => c.workflow_id), claims.map((c) => c.trigger_key), claims.map((c) => c.lease_token), owner],
+  );
+  return res.rows.map(toRow);
+}
+
+export interface Advance {
+  workflowId: string;
+  key: string;
+  nextFire: number | null;
+  nextDue: number | null;
+  watermark: number | null;
+  started: number;
+  catchUp: number;
+  skipped: number;
+  error: string | null;
+}
+
+/** Writes the new next fire time and watermark and releases the lease, for many rows at once. */
+export async function advanceRows(tx: Queryable, rows: readonly Advance[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `UPDATE scheduler_triggers t SET next_fire_ms = u.nf, next_due_ms = u.nd, watermark_ms = u.wm,
+            lease_owner = NULL, lease_until_ms = NULL, last_error = u.err,
+            started_count = t.started_count + u.st, catch_up_count = t.catch_up_count + u.cu,
+            skipped_count = t.skipped_count + u.sk, updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::int[], $9::text[])
+            AS u(w, k, nf, nd, wm, st, cu, sk, err)
+      WHERE t.workflow_id = u.w AND t.trigger_key = u.k`,
+    [
+      rows.map((r) => r.workflowId),
+      rows.map((r) => r.key),
+      rows.map((r) => r.nextFire),
+      rows.map((r) => r.nextDue),
+      rows.map((r) => r.watermark),
+      rows.map((r) => r.started),
+      rows.map((r) => r.catchUp),
+      rows.map((r) => r.skipped),
+      rows.map((r) => r.error),
+    ],
+  );
+}
+
+/** When this process should look again: the earliest due row, or the end of a lease that may have died. */
+export async function earliestWakeup(db: Queryable): Promise<number | null> {
+  const res = await db.query<{ at: number | string | null }>(
+    // The first rows by due time use the partial index; a later row is found by the safety poll.
+    `SELECT min(GREATEST(next_due_ms, COALESCE(lease_until_ms, 0))) AS at FROM (
+       SELECT next_due_ms, lease_until_ms FROM scheduler_triggers WHERE enabled AND next_due_ms IS NOT NULL ORDER BY next_due_ms LIMIT 64) s`,
+  );
+  return num(res.rows[0]?.at);
+}
+
+export async function listSchedule(db: Queryable, workflowId?: string): Promise<ScheduleRow[]> {
+  const res = await db.query<Record<string, unknown>>(
+    workflowId === undefined
+      ? 'SELECT * FROM scheduler_triggers ORDER BY workflow_id, trigger_key'
+      : 'SELECT * FROM scheduler_triggers WHERE workflow_id = $1 ORDER BY trigger_key',
+    workflowId === undefined ? [] : [workflowId],
+  );
+  return res.rows.map(toRow);
+}
