@@ -97,7 +97,6 @@ export interface EngineContext {
   stepHooks: StepCompletionHook[];
   instanceHooks: InstanceCompletionHook[];
   extensions: Map<string, SelExtension>;
-  interpolate?: (text: string, lookup: (name: string) => unknown) => string;
   timeScale: number;
   /** Emits 'step.ready' / 'step.launch' (attemptPk, hrtime ms) and 'instance.completed'. */
   events: EventEmitter;

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
-import type { RunStrategy } from '../definition/model.js';
+import type { ParamValue, RunStrategy } from '../definition/model.js';
+import { defaultWorkflowParams } from '../params/defaults.js';
 import type { Outbox } from '../queue/queue.js';
 import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, type EngineContext } from './context.js';
 import type { ParamsHost } from './expressions.js';
@@ -11,6 +12,8 @@ export const DEFAULT_WORKFLOW_CONCURRENCY = 20;
 
 interface OpenInstance {
   id: number;
+  created_at: Date | string;
+  initiator: Record<string, unknown> | null;
   version: number;
   instance_id: number;
   run_id: number;
@@ -36,7 +39,7 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
     if (state.rows.length === 0) return;
     const open = (
       await tx.query<OpenInstance>(
-        `SELECT id, version, instance_id, run_id, status, run_params FROM baton_workflow_instances
+        `SELECT id, version, instance_id, run_id, status, run_params, created_at, initiator FROM baton_workflow_instances
          WHERE workflow_id = $1 AND status IN ('CREATED', 'IN_PROGRESS', 'PAUSED') ORDER BY instance_id, run_id`,
         [workflowId],
       )
@@ -111,13 +114,27 @@ async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflow
 }
 
 function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): EvaluatedParams {
+  // Time-triggered runs carry their scheduled time (RUN_TS) in the initiator; others use the
+  // instance's creation time, so a re-dispatch after a crash computes the same values.
+  const scheduled = Number(inst.initiator?.runTs ?? inst.initiator?.run_ts);
+  const zone = inst.initiator?.timezone;
+  const given: Record<string, ParamValue> = {};
+  for (const [k, tv] of Object.entries(runParams)) given[k] = tv.value;
+  const defaults = defaultWorkflowParams({
+    workflowId: def.workflowId,
+    owner: def.properties.owner,
+    runTs: Number.isSafeInteger(scheduled) ? scheduled : new Date(inst.created_at).getTime(),
+    initiatorTimezone: typeof zone === 'string' ? zone : undefined,
+    firstTimeTriggerTimezone: def.workflow.timeTriggers.map((t) => ('timezone' in t ? t.timezone : undefined)).find((z) => z),
+    given,
+  });
+  const base: EvaluatedParams = {};
+  for (const [k, p] of Object.entries(defaults)) base[k] = { type: p.type, value: p.value };
   const info: Record<string, string | bigint> = {
-    workflow_id: def.workflowId,
     workflow_instance_id: BigInt(inst.instance_id),
     workflow_run_id: BigInt(inst.run_id),
     RUN_POLICY: 'START_FRESH_NEW_RUN',
   };
-  const base: EvaluatedParams = {};
   for (const [k, v] of Object.entries(info)) base[k] = { type: typeof v === 'bigint' ? 'LONG' : 'STRING', value: v };
   const extensionCtx = { workflowId: def.workflowId, instanceId: inst.instance_id, runId: inst.run_id };
   const host: Omit<ParamsHost, 'get' | 'containsKey'> = {
@@ -133,7 +150,6 @@ function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: Op
     base,
     overrides: runParams,
     host,
-    interpolate: ctx.interpolate,
   });
   return { ...base, ...evaluated };
 }

@@ -43,8 +43,6 @@ export interface EngineOptions {
   timeScale?: number;
   /** SEL; default `@baton/sel`. */
   expressions?: ExpressionPort;
-  /** `${name}` interpolation for string literals (the params module's); none when absent. */
-  interpolate?: (text: string, lookup: (name: string) => unknown) => string;
   /** Called when a queue handler fails unexpectedly (it is retried with backoff). */
   onError?: (err: unknown, job: { kind: string; payload: Record<string, unknown> }) => void;
 }
@@ -80,7 +78,6 @@ export class Engine {
       stepHooks: [],
       instanceHooks: [],
       extensions: this.extensions,
-      interpolate: opts.interpolate,
       timeScale: opts.timeScale ?? 1,
       events: this.events,
       running: new Map(),

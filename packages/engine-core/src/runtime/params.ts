@@ -1,4 +1,5 @@
 import type { ParamDef, ParamDefMap, ParamType, ParamValue } from '../definition/model.js';
+import { interpolate } from '../params/interpolate.js';
 import { inferParamType, jsonToParamValue } from '../params/typed-value.js';
 import type { ExpressionPort, ParamsHost } from './expressions.js';
 
@@ -77,8 +78,6 @@ export interface ParamEvaluation {
   host: Omit<ParamsHost, 'get' | 'containsKey'>;
   /** Resolves `stepId__param` names. */
   crossStep?: (name: string) => ParamValue | undefined;
-  /** Turns `${name}` templates in string literals into text; identity when absent. */
-  interpolate?: (text: string, lookup: (name: string) => ParamValue | undefined) => string;
 }
 
 /**
@@ -149,7 +148,13 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
       return toTypedValue(name, def.type, result);
     }
     let value: unknown = def.value;
-    if (typeof value === 'string' && ev.interpolate) value = ev.interpolate(value, lookup);
+    if (typeof value === 'string' && value.includes('$')) {
+      try {
+        value = interpolate(value, (ref) => (ref.stepId !== undefined ? ev.host.getFromStep(ref.stepId, ref.name) : lookup(ref.name)));
+      } catch (e) {
+        throw new ParamEvaluationError(name, (e as Error).message);
+      }
+    }
     if (def.type === 'MAP' && value && typeof value === 'object' && !Array.isArray(value)) {
       // A MAP literal holds nested param definitions: evaluate them as their own map.
       const nested = evaluateParams(sel, { ...ev, defs: value as ParamDefMap, overrides: undefined });

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
+import { defaultStepParams } from '../params/defaults.js';
 import type { ParamValue, Step } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import { advanceJob, writeStepTimeline, type CachedVersion, type EngineContext, type StepRef } from './context.js';
@@ -229,6 +231,12 @@ async function endAttempt(
   await outbox.add(advanceJob(ref.instancePk));
 }
 
+/** Stable per step instance (run + step), so a resumed or re-evaluated attempt sees the same id. */
+function stepInstanceUuid(ref: StepRef): string {
+  const h = createHash('sha1').update(`${ref.instancePk}:${ref.stepId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 function needsOtherSteps(text: string): boolean {
   return text.includes('__') || text.includes('getFromStep');
 }
@@ -289,13 +297,16 @@ async function evaluateStepParams(
   step: Step,
   workflowParams: EvaluatedParams,
 ): Promise<EvaluatedParams> {
-  const reserved: EvaluatedParams = {
-    workflow_id: { type: 'STRING', value: ref.workflowId },
-    workflow_instance_id: { type: 'LONG', value: BigInt(ref.instanceId) },
-    workflow_run_id: { type: 'LONG', value: BigInt(ref.runId) },
-    step_id: { type: 'STRING', value: ref.stepId },
-    step_attempt_id: { type: 'LONG', value: BigInt(ref.attemptId) },
-  };
+  const reserved: EvaluatedParams = { workflow_run_id: { type: 'LONG', value: BigInt(ref.runId) } };
+  const defaults = defaultStepParams({
+    workflowId: ref.workflowId,
+    workflowInstanceId: ref.instanceId,
+    stepId: ref.stepId,
+    stepInstanceUuid: stepInstanceUuid(ref),
+    stepAttemptId: ref.attemptId,
+    kind: step.kind,
+  });
+  for (const [k, p] of Object.entries(defaults)) reserved[k] = { type: p.type, value: p.value };
   const texts = Object.values(step.params).map((p) => p.expression ?? (typeof p.value === 'string' ? p.value : ''));
   const { host, crossStep } = await hostFor(ctx, tx, ref, def, texts, workflowParams);
   const own = evaluateParams(ctx.sel, {
@@ -303,7 +314,6 @@ async function evaluateStepParams(
     base: { ...workflowParams, ...reserved },
     host,
     crossStep,
-    interpolate: ctx.interpolate,
   });
   return { ...reserved, ...own };
 }
