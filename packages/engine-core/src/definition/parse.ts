@@ -3,7 +3,7 @@ import { Issues } from './issues.js';
 import { JsonSyntaxError, parseJsonText } from './json-text.js';
 import type { JsonValue, WorkflowRequest } from './model.js';
 import { validateWorkflow, type ValidateOptions } from './validate.js';
-import { parseWorkflowYaml } from './yaml-dsl.js';
+import { locateYamlIssues, parseWorkflowYaml } from './yaml-dsl.js';
 
 export type { ParseResult } from './from-json.js';
 
@@ -44,5 +44,6 @@ export function checkWorkflowDefinition(text: string, opts: CheckOptions = {}): 
   const parsed = format === 'json' ? parseWorkflowJson(text) : parseWorkflowYaml(text);
   if (!parsed.ok) return parsed;
   const errors = validateWorkflow(parsed.value, opts);
-  return errors.length > 0 ? { ok: false, errors } : parsed;
+  if (errors.length === 0) return parsed;
+  return { ok: false, errors: format === 'yaml' ? locateYamlIssues(text, errors) : errors };
 }

@@ -275,3 +275,17 @@ export function parseWorkflowYaml(text: string, opts: YamlParseOptions = {}): Pa
   }
   return { ok: true, value: request };
 }
+
+/**
+ * Line and column (of the job) for issues found later about a YAML definition, e.g. by
+ * `validateWorkflow`; issues that already have a position are kept as they are.
+ */
+export function locateYamlIssues(text: string, issues: readonly DefinitionIssue[]): DefinitionIssue[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, intAsBigInt: true, schema: 'core', merge: false });
+  return issues.map((i) => {
+    if (i.line !== undefined) return i;
+    const pos = locate(doc, lineCounter, i.field);
+    return pos ? { ...i, line: pos.line, column: pos.column } : i;
+  });
+}
