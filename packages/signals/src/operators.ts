@@ -141,7 +141,8 @@ export function specSql(spec: MatchSpec, args: unknown[]): string {
       if (typeof c.value === 'string') {
         parts.push(`(jsonb_typeof(params -> ${k}) = 'string' AND (params ->> ${k}) COLLATE "C" ${sqlOp} ${bind(c.value)})`);
       } else {
-        parts.push(`(jsonb_typeof(params -> ${k}) = 'number' AND (params -> ${k})::numeric ${sqlOp} ${bind(c.value.toString())}::numeric)`);
+        // CASE, not AND: SQL does not promise to test the type before casting.
+        parts.push(`(CASE WHEN jsonb_typeof(params -> ${k}) = 'number' THEN (params -> ${k})::numeric ${sqlOp} ${bind(c.value.toString())}::numeric ELSE FALSE END)`);
       }
     }
   }

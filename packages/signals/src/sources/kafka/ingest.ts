@@ -1,0 +1,197 @@
+import type { Db } from '@baton/engine-core';
+import { SignalValidationError } from '../../errors.js';
+import { parseJson } from '../../json.js';
+import type { PublishInput, SignalSource } from '../../model.js';
+import { publishInTx } from '../../publish.js';
+import { normalizeBatch, type NormalizedSignal } from '../../validate.js';
+import { cloudEventToSignal, isBinaryKafkaEvent, parseBinaryKafkaEvent, parseStructuredEvent } from '../cloudevents.js';
+import type { KafkaSourceConfig, KafkaSubscriptionConfig } from '../config.js';
+import { dedupeRequestId, mapMessage, MappingError, readPath } from '../mapping.js';
+import type { InboundBatch, InboundMessage, KafkaAdapter, KafkaConsumerAdapter, KafkaProducerAdapter, OutboundMessage } from './adapter.js';
+
+/** Headers a dead-lettered message carries besides its own. */
+export const DLQ_HEADERS = {
+  reason: 'baton-dlq-reason',
+  topic: 'baton-dlq-topic',
+  partition: 'baton-dlq-partition',
+  offset: 'baton-dlq-offset',
+  group: 'baton-dlq-group',
+  time: 'baton-dlq-time',
+} as const;
+
+export interface KafkaIngestorOptions {
+  db: Db;
+  adapter: KafkaAdapter;
+  config: KafkaSourceConfig;
+  /** A new consumer group starts at the earliest offset (default) or only at new messages. */
+  fromBeginning?: boolean;
+  /** Partitions processed at once (default 2 on PostgreSQL, 1 on PGlite). */
+  concurrency?: number;
+  /** Messages per database transaction; offsets are committed after each (default 2000). */
+  chunkSize?: number;
+  logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+export interface KafkaIngestStats {
+  /** New signal instances stored. */
+  indexed: number;
+  /** Messages whose signal existed already (redelivery or a repeated dedupe key). */
+  duplicates: number;
+  /** Poison messages sent to the dead-letter topic. */
+  deadLettered: number;
+  /** Database transactions that indexed a chunk and were followed by an offset commit. */
+  commits: number;
+}
+
+type Converted = { ok: true; signal: NormalizedSignal } | { ok: false; reason: string };
+
+/**
+ * Consumes the configured topics in one consumer group and indexes each message as a signal.
+ * Per chunk of a partition's batch: poison messages go to the dead-letter topic first, then one
+ * database transaction stores the signals, and only then is the offset committed. A crash at any
+ * point redelivers the chunk; the dedupe key makes the second indexing a no-op.
+ */
+export class KafkaIngestor {
+  private readonly subs: Map<string, KafkaSubscriptionConfig>;
+  private consumer: KafkaConsumerAdapter | undefined;
+  private producer: KafkaProducerAdapter | undefined;
+  private readonly counters: KafkaIngestStats = { indexed: 0, duplicates: 0, deadLettered: 0, commits: 0 };
+
+  constructor(private readonly opts: KafkaIngestorOptions) {
+    this.subs = new Map(opts.config.subscriptions.map((s) => [s.topic, s]));
+  }
+
+  stats(): KafkaIngestStats {
+    return { ...this.counters };
+  }
+
+  async start(): Promise<void> {
+    if (this.consumer) return;
+    if (this.subs.size === 0) return;
+    const producer = this.opts.adapter.producer();
+    await producer.connect();
+    this.producer = producer;
+    const consumer = this.opts.adapter.consumer(this.opts.config.groupId);
+    consumer.onCrash((err) => this.opts.logger?.error({ err }, 'kafka ingestion: consumer stopped after an unrecoverable error'));
+    this.consumer = consumer;
+    await consumer.start({
+      topics: [...this.subs.keys()],
+      fromBeginning: this.opts.fromBeginning ?? true,
+      concurrency: this.opts.concurrency ?? (this.opts.db.kind === 'postgres' ? 2 : 1),
+      handler: (batch) => this.handle(batch),
+    });
+  }
+
+  async stop(): Promise<void> {
+    const c = this.consumer;
+    const p = this.producer;
+    this.consumer = undefined;
+    this.producer = undefined;
+    await c?.stop();
+    await p?.disconnect();
+  }
+
+  private async handle(batch: InboundBatch): Promise<void> {
+    const sub = this.subs.get(batch.topic);
+    if (!sub) return;
+    const size = this.opts.chunkSize ?? 2000;
+    for (let i = 0; i < batch.messages.length; i += size) {
+      if (!batch.isRunning() || batch.isStale()) return;
+      const chunk = batch.messages.slice(i, i + size);
+      const done = await this.retrying(batch, () => this.processChunk(batch, sub, chunk));
+      if (!done) return;
+      await batch.heartbeat();
+    }
+  }
+
+  /** Retries a failing chunk (database or broker down) until it succeeds or the partition goes. */
+  private async retrying(batch: InboundBatch, work: () => Promise<void>): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await work();
+        return true;
+      } catch (err) {
+        if (!batch.isRunning() || batch.isStale()) return false;
+        this.opts.logger?.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'kafka ingestion: chunk failed, retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+        await batch.heartbeat().catch(() => {});
+      }
+    }
+  }
+
+  private async processChunk(batch: InboundBatch, sub: KafkaSubscriptionConfig, chunk: InboundMessage[]): Promise<void> {
+    const signals: NormalizedSignal[] = [];
+    const poison: OutboundMessage[] = [];
+    for (const msg of chunk) {
+      const c = convert(sub, msg);
+      if (c.ok) signals.push(c.signal);
+      else poison.push(this.deadLetter(msg, c.reason));
+    }
+    if (poison.length > 0) await this.producer!.send(this.opts.config.deadLetterTopic, poison);
+    if (signals.length > 0) {
+      const source: SignalSource = { type: 'KAFKA', topic: batch.topic, partition: batch.partition, group: this.opts.config.groupId };
+      const results = await this.opts.db.tx((tx) => publishInTx(tx, signals, source));
+      for (const r of results) {
+        if (r.duplicate) this.counters.duplicates++;
+        else this.counters.indexed++;
+      }
+    }
+    this.counters.deadLettered += poison.length;
+    // A revoked partition belongs to another member now: its commit would be refused or wrong.
+    if (batch.isStale()) return;
+    await batch.commit(chunk[chunk.length - 1]!.offset);
+    this.counters.commits++;
+  }
+
+  private deadLetter(msg: InboundMessage, reason: string): OutboundMessage {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(msg.headers)) if (v !== undefined) headers[k] = v;
+    headers[DLQ_HEADERS.reason] = reason;
+    headers[DLQ_HEADERS.topic] = msg.topic;
+    headers[DLQ_HEADERS.partition] = String(msg.partition);
+    headers[DLQ_HEADERS.offset] = msg.offset;
+    headers[DLQ_HEADERS.group] = this.opts.config.groupId;
+    headers[DLQ_HEADERS.time] = new Date().toISOString();
+    return { key: msg.key === null ? null : msg.key.toString(), value: msg.value, headers };
+  }
+}
+
+function parseValue(msg: InboundMessage): unknown {
+  if (msg.value === null) return null;
+  try {
+    return parseJson(msg.value.toString('utf8'));
+  } catch (err) {
+    throw new MappingError(`value is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** One message to a validated signal, or the reason it is poison. */
+export function convert(sub: KafkaSubscriptionConfig, msg: InboundMessage): Converted {
+  try {
+    let input: PublishInput;
+    if (sub.format === 'cloudevents') {
+      const event = isBinaryKafkaEvent(msg.headers) ? parseBinaryKafkaEvent(msg.headers, msg.value) : parseStructuredEvent(parseValue(msg), 'value');
+      input = cloudEventToSignal(event, sub.cloudevents);
+    } else {
+      const body = parseValue(msg);
+      input = mapMessage(sub.mapping, { body, headers: msg.headers });
+      input.request_id = dedupeKey(sub, msg, body);
+    }
+    const [signal] = normalizeBatch([input], 'signal');
+    return { ok: true, signal: signal! };
+  } catch (err) {
+    if (err instanceof MappingError || err instanceof SignalValidationError) return { ok: false, reason: err.message };
+    throw err;
+  }
+}
+
+function dedupeKey(sub: KafkaSubscriptionConfig, msg: InboundMessage, body: unknown): string {
+  const d = sub.dedupe;
+  if (d === 'offset') return `kafka:${msg.topic}:${msg.partition}:${msg.offset}`;
+  let key: unknown;
+  if ('header' in d) key = msg.headers[d.header];
+  else key = readPath(body, d.field);
+  if (key === undefined || key === null || key === '') throw new MappingError(`dedupe key ${'header' in d ? `header "${d.header}"` : `field "${d.field}"`} is missing`);
+  if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'bigint') throw new MappingError('dedupe key must be a string or a number');
+  return dedupeRequestId(`kafka:${msg.topic}`, String(key));
+}
