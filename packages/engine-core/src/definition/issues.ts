@@ -1,6 +1,7 @@
 /**
- * A problem with a definition: `field` is the path in the definition (`workflow.steps[3].id`),
- * `line`/`column` (1-based) are set when the problem points into source text (JSON, YAML, SEL).
+ * A problem with a definition: `field` is the path in the definition (`workflow.steps[3].id`).
+ * `line`/`column` (1-based) are set when the problem points into source text: the JSON or YAML
+ * document, or — for SEL errors, whose field names the expression — the expression's own text.
  */
 export interface DefinitionIssue {
   field: string;

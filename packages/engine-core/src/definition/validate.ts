@@ -1,5 +1,6 @@
 import { compile } from '@baton/sel';
 import { IANAZone } from 'luxon';
+import { hasTemplate } from './duration.js';
 import { fieldPath, Issues, type DefinitionIssue } from './issues.js';
 import type { IntSpec, ParamDef, ParamDefMap, Properties, RetryPolicy, Step, Workflow, WorkflowRequest } from './model.js';
 import { RESERVED_PARAM_NAMES } from '../params/defaults.js';
@@ -260,7 +261,7 @@ class Validator {
       case 'subworkflow': {
         const idp = fieldPath(path, 'params.subworkflow_id');
         if (s.subworkflowId.type !== undefined && s.subworkflowId.type !== 'STRING') this.err(fieldPath(idp, 'type'), `must be STRING, got ${s.subworkflowId.type}`);
-        if (typeof s.subworkflowId.value === 'string') this.id(s.subworkflowId.value, fieldPath(idp, 'value'), 'subworkflow id');
+        if (typeof s.subworkflowId.value === 'string' && !hasTemplate(s.subworkflowId.value)) this.id(s.subworkflowId.value, fieldPath(idp, 'value'), 'subworkflow id');
         this.param(s.subworkflowId, idp);
         if (s.subworkflowVersion) {
           const vp = fieldPath(path, 'params.subworkflow_version');
