@@ -1,8 +1,5 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, SETTINGS } from '../../config.js';
-import { createLogger } from '../../logger.js';
-import { startServer } from '../../server.js';
-import { stopOnSignal } from '../../shutdown.js';
 import { StartupError } from '../../startup-error.js';
 import { UsageError, type Command } from '../command.js';
 
@@ -25,6 +22,12 @@ export const serveCommand: Command = {
       throw new UsageError((err as Error).message);
     }
     const config = loadConfig(io.env, io.cwd);
+    // Loaded on demand so other commands and --help do not pay for the server's dependencies.
+    const [{ createLogger }, { startServer }, { stopOnSignal }] = await Promise.all([
+      import('../../logger.js'),
+      import('../../server.js'),
+      import('../../shutdown.js'),
+    ]);
     const logger = createLogger(config.logLevel);
     let server;
     try {
