@@ -82,6 +82,22 @@ describe('baton serve on PGlite', () => {
     expect(proc.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'server stopped']));
   });
 
+  it('on a second signal stops at once without waiting for an unfinished request', async () => {
+    const proc = start({ BATON_DATA_DIR: await dataDir() });
+    const { port } = new URL(await proc.ready);
+    const socket = await openSocket(Number(port));
+    socket.resume();
+    socket.write('POST /api/v3/anything HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    await sleep(200);
+    proc.child.kill('SIGTERM');
+    await sleep(300);
+    expect(proc.child.exitCode).toBeNull();
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toEqual({ code: 1, signal: null });
+    expect(proc.logs.map((l) => l.msg)).toContain('second signal: stopping without waiting for requests');
+    socket.destroy();
+  });
+
   it('on SIGTERM closes idle keep-alive connections instead of waiting for their timeout', async () => {
     const proc = start({ BATON_DATA_DIR: await dataDir() });
     const { port } = new URL(await proc.ready);
