@@ -68,6 +68,10 @@ describe('buildApp on PGlite', () => {
     expect(res.json()).toEqual({ status: 'ok' });
   });
 
+  it('ignores a trailing slash', async () => {
+    expect((await app.inject({ method: 'GET', url: '/healthz/' })).statusCode).toBe(200);
+  });
+
   it('GET /readyz answers ready once migrations are applied', async () => {
     const res = await app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(200);
