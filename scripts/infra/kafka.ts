@@ -100,6 +100,7 @@ async function brokerAnswers(brokers: string[]): Promise<boolean> {
 export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaServer> {
   const log = opts.log ?? (() => {});
   const { libs } = await ensureKafkaJars(log);
+  if (!(await onPath('java'))) throw new Error('Java 17+ is needed to run the Kafka broker: install it (apt-get install default-jre-headless)');
   const runDir = await makeRunDir('kafka');
   const port = opts.port ?? (await freePort());
   const controllerPort = await freePort();
@@ -129,6 +130,10 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
       'num.io.threads=2',
       'background.threads=2',
       'log.cleaner.enable=false',
+      // After a crash the restarted broker may only re-register once its old session expires:
+      // a short session keeps restarts in chaos tests quick.
+      'broker.session.timeout.ms=3000',
+      'broker.heartbeat.interval.ms=500',
       '',
     ].join('\n'),
   );

@@ -114,8 +114,9 @@ export interface StartPostgresOptions {
 
 /**
  * Starts a throwaway PostgreSQL cluster on 127.0.0.1 (trust auth, no unix socket). Durability
- * settings are relaxed for speed: a killed server still recovers (WAL stays in the page cache),
- * only a machine crash would lose data.
+ * settings are relaxed for speed (fsync off): every commit is still written to the OS before it is
+ * acknowledged, so a killed server recovers all committed data; only a machine crash could lose it.
+ * synchronous_commit stays on for that reason: chaos tests crash the server and count rows.
  */
 export async function startPostgres(opts: StartPostgresOptions = {}): Promise<PostgresServer> {
   const log = opts.log ?? (() => {});
@@ -136,7 +137,6 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     '-c', 'unix_socket_directories=',
     '-c', 'max_connections=300',
     '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
     '-c', 'full_page_writes=off',
   ];
 

@@ -18,6 +18,19 @@ function missing(what: string, component: string, override: string, example: str
   );
 }
 
+/**
+ * For tests that start (and stop, restart, crash) servers of their own with scripts/infra: fails
+ * unless the run asked for that component, so a plain `vitest run` downloads and starts nothing.
+ */
+export function requireOwnServers(component: 'postgres' | 'kafka' | 'sns'): void {
+  if (!settings().requested.includes(component)) {
+    throw new Error(
+      `This test starts its own ${component} server, which needs the ${component} test infrastructure ` +
+        `(BATON_TEST_COMPONENTS=${settings().requested.join(',') || '(unset)'}). Run \`npm test\`, or add "${component}" to BATON_TEST_COMPONENTS.`,
+    );
+  }
+}
+
 /** The PostgreSQL server of this run (a superuser URL that may create databases), or a failure saying how to get one. */
 export function requirePostgres(): { url: string } {
   const pg = settings().postgres;
