@@ -39,6 +39,7 @@ export const snsRoutes: FastifyPluginAsync<SnsRoutesOptions> = async (app, opts)
       bodyLimit: BODY_LIMIT,
       schema: {
         summary: 'SNS HTTP(S) subscription endpoint',
+        body: { type: 'string', description: 'the SNS message JSON, as SNS posts it (text/plain)' },
         description: 'Receives SubscriptionConfirmation, Notification and UnsubscribeConfirmation messages from Amazon SNS. Notifications become signals per the configured mapping of their topic ARN, deduplicated on MessageId.',
       },
     },
