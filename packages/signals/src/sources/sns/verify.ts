@@ -110,7 +110,7 @@ export class SnsVerifier {
     if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) throw new SnsSignatureError('the signing certificate is not valid at this time');
     const verifier = createVerify(algorithm);
     verifier.update(canonicalString(msg), 'utf8');
-    let ok = false;
+    let ok: boolean;
     try {
       ok = verifier.verify(cert.publicKey, msg.Signature, 'base64');
     } catch {
