@@ -14,6 +14,8 @@ const keyword = (word: string, name: string): TokenType =>
 export const Unsupported = createToken({ name: 'Unsupported', pattern: Lexer.NA });
 export const BinaryOp = createToken({ name: 'BinaryOp', pattern: Lexer.NA });
 export const AssignOp = createToken({ name: 'AssignOp', pattern: Lexer.NA });
+/** `-`, `+` and `!` in front of an operand. */
+export const PrefixOp = createToken({ name: 'PrefixOp', pattern: Lexer.NA });
 
 export const Import = keyword('import', 'Import');
 export const If = keyword('if', 'If');
@@ -67,9 +69,9 @@ export const PercentAssign = op('PercentAssign', '%=', [AssignOp]);
 export const Assign = op('Assign', '=', [AssignOp]);
 export const Lt = op('Lt', '<', [BinaryOp]);
 export const Gt = op('Gt', '>', [BinaryOp]);
-export const Bang = op('Bang', '!');
-export const Plus = op('Plus', '+', [BinaryOp]);
-export const Minus = op('Minus', '-', [BinaryOp]);
+export const Bang = op('Bang', '!', [PrefixOp]);
+export const Plus = op('Plus', '+', [BinaryOp, PrefixOp]);
+export const Minus = op('Minus', '-', [BinaryOp, PrefixOp]);
 export const Star = op('Star', '*', [BinaryOp]);
 export const Slash = op('Slash', '/', [BinaryOp]);
 export const Percent = op('Percent', '%', [BinaryOp]);
@@ -103,7 +105,7 @@ const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\
 
 export const allTokens: TokenType[] = [
   WhiteSpace, LineComment, BlockComment,
-  Unsupported, BinaryOp, AssignOp,
+  Unsupported, BinaryOp, AssignOp, PrefixOp,
   Import, If, Else, While, For, Break, Continue, Return, Throw, New, True, False, Null,
   ...unsupportedKeywords,
   Identifier,

@@ -34,9 +34,35 @@ function parseLong(image: string, pos: Pos): bigint {
   return BigInt.asIntN(64, value);
 }
 
+/** What grammar recording gets back from a semantic action it must not run. */
+const RECORDING: Expr = { k: 'lit', type: 'NULL', value: null, pos: { line: 1, column: 1, offset: 0 } };
+
+/**
+ * Built for cold compiles of short programs. Every function handed to Chevrotain (ALT, GATE,
+ * DEF, repetition bodies) is created once per parser, never per rule call, and all operators are
+ * parsed by two rules (`expression`, `operand`) with precedence applied while building the tree.
+ * A repetition body gets what it needs from its rule through a field, which it reads before
+ * calling any nested rule that could overwrite it and writes back before it returns.
+ */
 class SelParser extends EmbeddedActionsParser {
   private depth = 0;
   maxNesting = DEFAULT_MAX_NESTING;
+  /** Statements of the program or block being parsed. */
+  private stmts: Stmt[] = [];
+  private decls: Declarator[] = [];
+  /** Call arguments or array initialiser being parsed. */
+  private items: Expr[] = [];
+  /** Operands and operators of the expression being parsed (null: no operator yet). */
+  private operands: Expr[] | null = null;
+  private ops: IToken[] | null = null;
+  private firstOperand: Expr = RECORDING;
+  /** Left side of a `?:` or an assignment; the object of a `.name` or `[index]`. */
+  private left: Expr = RECORDING;
+  private object: Expr = RECORDING;
+  /** Prefix operators of all operands being parsed, innermost last. */
+  private readonly prefixes: IToken[] = [];
+  private newTok: IToken | undefined;
+  private newClass: IToken | undefined;
 
   constructor() {
     super(T.allTokens, { maxLookahead: 4, recoveryEnabled: false });
@@ -46,6 +72,8 @@ class SelParser extends EmbeddedActionsParser {
   begin(tokens: IToken[], maxNesting: number): void {
     this.depth = 0;
     this.maxNesting = maxNesting;
+    this.stmts = [];
+    this.prefixes.length = 0;
     this.input = tokens;
   }
 
@@ -58,132 +86,161 @@ class SelParser extends EmbeddedActionsParser {
     }
   }
 
-  private leave(): void {
-    this.depth--;
-  }
-
-  public program = this.RULE('program', (): ProgramAst => {
-    this.MANY(() => this.SUBRULE(this.importDecl));
-    const body: Stmt[] = [];
-    this.MANY2(() => {
-      body.push(this.SUBRULE(this.statement));
-    });
-    return { body };
-  });
-
-  private importDecl = this.RULE('importDecl', () => {
-    this.CONSUME(T.Import);
-    this.CONSUME(T.Identifier);
-    this.MANY(() => {
-      this.CONSUME(T.Dot);
-      this.OR([{ ALT: () => this.CONSUME2(T.Identifier) }, { ALT: () => this.CONSUME(T.Star) }]);
-    });
-    this.CONSUME(T.Semicolon);
-  });
-
-  private statement = this.RULE('statement', (): Stmt => {
-    const first = this.LA(1);
-    this.ACTION(() => this.enter(first));
-    const stmt = this.OR({ IGNORE_AMBIGUITIES: true, DEF: [
-      { ALT: () => this.SUBRULE(this.block) },
-      { ALT: () => this.SUBRULE(this.ifStatement) },
-      { ALT: () => this.SUBRULE(this.whileStatement) },
-      { ALT: () => this.SUBRULE(this.forStatement) },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Break);
-          this.CONSUME(T.Semicolon);
-          return { k: 'break', pos: posOf(t) } as Stmt;
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Continue);
-          this.CONSUME2(T.Semicolon);
-          return { k: 'continue', pos: posOf(t) } as Stmt;
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Return);
-          const value = this.OPTION(() => this.SUBRULE(this.expression)) ?? null;
-          this.CONSUME3(T.Semicolon);
-          return { k: 'return', value, pos: posOf(t) } as Stmt;
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Throw);
-          const value = this.SUBRULE2(this.expression);
-          this.CONSUME4(T.Semicolon);
-          return { k: 'throw', value, pos: posOf(t) } as Stmt;
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME5(T.Semicolon);
-          return { k: 'empty', pos: posOf(t) } as Stmt;
-        },
-      },
-      {
-        GATE: () => this.declarationAhead(),
-        ALT: () => {
-          const d = this.SUBRULE(this.declaration);
-          this.CONSUME6(T.Semicolon);
-          return d;
-        },
-      },
-      {
-        ALT: () => {
-          const expr = this.SUBRULE3(this.expression);
-          this.CONSUME7(T.Semicolon);
-          return { k: 'expr', expr, pos: expr?.pos } as Stmt;
-        },
-      },
-    ] });
-    this.ACTION(() => this.leave());
-    return stmt;
-  });
-
   /** `Type name` or `Type[] name` starts a declaration; anything else starting with a name is an expression. */
-  private declarationAhead(): boolean {
+  private readonly declarationAhead = (): boolean => {
     if (this.LA(1).tokenType !== T.Identifier) return false;
     const second = this.LA(2).tokenType;
     if (second === T.Identifier) return true;
     return second === T.LBracket && this.LA(3).tokenType === T.RBracket && this.LA(4).tokenType === T.Identifier;
-  }
+  };
+
+  // ---- program and statements ----
+
+  private readonly importItem = (): void => {
+    this.SUBRULE(this.importDecl);
+  };
+
+  private readonly statementItem = (): void => {
+    const st = this.SUBRULE(this.statement);
+    this.stmts.push(st);
+  };
+
+  public program = this.RULE('program', (): ProgramAst => {
+    this.MANY(this.importItem);
+    const body: Stmt[] = (this.stmts = []);
+    this.MANY2(this.statementItem);
+    return { body };
+  });
+
+  private readonly importNameAlts = [{ ALT: () => this.CONSUME2(T.Identifier) }, { ALT: () => this.CONSUME(T.Star) }];
+
+  private readonly importPart = (): void => {
+    this.CONSUME(T.Dot);
+    this.OR(this.importNameAlts);
+  };
+
+  private importDecl = this.RULE('importDecl', () => {
+    this.CONSUME(T.Import);
+    this.CONSUME(T.Identifier);
+    this.MANY(this.importPart);
+    this.CONSUME(T.Semicolon);
+  });
+
+  private readonly returnValue = (): Expr => this.SUBRULE(this.expression);
+
+  /** Every statement but declarations and expression statements starts with its own token. */
+  private readonly statementAlts = [
+    { ALT: () => this.SUBRULE(this.block) },
+    { ALT: () => this.SUBRULE(this.ifStatement) },
+    { ALT: () => this.SUBRULE(this.whileStatement) },
+    { ALT: () => this.SUBRULE(this.forStatement) },
+    {
+      ALT: (): Stmt => {
+        const t = this.CONSUME(T.Break);
+        this.CONSUME(T.Semicolon);
+        return { k: 'break', pos: posOf(t) };
+      },
+    },
+    {
+      ALT: (): Stmt => {
+        const t = this.CONSUME(T.Continue);
+        this.CONSUME2(T.Semicolon);
+        return { k: 'continue', pos: posOf(t) };
+      },
+    },
+    {
+      ALT: (): Stmt => {
+        const t = this.CONSUME(T.Return);
+        const value = this.OPTION(this.returnValue) ?? null;
+        this.CONSUME3(T.Semicolon);
+        return { k: 'return', value, pos: posOf(t) };
+      },
+    },
+    {
+      ALT: (): Stmt => {
+        const t = this.CONSUME(T.Throw);
+        const value = this.SUBRULE2(this.expression);
+        this.CONSUME4(T.Semicolon);
+        return { k: 'throw', value, pos: posOf(t) };
+      },
+    },
+    { ALT: (): Stmt => ({ k: 'empty', pos: posOf(this.CONSUME5(T.Semicolon)) }) },
+    { ALT: () => this.SUBRULE(this.simpleStatement) },
+  ];
+
+  private statement = this.RULE('statement', (): Stmt => {
+    if (!this.RECORDING_PHASE) this.enter(this.LA(1));
+    const stmt = this.OR(this.statementAlts);
+    this.depth--;
+    return stmt;
+  });
+
+  private readonly simpleStatementAlts = {
+    IGNORE_AMBIGUITIES: true,
+    DEF: [
+      {
+        GATE: this.declarationAhead,
+        ALT: (): Stmt => {
+          const d = this.SUBRULE(this.declaration);
+          this.CONSUME(T.Semicolon);
+          return d;
+        },
+      },
+      {
+        ALT: (): Stmt => {
+          const expr = this.SUBRULE(this.expression);
+          this.CONSUME2(T.Semicolon);
+          return { k: 'expr', expr, pos: expr.pos };
+        },
+      },
+    ],
+  };
+
+  /** A declaration or an expression statement. */
+  private simpleStatement = this.RULE('simpleStatement', (): Stmt => this.OR(this.simpleStatementAlts));
+
+  private readonly arraySuffix = (): boolean => {
+    this.CONSUME(T.LBracket);
+    this.CONSUME(T.RBracket);
+    return true;
+  };
+
+  private readonly initializer = (): Expr => {
+    this.CONSUME(T.Assign);
+    return this.SUBRULE(this.expression);
+  };
+
+  private readonly declarators = {
+    SEP: T.Comma,
+    DEF: (): void => {
+      const nameTok = this.CONSUME2(T.Identifier);
+      const init = this.OPTION2(this.initializer) ?? null;
+      this.decls.push({ name: nameTok.image, init, pos: posOf(nameTok) });
+    },
+  };
 
   private declaration = this.RULE('declaration', (): Stmt => {
     const typeTok = this.CONSUME(T.Identifier);
-    const isArray = this.OPTION(() => {
-      this.CONSUME(T.LBracket);
-      this.CONSUME(T.RBracket);
-      return true;
-    }) ?? false;
-    const decls: Declarator[] = [];
-    this.AT_LEAST_ONE_SEP({
-      SEP: T.Comma,
-      DEF: () => {
-        const nameTok = this.CONSUME2(T.Identifier);
-        const init = this.OPTION2(() => {
-          this.CONSUME(T.Assign);
-          return this.SUBRULE(this.expression);
-        }) ?? null;
-        decls.push({ name: nameTok.image, init, pos: posOf(nameTok) });
-      },
-    });
+    const isArray = this.OPTION(this.arraySuffix) ?? false;
+    const decls: Declarator[] = (this.decls = []);
+    this.AT_LEAST_ONE_SEP(this.declarators);
     return { k: 'decl', typeName: typeTok.image, isArray, decls, pos: posOf(typeTok) };
   });
 
   private block = this.RULE('block', (): Stmt => {
     const t = this.CONSUME(T.LBrace);
-    const body: Stmt[] = [];
-    this.MANY(() => {
-      body.push(this.SUBRULE(this.statement));
-    });
+    const outer = this.stmts;
+    const body: Stmt[] = (this.stmts = []);
+    this.MANY(this.statementItem);
+    this.stmts = outer;
     this.CONSUME(T.RBrace);
     return { k: 'block', body, pos: posOf(t) };
   });
+
+  private readonly elseClause = (): Stmt => {
+    this.CONSUME(T.Else);
+    return this.SUBRULE2(this.statement);
+  };
 
   private ifStatement = this.RULE('ifStatement', (): Stmt => {
     const t = this.CONSUME(T.If);
@@ -191,10 +248,7 @@ class SelParser extends EmbeddedActionsParser {
     const test = this.SUBRULE(this.expression);
     this.CONSUME(T.RParen);
     const then = this.SUBRULE(this.statement);
-    const otherwise = this.OPTION(() => {
-      this.CONSUME(T.Else);
-      return this.SUBRULE2(this.statement);
-    }) ?? null;
+    const otherwise = this.OPTION(this.elseClause) ?? null;
     return { k: 'if', test, then, otherwise, pos: posOf(t) };
   });
 
@@ -207,210 +261,247 @@ class SelParser extends EmbeddedActionsParser {
     return { k: 'while', test, body, pos: posOf(t) };
   });
 
+  private readonly forInitAlts = {
+    IGNORE_AMBIGUITIES: true,
+    DEF: [
+      { GATE: this.declarationAhead, ALT: () => this.SUBRULE(this.declaration) },
+      {
+        ALT: (): Stmt => {
+          const expr = this.SUBRULE(this.expression);
+          return { k: 'expr', expr, pos: expr.pos };
+        },
+      },
+    ],
+  };
+
+  private readonly forInit = (): Stmt => this.OR(this.forInitAlts);
+  private readonly forTest = (): Expr => this.SUBRULE2(this.expression);
+  private readonly forUpdate = (): Expr => this.SUBRULE3(this.expression);
+
   private forStatement = this.RULE('forStatement', (): Stmt => {
     const t = this.CONSUME(T.For);
     this.CONSUME(T.LParen);
-    const init = this.OPTION(() =>
-      this.OR({ IGNORE_AMBIGUITIES: true, DEF: [
-        { GATE: () => this.declarationAhead(), ALT: () => this.SUBRULE(this.declaration) },
-        {
-          ALT: () => {
-            const expr = this.SUBRULE(this.expression);
-            return { k: 'expr', expr, pos: expr?.pos } as Stmt;
-          },
-        },
-      ] }),
-    ) ?? null;
+    const init = this.OPTION(this.forInit) ?? null;
     this.CONSUME(T.Semicolon);
-    const test = this.OPTION2(() => this.SUBRULE2(this.expression)) ?? null;
+    const test = this.OPTION2(this.forTest) ?? null;
     this.CONSUME2(T.Semicolon);
-    const update = this.OPTION3(() => this.SUBRULE3(this.expression)) ?? null;
+    const update = this.OPTION3(this.forUpdate) ?? null;
     this.CONSUME(T.RParen);
     const body = this.SUBRULE(this.statement);
     return { k: 'for', init, test, update, body, pos: posOf(t) };
   });
 
-  /** Assignment (right associative) or a conditional expression. */
+  // ---- expressions ----
+
+  private readonly binaryTail = (): void => {
+    const ops = this.ops ?? [];
+    const operands = this.operands ?? [this.firstOperand];
+    ops.push(this.CONSUME(T.BinaryOp));
+    operands.push(this.SUBRULE2(this.operand));
+    this.ops = ops;
+    this.operands = operands;
+  };
+
+  private readonly conditionalTail = (): Expr => {
+    const test = this.left;
+    const q = this.CONSUME(T.Question);
+    const then = this.SUBRULE2(this.expression);
+    this.CONSUME(T.Colon);
+    const otherwise = this.SUBRULE3(this.expression);
+    return { k: 'cond', test, then, otherwise, pos: posOf(q) };
+  };
+
+  private readonly assignTail = (): Expr => {
+    const target = this.left;
+    const opTok = this.CONSUME(T.AssignOp);
+    const value = this.SUBRULE4(this.expression);
+    if (this.RECORDING_PHASE) return RECORDING;
+    if (target.k !== 'name' && target.k !== 'index') {
+      throw new SelError('syntax', `cannot assign to this expression with '${opTok.image}'`, opTok.startLine ?? 1, opTok.startColumn ?? 1);
+    }
+    return { k: 'assign', op: opTok.image as AssignOperator, target, value, pos: posOf(opTok) };
+  };
+
+  /**
+   * operand (op operand)* [? expression : expression] [assignment-op expression]: binary
+   * operators by precedence, then the conditional, then assignment (right associative).
+   */
   public expression = this.RULE('expression', (): Expr => {
-    const first = this.LA(1);
-    this.ACTION(() => this.enter(first));
-    const left = this.SUBRULE(this.conditional);
-    const result = this.OPTION(() => {
-      const opTok = this.CONSUME(T.AssignOp);
-      const value = this.SUBRULE(this.expression);
-      return this.ACTION(() => {
-        if (left.k !== 'name' && left.k !== 'index') {
-          throw new SelError('syntax', `cannot assign to this expression with '${opTok.image}'`, opTok.startLine ?? 1, opTok.startColumn ?? 1);
-        }
-        return { k: 'assign', op: opTok.image as AssignOperator, target: left, value, pos: posOf(opTok) } as Expr;
-      });
-    });
-    this.ACTION(() => this.leave());
-    return result ?? left;
+    if (!this.RECORDING_PHASE) this.enter(this.LA(1));
+    const first = this.SUBRULE(this.operand);
+    this.firstOperand = first;
+    this.ops = null;
+    this.operands = null;
+    this.MANY(this.binaryTail);
+    const ops = this.ops;
+    const operands = this.operands;
+    const left = ops === null || operands === null || this.RECORDING_PHASE ? first : buildBinary(operands, ops);
+    this.left = left;
+    const cond = this.OPTION(this.conditionalTail) ?? left;
+    this.left = cond;
+    const result = this.OPTION2(this.assignTail) ?? cond;
+    this.depth--;
+    return result;
   });
 
-  private conditional = this.RULE('conditional', (): Expr => {
-    const test = this.SUBRULE(this.binary);
-    const result = this.OPTION(() => {
-      const q = this.CONSUME(T.Question);
-      const then = this.SUBRULE(this.expression);
-      this.CONSUME(T.Colon);
-      const otherwise = this.SUBRULE2(this.expression);
-      return { k: 'cond', test, then, otherwise, pos: posOf(q) } as Expr;
-    });
-    return result ?? test;
-  });
+  private readonly prefixOp = (): void => {
+    const t = this.CONSUME(T.PrefixOp);
+    if (this.RECORDING_PHASE) return;
+    this.enter(t);
+    this.prefixes.push(t);
+  };
 
-  /** All binary operators in one flat rule; precedence is applied while building the tree. */
-  private binary = this.RULE('binary', (): Expr => {
-    const operands: Expr[] = [this.SUBRULE(this.unary)];
-    const ops: IToken[] = [];
-    this.MANY(() => {
-      ops.push(this.CONSUME(T.BinaryOp));
-      operands.push(this.SUBRULE2(this.unary));
-    });
-    return this.ACTION(() => buildBinary(operands, ops)) ?? operands[0]!;
-  });
+  private readonly callArgs = (): Expr[] => this.SUBRULE(this.args);
 
-  private unary = this.RULE('unary', (): Expr => {
-    return this.OR([
-      {
-        ALT: () => {
-          const t = this.OR2([
-            { ALT: () => this.CONSUME(T.Minus) },
-            { ALT: () => this.CONSUME(T.Plus) },
-            { ALT: () => this.CONSUME(T.Bang) },
-          ]);
-          this.ACTION(() => this.enter(t));
-          const arg = this.SUBRULE(this.unary);
-          return this.ACTION(() => {
-            this.leave();
-            return foldUnary(t, arg);
-          });
-        },
+  private readonly postfixAlts = [
+    {
+      ALT: (): void => {
+        const object = this.object;
+        this.CONSUME(T.Dot);
+        const name = this.CONSUME2(T.Identifier);
+        const args = this.OPTION(this.callArgs);
+        this.object = args
+          ? { k: 'call', object, name: name.image, args, pos: posOf(name) }
+          : { k: 'field', object, name: name.image, pos: posOf(name) };
       },
-      { ALT: () => this.SUBRULE(this.postfix) },
-    ]);
-  });
+    },
+    {
+      ALT: (): void => {
+        const object = this.object;
+        const t = this.CONSUME(T.LBracket);
+        const index = this.SUBRULE2(this.expression);
+        this.CONSUME(T.RBracket);
+        this.object = { k: 'index', object, index, pos: posOf(t) };
+      },
+    },
+  ];
 
-  private postfix = this.RULE('postfix', (): Expr => {
-    let expr = this.SUBRULE(this.primary);
-    this.MANY(() => {
-      this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.Dot);
-            const name = this.CONSUME(T.Identifier);
-            const args = this.OPTION(() => this.SUBRULE(this.args));
-            expr = args
-              ? { k: 'call', object: expr, name: name.image, args, pos: posOf(name) }
-              : { k: 'field', object: expr, name: name.image, pos: posOf(name) };
-          },
-        },
-        {
-          ALT: () => {
-            const t = this.CONSUME(T.LBracket);
-            const index = this.SUBRULE(this.expression);
-            this.CONSUME(T.RBracket);
-            expr = { k: 'index', object: expr, index, pos: posOf(t) };
-          },
-        },
-      ]);
-    });
+  private readonly postfixPart = (): void => {
+    this.OR2(this.postfixAlts);
+  };
+
+  private readonly primaryAlts = [
+    {
+      ALT: (): Expr => {
+        const t = this.CONSUME(T.LongLiteral);
+        if (this.RECORDING_PHASE) return RECORDING;
+        const pos = posOf(t);
+        return { k: 'lit', type: 'LONG', value: parseLong(t.image, pos), pos };
+      },
+    },
+    {
+      ALT: (): Expr => {
+        const t = this.CONSUME(T.DoubleLiteral);
+        return { k: 'lit', type: 'DOUBLE', value: Number(t.image.replace(/[fFdD]$/, '')), pos: posOf(t) };
+      },
+    },
+    {
+      ALT: (): Expr => {
+        const t = this.CONSUME(T.StringLiteral);
+        return { k: 'lit', type: 'STRING', value: unescapeJava(t.image.slice(1, -1)), pos: posOf(t) };
+      },
+    },
+    { ALT: (): Expr => ({ k: 'lit', type: 'BOOLEAN', value: true, pos: posOf(this.CONSUME(T.True)) }) },
+    { ALT: (): Expr => ({ k: 'lit', type: 'BOOLEAN', value: false, pos: posOf(this.CONSUME(T.False)) }) },
+    { ALT: (): Expr => ({ k: 'lit', type: 'NULL', value: null, pos: posOf(this.CONSUME(T.Null)) }) },
+    {
+      ALT: (): Expr => {
+        this.CONSUME(T.LParen);
+        const e = this.SUBRULE(this.expression);
+        this.CONSUME(T.RParen);
+        return e;
+      },
+    },
+    { ALT: () => this.SUBRULE(this.creator) },
+    {
+      ALT: (): Expr => {
+        const t = this.CONSUME(T.Identifier);
+        return { k: 'name', name: t.image, pos: posOf(t) };
+      },
+    },
+  ];
+
+  /** Prefix operators, a primary, then `.name`, `.name(args)` and `[index]` suffixes. */
+  private operand = this.RULE('operand', (): Expr => {
+    const mark = this.prefixes.length;
+    this.MANY(this.prefixOp);
+    this.object = this.OR(this.primaryAlts);
+    this.MANY2(this.postfixPart);
+    let expr = this.object;
+    if (this.RECORDING_PHASE) return expr;
+    // A suffix binds tighter than a prefix operator: -a.b is -(a.b).
+    const prefixes = this.prefixes;
+    while (prefixes.length > mark) {
+      expr = foldUnary(prefixes.pop()!, expr);
+      this.depth--;
+    }
     return expr;
   });
 
+  private readonly itemList = {
+    SEP: T.Comma,
+    DEF: (): void => {
+      const e = this.SUBRULE(this.expression);
+      this.items.push(e);
+    },
+  };
+
   private args = this.RULE('args', (): Expr[] => {
-    const args: Expr[] = [];
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => args.push(this.SUBRULE(this.expression)) });
+    const outer = this.items;
+    const args: Expr[] = (this.items = []);
+    this.MANY_SEP(this.itemList);
+    this.items = outer;
     this.CONSUME(T.RParen);
     return args;
   });
 
-  private primary = this.RULE('primary', (): Expr => {
-    return this.OR([
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.LongLiteral);
-          return this.ACTION(() => {
-            const pos = posOf(t);
-            return { k: 'lit', type: 'LONG', value: parseLong(t.image, pos), pos } as Expr;
-          });
-        },
+  private readonly arrayCreatorAlts = [
+    {
+      ALT: (): Expr => {
+        const newTok = this.newTok!;
+        const cls = this.newClass!;
+        this.CONSUME(T.RBracket);
+        this.CONSUME(T.LBrace);
+        const outer = this.items;
+        const init: Expr[] = (this.items = []);
+        this.MANY_SEP(this.itemList);
+        this.items = outer;
+        this.CONSUME(T.RBrace);
+        return { k: 'newArray', elemType: cls.image, size: null, init, pos: posOf(newTok) };
       },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.DoubleLiteral);
-          return this.ACTION(() => {
-            const text = t.image.replace(/[fFdD]$/, '');
-            const value = /[fF]$/.test(t.image) ? Math.fround(Number(text)) === Number(text) ? Number(text) : Number(text) : Number(text);
-            return { k: 'lit', type: 'DOUBLE', value, pos: posOf(t) } as Expr;
-          });
-        },
+    },
+    {
+      ALT: (): Expr => {
+        const newTok = this.newTok!;
+        const cls = this.newClass!;
+        const size = this.SUBRULE2(this.expression);
+        this.CONSUME2(T.RBracket);
+        return { k: 'newArray', elemType: cls.image, size, init: null, pos: posOf(newTok) };
       },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.StringLiteral);
-          return this.ACTION(() => ({ k: 'lit', type: 'STRING', value: unescapeJava(t.image.slice(1, -1)), pos: posOf(t) }) as Expr);
-        },
+    },
+  ];
+
+  private readonly creatorAlts = [
+    {
+      ALT: (): Expr => {
+        const cls = this.newClass!;
+        const args = this.SUBRULE(this.args);
+        return { k: 'new', className: cls.image, args, pos: posOf(cls) };
       },
-      { ALT: () => ({ k: 'lit', type: 'BOOLEAN', value: true, pos: posOf(this.CONSUME(T.True)) }) as Expr },
-      { ALT: () => ({ k: 'lit', type: 'BOOLEAN', value: false, pos: posOf(this.CONSUME(T.False)) }) as Expr },
-      { ALT: () => ({ k: 'lit', type: 'NULL', value: null, pos: posOf(this.CONSUME(T.Null)) }) as Expr },
-      {
-        ALT: () => {
-          this.CONSUME(T.LParen);
-          const e = this.SUBRULE(this.expression);
-          this.CONSUME(T.RParen);
-          return e;
-        },
+    },
+    {
+      ALT: (): Expr => {
+        this.CONSUME(T.LBracket);
+        return this.OR2(this.arrayCreatorAlts);
       },
-      { ALT: () => this.SUBRULE(this.creator) },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Identifier);
-          return { k: 'name', name: t.image, pos: posOf(t) } as Expr;
-        },
-      },
-    ]);
-  });
+    },
+  ];
 
   private creator = this.RULE('creator', (): Expr => {
-    const newTok = this.CONSUME(T.New);
-    const cls = this.CONSUME(T.Identifier);
-    return this.OR([
-      {
-        ALT: () => {
-          const args = this.SUBRULE(this.args);
-          return { k: 'new', className: cls.image, args, pos: posOf(cls) } as Expr;
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.LBracket);
-          return this.OR2([
-            {
-              ALT: () => {
-                this.CONSUME(T.RBracket);
-                this.CONSUME(T.LBrace);
-                const init: Expr[] = [];
-                this.MANY_SEP({ SEP: T.Comma, DEF: () => init.push(this.SUBRULE(this.expression)) });
-                this.CONSUME(T.RBrace);
-                return { k: 'newArray', elemType: cls.image, size: null, init, pos: posOf(newTok) } as Expr;
-              },
-            },
-            {
-              ALT: () => {
-                const size = this.SUBRULE2(this.expression);
-                this.CONSUME2(T.RBracket);
-                return { k: 'newArray', elemType: cls.image, size, init: null, pos: posOf(newTok) } as Expr;
-              },
-            },
-          ]);
-        },
-      },
-    ]);
+    this.newTok = this.CONSUME(T.New);
+    this.newClass = this.CONSUME(T.Identifier);
+    return this.OR(this.creatorAlts);
   });
 }
 
@@ -424,25 +515,25 @@ function foldUnary(t: IToken, arg: Expr): Expr {
   return { k: 'unary', op, arg, pos: posOf(t) };
 }
 
+function reduceTop(out: Expr[], stack: IToken[]): void {
+  const opTok = stack.pop()!;
+  const right = out.pop()!;
+  const left = out.pop()!;
+  out.push({ k: 'binary', op: opTok.image as BinaryOperator, left, right, pos: posOf(opTok) });
+}
+
+/** Operator precedence parsing of `operands[0] ops[0] operands[1] ...` (all left associative). */
 function buildBinary(operands: Expr[], ops: IToken[]): Expr {
-  if (ops.length === 0) return operands[0]!;
-  const out: Expr[] = [];
+  const out: Expr[] = [operands[0]!];
   const stack: IToken[] = [];
-  const reduce = (): void => {
-    const opTok = stack.pop()!;
-    const right = out.pop()!;
-    const left = out.pop()!;
-    out.push({ k: 'binary', op: opTok.image as BinaryOperator, left, right, pos: posOf(opTok) });
-  };
-  out.push(operands[0]!);
   for (let i = 0; i < ops.length; i++) {
     const opTok = ops[i]!;
     const prec = PRECEDENCE[opTok.image]!;
-    while (stack.length > 0 && PRECEDENCE[stack[stack.length - 1]!.image]! >= prec) reduce();
+    while (stack.length > 0 && PRECEDENCE[stack[stack.length - 1]!.image]! >= prec) reduceTop(out, stack);
     stack.push(opTok);
     out.push(operands[i + 1]!);
   }
-  while (stack.length > 0) reduce();
+  while (stack.length > 0) reduceTop(out, stack);
   return out[0]!;
 }
 
