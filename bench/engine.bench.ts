@@ -1,0 +1,189 @@
+/**
+ * Engine benchmark, on PGlite (in memory) and PostgreSQL (BATON_BENCH_PG_URL, else DATABASE_URL,
+ * else BATON_TEST_PG_URL, else a throwaway server started here). Measured with the real engine
+ * (queue workers, leases, timelines), one process:
+ * - workflow start: the `startWorkflow` call (request id check, instance row, outbox job);
+ * - step launch: from the moment a step became ready (its permit committed) to its runtime call;
+ * - step hand-off: from a step's runtime returning to its successor's runtime call, in a chain
+ *   (includes recording the result, the instance advance, and the launch);
+ * - fan-out: one NoOp followed by 1,000 parallel NoOps (step_concurrency 1000), steps per second.
+ * Prints a table and, as its last line, one JSON object with the figures.
+ */
+import { PGliteDb, PgDb, migrate, engineMigrations, type Db } from '@baton/engine-core';
+import { parseWorkflowJson } from '../packages/engine-core/src/definition/parse.js';
+import { InMemoryDefinitions } from '../packages/engine-core/src/runtime/definitions.js';
+import { Engine } from '../packages/engine-core/src/runtime/engine.js';
+import { noOpRuntime } from '../packages/engine-core/src/runtime/step-runtime.js';
+import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
+
+const STARTS = Number(process.env.BENCH_STARTS ?? 300);
+const CHAIN = Number(process.env.BENCH_CHAIN ?? 40);
+const CHAINS = Number(process.env.BENCH_CHAINS ?? 5);
+const FANOUT = Number(process.env.BENCH_FANOUT ?? 1000);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: percentile(s, 50), p99: percentile(s, 99), n: s.length };
+};
+
+function wf(json: unknown) {
+  const parsed = parseWorkflowJson(JSON.stringify(json));
+  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('; '));
+  return parsed.value;
+}
+
+function definitions(): InMemoryDefinitions {
+  const defs = new InMemoryDefinitions();
+  defs.add(wf({ properties: { run_strategy: { rule: 'parallel', workflow_concurrency: 1000 } }, workflow: { id: 'bench-one', steps: [{ step: { id: 's', type: 'NoOp' } }] } }));
+  defs.add(
+    wf({
+      properties: { run_strategy: 'parallel' },
+      workflow: {
+        id: 'bench-chain',
+        steps: Array.from({ length: CHAIN }, (_, i) => ({
+          step: { id: `s${i}`, type: 'NoOp', transition: { successors: i + 1 < CHAIN ? { [`s${i + 1}`]: 'true' } : {} } },
+        })),
+      },
+    }),
+  );
+  defs.add(
+    wf({
+      properties: { run_strategy: 'parallel', step_concurrency: FANOUT },
+      workflow: {
+        id: 'bench-fanout',
+        steps: [
+          { step: { id: 'root', type: 'NoOp', transition: { successors: Object.fromEntries(Array.from({ length: FANOUT }, (_, i) => [`f${i}`, 'true'])) } } },
+          ...Array.from({ length: FANOUT }, (_, i) => ({ step: { id: `f${i}`, type: 'NoOp' } })),
+        ],
+      },
+    }),
+  );
+  return defs;
+}
+
+interface Figures {
+  startMedianMs: number;
+  startP99Ms: number;
+  launchMedianMs: number;
+  launchP99Ms: number;
+  handoffMedianMs: number;
+  handoffP99Ms: number;
+  fanoutSteps: number;
+  fanoutSeconds: number;
+  fanoutStepsPerSecond: number;
+}
+
+async function benchOn(db: Db): Promise<Figures> {
+  await migrate(db, [engineMigrations]);
+  const engine = new Engine({ db, definitions: definitions(), concurrency: 64, pollMs: 1000 });
+  const ready = new Map<number, number>();
+  const launch: number[] = [];
+  engine.events.on('step.ready', (pk: number, t: number) => ready.set(pk, t));
+  engine.events.on('step.launch', (pk: number, t: number) => {
+    const r = ready.get(pk);
+    if (r !== undefined) launch.push(t - r);
+  });
+  let lastEnd = 0;
+  let lastInstance = -1;
+  const handoff: number[] = [];
+  engine.registerRuntime('NoOp', {
+    async run(params, ctx) {
+      const now = performance.now();
+      if (ctx.workflowId === 'bench-chain') {
+        if (ctx.instanceId === lastInstance && ctx.stepId !== 's0') handoff.push(now - lastEnd);
+        lastInstance = ctx.instanceId;
+      }
+      const out = await noOpRuntime.run(params, ctx);
+      lastEnd = performance.now();
+      return out;
+    },
+  });
+  await engine.start();
+
+  // Warm-up: compile paths, caches, connections.
+  for (let i = 0; i < 20; i++) await engine.startWorkflow({ workflowId: 'bench-one', requestId: `warm-${i}` });
+  await engine.waitForInstance('bench-one', 20, 60_000);
+
+  const starts: number[] = [];
+  let lastId = 0;
+  for (let i = 0; i < STARTS; i++) {
+    const t0 = performance.now();
+    const r = await engine.startWorkflow({ workflowId: 'bench-one', requestId: `start-${i}` });
+    starts.push(performance.now() - t0);
+    lastId = r.workflowInstanceId;
+    // Let the instance's own work drain now and then, so starts are measured on a live engine
+    // without an ever-growing backlog.
+    if (i % 25 === 24) await engine.waitForInstance('bench-one', lastId, 60_000);
+  }
+  await engine.waitForInstance('bench-one', lastId, 120_000);
+  launch.length = 0;
+
+  for (let c = 0; c < CHAINS; c++) {
+    const r = await engine.startWorkflow({ workflowId: 'bench-chain', requestId: `chain-${c}` });
+    await engine.waitForInstance('bench-chain', r.workflowInstanceId, 120_000);
+  }
+  const launchStats = stats(launch);
+  const handoffStats = stats(handoff);
+
+  const t0 = performance.now();
+  const f = await engine.startWorkflow({ workflowId: 'bench-fanout', requestId: 'fanout' });
+  const status = await engine.waitForInstance('bench-fanout', f.workflowInstanceId, 600_000);
+  const fanoutSeconds = (performance.now() - t0) / 1000;
+  if (status !== 'SUCCEEDED') throw new Error(`fan-out ended ${status}`);
+  await engine.stop();
+  const s = stats(starts);
+  return {
+    startMedianMs: s.median,
+    startP99Ms: s.p99,
+    launchMedianMs: launchStats.median,
+    launchP99Ms: launchStats.p99,
+    handoffMedianMs: handoffStats.median,
+    handoffP99Ms: handoffStats.p99,
+    fanoutSteps: FANOUT + 1,
+    fanoutSeconds,
+    fanoutStepsPerSecond: (FANOUT + 1) / fanoutSeconds,
+  };
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, Figures> = {};
+  const lite = await PGliteDb.open();
+  results.pglite = await benchOn(lite);
+  await lite.close();
+
+  let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.BATON_TEST_PG_URL;
+  let stopServer: (() => Promise<void>) | undefined;
+  if (!adminUrl) {
+    const pg = await startPostgres();
+    adminUrl = pg.url;
+    stopServer = () => pg.stop();
+  }
+  const database = await createDatabase(adminUrl, 'baton_bench');
+  const pg = new PgDb({ connectionString: database.url, max: 20 });
+  try {
+    results.postgres = await benchOn(pg);
+  } finally {
+    await pg.close();
+    await database.drop();
+    await stopServer?.();
+  }
+
+  const f = (n: number) => n.toFixed(2).padStart(9);
+  console.log(`engine benchmark (starts ${STARTS}, chain ${CHAINS}×${CHAIN} NoOps, fan-out 1+${FANOUT} NoOps)`);
+  console.log('backend    | start med | start p99 | launch med | launch p99 | handoff med | handoff p99 | fan-out s | steps/s');
+  for (const [name, r] of Object.entries(results)) {
+    console.log(
+      `${name.padEnd(10)} |${f(r.startMedianMs)}  |${f(r.startP99Ms)}  |${f(r.launchMedianMs)}   |${f(r.launchP99Ms)}   |${f(r.handoffMedianMs)}    |${f(r.handoffP99Ms)}    |${f(r.fanoutSeconds)}  |${f(r.fanoutStepsPerSecond)}`,
+    );
+  }
+  const pgr = results.postgres!;
+  console.log(`targets on PostgreSQL: start median ≤ 5 ms: ${pgr.startMedianMs <= 5 ? 'met' : 'missed'}; step launch median ≤ 2 ms: ${pgr.launchMedianMs <= 2 ? 'met' : 'missed'}`);
+  const round = (o: Figures) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
+  console.log(JSON.stringify({ benchmark: 'engine', unit: 'ms', pglite: round(results.pglite!), postgres: round(pgr) }));
+}
+
+await main();
