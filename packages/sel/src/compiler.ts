@@ -56,6 +56,10 @@ function coerce(t: string, v: Value, what: string): Value {
   throw typeError(`type mismatch: ${what} is ${t}, cannot assign ${typeOf(v)}`);
 }
 
+function logicOperandError(op: string, v: Value): SelError {
+  return typeError(`operator '${op}' needs BOOLEAN operands, got ${typeOf(v)}`);
+}
+
 function coerceElement(et: ElementType, v: Value): Value {
   return coerce(et, v, `an element of ${et}_ARRAY`);
 }
@@ -82,75 +86,79 @@ class Compiler {
 
   /** First pass: which names are locals (assigned or declared somewhere in the program). */
   collect(stmts: Stmt[]): void {
-    const visitExpr = (e: Expr | null): void => {
-      if (!e) return;
-      switch (e.k) {
-        case 'assign':
-          if (e.target.k === 'name') this.assigned.add(e.target.name);
-          visitExpr(e.target);
-          visitExpr(e.value);
-          return;
-        case 'unary':
-          return visitExpr(e.arg);
-        case 'binary':
-          visitExpr(e.left);
-          return visitExpr(e.right);
-        case 'cond':
-          visitExpr(e.test);
-          visitExpr(e.then);
-          return visitExpr(e.otherwise);
-        case 'field':
-          return visitExpr(e.object);
-        case 'call':
-          visitExpr(e.object);
-          return e.args.forEach(visitExpr);
-        case 'index':
-          visitExpr(e.object);
-          return visitExpr(e.index);
-        case 'new':
-          return e.args.forEach(visitExpr);
-        case 'newArray':
-          visitExpr(e.size);
-          return e.init?.forEach(visitExpr);
-        default:
-          return;
-      }
-    };
-    const visit = (st: Stmt | null): void => {
-      if (!st) return;
-      switch (st.k) {
-        case 'expr':
-          return visitExpr(st.expr);
-        case 'decl':
-          for (const d of st.decls) {
-            this.assigned.add(d.name);
-            this.declared.add(d.name);
-            visitExpr(d.init);
-          }
-          return;
-        case 'block':
-          return st.body.forEach(visit);
-        case 'if':
-          visitExpr(st.test);
-          visit(st.then);
-          return visit(st.otherwise);
-        case 'while':
-          visitExpr(st.test);
-          return visit(st.body);
-        case 'for':
-          visit(st.init);
-          visitExpr(st.test);
-          visitExpr(st.update);
-          return visit(st.body);
-        case 'return':
-          return visitExpr(st.value);
-        case 'throw':
-          return visitExpr(st.value);
-        default:
-          return;
-      }
-    };
-    stmts.forEach(visit);
+    for (const st of stmts) this.collectStmt(st);
+  }
+
+  private collectExpr(e: Expr | null): void {
+    if (!e) return;
+    switch (e.k) {
+      case 'assign':
+        if (e.target.k === 'name') this.assigned.add(e.target.name);
+        this.collectExpr(e.target);
+        return this.collectExpr(e.value);
+      case 'unary':
+        return this.collectExpr(e.arg);
+      case 'binary':
+        this.collectExpr(e.left);
+        return this.collectExpr(e.right);
+      case 'cond':
+        this.collectExpr(e.test);
+        this.collectExpr(e.then);
+        return this.collectExpr(e.otherwise);
+      case 'field':
+        return this.collectExpr(e.object);
+      case 'call':
+        this.collectExpr(e.object);
+        for (const a of e.args) this.collectExpr(a);
+        return;
+      case 'index':
+        this.collectExpr(e.object);
+        return this.collectExpr(e.index);
+      case 'new':
+        for (const a of e.args) this.collectExpr(a);
+        return;
+      case 'newArray':
+        this.collectExpr(e.size);
+        if (e.init) for (const a of e.init) this.collectExpr(a);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private collectStmt(st: Stmt | null): void {
+    if (!st) return;
+    switch (st.k) {
+      case 'expr':
+        return this.collectExpr(st.expr);
+      case 'decl':
+        for (const d of st.decls) {
+          this.assigned.add(d.name);
+          this.declared.add(d.name);
+          this.collectExpr(d.init);
+        }
+        return;
+      case 'block':
+        for (const x of st.body) this.collectStmt(x);
+        return;
+      case 'if':
+        this.collectExpr(st.test);
+        this.collectStmt(st.then);
+        return this.collectStmt(st.otherwise);
+      case 'while':
+        this.collectExpr(st.test);
+        return this.collectStmt(st.body);
+      case 'for':
+        this.collectStmt(st.init);
+        this.collectExpr(st.test);
+        this.collectExpr(st.update);
+        return this.collectStmt(st.body);
+      case 'return':
+      case 'throw':
+        return this.collectExpr(st.value);
+      default:
+        return;
+    }
   }
 
   private need(n: number, pos: Pos): void {
@@ -420,19 +428,28 @@ class Compiler {
     const l = this.expr(e.left, base);
     const r = this.expr(e.right, base + 1);
     const pos = e.pos;
-    const fail = (err: unknown): never => {
-      throw locate(err, pos);
-    };
     switch (e.op) {
       case '&&':
       case '||': {
-        const isAnd = e.op === '&&';
         const op = e.op;
-        const check = (v: Value): boolean => {
-          if (typeof v === 'boolean') return v;
-          return fail(typeError(`operator '${op}' needs BOOLEAN operands, got ${typeOf(v)}`));
+        if (op === '&&') {
+          return (s) => {
+            const a = l(s);
+            if (a === false) return false;
+            if (a !== true) throw locate(logicOperandError(op, a), pos);
+            const b = r(s);
+            if (typeof b === 'boolean') return b;
+            throw locate(logicOperandError(op, b), pos);
+          };
+        }
+        return (s) => {
+          const a = l(s);
+          if (a === true) return true;
+          if (a !== false) throw locate(logicOperandError(op, a), pos);
+          const b = r(s);
+          if (typeof b === 'boolean') return b;
+          throw locate(logicOperandError(op, b), pos);
         };
-        return isAnd ? (s) => check(l(s)) && check(r(s)) : (s) => check(l(s)) || check(r(s));
       }
       case '+':
         return (s) => {
@@ -442,7 +459,7 @@ class Compiler {
           try {
             return add(s, a, b);
           } catch (err) {
-            return fail(err);
+            throw locate(err, pos);
           }
         };
       case '-':
@@ -458,7 +475,7 @@ class Compiler {
             try {
               return arith(op, a, b);
             } catch (err) {
-              return fail(err);
+              throw locate(err, pos);
             }
           };
         }
@@ -468,7 +485,7 @@ class Compiler {
           try {
             return arith(op, a, b);
           } catch (err) {
-            return fail(err);
+            throw locate(err, pos);
           }
         };
       }
@@ -485,7 +502,7 @@ class Compiler {
             try {
               return compare(op, a, b);
             } catch (err) {
-              return fail(err);
+              throw locate(err, pos);
             }
           };
         }
@@ -495,7 +512,7 @@ class Compiler {
           try {
             return compare(op, a, b);
           } catch (err) {
-            return fail(err);
+            throw locate(err, pos);
           }
         };
       }
@@ -509,7 +526,7 @@ class Compiler {
           try {
             return equals(a, b) !== neg;
           } catch (err) {
-            return fail(err);
+            throw locate(err, pos);
           }
         };
       }

@@ -210,9 +210,8 @@ export function daysBetween(a: DateTime, b: DateTime): Days {
   const lb = new DateTime(b.millis, a.zone).local;
   // Joda counts whole days by stepping the start forward while it does not pass the end.
   let days = Math.trunc((lb - la) / MS_PER_DAY);
-  const moved = (n: number) => a.plusDays(n).millis;
-  if (days > 0 && moved(days) > b.millis) days--;
-  else if (days < 0 && moved(days) < b.millis) days++;
+  if (days > 0 && a.plusDays(days).millis > b.millis) days--;
+  else if (days < 0 && a.plusDays(days).millis < b.millis) days++;
   return new Days(days);
 }
 
