@@ -169,6 +169,7 @@ export function validateSourcesConfig(raw: unknown, errors: FieldError[], overri
     };
     const seen = new Set<string>();
     kafka.subscriptions.forEach((s, i) => {
+      if (!s.topic) return;
       if (seen.has(s.topic)) errors.push({ field: `kafka.subscriptions[${i}].topic`, message: `topic "${s.topic}" is subscribed twice` });
       seen.add(s.topic);
       if (s.topic === kafka!.deadLetterTopic) errors.push({ field: `kafka.subscriptions[${i}].topic`, message: 'must not be the dead-letter topic' });
@@ -338,7 +339,9 @@ class Validator {
     if (raw === undefined || raw === null) this.err(field, 'must be an object');
     const format = this.format(rec.format, `${field}.format`);
     let dedupe: KafkaDedupe = 'offset';
-    if (rec.dedupe !== undefined && rec.dedupe !== 'offset') {
+    if (typeof rec.dedupe === 'string' && rec.dedupe !== 'offset') {
+      this.err(`${field}.dedupe`, 'must be "offset", {header: name} or {field: path}');
+    } else if (rec.dedupe !== undefined && rec.dedupe !== 'offset') {
       const d = this.object(rec.dedupe, `${field}.dedupe`, ['header', 'field']);
       if (d && typeof d.header === 'string' && d.header && d.field === undefined) dedupe = { header: d.header };
       else if (d && typeof d.field === 'string' && d.field && d.header === undefined) dedupe = { field: d.field };
@@ -385,7 +388,7 @@ class Validator {
     }
     const base = { name, events, ...(signalPrefixes ? { signalPrefixes } : {}) };
     if (rec.type === 'kafka') {
-      const brokers = rec.brokers !== undefined ? this.brokers(rec.brokers, `${field}.brokers`, true) : defaultBrokers ?? this.brokers(undefined, `${field}.brokers`, true);
+      const brokers = rec.brokers !== undefined ? this.brokers(rec.brokers, `${field}.brokers`, true) : defaultBrokers?.length ? defaultBrokers : this.brokers(undefined, `${field}.brokers`, true);
       return { ...base, type: 'kafka', topic: this.topic(rec.topic, `${field}.topic`, true) ?? '', brokers };
     }
     if (rec.type === 'sns') {
