@@ -20,3 +20,14 @@ export { jsonToParamValue, paramValueToJson, parseParamType, inferParamType, val
 export { interpolate, parseRef, formatParamValue, javaDoubleString, templateRefs, InterpolationError, type ParamRef } from './params/interpolate.js';
 export { mergeStepParams, mergeWorkflowParams, STEP_MERGE_ORDER, WORKFLOW_MERGE_ORDER, type StepParamLayer, type WorkflowParamLayer, type MergeResult, type MergeIssue } from './params/merge.js';
 export { defaultWorkflowParams, defaultStepParams, RESERVED_PARAM_NAMES, WORKFLOW_DEFAULT_PARAMS, STEP_DEFAULT_PARAMS, FOREACH_DEFAULT_PARAMS, WHILE_DEFAULT_PARAMS, SUBWORKFLOW_DEFAULT_PARAMS, type EvaluatedParam, type DefaultParamSpec, type WorkflowDefaultsContext, type StepDefaultsContext } from './params/defaults.js';
+export { Queue, type Job, type JobSpec, type Outbox, type QueueOptions } from './queue/queue.js';
+export { Worker, type JobHandler, type JobContext, type WorkerOptions } from './queue/worker.js';
+export { Engine, type EngineOptions } from './runtime/engine.js';
+export { InMemoryDefinitions, storeDefinitions, type DefinitionSource, type WorkflowVersion } from './runtime/definitions.js';
+export { StartError, type StartWorkflowRequest, type StartWorkflowResult } from './runtime/start.js';
+export { noOpRuntime, sleepRuntime, type StepRuntime, type StepRuntimeContext, type StepResult, type StepOutcome } from './runtime/step-runtime.js';
+export type { StepGate, StepRef, StepCompletedEvent, StepCompletionHook, InstanceCompletedEvent, InstanceCompletionHook } from './runtime/context.js';
+export type { SelExtension, SelExtensionContext } from './runtime/expressions.js';
+export type { EvaluatedParams, TypedValue } from './runtime/params.js';
+export { STEP_STATUSES, INSTANCE_STATUSES, STEP_TERMINAL, INSTANCE_TERMINAL, type StepStatus, type InstanceStatus } from './runtime/status.js';
+export type { InstancePage, InstanceSummary, RunDetails, StepSummary, StepAttemptDetails, TimelineEntry } from './runtime/read-api.js';

@@ -1,4 +1,6 @@
+import type { Queryable } from '../db/db.js';
 import type { Properties, Step, Workflow } from '../definition/model.js';
+import { getVersion } from '../definition/store.js';
 
 /** One immutable version of a workflow, as the runtime executes it. */
 export interface WorkflowVersion {
@@ -75,4 +77,9 @@ export function buildDag(workflow: Workflow): Dag {
     }
   }
   return { steps, order, predecessors, roots: order.filter((id) => predecessors.get(id)!.length === 0) };
+}
+
+/** The versions store (`definition/store.ts`) as the runtime's definition source. */
+export function storeDefinitions(db: Queryable): DefinitionSource {
+  return { getVersion: (workflowId, version) => getVersion(db, workflowId, version) };
 }
