@@ -1,15 +1,57 @@
-import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type CustomPatternMatcherReturn, type IToken, type TokenType } from 'chevrotain';
 import { SelError } from '../errors.js';
 
 /**
  * Tokens of SEL. Java operators and keywords that SEL does not support are still recognised as
  * tokens (category `Unsupported`) so the parser can name them in its error instead of failing
  * on an odd character.
+ *
+ * Names, keywords, numbers and multi-character operators are matched by small char-code scanners
+ * (Chevrotain custom patterns) rather than regular expressions: a sticky RegExp test costs more
+ * than the whole token on the short programs SEL mostly sees, and a keyword that checks its own
+ * word boundary needs no second, longer-alternative match against Identifier.
  */
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_$][A-Za-z0-9_$]*/ });
+const isIdentStart = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57);
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
-const keyword = (word: string, name: string): TokenType =>
-  createToken({ name, pattern: new RegExp(word), longer_alt: Identifier });
+/** The lexer reads `[0]` (and `payload`) of a match right away, so one array serves every match. */
+const hit = [''] as CustomPatternMatcherReturn;
+const matched = (image: string): CustomPatternMatcherReturn => {
+  hit[0] = image;
+  return hit;
+};
+
+const IDENT_START_CHARS = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$'];
+const DIGITS = [...'0123456789'];
+
+export const Identifier = createToken({
+  name: 'Identifier',
+  pattern: {
+    exec: (text: string, offset: number) => {
+      if (!isIdentStart(text.charCodeAt(offset))) return null;
+      let end = offset + 1;
+      while (isIdentPart(text.charCodeAt(end))) end++;
+      return matched(text.substring(offset, end));
+    },
+  },
+  start_chars_hint: IDENT_START_CHARS,
+  line_breaks: false,
+});
+
+/** A fixed word or operator: matched by comparing characters, optionally only at a word boundary. */
+function literalPattern(word: string, wholeWord: boolean): { exec: (text: string, offset: number) => CustomPatternMatcherReturn | null } {
+  const image = [word] as CustomPatternMatcherReturn;
+  const n = word.length;
+  return {
+    exec: (text: string, offset: number) =>
+      text.startsWith(word, offset) && !(wholeWord && isIdentPart(text.charCodeAt(offset + n))) ? image : null,
+  };
+}
+
+const keyword = (word: string, name: string, categories: TokenType[] = []): TokenType =>
+  createToken({ name, pattern: literalPattern(word, true), start_chars_hint: [word[0]!], line_breaks: false, categories });
 
 export const Unsupported = createToken({ name: 'Unsupported', pattern: Lexer.NA });
 export const BinaryOp = createToken({ name: 'BinaryOp', pattern: Lexer.NA });
@@ -37,17 +79,13 @@ const unsupportedWords = [
   'final', 'public', 'private', 'protected', 'abstract', 'native', 'transient', 'volatile',
   'strictfp', 'assert', 'package', 'const', 'void',
 ];
-const unsupportedKeywords = unsupportedWords.map((w) =>
-  createToken({
-    name: `Kw_${w}`,
-    pattern: new RegExp(w),
-    longer_alt: Identifier,
-    categories: [Unsupported],
-  }),
-);
+const unsupportedKeywords = unsupportedWords.map((w) => keyword(w, `Kw_${w}`, [Unsupported]));
 
+/** Single characters are plain string patterns, which Chevrotain compares by char code itself. */
 const op = (name: string, pattern: string, categories: TokenType[] = []): TokenType =>
-  createToken({ name, pattern: new RegExp(pattern.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), categories });
+  pattern.length === 1
+    ? createToken({ name, pattern, categories })
+    : createToken({ name, pattern: literalPattern(pattern, false), start_chars_hint: [pattern[0]!], line_breaks: false, categories });
 
 const unsupportedOps = [
   ['UShiftAssign', '>>>='], ['ShlAssign', '<<='], ['ShrAssign', '>>='], ['UShift', '>>>'],
@@ -88,23 +126,81 @@ export const RBrace = op('RBrace', '}');
 export const Semicolon = op('Semicolon', ';');
 export const Comma = op('Comma', ',');
 
+/** End of an exponent (`e`, optional sign, digits) starting at `i`, or `i` when there is none. */
+function exponentEnd(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c !== 101 && c !== 69) return i;
+  let j = i + 1;
+  const sign = text.charCodeAt(j);
+  if (sign === 43 || sign === 45) j++;
+  let k = j;
+  while (isDigit(text.charCodeAt(k))) k++;
+  return k > j ? k : i;
+}
+
+const isFloatSuffix = (c: number): boolean => c === 102 || c === 70 || c === 100 || c === 68;
+
+/**
+ * Java floating-point literals: `1.5`, `1.`, `.5`, `1e3`, each with an optional exponent and
+ * f/d suffix, and `1f`/`1d`.
+ */
+function doubleEnd(text: string, offset: number): number {
+  let i = offset;
+  while (isDigit(text.charCodeAt(i))) i++;
+  const intDigits = i - offset;
+  if (text.charCodeAt(i) === 46) {
+    let j = i + 1;
+    while (isDigit(text.charCodeAt(j))) j++;
+    if (intDigits === 0 && j === i + 1) return -1;
+    const end = exponentEnd(text, j);
+    return isFloatSuffix(text.charCodeAt(end)) ? end + 1 : end;
+  }
+  if (intDigits === 0) return -1;
+  const end = exponentEnd(text, i);
+  if (end > i) return isFloatSuffix(text.charCodeAt(end)) ? end + 1 : end;
+  return isFloatSuffix(text.charCodeAt(i)) ? i + 1 : -1;
+}
+
 export const DoubleLiteral = createToken({
   name: 'DoubleLiteral',
-  pattern: /(?:\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)[fFdD]?|\d+[fFdD]/,
+  pattern: {
+    exec: (text: string, offset: number) => {
+      const end = doubleEnd(text, offset);
+      return end < 0 ? null : matched(text.substring(offset, end));
+    },
+  },
+  start_chars_hint: [...DIGITS, '.'],
+  line_breaks: false,
 });
 export const Dot = op('Dot', '.');
-export const LongLiteral = createToken({ name: 'LongLiteral', pattern: /\d+[lL]?/ });
+export const LongLiteral = createToken({
+  name: 'LongLiteral',
+  pattern: {
+    exec: (text: string, offset: number) => {
+      let end = offset;
+      while (isDigit(text.charCodeAt(end))) end++;
+      if (end === offset) return null;
+      const c = text.charCodeAt(end);
+      if (c === 108 || c === 76) end++;
+      return matched(text.substring(offset, end));
+    },
+  },
+  start_chars_hint: DIGITS,
+  line_breaks: false,
+});
 export const StringLiteral = createToken({
   name: 'StringLiteral',
   pattern: /'(?:[^'\\\n\r]|\\[^\n\r])*'|"(?:[^"\\\n\r]|\\[^\n\r])*"/,
 });
 
-const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f]+/, group: Lexer.SKIPPED, line_breaks: true });
+/** Spaces apart from line breaks, so that most whitespace needs no line counting. */
+const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\f]+/, group: Lexer.SKIPPED });
+const LineBreaks = createToken({ name: 'LineBreaks', pattern: /[\r\n][ \t\r\n\f]*/, group: Lexer.SKIPPED, line_breaks: true });
 const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: Lexer.SKIPPED });
 const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED, line_breaks: true });
 
 export const allTokens: TokenType[] = [
-  WhiteSpace, LineComment, BlockComment,
+  Spaces, LineBreaks, LineComment, BlockComment,
   Unsupported, BinaryOp, AssignOp, PrefixOp,
   Import, If, Else, While, For, Break, Continue, Return, Throw, New, True, False, Null,
   ...unsupportedKeywords,
@@ -118,7 +214,9 @@ export const allTokens: TokenType[] = [
   LParen, RParen, LBracket, RBracket, LBrace, RBrace, Semicolon, Comma, Dot,
 ];
 
-const selLexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: true });
+// Tokens carry their start line and column; an error at the end of input derives the end from
+// the last token's image.
+const selLexer = new Lexer(allTokens, { positionTracking: 'onlyStart', ensureOptimizations: true, safeMode: false });
 
 export function tokenize(source: string): IToken[] {
   const result = selLexer.tokenize(source);

@@ -616,12 +616,13 @@ function syntaxMessage(t: IToken, chevrotainMessage: string): string {
   return `unexpected ${describe(t)}`;
 }
 
+/** Tokens never span lines (comments and line breaks are skipped), so a token ends on its start line. */
 function lastLine(tokens: IToken[]): number {
   const t = tokens[tokens.length - 1];
-  return t?.endLine ?? 1;
+  return t?.startLine ?? 1;
 }
 
 function lastColumn(tokens: IToken[]): number {
   const t = tokens[tokens.length - 1];
-  return t ? (t.endColumn ?? 0) + 1 : 1;
+  return t ? (t.startColumn ?? 1) + t.image.length : 1;
 }
