@@ -1,0 +1,10 @@
+export { loadSourcesConfig, validateSourcesConfig, SourcesConfigError, DEFAULT_SNS_CERT_HOSTS, OUTBOX_DEFAULTS, SOURCES_ENV } from './config.js';
+export type { SourcesConfig, KafkaSourceConfig, KafkaSubscriptionConfig, KafkaDedupe, SnsSourceConfig, SnsSubscriptionConfig, SinkConfig, KafkaSinkConfig, SnsSinkConfig, OutboxConfig, OutboundEventKind } from './config.js';
+export { mapMessage, readPath, dedupeRequestId, MappingError, type SignalMapping, type ValueSource, type ParamSource, type PayloadSource, type MappableMessage } from './mapping.js';
+export { parseStructuredEvent, parseBinaryKafkaEvent, isBinaryKafkaEvent, cloudEventToSignal, cloudEventRequestId, DEFAULT_CLOUDEVENT_MAPPING, type CloudEvent, type CloudEventMapping } from './cloudevents.js';
+export { CloudEventsIngestor, type SignalPublisher } from './cloudevents-ingest.js';
+export { KafkaIngestor, DLQ_HEADERS, convert as convertKafkaMessage, type KafkaIngestorOptions, type KafkaIngestStats } from './kafka/ingest.js';
+export { KafkajsAdapter, type KafkajsAdapterOptions } from './kafka/kafkajs-adapter.js';
+export type { KafkaAdapter, KafkaConsumerAdapter, KafkaProducerAdapter, InboundBatch, InboundMessage, OutboundMessage, ConsumerRunOptions } from './kafka/adapter.js';
+export { SnsIngestor, type SnsIngestorOptions, type SnsOutcome, type SnsIngestStats, type SubscriptionConfirmer } from './sns/ingest.js';
+export { SnsVerifier, SnsSignatureError, SnsCertificateUnavailableError, canonicalString as snsCanonicalString, type SnsMessage, type SnsVerifierOptions, type CertificateFetcher } from './sns/verify.js';
