@@ -19,10 +19,8 @@ CREATE TABLE IF NOT EXISTS scheduler_triggers (
   next_due_ms BIGINT,
   -- The latest fire time handled (started or skipped by the catch-up policy).
   watermark_ms BIGINT,
-  -- A process's claim on the row; lease_token fences out a process whose lease expired.
-  lease_owner TEXT,
-  lease_until_ms BIGINT,
-  lease_token BIGINT NOT NULL DEFAULT 0,
+  -- The process that last fired the row (a claim is the row lock of the firing transaction).
+  fired_by TEXT,
   started_count BIGINT NOT NULL DEFAULT 0,
   catch_up_count BIGINT NOT NULL DEFAULT 0,
   skipped_count BIGINT NOT NULL DEFAULT 0,

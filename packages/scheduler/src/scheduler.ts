@@ -7,10 +7,10 @@ import { planFires } from './plan.js';
 import { timeTriggerRequestId, type Clock, type TimeStartRequest, type WorkflowStarter } from './ports.js';
 import {
   advanceRows,
-  claimDue,
   earliestWakeup,
   listSchedule,
-  lockClaimed,
+  lockDue,
+  lockOne,
   syncSchedules,
   type ActiveSchedule,
   type Advance,
@@ -26,12 +26,13 @@ export interface SchedulerOptions {
   now?: Clock;
   /** This process's name in leases; default host:pid:random. */
   owner?: string;
-  /** How long a claim protects a row; a process that dies holding one delays its rows this long. Default 30 s. */
+  /**
+   * How long a firing transaction may sit idle before PostgreSQL ends it and releases its rows to
+   * other processes (a process that dies releases them at once with its connection). Default 30 s.
+   */
   leaseMs?: number;
   /** Upper bound between looks at the table (safety net for changes made by other processes). Default 5 s. */
   pollIntervalMs?: number;
-  /** Rows claimed per round. Default 2000. */
-  claimBatch?: number;
   /** Rows started and advanced per transaction. Default 100. */
   txBatch?: number;
   /** Transactions in flight at once. Default 4. */
@@ -62,13 +63,11 @@ function addTick(a: TickResult, b: TickResult): void {
   a.failed += b.failed;
 }
 
-type Claim = { workflow_id: string; trigger_key: string; lease_token: number };
-
 /**
  * Starts workflows at their time triggers' fire times, exactly once per fire time, from a
- * durable schedule table shared by every Baton process. Each round claims due rows with a lease
- * (`FOR UPDATE SKIP LOCKED`, so processes split the work), then in one transaction per batch
- * starts the runs and advances the rows: a crash commits both or neither, and the request id
+ * durable schedule table shared by every Baton process. Each transaction claims a batch of due
+ * rows (`FOR UPDATE SKIP LOCKED`, so processes split the work and never wait on each other),
+ * starts their runs and advances the rows: a crash commits both or neither, and the request id
  * `time-trigger:<workflow>:<trigger>:<fire time>` makes any retry harmless. One timer, armed for
  * the earliest due row and never longer than the poll interval, wakes the process; the table, not
  * the timer, is the truth.
@@ -91,7 +90,6 @@ export class Scheduler {
     this.o = {
       leaseMs: opts.leaseMs ?? 30_000,
       pollIntervalMs: opts.pollIntervalMs ?? 5_000,
-      claimBatch: opts.claimBatch ?? 2000,
       txBatch: opts.txBatch ?? 100,
       concurrency: opts.concurrency ?? 4,
       misfireGraceMs: opts.misfireGraceMs ?? 60_000,
@@ -145,50 +143,80 @@ export class Scheduler {
     return listSchedule(this.opts.db, workflowId);
   }
 
-  /** Starts every due fire time: claims rounds of due rows until none is left. */
+  /**
+   * Starts every due fire time. `concurrency` workers each lock a batch of due rows, start and
+   * advance them in one transaction, and go again until no due row is left, so no worker waits
+   * for a slower one between batches.
+   */
   async tick(): Promise<TickResult> {
     const total = emptyTick();
-    while (true) {
-      const claims = await claimDue(this.opts.db, this.owner, this.now(), this.o.leaseMs, this.o.claimBatch);
-      if (claims.length === 0) break;
-      const chunks: Claim[][] = [];
-      for (let i = 0; i < claims.length; i += this.o.txBatch) chunks.push(claims.slice(i, i + this.o.txBatch));
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < chunks.length) {
-          const chunk = chunks[next++]!;
-          addTick(total, await this.processClaims(chunk));
+    let drained = false;
+    const worker = async (): Promise<void> => {
+      while (!drained) {
+        const now = this.now();
+        const seen: ScheduleRow[] = [];
+        let res: TickResult;
+        try {
+          res = await this.opts.db.tx(async (tx) => {
+            await this.bound(tx);
+            const rows = await lockDue(tx, now, this.o.txBatch);
+            seen.push(...rows);
+            return this.fireRows(tx, rows, now);
+          });
+        } catch (err) {
+          if (seen.length === 0) {
+            // The database itself failed: the next wake-up tries again.
+            this.onError(err, 'claiming due triggers');
+            drained = true;
+            break;
+          }
+          res = await this.isolate(seen, now);
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.o.concurrency, chunks.length) }, worker));
-      total.claimed += claims.length;
-      if (claims.length < this.o.claimBatch) break;
-    }
+        if (seen.length < this.o.txBatch) drained = true;
+        addTick(total, res);
+      }
+    };
+    await Promise.all(Array.from({ length: this.o.concurrency }, worker));
     addTick(this.stats, total);
     return total;
   }
 
-  private async processClaims(claims: Claim[]): Promise<TickResult> {
-    try {
-      return await this.opts.db.tx((tx) => this.fireInTx(tx, claims));
-    } catch (err) {
-      if (claims.length > 1) {
-        // One bad row must not hold back the others: isolate it.
-        const total = emptyTick();
-        for (const c of claims) addTick(total, await this.processClaims([c]));
-        return total;
-      }
-      this.onError(err, `starting ${claims[0]!.workflow_id} trigger ${claims[0]!.trigger_key}`);
-      await this.deferFailed(claims[0]!, err);
-      return { ...emptyTick(), failed: 1 };
-    }
+  /**
+   * A transaction that stalls (a paused or partitioned process) must not hold its rows forever:
+   * PostgreSQL ends it after `leaseMs` idle, releasing the rows for another process.
+   */
+  private async bound(tx: Queryable): Promise<void> {
+    if (this.opts.db.kind === 'postgres') await tx.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1000, Math.round(this.o.leaseMs))}`);
   }
 
-  private async fireInTx(tx: Queryable, claims: Claim[]): Promise<TickResult> {
-    const result = emptyTick();
-    const rows = await lockClaimed(tx, this.owner, claims);
-    const now = this.now();
+  /** After a failed batch: fire its rows one by one, so one bad row does not hold back the others. */
+  private async isolate(rows: readonly ScheduleRow[], now: number): Promise<TickResult> {
+    const total = emptyTick();
+    for (const row of rows) {
+      if (row.next_fire_ms === null) continue;
+      const expected = row.next_fire_ms;
+      try {
+        addTick(
+          total,
+          await this.opts.db.tx(async (tx) => {
+            await this.bound(tx);
+            return this.fireRows(tx, await lockOne(tx, row.workflow_id, row.trigger_key, expected, now), now);
+          }),
+        );
+      } catch (err) {
+        this.onError(err, `starting ${row.workflow_id} trigger ${row.trigger_key}`);
+        await this.deferFailed(row, expected, err);
+        total.claimed++;
+        total.failed++;
+      }
+    }
+    return total;
+  }
+
+  private async fireRows(tx: Queryable, rows: readonly ScheduleRow[], now: number): Promise<TickResult> {
+    const result = { ...emptyTick(), claimed: rows.length };
     const advances: Advance[] = [];
+    const requests: TimeStartRequest[] = [];
     for (const row of rows) {
       const keep: Advance = {
         workflowId: row.workflow_id,
@@ -223,7 +251,7 @@ export class Scheduler {
             expression: trigger.expression,
           },
         };
-        await this.opts.starter.startWorkflow(tx, req);
+        requests.push(req);
       }
       const catchUp = plan.start.filter((f) => f.catchUp).length;
       result.started += plan.start.length;
@@ -240,21 +268,24 @@ export class Scheduler {
         error: null,
       });
     }
-    await advanceRows(tx, advances);
+    const starter = this.opts.starter;
+    if (starter.startWorkflows && requests.length > 1) await starter.startWorkflows(tx, requests);
+    else for (const req of requests) await starter.startWorkflow(tx, req);
+    await advanceRows(tx, this.owner, advances);
     return result;
   }
 
-  /** Releases a row whose start failed and retries it later, keeping its fire time. */
-  private async deferFailed(claim: Claim, err: unknown): Promise<void> {
+  /** Retries a row whose start failed later, keeping its fire time (unless someone fired it meanwhile). */
+  private async deferFailed(row: ScheduleRow, expectedFire: number, err: unknown): Promise<void> {
     try {
       await this.opts.db.query(
-        `UPDATE scheduler_triggers SET lease_owner = NULL, lease_until_ms = NULL, next_due_ms = $4, last_error = $5, updated_at = now()
-          WHERE workflow_id = $1 AND trigger_key = $2 AND lease_token = $3 AND lease_owner = $6`,
-        [claim.workflow_id, claim.trigger_key, claim.lease_token, this.now() + this.o.retryDelayMs, err instanceof Error ? err.message : String(err), this.owner],
+        `UPDATE scheduler_triggers SET next_due_ms = $4, last_error = $5, updated_at = now()
+          WHERE workflow_id = $1 AND trigger_key = $2 AND next_fire_ms = $3`,
+        [row.workflow_id, row.trigger_key, expectedFire, this.now() + this.o.retryDelayMs, err instanceof Error ? err.message : String(err)],
       );
     } catch (e) {
-      // The lease then simply expires and the row is retried after it.
-      this.onError(e, `deferring ${claim.workflow_id} trigger ${claim.trigger_key}`);
+      // The row stays due and is tried again on the next round.
+      this.onError(e, `deferring ${row.workflow_id} trigger ${row.trigger_key}`);
     }
   }
 
@@ -313,7 +344,7 @@ export class Scheduler {
     let delay = this.o.pollIntervalMs;
     try {
       const at = await earliestWakeup(this.opts.db);
-      // Due rows that another process holds locked past its lease: back off instead of spinning.
+      // Due rows another process is firing right now: back off instead of spinning.
       const floor = this.lastClaimed === 0 ? 250 : 0;
       if (at !== null) delay = Math.min(Math.max(at - this.now(), floor), this.o.pollIntervalMs);
     } catch (err) {

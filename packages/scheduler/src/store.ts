@@ -22,9 +22,7 @@ export interface ScheduleRow {
   next_fire_ms: number | null;
   next_due_ms: number | null;
   watermark_ms: number | null;
-  lease_owner: string | null;
-  lease_until_ms: number | null;
-  lease_token: number;
+  fired_by: string | null;
   started_count: number;
   catch_up_count: number;
   skipped_count: number;
@@ -40,8 +38,6 @@ export function toRow(r: Record<string, unknown>): ScheduleRow {
     next_fire_ms: num(r.next_fire_ms),
     next_due_ms: num(r.next_due_ms),
     watermark_ms: num(r.watermark_ms),
-    lease_until_ms: num(r.lease_until_ms),
-    lease_token: Number(r.lease_token),
     started_count: Number(r.started_count ?? 0),
     catch_up_count: Number(r.catch_up_count ?? 0),
     skipped_count: Number(r.skipped_count ?? 0),
@@ -196,29 +192,26 @@ async function upsertRows(tx: Queryable, rows: Upsert[]): Promise<void> {
   );
 }
 
-/** Takes a lease on up to `limit` due rows nobody holds; returns their keys and fencing tokens. */
-export async function claimDue(db: Queryable, owner: string, now: number, leaseMs: number, limit: number): Promise<Array<{ workflow_id: string; trigger_key: string; lease_token: number }>> {
-  const res = await db.query<{ workflow_id: string; trigger_key: string; lease_token: number | string }>(
-    `UPDATE scheduler_triggers t SET lease_owner = $1, lease_until_ms = $2::bigint + $3::bigint, lease_token = t.lease_token + 1
-       FROM (SELECT workflow_id, trigger_key FROM scheduler_triggers
-              WHERE enabled AND next_due_ms <= $2 AND (lease_until_ms IS NULL OR lease_until_ms <= $2)
-              ORDER BY next_due_ms LIMIT $4 FOR UPDATE SKIP LOCKED) c
-      WHERE t.workflow_id = c.workflow_id AND t.trigger_key = c.trigger_key
-      RETURNING t.workflow_id, t.trigger_key, t.lease_token`,
-    [owner, now, leaseMs, limit],
+/**
+ * Locks up to `limit` due rows for the caller's transaction, skipping rows another process is
+ * firing right now. The row lock is the claim: it lasts exactly as long as the transaction that
+ * starts the runs and advances the rows, and a process that dies releases it with its connection.
+ */
+export async function lockDue(tx: Queryable, now: number, limit: number): Promise<ScheduleRow[]> {
+  const res = await tx.query<Record<string, unknown>>(
+    `SELECT * FROM scheduler_triggers WHERE enabled AND next_due_ms <= $1
+      ORDER BY next_due_ms LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [now, limit],
   );
-  return res.rows.map((r) => ({ workflow_id: r.workflow_id, trigger_key: r.trigger_key, lease_token: Number(r.lease_token) }));
+  return res.rows.map(toRow);
 }
 
-/** Locks the claimed rows this owner still holds (same token); a row re-claimed by another process is left out. */
-export async function lockClaimed(tx: Queryable, owner: string, claims: ReadonlyArray<{ workflow_id: string; trigger_key: string; lease_token: number }>): Promise<ScheduleRow[]> {
+/** Locks one row if it is still due and still expects `nextFire` (nobody fired it meanwhile). */
+export async function lockOne(tx: Queryable, workflowId: string, key: string, nextFire: number, now: number): Promise<ScheduleRow[]> {
   const res = await tx.query<Record<string, unknown>>(
-    `SELECT t.* FROM scheduler_triggers t
-       JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS c(w, k, tok) ON t.workflow_id = c.w AND t.trigger_key = c.k AND t.lease_token = c.tok
-      WHERE t.lease_owner = $4
-      ORDER BY t.workflow_id, t.trigger_key
-      FOR UPDATE OF t`,
-    [claims.map((c) => c.workflow_id), claims.map((c) => c.trigger_key), claims.map((c) => c.lease_token), owner],
+    `SELECT * FROM scheduler_triggers WHERE workflow_id = $1 AND trigger_key = $2 AND enabled AND next_fire_ms = $3 AND next_due_ms <= $4
+     FOR UPDATE SKIP LOCKED`,
+    [workflowId, key, nextFire, now],
   );
   return res.rows.map(toRow);
 }
@@ -235,12 +228,12 @@ export interface Advance {
   error: string | null;
 }
 
-/** Writes the new next fire time and watermark and releases the lease, for many rows at once. */
-export async function advanceRows(tx: Queryable, rows: readonly Advance[]): Promise<void> {
+/** Writes the new next fire time and watermark, for many rows at once. */
+export async function advanceRows(tx: Queryable, owner: string, rows: readonly Advance[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.query(
     `UPDATE scheduler_triggers t SET next_fire_ms = u.nf, next_due_ms = u.nd, watermark_ms = u.wm,
-            lease_owner = NULL, lease_until_ms = NULL, last_error = u.err,
+            fired_by = $10, last_error = u.err,
             started_count = t.started_count + u.st, catch_up_count = t.catch_up_count + u.cu,
             skipped_count = t.skipped_count + u.sk, updated_at = now()
        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::int[], $9::text[])
@@ -256,16 +249,15 @@ export async function advanceRows(tx: Queryable, rows: readonly Advance[]): Prom
       rows.map((r) => r.catchUp),
       rows.map((r) => r.skipped),
       rows.map((r) => r.error),
+      owner,
     ],
   );
 }
 
-/** When this process should look again: the earliest due row, or the end of a lease that may have died. */
+/** When this process should look again: the earliest due row. */
 export async function earliestWakeup(db: Queryable): Promise<number | null> {
   const res = await db.query<{ at: number | string | null }>(
-    // The first rows by due time use the partial index; a later row is found by the safety poll.
-    `SELECT min(GREATEST(next_due_ms, COALESCE(lease_until_ms, 0))) AS at FROM (
-       SELECT next_due_ms, lease_until_ms FROM scheduler_triggers WHERE enabled AND next_due_ms IS NOT NULL ORDER BY next_due_ms LIMIT 64) s`,
+    `SELECT next_due_ms AS at FROM scheduler_triggers WHERE enabled AND next_due_ms IS NOT NULL ORDER BY next_due_ms LIMIT 1`,
   );
   return num(res.rows[0]?.at);
 }

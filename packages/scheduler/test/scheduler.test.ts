@@ -1,7 +1,7 @@
 import { PgDb } from '@baton/engine-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Scheduler, type ActiveSchedule, type TimeTriggerDefinition } from '../src/index.js';
-import { instances, ManualClock, openTestDb, TableStarter, type TestDb } from './support/pg.js';
+import { BatchTableStarter, instances, ManualClock, openTestDb, TableStarter, type TestDb } from './support/pg.js';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -42,7 +42,7 @@ describe('firing', () => {
     expect(run!.request_id).toBe(`time-trigger:wf:${run!.initiator.trigger}:2024-06-02T08:00:00.000Z`);
     expect(run!.initiator.catch_up).toBeUndefined();
     const [row] = await s.list('wf');
-    expect(row).toMatchObject({ watermark_ms: Date.parse('2024-06-02T08:00:00Z'), next_fire_ms: Date.parse('2024-06-03T08:00:00Z'), lease_owner: null, started_count: 1 });
+    expect(row).toMatchObject({ watermark_ms: Date.parse('2024-06-02T08:00:00Z'), next_fire_ms: Date.parse('2024-06-03T08:00:00Z'), fired_by: s.owner, started_count: 1 });
   });
 
   it('waits for the stable jitter but keeps RUN_TS at the fire time', async () => {
@@ -82,7 +82,7 @@ describe('firing', () => {
     expect((await instances(t.db)).map((r) => r.workflow_id)).toEqual(['wf-good']);
     expect(errors.join()).toMatch(/engine unavailable/);
     const [bad] = await s.list('wf-bad');
-    expect(bad).toMatchObject({ next_fire_ms: Date.parse('2024-06-01T10:00:00Z'), next_due_ms: Date.parse('2024-06-01T10:00:10Z'), last_error: 'engine unavailable', lease_owner: null });
+    expect(bad).toMatchObject({ next_fire_ms: Date.parse('2024-06-01T10:00:00Z'), next_due_ms: Date.parse('2024-06-01T10:00:10Z'), last_error: 'engine unavailable' });
 
     failNext = false;
     clock.set('2024-06-01T10:00:05Z');
@@ -97,7 +97,7 @@ describe('firing', () => {
     expect((await s.list('wf-bad'))[0]!.last_error).toBeNull();
   });
 
-  it('a process whose lease expired cannot advance a row another process took over', async () => {
+  it('a row one process is firing is skipped by another, never fired twice', async () => {
     const clock = new ManualClock(Date.parse('2024-06-01T09:59:00Z'));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -106,7 +106,6 @@ describe('firing', () => {
     const slow = new TableStarter();
     const a = make(clock, undefined, {
       owner: 'A',
-      leaseMs: 1000,
       starter: {
         async startWorkflow(tx, req) {
           entered();
@@ -115,17 +114,18 @@ describe('firing', () => {
         },
       },
     });
-    const b = make(clock, new TableStarter(), { owner: 'B', leaseMs: 1000 });
+    const b = make(clock, new TableStarter(), { owner: 'B' });
     await a.syncWorkflow('wf-lease', schedule(1, cron('0 10 * * *')));
     clock.set('2024-06-01T10:00:00Z');
     const aTick = a.tick();
     await inside; // A holds the row lock inside its transaction
-    clock.advance(5000); // A's lease is long gone
+    clock.advance(5000);
     expect((await b.tick()).claimed).toBe(0); // the row is locked: B skips it instead of waiting
     release();
     await aTick;
     expect((await instances(t.db)).map((r) => r.dup_attempts)).toEqual([0]);
     expect((await b.tick()).claimed).toBe(0);
+    expect((await a.list('wf-lease'))[0]!.fired_by).toBe('A');
   });
 });
 
@@ -253,8 +253,9 @@ describe('several processes', () => {
     const clock = new ManualClock(Date.parse('2024-06-01T09:50:00Z'));
     const pool2 = new PgDb({ connectionString: t.database.url, max: 10 });
     try {
-      const a = make(clock, new TableStarter(), { owner: 'A', txBatch: 7, claimBatch: 40 });
-      const b = new Scheduler({ db: pool2, starter: new TableStarter(), now: clock.now, owner: 'B', txBatch: 5, claimBatch: 30 });
+      const batched = new BatchTableStarter();
+      const a = make(clock, batched, { owner: 'A', txBatch: 7 });
+      const b = new Scheduler({ db: pool2, starter: new TableStarter(), now: clock.now, owner: 'B', txBatch: 5 });
       const items = Array.from({ length: 150 }, (_, i) => ({ workflowId: `wf-m${i}`, active: schedule(1, cron('*/15 * * * *', { catch_up: 'ALL' })) }));
       await a.syncMany(items);
       for (let step = 0; step < 8; step++) {
@@ -268,6 +269,7 @@ describe('several processes', () => {
       expect(a.stats.started + b.stats.started).toBe(150 * 8);
       expect(a.stats.started).toBeGreaterThan(0);
       expect(b.stats.started).toBeGreaterThan(0);
+      expect(batched.batches).toBeGreaterThan(0); // A used the batch start, B one start at a time
     } finally {
       await pool2.close();
     }

@@ -15,7 +15,6 @@ const inner = new TableStarter(Number(process.env.CHILD_START_DELAY_MS ?? '0'));
 const scheduler = new Scheduler({
   db,
   owner: process.env.CHILD_OWNER ?? 'child',
-  leaseMs: Number(process.env.CHILD_LEASE_MS ?? '2000'),
   pollIntervalMs: 200,
   concurrency: 2,
   txBatch: 10,

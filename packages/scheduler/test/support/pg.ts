@@ -3,7 +3,7 @@ import { createTestDatabase, type Database } from '../../../../test/setup/infra.
 import { schedulerMigrations } from '../../src/migrations.js';
 import { INSTANCES_TABLE } from './table-starter.js';
 
-export { INSTANCES_TABLE, TableStarter } from './table-starter.js';
+export { BatchTableStarter, INSTANCES_TABLE, TableStarter } from './table-starter.js';
 
 export interface TestDb {
   db: PgDb;

@@ -38,3 +38,20 @@ export class TableStarter implements WorkflowStarter {
   }
 }
 
+
+/** The same start, many rows per statement: exercises the scheduler's batch path. */
+export class BatchTableStarter extends TableStarter {
+  batches = 0;
+
+  async startWorkflows(tx: Queryable, reqs: readonly TimeStartRequest[]): Promise<StartResult[]> {
+    this.batches++;
+    const res = await tx.query<{ instance_id: number; created: boolean }>(
+      `INSERT INTO test_instances (workflow_id, version, request_id, run_ts, initiator)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::jsonb[])
+       ON CONFLICT (request_id) DO UPDATE SET dup_attempts = test_instances.dup_attempts + 1
+       RETURNING instance_id, (xmax = 0) AS created`,
+      [reqs.map((r) => r.workflowId), reqs.map((r) => r.version), reqs.map((r) => r.requestId), reqs.map((r) => r.params.RUN_TS), reqs.map((r) => JSON.stringify(r.initiator))],
+    );
+    return res.rows.map((r) => ({ workflowInstanceId: r.instance_id, created: r.created }));
+  }
+}
