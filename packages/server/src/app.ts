@@ -8,21 +8,39 @@ import { packageMigrations } from './migrations.js';
 import { healthRoutes } from './http/health.js';
 import { errorHandler, notFoundHandler } from './http/problem.js';
 
-/** What every route plugin receives as its options: the shared database and configuration. */
+/** What the composition root has to hand when it builds the route plugins and their services. */
 export interface RouteContext {
   db: Db;
   config: ServerConfig;
+  logger: Logger;
 }
 
 /**
- * A group of routes contributed for one domain (signals, workflows, ...). Each is registered as its
- * own encapsulated fastify plugin, so hooks and decorators it adds stay inside it.
+ * A group of routes for one domain (signals, workflows, ...), mounted as its own encapsulated
+ * fastify plugin, so hooks, decorators and error handlers it adds stay inside it. Make one with
+ * `routePlugin`.
  */
 export interface RoutePlugin {
-  name: string;
-  /** URL prefix for every route of the plugin, e.g. `/api/v3/signals`. */
-  prefix?: string;
-  plugin: FastifyPluginAsync<RouteContext>;
+  readonly name: string;
+  /** URL prefix for every route of the plugin, e.g. `/api/v3`. */
+  readonly prefix?: string;
+  mount(app: BatonApp): Promise<void>;
+}
+
+/** Pairs a fastify plugin with its options, type-checked here so a list of them needs no casts. */
+export function routePlugin<O extends object>(
+  name: string,
+  plugin: FastifyPluginAsync<O>,
+  options: O,
+  prefix?: string,
+): RoutePlugin {
+  return {
+    name,
+    prefix,
+    async mount(app) {
+      await app.register(plugin, { ...options, prefix });
+    },
+  };
 }
 
 export interface AppDeps {
@@ -71,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
   await app.register(healthRoutes, { db: deps.db, migrations: deps.migrations ?? packageMigrations });
   for (const p of deps.plugins ?? []) {
     try {
-      await app.register(p.plugin, { prefix: p.prefix, db: deps.db, config: deps.config });
+      await p.mount(app);
     } catch (err) {
       throw new Error(`route plugin "${p.name}" failed to register: ${(err as Error).message}`, { cause: err });
     }

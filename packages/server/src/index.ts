@@ -1,9 +1,9 @@
-export { buildApp, BODY_LIMIT_BYTES, type AppDeps, type BatonApp, type RouteContext, type RoutePlugin } from './app.js';
+export { buildApp, routePlugin, BODY_LIMIT_BYTES, type AppDeps, type BatonApp, type RouteContext, type RoutePlugin } from './app.js';
 export { startServer, type RunningServer, type StartOptions } from './server.js';
 export { loadConfig, redactUrl, SETTINGS, LOG_LEVELS, type LogLevel, type ServerConfig } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export { packageMigrations } from './migrations.js';
-export { routePlugins } from './routes.js';
+export { createRoutePlugins } from './route-plugins.js';
 export { StartupError } from './startup-error.js';
 export { stopOnSignal, SHUTDOWN_GRACE_MS } from './shutdown.js';
 export { ProblemError, ProblemTypes, sendProblem, PROBLEM_CONTENT_TYPE, type Problem, type FieldError } from './http/problem.js';

@@ -1,8 +1,11 @@
-import type { RoutePlugin } from './app.js';
+import type { RouteContext, RoutePlugin } from './app.js';
 
 /**
- * The route plugins of every domain, each mounted as its own encapsulated fastify plugin under its
- * prefix. Health routes are built into the app; domain routes (signals, workflows, instances,
- * lineage) are appended here as they are written.
+ * The routes of every domain. This is where the composition root builds each domain's services once
+ * (from the shared database, configuration and logger) and hands them to the route plugins under
+ * `routes/`, e.g. `routePlugin('signals', signalRoutes, { signals })`. Health routes are built
+ * into the app itself.
  */
-export const routePlugins: readonly RoutePlugin[] = [];
+export function createRoutePlugins(_ctx: RouteContext): RoutePlugin[] {
+  return [];
+}

@@ -4,7 +4,7 @@ import type { ServerConfig } from './config.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { createLogger, type Logger } from './logger.js';
 import { packageMigrations } from './migrations.js';
-import { routePlugins } from './routes.js';
+import { createRoutePlugins } from './route-plugins.js';
 import { listenError, probeListen } from './listen.js';
 
 export interface StartOptions {
@@ -42,7 +42,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const applied = (await migrationsApplied(database.db, [...migrations])) ? [] : await migrate(database.db, [...migrations]);
     for (const m of applied) logger.info({ pkg: m.pkg, version: m.version, migration: m.name }, 'migration applied');
     logger.info({ applied: applied.length, migrateMs: Math.round(performance.now() - openedAt) }, 'migrations up to date');
-    app = await buildApp({ db: database.db, config, logger, plugins: options.plugins ?? routePlugins, migrations });
+    app = await buildApp({ db: database.db, config, logger, plugins: options.plugins ?? createRoutePlugins({ db: database.db, config, logger }), migrations });
     await listen(app, config);
   } catch (err) {
     await app?.close().catch(() => {});

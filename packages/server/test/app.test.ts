@@ -1,6 +1,7 @@
-import { PGliteDb, migrate } from '@baton/engine-core';
+import type { FastifyPluginAsync } from 'fastify';
+import { PGliteDb, migrate, type Db } from '@baton/engine-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, BODY_LIMIT_BYTES, type BatonApp, type RoutePlugin } from '../src/app.js';
+import { buildApp, routePlugin, BODY_LIMIT_BYTES, type BatonApp, type RoutePlugin } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { ProblemError, type Problem } from '../src/http/problem.js';
 import { createLogger } from '../src/logger.js';
@@ -9,43 +10,43 @@ import { packageMigrations } from '../src/migrations.js';
 const config = loadConfig({}, '/tmp');
 const logger = createLogger('silent');
 
-/** A domain-style plugin: its own prefix, schema-validated body, its own hook. */
-const itemsPlugin: RoutePlugin = {
-  name: 'items',
-  prefix: '/api/v3/items',
-  plugin: async (app, ctx) => {
-    app.addHook('onSend', async (_req, reply, payload) => {
-      reply.header('x-items-plugin', 'yes');
-      return payload;
-    });
-    app.post(
-      '/',
-      {
-        schema: {
-          body: {
-            type: 'object',
-            required: ['name', 'tags'],
-            additionalProperties: false,
-            properties: {
-              name: { type: 'string', minLength: 1 },
-              tags: { type: 'array', items: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } },
-            },
+interface ItemsOptions {
+  db: Db;
+}
+
+/** A domain-style plugin: its own options, schema-validated body, its own hook. */
+const itemsRoutes: FastifyPluginAsync<ItemsOptions> = async (app, ctx) => {
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-items-plugin', 'yes');
+    return payload;
+  });
+  app.post(
+    '/',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name', 'tags'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', minLength: 1 },
+            tags: { type: 'array', items: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } } },
           },
-          querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1 } } },
         },
+        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1 } } },
       },
-      async (req) => {
-        const { rows } = await ctx.db.query<{ n: number }>('SELECT 1 AS n');
-        return { created: (req.body as { name: string }).name, dbKind: ctx.db.kind, n: rows[0]!.n };
-      },
-    );
-    app.get('/conflict', async () => {
-      throw new ProblemError(409, 'Item exists', 'item "a" already exists', { type: 'urn:baton:problem:conflict' });
-    });
-    app.get('/crash', async () => {
-      throw new Error('secret internal detail');
-    });
-  },
+    },
+    async (req) => {
+      const { rows } = await ctx.db.query<{ n: number }>('SELECT 1 AS n');
+      return { created: (req.body as { name: string }).name, dbKind: ctx.db.kind, n: rows[0]!.n };
+    },
+  );
+  app.get('/conflict', async () => {
+    throw new ProblemError(409, 'Item exists', 'item "a" already exists', { type: 'urn:baton:problem:conflict' });
+  });
+  app.get('/crash', async () => {
+    throw new Error('secret internal detail');
+  });
 };
 
 describe('buildApp on PGlite', () => {
@@ -55,7 +56,7 @@ describe('buildApp on PGlite', () => {
   beforeAll(async () => {
     db = await PGliteDb.open({});
     await migrate(db, [...packageMigrations]);
-    app = await buildApp({ db, config, logger, plugins: [itemsPlugin] });
+    app = await buildApp({ db, config, logger, plugins: [routePlugin('items', itemsRoutes, { db }, '/api/v3/items')] });
   });
   afterAll(async () => {
     await app?.close();
@@ -239,12 +240,9 @@ describe('/readyz when not ready', () => {
   it('names a route plugin that fails to register', async () => {
     const db = await PGliteDb.open({});
     try {
-      const broken: RoutePlugin = {
-        name: 'broken',
-        plugin: async () => {
-          throw new Error('bad schema');
-        },
-      };
+      const broken: RoutePlugin = routePlugin('broken', async () => {
+        throw new Error('bad schema');
+      }, {});
       await expect(buildApp({ db, config, logger, plugins: [broken] })).rejects.toThrow('route plugin "broken" failed to register: bad schema');
     } finally {
       await db.close();
