@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Db, Queryable } from '@baton/engine-core';
 import { stableJitterMs } from './cron/jitter.js';
 import { compileTrigger, type CompileOptions } from './cron/trigger.js';
-import { planFires } from './plan.js';
+import { planFires, type FirePlan } from './plan.js';
 import { timeTriggerRequestId, type Clock, type TimeStartRequest, type WorkflowStarter } from './ports.js';
 import {
   advanceRows,
@@ -217,6 +217,7 @@ export class Scheduler {
     const result = { ...emptyTick(), claimed: rows.length };
     const advances: Advance[] = [];
     const requests: TimeStartRequest[] = [];
+    const plans = new Map<string, FirePlan>();
     for (const row of rows) {
       const keep: Advance = {
         workflowId: row.workflow_id,
@@ -235,7 +236,13 @@ export class Scheduler {
       }
       const trigger = compileTrigger(row.definition, this.opts.compile);
       const jitter = stableJitterMs(row.workflow_id, row.trigger_key, trigger.fuzzyMaxDelayMs);
-      const plan = planFires(trigger, jitter, row.next_fire_ms, row.watermark_ms, now, this.o.misfireGraceMs);
+      // Rows sharing a schedule (thousands of workflows on one cron) share one plan.
+      const memoKey = `${trigger.expression}\u0000${trigger.timezone}\u0000${trigger.catchUp.policy}\u0000${trigger.catchUp.maxRuns}\u0000${jitter}\u0000${row.next_fire_ms}\u0000${row.watermark_ms}`;
+      let plan = plans.get(memoKey);
+      if (!plan) {
+        plan = planFires(trigger, jitter, row.next_fire_ms, row.watermark_ms, now, this.o.misfireGraceMs);
+        plans.set(memoKey, plan);
+      }
       for (const fire of plan.start) {
         const req: TimeStartRequest = {
           workflowId: row.workflow_id,
