@@ -21,7 +21,7 @@ export class PGliteDb implements Db {
 
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     const res = await this.pg.query<R>(sql, params as unknown[] | undefined);
-    return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
   }
 
   async exec(sql: string): Promise<void> {
@@ -33,7 +33,7 @@ export class PGliteDb implements Db {
       const handle: Queryable = {
         async query<R>(sql: string, params?: readonly unknown[]) {
           const res = await t.query<R>(sql, params as unknown[] | undefined);
-          return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+          return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
         },
       };
       return fn(handle);
