@@ -1,0 +1,43 @@
+/** Keeps the last `maxBytes` bytes written to it (a stream's tail), counting what was dropped. */
+export class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  dropped = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size > this.maxBytes) {
+      const first = this.chunks[0] as Buffer;
+      const excess = this.size - this.maxBytes;
+      if (first.length <= excess) {
+        this.chunks.shift();
+        this.size -= first.length;
+        this.dropped += first.length;
+      } else {
+        this.chunks[0] = first.subarray(excess);
+        this.size -= excess;
+        this.dropped += excess;
+      }
+    }
+  }
+
+  /** The tail as text; a character cut at the front by trimming is skipped. */
+  text(): string {
+    let buf = Buffer.concat(this.chunks);
+    if (this.dropped > 0) {
+      let skip = 0;
+      // UTF-8 continuation bytes are 10xxxxxx; a tail starting in the middle of a character skips them.
+      while (skip < buf.length && skip < 3 && ((buf[skip] as number) & 0xc0) === 0x80) skip++;
+      buf = buf.subarray(skip);
+    }
+    return buf.toString('utf8');
+  }
+
+  /** The tail, marked as such when the beginning was dropped. */
+  describe(): string {
+    return this.dropped > 0 ? `…(${this.dropped} earlier bytes dropped)\n${this.text()}` : this.text();
+  }
+}
