@@ -17,6 +17,7 @@ export class StartupError extends Error {
 
   /** The single line shown to the operator. */
   describe(): string {
-    return `${this.setting}: ${this.message}`;
+    // Driver messages occasionally span lines; the operator gets one line whatever the source.
+    return `${this.setting}: ${this.message.trim().replace(/\s*\n\s*/g, ' ')}`;
   }
 }

@@ -78,3 +78,10 @@ describe('redactUrl', () => {
     expect(redactUrl('postgres://u:p w@h /d')).not.toContain('p w');
   });
 });
+
+describe('StartupError', () => {
+  it('describes itself in one line even when the cause spans several', () => {
+    const err = new StartupError('BATON_DATA_DIR', 'cannot open the embedded database in "/d": bad header\n  at page 0\n');
+    expect(err.describe()).toBe('BATON_DATA_DIR: cannot open the embedded database in "/d": bad header at page 0');
+  });
+});
