@@ -66,7 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
-    // Route lookup should not depend on a trailing slash or letter case of the client's choosing.
+    // `/healthz/` finds the same route as `/healthz`.
     routerOptions: { ignoreTrailingSlash: true },
   });
 
