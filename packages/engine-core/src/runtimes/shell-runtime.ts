@@ -137,12 +137,10 @@ function readCommand(params: Readonly<Record<string, ParamValue>>, o: { defaultT
 }
 
 async function checkDirectory(dir: string): Promise<void> {
-  let ok = false;
-  try {
-    ok = (await stat(dir)).isDirectory();
-  } catch {
-    ok = false;
-  }
+  const ok = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!ok) throw new StepParamError(`working_dir ${dir} is not an existing directory`);
 }
 
