@@ -1,6 +1,5 @@
-import { parseJson } from '../json.js';
 import type { PublishInput } from '../model.js';
-import { dedupeRequestId, MappingError, readPath, type ParamSource } from './mapping.js';
+import { dedupeRequestId, MappingError, parseMessageJson, readPath, type ParamSource } from './mapping.js';
 
 /** How a CloudEvent becomes a signal. */
 export interface CloudEventMapping {
@@ -80,7 +79,7 @@ function decodeData(bytes: Buffer, contentType: string | undefined): unknown {
   const json = contentType === undefined || /[/+]json(\s*;|$)/i.test(contentType);
   if (!json) return text;
   try {
-    return parseJson(text);
+    return parseMessageJson(text);
   } catch (err) {
     throw new MappingError(`data is not valid JSON (${(err as Error).message})`);
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseJson } from '../json.js';
 import { MAX_NAME_LENGTH, type PublishInput } from '../model.js';
 
 /**
@@ -98,4 +99,13 @@ export function dedupeRequestId(prefix: string, key: string): string {
   const id = `${prefix}:${key}`;
   if (id.length <= MAX_NAME_LENGTH) return id;
   return `${prefix}:sha256:${createHash('sha256').update(key).digest('hex')}`;
+}
+
+// Sixteen or more digits in a row may be an integer beyond 2^53 (or a long fraction): only then
+// is the slower lossless parser needed. Anything shorter parses identically with JSON.parse.
+const LONG_DIGITS = /\d{16}/;
+
+/** Parses message JSON exactly (big integers as bigint), taking the fast path when it can. */
+export function parseMessageJson(text: string): unknown {
+  return LONG_DIGITS.test(text) ? parseJson(text) : JSON.parse(text);
 }

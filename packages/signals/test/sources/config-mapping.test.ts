@@ -6,7 +6,7 @@ import { cloudEventToSignal, parseBinaryKafkaEvent } from '../../src/sources/clo
 import { loadSourcesConfig, SourcesConfigError, type KafkaSubscriptionConfig } from '../../src/sources/config.js';
 import type { InboundMessage } from '../../src/sources/kafka/adapter.js';
 import { convert } from '../../src/sources/kafka/ingest.js';
-import { dedupeRequestId, mapMessage } from '../../src/sources/mapping.js';
+import { dedupeRequestId, mapMessage, parseMessageJson } from '../../src/sources/mapping.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-sources-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -117,6 +117,12 @@ describe('message mapping', () => {
     expect(() => mapMessage(mapping, { body: { kind: 'a', items: [{}] }, headers: {} })).toThrow('param "id": field "items.0.id" is missing');
     expect(() => mapMessage(mapping, { body: { kind: 'a', items: [{ id: 1.5 }] }, headers: {} })).toThrow('param "id": field "items.0.id" must be a string or an integer (got number)');
     expect(() => mapMessage(mapping, { body: undefined, headers: {} })).toThrow('message is not JSON');
+  });
+
+  it('parses message JSON exactly, big integers as bigint', () => {
+    expect(parseMessageJson('{"a": 9007199254740993, "b": 12, "c": 1.5}')).toEqual({ a: 9007199254740993n, b: 12, c: 1.5 });
+    expect(parseMessageJson('{"a": 123456789012345, "b": "9007199254740993"}')).toEqual({ a: 123456789012345, b: '9007199254740993' });
+    expect(() => parseMessageJson('{"a":')).toThrow(SyntaxError);
   });
 
   it('hashes dedupe keys that would be too long', () => {

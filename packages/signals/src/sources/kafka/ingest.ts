@@ -1,12 +1,11 @@
 import type { Db } from '@baton/engine-core';
 import { SignalValidationError } from '../../errors.js';
-import { parseJson } from '../../json.js';
 import type { PublishInput, SignalSource } from '../../model.js';
 import { publishInTx } from '../../publish.js';
 import { normalizeBatch, type NormalizedSignal } from '../../validate.js';
 import { cloudEventToSignal, isBinaryKafkaEvent, parseBinaryKafkaEvent, parseStructuredEvent } from '../cloudevents.js';
 import type { KafkaSourceConfig, KafkaSubscriptionConfig } from '../config.js';
-import { dedupeRequestId, mapMessage, MappingError, readPath } from '../mapping.js';
+import { dedupeRequestId, mapMessage, MappingError, parseMessageJson, readPath } from '../mapping.js';
 import type { InboundBatch, InboundMessage, KafkaAdapter, KafkaConsumerAdapter, KafkaProducerAdapter, OutboundMessage } from './adapter.js';
 
 /** Headers a dead-lettered message carries besides its own. */
@@ -27,7 +26,7 @@ export interface KafkaIngestorOptions {
   fromBeginning?: boolean;
   /** Partitions processed at once (default 2 on PostgreSQL, 1 on PGlite). */
   concurrency?: number;
-  /** Messages per database transaction; offsets are committed after each (default 2000). */
+  /** Messages per database transaction; offsets are committed after each (default 5000). */
   chunkSize?: number;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
@@ -94,7 +93,7 @@ export class KafkaIngestor {
   private async handle(batch: InboundBatch): Promise<void> {
     const sub = this.subs.get(batch.topic);
     if (!sub) return;
-    const size = this.opts.chunkSize ?? 2000;
+    const size = this.opts.chunkSize ?? 5000;
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!batch.isRunning() || batch.isStale()) return;
       const chunk = batch.messages.slice(i, i + size);
@@ -159,7 +158,7 @@ export class KafkaIngestor {
 function parseValue(msg: InboundMessage): unknown {
   if (msg.value === null) return null;
   try {
-    return parseJson(msg.value.toString('utf8'));
+    return parseMessageJson(msg.value.toString('utf8'));
   } catch (err) {
     throw new MappingError(`value is not valid JSON: ${(err as Error).message}`);
   }

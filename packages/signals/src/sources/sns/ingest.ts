@@ -1,12 +1,11 @@
 import type { Db } from '@baton/engine-core';
 import { SignalValidationError } from '../../errors.js';
-import { parseJson } from '../../json.js';
 import type { PublishInput, PublishResult } from '../../model.js';
 import { publishInTx } from '../../publish.js';
 import { normalizeBatch } from '../../validate.js';
 import { cloudEventToSignal, parseStructuredEvent } from '../cloudevents.js';
 import type { SnsSourceConfig, SnsSubscriptionConfig } from '../config.js';
-import { dedupeRequestId, mapMessage, MappingError } from '../mapping.js';
+import { dedupeRequestId, mapMessage, MappingError, parseMessageJson } from '../mapping.js';
 import { SnsCertificateUnavailableError, SnsSignatureError, SnsVerifier, type CertificateFetcher, type SnsMessage } from './verify.js';
 
 /** What the HTTP endpoint answers. Only 2xx tells SNS the delivery succeeded. */
@@ -164,7 +163,7 @@ function attributes(msg: SnsMessage): Record<string, string | undefined> {
 function toSignal(sub: SnsSubscriptionConfig, msg: SnsMessage): PublishInput {
   let body: unknown;
   try {
-    body = parseJson(msg.Message);
+    body = parseMessageJson(msg.Message);
   } catch {
     body = undefined;
   }

@@ -1,0 +1,226 @@
+/**
+ * Kafka ingestion benchmark, on PostgreSQL (BATON_BENCH_PG_URL, else BATON_TEST_PG_URL, else a
+ * throwaway server started here) and Kafka (BATON_BENCH_KAFKA_BROKERS, else
+ * BATON_TEST_KAFKA_BROKERS, else a throwaway broker started here), with 1,000 active signal
+ * triggers and the background matcher running:
+ *  1. The limit: a bare kafkajs consumer reading the topic (counting messages, nothing else).
+ *  2. Baton: the KafkaIngestor reading the same topic in its own group, mapping each JSON
+ *     message to a signal, indexing it in PostgreSQL and committing offsets after each
+ *     transaction, while the matcher evaluates every signal against its name's subscriptions.
+ * Rates are measured from the first fetched batch to the last message handled (group join time
+ * excluded from both). Prints a table and, as its last line, one JSON object.
+ */
+import { logLevel, Kafka, Partitioners } from 'kafkajs';
+import { migrate, PgDb, type Queryable } from '@baton/engine-core';
+import { SignalService, signalsMigrations, stringifyJson, type ActiveDefinition, type StartRequest } from '@baton/signals';
+import type { KafkaSourceConfig } from '../packages/signals/src/sources/config.js';
+import type { ConsumerRunOptions, KafkaAdapter, KafkaConsumerAdapter } from '../packages/signals/src/sources/kafka/adapter.js';
+import { KafkaIngestor } from '../packages/signals/src/sources/kafka/ingest.js';
+import { KafkajsAdapter } from '../packages/signals/src/sources/kafka/kafkajs-adapter.js';
+import { startKafka } from '../scripts/infra/kafka.js';
+import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
+const PARTITIONS = 4;
+const TRIGGERS = 1000;
+const NAMES = 100;
+
+const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+/** Notes when the first batch arrives, so the rate leaves out joining the group. */
+class FirstBatchClock implements KafkaAdapter {
+  firstBatchAt: number | undefined;
+  constructor(private readonly inner: KafkaAdapter) {}
+  producer() {
+    return this.inner.producer();
+  }
+  consumer(groupId: string): KafkaConsumerAdapter {
+    const c = this.inner.consumer(groupId);
+    return {
+      start: (opts: ConsumerRunOptions) =>
+        c.start({
+          ...opts,
+          handler: (batch) => {
+            this.firstBatchAt ??= performance.now();
+            return opts.handler(batch);
+          },
+        }),
+      stop: () => c.stop(),
+      onCrash: (l) => c.onCrash(l),
+    };
+  }
+}
+
+function definition(workflowId: string, name: string, shard: string): ActiveDefinition {
+  return {
+    workflowId,
+    version: 1,
+    workflow: {
+      id: workflowId,
+      tags: [],
+      params: {},
+      timeTriggers: [],
+      steps: [],
+      signalTriggers: [{ definitions: { [name]: { matchParams: { shard: { value: shard, operator: '=' } }, joinKeys: [] } }, params: {} }],
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const stops: (() => Promise<void>)[] = [];
+  let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.BATON_TEST_PG_URL;
+  let brokers = (process.env.BATON_BENCH_KAFKA_BROKERS ?? process.env.BATON_TEST_KAFKA_BROKERS)?.split(',').map((b) => b.trim()).filter(Boolean);
+  const [pgServer, kafkaServer] = await Promise.all([adminUrl ? undefined : startPostgres(), brokers ? undefined : startKafka({ heap: '512m' })]);
+  if (pgServer) {
+    adminUrl = pgServer.url;
+    stops.push(() => pgServer.stop());
+  }
+  if (kafkaServer) {
+    brokers = kafkaServer.brokers;
+    stops.push(() => kafkaServer.stop());
+  }
+  const database = await createDatabase(adminUrl!, 'baton_bench');
+  const db = new PgDb({ connectionString: database.url, max: 12, applicationName: 'kafka-bench' });
+  const kafka = new Kafka({ clientId: 'baton-bench', brokers: brokers!, logLevel: logLevel.NOTHING });
+  let signals: SignalService | undefined;
+  try {
+    await migrate(db, [signalsMigrations]);
+    await db.exec('CREATE TABLE bench_starts (id BIGSERIAL PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, initiator JSONB NOT NULL)');
+    const starter = {
+      async startWorkflow(tx: Queryable, req: StartRequest) {
+        const r = await tx.query<{ id: number }>(
+          `INSERT INTO bench_starts (request_id, initiator) VALUES ($1, $2::jsonb) ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id RETURNING id`,
+          [req.requestId, stringifyJson(req.initiator)],
+        );
+        return { workflowInstanceId: r.rows[0]!.id, created: true };
+      },
+    };
+    signals = new SignalService(db, { starter, expressions: { condition: () => true, dedupKey: () => undefined }, matcherConcurrency: 2 });
+    // 1,000 triggers: 10 per name over 100 names, each selecting a shard no message carries, so
+    // every signal is evaluated against its name's subscriptions and nothing starts.
+    for (let k = 0; k < TRIGGERS; k++) await signals.syncSubscriptions(`bench-wf-${k}`, definition(`bench-wf-${k}`, `bench/n${k % NAMES}`, `S${Math.floor(k / NAMES)}`));
+    await signals.start();
+    say(`${TRIGGERS} triggers active`);
+
+    const topic = `baton-bench-${Date.now().toString(36)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+    await admin.disconnect();
+
+    say(`producing ${MESSAGES} messages`);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const p0 = performance.now();
+    const CHUNK = 5000;
+    for (let i = 0; i < MESSAGES; i += CHUNK * 4) {
+      const sends: Promise<unknown>[] = [];
+      for (let j = i; j < Math.min(MESSAGES, i + CHUNK * 4); j += CHUNK) {
+        const msgs = [];
+        for (let k = j; k < Math.min(MESSAGES, j + CHUNK); k++) {
+          msgs.push({ key: String(k), value: JSON.stringify({ kind: `bench/n${k % NAMES}`, id: k, shard: `X${k % 7}`, amount: (k * 31) % 1000, note: 'bench message' }) });
+        }
+        sends.push(producer.send({ topic, acks: -1, messages: msgs }));
+      }
+      await Promise.all(sends);
+    }
+    const produceSecs = (performance.now() - p0) / 1000;
+    await producer.disconnect();
+
+    say('bare kafkajs consumer');
+    const bare = kafka.consumer({ groupId: `${topic}-bare`, maxBytes: 10 * 1024 * 1024 });
+    await bare.connect();
+    await bare.subscribe({ topic, fromBeginning: true });
+    let seen = 0;
+    let bareFirst = 0;
+    const bareSecs = await new Promise<number>((resolve) => {
+      void bare.run({
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachBatchAutoResolve: true,
+        eachBatch: async ({ batch }) => {
+          if (!bareFirst) bareFirst = performance.now();
+          seen += batch.messages.length;
+          if (seen >= MESSAGES) resolve((performance.now() - bareFirst) / 1000);
+        },
+      });
+    });
+    await bare.disconnect();
+
+    say('Baton Kafka ingestion');
+    const config: KafkaSourceConfig = {
+      brokers: brokers!,
+      clientId: 'baton-bench',
+      groupId: `${topic}-baton`,
+      deadLetterTopic: `${topic}-dlq`,
+      subscriptions: [
+        {
+          topic,
+          format: 'json',
+          mapping: { name: { field: 'kind' }, params: { id: { field: 'id' }, shard: { field: 'shard' } }, payload: 'message' },
+          cloudevents: { nameAttribute: 'type', params: 'data' },
+          dedupe: 'offset',
+        },
+      ],
+    };
+    const clock = new FirstBatchClock(new KafkajsAdapter({ brokers: brokers!, clientId: 'baton-bench', logLevel: logLevel.NOTHING }));
+    const ingestor = new KafkaIngestor({ db, adapter: clock, config, concurrency: PARTITIONS });
+    await ingestor.start();
+    for (;;) {
+      const s = ingestor.stats();
+      if (s.indexed + s.duplicates + s.deadLettered >= MESSAGES) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const batonSecs = (performance.now() - clock.firstBatchAt!) / 1000;
+    const stats = ingestor.stats();
+    await ingestor.stop();
+    const stored = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM signal_instances')).rows[0]!.n;
+    if (stored !== MESSAGES) throw new Error(`expected ${MESSAGES} stored signals, found ${stored}`);
+    const drainStart = performance.now();
+    const backlog = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM signal_match_queue')).rows[0]!.n;
+    await signals.drain();
+    const drainSecs = (performance.now() - drainStart) / 1000;
+
+    const bareRate = MESSAGES / bareSecs;
+    const batonRate = MESSAGES / batonSecs;
+    const rows: [string, string][] = [
+      ['messages', String(MESSAGES)],
+      ['partitions', String(PARTITIONS)],
+      ['active triggers', String(TRIGGERS)],
+      ['produce (acks=all)', `${Math.round(MESSAGES / produceSecs)} msg/s`],
+      ['bare kafkajs consumer', `${Math.round(bareRate)} msg/s (${bareSecs.toFixed(2)} s)`],
+      ['Baton ingest → PostgreSQL', `${Math.round(batonRate)} signals/s (${batonSecs.toFixed(2)} s, ${stats.commits} commits)`],
+      ['Baton / bare', (batonRate / bareRate).toFixed(3)],
+      ['match jobs left at ingest end', `${backlog} (drained in ${drainSecs.toFixed(2)} s)`],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
+    console.log(
+      JSON.stringify({
+        bench: 'kafka',
+        messages: MESSAGES,
+        partitions: PARTITIONS,
+        triggers: TRIGGERS,
+        bare_msgs_per_s: Math.round(bareRate),
+        baton_signals_per_s: Math.round(batonRate),
+        ratio: Number((batonRate / bareRate).toFixed(3)),
+        target_signals_per_s: 10_000,
+        target_ratio: 0.25,
+        meets_target: batonRate >= 10_000 && batonRate / bareRate >= 0.25,
+        match_backlog_at_end: backlog,
+      }),
+    );
+  } finally {
+    await signals?.stop();
+    await db.close();
+    await database.drop();
+    for (const stop of stops) await stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
