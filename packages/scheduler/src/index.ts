@@ -6,3 +6,4 @@ export { listSchedule, type ActiveSchedule, type ScheduleRow, type SyncItem, typ
 export { timeTriggerRequestId, type WorkflowStarter, type TimeStartRequest, type TimeTriggerInitiator, type StartResult, type Clock } from './ports.js';
 export { schedulerMigrations } from './migrations.js';
 export { toTriggerDefinition, scheduleOf, reconcileWithEngine, followEngineLifecycle } from './engine-schedule.js';
+export { registerSchedulerMetrics } from './metrics.js';

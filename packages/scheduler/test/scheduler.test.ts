@@ -1,6 +1,7 @@
 import { PgDb } from '@baton/engine-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Scheduler, type ActiveSchedule, type TimeTriggerDefinition } from '../src/index.js';
+import { Registry } from 'prom-client';
+import { registerSchedulerMetrics, Scheduler, type ActiveSchedule, type TimeTriggerDefinition } from '../src/index.js';
 import { BatchTableStarter, instances, ManualClock, openTestDb, TableStarter, type TestDb } from './support/pg.js';
 
 let t: TestDb;
@@ -273,5 +274,51 @@ describe('several processes', () => {
     } finally {
       await pool2.close();
     }
+  });
+});
+
+describe('timers', () => {
+  it('a sync wakes the timer for the new earliest row even with a long poll interval; stop() stops', async () => {
+    const s = new Scheduler({ db: t.db, starter: new TableStarter(), pollIntervalMs: 60_000, compile: { minIntervalMs: 1000 } });
+    s.start();
+    try {
+      // The first tick finds nothing; only the timer armed by the sync can fire this in time.
+      await new Promise((r) => setTimeout(r, 100));
+      const before = Date.now();
+      await s.syncWorkflow('wf-timer', schedule(1, cron('* * * * * ?')));
+      const [row] = await s.list('wf-timer');
+      while ((await instances(t.db, 'wf-timer')).length < 2 && Date.now() - before < 5000) await new Promise((r) => setTimeout(r, 20));
+      const runs = await instances(t.db, 'wf-timer');
+      expect(runs.length).toBeGreaterThanOrEqual(2);
+      expect(runs[0]!.run_ts).toBe(row!.next_fire_ms);
+      expect(runs[1]!.run_ts).toBe(row!.next_fire_ms! + 1000);
+      const created = await t.db.query<{ created_ms: number }>('SELECT created_ms FROM test_instances WHERE workflow_id = $1 ORDER BY run_ts LIMIT 1', ['wf-timer']);
+      expect(Number(created.rows[0]!.created_ms) - row!.next_fire_ms!).toBeLessThan(1000);
+    } finally {
+      await s.stop();
+    }
+    const after = (await instances(t.db, 'wf-timer')).length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await instances(t.db, 'wf-timer')).length).toBe(after);
+  });
+});
+
+describe('metrics', () => {
+  it('counts on-time, catch-up and skipped fire times on a prom-client registry', async () => {
+    const registry = new Registry();
+    const clock = new ManualClock(Date.parse('2024-06-01T09:50:00Z'));
+    const s = make(clock);
+    registerSchedulerMetrics(registry, s);
+    await s.syncWorkflow('wf-metrics', schedule(1, cron('*/15 * * * *', { catch_up: { policy: 'ALL', max_runs: 4 } })));
+    clock.set('2024-06-01T12:00:10Z'); // 10:00 .. 11:45 missed (8), 12:00 on time
+    await s.tick();
+    const value = async (name: string): Promise<number> => (await registry.getSingleMetric(name)!.get()).values[0]!.value;
+    expect(await value('baton_scheduler_fires_started_total')).toBe(5);
+    expect(await value('baton_scheduler_fires_catch_up_total')).toBe(4);
+    expect(await value('baton_scheduler_fires_skipped_total')).toBe(4);
+    expect(await value('baton_scheduler_start_failures_total')).toBe(0);
+    clock.set('2024-06-01T12:15:00Z');
+    await s.tick();
+    expect(await value('baton_scheduler_fires_started_total')).toBe(6);
   });
 });
