@@ -26,7 +26,8 @@ export function unescapeJava(raw: string): string {
 }
 
 function parseLong(image: string, pos: Pos): bigint {
-  const digits = image.replace(/[lL]$/, '');
+  const last = image.charCodeAt(image.length - 1);
+  const digits = last === 108 || last === 76 ? image.slice(0, -1) : image;
   const value = BigInt(digits);
   // Java rejects integer literals beyond the LONG range; 2^63 itself only after a unary minus,
   // which the parser folds, so it is accepted here and wraps to MIN_VALUE.
@@ -52,15 +53,12 @@ class SelParser extends EmbeddedActionsParser {
   private decls: Declarator[] = [];
   /** Call arguments or array initialiser being parsed. */
   private items: Expr[] = [];
-  /** Operands and operators of the expression being parsed (null: no operator yet). */
-  private operands: Expr[] | null = null;
-  private ops: IToken[] | null = null;
-  private firstOperand: Expr = RECORDING;
+  /** Operands and operators of the expression being parsed. */
+  private operands: Expr[] = [];
+  private ops: IToken[] = [];
   /** Left side of a `?:` or an assignment; the object of a `.name` or `[index]`. */
   private left: Expr = RECORDING;
   private object: Expr = RECORDING;
-  /** Prefix operators of all operands being parsed, innermost last. */
-  private readonly prefixes: IToken[] = [];
   private newTok: IToken | undefined;
   private newClass: IToken | undefined;
 
@@ -73,7 +71,6 @@ class SelParser extends EmbeddedActionsParser {
     this.depth = 0;
     this.maxNesting = maxNesting;
     this.stmts = [];
-    this.prefixes.length = 0;
     this.input = tokens;
   }
 
@@ -165,7 +162,7 @@ class SelParser extends EmbeddedActionsParser {
       },
     },
     { ALT: (): Stmt => ({ k: 'empty', pos: posOf(this.CONSUME5(T.Semicolon)) }) },
-    { ALT: () => this.SUBRULE(this.simpleStatement) },
+    { ALT: () => this.OR2(this.simpleStatementAlts) },
   ];
 
   private statement = this.RULE('statement', (): Stmt => {
@@ -182,22 +179,19 @@ class SelParser extends EmbeddedActionsParser {
         GATE: this.declarationAhead,
         ALT: (): Stmt => {
           const d = this.SUBRULE(this.declaration);
-          this.CONSUME(T.Semicolon);
+          this.CONSUME6(T.Semicolon);
           return d;
         },
       },
       {
         ALT: (): Stmt => {
-          const expr = this.SUBRULE(this.expression);
-          this.CONSUME2(T.Semicolon);
+          const expr = this.SUBRULE3(this.expression);
+          this.CONSUME7(T.Semicolon);
           return { k: 'expr', expr, pos: expr.pos };
         },
       },
     ],
   };
-
-  /** A declaration or an expression statement. */
-  private simpleStatement = this.RULE('simpleStatement', (): Stmt => this.OR(this.simpleStatementAlts));
 
   private readonly arraySuffix = (): boolean => {
     this.CONSUME(T.LBracket);
@@ -293,63 +287,62 @@ class SelParser extends EmbeddedActionsParser {
 
   // ---- expressions ----
 
-  private readonly binaryTail = (): void => {
-    const ops = this.ops ?? [];
-    const operands = this.operands ?? [this.firstOperand];
-    ops.push(this.CONSUME(T.BinaryOp));
-    operands.push(this.SUBRULE2(this.operand));
-    this.ops = ops;
+  /** One operand of a binary expression; from the second on, the operator is the token just consumed. */
+  private readonly operandItem = (): void => {
+    const operands = this.operands;
+    const ops = this.ops;
+    if (operands.length > 0 && !this.RECORDING_PHASE) ops.push(this.LA(0));
+    operands.push(this.operandBody());
     this.operands = operands;
+    this.ops = ops;
   };
 
-  private readonly conditionalTail = (): Expr => {
-    const test = this.left;
-    const q = this.CONSUME(T.Question);
-    const then = this.SUBRULE2(this.expression);
-    this.CONSUME(T.Colon);
-    const otherwise = this.SUBRULE3(this.expression);
-    return { k: 'cond', test, then, otherwise, pos: posOf(q) };
-  };
+  private readonly operandList = { SEP: T.BinaryOp, DEF: this.operandItem };
 
-  private readonly assignTail = (): Expr => {
-    const target = this.left;
-    const opTok = this.CONSUME(T.AssignOp);
-    const value = this.SUBRULE4(this.expression);
-    if (this.RECORDING_PHASE) return RECORDING;
-    if (target.k !== 'name' && target.k !== 'index') {
-      throw new SelError('syntax', `cannot assign to this expression with '${opTok.image}'`, opTok.startLine ?? 1, opTok.startColumn ?? 1);
-    }
-    return { k: 'assign', op: opTok.image as AssignOperator, target, value, pos: posOf(opTok) };
-  };
+  private readonly tailAlts = [
+    {
+      ALT: (): Expr => {
+        const test = this.left;
+        const q = this.CONSUME(T.Question);
+        const then = this.SUBRULE3(this.expression);
+        this.CONSUME(T.Colon);
+        const otherwise = this.SUBRULE4(this.expression);
+        return { k: 'cond', test, then, otherwise, pos: posOf(q) };
+      },
+    },
+    {
+      ALT: (): Expr => {
+        const target = this.left;
+        const opTok = this.CONSUME(T.AssignOp);
+        const value = this.SUBRULE5(this.expression);
+        if (this.RECORDING_PHASE) return RECORDING;
+        if (target.k !== 'name' && target.k !== 'index') {
+          throw new SelError('syntax', `cannot assign to this expression with '${opTok.image}'`, opTok.startLine ?? 1, opTok.startColumn ?? 1);
+        }
+        return { k: 'assign', op: opTok.image as AssignOperator, target, value, pos: posOf(opTok) };
+      },
+    },
+  ];
+
+  /** `? :` or an assignment; a conditional's branches already take any assignment that follows. */
+  private readonly tail = (): Expr => this.OR3(this.tailAlts);
 
   /**
-   * operand (op operand)* [? expression : expression] [assignment-op expression]: binary
-   * operators by precedence, then the conditional, then assignment (right associative).
+   * operand (op operand)* then optionally `? expression : expression` or an assignment operator
+   * and an expression (right associative). Binary operators are ordered by precedence after
+   * parsing; operands are parsed inline, without a rule call each.
    */
   public expression = this.RULE('expression', (): Expr => {
     if (!this.RECORDING_PHASE) this.enter(this.LA(1));
-    const first = this.SUBRULE(this.operand);
-    this.firstOperand = first;
-    this.ops = null;
-    this.operands = null;
-    this.MANY(this.binaryTail);
-    const ops = this.ops;
-    const operands = this.operands;
-    const left = ops === null || operands === null || this.RECORDING_PHASE ? first : buildBinary(operands, ops);
+    const operands: Expr[] = (this.operands = []);
+    const ops: IToken[] = (this.ops = []);
+    this.AT_LEAST_ONE_SEP(this.operandList);
+    const left = ops.length === 0 || this.RECORDING_PHASE ? operands[0]! : buildBinary(operands, ops);
     this.left = left;
-    const cond = this.OPTION(this.conditionalTail) ?? left;
-    this.left = cond;
-    const result = this.OPTION2(this.assignTail) ?? cond;
+    const result = this.OPTION(this.tail) ?? left;
     this.depth--;
     return result;
   });
-
-  private readonly prefixOp = (): void => {
-    const t = this.CONSUME(T.PrefixOp);
-    if (this.RECORDING_PHASE) return;
-    this.enter(t);
-    this.prefixes.push(t);
-  };
 
   private readonly callArgs = (): Expr[] => this.SUBRULE(this.args);
 
@@ -359,7 +352,7 @@ class SelParser extends EmbeddedActionsParser {
         const object = this.object;
         this.CONSUME(T.Dot);
         const name = this.CONSUME2(T.Identifier);
-        const args = this.OPTION(this.callArgs);
+        const args = this.OPTION2(this.callArgs);
         this.object = args
           ? { k: 'call', object, name: name.image, args, pos: posOf(name) }
           : { k: 'field', object, name: name.image, pos: posOf(name) };
@@ -419,24 +412,28 @@ class SelParser extends EmbeddedActionsParser {
         return { k: 'name', name: t.image, pos: posOf(t) };
       },
     },
+    {
+      // A suffix binds tighter than a prefix operator: -a.b is -(a.b).
+      ALT: (): Expr => {
+        const t = this.CONSUME(T.PrefixOp);
+        if (!this.RECORDING_PHASE) this.enter(t);
+        const arg = this.SUBRULE(this.operand);
+        if (this.RECORDING_PHASE) return RECORDING;
+        this.depth--;
+        return foldUnary(t, arg);
+      },
+    },
   ];
 
-  /** Prefix operators, a primary, then `.name`, `.name(args)` and `[index]` suffixes. */
-  private operand = this.RULE('operand', (): Expr => {
-    const mark = this.prefixes.length;
-    this.MANY(this.prefixOp);
+  /** A primary followed by `.name`, `.name(args)` and `[index]` suffixes. */
+  private operandBody(): Expr {
     this.object = this.OR(this.primaryAlts);
-    this.MANY2(this.postfixPart);
-    let expr = this.object;
-    if (this.RECORDING_PHASE) return expr;
-    // A suffix binds tighter than a prefix operator: -a.b is -(a.b).
-    const prefixes = this.prefixes;
-    while (prefixes.length > mark) {
-      expr = foldUnary(prefixes.pop()!, expr);
-      this.depth--;
-    }
-    return expr;
-  });
+    this.MANY(this.postfixPart);
+    return this.object;
+  }
+
+  /** The operand of a prefix operator. */
+  private operand = this.RULE('operand', (): Expr => this.operandBody());
 
   private readonly itemList = {
     SEP: T.Comma,
