@@ -1,6 +1,6 @@
 import type { HostContext } from '../host-context.js';
 import { runtimeError } from '../errors.js';
-import { MS_PER_DAY, civilFromDays } from './civil.js';
+import { MS_PER_DAY, civilFromDays, daysInMonth } from './civil.js';
 import { DateTime, daysBetween } from './datetime.js';
 import { formatterFor } from './joda-format.js';
 import { javaParseLong } from './numbers.js';
@@ -81,11 +81,21 @@ function dateIntsBetween(ctx: HostContext, args: unknown[]): TypedList {
   ctx.checkArrayLength(count);
   ctx.chargeMemory(count);
   const out: bigint[] = new Array<bigint>(count);
-  // Both ends are UTC midnights, so stepping is plain day arithmetic on the civil calendar.
-  const start = Math.floor(d1.millis / MS_PER_DAY);
+  // Both ends are UTC midnights, so stepping is plain day arithmetic on the civil calendar,
+  // carried from one date to the next instead of converting every day number.
+  let [y, m, d] = civilFromDays(Math.floor(d1.millis / MS_PER_DAY));
+  let monthLength = daysInMonth(y, m);
   for (let k = 0; k < count; k++) {
-    const [y, m, d] = civilFromDays(start + k * step);
     out[k] = BigInt(y * 10000 + m * 100 + d);
+    d += step;
+    while (d > monthLength) {
+      d -= monthLength;
+      if (++m > 12) {
+        m = 1;
+        y++;
+      }
+      monthLength = daysInMonth(y, m);
+    }
   }
   if (inc < 0) out.reverse();
   return new TypedList('LONG', out);
