@@ -125,7 +125,7 @@ function exited(proc: ChildProcess): Promise<void> {
   return proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', () => r()));
 }
 
-it('indexes every valid message exactly once and dead-letters every malformed one, across 3 SIGKILLs', async () => {
+it('indexes every valid message exactly once and dead-letters every malformed one, across 3 SIGKILLs and a member joining and leaving', async () => {
   const { messages, validIds, poisonIds } = plan();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -143,16 +143,26 @@ it('indexes every valid message exactly once and dead-letters every malformed on
   };
 
   // Each wave is produced while a consumer runs; the consumer is SIGKILLed mid-wave three times.
+  // In the last wave a second process joins (a rebalance) and leaves cleanly mid-stream.
+  let last: ChildProcess | undefined;
   for (let wave = 0; wave < waves; wave++) {
     const proc = await startWorker();
     const before = await indexed();
+    if (wave === waves - 1) {
+      const extra = await startWorker();
+      await send(wave);
+      await waitFor('progress with two members', async () => (await indexed()) > before + 500, 60_000, 10);
+      extra.kill('SIGTERM');
+      await exited(extra);
+      expect(extra.exitCode).toBe(0);
+      last = proc;
+      break;
+    }
     await send(wave);
-    if (wave === waves - 1) break;
     await waitFor('progress before the kill', async () => (await indexed()) > before + 500, 60_000, 10);
     proc.kill('SIGKILL');
     await exited(proc);
   }
-  const last = children[children.length - 1]!;
   await producer.disconnect();
 
   await waitFor('every valid message indexed', async () => (await indexed()) >= validIds.size, 90_000, 200);
@@ -167,9 +177,9 @@ it('indexes every valid message exactly once and dead-letters every malformed on
     30_000,
     200,
   );
-  last.kill('SIGTERM');
-  await exited(last);
-  expect(last.exitCode).toBe(0);
+  last!.kill('SIGTERM');
+  await exited(last!);
+  expect(last!.exitCode).toBe(0);
 
   const rows = await db.query<{ request_id: string; params: string; n: number }>(
     `SELECT request_id, params::text AS params, count(*)::int AS n FROM signal_instances WHERE name = 'orders/created' GROUP BY request_id, params::text`,

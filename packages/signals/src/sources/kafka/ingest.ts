@@ -97,13 +97,21 @@ export class KafkaIngestor {
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!batch.isRunning() || batch.isStale()) return;
       const chunk = batch.messages.slice(i, i + size);
-      const done = await this.retrying(batch, () => this.processChunk(batch, sub, chunk));
-      if (!done) return;
+      if (!(await this.retrying(batch, () => this.indexChunk(batch, sub, chunk)))) return;
+      // A revoked partition belongs to another member now: its commit would be refused or wrong.
+      if (batch.isStale()) return;
+      // Commit and heartbeat errors (a rebalance, a lost coordinator) go to the client, which
+      // rejoins the group; whatever was not committed is delivered again and dedupes.
+      await batch.commit(chunk[chunk.length - 1]!.offset);
+      this.counters.commits++;
       await batch.heartbeat();
     }
   }
 
-  /** Retries a failing chunk (database or broker down) until it succeeds or the partition goes. */
+  /**
+   * Retries indexing a chunk while the database or the dead-letter topic fails, heartbeating so
+   * the group keeps the partition; a heartbeat that fails (rebalance) ends the batch.
+   */
   private async retrying(batch: InboundBatch, work: () => Promise<void>): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -111,14 +119,14 @@ export class KafkaIngestor {
         return true;
       } catch (err) {
         if (!batch.isRunning() || batch.isStale()) return false;
-        this.opts.logger?.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'kafka ingestion: chunk failed, retrying');
+        this.opts.logger?.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'kafka ingestion: indexing a chunk failed, retrying');
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
-        await batch.heartbeat().catch(() => {});
+        await batch.heartbeat();
       }
     }
   }
 
-  private async processChunk(batch: InboundBatch, sub: KafkaSubscriptionConfig, chunk: InboundMessage[]): Promise<void> {
+  private async indexChunk(batch: InboundBatch, sub: KafkaSubscriptionConfig, chunk: InboundMessage[]): Promise<void> {
     const signals: NormalizedSignal[] = [];
     const poison: OutboundMessage[] = [];
     for (const msg of chunk) {
@@ -126,6 +134,7 @@ export class KafkaIngestor {
       if (c.ok) signals.push(c.signal);
       else poison.push(this.deadLetter(msg, c.reason));
     }
+    // Dead letters first: once the offset is committed they must already be in their topic.
     if (poison.length > 0) await this.producer!.send(this.opts.config.deadLetterTopic, poison);
     if (signals.length > 0) {
       const source: SignalSource = { type: 'KAFKA', topic: batch.topic, partition: batch.partition, group: this.opts.config.groupId };
@@ -136,10 +145,6 @@ export class KafkaIngestor {
       }
     }
     this.counters.deadLettered += poison.length;
-    // A revoked partition belongs to another member now: its commit would be refused or wrong.
-    if (batch.isStale()) return;
-    await batch.commit(chunk[chunk.length - 1]!.offset);
-    this.counters.commits++;
   }
 
   private deadLetter(msg: InboundMessage, reason: string): OutboundMessage {
