@@ -46,23 +46,32 @@ export interface Job {
 /** Collects jobs added in one transaction so the local wake-up fires only after commit. */
 export interface Outbox {
   add(job: JobSpec): Promise<void>;
+  /** Adds several jobs in one statement. */
+  addMany(jobs: readonly JobSpec[]): Promise<void>;
   /** Runs `fn` after the transaction committed (never when it rolls back). */
   afterCommit(fn: () => void): void;
 }
 
 type WakeListener = (kind: string, runAt: number) => void;
 
+// Inserts a batch; with a worker id ($6) fresh rows are inserted already claimed by that worker
+// (the adding process runs them itself, saving a claim round trip). Rows that coalesce into an
+// existing job are never claimed this way (`xmax = 0` only for a fresh insert).
 const ADD_SQL = `WITH j AS (
-  INSERT INTO baton_jobs (kind, payload, job_key, run_at, max_attempts)
-  VALUES ($1, $2::jsonb, $3, COALESCE($4::timestamptz, now()), $5)
+  INSERT INTO baton_jobs (kind, payload, job_key, run_at, max_attempts, locked_by, locked_until, attempts, generation)
+  SELECT k, p::jsonb, key, COALESCE(r, now()), m, $6::text,
+    CASE WHEN $6::text IS NULL THEN NULL ELSE now() + make_interval(secs => $7::double precision) END,
+    CASE WHEN $6::text IS NULL THEN 0 ELSE 1 END, CASE WHEN $6::text IS NULL THEN 0 ELSE 1 END
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[]) AS x(k, p, key, r, m)
   ON CONFLICT (job_key) DO UPDATE SET
     run_at = LEAST(baton_jobs.run_at, EXCLUDED.run_at),
     payload = EXCLUDED.payload,
     dirty = baton_jobs.locked_until IS NOT NULL,
     attempts = CASE WHEN baton_jobs.failed_at IS NULL THEN baton_jobs.attempts ELSE 0 END,
     failed_at = NULL
-  RETURNING id, kind
-) SELECT j.id, pg_notify('baton_jobs', j.kind) AS n FROM j`;
+  RETURNING id, kind, payload, job_key, attempts, max_attempts, generation,
+    (xmax = '0'::xid AND locked_by IS NOT NULL) AS claimed
+) SELECT j.*, CASE WHEN NOT j.claimed THEN pg_notify('baton_jobs', j.kind) END AS n FROM j`;
 
 const CLAIM_SQL = `UPDATE baton_jobs j
   SET locked_by = $1, locked_until = now() + make_interval(secs => $2::double precision),
@@ -102,6 +111,29 @@ interface JobRow {
   attempts: number;
   max_attempts: number;
   generation: number;
+  claimed?: boolean;
+}
+
+function toJob(r: JobRow, workerId: string): Job {
+  return {
+    id: Number(r.id),
+    kind: r.kind,
+    payload: r.payload ?? {},
+    key: r.job_key,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    generation: Number(r.generation),
+    lockedBy: workerId,
+  };
+}
+
+/** An in-process worker that takes jobs this process adds directly, already claimed. */
+export interface LocalRunner {
+  readonly workerId: string;
+  readonly leaseMs: number;
+  handles(kind: string): boolean;
+  hasCapacity(): boolean;
+  adopt(job: Job): void;
 }
 
 export interface QueueOptions {
@@ -112,6 +144,7 @@ export interface QueueOptions {
 export class Queue {
   private readonly listeners = new Set<WakeListener>();
   private readonly maxBackoffSeconds: number;
+  private runner: LocalRunner | undefined;
 
   constructor(
     readonly db: Db,
@@ -122,14 +155,37 @@ export class Queue {
 
   /** Adds a job inside the caller's transaction. Call `wake` after commit (or use `tx`). */
   async add(q: Queryable, job: JobSpec): Promise<void> {
-    if (!job.kind) throw new Error('a job needs a kind');
-    await q.query(ADD_SQL, [
-      job.kind,
-      JSON.stringify(job.payload ?? {}),
-      job.key ?? null,
-      job.runAt ? job.runAt.toISOString() : null,
-      job.maxAttempts ?? 25,
+    await this.insert(q, [job], undefined);
+  }
+
+  /** Lets an in-process worker run jobs added through `tx` without claiming them. */
+  attachRunner(runner: LocalRunner | undefined): void {
+    this.runner = runner;
+  }
+
+  private async insert(q: Queryable, jobs: readonly JobSpec[], claimFor: LocalRunner | undefined): Promise<Job[]> {
+    if (jobs.length === 0) return [];
+    const seen = new Set<string>();
+    const batch: JobSpec[] = [];
+    for (const job of jobs) {
+      if (!job.kind) throw new Error('a job needs a kind');
+      // One statement cannot upsert the same key twice: later duplicates coalesce in memory.
+      if (job.key !== undefined) {
+        if (seen.has(job.key)) continue;
+        seen.add(job.key);
+      }
+      batch.push(job);
+    }
+    const res = await q.query<JobRow>(ADD_SQL, [
+      batch.map((j) => j.kind),
+      batch.map((j) => JSON.stringify(j.payload ?? {})),
+      batch.map((j) => j.key ?? null),
+      batch.map((j) => (j.runAt ? j.runAt.toISOString() : null)),
+      batch.map((j) => j.maxAttempts ?? 25),
+      claimFor?.workerId ?? null,
+      (claimFor?.leaseMs ?? 0) / 1000,
     ]);
+    return claimFor ? res.rows.filter((r) => r.claimed).map((r) => toJob(r, claimFor.workerId)) : [];
   }
 
   /**
@@ -138,21 +194,38 @@ export class Queue {
    */
   async tx<T>(fn: (tx: Queryable, outbox: Outbox) => Promise<T>): Promise<T> {
     const added: { kind: string; runAt: number }[] = [];
+    const claimed: Job[] = [];
     const after: (() => void)[] = [];
     const out = await this.db.tx(async (tx) => {
       added.length = 0;
+      claimed.length = 0;
       after.length = 0;
+      const addMany = async (jobs: readonly JobSpec[]): Promise<void> => {
+        const runner = this.runner;
+        const local = runner ? jobs.filter((j) => !j.runAt && runner.handles(j.kind)) : [];
+        const direct = local.length > 0 && runner!.hasCapacity() ? local : [];
+        const rest = jobs.filter((j) => !direct.includes(j));
+        if (direct.length > 0) {
+          const got = await this.insert(tx, direct, runner);
+          claimed.push(...got);
+          // Jobs that coalesced into an existing row still need a normal wake-up.
+          if (got.length < direct.length) for (const j of direct) added.push({ kind: j.kind, runAt: 0 });
+        }
+        if (rest.length > 0) {
+          await this.insert(tx, rest, undefined);
+          for (const j of rest) added.push({ kind: j.kind, runAt: j.runAt?.getTime() ?? 0 });
+        }
+      };
       const outbox: Outbox = {
-        add: async (job) => {
-          await this.add(tx, job);
-          added.push({ kind: job.kind, runAt: job.runAt?.getTime() ?? 0 });
-        },
+        add: (job) => addMany([job]),
+        addMany,
         afterCommit: (f) => void after.push(f),
       };
       return fn(tx, outbox);
     });
-    for (const a of added) this.wake(a.kind, a.runAt);
     for (const f of after) f();
+    for (const job of claimed) this.runner?.adopt(job);
+    for (const a of added) this.wake(a.kind, a.runAt);
     return out;
   }
 
@@ -174,16 +247,7 @@ export class Queue {
   /** Claims up to `limit` due jobs of the given kinds for `workerId`, each under a fresh lease. */
   async claim(workerId: string, kinds: readonly string[], limit: number, leaseMs: number): Promise<Job[]> {
     const res = await this.db.query<JobRow>(CLAIM_SQL, [workerId, leaseMs / 1000, kinds, limit]);
-    return res.rows.map((r) => ({
-      id: Number(r.id),
-      kind: r.kind,
-      payload: r.payload ?? {},
-      key: r.job_key,
-      attempts: r.attempts,
-      maxAttempts: r.max_attempts,
-      generation: Number(r.generation),
-      lockedBy: workerId,
-    }));
+    return res.rows.map((r) => toJob(r, workerId));
   }
 
   /** Deletes a finished job; false when the lease was lost (someone else owns the job now). */

@@ -5,7 +5,7 @@
  * — and jobs whose `run_at` arrived).
  */
 import { randomUUID } from 'node:crypto';
-import type { Job, Queue } from './queue.js';
+import type { Job, LocalRunner, Queue } from './queue.js';
 import { listenForJobs } from './listen.js';
 
 export interface JobContext {
@@ -29,11 +29,11 @@ export interface WorkerOptions {
   onError?: (job: Job, err: unknown) => void;
 }
 
-export class Worker {
+export class Worker implements LocalRunner {
   readonly workerId: string;
+  readonly leaseMs: number;
   private readonly kinds: string[];
   private readonly concurrency: number;
-  private readonly leaseMs: number;
   private readonly pollMs: number;
   private running = 0;
   private started = false;
@@ -61,6 +61,7 @@ export class Worker {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.queue.attachRunner(this);
     this.unsubscribe = this.queue.onWake((kind, runAt) => {
       if (!this.kinds.includes(kind)) return;
       const delay = runAt - Date.now();
@@ -90,6 +91,7 @@ export class Worker {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.queue.attachRunner(undefined);
     clearTimeout(this.pollTimer);
     for (const t of this.delayTimers) clearTimeout(t);
     this.delayTimers.clear();
@@ -104,6 +106,20 @@ export class Worker {
   idle(): Promise<void> {
     if (this.running === 0 && !this.claiming) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  handles(kind: string): boolean {
+    return this.kinds.includes(kind);
+  }
+
+  hasCapacity(): boolean {
+    return this.started && this.running < this.concurrency;
+  }
+
+  /** Runs a job this process added already claimed for this worker (see `Queue.tx`). */
+  adopt(job: Job): void {
+    if (!this.started) return; // its lease expires and the job is claimed normally
+    this.run(job);
   }
 
   /** Asks for a claim round; rounds never overlap, a request during one triggers another. */

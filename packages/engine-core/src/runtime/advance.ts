@@ -19,7 +19,6 @@ interface AttemptRow {
  * nothing is left to run. Idempotent: running it twice changes nothing the second time.
  */
 export async function advanceInstance(ctx: EngineContext, instancePk: number): Promise<void> {
-  const ready: number[] = [];
   await ctx.queue.tx(async (tx, outbox) => {
     const inst = (
       await tx.query<{ id: number; workflow_id: string; version: number; instance_id: number; run_id: number; status: string }>(
@@ -95,11 +94,12 @@ export async function advanceInstance(ctx: EngineContext, instancePk: number): P
         tx,
         up.rows.map((r) => ({ attemptPk: r.id, from: 'CREATED', to: 'INITIALIZED', message: 'got a step_concurrency permit' })),
       );
-      for (const r of up.rows) {
-        states.set(r.step_id, { status: 'INITIALIZED' });
-        await outbox.add(stepJob(r.id));
-        ready.push(r.id);
-      }
+      for (const r of up.rows) states.set(r.step_id, { status: 'INITIALIZED' });
+      await outbox.addMany(up.rows.map((r) => stepJob(r.id)));
+      outbox.afterCommit(() => {
+        const t = performance.now();
+        for (const r of up.rows) ctx.events.emit('step.ready', r.id, t);
+      });
     }
 
     const end = outcome(states, decide(def.dag, states));
@@ -117,8 +117,4 @@ export async function advanceInstance(ctx: EngineContext, instancePk: number): P
       }
     }
   });
-  if (ready.length > 0) {
-    const t = performance.now();
-    for (const id of ready) ctx.events.emit('step.ready', id, t);
-  }
 }

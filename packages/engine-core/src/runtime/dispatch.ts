@@ -22,8 +22,8 @@ interface OpenInstance {
 }
 
 /**
- * Applies the workflow's run strategy to its queued (CREATED) instances, under the workflow's
- * state-row lock so dispatchers in several processes never both start the "one" instance:
+ * Applies the workflow's run strategy to its queued (CREATED) instances, under a per-workflow
+ * lock so dispatchers in several processes never both start the "one" instance:
  * - SEQUENTIAL: FIFO, one at a time.
  * - STRICT_SEQUENTIAL: as SEQUENTIAL, and a FAILED run blocks later ones until `unblock`.
  * - FIRST_ONLY: while one runs, newer ones are stopped.
@@ -32,8 +32,11 @@ interface OpenInstance {
  */
 export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): Promise<void> {
   await ctx.queue.tx(async (tx, outbox) => {
+    // An advisory lock, not the state row's: starts update that row (the instance counter) and
+    // must not queue behind a dispatch.
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('baton.dispatch:' || $1, 0))`, [workflowId]);
     const state = await tx.query<{ blocked_by_instance: number | null }>(
-      'SELECT blocked_by_instance FROM baton_workflow_state WHERE workflow_id = $1 FOR UPDATE',
+      'SELECT blocked_by_instance FROM baton_workflow_state WHERE workflow_id = $1',
       [workflowId],
     );
     if (state.rows.length === 0) return;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ParamType } from '../definition/model.js';
-import { dispatchJob, writeInstanceTimeline, type EngineContext } from './context.js';
+import { dispatchJob, type EngineContext } from './context.js';
 import type { VersionSelector } from './definitions.js';
 import { encodeParams, toTypedValue, ParamEvaluationError, type EvaluatedParams } from './params.js';
 import type { InstanceStatus } from './status.js';
@@ -61,9 +61,6 @@ export async function startWorkflow(ctx: EngineContext, req: StartWorkflowReques
   if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 512) {
     throw new StartError('invalid_request', 'requestId must be a non-empty string of at most 512 characters');
   }
-  const existing = await findByRequest(ctx, req.workflowId, requestId);
-  if (existing) return result(req.workflowId, requestId, existing, true);
-
   const selector = req.version ?? 'active';
   const def = await ctx.versions.get(req.workflowId, selector);
   if (!def) throw new StartError('not_found', `workflow ${req.workflowId} has no ${typeof selector === 'number' ? `version ${selector}` : `${selector} version`}`);
@@ -71,23 +68,27 @@ export async function startWorkflow(ctx: EngineContext, req: StartWorkflowReques
 
   try {
     const row = await ctx.queue.tx(async (tx, outbox) => {
-      const counter = await tx.query<{ last_instance_id: number }>(
-        `INSERT INTO baton_workflow_state (workflow_id, last_instance_id) VALUES ($1, 1)
-         ON CONFLICT (workflow_id) DO UPDATE SET last_instance_id = baton_workflow_state.last_instance_id + 1
-         RETURNING last_instance_id`,
-        [req.workflowId],
-      );
-      const instanceId = Number(counter.rows[0]!.last_instance_id);
+      // One statement: next instance id (the counter row's lock serialises starts of a workflow),
+      // the instance (unless the request id exists: then nothing), and its first timeline entry.
       const ins = await tx.query<InstanceRow>(
-        `INSERT INTO baton_workflow_instances (workflow_id, version, instance_id, run_id, status, request_id, initiator, run_params)
-         VALUES ($1, $2, $3, 1, 'CREATED', $4, $5::jsonb, $6::jsonb)
-         ON CONFLICT (workflow_id, request_id) DO NOTHING
-         RETURNING id, version, instance_id, run_id, status`,
-        [req.workflowId, def.version, instanceId, requestId, JSON.stringify(req.initiator ?? { type: 'MANUAL' }), encodeParams(runParams)],
+        `WITH c AS (
+           INSERT INTO baton_workflow_state (workflow_id, last_instance_id) VALUES ($1, 1)
+           ON CONFLICT (workflow_id) DO UPDATE SET last_instance_id = baton_workflow_state.last_instance_id + 1
+           RETURNING last_instance_id
+         ), i AS (
+           INSERT INTO baton_workflow_instances (workflow_id, version, instance_id, run_id, status, request_id, initiator, run_params)
+           SELECT $1, $2, c.last_instance_id, 1, 'CREATED', $3, $4::jsonb, $5::jsonb FROM c
+           ON CONFLICT (workflow_id, request_id) DO NOTHING
+           RETURNING id, version, instance_id, run_id, status
+         ), t AS (
+           INSERT INTO baton_instance_timeline (instance_pk, from_status, to_status, message)
+           SELECT id, NULL, 'CREATED', $6 FROM i
+         ) SELECT * FROM i`,
+        [req.workflowId, def.version, requestId, JSON.stringify(req.initiator ?? { type: 'MANUAL' }), encodeParams(runParams), `created by request ${requestId}`],
       );
       const inserted = ins.rows[0];
+      // A duplicate: roll back, so the counter does not skip an instance id.
       if (!inserted) throw new Duplicate();
-      await writeInstanceTimeline(tx, inserted.id, null, 'CREATED', `created by request ${requestId}`);
       await outbox.add(dispatchJob(req.workflowId));
       return inserted;
     });

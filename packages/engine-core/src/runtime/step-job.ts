@@ -3,7 +3,7 @@ import type { Queryable } from '../db/db.js';
 import { defaultStepParams } from '../params/defaults.js';
 import type { ParamValue, Step } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
-import { advanceJob, writeStepTimeline, type CachedVersion, type EngineContext, type StepRef } from './context.js';
+import { advanceJob, writeStepTimeline, type CachedVersion, type EngineContext, type StepRef, type StepTimelineEntry } from './context.js';
 import type { ParamsHost, SelExtensionContext } from './expressions.js';
 import { decodeParams, encodeParams, evaluateParams, plainValues, toTypedValue, type EvaluatedParams } from './params.js';
 import type { StepResult, StepRuntime } from './step-runtime.js';
@@ -47,7 +47,7 @@ interface Launch {
  * A job re-delivered after its owner was lost finds the attempt RUNNING and resumes it.
  */
 export async function runStepJob(ctx: EngineContext, attemptPk: number, jobSignal: AbortSignal): Promise<void> {
-  const launch = await ctx.queue.tx((tx, outbox) => prepare(ctx, tx, outbox, attemptPk));
+  const launch = await prepare(ctx, attemptPk);
   if (!launch) return;
 
   const ctrl = new AbortController();
@@ -84,9 +84,15 @@ export async function runStepJob(ctx: EngineContext, attemptPk: number, jobSigna
   await ctx.queue.tx((tx, outbox) => finish(ctx, tx, outbox, launch, result));
 }
 
-async function prepare(ctx: EngineContext, tx: Queryable, outbox: Outbox, attemptPk: number): Promise<Launch | undefined> {
+/**
+ * Takes ownership and gets the attempt to RUNNING. Runs without a surrounding transaction: each
+ * statement is atomic and fenced by the generation, and a crash between them leaves an attempt
+ * that the re-delivered job simply prepares again. Only endings (which add queue jobs) use one.
+ */
+async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | undefined> {
+  const db = ctx.db;
   const row = (
-    await tx.query<OwnedRow>(
+    await db.query<OwnedRow>(
       `UPDATE baton_step_attempts a SET generation = a.generation + 1, updated_at = now()
        FROM baton_workflow_instances i
        WHERE a.id = $1 AND i.id = a.instance_pk AND a.status IN ('INITIALIZED', 'WAITING_FOR_SIGNALS', 'RUNNING')
@@ -112,17 +118,20 @@ async function prepare(ctx: EngineContext, tx: Queryable, outbox: Outbox, attemp
   const generation = Number(row.generation);
   const workflowParams = decodeParams(row.instance_params);
   const stepType = !step ? 'unknown' : step.kind === 'step' ? step.type : step.kind;
-  const fail = async (status: StepStatus, message: string): Promise<undefined> => {
-    await endAttempt(ctx, tx, outbox, ref, generation, row.status, status, message, {}, null, {});
+  const end = async (from: StepStatus, to: StepStatus, message: string, own: EvaluatedParams = {}, via: StepTimelineEntry[] = []): Promise<undefined> => {
+    await ctx.queue.tx(async (tx, outbox) => {
+      await writeStepTimeline(tx, via);
+      await endAttempt(ctx, tx, outbox, ref, generation, from, to, message, own, null, {});
+    });
     return undefined;
   };
-  if (!step) return fail('INTERNALLY_FAILED', `step ${row.step_id} is not in version ${def.version} of the workflow`);
+  if (!step) return end(row.status, 'INTERNALLY_FAILED', `step ${row.step_id} is not in version ${def.version} of the workflow`);
 
   if (row.status === 'RUNNING') {
     const own = decodeParams(row.params);
     const runtime = step.kind === 'step' ? ctx.runtimes.get(step.type) : undefined;
-    if (!runtime) return fail('FATALLY_FAILED', `no runtime registered for step type ${stepType}`);
-    await writeStepTimeline(tx, [{ attemptPk, from: 'RUNNING', to: 'RUNNING', message: 'resumed: the previous owner was lost' }]);
+    if (!runtime) return end('RUNNING', 'FATALLY_FAILED', `no runtime registered for step type ${stepType}`);
+    await writeStepTimeline(db, [{ attemptPk, from: 'RUNNING', to: 'RUNNING', message: 'resumed: the previous owner was lost' }]);
     return {
       ref, def, step, runtime, stepType, generation, own,
       merged: { ...workflowParams, ...own },
@@ -132,49 +141,66 @@ async function prepare(ctx: EngineContext, tx: Queryable, outbox: Outbox, attemp
   }
 
   for (const [name, gate] of ctx.gates) {
-    const verdict = await gate.check(tx, ref, def);
+    const verdict = await gate.check(db, ref, def);
     if (!verdict.open) {
       if (row.status === 'INITIALIZED') {
-        await tx.query(`UPDATE baton_step_attempts SET status = 'WAITING_FOR_SIGNALS', updated_at = now() WHERE id = $1 AND generation = $2 AND status = 'INITIALIZED'`, [attemptPk, generation]);
-        await writeStepTimeline(tx, [{ attemptPk, from: 'INITIALIZED', to: 'WAITING_FOR_SIGNALS', message: `waiting for gate ${name}${verdict.reason ? `: ${verdict.reason}` : ''}` }]);
+        await guardedTransition(db, attemptPk, generation, 'INITIALIZED', 'WAITING_FOR_SIGNALS', {}, [
+          { from: 'INITIALIZED', to: 'WAITING_FOR_SIGNALS', message: `waiting for gate ${name}${verdict.reason ? `: ${verdict.reason}` : ''}` },
+        ]);
       }
       return undefined;
     }
   }
 
-  const timeline = [{ attemptPk, from: row.status as string | null, to: 'EVALUATING_PARAMS' as string | null, message: 'gates open' }];
-  if (step.kind !== 'step') {
-    await writeStepTimeline(tx, timeline);
-    return fail('FATALLY_FAILED', `${step.kind} steps are not supported by this engine`);
-  }
+  const via: StepTimelineEntry[] = [{ attemptPk, from: row.status, to: 'EVALUATING_PARAMS', message: 'gates open' }];
+  if (step.kind !== 'step') return end('EVALUATING_PARAMS', 'FATALLY_FAILED', `${step.kind} steps are not supported by this engine`, {}, via);
   let own: EvaluatedParams;
   try {
-    own = await evaluateStepParams(ctx, tx, def, ref, step, workflowParams);
+    own = await evaluateStepParams(ctx, db, def, ref, step, workflowParams);
   } catch (e) {
-    await writeStepTimeline(tx, timeline);
-    await endAttempt(ctx, tx, outbox, ref, generation, 'EVALUATING_PARAMS', 'USER_FAILED', (e as Error).message, {}, null, {});
-    return undefined;
+    return end('EVALUATING_PARAMS', 'USER_FAILED', (e as Error).message, {}, via);
   }
   const runtime = ctx.runtimes.get(step.type);
-  if (!runtime) {
-    await writeStepTimeline(tx, timeline);
-    await endAttempt(ctx, tx, outbox, ref, generation, 'EVALUATING_PARAMS', 'FATALLY_FAILED', `no runtime registered for step type ${step.type}`, own, null, {});
-    return undefined;
-  }
-  const up = await tx.query<{ started_at: Date | string }>(
-    `UPDATE baton_step_attempts SET status = 'RUNNING', params = $3::jsonb, started_at = now(), updated_at = now()
-     WHERE id = $1 AND generation = $2 AND status = $4 RETURNING started_at`,
-    [attemptPk, generation, encodeParams(own), row.status],
-  );
-  if (up.rows.length === 0) return undefined;
-  timeline.push({ attemptPk, from: 'EVALUATING_PARAMS', to: 'RUNNING', message: `params evaluated; ${step.type} runtime called` });
-  await writeStepTimeline(tx, timeline);
+  if (!runtime) return end('EVALUATING_PARAMS', 'FATALLY_FAILED', `no runtime registered for step type ${step.type}`, own, via);
+  const started = await guardedTransition(db, attemptPk, generation, row.status, 'RUNNING', { params: encodeParams(own), started: true }, [
+    { from: row.status, to: 'EVALUATING_PARAMS', message: 'gates open' },
+    { from: 'EVALUATING_PARAMS', to: 'RUNNING', message: `params evaluated; ${step.type} runtime called` },
+  ]);
+  if (!started) return undefined;
   return {
     ref, def, step, runtime, stepType, generation, own,
     merged: { ...workflowParams, ...own },
-    startedAt: new Date(up.rows[0]!.started_at),
+    startedAt: started,
     resumed: false,
   };
+}
+
+/**
+ * One statement: `from` → `to` if the attempt is still at `from` under this generation, plus its
+ * timeline rows. Returns the attempt's start time when it moved, undefined when it was fenced out.
+ */
+async function guardedTransition(
+  q: Queryable,
+  attemptPk: number,
+  generation: number,
+  from: StepStatus,
+  to: StepStatus,
+  set: { params?: string; started?: boolean },
+  entries: { from: string | null; to: string | null; message: string }[],
+): Promise<Date | undefined> {
+  const res = await q.query<{ started_at: Date | string | null }>(
+    `WITH u AS (
+       UPDATE baton_step_attempts SET status = $4, params = COALESCE($5::jsonb, params),
+         started_at = CASE WHEN $6::boolean THEN now() ELSE started_at END, updated_at = now()
+       WHERE id = $1 AND generation = $2 AND status = $3 RETURNING id, started_at
+     ), t AS (
+       INSERT INTO baton_step_timeline (attempt_pk, from_status, to_status, message)
+       SELECT u.id, x.f, x.t, x.m FROM u, unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(f, t, m, o) ORDER BY x.o
+     ) SELECT started_at FROM u`,
+    [attemptPk, generation, from, to, set.params ?? null, set.started ?? false, entries.map((e) => e.from), entries.map((e) => e.to), entries.map((e) => e.message)],
+  );
+  const r = res.rows[0];
+  return r ? new Date(r.started_at ?? Date.now()) : undefined;
 }
 
 async function finish(ctx: EngineContext, tx: Queryable, outbox: Outbox, launch: Launch, result: StepResult): Promise<void> {
@@ -220,13 +246,18 @@ async function endAttempt(
   outputs: EvaluatedParams,
 ): Promise<void> {
   const res = await tx.query(
-    `UPDATE baton_step_attempts SET status = $3, reason = $4, params = COALESCE($5::jsonb, params), outputs = $6::jsonb,
-       edges = $7::jsonb, ended_at = now(), updated_at = now()
-     WHERE id = $1 AND generation = $2 AND status IN ('INITIALIZED', 'WAITING_FOR_SIGNALS', 'RUNNING')`,
-    [ref.attemptPk, generation, to, message, Object.keys(params).length ? encodeParams(params) : null, encodeParams(outputs), edges ? JSON.stringify(edges) : null],
+    `WITH u AS (
+       UPDATE baton_step_attempts SET status = $3, reason = $4, params = COALESCE($5::jsonb, params), outputs = $6::jsonb,
+         edges = $7::jsonb, ended_at = now(), updated_at = now()
+       WHERE id = $1 AND generation = $2 AND status IN ('INITIALIZED', 'WAITING_FOR_SIGNALS', 'RUNNING') RETURNING id
+     ) INSERT INTO baton_step_timeline (attempt_pk, from_status, to_status, message) SELECT id, $8, $3, $9 FROM u RETURNING attempt_pk`,
+    [
+      ref.attemptPk, generation, to, message,
+      Object.keys(params).length ? encodeParams(params) : null, encodeParams(outputs), edges ? JSON.stringify(edges) : null,
+      from, message ?? (to === 'SUCCEEDED' ? 'runtime finished' : to),
+    ],
   );
-  if (res.rowCount === 0) return;
-  await writeStepTimeline(tx, [{ attemptPk: ref.attemptPk, from, to, message: message ?? (to === 'SUCCEEDED' ? 'runtime finished' : to) }]);
+  if (res.rows.length === 0) return;
   for (const hook of ctx.stepHooks) await hook(tx, outbox, { ...ref, status: to, params, outputs });
   await outbox.add(advanceJob(ref.instancePk));
 }
