@@ -31,7 +31,18 @@ echo "==> prepare: ok ($((SECONDS - t0)) s)"
 
 step typecheck npx --no-install tsc -p tsconfig.json --noEmit
 step lint npx --no-install eslint .
-step "vitest (components: ${BATON_TEST_COMPONENTS})" npx --no-install vitest run "$@"
+mkdir -p test-artifacts
+results=test-artifacts/vitest-results.json
+rm -f "$results"
+step "vitest (components: ${BATON_TEST_COMPONENTS})" npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
+
+# CI reads a plain closing line; vitest's own summary is not one it knows.
+if [[ -f "$results" ]]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  ' "$results"
+fi
 
 echo
 if ((${#failed[@]})); then
