@@ -36,17 +36,20 @@ results=test-artifacts/vitest-results.json
 rm -f "$results"
 step "vitest (components: ${BATON_TEST_COMPONENTS})" npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
 
-# CI reads a plain closing line; vitest's own summary is not one it knows.
+echo
+if ((${#failed[@]})); then
+  echo "FAILED: ${failed[*]} (total $((SECONDS - started)) s)"
+  status=1
+else
+  echo "all passed (total $((SECONDS - started)) s)"
+  status=0
+fi
+
+# CI reads a plain closing line; vitest's own summary is not one it knows, so the counts go last.
 if [[ -f "$results" ]]; then
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
   ' "$results"
 fi
-
-echo
-if ((${#failed[@]})); then
-  echo "FAILED: ${failed[*]} (total $((SECONDS - started)) s)"
-  exit 1
-fi
-echo "all passed (total $((SECONDS - started)) s)"
+exit $status
