@@ -8,3 +8,4 @@ export { KafkajsAdapter, type KafkajsAdapterOptions } from './kafka/kafkajs-adap
 export type { KafkaAdapter, KafkaConsumerAdapter, KafkaProducerAdapter, InboundBatch, InboundMessage, OutboundMessage, ConsumerRunOptions } from './kafka/adapter.js';
 export { SnsIngestor, type SnsIngestorOptions, type SnsOutcome, type SnsIngestStats, type SubscriptionConfirmer } from './sns/ingest.js';
 export { SnsVerifier, SnsSignatureError, SnsCertificateUnavailableError, canonicalString as snsCanonicalString, type SnsMessage, type SnsVerifierOptions, type CertificateFetcher } from './sns/verify.js';
+export { SourcesRuntime, type SourcesRuntimeOptions, type SourcesMetrics } from './runtime.js';
