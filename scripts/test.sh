@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test run (`npm test`): prepares PostgreSQL, the Kafka broker jars and the moto
-# virtualenv (each cached under .cache/), then typecheck, lint and every vitest test with all
-# components started. Extra arguments go to `vitest run` (e.g. a path filter).
+# virtualenv (each cached under .cache/) and Debian's chromium for the web page tests, then
+# typecheck, lint and every vitest test with all components started. Extra arguments go to `vitest run` (e.g. a path filter).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,9 +24,9 @@ step() {
 }
 
 # Without the components nothing else can run meaningfully: stop here when preparing fails.
-echo "==> prepare test infrastructure (${BATON_TEST_COMPONENTS})"
+echo "==> prepare test infrastructure (${BATON_TEST_COMPONENTS}, chromium)"
 t0=$SECONDS
-npx --no-install tsx scripts/infra/prepare.ts "${BATON_TEST_COMPONENTS}"
+npx --no-install tsx scripts/infra/prepare.ts "${BATON_TEST_COMPONENTS},chromium"
 echo "==> prepare: ok ($((SECONDS - t0)) s)"
 
 step typecheck npx --no-install tsc -p tsconfig.json --noEmit

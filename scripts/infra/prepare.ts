@@ -1,8 +1,10 @@
 /**
  * Installs or fetches what the test components need, each cached under `.cache/`:
- *   npx tsx scripts/infra/prepare.ts [postgres] [kafka] [sns]   (no arguments: all)
- * Components whose BATON_TEST_* override variable is set are skipped.
+ *   npx tsx scripts/infra/prepare.ts [postgres] [kafka] [sns] [chromium]   (no arguments: all)
+ * Components whose BATON_TEST_* override variable is set are skipped. `chromium` (the browser the
+ * web page tests drive) is installed from Debian packages when /usr/bin/chromium is missing.
  */
+import { ensureChromium } from './chromium.js';
 import { COMPONENTS, OVERRIDE_ENV, parseComponents, type Component } from './components.js';
 import { ensureKafkaJars } from './kafka.js';
 import { ensurePostgres } from './postgres.js';
@@ -21,11 +23,21 @@ const steps: Record<Component, (log: (msg: string) => void) => Promise<string>> 
   },
 };
 
+async function prepareChromium(): Promise<void> {
+  const log = (msg: string): void => console.log(`[prepare chromium] ${msg}`);
+  const t0 = Date.now();
+  const browser = await ensureChromium(log);
+  log(`${browser.installed ? 'installed' : 'already installed'}: ${browser.path} (${elapsed(t0)})`);
+}
+
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const wanted = args.length ? parseComponents(args.join(',')) : new Set<Component>(COMPONENTS);
-  const results = await Promise.allSettled(
-    [...wanted].map(async (c) => {
+  const names = process.argv.slice(2).join(',').split(',').map((s) => s.trim()).filter(Boolean);
+  const withChromium = names.length === 0 || names.some((n) => n.toLowerCase() === 'chromium');
+  const others = names.filter((n) => n.toLowerCase() !== 'chromium');
+  const wanted = names.length === 0 ? new Set<Component>(COMPONENTS) : parseComponents(others.join(','));
+  const results = await Promise.allSettled([
+    ...(withChromium ? [prepareChromium()] : []),
+    ...[...wanted].map(async (c) => {
       const log = (msg: string): void => console.log(`[prepare ${c}] ${msg}`);
       if (process.env[OVERRIDE_ENV[c]]) {
         log(`skipped: ${OVERRIDE_ENV[c]} is set`);
@@ -35,7 +47,7 @@ async function main(): Promise<void> {
       const what = await steps[c](log);
       log(`${what} (${elapsed(t0)})`);
     }),
-  );
+  ]);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   for (const f of failed) console.error(f.reason instanceof Error ? f.reason.message : f.reason);
   if (failed.length) process.exit(1);
