@@ -11,8 +11,13 @@ function parseNumber(text: string): number | bigint {
   return Number(text);
 }
 
+// Any number that may not be a safe integer has at least 16 digits in a row (2^53 has 16), or an
+// exponent; text without such a run is parsed by the much faster built-in parser.
+const MAYBE_UNSAFE_NUMBER = /\d{16}|\d[eE]/;
+
 /** Parses JSON text keeping big integers exact (as bigint). Throws SyntaxError on bad input. */
 export function parseJson(text: string): Json {
+  if (!MAYBE_UNSAFE_NUMBER.test(text)) return JSON.parse(text) as Json;
   return parse(text, null, parseNumber) as Json;
 }
 

@@ -1,10 +1,10 @@
 import type { Db, Queryable } from '@baton/engine-core';
 import { stableJson } from './canonical.js';
 import { wakeWaiters } from './dependencies.js';
-import { stringifyJson } from './json.js';
+import { parseJson, stringifyJson } from './json.js';
+import type { SignalParams } from './model.js';
 import { specMatches } from './operators.js';
-import type { ConsumedSignal, StepGateListener, TriggerExpressions, WorkflowStarter } from './ports.js';
-import { instanceColumns, rowToInstance, type InstanceRow } from './queries.js';
+import type { ConsumedSignal, StartRequest, StartResult, StepGateListener, TriggerExpressions, WorkflowStarter } from './ports.js';
 import { SubscriptionIndex, subKey, type Subscription } from './subscriptions.js';
 
 export interface MatcherDeps {
@@ -14,9 +14,13 @@ export interface MatcherDeps {
   onError: (err: unknown, what: string) => void;
 }
 
-interface JobRow extends InstanceRow {
+interface JobRow {
   only_workflow_id: string | null;
   only_trigger_id: string | null;
+  name: string;
+  seq_id: number | bigint;
+  params: string;
+  create_ms: number;
 }
 
 interface Candidate {
@@ -40,6 +44,8 @@ export function firingRequestId(workflowId: string, triggerId: string, consumed:
  */
 export class Matcher {
   private index: SubscriptionIndex | undefined;
+  /** Until then, every firing and gate runs under its own savepoint (see runOnce). */
+  private carefulUntil = 0;
 
   constructor(
     private readonly db: Db,
@@ -47,8 +53,23 @@ export class Matcher {
     private readonly batchSize = 500,
   ) {}
 
-  /** Runs one batch; returns how many jobs it processed (0 when the queue was empty). */
+  /**
+   * Runs one batch; returns how many jobs it processed (0 when the queue was empty). The fast path
+   * takes no savepoints; when a batch fails, it is retried (and later batches run for a while)
+   * with a savepoint around each firing and each gate, so one failing start is reported and
+   * left for later instead of blocking every other signal.
+   */
   async runOnce(): Promise<number> {
+    if (Date.now() < this.carefulUntil) return this.runBatch(true);
+    try {
+      return await this.runBatch(false);
+    } catch {
+      this.carefulUntil = Date.now() + 30_000;
+      return this.runBatch(true);
+    }
+  }
+
+  private async runBatch(careful: boolean): Promise<number> {
     return this.db.tx(async (tx) => {
       const gen = await tx.query<{ generation: number | bigint }>('SELECT generation FROM signal_subscription_generation WHERE id = 1 FOR SHARE');
       const generation = Number(gen.rows[0]?.generation ?? 0);
@@ -60,7 +81,8 @@ export class Matcher {
            DELETE FROM signal_match_queue WHERE id IN (SELECT id FROM signal_match_queue ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
            RETURNING name, seq_id, only_workflow_id, only_trigger_id
          )
-         SELECT q.only_workflow_id, q.only_trigger_id, ${instanceColumns('i')}
+         SELECT q.only_workflow_id, q.only_trigger_id, i.name, i.seq_id, i.params::text AS params,
+                (extract(epoch FROM i.create_time) * 1000)::float8 AS create_ms
          FROM q JOIN signal_instances i ON i.name = q.name AND i.seq_id = q.seq_id`,
         [this.batchSize],
       );
@@ -72,20 +94,20 @@ export class Matcher {
         names.add(job.name);
         const entries = index.byName.get(job.name);
         if (!entries) continue;
-        const inst = rowToInstance(job);
+        const params = parseJson(job.params) as SignalParams;
         for (const { sub, signal } of entries) {
           if (job.only_trigger_id !== null) {
             if (sub.workflowId !== job.only_workflow_id || sub.triggerId !== job.only_trigger_id) continue;
-          } else if (inst.create_time < sub.activeSince.getTime()) continue;
+          } else if (job.create_ms < sub.activeSince.getTime()) continue;
           const sig = sub.signals[signal]!;
-          if (!specMatches(sig.spec, inst.params)) continue;
-          const joinValues = sig.joinKeys.map((k) => inst.params[k]);
+          if (!specMatches(sig.spec, params)) continue;
+          const joinValues = sig.joinKeys.map((k) => params[k]);
           if (joinValues.some((v) => v === undefined)) continue;
-          candidates.push({ sub, name: job.name, seq: job.seq_id.toString(), joinKey: stableJson(joinValues), timeMs: inst.create_time });
+          candidates.push({ sub, name: job.name, seq: job.seq_id.toString(), joinKey: stableJson(joinValues), timeMs: job.create_ms });
         }
       }
 
-      await wakeWaiters(tx, [...names], this.deps.gates, this.deps.onError);
+      await wakeWaiters(tx, [...names], this.deps.gates, this.deps.onError, careful);
       if (candidates.length === 0) return jobs.rows.length;
 
       await tx.query(
@@ -112,118 +134,201 @@ export class Matcher {
         t.joinKeys.add(c.joinKey);
         touched.set(key, t);
       }
-      // Lock order is the key order in every transaction, so two matchers never deadlock.
-      for (const key of [...touched.keys()].sort()) {
-        const t = touched.get(key)!;
-        await this.fire(tx, t.sub, [...t.joinKeys]);
-      }
+      await this.fireTouched(tx, [...touched.values()], careful);
       return jobs.rows.length;
     });
   }
 
-  /** Fires a trigger as often as its candidates allow, for the given join values. */
-  private async fire(tx: Queryable, sub: Subscription, joinKeys: string[]): Promise<void> {
-    const lock = await tx.query('SELECT 1 FROM signal_subscriptions WHERE workflow_id = $1 AND trigger_id = $2 AND active FOR UPDATE', [sub.workflowId, sub.triggerId]);
-    if (lock.rows.length === 0) return;
-    if (sub.joinWindowSeconds !== undefined) {
+  /**
+   * Fires every touched trigger as often as its candidates allow. All trigger rows are locked
+   * first in one statement, in one fixed order, so concurrent matchers never deadlock and never
+   * consume one instance twice; the rest is a handful of set-based statements per batch.
+   */
+  private async fireTouched(tx: Queryable, touched: { sub: Subscription; joinKeys: Set<string> }[], careful: boolean): Promise<void> {
+    const locked = await tx.query<{ workflow_id: string; trigger_id: string }>(
+      `SELECT s.workflow_id, s.trigger_id FROM signal_subscriptions s
+       JOIN unnest($1::text[], $2::text[]) AS k(w, t) ON s.workflow_id = k.w AND s.trigger_id = k.t
+       WHERE s.active ORDER BY s.workflow_id COLLATE "C", s.trigger_id COLLATE "C" FOR UPDATE OF s`,
+      [touched.map((t) => t.sub.workflowId), touched.map((t) => t.sub.triggerId)],
+    );
+    const active = new Set(locked.rows.map((r) => subKey(r.workflow_id, r.trigger_id)));
+    const live = touched.filter((t) => active.has(subKey(t.sub.workflowId, t.sub.triggerId)));
+    if (live.length === 0) return;
+
+    const windowed = live.filter((t) => t.sub.joinWindowSeconds !== undefined);
+    if (windowed.length > 0) {
       await tx.query(
-        `DELETE FROM signal_trigger_candidates WHERE workflow_id = $1 AND trigger_id = $2 AND signal_time < now() - make_interval(secs => $3)`,
-        [sub.workflowId, sub.triggerId, sub.joinWindowSeconds],
+        `DELETE FROM signal_trigger_candidates c USING unnest($1::text[], $2::text[], $3::float8[]) AS k(w, t, secs)
+         WHERE c.workflow_id = k.w AND c.trigger_id = k.t AND c.signal_time < now() - make_interval(secs => k.secs)`,
+        [windowed.map((t) => t.sub.workflowId), windowed.map((t) => t.sub.triggerId), windowed.map((t) => t.sub.joinWindowSeconds!)],
       );
     }
-    const rows = await tx.query<{ signal_name: string; seq_id: number | bigint; join_key: string }>(
-      `SELECT signal_name, seq_id, join_key FROM signal_trigger_candidates
-       WHERE workflow_id = $1 AND trigger_id = $2 AND join_key = ANY ($3::text[]) ORDER BY seq_id`,
-      [sub.workflowId, sub.triggerId, joinKeys],
+    const keys = live.flatMap((t) => [...t.joinKeys].map((j) => ({ sub: t.sub, joinKey: j })));
+    const rows = await tx.query<{ workflow_id: string; trigger_id: string; signal_name: string; seq_id: number | bigint; join_key: string }>(
+      `SELECT c.workflow_id, c.trigger_id, c.signal_name, c.seq_id, c.join_key FROM signal_trigger_candidates c
+       JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(w, t, j) ON c.workflow_id = k.w AND c.trigger_id = k.t AND c.join_key = k.j
+       ORDER BY c.seq_id`,
+      [keys.map((k) => k.sub.workflowId), keys.map((k) => k.sub.triggerId), keys.map((k) => k.joinKey)],
     );
-    const byJoin = new Map<string, Map<string, (number | bigint)[]>>();
+    const grouped = new Map<string, Map<string, Map<string, (number | bigint)[]>>>();
     for (const r of rows.rows) {
+      const sk = subKey(r.workflow_id, r.trigger_id);
+      const byJoin = grouped.get(sk) ?? new Map<string, Map<string, (number | bigint)[]>>();
       const perName = byJoin.get(r.join_key) ?? new Map<string, (number | bigint)[]>();
       const list = perName.get(r.signal_name) ?? [];
       list.push(r.seq_id);
       perName.set(r.signal_name, list);
       byJoin.set(r.join_key, perName);
+      grouped.set(sk, byJoin);
     }
-    const firings: { joinKey: string; seqs: (number | bigint)[] }[] = [];
-    for (const [joinKey, perName] of byJoin) {
-      const lists = sub.signals.map((s) => perName.get(s.name) ?? []);
-      const n = Math.min(...lists.map((l) => l.length));
-      // Earliest instances pair first: the i-th firing takes the i-th candidate of every signal.
-      for (let i = 0; i < n; i++) firings.push({ joinKey, seqs: lists.map((l) => l[i]!) });
+    const planned: { sub: Subscription; joinKey: string; seqs: (number | bigint)[] }[] = [];
+    for (const t of live) {
+      const byJoin = grouped.get(subKey(t.sub.workflowId, t.sub.triggerId));
+      if (!byJoin) continue;
+      for (const [joinKey, perName] of byJoin) {
+        const lists = t.sub.signals.map((sig) => perName.get(sig.name) ?? []);
+        const n = Math.min(...lists.map((l) => l.length));
+        // Earliest instances pair first: the i-th firing takes the i-th candidate of every signal.
+        for (let i = 0; i < n; i++) planned.push({ sub: t.sub, joinKey, seqs: lists.map((l) => l[i]!) });
+      }
     }
-    if (firings.length === 0) return;
+    if (planned.length === 0) return;
 
-    const wanted = firings.flatMap((f) => f.seqs.map((seq, i) => ({ name: sub.signals[i]!.name, seq })));
-    const inst = await tx.query<InstanceRow>(
-      `SELECT ${instanceColumns('i')} FROM signal_instances i JOIN unnest($1::text[], $2::bigint[]) AS k(n, s) ON i.name = k.n AND i.seq_id = k.s`,
+    const wanted = planned.flatMap((f) => f.seqs.map((seq, i) => ({ name: f.sub.signals[i]!.name, seq })));
+    const inst = await tx.query<{ name: string; seq_id: number | bigint; instance_id: string; params: string }>(
+      `SELECT i.name, i.seq_id, i.instance_id, i.params::text AS params FROM signal_instances i
+       JOIN unnest($1::text[], $2::bigint[]) AS k(n, s) ON i.name = k.n AND i.seq_id = k.s`,
       [wanted.map((w) => w.name), wanted.map((w) => w.seq.toString())],
     );
-    const byRef = new Map(inst.rows.map((r) => [`${r.name}#${r.seq_id}`, rowToInstance(r)]));
-    for (const f of firings) {
+    const byRef = new Map(inst.rows.map((r) => [`${r.name}#${r.seq_id}`, r]));
+    const firings: Firing[] = planned.map((f) => {
       const consumed: ConsumedSignal[] = f.seqs.map((seq, i) => {
-        const s = byRef.get(`${sub.signals[i]!.name}#${seq}`)!;
-        return { name: s.name, seq_id: s.seq_id, instance_id: s.instance_id, params: s.params };
+        const r = byRef.get(`${f.sub.signals[i]!.name}#${seq}`)!;
+        return { name: r.name, seq_id: r.seq_id, instance_id: r.instance_id, params: parseJson(r.params) as SignalParams };
       });
-      await tx.query('SAVEPOINT signal_firing');
-      try {
-        await this.fireOnce(tx, sub, f.joinKey, consumed);
-        await tx.query('RELEASE SAVEPOINT signal_firing');
-      } catch (err) {
-        // The candidates stay: the firing is retried when the trigger is next touched.
-        await tx.query('ROLLBACK TO SAVEPOINT signal_firing');
-        this.deps.onError(err, `firing trigger ${sub.triggerId} of workflow ${sub.workflowId}`);
+      return { sub: f.sub, joinKey: f.joinKey, consumed, requestId: firingRequestId(f.sub.workflowId, f.sub.triggerId, consumed), outcome: 'STARTED' };
+    });
+
+    if (careful) {
+      for (const f of firings) {
+        await tx.query('SAVEPOINT signal_firing');
+        try {
+          await this.decide(tx, [f]);
+          await this.record(tx, [f]);
+          await tx.query('RELEASE SAVEPOINT signal_firing');
+        } catch (err) {
+          // The candidates stay: the firing is retried when the trigger is next touched.
+          await tx.query('ROLLBACK TO SAVEPOINT signal_firing');
+          this.deps.onError(err, `firing trigger ${f.sub.triggerId} of workflow ${f.sub.workflowId}`);
+        }
       }
+    } else {
+      await this.decide(tx, firings);
+      await this.record(tx, firings);
     }
   }
 
-  private async fireOnce(tx: Queryable, sub: Subscription, joinKey: string, consumed: ConsumedSignal[]): Promise<void> {
-    const requestId = firingRequestId(sub.workflowId, sub.triggerId, consumed);
-    const ctx = { workflowId: sub.workflowId, triggerId: sub.triggerId, signals: consumed };
-    let outcome = 'STARTED';
-    if (sub.condition && !(await this.deps.expressions.condition(sub.condition, ctx))) outcome = 'CONDITION_FALSE';
-    let dedupKey: string | undefined;
-    if (outcome === 'STARTED' && sub.dedupExpr) {
-      dedupKey = await this.deps.expressions.dedupKey(sub.dedupExpr, ctx);
-      if (dedupKey !== undefined) {
-        const dup = await tx.query(
-          `SELECT 1 FROM signal_trigger_firings WHERE workflow_id = $1 AND trigger_id = $2 AND dedup_key = $3 AND outcome = 'STARTED' LIMIT 1`,
-          [sub.workflowId, sub.triggerId, dedupKey],
-        );
-        if (dup.rows.length > 0) outcome = 'DEDUPED';
-      }
+  /** Evaluates conditions and dedupe keys: CONDITION_FALSE and DEDUPED firings consume but start nothing. */
+  private async decide(tx: Queryable, firings: Firing[]): Promise<void> {
+    const { expressions } = this.deps;
+    for (const f of firings) {
+      const ctx = { workflowId: f.sub.workflowId, triggerId: f.sub.triggerId, signals: f.consumed };
+      if (f.sub.condition && !(await expressions.condition(f.sub.condition, ctx))) f.outcome = 'CONDITION_FALSE';
+      else if (f.sub.dedupExpr) f.dedupKey = await expressions.dedupKey(f.sub.dedupExpr, ctx);
     }
-    const names = consumed.map((c) => c.name);
-    const seqs = consumed.map((c) => c.seq_id.toString());
-    // One statement records the firing, consumes its instances and removes them as candidates.
-    const ins = await tx.query<{ id: number | bigint }>(
+    const keyed = firings.filter((f) => f.outcome === 'STARTED' && f.dedupKey !== undefined);
+    if (keyed.length === 0) return;
+    const seen = await tx.query<{ workflow_id: string; trigger_id: string; dedup_key: string }>(
+      `SELECT DISTINCT f.workflow_id, f.trigger_id, f.dedup_key FROM signal_trigger_firings f
+       JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(w, t, d) ON f.workflow_id = k.w AND f.trigger_id = k.t AND f.dedup_key = k.d
+       WHERE f.outcome = 'STARTED'`,
+      [keyed.map((f) => f.sub.workflowId), keyed.map((f) => f.sub.triggerId), keyed.map((f) => f.dedupKey!)],
+    );
+    const taken = new Set(seen.rows.map((r) => `${subKey(r.workflow_id, r.trigger_id)}\u0000${r.dedup_key}`));
+    for (const f of keyed) {
+      const k = `${subKey(f.sub.workflowId, f.sub.triggerId)}\u0000${f.dedupKey}`;
+      if (taken.has(k)) f.outcome = 'DEDUPED';
+      else taken.add(k);
+    }
+  }
+
+  /**
+   * Records the firings (one statement: firing rows, consumption rows, candidates removed), starts
+   * the runs in the same transaction, then stores the instance ids and TRIGGERED lineage.
+   */
+  private async record(tx: Queryable, firings: Firing[]): Promise<void> {
+    const cons = firings.flatMap((f) => f.consumed.map((c) => ({ f, c })));
+    const ins = await tx.query<{ id: number | bigint; request_id: string }>(
       `WITH f AS (
          INSERT INTO signal_trigger_firings (workflow_id, trigger_id, request_id, join_key, signals, outcome, dedup_key)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (request_id) DO NOTHING RETURNING id
+         SELECT w, t, r, j, sig::jsonb, o, d FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(w, t, r, j, sig, o, d)
+         ON CONFLICT (request_id) DO NOTHING RETURNING id, request_id
        ), c AS (
          INSERT INTO signal_trigger_consumptions (workflow_id, trigger_id, signal_name, seq_id, firing_id)
-         SELECT $1, $2, u.n, u.s, f.id FROM f, unnest($8::text[], $9::bigint[]) AS u(n, s)
+         SELECT u.w, u.t, u.n, u.s, f.id FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) AS u(r, w, t, n, s)
+         JOIN f ON f.request_id = u.r
        ), d AS (
-         DELETE FROM signal_trigger_candidates cand USING unnest($8::text[], $9::bigint[]) AS u(n, s)
-         WHERE cand.workflow_id = $1 AND cand.trigger_id = $2 AND cand.signal_name = u.n AND cand.seq_id = u.s
+         DELETE FROM signal_trigger_candidates cand USING unnest($9::text[], $10::text[], $11::text[], $12::bigint[]) AS u(w, t, n, s)
+         WHERE cand.workflow_id = u.w AND cand.trigger_id = u.t AND cand.signal_name = u.n AND cand.seq_id = u.s
        )
-       SELECT id FROM f`,
-      [sub.workflowId, sub.triggerId, requestId, joinKey, stringifyJson(consumed), outcome, dedupKey ?? null, names, seqs],
+       SELECT id, request_id FROM f`,
+      [
+        firings.map((f) => f.sub.workflowId),
+        firings.map((f) => f.sub.triggerId),
+        firings.map((f) => f.requestId),
+        firings.map((f) => f.joinKey),
+        firings.map((f) => stringifyJson(f.consumed)),
+        firings.map((f) => f.outcome),
+        firings.map((f) => f.dedupKey ?? null),
+        cons.map((x) => x.f.requestId),
+        cons.map((x) => x.f.sub.workflowId),
+        cons.map((x) => x.f.sub.triggerId),
+        cons.map((x) => x.c.name),
+        cons.map((x) => x.c.seq_id.toString()),
+      ],
     );
-    const firingId = ins.rows[0]?.id;
-    if (firingId === undefined || outcome !== 'STARTED') return;
-    const started = await this.deps.starter.startWorkflow(tx, {
-      workflowId: sub.workflowId,
-      version: sub.workflowVersion ?? 'active',
-      params: sub.params,
-      requestId,
-      initiator: { type: 'SIGNAL', workflowId: sub.workflowId, triggerId: sub.triggerId, signals: consumed },
-    });
+    const ids = new Map(ins.rows.map((r) => [r.request_id, r.id]));
+    const toStart = firings.filter((f) => f.outcome === 'STARTED' && ids.has(f.requestId));
+    if (toStart.length === 0) return;
+    const requests: StartRequest[] = toStart.map((f) => ({
+      workflowId: f.sub.workflowId,
+      version: f.sub.workflowVersion ?? 'active',
+      params: f.sub.params,
+      requestId: f.requestId,
+      initiator: { type: 'SIGNAL', workflowId: f.sub.workflowId, triggerId: f.sub.triggerId, signals: f.consumed },
+    }));
+    const { starter } = this.deps;
+    let started: StartResult[];
+    if (starter.startWorkflows) started = await starter.startWorkflows(tx, requests);
+    else {
+      started = [];
+      for (const r of requests) started.push(await starter.startWorkflow(tx, r));
+    }
+    const edges = toStart.flatMap((f, i) => f.consumed.map((c) => ({ f, c, inst: started[i]!.workflowInstanceId.toString() })));
     await tx.query(
-      `WITH u AS (UPDATE signal_trigger_firings SET workflow_instance_id = $3 WHERE id = $4)
+      `WITH u AS (
+         UPDATE signal_trigger_firings f SET workflow_instance_id = x.inst FROM unnest($1::bigint[], $2::text[]) AS x(id, inst) WHERE f.id = x.id
+       )
        INSERT INTO signal_lineage (kind, signal_name, seq_id, workflow_id, workflow_instance_id)
-       SELECT 'TRIGGERED', n, s, $5, $3 FROM unnest($1::text[], $2::bigint[]) AS x(n, s)
+       SELECT 'TRIGGERED', n, s, w, i FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[]) AS x(n, s, w, i)
        ON CONFLICT DO NOTHING`,
-      [names, seqs, started.workflowInstanceId.toString(), firingId.toString(), sub.workflowId],
+      [
+        toStart.map((f) => ids.get(f.requestId)!.toString()),
+        started.map((s) => s.workflowInstanceId.toString()),
+        edges.map((e) => e.c.name),
+        edges.map((e) => e.c.seq_id.toString()),
+        edges.map((e) => e.f.sub.workflowId),
+        edges.map((e) => e.inst),
+      ],
     );
   }
+}
+
+interface Firing {
+  sub: Subscription;
+  joinKey: string;
+  consumed: ConsumedSignal[];
+  requestId: string;
+  outcome: 'STARTED' | 'CONDITION_FALSE' | 'DEDUPED';
+  dedupKey?: string;
 }

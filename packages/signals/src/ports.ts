@@ -41,6 +41,8 @@ export interface StartResult {
  */
 export interface WorkflowStarter {
   startWorkflow(tx: Queryable, req: StartRequest): Promise<StartResult>;
+  /** Optional: many starts at once (results in request order); a matcher batch uses it when present. */
+  startWorkflows?(tx: Queryable, reqs: readonly StartRequest[]): Promise<StartResult[]>;
 }
 
 /** Evaluation context of a trigger's SEL `condition` and `dedup_expr`. */

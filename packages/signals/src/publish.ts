@@ -20,7 +20,9 @@ function fromBig(b: bigint): number | bigint {
  * first (sorted, so concurrent batches cannot deadlock), duplicates are detected under that lock,
  * and only new instances advance the counter. Four statements whatever the batch size.
  */
-export async function publishInTx(tx: Queryable, signals: readonly NormalizedSignal[], source: SignalSource): Promise<PublishResult[]> {
+export async function publishInTx(tx: Queryable, signals: readonly NormalizedSignal[], source: SignalSource | readonly SignalSource[]): Promise<PublishResult[]> {
+  const sourceText = Array.isArray(source) ? source.map((s) => stringifyJson(s)) : undefined;
+  const oneSource = Array.isArray(source) ? undefined : stringifyJson(source);
   const results: (PublishResult | undefined)[] = new Array(signals.length);
   const firstIndex = new Map<string, number>();
   const unique: number[] = [];
@@ -48,7 +50,7 @@ export async function publishInTx(tx: Queryable, signals: readonly NormalizedSig
   );
   const existingSeq = new Map(existing.rows.map((r) => [`${r.name}\u0000${r.instance_id}`, r.seq_id]));
 
-  const cols = { n: [] as string[], s: [] as string[], i: [] as string[], r: [] as (string | null)[], p: [] as string[], pl: [] as (string | null)[], rt: [] as (string | null)[] };
+  const cols = { n: [] as string[], s: [] as string[], i: [] as string[], r: [] as (string | null)[], p: [] as string[], pl: [] as (string | null)[], rt: [] as (string | null)[], src: [] as string[] };
   for (const idx of unique) {
     const s = signals[idx]!;
     const key = `${s.name}\u0000${s.instanceId}`;
@@ -67,6 +69,7 @@ export async function publishInTx(tx: Queryable, signals: readonly NormalizedSig
     cols.p.push(stringifyJson(s.params));
     cols.pl.push(s.payload === null || s.payload === undefined ? null : stringifyJson(s.payload));
     cols.rt.push(s.requestTime === undefined ? null : s.requestTime.toString());
+    cols.src.push(sourceText ? sourceText[idx]! : oneSource!);
   }
   signals.forEach((s, i) => {
     if (results[i]) return;
@@ -77,18 +80,18 @@ export async function publishInTx(tx: Queryable, signals: readonly NormalizedSig
   if (cols.n.length > 0) {
     await tx.query(
       `WITH t AS (
-         SELECT n, s::bigint AS s, i, r, p::jsonb AS p, pl::jsonb AS pl, rt::bigint AS rt
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(n, s, i, r, p, pl, rt)
+         SELECT n, s::bigint AS s, i, r, p::jsonb AS p, pl::jsonb AS pl, rt::bigint AS rt, src::jsonb AS src
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(n, s, i, r, p, pl, rt, src)
        ), ins AS (
          INSERT INTO signal_instances (name, seq_id, instance_id, request_id, params, payload, request_time, source)
-         SELECT n, s, i, r, p, pl, rt, $8::jsonb FROM t
+         SELECT n, s, i, r, p, pl, rt, src FROM t
        ), q AS (
          INSERT INTO signal_match_queue (name, seq_id) SELECT n, s FROM t
        ), c AS (
          UPDATE signal_names SET last_seq = m.s FROM (SELECT n, max(s) AS s FROM t GROUP BY n) m WHERE signal_names.name = m.n
        )
        SELECT pg_notify('${SIGNAL_CHANNEL}', '')`,
-      [cols.n, cols.s, cols.i, cols.r, cols.p, cols.pl, cols.rt, stringifyJson(source)],
+      [cols.n, cols.s, cols.i, cols.r, cols.p, cols.pl, cols.rt, cols.src],
     );
   }
   return results as PublishResult[];

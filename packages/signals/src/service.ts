@@ -6,6 +6,7 @@ import { Matcher } from './matcher.js';
 import type { PublishResult, SignalInstance, SignalSource } from './model.js';
 import { emitOutputs, type StepOutput } from './outputs.js';
 import type { ActiveDefinition, StepAttemptRef, StepGateListener, TriggerExpressions, WorkflowStarter } from './ports.js';
+import { GroupCommitter } from './group-commit.js';
 import { publishInTx, SIGNAL_CHANNEL } from './publish.js';
 import { getInstance, listInstances, type InstancePage, type ListQuery } from './queries.js';
 import { syncSubscriptionsInTx, type SyncOptions, type SyncResult } from './subscriptions.js';
@@ -21,6 +22,8 @@ export interface SignalServiceOptions {
   matchBatchSize?: number;
   /** Concurrent matcher loops in this process (default 2 on PostgreSQL, 1 on PGlite). */
   matcherConcurrency?: number;
+  /** Publishing transactions in flight at once; further publishes join the next one (default 4 on PostgreSQL, 1 on PGlite). */
+  publishConcurrency?: number;
   /**
    * Matchers wake on a notification from every publishing transaction (any process); this sweep
    * only covers a lost notification or a listener reconnect.
@@ -35,6 +38,7 @@ export interface SignalServiceOptions {
  */
 export class SignalService {
   private readonly matcher: Matcher;
+  private readonly committer: GroupCommitter;
   private running = false;
   private loops: Promise<void>[] = [];
   private wakers: (() => void)[] = [];
@@ -47,6 +51,7 @@ export class SignalService {
     private readonly opts: SignalServiceOptions,
   ) {
     this.matcher = new Matcher(db, { starter: opts.starter, expressions: opts.expressions, gates: opts.gates, onError: (err, what) => this.report(err, what) }, opts.matchBatchSize ?? 500);
+    this.committer = new GroupCommitter(db, opts.publishConcurrency ?? (db.kind === 'postgres' ? 4 : 1), () => this.wake());
   }
 
   private report(err: unknown, what: string): void {
@@ -60,10 +65,7 @@ export class SignalService {
    * (same request id, else same name + params) return the first instance with duplicate: true.
    */
   async publish(signals: readonly unknown[], source: SignalSource = { type: 'REST' }): Promise<PublishResult[]> {
-    const norm = normalizeBatch(signals);
-    const out = await this.db.tx((tx) => publishInTx(tx, norm, source));
-    this.wake();
-    return out;
+    return this.committer.publish(normalizeBatch(signals), source);
   }
 
   /** As publish, inside the caller's transaction (matching starts once it commits). */

@@ -39,6 +39,26 @@ export const STARTS_TABLE = `CREATE TABLE IF NOT EXISTS test_workflow_starts (
 )`;
 
 export class TableStarter implements WorkflowStarter {
+  constructor(private readonly batched = true) {}
+
+  async startWorkflows(tx: Queryable, reqs: readonly StartRequest[]): Promise<StartResult[]> {
+    if (!this.batched) {
+      const out: StartResult[] = [];
+      for (const r of reqs) out.push(await this.startWorkflow(tx, r));
+      return out;
+    }
+    await tx.query(
+      `INSERT INTO test_workflow_starts (workflow_id, request_id, params, initiator)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) ON CONFLICT (request_id) DO NOTHING`,
+      [reqs.map((r) => r.workflowId), reqs.map((r) => r.requestId), reqs.map((r) => stringifyJson(r.params)), reqs.map((r) => stringifyJson(r.initiator))],
+    );
+    const res = await tx.query<{ instance_id: number; request_id: string }>('SELECT instance_id, request_id FROM test_workflow_starts WHERE request_id = ANY ($1::text[])', [
+      reqs.map((r) => r.requestId),
+    ]);
+    const byId = new Map(res.rows.map((r) => [r.request_id, r.instance_id]));
+    return reqs.map((r) => ({ workflowInstanceId: byId.get(r.requestId)!, created: true }));
+  }
+
   async startWorkflow(tx: Queryable, req: StartRequest): Promise<StartResult> {
     const ins = await tx.query<{ instance_id: number }>(
       `INSERT INTO test_workflow_starts (workflow_id, request_id, params, initiator) VALUES ($1, $2, $3::jsonb, $4::jsonb)

@@ -1,0 +1,80 @@
+import type { Db } from '@baton/engine-core';
+import { MAX_BATCH, type PublishResult, type SignalSource } from './model.js';
+import { publishInTx } from './publish.js';
+import type { NormalizedSignal } from './validate.js';
+
+interface Pending {
+  signals: NormalizedSignal[];
+  source: SignalSource;
+  resolve: (r: PublishResult[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit for publishers: requests that arrive while `concurrency` publishing transactions
+ * are in flight are stored together in the next one (up to a full batch), so many small
+ * publishes cost a few transactions instead of one each, and an idle service adds no delay.
+ * Every request still gets its own results; a request that shared a failed transaction is
+ * retried alone, so one request's database error never fails another's.
+ */
+export class GroupCommitter {
+  private pending: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly concurrency: number,
+    private readonly onCommit: () => void,
+  ) {}
+
+  publish(signals: NormalizedSignal[], source: SignalSource): Promise<PublishResult[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ signals, source, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.pending.length > 0) {
+      const group: Pending[] = [];
+      let size = 0;
+      while (this.pending.length > 0 && (group.length === 0 || size + this.pending[0]!.signals.length <= MAX_BATCH)) {
+        const p = this.pending.shift()!;
+        group.push(p);
+        size += p.signals.length;
+      }
+      this.inFlight++;
+      void this.flush(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async flush(group: Pending[]): Promise<void> {
+    try {
+      const signals = group.flatMap((p) => p.signals);
+      const sources = group.flatMap((p) => p.signals.map(() => p.source));
+      const results = await this.db.tx((tx) => publishInTx(tx, signals, sources));
+      this.onCommit();
+      let at = 0;
+      for (const p of group) {
+        p.resolve(results.slice(at, at + p.signals.length));
+        at += p.signals.length;
+      }
+    } catch (err) {
+      if (group.length === 1) {
+        group[0]!.reject(err);
+        return;
+      }
+      for (const p of group) {
+        try {
+          p.resolve(await this.db.tx((tx) => publishInTx(tx, p.signals, p.source)));
+          this.onCommit();
+        } catch (e) {
+          p.reject(e);
+        }
+      }
+    }
+  }
+}
