@@ -26,6 +26,12 @@ const matched = (image: string): CustomPatternMatcherReturn => {
 const IDENT_START_CHARS = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$'];
 const DIGITS = [...'0123456789'];
 
+/**
+ * Every keyword, supported or not. Identifier is tried first and leaves these words to their own
+ * tokens, so an ordinary name costs one match instead of one per keyword sharing its first letter.
+ */
+const KEYWORDS = new Set<string>();
+
 export const Identifier = createToken({
   name: 'Identifier',
   pattern: {
@@ -33,7 +39,8 @@ export const Identifier = createToken({
       if (!isIdentStart(text.charCodeAt(offset))) return null;
       let end = offset + 1;
       while (isIdentPart(text.charCodeAt(end))) end++;
-      return matched(text.substring(offset, end));
+      const image = text.substring(offset, end);
+      return KEYWORDS.has(image) ? null : matched(image);
     },
   },
   start_chars_hint: IDENT_START_CHARS,
@@ -50,8 +57,10 @@ function literalPattern(word: string, wholeWord: boolean): { exec: (text: string
   };
 }
 
-const keyword = (word: string, name: string, categories: TokenType[] = []): TokenType =>
-  createToken({ name, pattern: literalPattern(word, true), start_chars_hint: [word[0]!], line_breaks: false, categories });
+function keyword(word: string, name: string, categories: TokenType[] = []): TokenType {
+  KEYWORDS.add(word);
+  return createToken({ name, pattern: literalPattern(word, true), start_chars_hint: [word[0]!], line_breaks: false, categories });
+}
 
 export const Unsupported = createToken({ name: 'Unsupported', pattern: Lexer.NA });
 export const BinaryOp = createToken({ name: 'BinaryOp', pattern: Lexer.NA });
@@ -173,6 +182,7 @@ export const DoubleLiteral = createToken({
   line_breaks: false,
 });
 export const Dot = op('Dot', '.');
+/** Tried before DoubleLiteral: digits are nearly always a LONG, and then need one scan only. */
 export const LongLiteral = createToken({
   name: 'LongLiteral',
   pattern: {
@@ -181,6 +191,7 @@ export const LongLiteral = createToken({
       while (isDigit(text.charCodeAt(end))) end++;
       if (end === offset) return null;
       const c = text.charCodeAt(end);
+      if ((c === 46 || c === 101 || c === 69 || isFloatSuffix(c)) && doubleEnd(text, offset) >= 0) return null;
       if (c === 108 || c === 76) end++;
       return matched(text.substring(offset, end));
     },
@@ -202,10 +213,10 @@ const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\
 export const allTokens: TokenType[] = [
   Spaces, LineBreaks, LineComment, BlockComment,
   Unsupported, BinaryOp, AssignOp, PrefixOp,
+  Identifier,
   Import, If, Else, While, For, Break, Continue, Return, Throw, New, True, False, Null,
   ...unsupportedKeywords,
-  Identifier,
-  DoubleLiteral, LongLiteral, StringLiteral,
+  LongLiteral, DoubleLiteral, StringLiteral,
   ...unsupportedOps,
   EqEq, NotEq, LtEq, GtEq, AndAnd, OrOr,
   PlusAssign, MinusAssign, StarAssign, SlashAssign, PercentAssign,
