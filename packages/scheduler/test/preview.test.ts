@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runPreview } from '../src/index.js';
+import { previewFireTimes, runPreview } from '../src/index.js';
 
 async function preview(argv: string[], now?: number): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -46,5 +46,15 @@ describe('baton schedule preview', () => {
   it('says so when a schedule never fires again', async () => {
     const r = await preview(['--cron', '0 0 0 1 1 ? 2020', '--from', '2024-01-01T00:00:00Z']);
     expect(r).toMatchObject({ code: 0, out: '', err: expect.stringMatching(/has no fire time after 2024-01-01T00:00:00.000Z/) });
+  });
+});
+
+describe('previewFireTimes (for the REST preview endpoint)', () => {
+  it('returns zone-offset ISO strings and epoch millis', () => {
+    expect(previewFireTimes({ type: 'PREDEFINED', expression: '@daily', timezone: 'Asia/Tokyo' }, { from: new Date('2024-11-02T18:59:00Z'), count: 2 })).toEqual([
+      { fire_time: '2024-11-04T00:00:00+09:00', epoch_ms: Date.parse('2024-11-03T15:00:00Z') },
+      { fire_time: '2024-11-05T00:00:00+09:00', epoch_ms: Date.parse('2024-11-04T15:00:00Z') },
+    ]);
+    expect(() => previewFireTimes({ type: 'CRON', cron: '* * *' }, { from: new Date(), count: 1 })).toThrow(/has 3 fields/);
   });
 });

@@ -12,6 +12,8 @@ export {
   prevFireTime,
   prevFireMs,
   formatInZone,
+  previewFireTimes,
+  type PreviewedFire,
   DEFAULT_MIN_INTERVAL_MS,
   DEFAULT_CATCH_UP,
   type TimeTriggerDefinition,

@@ -170,3 +170,19 @@ export function formatInZone(ms: number, timezone: string): string {
   const dt = DateTime.fromMillis(ms, { zone: timezone });
   return dt.toFormat(dt.millisecond ? "yyyy-MM-dd'T'HH:mm:ss.SSSZZ" : "yyyy-MM-dd'T'HH:mm:ssZZ");
 }
+
+export interface PreviewedFire {
+  /** ISO-8601 in the trigger's zone, with its offset. */
+  fire_time: string;
+  epoch_ms: number;
+}
+
+/**
+ * The next `count` fire times of a trigger strictly after `from`, for the preview endpoint and
+ * command. Validates the trigger first (throws `TriggerError` with the field at fault).
+ */
+export function previewFireTimes(def: unknown, opts: { from: Date; count: number } & CompileOptions): PreviewedFire[] {
+  const trigger = compileTrigger(def, opts);
+  checkCount(opts.count);
+  return nextFireMs(trigger, opts.from.getTime(), opts.count).map((ms) => ({ fire_time: formatInZone(ms, trigger.timezone), epoch_ms: ms }));
+}
