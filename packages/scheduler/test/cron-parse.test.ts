@@ -40,6 +40,13 @@ describe('Unix 5-field cron', () => {
     // 13th of the month or any Friday.
     expect(fires('0 0 13 * 5', '2024-09-10T00:00:00Z', 3)).toEqual(['2024-09-13T00:00:00+00:00', '2024-09-20T00:00:00+00:00', '2024-09-27T00:00:00+00:00']);
   });
+  it('a starred day field with a step still restricts, combined with AND (Vixie cron)', () => {
+    // Odd days of the month that are Mondays: 2024-07-01, 07-15, 07-29, then 08-05.
+    expect(fires('0 0 */2 * 1', '2024-06-25T00:00:00Z', 4)).toEqual(['2024-07-01T00:00:00+00:00', '2024-07-15T00:00:00+00:00', '2024-07-29T00:00:00+00:00', '2024-08-05T00:00:00+00:00']);
+    // cron-parser reads the step as a restriction and ORs the fields (it would add June 27 and 29);
+    // Vixie cron, whose rule Baton follows, looks at the leading `*`.
+    expect(fires('0 0 */2 * 1', '2024-06-25T00:00:00Z', 1)).not.toContain('2024-06-27T00:00:00+00:00');
+  });
   it('L, L-n, W and LW in day-of-month, nL and # in day-of-week', () => {
     expect(fires('0 0 L * *', '2024-02-01T00:00:00Z', 2)).toEqual(['2024-02-29T00:00:00+00:00', '2024-03-31T00:00:00+00:00']);
     expect(fires('0 0 L-2 * *', '2024-02-01T00:00:00Z', 1)).toEqual(['2024-02-27T00:00:00+00:00']);

@@ -45,16 +45,16 @@ function dowMatches(spec: CronSpec, year: number, month: number, day: number): b
 
 /**
  * Whether the schedule fires on this local date. Day-of-month and day-of-week combine as in
- * Vixie cron: when both restrict (neither is `*` nor `?`), a day matching either fires;
- * otherwise the restricting one decides.
+ * Vixie cron: when neither field starts with `*` (nor is `?`), a day matching either fires;
+ * otherwise a day must match both.
  */
 export function dayMatches(spec: CronSpec, year: number, month: number, day: number): boolean {
   if (!spec.months.has(month)) return false;
   if (spec.years && !spec.years.has(year)) return false;
   if (day > daysInMonth(year, month)) return false;
-  if (spec.domUnrestricted && spec.dowUnrestricted) return true;
-  if (spec.domUnrestricted) return dowMatches(spec, year, month, day);
-  if (spec.dowUnrestricted) return domMatches(spec, year, month, day);
+  // A `*` or `?` field expands to every day, so AND leaves the other field in charge, while
+  // `*\/2` (which Vixie cron also counts as a star) still restricts.
+  if (spec.domUnrestricted || spec.dowUnrestricted) return domMatches(spec, year, month, day) && dowMatches(spec, year, month, day);
   return domMatches(spec, year, month, day) || dowMatches(spec, year, month, day);
 }
 
