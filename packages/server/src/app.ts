@@ -7,6 +7,11 @@ import type { Logger } from './logger.js';
 import { packageMigrations } from './migrations.js';
 import { healthRoutes } from './http/health.js';
 import { errorHandler, notFoundHandler } from './http/problem.js';
+import { assignAccess, authHook } from './http/auth.js';
+import { limitPublishing, registerRateLimit } from './http/rate-limit.js';
+import { registerOpenApi } from './http/openapi.js';
+import { createMetricsRegistry, httpMetricsHook, metricsRoute } from './http/metrics.js';
+import { missingTokensError } from './config.js';
 
 /** What the composition root has to hand when it builds the route plugins and their services. */
 export interface RouteContext {
@@ -61,7 +66,18 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID_HEADER = 'x-request-id';
 const CLIENT_REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
+/** The API version shown in the OpenAPI document. */
+export const API_VERSION = '3.0.0';
+
+/**
+ * Builds the app: request ids, problem documents, auth, per-token publish limits, metrics and the
+ * OpenAPI document come first, so every route added afterwards (health, then each route plugin)
+ * is authenticated, limited, timed and documented. Throws `StartupError` (BATON_TOKENS) when the
+ * configuration needs API tokens and has none.
+ */
 export async function buildApp(deps: AppDeps): Promise<BatonApp> {
+  const missing = missingTokensError(deps.config);
+  if (missing) throw missing;
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -85,6 +101,20 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+
+  // onRoute hooks run in the order added: access first, since the rate limit and the OpenAPI
+  // document read it from the route's config.
+  app.addHook('onRoute', (route) => {
+    assignAccess(route);
+    limitPublishing(route, deps.config.publishRateLimit);
+  });
+  app.addHook('onRequest', authHook({ tokens: deps.config.tokens, enabled: deps.config.tokens.length > 0 }));
+  await registerRateLimit(app);
+  await registerOpenApi(app, { version: API_VERSION });
+  const registry = createMetricsRegistry();
+  app.decorate('metrics', registry);
+  app.addHook('onResponse', httpMetricsHook(registry));
+  await app.register(metricsRoute, { registry });
 
   await app.register(healthRoutes, { db: deps.db, migrations: deps.migrations ?? packageMigrations });
   for (const p of deps.plugins ?? []) {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { StartupError } from './startup-error.js';
+import { checkUnique, parseTokenList, readTokenFile, type ApiToken } from './http/tokens.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -13,12 +14,17 @@ export interface ServerConfig {
   /** Absolute path of the PGlite data folder (unused when `databaseUrl` is set). */
   dataDir: string;
   logLevel: LogLevel;
+  /** API tokens from BATON_TOKENS and BATON_TOKENS_FILE; none means auth is off (loopback + PGlite only). */
+  tokens: ApiToken[];
+  /** Publish requests each token may make per minute; 0 means no limit. */
+  publishRateLimit: number;
 }
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_DATA_DIR = './.baton-data';
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+export const DEFAULT_PUBLISH_RATE_LIMIT = 1200;
 
 /** The settings read from the environment, for `--help` and documentation. */
 export const SETTINGS: ReadonlyArray<{ name: string; description: string }> = [
@@ -27,6 +33,9 @@ export const SETTINGS: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'DATABASE_URL', description: 'PostgreSQL URL, postgres://user:password@host:5432/db; without it Baton uses PGlite' },
   { name: 'BATON_DATA_DIR', description: `PGlite data folder when DATABASE_URL is unset (default ${DEFAULT_DATA_DIR})` },
   { name: 'LOG_LEVEL', description: `one of ${LOG_LEVELS.join(', ')} (default ${DEFAULT_LOG_LEVEL})` },
+  { name: 'BATON_TOKENS', description: 'API tokens, comma-separated name:role:token (role: reader, publisher or admin); required unless HOST is loopback and DATABASE_URL is unset' },
+  { name: 'BATON_TOKENS_FILE', description: 'JSON or YAML file listing {name, role, token | sha256} API tokens (adds to BATON_TOKENS)' },
+  { name: 'BATON_PUBLISH_RATE_LIMIT', description: `publish requests per minute per token (default ${DEFAULT_PUBLISH_RATE_LIMIT}; 0 = no limit)` },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -44,7 +53,41 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl,
     dataDir: path.resolve(cwd, setting(env, 'BATON_DATA_DIR') ?? DEFAULT_DATA_DIR),
     logLevel: parseLogLevel(setting(env, 'LOG_LEVEL')),
+    tokens: loadTokens(env, cwd),
+    publishRateLimit: parsePublishRateLimit(setting(env, 'BATON_PUBLISH_RATE_LIMIT')),
   };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
+
+/**
+ * Auth may be off only for the local, single-user setup: bound to loopback with the embedded
+ * database. Anything reachable from elsewhere, or sharing a PostgreSQL, needs tokens.
+ */
+export function authRequired(config: Pick<ServerConfig, 'host' | 'databaseUrl'>): boolean {
+  return config.databaseUrl !== undefined || !LOOPBACK_HOSTS.has(config.host.toLowerCase());
+}
+
+/** The start-up error when auth is required and no token is configured, else undefined. */
+export function missingTokensError(config: Pick<ServerConfig, 'host' | 'databaseUrl' | 'tokens'>): StartupError | undefined {
+  if (config.tokens.length > 0 || !authRequired(config)) return undefined;
+  const why = config.databaseUrl !== undefined ? 'DATABASE_URL is set' : `HOST ${config.host} is not loopback`;
+  return new StartupError('BATON_TOKENS', `API tokens are required because ${why}; set BATON_TOKENS=name:role:token or BATON_TOKENS_FILE`);
+}
+
+function loadTokens(env: Env, cwd: string): ApiToken[] {
+  const list = setting(env, 'BATON_TOKENS');
+  const file = setting(env, 'BATON_TOKENS_FILE');
+  const fromList = list ? parseTokenList(list) : [];
+  const fromFile = file ? readTokenFile(path.resolve(cwd, file)) : [];
+  return fromList.length > 0 && fromFile.length > 0 ? checkUnique('BATON_TOKENS_FILE', [...fromList, ...fromFile]) : [...fromList, ...fromFile];
+}
+
+function parsePublishRateLimit(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PUBLISH_RATE_LIMIT;
+  const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n)) throw new StartupError('BATON_PUBLISH_RATE_LIMIT', `must be a whole number of requests per minute (0 = no limit), got ${JSON.stringify(raw)}`);
+  return n;
 }
 
 function setting(env: Env, name: string): string | undefined {

@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       dataDir: path.resolve('/srv/baton', '.baton-data'),
       logLevel: 'info',
+      tokens: [],
+      publishRateLimit: 1200,
     });
   });
 
@@ -30,7 +32,7 @@ describe('loadConfig', () => {
         { PORT: ' 0 ', HOST: '0.0.0.0', DATABASE_URL: 'postgresql://u:p@db.internal:6543/baton', BATON_DATA_DIR: 'data', LOG_LEVEL: 'DEBUG' },
         '/srv/baton',
       ),
-    ).toEqual({ port: 0, host: '0.0.0.0', databaseUrl: 'postgresql://u:p@db.internal:6543/baton', dataDir: '/srv/baton/data', logLevel: 'debug' });
+    ).toEqual({ port: 0, host: '0.0.0.0', databaseUrl: 'postgresql://u:p@db.internal:6543/baton', dataDir: '/srv/baton/data', logLevel: 'debug', tokens: [], publishRateLimit: 1200 });
     expect(loadConfig({ PORT: '', DATABASE_URL: '  ', LOG_LEVEL: '' }, '/x')).toMatchObject({ port: 8080, databaseUrl: undefined, logLevel: 'info' });
   });
 

@@ -1,0 +1,47 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifySchema } from 'fastify';
+import type { BatonApp } from '../app.js';
+import { ALLOWED_ROLES, type Access } from './auth.js';
+
+export const DOCS_PATH = '/docs';
+/** The OpenAPI document as JSON (the UI also serves it at /docs/json). */
+export const OPENAPI_JSON_PATH = '/openapi.json';
+
+const BEARER_SCHEME = 'bearerAuth';
+
+/** The sentence the documentation gives each route about who may call it. */
+export function accessNote(access: Access): string {
+  return access === 'open' ? 'No token needed.' : `Needs a ${ALLOWED_ROLES[access].join(' or ')} token.`;
+}
+
+/**
+ * Collects every route's schema into an OpenAPI 3 document. Register before any route: the
+ * plugin learns routes from `onRoute`, so a route added earlier would be missing from the document.
+ */
+export async function registerOpenApi(app: BatonApp, opts: { version: string }): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Baton API',
+        version: opts.version,
+        description:
+          'Signals, workflows and their lineage. Errors are RFC 9457 problem documents (application/problem+json) naming the field at fault. ' +
+          'Send API tokens as `Authorization: Bearer <token>`; roles: reader (every GET), publisher (publishing signals), admin (everything).',
+      },
+      components: { securitySchemes: { [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'an API token from BATON_TOKENS or BATON_TOKENS_FILE' } } },
+    },
+    transform: ({ schema, url, route }) => {
+      const access = route.config?.access ?? 'admin';
+      const given = (schema ?? {}) as FastifySchema & { description?: string; security?: unknown };
+      const note = accessNote(access);
+      const description = given.description ? `${given.description}\n\n${note}` : note;
+      // Documented as deployed: only the loopback + PGlite setup runs without tokens.
+      const security = access === 'open' ? [] : [{ [BEARER_SCHEME]: [] }];
+      return { schema: { ...given, description, security } as FastifySchema, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PATH, uiConfig: { deepLinking: true }, staticCSP: true });
+  app.get(OPENAPI_JSON_PATH, { schema: { hide: true } }, async () => app.swagger());
+}
