@@ -1,11 +1,11 @@
 import type { Db } from '@baton/engine-core';
 import { SignalValidationError } from '../../errors.js';
 import type { PublishInput, SignalSource } from '../../model.js';
-import { publishInTx } from '../../publish.js';
 import { normalizeBatch, type NormalizedSignal } from '../../validate.js';
 import { cloudEventToSignal, isBinaryKafkaEvent, parseBinaryKafkaEvent, parseStructuredEvent } from '../cloudevents.js';
 import type { KafkaSourceConfig, KafkaSubscriptionConfig } from '../config.js';
 import { dedupeRequestId, mapMessage, MappingError, parseMessageJson, readPath } from '../mapping.js';
+import { GroupCommitter } from './group-commit.js';
 import type { InboundBatch, InboundMessage, KafkaAdapter, KafkaConsumerAdapter, KafkaProducerAdapter, OutboundMessage } from './adapter.js';
 
 /** Headers a dead-lettered message carries besides its own. */
@@ -26,8 +26,10 @@ export interface KafkaIngestorOptions {
   fromBeginning?: boolean;
   /** Partitions processed at once (default 2 on PostgreSQL, 1 on PGlite). */
   concurrency?: number;
-  /** Messages per database transaction; offsets are committed after each (default 5000). */
+  /** Messages per chunk; a chunk's offset is committed once its transaction committed (default 5000). */
   chunkSize?: number;
+  /** Signals per database transaction when chunks of several partitions are stored together (default 20000). */
+  maxSignalsPerTx?: number;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -46,18 +48,21 @@ type Converted = { ok: true; signal: NormalizedSignal } | { ok: false; reason: s
 
 /**
  * Consumes the configured topics in one consumer group and indexes each message as a signal.
- * Per chunk of a partition's batch: poison messages go to the dead-letter topic first, then one
- * database transaction stores the signals, and only then is the offset committed. A crash at any
- * point redelivers the chunk; the dedupe key makes the second indexing a no-op.
+ * Per chunk of a partition's batch: poison messages go to the dead-letter topic first, then a
+ * database transaction stores the signals (shared with chunks of other partitions that arrived
+ * meanwhile), and only then is the offset committed. A crash at any point redelivers the chunk;
+ * the dedupe key makes the second indexing a no-op.
  */
 export class KafkaIngestor {
   private readonly subs: Map<string, KafkaSubscriptionConfig>;
   private consumer: KafkaConsumerAdapter | undefined;
   private producer: KafkaProducerAdapter | undefined;
   private readonly counters: KafkaIngestStats = { indexed: 0, duplicates: 0, deadLettered: 0, commits: 0 };
+  private readonly writer: GroupCommitter;
 
   constructor(private readonly opts: KafkaIngestorOptions) {
     this.subs = new Map(opts.config.subscriptions.map((s) => [s.topic, s]));
+    this.writer = new GroupCommitter(opts.db, opts.maxSignalsPerTx ?? 20_000);
   }
 
   stats(): KafkaIngestStats {
@@ -138,7 +143,7 @@ export class KafkaIngestor {
     if (poison.length > 0) await this.producer!.send(this.opts.config.deadLetterTopic, poison);
     if (signals.length > 0) {
       const source: SignalSource = { type: 'KAFKA', topic: batch.topic, partition: batch.partition, group: this.opts.config.groupId };
-      const results = await this.opts.db.tx((tx) => publishInTx(tx, signals, source));
+      const results = await this.writer.publish(signals, source);
       for (const r of results) {
         if (r.duplicate) this.counters.duplicates++;
         else this.counters.indexed++;
