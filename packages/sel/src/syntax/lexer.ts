@@ -1,4 +1,4 @@
-import { createToken, Lexer, type CustomPatternMatcherReturn, type IToken, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type CustomPatternMatcherReturn, type ILexingResult, type IToken, type TokenType } from 'chevrotain';
 import { SelError } from '../errors.js';
 
 /**
@@ -15,6 +15,7 @@ const isIdentStart = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
 const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57);
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isLower = (c: number): boolean => c >= 97 && c <= 122;
 
 /** The lexer reads `[0]` (and `payload`) of a match right away, so one array serves every match. */
 const hit = [''] as CustomPatternMatcherReturn;
@@ -38,9 +39,11 @@ export const Identifier = createToken({
     exec: (text: string, offset: number) => {
       if (!isIdentStart(text.charCodeAt(offset))) return null;
       let end = offset + 1;
-      while (isIdentPart(text.charCodeAt(end))) end++;
+      // Keywords are all lower case letters, so most names need no lookup.
+      let lower = isLower(text.charCodeAt(offset));
+      for (let c = text.charCodeAt(end); isIdentPart(c); c = text.charCodeAt(++end)) lower &&= isLower(c);
       const image = text.substring(offset, end);
-      return KEYWORDS.has(image) ? null : matched(image);
+      return lower && end - offset > 1 && KEYWORDS.has(image) ? null : matched(image);
     },
   },
   start_chars_hint: IDENT_START_CHARS,
@@ -229,8 +232,21 @@ export const allTokens: TokenType[] = [
 // the last token's image.
 const selLexer = new Lexer(allTokens, { positionTracking: 'onlyStart', ensureOptimizations: true, safeMode: false });
 
+/**
+ * Lexer.tokenize re-checks the lexer's definition errors (with lodash's generic isEmpty) on every
+ * call, which costs more than lexing a short program. The Lexer constructor already throws on a
+ * bad definition, so the check can never fail here: go to the tokenizer itself when this
+ * Chevrotain version has it, else through the public method.
+ */
+type TokenizeFn = (text: string) => ILexingResult;
+const internals = selLexer as unknown as { tokenizeInternal?: (text: string, mode: unknown) => ILexingResult; defaultMode?: unknown };
+const tokenizeFast: TokenizeFn =
+  typeof internals.tokenizeInternal === 'function' && internals.defaultMode !== undefined
+    ? (text) => internals.tokenizeInternal!.call(selLexer, text, internals.defaultMode)
+    : (text) => selLexer.tokenize(text);
+
 export function tokenize(source: string): IToken[] {
-  const result = selLexer.tokenize(source);
+  const result = tokenizeFast(source);
   const bad = result.errors[0];
   if (bad) {
     const ch = source.charAt(bad.offset);
