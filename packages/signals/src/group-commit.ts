@@ -51,11 +51,15 @@ export class GroupCommitter {
     }
   }
 
+  private store(signals: readonly NormalizedSignal[], source: SignalSource | readonly SignalSource[]): Promise<PublishResult[]> {
+    return this.db.tx((tx) => publishInTx(tx, signals, source));
+  }
+
   private async flush(group: Pending[]): Promise<void> {
     try {
       const signals = group.flatMap((p) => p.signals);
       const sources = group.flatMap((p) => p.signals.map(() => p.source));
-      const results = await this.db.tx((tx) => publishInTx(tx, signals, sources));
+      const results = await this.store(signals, sources);
       this.onCommit();
       let at = 0;
       for (const p of group) {
@@ -69,7 +73,7 @@ export class GroupCommitter {
       }
       for (const p of group) {
         try {
-          p.resolve(await this.db.tx((tx) => publishInTx(tx, p.signals, p.source)));
+          p.resolve(await this.store(p.signals, p.source));
           this.onCommit();
         } catch (e) {
           p.reject(e);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignalService } from '../src/service.js';
 import { SignalValidationError } from '../src/errors.js';
+import { publishInTx } from '../src/publish.js';
+import { normalizeBatch } from '../src/validate.js';
 import { openTestDb, TableStarter, testExpressions, type TestDb } from './helpers.js';
 
 let t: TestDb;
@@ -80,6 +82,26 @@ describe('publish', () => {
     const res = await Promise.all(Array.from({ length: 10 }, () => svc.publish([same, { name: 'concurrent/dup', params: { k: 'w' } }])));
     expect(res.flat().filter((r) => !r.duplicate)).toHaveLength(2);
     expect(new Set(res.flat().map((r) => r.seq_id))).toEqual(new Set([1, 2]));
+  });
+});
+
+describe('concurrent transactions', () => {
+  it('retries a batch that lost a race on a duplicate, keeping seq ids gap-free', async () => {
+    const batch = normalizeBatch([
+      { name: 'race/x', params: { k: 'same' } },
+      { name: 'race/x', params: { k: 'mine' } },
+    ]);
+    // Separate transactions on separate connections: no group commit between them.
+    const res = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        t.db.tx((tx) => publishInTx(tx, i % 2 === 0 ? batch : normalizeBatch([{ name: 'race/x', params: { k: 'same' } }, { name: 'race/x', params: { k: `own-${i}` } }]), { type: 'INTERNAL' })),
+      ),
+    );
+    const stored = res.flat().filter((r) => !r.duplicate);
+    expect(new Set(res.flat().filter((r) => r.instance_id === batch[0]!.instanceId).map((r) => r.seq_id)).size).toBe(1);
+    const seqs = await t.db.query<{ seq_id: number }>(`SELECT seq_id FROM signal_instances WHERE name = 'race/x' ORDER BY seq_id`);
+    expect(seqs.rows.map((r) => r.seq_id)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
+    expect(stored).toHaveLength(1 + 1 + 4);
   });
 });
 

@@ -1,0 +1,257 @@
+/**
+ * Signals benchmark, on PostgreSQL (BATON_BENCH_PG_URL, else DATABASE_URL, else BATON_TEST_PG_URL,
+ * else a throwaway server started here), with 1,000 active signal triggers:
+ *  1. REST batch publish throughput: POST /api/v3/signals with 1,000 signals per request from
+ *     several concurrent clients over real HTTP, while the matcher indexes every signal.
+ *  2. The limit: the same rows written with plain batched INSERTs (no dedupe, no seq counters,
+ *     no match jobs, no HTTP) into a table with the same columns and indexes, same concurrency.
+ *  3. Publish → instance-created latency at a steady 500 signals/s, each signal its own POST,
+ *     each firing a single-signal trigger; measured from the client's send to the start row's
+ *     clock_timestamp() inside the firing transaction.
+ * Prints a table and, as its last line, one JSON object.
+ */
+import http from 'node:http';
+import Fastify from 'fastify';
+import { migrate, PgDb, type Queryable } from '@baton/engine-core';
+import { SignalService, signalsMigrations, stringifyJson, type ActiveDefinition, type StartRequest } from '@baton/signals';
+import { signalRoutes } from '../packages/server/src/routes/signals.js';
+import { createDatabase } from '../scripts/infra/postgres.js';
+import { startPostgres } from '../scripts/infra/postgres.js';
+
+const TRIGGERS = 1000;
+const NAMES = 100;
+const BATCH = 1000;
+const CLIENTS = 4;
+const THROUGHPUT_BATCHES = Number(process.env.BENCH_BATCHES ?? 60);
+const LATENCY_RATE = 500;
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.BATON_TEST_PG_URL;
+  let stopServer: (() => Promise<void>) | undefined;
+  if (!adminUrl) {
+    const pg = await startPostgres();
+    adminUrl = pg.url;
+    stopServer = () => pg.stop();
+  }
+  const database = await createDatabase(adminUrl, 'baton_bench');
+  const db = new PgDb({ connectionString: database.url, max: 16, applicationName: 'signals-bench' });
+  let signals: SignalService | undefined;
+  try {
+    await migrate(db, [signalsMigrations]);
+    await db.exec(`CREATE TABLE bench_starts (
+      id BIGSERIAL PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, workflow_id TEXT NOT NULL,
+      initiator JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())`);
+    await db.exec('CREATE TABLE bench_raw_instances (LIKE signal_instances INCLUDING ALL)');
+
+    const starter = {
+      async startWorkflows(tx: Queryable, reqs: readonly StartRequest[]) {
+        const r = await tx.query<{ id: number; request_id: string }>(
+          `INSERT INTO bench_starts (request_id, workflow_id, initiator)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
+           ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id RETURNING id, request_id`,
+          [reqs.map((q) => q.requestId), reqs.map((q) => q.workflowId), reqs.map((q) => stringifyJson(q.initiator))],
+        );
+        const ids = new Map(r.rows.map((row) => [row.request_id, row.id]));
+        return reqs.map((q) => ({ workflowInstanceId: ids.get(q.requestId)!, created: true }));
+      },
+      async startWorkflow(tx: Queryable, req: StartRequest) {
+        const r = await tx.query<{ id: number }>(
+          `INSERT INTO bench_starts (request_id, workflow_id, initiator) VALUES ($1, $2, $3::jsonb)
+           ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id RETURNING id`,
+          [req.requestId, req.workflowId, stringifyJson(req.initiator)],
+        );
+        return { workflowInstanceId: r.rows[0]!.id, created: true };
+      },
+    };
+    signals = new SignalService(db, {
+      starter,
+      expressions: { condition: () => true, dedupKey: () => undefined },
+      matcherConcurrency: 2,
+    });
+
+    // 1,000 triggers: 10 per name over 100 names, each selecting its own shard value.
+    for (let k = 0; k < TRIGGERS; k++) {
+      const name = `bench/n${k % NAMES}`;
+      const shard = `S${Math.floor(k / NAMES)}`;
+      await signals.syncSubscriptions(`bench-wf-${k}`, definition(`bench-wf-${k}`, name, shard));
+    }
+    await signals.start();
+
+    const app = Fastify({ bodyLimit: 16 * 1024 * 1024 });
+    const svc = signals;
+    await app.register(signalRoutes, { signals: svc });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+
+    const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+    say('1,000 triggers active; phase 1: REST batch publish');
+    // Phase 1: REST batch publish (no trigger fires: the shard values match none, but every
+    // signal is indexed and evaluated against its name's 10 subscriptions).
+    const batches = Array.from({ length: THROUGHPUT_BATCHES }, (_, b) => makeBatch(b, 'none'));
+    const bodies = batches.map((rows) => JSON.stringify({ signals: rows }));
+    await postJson(address, JSON.stringify({ signals: makeBatch(-1, 'none') })); // warm-up
+    const t0 = performance.now();
+    await runConcurrently(bodies.length, CLIENTS, async (i) => {
+      const res = await postJson(address, bodies[i]!);
+      if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${res.text}`);
+    });
+    const publishSeconds = (performance.now() - t0) / 1000;
+    const publishRate = (THROUGHPUT_BATCHES * BATCH) / publishSeconds;
+    const drainStart = performance.now();
+    while ((await scalar(db, 'SELECT count(*) AS n FROM signal_match_queue')) > 0) await sleep(50);
+    const matchLagSeconds = (performance.now() - drainStart) / 1000;
+
+    say(`phase 1 done: ${Math.round(publishRate)} signals/s; phase 2: plain INSERTs`);
+    // Phase 2: the same rows with plain batched INSERTs.
+    const t1 = performance.now();
+    await runConcurrently(batches.length, CLIENTS, async (i) => {
+      const rows = batches[i]!;
+      await db.query(
+        `INSERT INTO bench_raw_instances (name, seq_id, instance_id, params, payload)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[], $5::jsonb[])`,
+        [rows.map((r) => r.name), rows.map((_, j) => i * BATCH + j + 1), rows.map((_, j) => `raw-${i}-${j}`), rows.map((r) => JSON.stringify(r.params)), rows.map((r) => JSON.stringify(r.payload))],
+      );
+    });
+    const rawRate = (THROUGHPUT_BATCHES * BATCH) / ((performance.now() - t1) / 1000);
+
+    say(`phase 2 done: ${Math.round(rawRate)} rows/s; phase 3: latency at ${LATENCY_RATE}/s`);
+    // Phase 3: steady 500 signals/s, one POST each, every signal firing one trigger.
+    const sent = new Map<string, number>();
+    const total = LATENCY_RATE * LATENCY_SECONDS;
+    const tickMs = 10;
+    const perTick = (LATENCY_RATE * tickMs) / 1000;
+    const inflight: Promise<void>[] = [];
+    const tStart = Date.now();
+    for (let i = 0; i < total; ) {
+      const due = tStart + (i / LATENCY_RATE) * 1000;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      for (let j = 0; j < perTick && i < total; j++, i++) {
+        const k = i % TRIGGERS;
+        const requestId = `lat-${i}`;
+        const body = JSON.stringify({ name: `bench/n${k % NAMES}`, params: { shard: `S${Math.floor(k / NAMES)}`, i }, request_id: requestId });
+        sent.set(requestId, Date.now());
+        inflight.push(
+          postJson(address, body).then((res) => {
+            if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${res.text}`);
+          }),
+        );
+      }
+    }
+    await Promise.all(inflight);
+    const offeredRate = total / ((Date.now() - tStart) / 1000);
+    const deadline = Date.now() + 60_000;
+    while ((await scalar(db, 'SELECT count(*) AS n FROM bench_starts')) < total && Date.now() < deadline) await sleep(50);
+    const started = await db.query<{ rid: string; created_ms: number }>(
+      `SELECT initiator -> 'signals' -> 0 ->> 'instance_id' AS rid, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM bench_starts`,
+    );
+    const latencies = started.rows.map((r) => r.created_ms - sent.get(r.rid)!).sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+
+    agent.destroy();
+    await app.close();
+    await signals.stop();
+
+    const result = {
+      benchmark: 'signals',
+      database: 'postgresql',
+      active_triggers: TRIGGERS,
+      rest_publish_signals_per_s: Math.round(publishRate),
+      raw_insert_rows_per_s: Math.round(rawRate),
+      publish_to_raw_ratio: Number((publishRate / rawRate).toFixed(3)),
+      match_lag_after_publish_s: Number(matchLagSeconds.toFixed(2)),
+      latency_offered_signals_per_s: Math.round(offeredRate),
+      latency_instances_started: latencies.length,
+      latency_expected: total,
+      latency_p50_ms: Number(pct(50).toFixed(1)),
+      latency_p99_ms: Number(pct(99).toFixed(1)),
+      latency_max_ms: Number((latencies.at(-1) ?? NaN).toFixed(1)),
+      targets: { rest_publish_signals_per_s: 10000, publish_to_raw_ratio: 0.15, latency_p99_ms: 100 },
+      pass: {
+        throughput: publishRate >= 10000,
+        ratio: publishRate / rawRate >= 0.15,
+        latency: pct(99) < 100 && latencies.length === total,
+      },
+    };
+    const rows: [string, string, string][] = [
+      ['REST batch publish (1,000/request, 1,000 triggers)', `${result.rest_publish_signals_per_s} signals/s`, '>= 10000'],
+      ['plain batched INSERT of the same rows', `${result.raw_insert_rows_per_s} rows/s`, ''],
+      ['publish / raw insert', `${result.publish_to_raw_ratio}`, '>= 0.15'],
+      ['matcher lag after the publish phase', `${result.match_lag_after_publish_s} s`, ''],
+      [`latency at ${LATENCY_RATE}/s offered (${result.latency_offered_signals_per_s}/s achieved)`, `p50 ${result.latency_p50_ms} ms, p99 ${result.latency_p99_ms} ms, max ${result.latency_max_ms} ms`, 'p99 < 100 ms'],
+      ['instances started / expected', `${latencies.length} / ${total}`, 'equal'],
+    ];
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    const w1 = Math.max(...rows.map((r) => r[1].length));
+    console.log(`${'measure'.padEnd(w0)}  ${'result'.padEnd(w1)}  target`);
+    for (const r of rows) console.log(`${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`);
+    console.log(JSON.stringify(result));
+  } finally {
+    await signals?.stop();
+    await db.close();
+    await database.drop();
+    if (stopServer) await stopServer();
+  }
+}
+
+function definition(workflowId: string, name: string, shard: string): ActiveDefinition {
+  return {
+    workflowId,
+    version: 1,
+    workflow: {
+      id: workflowId,
+      tags: [],
+      params: {},
+      timeTriggers: [],
+      steps: [],
+      signalTriggers: [{ definitions: { [name]: { matchParams: { shard: { value: shard, operator: '=' } }, joinKeys: [] } }, params: {} }],
+    },
+  };
+}
+
+function makeBatch(b: number, shard: string) {
+  return Array.from({ length: BATCH }, (_, j) => ({
+    name: `bench/n${(b * 7 + j) % NAMES}`,
+    params: { shard, batch: b, row: j, watermark: 1_700_000_000_000 + j },
+    payload: { note: 'benchmark row', row: j },
+  }));
+}
+
+// A bounded keep-alive pool, as a real client would use; unbounded fetch() sockets overflow the
+// listen backlog when the server falls behind.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function postJson(base: string, body: string): Promise<{ status: number; text: string }> {
+  const url = new URL('/api/v3/signals', base);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function runConcurrently(n: number, workers: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+async function scalar(db: PgDb, sql: string): Promise<number> {
+  const r = await db.query<{ n: number }>(sql);
+  return Number(r.rows[0]!.n);
+}
+
+await main();
