@@ -1,0 +1,219 @@
+import type { FastifyPluginAsync, FastifyReply, FastifySchema } from 'fastify';
+import type { Db } from '@baton/engine-core';
+import { listSchedule, nextFireMs, compileTrigger, formatInZone } from '@baton/scheduler';
+import { SignalNotFoundError, stringifyJson } from '@baton/signals';
+import { ProblemError, ProblemTypes } from '../http/problem.js';
+import { loadAssets } from './assets.js';
+import { listSignalNames, listWorkflows } from './queries.js';
+import { instanceView, lineageView, type LineageCenter, type RunReads } from './views.js';
+
+export interface WebRoutesOptions {
+  db: Db;
+  /** The engine's run queries (pass the process's `Engine`). */
+  runs: RunReads;
+}
+
+/** The pages; each loads its own module from /ui/assets/ and reads the JSON API from the browser. */
+const PAGES: Record<string, string> = {
+  '/ui': 'home.html',
+  '/ui/signals': 'signals.html',
+  '/ui/lineage': 'lineage.html',
+  '/ui/workflows/:workflowId/instances/:instanceId': 'instance.html',
+  '/ui/schedules': 'schedules.html',
+};
+
+/**
+ * Pages never build markup from data (the scripts set text content), and this policy makes sure
+ * nothing inline or from elsewhere can run even if one did.
+ */
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+const UPCOMING_FIRES = 3;
+const LIST_LIMIT = 500;
+
+const idPattern = '^[^\\u0000-\\u001f]{1,512}$';
+const instanceParams = {
+  type: 'object',
+  properties: {
+    workflowId: { type: 'string', pattern: idPattern },
+    instanceId: { type: 'string', pattern: '^[1-9][0-9]{0,14}$', description: 'workflow instance id' },
+  },
+  required: ['workflowId', 'instanceId'],
+} as const;
+
+function doc(schema: FastifySchema & { summary?: string; description?: string; hide?: boolean }): FastifySchema {
+  return schema;
+}
+
+/**
+ * The web pages (`/ui/...`, `/` redirects to `/ui`) and the JSON views they read under
+ * `/api/v3/ui/...`: summaries and laid-out graphs no other API gives. Register without a prefix.
+ */
+export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts) => {
+  const { db, runs } = opts;
+  const assets = await loadAssets();
+  // bigint params (64-bit signal values) stay exact numbers in the JSON the pages read.
+  app.setReplySerializer((payload) => stringifyJson(payload));
+
+  const sendAsset = (reply: FastifyReply, name: string): FastifyReply => {
+    const asset = assets.get(name);
+    if (!asset) throw new ProblemError(404, 'Not Found', `no asset named "${name}"`, { type: ProblemTypes.notFound });
+    return reply
+      .header('content-type', asset.type)
+      .header('content-security-policy', CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-cache')
+      .send(asset.body);
+  };
+
+  app.get('/', { schema: doc({ hide: true }) }, async (_request, reply) => reply.redirect('/ui'));
+  for (const [url, file] of Object.entries(PAGES)) {
+    app.get(url, { schema: doc({ hide: true }) }, async (_request, reply) => sendAsset(reply, file));
+  }
+  app.get<{ Params: { file: string } }>(
+    '/ui/assets/:file',
+    { schema: doc({ hide: true, params: { type: 'object', properties: { file: { type: 'string', pattern: '^[\\w.-]{1,100}$' } }, required: ['file'] } }) },
+    async (request, reply) => sendAsset(reply, request.params.file),
+  );
+
+  app.get<{ Querystring: { prefix?: string } }>(
+    '/api/v3/ui/signal-names',
+    {
+      schema: doc({
+        summary: 'Signal names with their instance counts and when one was last seen (for the web pages)',
+        querystring: { type: 'object', properties: { prefix: { type: 'string', maxLength: 512 } }, additionalProperties: false },
+      }),
+    },
+    async (request) => ({ names: await listSignalNames(db, { prefix: request.query.prefix || undefined, limit: LIST_LIMIT }) }),
+  );
+
+  app.get('/api/v3/ui/workflows', { schema: doc({ summary: 'Workflows with their newest instances (for the web pages)' }) }, async () => {
+    const workflows = await listWorkflows(db, LIST_LIMIT);
+    return {
+      workflows: await Promise.all(
+        workflows.map(async (w) => {
+          const page = await runs.listInstances(w.workflow_id, { limit: 5 });
+          return { ...w, recent: page.items.map((i) => ({ instance_id: i.instanceId, status: i.status, created_at: i.createdAt.toISOString() })) };
+        }),
+      ),
+    };
+  });
+
+  app.get<{ Params: { workflowId: string; instanceId: string } }>(
+    '/api/v3/ui/workflows/:workflowId/instances/:instanceId',
+    { schema: doc({ summary: 'A workflow run with its step DAG laid out and step statuses (for the web pages)', params: instanceParams }) },
+    async (request) => {
+      const { workflowId, instanceId } = request.params;
+      const view = await instanceView(db, runs, workflowId, Number(instanceId));
+      if (!view) throw new ProblemError(404, 'Not Found', `workflow "${workflowId}" has no instance ${instanceId}`, { type: ProblemTypes.notFound });
+      return view;
+    },
+  );
+
+  app.get<{ Params: { workflowId: string; instanceId: string; stepId: string }; Querystring: { attempt?: string } }>(
+    '/api/v3/ui/workflows/:workflowId/instances/:instanceId/steps/:stepId',
+    {
+      schema: doc({
+        summary: 'One step attempt with its timeline (the latest attempt unless `attempt` is given)',
+        params: { ...instanceParams, properties: { ...instanceParams.properties, stepId: { type: 'string', pattern: idPattern } }, required: ['workflowId', 'instanceId', 'stepId'] },
+        querystring: { type: 'object', properties: { attempt: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } }, additionalProperties: false },
+      }),
+    },
+    async (request) => {
+      const { workflowId, instanceId, stepId } = request.params;
+      const attempt = request.query.attempt === undefined ? undefined : Number(request.query.attempt);
+      const a = await runs.getStepAttempt(workflowId, Number(instanceId), stepId, attempt === undefined ? {} : { attemptId: attempt });
+      if (!a) throw new ProblemError(404, 'Not Found', `step "${stepId}" of ${workflowId} #${instanceId} has no ${attempt === undefined ? 'attempt' : `attempt ${attempt}`}`, { type: ProblemTypes.notFound });
+      return {
+        step_id: a.stepId,
+        attempt_id: a.attemptId,
+        run_id: a.runId,
+        step_type: a.stepType,
+        status: a.status,
+        reason: a.reason,
+        params: a.params,
+        outputs: a.outputs,
+        created_at: a.createdAt.toISOString(),
+        started_at: a.startedAt?.toISOString() ?? null,
+        ended_at: a.endedAt?.toISOString() ?? null,
+        timeline: a.timeline.map((t) => ({ at: t.at.toISOString(), from: t.from, to: t.to, message: t.message })),
+      };
+    },
+  );
+
+  app.get<{ Querystring: { signal?: string; seq?: string; workflow?: string; instance?: string } }>(
+    '/api/v3/ui/lineage',
+    {
+      schema: doc({
+        summary: 'The lineage around a signal instance or a workflow run, laid out (for the web pages)',
+        description: 'Either `signal` (+ `seq`, a seq id or `latest`, default latest) or `workflow` + `instance`.',
+        querystring: {
+          type: 'object',
+          properties: {
+            signal: { type: 'string', minLength: 1, maxLength: 512 },
+            seq: { type: 'string', pattern: '^(latest|[0-9]{1,19})$' },
+            workflow: { type: 'string', pattern: idPattern },
+            instance: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' },
+          },
+          additionalProperties: false,
+        },
+      }),
+    },
+    async (request) => {
+      const q = request.query;
+      let center: LineageCenter;
+      if (q.signal !== undefined && q.workflow === undefined) {
+        center = { signal: q.signal, seq: q.seq === undefined || q.seq === 'latest' ? 'latest' : seqOf(q.seq) };
+      } else if (q.workflow !== undefined && q.instance !== undefined && q.signal === undefined) {
+        center = { workflow: q.workflow, instance: Number(q.instance) };
+      } else {
+        throw new ProblemError(400, 'Invalid request', 'give either signal (and seq) or workflow and instance', {
+          type: ProblemTypes.validation,
+          errors: [{ field: 'querystring', message: 'needs signal, or workflow and instance' }],
+        });
+      }
+      try {
+        return await lineageView(db, runs, center);
+      } catch (err) {
+        if (err instanceof SignalNotFoundError) throw new ProblemError(404, 'Not Found', err.message, { type: ProblemTypes.notFound });
+        throw err;
+      }
+    },
+  );
+
+  app.get('/api/v3/ui/schedules', { schema: doc({ summary: 'Time triggers with their next fire times (for the web pages)' }) }, async () => {
+    const now = Date.now();
+    const rows = await listSchedule(db);
+    return {
+      now,
+      schedules: rows.map((r) => {
+        let upcoming: { epoch_ms: number; fire_time: string }[] = [];
+        try {
+          const trigger = compileTrigger(r.definition);
+          upcoming = nextFireMs(trigger, Math.max(now, (r.next_fire_ms ?? now) - 1), UPCOMING_FIRES).map((ms) => ({ epoch_ms: ms, fire_time: formatInZone(ms, trigger.timezone) }));
+        } catch {
+          // The row's own last_error says why the trigger does not compile.
+        }
+        return {
+          workflow_id: r.workflow_id,
+          trigger_key: r.trigger_key,
+          workflow_version: r.workflow_version,
+          expression: r.expression,
+          timezone: r.timezone,
+          enabled: r.enabled,
+          next_fire_ms: r.next_fire_ms,
+          upcoming,
+          started_count: r.started_count,
+          catch_up_count: r.catch_up_count,
+          skipped_count: r.skipped_count,
+          last_error: r.last_error,
+        };
+      }),
+    };
+  });
+};
+
+function seqOf(text: string): number | bigint {
+  const n = BigInt(text);
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
