@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type RawServerDefault, type RouteOptions } from 'fastify';
 import type { Db, MigrationSource } from '@baton/engine-core';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -55,6 +55,8 @@ export interface AppDeps {
   plugins?: readonly RoutePlugin[];
   /** Migrations /readyz requires; defaults to every package's. */
   migrations?: readonly MigrationSource[];
+  /** Sees every route as it is registered, with its access decided (route listings, coverage tests). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** The fastify instance Baton runs, logging through pino. */
@@ -107,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
   app.addHook('onRoute', (route) => {
     assignAccess(route);
     limitPublishing(route, deps.config.publishRateLimit);
+    deps.onRoute?.(route);
   });
   app.addHook('onRequest', authHook({ tokens: deps.config.tokens, enabled: deps.config.tokens.length > 0 }));
   await registerRateLimit(app);
