@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     // Fire time: a whole second far enough ahead to register everything first.
     const fireAt = Math.ceil((Date.now() + LEAD_MS) / 1000) * 1000;
     const shapes = cronsFiringAt(fireAt);
-    const scheduler = new Scheduler({ db, starter, compile: { minIntervalMs: 1000 }, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 6), txBatch: Number(process.env.BENCH_TX_BATCH ?? 1000) });
+    const scheduler = new Scheduler({ db, starter, compile: { minIntervalMs: 1000 }, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 3), txBatch: Number(process.env.BENCH_TX_BATCH ?? 2000) });
     const t0 = performance.now();
     for (let i = 0; i < TRIGGERS; i += 5000) {
       const items: SyncItem[] = [];

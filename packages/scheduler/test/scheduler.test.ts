@@ -275,6 +275,41 @@ describe('several processes', () => {
       await pool2.close();
     }
   });
+
+  it('two timer-driven schedulers on one PostgreSQL split a live every-second schedule without gaps or repeats', async () => {
+    const pool2 = new PgDb({ connectionString: t.database.url, max: 10 });
+    const opts = { pollIntervalMs: 200, compile: { minIntervalMs: 1000 }, txBatch: 4 };
+    const a = new Scheduler({ db: t.db, starter: new TableStarter(), owner: 'A', ...opts });
+    const b = new Scheduler({ db: pool2, starter: new BatchTableStarter(), owner: 'B', ...opts });
+    let first: Map<string, number> | undefined;
+    try {
+      await a.syncMany(Array.from({ length: 20 }, (_, i) => ({ workflowId: `wf-live${i}`, active: schedule(1, cron('* * * * * ?', { catch_up: 'ALL' })) })));
+      first = new Map((await a.list()).map((r) => [r.workflow_id, r.next_fire_ms!] as const));
+      a.start();
+      b.start();
+      await new Promise((r) => setTimeout(r, 3500));
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await pool2.close();
+    }
+    const rows = await a.list();
+    const res = await t.db.query<{ workflow_id: string; runs: number; first: string; last: string; dups: number }>(
+      `SELECT workflow_id, count(*)::int AS runs, min(run_ts)::text AS first, max(run_ts)::text AS last, sum(dup_attempts)::int AS dups
+         FROM test_instances GROUP BY workflow_id`,
+    );
+    expect(res.rows).toHaveLength(20);
+    for (const r of res.rows) {
+      const row = rows.find((x) => x.workflow_id === r.workflow_id)!;
+      expect(Number(r.first)).toBe(first?.get(r.workflow_id));
+      expect(Number(r.last)).toBe(row.watermark_ms);
+      expect(r.runs).toBe((Number(r.last) - Number(r.first)) / 1000 + 1);
+      expect(r.runs).toBeGreaterThanOrEqual(2);
+      expect(r.dups).toBe(0);
+    }
+    expect(a.stats.started + b.stats.started).toBe(res.rows.reduce((n, r) => n + r.runs, 0));
+    expect(a.stats.started).toBeGreaterThan(0);
+    expect(b.stats.started).toBeGreaterThan(0);
+  });
 });
 
 describe('timers', () => {
