@@ -66,6 +66,8 @@ function coerceElement(et: ElementType, v: Value): Value {
 
 class Compiler {
   readonly slots = new Map<string, number>();
+  /** Slot names in slot order. */
+  readonly slotNames: string[] = [];
   readonly assigned = new Set<string>();
   /** Names declared with a type: they never read an input variable. */
   readonly declared = new Set<string>();
@@ -78,8 +80,9 @@ class Compiler {
   slot(name: string): number {
     let i = this.slots.get(name);
     if (i === undefined) {
-      i = this.slots.size;
+      i = this.slotNames.length;
       this.slots.set(name, i);
+      this.slotNames.push(name);
     }
     return i;
   }
@@ -171,9 +174,17 @@ class Compiler {
   // ---- statements ----
 
   block(stmts: Stmt[]): Ex {
-    const parts = stmts.filter((st) => st.k !== 'empty').map((st) => this.stmt(st));
+    const parts: Ex[] = [];
+    for (const st of stmts) if (st.k !== 'empty') parts.push(this.stmt(st));
     if (parts.length === 1) return parts[0]!;
     const n = parts.length;
+    if (n === 2) {
+      const [a, b] = parts as [Ex, Ex];
+      return (s) => {
+        const r = a(s);
+        return r !== NORMAL ? r : b(s);
+      };
+    }
     return (s) => {
       for (let i = 0; i < n; i++) {
         const r = parts[i]!(s);
@@ -736,7 +747,10 @@ export function compileAst(ast: ProgramAst): CompiledProgram {
   const c = new Compiler();
   c.collect(ast.body);
   const run = c.block(ast.body);
-  const slotNames = [...c.slots.keys()];
-  const inputNames = new Set([...c.inputNames].filter((n) => !c.declared.has(n)));
-  return { run, slotNames, inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos };
+  let inputNames = c.inputNames;
+  if (c.declared.size > 0) {
+    inputNames = new Set<string>();
+    for (const n of c.inputNames) if (!c.declared.has(n)) inputNames.add(n);
+  }
+  return { run, slotNames: c.slotNames, inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos };
 }

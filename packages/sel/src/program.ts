@@ -156,12 +156,12 @@ export function clearCompileCache(): void {
 export function compile(source: string, options: CompileOptions = {}): Program {
   if (typeof source !== 'string') throw new SelError('syntax', 'a SEL program must be a string', 1, 1);
   const useCache = !options.noCache && !options.extensions && !options.limits;
-  const key = options.maestro ? `M${source}` : `S${source}`;
+  const key = useCache ? (options.maestro ? `M${source}` : `S${source}`) : '';
   if (useCache) {
     const hit = cache.get(key);
     if (hit) return hit;
   }
-  const limits = resolveLimits(options.limits);
+  const limits = options.limits ? resolveLimits(options.limits) : DEFAULT_LIMITS;
   if (source.length >= limits.sourceLength) throw lengthError(source.length, limits.sourceLength);
   // An extra empty statement on its own line is harmless when the `;` is already there, and
   // cannot be swallowed by a trailing line comment.

@@ -42,7 +42,9 @@ export class EvalState implements HostContext {
     private readonly clock: () => number,
     private readonly rng: () => number,
   ) {
-    this.slots = new Array<Slot>(slotCount).fill(UNSET);
+    const slots: Slot[] = [];
+    for (let i = 0; i < slotCount; i++) slots.push(UNSET);
+    this.slots = slots;
     this.slotTypes = new Array<string | undefined>(slotCount);
     this.maxSteps = limits.steps;
     this.loopLimit = limits.loopIterations;
