@@ -103,6 +103,13 @@ export const SOURCES_ENV = {
   snsVerify: 'BATON_SNS_VERIFY_SIGNATURES',
 } as const;
 
+/** The settings above with one-line descriptions, for `baton serve --help`. */
+export const SOURCES_SETTINGS: readonly { name: string; description: string }[] = [
+  { name: SOURCES_ENV.file, description: 'JSON or YAML file configuring Kafka/SNS/CloudEvents signal sources and outbound sinks' },
+  { name: SOURCES_ENV.kafkaBrokers, description: 'Kafka bootstrap brokers host:port,... (replaces kafka.brokers and the default of Kafka sinks)' },
+  { name: SOURCES_ENV.snsVerify, description: 'false turns SNS signature verification off (emulators only; default true)' },
+];
+
 /**
  * Reads and validates the sources and sinks configuration: the JSON or YAML file named by
  * BATON_SOURCES_CONFIG (relative to `cwd`), then BATON_KAFKA_BROKERS (comma-separated; replaces

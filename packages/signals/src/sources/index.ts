@@ -1,4 +1,4 @@
-export { loadSourcesConfig, validateSourcesConfig, SourcesConfigError, DEFAULT_SNS_CERT_HOSTS, OUTBOX_DEFAULTS, SOURCES_ENV } from './config.js';
+export { loadSourcesConfig, validateSourcesConfig, SourcesConfigError, DEFAULT_SNS_CERT_HOSTS, OUTBOX_DEFAULTS, SOURCES_ENV, SOURCES_SETTINGS } from './config.js';
 export type { SourcesConfig, KafkaSourceConfig, KafkaSubscriptionConfig, KafkaDedupe, SnsSourceConfig, SnsSubscriptionConfig, SinkConfig, KafkaSinkConfig, SnsSinkConfig, OutboxConfig, OutboundEventKind } from './config.js';
 export { mapMessage, readPath, dedupeRequestId, MappingError, type SignalMapping, type ValueSource, type ParamSource, type PayloadSource, type MappableMessage } from './mapping.js';
 export { parseStructuredEvent, parseBinaryKafkaEvent, isBinaryKafkaEvent, cloudEventToSignal, cloudEventRequestId, DEFAULT_CLOUDEVENT_MAPPING, type CloudEvent, type CloudEventMapping } from './cloudevents.js';
