@@ -1,11 +1,28 @@
-import type { RouteContext, RoutePlugin } from './app.js';
+import { routePlugin, type RouteContext, type RoutePlugin } from './app.js';
+import { loadServiceSettings } from './service-config.js';
+import { createServices, type BatonServices } from './services.js';
+import { cloudEventsRoutes } from './routes/cloudevents.js';
+import { instanceRoutes } from './routes/instances.js';
+import { signalRoutes } from './routes/signals.js';
+import { snsRoutes } from './routes/sns.js';
+import { workflowRoutes } from './routes/workflows.js';
+
+export interface RoutePluginContext extends RouteContext {
+  /** The running services; without them a set is built (not started) from default settings. */
+  services?: BatonServices;
+}
 
 /**
- * The routes of every domain. This is where the composition root builds each domain's services once
- * (from the shared database, configuration and logger) and hands them to the route plugins under
- * `routes/`, e.g. `routePlugin('signals', signalRoutes, { signals })`. Health routes are built
- * into the app itself.
+ * The routes of every domain, each handed the services it calls (built once by `createServices`).
+ * Health routes are built into the app itself.
  */
-export function createRoutePlugins(_ctx: RouteContext): RoutePlugin[] {
-  return [];
+export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
+  const services = ctx.services ?? createServices({ db: ctx.db, logger: ctx.logger, settings: loadServiceSettings({}) });
+  return [
+    routePlugin('workflows', workflowRoutes, { db: services.db, engine: services.engine, lifecycle: services.lifecycle }),
+    routePlugin('instances', instanceRoutes, { db: services.db, engine: services.engine, signals: services.signals }),
+    routePlugin('signals', signalRoutes, { signals: services.signals }),
+    routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
+    routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
+  ];
 }

@@ -6,11 +6,17 @@ import { createLogger, type Logger } from './logger.js';
 import { packageMigrations } from './migrations.js';
 import { createRoutePlugins } from './route-plugins.js';
 import { listenError, probeListen } from './listen.js';
+import { loadServiceSettings, type ServiceSettings } from './service-config.js';
+import { createServices, type BatonServices } from './services.js';
 
 export interface StartOptions {
   logger?: Logger;
   plugins?: readonly RoutePlugin[];
   migrations?: readonly MigrationSource[];
+  /** Service settings; default: read from `env` (validated: a wrong one is a StartupError). */
+  services?: ServiceSettings;
+  /** Environment the service settings come from (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunningServer {
@@ -19,6 +25,8 @@ export interface RunningServer {
   /** The address actually bound, e.g. `http://127.0.0.1:8080` (useful with PORT=0). */
   url: string;
   logger: Logger;
+  /** The engine, signals, scheduler and sources running in this process. */
+  services: BatonServices;
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -31,27 +39,33 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const started = performance.now();
   const logger = options.logger ?? createLogger(config.logLevel);
   const migrations = options.migrations ?? packageMigrations;
+  const settings = options.services ?? loadServiceSettings(options.env ?? process.env);
 
   await probeListen(config);
   const database = await openDatabase(config);
   const openedAt = performance.now();
   logger.info({ database: database.target, kind: database.db.kind, openMs: Math.round(openedAt - started) }, 'database opened');
   let app: BatonApp | undefined;
+  let services: BatonServices | undefined;
   try {
     // One query on a warm start instead of a locked transaction per migration.
     const applied = (await migrationsApplied(database.db, [...migrations])) ? [] : await migrate(database.db, [...migrations]);
     for (const m of applied) logger.info({ pkg: m.pkg, version: m.version, migration: m.name }, 'migration applied');
     logger.info({ applied: applied.length, migrateMs: Math.round(performance.now() - openedAt) }, 'migrations up to date');
-    app = await buildApp({ db: database.db, config, logger, plugins: options.plugins ?? createRoutePlugins({ db: database.db, config, logger }), migrations });
+    services = createServices({ db: database.db, logger, settings });
+    app = await buildApp({ db: database.db, config, logger, plugins: options.plugins ?? createRoutePlugins({ db: database.db, config, logger, services }), migrations });
+    await services.start();
     await listen(app, config);
   } catch (err) {
     await app?.close().catch(() => {});
+    await services?.stop().catch(() => {});
     await database.close().catch(() => {});
     throw err;
   }
   const url = boundUrl(app);
   logger.info({ url, startupMs: Math.round(performance.now() - started) }, 'server ready');
-  return { app, db: database.db, url, logger, close: once(() => shutdown(app, database, logger)) };
+  const running = services;
+  return { app, db: database.db, url, logger, services, close: once(() => shutdown(app, running, database, logger)) };
 }
 
 async function listen(app: BatonApp, config: ServerConfig): Promise<void> {
@@ -69,14 +83,20 @@ function boundUrl(app: BatonApp): string {
   return `http://${host}:${addr.port}`;
 }
 
-async function shutdown(app: BatonApp, database: OpenedDatabase, logger: Logger): Promise<void> {
+async function shutdown(app: BatonApp, services: BatonServices, database: OpenedDatabase, logger: Logger): Promise<void> {
   const started = performance.now();
   try {
     // Fastify stops accepting, answers new requests on open connections with 503, waits for the
     // in-flight ones and closes idle keep-alive connections.
     await app.close();
   } finally {
-    await database.close();
+    try {
+      // Consumers, scheduler, matcher and engine workers: running step attempts are aborted and
+      // resume on the next start (or in another process) from the database.
+      await services.stop();
+    } finally {
+      await database.close();
+    }
   }
   logger.info({ shutdownMs: Math.round(performance.now() - started) }, 'server stopped');
 }

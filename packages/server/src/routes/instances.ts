@@ -1,0 +1,300 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { getVersion, INSTANCE_STATUSES, type Db, type Engine, type EvaluatedParams, type InstanceStatus, type InstanceSummary, type TimelineEntry } from '@baton/engine-core';
+import { MAX_LINEAGE_DEPTH, type SignalService } from '@baton/signals';
+import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, workflowIdParam } from './workflow-http.js';
+
+export interface InstanceRoutesOptions {
+  db: Db;
+  engine: Engine;
+  signals: SignalService;
+}
+
+const runParam = { type: 'string', pattern: '^(latest|[1-9][0-9]{0,8})$', description: 'a run number or `latest`' } as const;
+const attemptParam = { type: 'string', pattern: '^(latest|[1-9][0-9]{0,8})$', description: 'an attempt number or `latest`' } as const;
+const stepIdParam = { type: 'string', minLength: 1, maxLength: 256, description: 'the step id' } as const;
+const instanceParams = { type: 'object', properties: { id: workflowIdParam, iid: instanceIdParam }, required: ['id', 'iid'] } as const;
+
+const typedParams = {
+  type: 'object',
+  description: 'params by name: {type, value}; LONG values are exact JSON integers',
+  additionalProperties: { type: 'object', properties: { type: { type: 'string' }, value: {} } },
+} as const;
+const timeline = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { at: { type: 'string', format: 'date-time' }, from: { type: ['string', 'null'] }, to: { type: ['string', 'null'] }, message: { type: 'string' } },
+  },
+} as const;
+const instanceSummary = {
+  type: 'object',
+  properties: {
+    workflow_id: { type: 'string' },
+    workflow_version_id: { type: 'integer' },
+    workflow_instance_id: { type: 'integer' },
+    workflow_run_id: { type: 'integer' },
+    status: { type: 'string', enum: [...INSTANCE_STATUSES] },
+    request_id: { type: ['string', 'null'] },
+    initiator: {},
+    reason: { type: ['string', 'null'] },
+    create_time: { type: 'string', format: 'date-time' },
+    start_time: { type: ['string', 'null'], format: 'date-time' },
+    end_time: { type: ['string', 'null'], format: 'date-time' },
+  },
+  required: ['workflow_id', 'workflow_instance_id', 'workflow_run_id', 'status'],
+} as const;
+const stepSummary = {
+  type: 'object',
+  properties: {
+    step_id: { type: 'string' },
+    status: { type: 'string' },
+    attempt_id: { type: ['integer', 'null'] },
+    reason: { type: ['string', 'null'] },
+    start_time: { type: ['string', 'null'] },
+    end_time: { type: ['string', 'null'] },
+  },
+} as const;
+const lineageGraph = {
+  type: 'object',
+  properties: {
+    nodes: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    edges: { type: 'array', items: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, kind: { type: 'string' } } } },
+    truncated: { type: 'boolean' },
+  },
+} as const;
+
+/**
+ * Workflow instances: listing, run and step attempt details (status, params, timeline), stop, and
+ * the upstream lineage of an instance (which signals started or unblocked it, what emitted them).
+ */
+export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (app, opts) => {
+  const { db, engine, signals } = opts;
+  useExactJson(app);
+
+  const requireWorkflow = async (id: string): Promise<void> => {
+    if (!(await getVersion(db, id, 'latest'))) throw notFound(`workflow "${id}" does not exist`);
+  };
+  const requireRun = async (id: string, iid: number, run?: number) => {
+    const details = await engine.getRun(id, iid, run);
+    if (!details) throw notFound(`workflow "${id}" has no instance ${iid}${run === undefined ? '' : ` run ${run}`}`);
+    return details;
+  };
+
+  app.get<{ Params: { id: string }; Querystring: { limit?: number; cursor?: number; status?: InstanceStatus } }>(
+    '/api/v3/workflows/:id/instances',
+    {
+      schema: doc({
+        summary: 'Instances of a workflow, newest first',
+        description: 'The latest run of each instance. Pages with `cursor` = the previous `next_cursor`.',
+        tags: ['instances'],
+        params: { type: 'object', properties: { id: workflowIdParam }, required: ['id'] },
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'page size (default 50)' },
+            cursor: { type: 'integer', minimum: 1, description: 'instances older than this id' },
+            status: { type: 'string', enum: [...INSTANCE_STATUSES] },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: { type: 'object', properties: { workflow_id: { type: 'string' }, items: { type: 'array', items: instanceSummary }, next_cursor: { type: 'integer' } }, required: ['items'] },
+          400: problemSchema,
+          404: problemSchema,
+        },
+      }),
+    },
+    async (request) => {
+      const { id } = request.params;
+      await requireWorkflow(id);
+      const q = request.query;
+      const page = await engine.listInstances(id, { limit: q.limit ?? 50, ...(q.cursor ? { before: q.cursor } : {}), ...(q.status ? { status: q.status } : {}) });
+      return { workflow_id: id, items: page.items.map(summaryJson), ...(page.nextCursor !== undefined ? { next_cursor: page.nextCursor } : {}) };
+    },
+  );
+
+  app.get<{ Params: { id: string; iid: string; run: string } }>(
+    '/api/v3/workflows/:id/instances/:iid/runs/:run',
+    {
+      schema: doc({
+        summary: 'One run of an instance with per-step statuses',
+        tags: ['instances'],
+        params: { type: 'object', properties: { id: workflowIdParam, iid: instanceIdParam, run: runParam }, required: ['id', 'iid', 'run'] },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              ...instanceSummary.properties,
+              params: typedParams,
+              run_params: typedParams,
+              steps: { type: 'array', items: stepSummary },
+              rollup: { type: 'object', additionalProperties: { type: 'integer' }, description: 'step counts by status' },
+              timeline,
+            },
+            required: [...instanceSummary.required, 'steps'],
+          },
+          400: problemSchema,
+          404: problemSchema,
+        },
+      }),
+    },
+    async (request) => {
+      const { id, iid, run } = request.params;
+      const details = await requireRun(id, Number(iid), run === 'latest' ? undefined : Number(run));
+      return {
+        ...summaryJson(details),
+        params: paramsJson(details.params),
+        run_params: paramsJson(details.runParams),
+        steps: details.steps.map((s) => ({ step_id: s.stepId, status: s.status, attempt_id: s.attemptId, reason: s.reason, start_time: s.startedAt, end_time: s.endedAt })),
+        rollup: details.rollup,
+        timeline: timelineJson(details.timeline),
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string; iid: string; run: string; stepId: string; attempt: string } }>(
+    '/api/v3/workflows/:id/instances/:iid/runs/:run/steps/:stepId/attempts/:attempt',
+    {
+      schema: doc({
+        summary: 'One step attempt: status, params, outputs and timeline',
+        tags: ['instances'],
+        params: {
+          type: 'object',
+          properties: { id: workflowIdParam, iid: instanceIdParam, run: runParam, stepId: stepIdParam, attempt: attemptParam },
+          required: ['id', 'iid', 'run', 'stepId', 'attempt'],
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              workflow_id: { type: 'string' },
+              workflow_instance_id: { type: 'integer' },
+              workflow_run_id: { type: 'integer' },
+              step_id: { type: 'string' },
+              step_attempt_id: { type: 'integer' },
+              step_type: { type: ['string', 'null'] },
+              status: { type: 'string' },
+              reason: { type: ['string', 'null'] },
+              params: typedParams,
+              outputs: typedParams,
+              edges: { type: ['object', 'null'], additionalProperties: { type: 'boolean' }, description: 'successor id → whether its condition held' },
+              create_time: { type: 'string' },
+              start_time: { type: ['string', 'null'] },
+              end_time: { type: ['string', 'null'] },
+              timeline,
+            },
+            required: ['workflow_id', 'workflow_instance_id', 'step_id', 'step_attempt_id', 'status', 'timeline'],
+          },
+          400: problemSchema,
+          404: problemSchema,
+        },
+      }),
+    },
+    async (request) => {
+      const { id, iid, run, stepId, attempt } = request.params;
+      const a = await engine.getStepAttempt(id, Number(iid), stepId, {
+        ...(run === 'latest' ? {} : { runId: Number(run) }),
+        ...(attempt === 'latest' ? {} : { attemptId: Number(attempt) }),
+      });
+      if (!a) {
+        await requireRun(id, Number(iid), run === 'latest' ? undefined : Number(run));
+        throw notFound(`step ${stepId} of ${id} instance ${iid} has no attempt${attempt === 'latest' ? '' : ` ${attempt}`}`);
+      }
+      return {
+        workflow_id: a.workflowId,
+        workflow_instance_id: a.instanceId,
+        workflow_run_id: a.runId,
+        step_id: a.stepId,
+        step_attempt_id: a.attemptId,
+        step_type: a.stepType,
+        status: a.status,
+        reason: a.reason,
+        params: paramsJson(a.params),
+        outputs: paramsJson(a.outputs),
+        edges: a.edges,
+        create_time: a.createdAt,
+        start_time: a.startedAt,
+        end_time: a.endedAt,
+        timeline: timelineJson(a.timeline),
+      };
+    },
+  );
+
+  app.put<{ Params: { id: string; iid: string }; Body: { reason?: string } | undefined }>(
+    '/api/v3/workflows/:id/instances/:iid/actions/stop',
+    {
+      schema: doc({
+        summary: 'Stop an instance',
+        description: 'Running steps are aborted and end STOPPED. Stopping an instance that already ended changes nothing (stopped: false).',
+        tags: ['instances'],
+        params: instanceParams,
+        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } }, additionalProperties: false },
+        response: {
+          200: {
+            type: 'object',
+            properties: { workflow_id: { type: 'string' }, workflow_instance_id: { type: 'integer' }, stopped: { type: 'boolean' }, status: { type: 'string' } },
+            required: ['workflow_id', 'workflow_instance_id', 'stopped', 'status'],
+          },
+          400: problemSchema,
+          404: problemSchema,
+        },
+      }),
+    },
+    async (request) => {
+      const { id } = request.params;
+      const iid = Number(request.params.iid);
+      await requireRun(id, iid);
+      const stopped = await engine.stopInstance(id, iid, request.body?.reason ?? 'stopped by request');
+      const after = await requireRun(id, iid);
+      return { workflow_id: id, workflow_instance_id: iid, stopped, status: after.status };
+    },
+  );
+
+  app.get<{ Params: { id: string; iid: string }; Querystring: { depth?: number } }>(
+    '/api/v3/workflows/:id/instances/:iid/lineage',
+    {
+      schema: doc({
+        summary: 'Upstream lineage of an instance',
+        description: 'Signals that triggered or unblocked it, the steps that emitted those signals, their instances, and so on up to `depth`.',
+        tags: ['instances', 'lineage'],
+        params: instanceParams,
+        querystring: { type: 'object', properties: { depth: { type: 'integer', minimum: 1, maximum: MAX_LINEAGE_DEPTH, description: `1..${MAX_LINEAGE_DEPTH}, default 3` } }, additionalProperties: false },
+        response: { 200: lineageGraph, 400: problemSchema, 404: problemSchema },
+      }),
+    },
+    async (request) => {
+      const { id } = request.params;
+      const iid = Number(request.params.iid);
+      await requireRun(id, iid);
+      const depth = request.query.depth ?? 3;
+      if (!Number.isInteger(depth)) throw badRequest('querystring.depth', `must be an integer from 1 to ${MAX_LINEAGE_DEPTH}`);
+      return signals.lineageOfWorkflowInstance(id, iid, depth);
+    },
+  );
+};
+
+function summaryJson(s: InstanceSummary) {
+  return {
+    workflow_id: s.workflowId,
+    workflow_version_id: s.version,
+    workflow_instance_id: s.instanceId,
+    workflow_run_id: s.runId,
+    status: s.status,
+    request_id: s.requestId,
+    initiator: s.initiator,
+    reason: s.reason,
+    create_time: s.createdAt,
+    start_time: s.startedAt,
+    end_time: s.endedAt,
+  };
+}
+
+function paramsJson(params: EvaluatedParams): Record<string, { type: string; value: unknown }> {
+  const out: Record<string, { type: string; value: unknown }> = {};
+  for (const [k, v] of Object.entries(params)) Object.defineProperty(out, k, { value: { type: v.type, value: v.value }, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+function timelineJson(entries: readonly TimelineEntry[]) {
+  return entries.map((t) => ({ at: t.at, from: t.from, to: t.to, message: t.message }));
+}

@@ -1,0 +1,91 @@
+import { HostAllowList } from '@baton/engine-core';
+import { loadSourcesConfig, SourcesConfigError, type SourcesConfig } from './wiring/signals-sources.js';
+import { StartupError } from './startup-error.js';
+
+/** Settings of the domain services (engine, runtimes, sources and sinks), read from the environment. */
+export interface ServiceSettings {
+  /** Hosts Http steps may call (exact names, `*.example.com`, or `host:port`); empty refuses every request. */
+  httpAllowedHosts: string[];
+  /** Shell steps run programs as the service's user, so they are opt-in. */
+  shellSteps: boolean;
+  /** Multiplies every wait a step makes (Sleep); 1 is real time. */
+  timeScale: number;
+  /** Queue jobs (dispatch, advance, step attempts) this process runs at once. */
+  engineConcurrency: number;
+  /** Kafka/SNS/CloudEvents sources and outbound sinks. */
+  sources: SourcesConfig;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string }> = [
+  { name: 'BATON_CONFIG', description: 'JSON or YAML file with Kafka/SNS sources, CloudEvents mapping and outbound sinks (alias BATON_SOURCES_CONFIG)' },
+  { name: 'BATON_KAFKA_BROKERS', description: 'comma-separated Kafka brokers; replaces kafka.brokers of the config file' },
+  { name: 'BATON_SNS_VERIFY_SIGNATURES', description: 'true (default) or false: verify SNS message signatures' },
+  { name: 'BATON_HTTP_ALLOWED_HOSTS', description: 'comma-separated hosts Http steps may call (api.example.com, *.example.com, host:8080); default none' },
+  { name: 'BATON_SHELL_STEPS', description: '1 enables Shell steps (they run programs as this user); default 0' },
+  { name: 'BATON_TIME_SCALE', description: 'factor applied to Sleep waits, e.g. 0.01 in tests; default 1' },
+  { name: 'BATON_ENGINE_CONCURRENCY', description: 'engine jobs run at once by this process (1-1000); default 32' },
+];
+
+function setting(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : undefined;
+}
+
+/** Reads and validates the service settings; throws StartupError naming the first wrong setting. */
+export function loadServiceSettings(env: Env = process.env, cwd: string = process.cwd()): ServiceSettings {
+  return {
+    httpAllowedHosts: parseHosts(setting(env, 'BATON_HTTP_ALLOWED_HOSTS')),
+    shellSteps: parseFlag('BATON_SHELL_STEPS', setting(env, 'BATON_SHELL_STEPS')),
+    timeScale: parseTimeScale(setting(env, 'BATON_TIME_SCALE')),
+    engineConcurrency: parseConcurrency(setting(env, 'BATON_ENGINE_CONCURRENCY')),
+    sources: loadSources(env, cwd),
+  };
+}
+
+function parseHosts(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const hosts = raw.split(',').map((h) => h.trim()).filter(Boolean);
+  try {
+    new HostAllowList(hosts);
+  } catch (err) {
+    throw new StartupError('BATON_HTTP_ALLOWED_HOSTS', (err as Error).message);
+  }
+  return hosts;
+}
+
+function parseFlag(name: string, raw: string | undefined): boolean {
+  if (raw === undefined) return false;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new StartupError(name, `must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+function parseTimeScale(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(raw) || !(n > 0) || n > 1000) {
+    throw new StartupError('BATON_TIME_SCALE', `must be a number above 0 and at most 1000, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function parseConcurrency(raw: string | undefined): number {
+  if (raw === undefined) return 32;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= 1000)) throw new StartupError('BATON_ENGINE_CONCURRENCY', `must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function loadSources(env: Env, cwd: string): SourcesConfig {
+  const file = setting(env, 'BATON_CONFIG');
+  try {
+    return loadSourcesConfig(file ? { ...env, BATON_SOURCES_CONFIG: file } : env, cwd);
+  } catch (err) {
+    if (!(err instanceof SourcesConfigError)) throw err;
+    const name = file ? 'BATON_CONFIG' : env.BATON_SOURCES_CONFIG ? 'BATON_SOURCES_CONFIG' : (err.errors[0]?.field ?? 'BATON_CONFIG');
+    const where = err.file ? `${err.file}: ` : '';
+    throw new StartupError(name, `${where}${err.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  }
+}

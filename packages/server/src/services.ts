@@ -1,0 +1,174 @@
+import {
+  Engine,
+  WorkflowLifecycle,
+  getVersion,
+  listActiveWorkflows,
+  listWorkflowEvents,
+  registerBuiltinRuntimes,
+  storeDefinitions,
+  type Db,
+  type StoredVersion,
+} from '@baton/engine-core';
+import { Scheduler, followEngineLifecycle, reconcileWithEngine } from '@baton/scheduler';
+import { SignalService, type ActiveDefinition } from '@baton/signals';
+import { SourcesRuntime } from './wiring/signals-sources.js';
+import type { Logger } from './logger.js';
+import type { ServiceSettings } from './service-config.js';
+import { createWorkflowStarter } from './wiring/starter.js';
+import { signalTriggerExpressions } from './wiring/trigger-expressions.js';
+import { wireSignalsIntoEngine } from './wiring/engine-signals.js';
+import { wireOutboundEvents } from './wiring/outbound.js';
+
+/** Every domain service of one Baton process, built once by the composition root. */
+export interface BatonServices {
+  readonly db: Db;
+  readonly engine: Engine;
+  readonly signals: SignalService;
+  readonly scheduler: Scheduler;
+  readonly sources: SourcesRuntime;
+  /** Where the versions store tells this process's subscribers about pushes and (de)activations. */
+  readonly lifecycle: WorkflowLifecycle;
+  readonly settings: ServiceSettings;
+  /** Starts the engine workers, the signal matcher, the scheduler, Kafka consumers and outbound publishers. */
+  start(): Promise<void>;
+  /** Stops them in reverse order; in-flight work finishes or is left for another process to resume. */
+  stop(): Promise<void>;
+}
+
+export interface ServicesDeps {
+  db: Db;
+  logger: Logger;
+  settings: ServiceSettings;
+  /** How often this process reads workflow events other processes wrote (default 2 s). */
+  eventPollMs?: number;
+}
+
+/**
+ * Builds the engine, signals, scheduler and sources from the settings and plugs them together
+ * through the engine's ports: signal and time triggers start runs through `startWorkflow` in the
+ * matcher's or scheduler's transaction; lifecycle events keep trigger subscriptions and schedules
+ * in step with the active versions; signal dependencies are a step gate; signal outputs and
+ * outbound events are step completion hooks; `params.getFromSignal*` are SEL host extensions.
+ */
+export function createServices(deps: ServicesDeps): BatonServices {
+  const { db, logger, settings } = deps;
+  const log = logger.child({ component: 'services' });
+  const lifecycle = new WorkflowLifecycle((err, event) => log.error({ err, workflowId: event.workflowId, kind: event.kind }, 'workflow lifecycle listener failed'));
+  const engine = new Engine({
+    db,
+    definitions: storeDefinitions(db),
+    timeScale: settings.timeScale,
+    concurrency: settings.engineConcurrency,
+    onError: (err, job) => log.error({ err, job: job.kind }, 'engine job failed; it will be retried'),
+  });
+  registerBuiltinRuntimes(engine, { http: { allowedHosts: settings.httpAllowedHosts }, ...(settings.shellSteps ? { shell: {} } : {}) });
+
+  const starter = createWorkflowStarter(db);
+  const wiring = wireSignalsIntoEngine(engine, db, logger.child({ component: 'signal-gates' }));
+  const signals = new SignalService(db, {
+    starter,
+    expressions: signalTriggerExpressions,
+    gates: wiring.gateListener,
+    logger: logger.child({ component: 'signals' }),
+  });
+  wiring.attach(signals);
+  const scheduler = new Scheduler({
+    db,
+    starter,
+    onError: (err, context) => log.error({ err, context }, 'scheduler error'),
+  });
+  const sources = new SourcesRuntime({ db, signals, config: settings.sources, logger: logger.child({ component: 'sources' }) });
+  wireOutboundEvents(engine, settings.sources.sinks);
+
+  const stops: (() => void | Promise<void>)[] = [];
+  let started = false;
+
+  async function syncSignals(workflowId: string): Promise<void> {
+    const active = await getVersion(db, workflowId, 'active');
+    await signals.syncSubscriptions(workflowId, active ? activeDefinition(active) : null);
+  }
+
+  return {
+    db,
+    engine,
+    signals,
+    scheduler,
+    sources,
+    lifecycle,
+    settings,
+    async start() {
+      if (started) return;
+      started = true;
+      await engine.start();
+      stops.push(() => engine.stop());
+
+      stops.push(await followSignalSubscriptions(db, lifecycle, syncSignals, deps.eventPollMs ?? 2000, (err) => log.error({ err }, 'following workflow events for signal triggers failed')));
+      await signals.rebuildSubscriptions((await listActiveWorkflows(db)).map(activeDefinition));
+      await signals.start();
+      stops.push(() => signals.stop());
+
+      await reconcileWithEngine(scheduler, db);
+      stops.push(await followEngineLifecycle(scheduler, db, { lifecycle, pollIntervalMs: deps.eventPollMs ?? 2000, onError: (err) => log.error({ err }, 'following workflow events for time triggers failed') }));
+      scheduler.start();
+      stops.push(() => scheduler.stop());
+
+      await sources.start();
+      stops.push(() => sources.stop());
+      log.info({ kafka: sources.kafka !== undefined, sinks: settings.sources.sinks.map((s) => s.name), httpAllowedHosts: settings.httpAllowedHosts.length, shellSteps: settings.shellSteps }, 'services started');
+    },
+    async stop() {
+      // Sources first (no new signals), then the producers of work, the engine last.
+      while (stops.length > 0) {
+        const stop = stops.pop()!;
+        try {
+          await stop();
+        } catch (err) {
+          log.error({ err }, 'stopping a service failed');
+        }
+      }
+      started = false;
+    },
+  };
+}
+
+export function activeDefinition(v: StoredVersion): ActiveDefinition {
+  return { workflowId: v.workflowId, version: v.version, workflow: v.workflow, properties: v.properties };
+}
+
+/**
+ * Keeps signal trigger subscriptions in step with the active versions: this process's changes as
+ * they commit, and other processes' from the events table. Returns the function that stops it.
+ */
+async function followSignalSubscriptions(
+  db: Db,
+  lifecycle: WorkflowLifecycle,
+  sync: (workflowId: string) => Promise<void>,
+  pollMs: number,
+  onError: (err: unknown) => void,
+): Promise<() => void> {
+  // Follow from the newest event on: what came before is what rebuildSubscriptions loads next.
+  let seq = 0;
+  for (let page = await listWorkflowEvents(db, seq, 1000); page.length > 0; page = await listWorkflowEvents(db, seq, 1000)) seq = page.at(-1)!.seq;
+  const unsubscribe = lifecycle.subscribe((event) => sync(event.workflowId));
+  let busy = false;
+  const poll = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (let page = await listWorkflowEvents(db, seq, 1000); page.length > 0; page = await listWorkflowEvents(db, seq, 1000)) {
+        for (const id of new Set(page.map((e) => e.workflowId))) await sync(id);
+        seq = page.at(-1)!.seq;
+      }
+    } catch (err) {
+      onError(err);
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void poll(), pollMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    unsubscribe();
+  };
+}

@@ -1,0 +1,186 @@
+import { getVersion } from '@baton/engine-core';
+import type { Db, Engine, EvaluatedParams, ParamDef, Queryable, Step, StepGate, StepRef, WorkflowVersion } from '@baton/engine-core';
+import {
+  getFromSignal,
+  getFromSignalDependency,
+  loadFiringSignals,
+  resolveDependency,
+  type ConsumedSignal,
+  type ResolvedDependency,
+  type SignalService,
+  type StepAttemptRef,
+  type StepGateListener,
+  type StepOutput,
+} from '@baton/signals';
+import type { Logger } from '../logger.js';
+import { evaluateSel, stringArg } from './sel.js';
+
+export interface SignalWiring {
+  /** Given to the SignalService: a satisfied or bypassed dependency asks the engine to run the step. */
+  gateListener: StepGateListener;
+  /** Registers the gate, the completion hook and the SEL extensions once the service exists. */
+  attach(signals: SignalService): void;
+}
+
+/** The signals' view of an engine step attempt. */
+export function attemptOf(ref: Pick<StepRef, 'workflowId' | 'instanceId' | 'stepId' | 'attemptId'>): StepAttemptRef {
+  return { workflowId: ref.workflowId, workflowInstanceId: ref.instanceId, stepId: ref.stepId, attempt: ref.attemptId };
+}
+
+function findStep(def: WorkflowVersion, stepId: string): Step | undefined {
+  return def.workflow.steps.find((s) => s.id === stepId);
+}
+
+function plain(params: EvaluatedParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) out[k] = v.value;
+  return out;
+}
+
+/** A literal as given, an expression evaluated over `vars`. */
+function paramValue(def: ParamDef, vars: Record<string, unknown>): unknown {
+  return def.expression !== undefined ? evaluateSel(def.expression, vars) : def.value;
+}
+
+/**
+ * Signals hold strings and 64-bit integers; other param types are sent as their text (booleans,
+ * doubles) or JSON (arrays, maps) rather than failing the step's completion.
+ */
+function signalParam(v: unknown): unknown {
+  if (typeof v === 'string' || typeof v === 'bigint') return v;
+  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : String(v);
+  if (typeof v === 'boolean') return String(v);
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+}
+
+/**
+ * Plugs signals into the engine's ports:
+ * - gate `signals`: a step with `signal_dependencies` registers a waiter (its match values
+ *   evaluated over the run's workflow params) and waits in WAITING_FOR_SIGNALS until the history
+ *   satisfies every dependency; the matcher then opens the gate and asks the engine to recheck;
+ * - step completion hook: a SUCCEEDED step publishes its `signal_outputs` in the transaction that
+ *   records the success (exactly once per attempt, EMITTED lineage);
+ * - SEL `params.getFromSignal(...)` (the signals that triggered the run) and
+ *   `params.getFromSignalDependency(index, param)` (what each dependency matched).
+ */
+export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger): SignalWiring {
+  const gateListener: StepGateListener = {
+    async gateOpened(tx, step) {
+      const pk = await attemptPk(tx, step);
+      if (pk === undefined) logger.warn({ step }, 'signal gate opened for a step attempt the engine does not know');
+      else await engine.recheckStep(tx, pk);
+    },
+  };
+
+  const versionOf = versionCache();
+  const attach = (signals: SignalService): void => {
+    const gate: StepGate = {
+      async check(_q, ref, def) {
+        const step = findStep(def, ref.stepId);
+        if (!step || step.signalDependencies.length === 0) return { open: true };
+        const attempt = attemptOf(ref);
+        const waiter = await signals.getWaiter(attempt);
+        if (waiter) {
+          if (waiter.status === 'SATISFIED' || waiter.status === 'BYPASSED') return { open: true };
+          return { open: false, reason: `signal dependencies ${waiting(step)}` };
+        }
+        const deps = await resolveDependencies(engine, ref, step);
+        const check = await db.tx((tx) => signals.registerWaiter(tx, attempt, deps));
+        return check.satisfied ? { open: true } : { open: false, reason: `signal dependencies ${waiting(step)}` };
+      },
+    };
+    engine.registerGate('signals', gate);
+
+    engine.onStepCompleted(async (tx, _outbox, event) => {
+      if (event.status !== 'SUCCEEDED') return;
+      const def = await versionOf(tx, event.workflowId, event.version);
+      const step = def && findStep(def, event.stepId);
+      if (!step || step.signalOutputs.length === 0) return;
+      const vars = { ...plain(event.params), ...plain(event.outputs) };
+      const outputs: StepOutput[] = step.signalOutputs.map((o) => {
+        const params: Record<string, unknown> = {};
+        for (const [name, p] of Object.entries(o.params)) params[name] = signalParam(paramValue(p, vars));
+        return { name: o.name, params, ...(o.payload !== undefined ? { payload: o.payload } : {}) };
+      });
+      await signals.emitOutputs(tx, attemptOf(event), outputs);
+    });
+
+    engine.registerSelExtension('getFromSignal', {
+      async prepare(q, ctx) {
+        const run = await engine.getRun(ctx.workflowId, ctx.instanceId, ctx.runId);
+        return (run?.requestId ? await loadFiringSignals(q, run.requestId) : undefined) ?? [];
+      },
+      call(prepared, _ctx, ...args) {
+        return getFromSignal(prepared as ConsumedSignal[], stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name'));
+      },
+    });
+    engine.registerSelExtension('getFromSignalDependency', {
+      async prepare(_q, ctx) {
+        if (!ctx.stepId) return [];
+        const attempt = await latestAttempt(engine, ctx.workflowId, ctx.instanceId, ctx.runId, ctx.stepId);
+        if (attempt === undefined) return [];
+        return (await signals.getWaiter({ workflowId: ctx.workflowId, workflowInstanceId: ctx.instanceId, stepId: ctx.stepId, attempt }))?.matched ?? [];
+      },
+      call(prepared, _ctx, ...args) {
+        const index = args[0];
+        return getFromSignalDependency(prepared as (ConsumedSignal | null)[], typeof index === 'bigint' ? Number(index) : (index as string), stringArg(args[1], 'param name'));
+      },
+    });
+  };
+
+  return { gateListener, attach };
+}
+
+function waiting(step: Step): string {
+  return step.signalDependencies.map((d) => d.name).join(', ');
+}
+
+/** Evaluates each dependency's match values over the run's workflow params (TARGET_RUN_DATE...). */
+async function resolveDependencies(engine: Engine, ref: StepRef, step: Step): Promise<ResolvedDependency[]> {
+  const run = await engine.getRun(ref.workflowId, ref.instanceId, ref.runId);
+  const vars = run ? plain(run.params) : {};
+  return step.signalDependencies.map((d, i) => {
+    const match: Record<string, { value: unknown; operator: string }> = {};
+    for (const [param, mp] of Object.entries(d.matchParams)) {
+      try {
+        match[param] = { value: paramValue(mp.param, vars), operator: mp.operator };
+      } catch (err) {
+        throw new Error(`signal_dependencies[${i}].match_params.${param}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return resolveDependency(d.name, match, `signal_dependencies[${i}]`);
+  });
+}
+
+/** Numbered versions never change, so their definitions are kept (bounded) once read. */
+function versionCache(): (q: Queryable, workflowId: string, version: number) => Promise<WorkflowVersion | undefined> {
+  const cache = new Map<string, WorkflowVersion>();
+  return async (q, workflowId, version) => {
+    const key = `${workflowId}@${version}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const v = await getVersion(q, workflowId, version);
+    if (!v) return undefined;
+    if (cache.size >= 1000) cache.delete(cache.keys().next().value!);
+    cache.set(key, v);
+    return v;
+  };
+}
+
+async function latestAttempt(engine: Engine, workflowId: string, instanceId: number, runId: number, stepId: string): Promise<number | undefined> {
+  return (await engine.getStepAttempt(workflowId, instanceId, stepId, { runId }))?.attemptId;
+}
+
+/**
+ * The engine's key of a step attempt, to ask it for a recheck. Read from the engine's attempts
+ * (the engine has no lookup by step reference yet).
+ */
+async function attemptPk(q: Queryable, step: StepAttemptRef): Promise<number | undefined> {
+  const res = await q.query<{ id: number | string }>(
+    `SELECT a.id FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
+      WHERE i.workflow_id = $1 AND i.instance_id = $2 AND a.step_id = $3 AND a.attempt_id = $4 ORDER BY i.run_id DESC LIMIT 1`,
+    [step.workflowId, step.workflowInstanceId.toString(), step.stepId, step.attempt],
+  );
+  const id = res.rows[0]?.id;
+  return id === undefined ? undefined : Number(id);
+}

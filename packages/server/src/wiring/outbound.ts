@@ -1,0 +1,29 @@
+import type { Engine } from '@baton/engine-core';
+import { enqueueOutbound, type SinkConfig } from './signals-sources.js';
+
+/**
+ * Workflow and step status changes go to the configured sinks through the durable outbox, in the
+ * transaction that records the change (so an event is published if and only if it happened).
+ */
+export function wireOutboundEvents(engine: Engine, sinks: readonly SinkConfig[]): void {
+  if (sinks.length === 0) return;
+  const wants = (kind: 'workflow' | 'step'): boolean => sinks.some((s) => s.events.includes(kind));
+  if (wants('step')) {
+    engine.onStepCompleted(async (tx, _outbox, e) => {
+      await enqueueOutbound(
+        tx,
+        { kind: 'step', workflowId: e.workflowId, workflowInstanceId: e.instanceId, runId: e.runId, stepId: e.stepId, attempt: e.attemptId, status: e.status, details: { version: e.version } },
+        sinks,
+      );
+    });
+  }
+  if (wants('workflow')) {
+    engine.onInstanceCompleted(async (tx, _outbox, e) => {
+      await enqueueOutbound(
+        tx,
+        { kind: 'workflow', workflowId: e.workflowId, workflowInstanceId: e.instanceId, runId: e.runId, status: e.status, details: { version: e.version, ...(e.reason ? { reason: e.reason } : {}) } },
+        sinks,
+      );
+    });
+  }
+}

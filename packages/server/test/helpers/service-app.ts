@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { migrate, PGliteDb, type Db } from '@baton/engine-core';
+import { buildApp, type BatonApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { packageMigrations } from '../../src/migrations.js';
+import { createRoutePlugins } from '../../src/route-plugins.js';
+import { loadServiceSettings } from '../../src/service-config.js';
+import { createServices, type BatonServices } from '../../src/services.js';
+import { repoRoot } from './baton-process.js';
+
+export interface ServiceApp {
+  app: BatonApp;
+  db: Db;
+  services: BatonServices;
+  close(): Promise<void>;
+}
+
+/** The whole service (every route, engine, signals, scheduler) on an in-memory PGlite, started. */
+export async function startServiceApp(env: Record<string, string> = {}): Promise<ServiceApp> {
+  const db = await PGliteDb.open({});
+  await migrate(db, [...packageMigrations]);
+  const config = loadConfig({}, tmpdir());
+  const logger = createLogger('silent');
+  const services = createServices({ db, logger, settings: loadServiceSettings(env), eventPollMs: 200 });
+  const app = await buildApp({ db, config, logger, plugins: createRoutePlugins({ db, config, logger, services }) });
+  await services.start();
+  return {
+    app,
+    db,
+    services,
+    async close() {
+      await app.close();
+      await services.stop();
+      await db.close();
+    },
+  };
+}
+
+export function sample(name: string): string {
+  return readFileSync(path.resolve(repoRoot, '../shared/maestro-samples', name), 'utf8');
+}
