@@ -87,13 +87,15 @@ const CLAIM_SQL = `UPDATE baton_jobs j
   WHERE j.id = c.id
   RETURNING j.id, j.kind, j.payload, j.job_key, j.attempts, j.max_attempts, j.generation`;
 
+// Finishing is two statements on purpose: in one statement both parts would judge `dirty` from
+// the statement's snapshot, so a re-add committing in between would make the DELETE skip the row
+// (re-checked after the lock wait) while the UPDATE still saw it clean — and the job would sit
+// locked until its lease ran out. The second statement takes a fresh snapshot.
+const COMPLETE_SQL = `DELETE FROM baton_jobs WHERE id = $1 AND generation = $2 AND NOT dirty RETURNING id`;
+
 // A dirty job (re-added while being worked on) is released for one more run instead of deleted.
-const COMPLETE_SQL = `WITH d AS (
-  DELETE FROM baton_jobs WHERE id = $1 AND generation = $2 AND NOT dirty RETURNING id
-), r AS (
-  UPDATE baton_jobs SET locked_by = NULL, locked_until = NULL, attempts = 0, run_at = now()
-  WHERE id = $1 AND generation = $2 AND dirty RETURNING id, kind
-) SELECT (SELECT count(*) FROM d) AS deleted, (SELECT kind FROM r) AS rerun`;
+const RELEASE_DIRTY_SQL = `UPDATE baton_jobs SET locked_by = NULL, locked_until = NULL, attempts = 0, run_at = now(), dirty = false
+  WHERE id = $1 AND generation = $2 AND dirty RETURNING kind`;
 
 const FAIL_SQL = `UPDATE baton_jobs SET locked_by = NULL, locked_until = NULL, last_error = $3,
     run_at = now() + make_interval(secs => LEAST(power(2, attempts), $4::double precision)),
@@ -252,10 +254,13 @@ export class Queue {
 
   /** Deletes a finished job; false when the lease was lost (someone else owns the job now). */
   async complete(job: Job): Promise<boolean> {
-    const res = await this.db.query<{ deleted: number | string; rerun: string | null }>(COMPLETE_SQL, [job.id, job.generation]);
-    const row = res.rows[0];
-    if (row?.rerun) this.wake(row.rerun);
-    return Number(row?.deleted ?? 0) > 0 || row?.rerun != null;
+    const deleted = await this.db.query(COMPLETE_SQL, [job.id, job.generation]);
+    if (deleted.rows.length > 0) return true;
+    const released = await this.db.query<{ kind: string }>(RELEASE_DIRTY_SQL, [job.id, job.generation]);
+    const kind = released.rows[0]?.kind;
+    if (kind === undefined) return false;
+    this.wake(kind);
+    return true;
   }
 
   /** Records a handler error and reschedules with backoff (or parks the job after max attempts). */

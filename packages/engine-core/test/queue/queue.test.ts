@@ -125,6 +125,31 @@ describe.each<DbKind>(['pglite', 'postgres'])('durable queue on %s', (kind) => {
     expect(await jobCount(db, 'keyed')).toBe(0);
   });
 
+  it('releases a job for another run when it is re-added while its worker finishes it', async () => {
+    await queue.enqueue({ kind: 'race', key: 'r1' });
+    const [job] = await queue.claim('w', ['race'], 1, 30_000);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let added!: () => void;
+    const addedNow = new Promise<void>((r) => (added = r));
+    // A transaction re-adds the key (locking the row) and commits only after `complete` started.
+    const adder = queue.tx(async (_tx, outbox) => {
+      await outbox.add({ kind: 'race', key: 'r1' });
+      added();
+      await held;
+    });
+    await addedNow;
+    const completing = queue.complete(job!);
+    await sleep(100);
+    release();
+    await adder;
+    expect(await completing).toBe(true);
+    const again = await queue.claim('w', ['race'], 1, 30_000);
+    expect(again.map((j) => j.id)).toEqual([job!.id]);
+    expect(await queue.complete(again[0]!)).toBe(true);
+    expect(await jobCount(db, 'race')).toBe(0);
+  });
+
   it('retries a failing job with backoff and parks it after max attempts', async () => {
     await queue.enqueue({ kind: 'flaky', maxAttempts: 2 });
     const [a] = await queue.claim('w', ['flaky'], 1, 1000);
