@@ -18,9 +18,9 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts)
   // Applied migrations stay applied, so once seen complete the check is not repeated.
   let migrated = false;
 
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { logLevel: 'warn', schema: { summary: 'Liveness: the process serves HTTP', tags: ['operations'], response: { 200: okSchema } } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/readyz', { logLevel: 'warn', schema: { summary: 'Readiness: the database answers and every migration is applied', tags: ['operations'], response: { 200: okSchema, 503: unavailableSchema } } }, async (_request, reply) => {
     try {
       await withTimeout(opts.db.query('SELECT 1'), dbTimeoutMs);
     } catch (err) {
@@ -32,6 +32,13 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts)
     return { status: 'ready' };
   });
 };
+
+const okSchema = { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'ready'] } }, required: ['status'] } as const;
+const unavailableSchema = {
+  type: 'object',
+  properties: { status: { type: 'string', enum: ['unavailable'] }, reason: { type: 'string', description: 'what is not ready, e.g. database unreachable: ...' } },
+  required: ['status', 'reason'],
+} as const;
 
 class TimeoutError extends Error {}
 

@@ -12,7 +12,9 @@ const BEARER_SCHEME = 'bearerAuth';
 
 /** The sentence the documentation gives each route about who may call it. */
 export function accessNote(access: Access): string {
-  return access === 'open' ? 'No token needed.' : `Needs a ${ALLOWED_ROLES[access].join(' or ')} token.`;
+  if (access === 'open') return 'No token needed.';
+  const roles = ALLOWED_ROLES[access].join(' or ');
+  return `Needs ${/^[aeiou]/.test(roles) ? 'an' : 'a'} ${roles} token.`;
 }
 
 /**
