@@ -14,6 +14,7 @@ import {
   syncSchedules,
   type ActiveSchedule,
   type Advance,
+  type FiringRow,
   type ScheduleRow,
   type SyncItem,
   type SyncReport,
@@ -154,7 +155,7 @@ export class Scheduler {
     const worker = async (): Promise<void> => {
       while (!drained) {
         const now = this.now();
-        const seen: ScheduleRow[] = [];
+        const seen: FiringRow[] = [];
         let res: TickResult;
         try {
           res = await this.opts.db.tx(async (tx) => {
@@ -190,7 +191,7 @@ export class Scheduler {
   }
 
   /** After a failed batch: fire its rows one by one, so one bad row does not hold back the others. */
-  private async isolate(rows: readonly ScheduleRow[], now: number): Promise<TickResult> {
+  private async isolate(rows: readonly FiringRow[], now: number): Promise<TickResult> {
     const total = emptyTick();
     for (const row of rows) {
       if (row.next_fire_ms === null) continue;
@@ -213,7 +214,7 @@ export class Scheduler {
     return total;
   }
 
-  private async fireRows(tx: Queryable, rows: readonly ScheduleRow[], now: number): Promise<TickResult> {
+  private async fireRows(tx: Queryable, rows: readonly FiringRow[], now: number): Promise<TickResult> {
     const result = { ...emptyTick(), claimed: rows.length };
     const advances: Advance[] = [];
     const requests: TimeStartRequest[] = [];
@@ -283,7 +284,7 @@ export class Scheduler {
   }
 
   /** Retries a row whose start failed later, keeping its fire time (unless someone fired it meanwhile). */
-  private async deferFailed(row: ScheduleRow, expectedFire: number, err: unknown): Promise<void> {
+  private async deferFailed(row: FiringRow, expectedFire: number, err: unknown): Promise<void> {
     try {
       await this.opts.db.query(
         `UPDATE scheduler_triggers SET next_due_ms = $4, last_error = $5, updated_at = now()

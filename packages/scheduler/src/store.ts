@@ -192,28 +192,46 @@ async function upsertRows(tx: Queryable, rows: Upsert[]): Promise<void> {
   );
 }
 
+// What firing reads; the rest of the row (counters, timestamps) stays in the database.
+const FIRING_COLUMNS = 'workflow_id, trigger_key, workflow_version, definition, enabled, next_fire_ms, next_due_ms, watermark_ms, last_error';
+export type FiringRow = Pick<ScheduleRow, 'workflow_id' | 'trigger_key' | 'workflow_version' | 'definition' | 'enabled' | 'next_fire_ms' | 'next_due_ms' | 'watermark_ms' | 'last_error'>;
+
+function toFiringRow(r: Record<string, unknown>): FiringRow {
+  return {
+    workflow_id: r.workflow_id as string,
+    trigger_key: r.trigger_key as string,
+    workflow_version: Number(r.workflow_version),
+    definition: r.definition as TimeTriggerDefinition,
+    enabled: r.enabled as boolean,
+    next_fire_ms: num(r.next_fire_ms),
+    next_due_ms: num(r.next_due_ms),
+    watermark_ms: num(r.watermark_ms),
+    last_error: (r.last_error as string | null) ?? null,
+  };
+}
+
 /**
  * Locks up to `limit` due rows for the caller's transaction, skipping rows another process is
  * firing right now. The row lock is the claim: it lasts exactly as long as the transaction that
  * starts the runs and advances the rows, and a process that dies releases it with its connection.
  */
-export async function lockDue(tx: Queryable, now: number, limit: number): Promise<ScheduleRow[]> {
+export async function lockDue(tx: Queryable, now: number, limit: number): Promise<FiringRow[]> {
   const res = await tx.query<Record<string, unknown>>(
-    `SELECT * FROM scheduler_triggers WHERE enabled AND next_due_ms <= $1
+    `SELECT ${FIRING_COLUMNS} FROM scheduler_triggers WHERE enabled AND next_due_ms <= $1
       ORDER BY next_due_ms LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [now, limit],
   );
-  return res.rows.map(toRow);
+  return res.rows.map(toFiringRow);
 }
 
 /** Locks one row if it is still due and still expects `nextFire` (nobody fired it meanwhile). */
-export async function lockOne(tx: Queryable, workflowId: string, key: string, nextFire: number, now: number): Promise<ScheduleRow[]> {
+export async function lockOne(tx: Queryable, workflowId: string, key: string, nextFire: number, now: number): Promise<FiringRow[]> {
   const res = await tx.query<Record<string, unknown>>(
-    `SELECT * FROM scheduler_triggers WHERE workflow_id = $1 AND trigger_key = $2 AND enabled AND next_fire_ms = $3 AND next_due_ms <= $4
+    `SELECT ${FIRING_COLUMNS} FROM scheduler_triggers WHERE workflow_id = $1 AND trigger_key = $2 AND enabled AND next_fire_ms = $3 AND next_due_ms <= $4
      FOR UPDATE SKIP LOCKED`,
     [workflowId, key, nextFire, now],
   );
-  return res.rows.map(toRow);
+  return res.rows.map(toFiringRow);
 }
 
 export interface Advance {
