@@ -577,8 +577,14 @@ class Compiler {
         const a = cur === UNSET ? fallback : cur;
         const b = value(s);
         let v: Value;
-        if (op === '+' && typeof a === 'bigint' && typeof b === 'bigint') v = BigInt.asIntN(64, a + b);
-        else {
+        if ((op === '+' || op === '-') && typeof a === 'bigint' && typeof b === 'bigint') {
+          v = BigInt.asIntN(64, op === '+' ? a + b : a - b);
+          // Counters and sums in loops: a LONG variable stays LONG, nothing to check.
+          if (s.slotTypes[i] === 'LONG') {
+            s.slots[i] = v;
+            return v;
+          }
+        } else {
           try {
             v = op === '+' ? add(s, a, b) : arith(op, a, b);
           } catch (err) {

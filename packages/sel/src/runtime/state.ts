@@ -45,7 +45,9 @@ export class EvalState implements HostContext {
     const slots: Slot[] = [];
     for (let i = 0; i < slotCount; i++) slots.push(UNSET);
     this.slots = slots;
-    this.slotTypes = new Array<string | undefined>(slotCount);
+    const slotTypes: (string | undefined)[] = [];
+    for (let i = 0; i < slotCount; i++) slotTypes.push(undefined);
+    this.slotTypes = slotTypes;
     this.maxSteps = limits.steps;
     this.loopLimit = limits.loopIterations;
     this.arrayLimit = limits.arrayLength;

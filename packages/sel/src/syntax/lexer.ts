@@ -208,7 +208,23 @@ export const StringLiteral = createToken({
 });
 
 /** Spaces apart from line breaks, so that most whitespace needs no line counting. */
-const Spaces = createToken({ name: 'Spaces', pattern: /[ \t\f]+/, group: Lexer.SKIPPED });
+const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 12;
+/** A skipped token without line breaks is only measured, so a lone blank needs no new string. */
+const ONE_BLANK = [' '] as CustomPatternMatcherReturn;
+const Spaces = createToken({
+  name: 'Spaces',
+  pattern: {
+    exec: (text: string, offset: number) => {
+      let end = offset;
+      while (isSpace(text.charCodeAt(end))) end++;
+      if (end === offset) return null;
+      return end === offset + 1 ? ONE_BLANK : matched(text.substring(offset, end));
+    },
+  },
+  start_chars_hint: [' ', '\t', '\f'],
+  line_breaks: false,
+  group: Lexer.SKIPPED,
+});
 const LineBreaks = createToken({ name: 'LineBreaks', pattern: /[\r\n][ \t\r\n\f]*/, group: Lexer.SKIPPED, line_breaks: true });
 const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: Lexer.SKIPPED });
 const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED, line_breaks: true });
