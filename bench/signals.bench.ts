@@ -119,11 +119,13 @@ async function main(): Promise<void> {
     say(`phase 2 done: ${Math.round(rawRate)} rows/s; phase 3: latency at ${LATENCY_RATE}/s`);
     // Phase 3: steady 500 signals/s, one POST each, every signal firing one trigger.
     const sent = new Map<string, number>();
+    const acks: number[] = [];
     const total = LATENCY_RATE * LATENCY_SECONDS;
     const tickMs = 10;
     const perTick = (LATENCY_RATE * tickMs) / 1000;
     const inflight: Promise<void>[] = [];
     const tStart = Date.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < total; ) {
       const due = tStart + (i / LATENCY_RATE) * 1000;
       const wait = due - Date.now();
@@ -132,23 +134,29 @@ async function main(): Promise<void> {
         const k = i % TRIGGERS;
         const requestId = `lat-${i}`;
         const body = JSON.stringify({ name: `bench/n${k % NAMES}`, params: { shard: `S${Math.floor(k / NAMES)}`, i }, request_id: requestId });
-        sent.set(requestId, Date.now());
+        const sentAt = Date.now();
+        sent.set(requestId, sentAt);
         inflight.push(
           postJson(address, body).then((res) => {
             if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${res.text}`);
+            acks.push(Date.now() - sentAt);
           }),
         );
       }
     }
     await Promise.all(inflight);
     const offeredRate = total / ((Date.now() - tStart) / 1000);
+    const cpu = process.cpuUsage(cpu0);
+    const benchCpuShare = (cpu.user + cpu.system) / 1000 / (Date.now() - tStart);
     const deadline = Date.now() + 60_000;
     while ((await scalar(db, 'SELECT count(*) AS n FROM bench_starts')) < total && Date.now() < deadline) await sleep(50);
     const started = await db.query<{ rid: string; created_ms: number }>(
       `SELECT initiator -> 'signals' -> 0 ->> 'instance_id' AS rid, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM bench_starts`,
     );
     const latencies = started.rows.map((r) => r.created_ms - sent.get(r.rid)!).sort((a, b) => a - b);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+    const pctOf = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+    const pct = (p: number) => pctOf(latencies, p);
+    acks.sort((a, b) => a - b);
 
     agent.destroy();
     await app.close();
@@ -168,6 +176,9 @@ async function main(): Promise<void> {
       latency_p50_ms: Number(pct(50).toFixed(1)),
       latency_p99_ms: Number(pct(99).toFixed(1)),
       latency_max_ms: Number((latencies.at(-1) ?? NaN).toFixed(1)),
+      latency_phase_process_cpu_cores: Number(benchCpuShare.toFixed(2)),
+      publish_ack_p50_ms: pctOf(acks, 50),
+      publish_ack_p99_ms: pctOf(acks, 99),
       targets: { rest_publish_signals_per_s: 10000, publish_to_raw_ratio: 0.15, latency_p99_ms: 100 },
       pass: {
         throughput: publishRate >= 10000,
@@ -181,6 +192,8 @@ async function main(): Promise<void> {
       ['publish / raw insert', `${result.publish_to_raw_ratio}`, '>= 0.15'],
       ['matcher lag after the publish phase', `${result.match_lag_after_publish_s} s`, ''],
       [`latency at ${LATENCY_RATE}/s offered (${result.latency_offered_signals_per_s}/s achieved)`, `p50 ${result.latency_p50_ms} ms, p99 ${result.latency_p99_ms} ms, max ${result.latency_max_ms} ms`, 'p99 < 100 ms'],
+      ['  of which: publish acknowledged (HTTP 200)', `p50 ${result.publish_ack_p50_ms} ms, p99 ${result.publish_ack_p99_ms} ms`, ''],
+      ['  bench process CPU during the latency phase', `${result.latency_phase_process_cpu_cores} cores (client, server and matcher in one process)`, ''],
       ['instances started / expected', `${latencies.length} / ${total}`, 'equal'],
     ];
     const w0 = Math.max(...rows.map((r) => r[0].length));

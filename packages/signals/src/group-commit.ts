@@ -1,6 +1,6 @@
 import type { Db } from '@baton/engine-core';
 import { MAX_BATCH, type PublishResult, type SignalSource } from './model.js';
-import { publishInTx } from './publish.js';
+import { isConcurrentDuplicate, publishInTx } from './publish.js';
 import type { NormalizedSignal } from './validate.js';
 
 interface Pending {
@@ -51,8 +51,15 @@ export class GroupCommitter {
     }
   }
 
-  private store(signals: readonly NormalizedSignal[], source: SignalSource | readonly SignalSource[]): Promise<PublishResult[]> {
-    return this.db.tx((tx) => publishInTx(tx, signals, source));
+  /** One transaction, run again whole when a concurrent publisher stored one of its instances first. */
+  private async store(signals: readonly NormalizedSignal[], source: SignalSource | readonly SignalSource[]): Promise<PublishResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.tx((tx) => publishInTx(tx, signals, source, { savepoint: false }));
+      } catch (err) {
+        if (!isConcurrentDuplicate(err) || attempt >= 5) throw err;
+      }
+    }
   }
 
   private async flush(group: Pending[]): Promise<void> {

@@ -15,6 +15,8 @@ export interface MatcherDeps {
 }
 
 interface JobRow {
+  generation: number | bigint;
+  waiting: boolean;
   only_workflow_id: string | null;
   only_trigger_id: string | null;
   name: string;
@@ -71,22 +73,28 @@ export class Matcher {
 
   private async runBatch(careful: boolean): Promise<number> {
     return this.db.tx(async (tx) => {
-      const gen = await tx.query<{ generation: number | bigint }>('SELECT generation FROM signal_subscription_generation WHERE id = 1 FOR SHARE');
-      const generation = Number(gen.rows[0]?.generation ?? 0);
-      if (!this.index || this.index.generation !== generation) this.index = await SubscriptionIndex.load(tx);
-      const index = this.index;
-
+      // One statement claims the jobs (SKIP LOCKED: processes share the queue), takes the
+      // subscription generation FOR SHARE (a subscription change waits for this batch, see
+      // syncSubscriptionsInTx) and tells whether any step waits for one of the names.
       const jobs = await tx.query<JobRow>(
-        `WITH q AS (
+        `WITH g AS (
+           SELECT generation FROM signal_subscription_generation WHERE id = 1 FOR SHARE
+         ), q AS (
            DELETE FROM signal_match_queue WHERE id IN (SELECT id FROM signal_match_queue ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
            RETURNING name, seq_id, only_workflow_id, only_trigger_id
+         ), w AS (
+           SELECT EXISTS (SELECT 1 FROM signal_step_waiters WHERE status = 'WAITING' AND signal_names && (SELECT array_agg(DISTINCT name) FROM q)) AS waiting
          )
-         SELECT q.only_workflow_id, q.only_trigger_id, i.name, i.seq_id, i.params::text AS params,
+         SELECT (SELECT generation FROM g) AS generation, (SELECT waiting FROM w) AS waiting,
+                q.only_workflow_id, q.only_trigger_id, i.name, i.seq_id, i.params::text AS params,
                 (extract(epoch FROM i.create_time) * 1000)::float8 AS create_ms
          FROM q JOIN signal_instances i ON i.name = q.name AND i.seq_id = q.seq_id`,
         [this.batchSize],
       );
       if (jobs.rows.length === 0) return 0;
+      const generation = Number(jobs.rows[0]!.generation);
+      if (!this.index || this.index.generation !== generation) this.index = await SubscriptionIndex.load(tx);
+      const index = this.index;
 
       const candidates: Candidate[] = [];
       const names = new Set<string>();
@@ -107,7 +115,7 @@ export class Matcher {
         }
       }
 
-      await wakeWaiters(tx, [...names], this.deps.gates, this.deps.onError, careful);
+      if (jobs.rows[0]!.waiting) await wakeWaiters(tx, [...names], this.deps.gates, this.deps.onError, careful);
       if (candidates.length === 0) return jobs.rows.length;
 
       await tx.query(
@@ -164,24 +172,27 @@ export class Matcher {
       );
     }
     const keys = live.flatMap((t) => [...t.joinKeys].map((j) => ({ sub: t.sub, joinKey: j })));
-    const rows = await tx.query<{ workflow_id: string; trigger_id: string; signal_name: string; seq_id: number | bigint; join_key: string }>(
-      `SELECT c.workflow_id, c.trigger_id, c.signal_name, c.seq_id, c.join_key FROM signal_trigger_candidates c
+    const rows = await tx.query<{ workflow_id: string; trigger_id: string; signal_name: string; seq_id: number | bigint; join_key: string; instance_id: string; params: string }>(
+      `SELECT c.workflow_id, c.trigger_id, c.signal_name, c.seq_id, c.join_key, i.instance_id, i.params::text AS params
+       FROM signal_trigger_candidates c
        JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(w, t, j) ON c.workflow_id = k.w AND c.trigger_id = k.t AND c.join_key = k.j
+       JOIN signal_instances i ON i.name = c.signal_name AND i.seq_id = c.seq_id
        ORDER BY c.seq_id`,
       [keys.map((k) => k.sub.workflowId), keys.map((k) => k.sub.triggerId), keys.map((k) => k.joinKey)],
     );
-    const grouped = new Map<string, Map<string, Map<string, (number | bigint)[]>>>();
+    type Row = (typeof rows.rows)[number];
+    const grouped = new Map<string, Map<string, Map<string, Row[]>>>();
     for (const r of rows.rows) {
       const sk = subKey(r.workflow_id, r.trigger_id);
-      const byJoin = grouped.get(sk) ?? new Map<string, Map<string, (number | bigint)[]>>();
-      const perName = byJoin.get(r.join_key) ?? new Map<string, (number | bigint)[]>();
+      const byJoin = grouped.get(sk) ?? new Map<string, Map<string, Row[]>>();
+      const perName = byJoin.get(r.join_key) ?? new Map<string, Row[]>();
       const list = perName.get(r.signal_name) ?? [];
-      list.push(r.seq_id);
+      list.push(r);
       perName.set(r.signal_name, list);
       byJoin.set(r.join_key, perName);
       grouped.set(sk, byJoin);
     }
-    const planned: { sub: Subscription; joinKey: string; seqs: (number | bigint)[] }[] = [];
+    const firings: Firing[] = [];
     for (const t of live) {
       const byJoin = grouped.get(subKey(t.sub.workflowId, t.sub.triggerId));
       if (!byJoin) continue;
@@ -189,25 +200,16 @@ export class Matcher {
         const lists = t.sub.signals.map((sig) => perName.get(sig.name) ?? []);
         const n = Math.min(...lists.map((l) => l.length));
         // Earliest instances pair first: the i-th firing takes the i-th candidate of every signal.
-        for (let i = 0; i < n; i++) planned.push({ sub: t.sub, joinKey, seqs: lists.map((l) => l[i]!) });
+        for (let i = 0; i < n; i++) {
+          const consumed: ConsumedSignal[] = lists.map((l) => {
+            const r = l[i]!;
+            return { name: r.signal_name, seq_id: r.seq_id, instance_id: r.instance_id, params: parseJson(r.params) as SignalParams };
+          });
+          firings.push({ sub: t.sub, joinKey, consumed, requestId: firingRequestId(t.sub.workflowId, t.sub.triggerId, consumed), outcome: 'STARTED' });
+        }
       }
     }
-    if (planned.length === 0) return;
-
-    const wanted = planned.flatMap((f) => f.seqs.map((seq, i) => ({ name: f.sub.signals[i]!.name, seq })));
-    const inst = await tx.query<{ name: string; seq_id: number | bigint; instance_id: string; params: string }>(
-      `SELECT i.name, i.seq_id, i.instance_id, i.params::text AS params FROM signal_instances i
-       JOIN unnest($1::text[], $2::bigint[]) AS k(n, s) ON i.name = k.n AND i.seq_id = k.s`,
-      [wanted.map((w) => w.name), wanted.map((w) => w.seq.toString())],
-    );
-    const byRef = new Map(inst.rows.map((r) => [`${r.name}#${r.seq_id}`, r]));
-    const firings: Firing[] = planned.map((f) => {
-      const consumed: ConsumedSignal[] = f.seqs.map((seq, i) => {
-        const r = byRef.get(`${f.sub.signals[i]!.name}#${seq}`)!;
-        return { name: r.name, seq_id: r.seq_id, instance_id: r.instance_id, params: parseJson(r.params) as SignalParams };
-      });
-      return { sub: f.sub, joinKey: f.joinKey, consumed, requestId: firingRequestId(f.sub.workflowId, f.sub.triggerId, consumed), outcome: 'STARTED' };
-    });
+    if (firings.length === 0) return;
 
     if (careful) {
       for (const f of firings) {

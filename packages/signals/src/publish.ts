@@ -30,7 +30,15 @@ export function isConcurrentDuplicate(err: unknown): boolean {
  * and the counters roll back with it, to a savepoint, and the batch is tried again (the check
  * then reports the instance as a duplicate), so callers never see that race.
  */
-export async function publishInTx(tx: Queryable, signals: readonly NormalizedSignal[], source: SignalSource | readonly SignalSource[]): Promise<PublishResult[]> {
+export async function publishInTx(
+  tx: Queryable,
+  signals: readonly NormalizedSignal[],
+  source: SignalSource | readonly SignalSource[],
+  opts: { savepoint?: boolean } = {},
+): Promise<PublishResult[]> {
+  // A caller that owns the transaction and retries it whole (the group committer) saves the
+  // savepoint's two round trips.
+  if (opts.savepoint === false) return attemptPublish(tx, signals, source);
   for (let attempt = 1; ; attempt++) {
     await tx.query('SAVEPOINT signal_publish');
     try {

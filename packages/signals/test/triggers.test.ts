@@ -189,6 +189,40 @@ describe('trigger semantics', () => {
     expect(await countStarts(t.db, 'sample-signal-trigger-wf')).toBe(2);
   });
 
+  it('isolates a failing start: other triggers fire, the failed one keeps its candidates and fires later', async () => {
+    const base = new TableStarter();
+    let failing = true;
+    const errors: string[] = [];
+    // Only startWorkflow: also covers starters without the batch method.
+    const flaky = {
+      async startWorkflow(tx: Parameters<TableStarter['startWorkflow']>[0], req: Parameters<TableStarter['startWorkflow']>[1]) {
+        if (failing && req.workflowId === 'wf-flaky') throw new Error('engine says no');
+        return base.startWorkflow(tx, req);
+      },
+    };
+    const own = new SignalService(t.db, { starter: flaky, expressions: testExpressions, logger: { error: (_o, msg) => errors.push(msg) } });
+    for (const wf of ['wf-flaky', 'wf-steady']) await own.syncSubscriptions(wf, simpleTrigger(wf));
+    await own.publish(
+      ['wf-flaky', 'wf-steady'].flatMap((wf) => [
+        { name: `${wf}/left`, params: { day: 20240501 } },
+        { name: `${wf}/right`, params: { kind: 'full', date: 20240501 } },
+      ]),
+    );
+    await own.drain();
+    expect(await countStarts(t.db, 'wf-steady')).toBe(1);
+    expect(await countStarts(t.db, 'wf-flaky')).toBe(0);
+    expect(errors.some((m) => m.includes('firing trigger') && m.includes('wf-flaky'))).toBe(true);
+    const waiting = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_trigger_candidates WHERE workflow_id = 'wf-flaky'`);
+    expect(waiting.rows[0]!.n).toBe(2);
+
+    failing = false;
+    await own.publish([{ name: 'wf-flaky/left', params: { day: 20240501, again: 1 } }]);
+    await own.drain();
+    expect(await countStarts(t.db, 'wf-flaky')).toBe(1);
+    const rows = await starts('wf-flaky');
+    expect(rows[0]!.initiator.signals.map((x) => x.params.again ?? 0)).toEqual([0, 0]);
+  });
+
   it('rejects a trigger with an unknown operator, naming the field', async () => {
     const bad = definitionWith('wf-bad', triggersFromMaestro([{ definitions: { x: { match_params: { p: { value: 1, operator: '~' } } } } }]));
     await expect(svc.syncSubscriptions('wf-bad', bad)).rejects.toThrow('signal_triggers[0].definitions.x.match_params.p.operator: unknown operator "~"');
