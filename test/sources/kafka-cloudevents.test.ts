@@ -73,6 +73,8 @@ it('indexes binary- and structured-mode CloudEvents from Kafka, dedupes on sourc
     ['orders/placed', 'ce:6://shop:s-1', { order: 'O-1' }],
   ]);
   expect(rows.rows[1]!.payload.cloudevent).toMatchObject({ id: 'inv-2', subject: 'customer-7' });
+  const src = await db.query<{ source: Record<string, unknown> }>(`SELECT source FROM signal_instances WHERE request_id = 'ce:6://shop:s-1'`);
+  expect(src.rows[0]!.source).toEqual({ type: 'KAFKA', topic, partition: expect.any(Number), offset: expect.stringMatching(/^\d+$/), group: `ce-${run}` });
 
   const reasons: string[] = [];
   const consumer = kafka.consumer({ groupId: `ce-dlq-${run}` });

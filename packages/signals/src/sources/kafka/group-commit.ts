@@ -5,7 +5,8 @@ import type { NormalizedSignal } from '../../validate.js';
 
 interface Job {
   signals: NormalizedSignal[];
-  source: SignalSource;
+  /** One source for the chunk, or one per signal. */
+  source: SignalSource | readonly SignalSource[];
   resolve(results: PublishResult[]): void;
   reject(err: unknown): void;
 }
@@ -27,7 +28,7 @@ export class GroupCommitter {
     private readonly maxSignals: number,
   ) {}
 
-  publish(signals: NormalizedSignal[], source: SignalSource): Promise<PublishResult[]> {
+  publish(signals: NormalizedSignal[], source: SignalSource | readonly SignalSource[]): Promise<PublishResult[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ signals, source, resolve, reject });
       void this.drain();
@@ -47,12 +48,14 @@ export class GroupCommitter {
           jobs.push(j);
         }
         try {
-          const results = await this.db.tx(async (tx) => {
-            const out: PublishResult[][] = [];
-            for (const j of jobs) out.push(await publishInTx(tx, j.signals, j.source));
-            return out;
-          });
-          jobs.forEach((j, i) => j.resolve(results[i]!));
+          const all = jobs.flatMap((j) => j.signals);
+          const sources = jobs.flatMap((j) => (isSourceList(j.source) ? [...j.source] : j.signals.map(() => j.source as SignalSource)));
+          const results = await this.db.tx((tx) => publishInTx(tx, all, sources));
+          let at = 0;
+          for (const j of jobs) {
+            j.resolve(results.slice(at, at + j.signals.length));
+            at += j.signals.length;
+          }
         } catch (err) {
           for (const j of jobs) j.reject(err);
         }
@@ -61,4 +64,8 @@ export class GroupCommitter {
       this.busy = false;
     }
   }
+}
+
+function isSourceList(s: SignalSource | readonly SignalSource[]): s is readonly SignalSource[] {
+  return Array.isArray(s);
 }

@@ -102,7 +102,7 @@ export class KafkaIngestor {
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!batch.isRunning() || batch.isStale()) return;
       const chunk = batch.messages.slice(i, i + size);
-      if (!(await this.retrying(batch, () => this.indexChunk(batch, sub, chunk)))) return;
+      if (!(await this.retrying(batch, () => this.indexChunk(sub, chunk)))) return;
       // A revoked partition belongs to another member now: its commit would be refused or wrong.
       if (batch.isStale()) return;
       // Commit and heartbeat errors (a rebalance, a lost coordinator) go to the client, which
@@ -131,19 +131,22 @@ export class KafkaIngestor {
     }
   }
 
-  private async indexChunk(batch: InboundBatch, sub: KafkaSubscriptionConfig, chunk: InboundMessage[]): Promise<void> {
+  private async indexChunk(sub: KafkaSubscriptionConfig, chunk: InboundMessage[]): Promise<void> {
     const signals: NormalizedSignal[] = [];
+    const sources: SignalSource[] = [];
     const poison: OutboundMessage[] = [];
+    const group = this.opts.config.groupId;
     for (const msg of chunk) {
       const c = convert(sub, msg);
-      if (c.ok) signals.push(c.signal);
-      else poison.push(this.deadLetter(msg, c.reason));
+      if (c.ok) {
+        signals.push(c.signal);
+        sources.push({ type: 'KAFKA', topic: msg.topic, partition: msg.partition, offset: msg.offset, group });
+      } else poison.push(this.deadLetter(msg, c.reason));
     }
     // Dead letters first: once the offset is committed they must already be in their topic.
     if (poison.length > 0) await this.producer!.send(this.opts.config.deadLetterTopic, poison);
     if (signals.length > 0) {
-      const source: SignalSource = { type: 'KAFKA', topic: batch.topic, partition: batch.partition, group: this.opts.config.groupId };
-      const results = await this.writer.publish(signals, source);
+      const results = await this.writer.publish(signals, sources);
       for (const r of results) {
         if (r.duplicate) this.counters.duplicates++;
         else this.counters.indexed++;
