@@ -9,6 +9,7 @@
  */
 import { migrate, PgDb, type Queryable } from '@baton/engine-core';
 import { Scheduler, schedulerMigrations, type SyncItem, type TimeStartRequest } from '@baton/scheduler';
+import { cpus, loadavg } from 'node:os';
 import { DateTime } from 'luxon';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
 
@@ -121,6 +122,8 @@ async function main(): Promise<void> {
       within_10s: delays.filter((d) => d <= TARGET_MS).length,
       target_met: delays.length === TRIGGERS && (delays.at(-1) ?? Infinity) <= TARGET_MS && duplicates === 0,
       register_ms: Math.round(registerMs),
+      cpus: cpus().length,
+      load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
       starter: 'table-backed WorkflowStarter.startWorkflows (one INSERT per batch, UNIQUE request id, in the firing transaction); the engine start port is not transaction-capable yet',
       postgres: adminUrl.replace(/\/\/[^@]*@/, '//'),
     };
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
     line('started within 10 s', `${result.within_10s} of ${TRIGGERS}`);
     line('duplicates', result.duplicates);
     line('RUN_TS != fire time', result.wrong_run_ts);
+    line('machine', `${result.cpus} CPUs, load average ${result.load_avg_1m}`);
     line('target met', result.target_met);
     console.log(JSON.stringify(result));
   } finally {
