@@ -22,7 +22,11 @@ export interface SignalServiceOptions {
   matchBatchSize?: number;
   /** Concurrent matcher loops in this process (default 2 on PostgreSQL, 1 on PGlite). */
   matcherConcurrency?: number;
-  /** Publishing transactions in flight at once; further publishes join the next one (default 4 on PostgreSQL, 1 on PGlite). */
+  /**
+   * Publishing transactions in flight at once; further publishes join the next one (default 2 on
+   * PostgreSQL, 1 on PGlite). Batches that share names serialise on the per-name counters anyway,
+   * so more transactions in flight mostly wait on those locks while fewer, larger ones commit.
+   */
   publishConcurrency?: number;
   /**
    * Matchers wake on a notification from every publishing transaction (any process); this sweep
@@ -51,7 +55,7 @@ export class SignalService {
     private readonly opts: SignalServiceOptions,
   ) {
     this.matcher = new Matcher(db, { starter: opts.starter, expressions: opts.expressions, gates: opts.gates, onError: (err, what) => this.report(err, what) }, opts.matchBatchSize ?? 500);
-    this.committer = new GroupCommitter(db, opts.publishConcurrency ?? (db.kind === 'postgres' ? 4 : 1), () => this.wake());
+    this.committer = new GroupCommitter(db, opts.publishConcurrency ?? (db.kind === 'postgres' ? 2 : 1), () => this.wake());
   }
 
   private report(err: unknown, what: string): void {
