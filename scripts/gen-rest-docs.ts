@@ -54,6 +54,8 @@ export function renderRestDocs(doc: JsonObject): string {
     '',
     `Version ${String(info.version)}. ${String(info.description ?? '')}`,
     '',
+    'Every error answer is an `application/problem+json` document: `type` (a URI such as `urn:baton:problem:validation`), `title`, `status`, `detail`, `instance` (the request path) and, for invalid input, `errors`: a list of `{field, message}` naming each field at fault.',
+    '',
   ];
   const paths = (doc.paths ?? {}) as Record<string, JsonObject>;
   const operations: Array<{ method: string; path: string; op: JsonObject }> = [];
@@ -91,10 +93,17 @@ function renderOperation(method: string, p: string, op: JsonObject): string[] {
   const responses = (op.responses ?? {}) as Record<string, JsonObject>;
   for (const [status, res] of Object.entries(responses)) {
     const content = (res.content ?? {}) as Record<string, JsonObject>;
+    const described = res.description && res.description !== 'Default Response' ? `: ${String(res.description)}` : '';
+    if (Number(status) >= 400) {
+      // Every error is a problem document (see the top of the page); its schema says nothing new.
+      out.push(`Response ${status}${described}`, '');
+      continue;
+    }
     const types = Object.keys(content);
-    out.push(`Response ${status}${res.description && res.description !== 'Default Response' ? `: ${String(res.description)}` : ''}${types.length ? ` (\`${types.join('`, `')}\`)` : ''}`, '');
-    const first = types[0];
-    if (first && content[first]!.schema) out.push(...schemaBlock(content[first]!.schema));
+    out.push(`Response ${status}${described}${types.length ? ` (\`${types.join('`, `')}\`)` : ''}`, '');
+    const schema = types[0] === undefined ? undefined : (content[types[0]]!.schema as JsonObject | undefined);
+    // A schema holding only a description documents no shape.
+    if (schema && Object.keys(schema).some((k) => k !== 'description')) out.push(...schemaBlock(schema));
   }
   return out;
 }

@@ -17,6 +17,26 @@ export function accessNote(access: Access): string {
   return `Needs ${/^[aeiou]/.test(roles) ? 'an' : 'a'} ${roles} token.`;
 }
 
+const PROBLEM_DOC = {
+  type: 'object',
+  description: 'RFC 9457 problem document (application/problem+json)',
+  properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' } },
+  required: ['type', 'title', 'status', 'detail'],
+} as const;
+
+/** The answers auth and the publish limit add to a route, for its documentation only. */
+function withAuthResponses(response: unknown, access: Access): unknown {
+  if (access === 'open') return response;
+  const added: Record<string, unknown> = {
+    401: { ...PROBLEM_DOC, description: 'missing or invalid API token (WWW-Authenticate: Bearer)' },
+    403: { ...PROBLEM_DOC, description: "the token's role may not call this route" },
+  };
+  if (access === 'publish') added[429] = { ...PROBLEM_DOC, description: 'the token used up its publishes for this minute (BATON_PUBLISH_RATE_LIMIT); see Retry-After' };
+  const given = (response ?? {}) as Record<string, unknown>;
+  // A route that documents one of these answers itself keeps its own description.
+  return { ...added, ...given, ...(Object.keys(given).length === 0 ? { 200: { description: 'Default Response' } } : {}) };
+}
+
 /**
  * Collects every route's schema into an OpenAPI 3 document. Register before any route: the
  * plugin learns routes from `onRoute`, so a route added earlier would be missing from the document.
@@ -41,7 +61,7 @@ export async function registerOpenApi(app: BatonApp, opts: { version: string }):
       const description = given.description ? `${given.description}\n\n${note}` : note;
       // Documented as deployed: only the loopback + PGlite setup runs without tokens.
       const security = access === 'open' ? [] : [{ [BEARER_SCHEME]: [] }];
-      return { schema: { ...given, description, security } as FastifySchema, url };
+      return { schema: { ...given, description, security, response: withAuthResponses(given.response, access) } as FastifySchema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PATH, uiConfig: { deepLinking: true }, staticCSP: true });
