@@ -223,6 +223,31 @@ describe('trigger semantics', () => {
     expect(rows[0]!.initiator.signals.map((x) => x.params.again ?? 0)).toEqual([0, 0]);
   });
 
+  it('lets a join partner expire after the join window', async () => {
+    const def = simpleTrigger('wf-window', { join_window_seconds: 1 });
+    await svc.syncSubscriptions(def.workflowId, def);
+    await svc.publish([{ name: 'wf-window/left', params: { day: 20240601 } }]);
+    await svc.drain();
+    await new Promise((r) => setTimeout(r, 1300));
+    await svc.publish([{ name: 'wf-window/right', params: { kind: 'full', date: 20240601 } }]);
+    await svc.drain();
+    expect(await countStarts(t.db, 'wf-window')).toBe(0);
+    await svc.publish([{ name: 'wf-window/left', params: { day: 20240601, n: 2 } }]);
+    await svc.drain();
+    expect(await countStarts(t.db, 'wf-window')).toBe(1);
+  });
+
+  it('rebuilds subscriptions at start-up from the active definitions only', async () => {
+    const keep = simpleTrigger('wf-keep');
+    await svc.syncSubscriptions('wf-gone', simpleTrigger('wf-gone'));
+    await svc.rebuildSubscriptions([keep]);
+    const active = await t.db.query<{ workflow_id: string }>('SELECT DISTINCT workflow_id FROM signal_subscriptions WHERE active ORDER BY 1');
+    expect(active.rows.map((r) => r.workflow_id)).toEqual(['wf-keep']);
+    // Re-activated later, a workflow counts only signals published after that.
+    await svc.rebuildSubscriptions([keep, sampleSignalTriggerWorkflow()]);
+    expect((await t.db.query('SELECT 1 FROM signal_subscriptions WHERE active')).rows).toHaveLength(2);
+  });
+
   it('rejects a trigger with an unknown operator, naming the field', async () => {
     const bad = definitionWith('wf-bad', triggersFromMaestro([{ definitions: { x: { match_params: { p: { value: 1, operator: '~' } } } } }]));
     await expect(svc.syncSubscriptions('wf-bad', bad)).rejects.toThrow('signal_triggers[0].definitions.x.match_params.p.operator: unknown operator "~"');
