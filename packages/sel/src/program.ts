@@ -3,7 +3,7 @@ import { checkWorkflowResult, importValue } from './convert.js';
 import { SelError, limitError } from './errors.js';
 import type { HostExtensions } from './extensions.js';
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.js';
-import { EvalState, getInput, hasInput, type InputVars } from './runtime/state.js';
+import { EvalState, UNSET, type InputVars, type Slot } from './runtime/state.js';
 import { typeOf, type SelTypeName, type Value } from './runtime/values.js';
 import { parse } from './syntax/parser.js';
 
@@ -44,9 +44,16 @@ export type EvalResult =
   | { ok: true; type: SelTypeName; value: Value | undefined }
   | { ok: false; error: SelError };
 
+/** LONG is a 64-bit integer; a host bigint in range is used as it is. */
+const MIN_LONG = -(2n ** 63n);
+const MAX_LONG = 2n ** 63n - 1n;
+
 export class Program {
   readonly inputNames: ReadonlySet<string>;
   readonly readsParams: boolean;
+  /** Copied for every evaluation: all slots UNSET, no types. */
+  private readonly slotTemplate: Slot[];
+  private readonly typeTemplate: (string | undefined)[];
 
   constructor(
     readonly source: string,
@@ -55,6 +62,13 @@ export class Program {
   ) {
     this.inputNames = compiled.inputNames;
     this.readsParams = compiled.readsParams;
+    const n = compiled.slotNames.length;
+    this.slotTemplate = [];
+    this.typeTemplate = [];
+    for (let i = 0; i < n; i++) {
+      this.slotTemplate.push(UNSET);
+      this.typeTemplate.push(undefined);
+    }
   }
 
   /** Runs the program; never throws for anything the program does. */
@@ -86,7 +100,8 @@ export class Program {
     const now = options.nowMillis;
     const clock = typeof now === 'number' ? () => now : typeof now === 'function' ? now : Date.now;
     const s = new EvalState(
-      c.slotNames.length,
+      this.slotTemplate.slice(),
+      this.typeTemplate.slice(),
       limits,
       vars,
       (options.extensions ?? this.options.extensions) as HostExtensions | undefined,
@@ -95,14 +110,23 @@ export class Program {
       options.random ?? Math.random,
     );
     const names = c.slotNames;
+    const isMap = vars instanceof Map;
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
-      if (hasInput(vars, name)) {
-        const raw = getInput(vars, name);
-        const v = typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' ? raw : importValue(raw, { wholeNumbersAreLong: false, host: s });
-        s.slots[i] = v;
-        s.slotTypes[i] = typeOf(v);
+      let raw: unknown;
+      if (isMap) {
+        if (!vars.has(name)) continue;
+        raw = vars.get(name);
+      } else {
+        if (!Object.hasOwn(vars, name)) continue;
+        raw = (vars as Readonly<Record<string, unknown>>)[name];
       }
+      const v =
+        typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
+          ? raw
+          : importValue(raw, { wholeNumbersAreLong: false, host: s });
+      s.slots[i] = v;
+      s.slotTypes[i] = typeOf(v);
     }
     const r = c.run(s);
     const result = r === RETURN ? s.returned : s.last;

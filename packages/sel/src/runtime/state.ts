@@ -33,8 +33,13 @@ export class EvalState implements HostContext {
   /** Copies of input values read through `params`, so a program never changes the caller's data. */
   paramsCache: Map<string, Value> | undefined;
 
+  /**
+   * `slots` and `slotTypes` become this evaluation's own: pass fresh arrays (a copy of a
+   * program's all-UNSET template is the cheapest way to get them).
+   */
   constructor(
-    slotCount: number,
+    slots: Slot[],
+    slotTypes: (string | undefined)[],
     readonly limits: Limits,
     readonly vars: InputVars,
     readonly extensions: HostExtensions | undefined,
@@ -42,11 +47,7 @@ export class EvalState implements HostContext {
     private readonly clock: () => number,
     private readonly rng: () => number,
   ) {
-    const slots: Slot[] = [];
-    for (let i = 0; i < slotCount; i++) slots.push(UNSET);
     this.slots = slots;
-    const slotTypes: (string | undefined)[] = [];
-    for (let i = 0; i < slotCount; i++) slotTypes.push(undefined);
     this.slotTypes = slotTypes;
     this.maxSteps = limits.steps;
     this.loopLimit = limits.loopIterations;
