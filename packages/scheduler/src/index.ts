@@ -7,3 +7,4 @@ export { timeTriggerRequestId, type WorkflowStarter, type TimeStartRequest, type
 export { schedulerMigrations } from './migrations.js';
 export { toTriggerDefinition, scheduleOf, reconcileWithEngine, followEngineLifecycle } from './engine-schedule.js';
 export { registerSchedulerMetrics } from './metrics.js';
+export { parseMaestroTriggerExecution, type MaestroTriggerExecution, type TriggerWatermark } from './maestro-watermarks.js';

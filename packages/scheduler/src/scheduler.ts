@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db, Queryable } from '@baton/engine-core';
 import { stableJitterMs } from './cron/jitter.js';
-import { compileTrigger, type CompileOptions } from './cron/trigger.js';
+import { compileTrigger, type CompileOptions, type TimeTriggerDefinition } from './cron/trigger.js';
 import { planFires, type FirePlan } from './plan.js';
 import { timeTriggerRequestId, type Clock, type TimeStartRequest, type WorkflowStarter } from './ports.js';
 import {
@@ -11,6 +11,7 @@ import {
   listSchedule,
   lockDue,
   lockOne,
+  seedWatermarks,
   syncSchedules,
   type ActiveSchedule,
   type Advance,
@@ -138,6 +139,13 @@ export class Scheduler {
     }
     this.wake();
     return total;
+  }
+
+  /** Continues a workflow's schedules from known watermarks (see `seedWatermarks`), then wakes the timer. */
+  async importWatermarks(workflowId: string, entries: ReadonlyArray<{ trigger: TimeTriggerDefinition; watermarkMs: number }>): Promise<string[]> {
+    const keys = await this.opts.db.tx((tx) => seedWatermarks(tx, workflowId, entries, this.opts.compile));
+    this.wake();
+    return keys;
   }
 
   list(workflowId?: string): Promise<ScheduleRow[]> {

@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PgDb } from '@baton/engine-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { registerSchedulerMetrics, Scheduler, type ActiveSchedule, type TimeTriggerDefinition } from '../src/index.js';
+import { parseMaestroTriggerExecution, registerSchedulerMetrics, Scheduler, type ActiveSchedule, type TimeTriggerDefinition } from '../src/index.js';
 import { BatchTableStarter, instances, ManualClock, openTestDb, TableStarter, type TestDb } from './support/pg.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 let t: TestDb;
 beforeAll(async () => {
@@ -246,6 +251,38 @@ describe('definition changes take effect at once', () => {
       ['wf-r1', true],
       ['wf-r2', false],
     ]);
+  });
+});
+
+describe('continuing from Maestro', () => {
+  it('imports the watermarks of the Maestro time-trigger fixture and catches up from them', async () => {
+    const fixture = parseMaestroTriggerExecution(
+      JSON.parse(readFileSync(path.resolve(repoRoot, '../shared/maestro-samples/fixtures/maestro-timetrigger/sample-workflow-time-trigger-execution.json'), 'utf8')),
+    );
+    expect(fixture.workflowId).toBe('wfid');
+    expect(fixture.watermarks.map((w) => new Date(w.watermarkMs).toISOString())).toEqual(['2021-05-07T21:31:01.000Z', '2021-05-07T21:31:23.000Z']);
+
+    const clock = new ManualClock(Date.parse('2021-05-08T20:00:00Z')); // 13:00 in US/Pacific
+    const s = make(clock);
+    await s.syncWorkflow(fixture.workflowId, schedule(12, ...fixture.watermarks.map((w) => w.trigger)));
+    expect(await s.importWatermarks(fixture.workflowId, fixture.watermarks)).toHaveLength(2);
+    expect((await s.list('wfid')).map((r) => [r.expression, new Date(r.next_fire_ms!).toISOString()])).toEqual(
+      expect.arrayContaining([
+        ['0 0 12 1/1 * ? *', '2021-05-08T19:00:00.000Z'],
+        ['@daily', '2021-05-08T07:00:00.000Z'],
+      ]),
+    );
+    // An older watermark never moves a schedule back.
+    expect(await s.importWatermarks('wfid', fixture.watermarks.map((w) => ({ ...w, watermarkMs: w.watermarkMs - 86_400_000 })))).toEqual([]);
+
+    expect(await s.tick()).toMatchObject({ started: 2, catchUp: 2 });
+    expect((await instances(t.db, 'wfid')).map((r) => [new Date(r.run_ts).toISOString(), r.initiator.catch_up])).toEqual([
+      ['2021-05-08T07:00:00.000Z', true],
+      ['2021-05-08T19:00:00.000Z', true],
+    ]);
+    expect(() => parseMaestroTriggerExecution({ workflow_id: 'x', time_triggers_with_watermarks: [{ time_trigger: {}, last_trigger_timestamp: 'soon' }] })).toThrow(
+      /entry 0: last_trigger_timestamp must be epoch seconds/,
+    );
   });
 });
 
