@@ -88,14 +88,19 @@ export class OutboundPublisher {
   }
 
   private async loop(sink: string): Promise<void> {
+    let errors = 0;
     while (this.running) {
       let n = 0;
       try {
         n = await this.deliver(sink);
+        errors = 0;
       } catch (err) {
-        this.opts.logger?.error({ err, sink }, 'outbound: delivery round failed');
+        // The database is unreachable (delivery failures are handled per row): back off, log once per streak.
+        if (errors++ === 0) this.opts.logger?.error({ err, sink }, 'outbound: delivery round failed');
       }
-      if (n === 0 && this.running) await this.sleep(this.cfg.pollMs);
+      if (!this.running) break;
+      if (errors > 0) await this.sleep(Math.min(30_000, this.cfg.pollMs * 2 ** Math.min(errors, 10)));
+      else if (n === 0) await this.sleep(this.cfg.pollMs);
     }
   }
 
