@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { migrate, PGliteDb } from '@baton/engine-core';
 import { registerSchedulerMetrics, Scheduler } from '@baton/scheduler';
 import { Registry } from 'prom-client';
@@ -141,5 +142,33 @@ describe('perScrape', () => {
     const source = { metrics: async () => ({ sns: { indexed: 0, duplicates: 0, rejected: 0, confirmed: 0 }, outbound: {}, backlog: [] }) };
     registerSourcesMetrics(a, source);
     expect(() => registerSourcesMetrics(b, source)).not.toThrow();
+  });
+});
+
+describe('request logs', () => {
+  it('carry the request id, the caller\'s when it is plain, and answer it in X-Request-Id', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const db = await PGliteDb.open({});
+    const app = await buildApp({ db, config: loadConfig({}, tmpdir()), logger: createLogger('info', sink) });
+    try {
+      const given = await app.inject({ url: '/metrics', headers: { 'x-request-id': 'trace-42' } });
+      expect(given.headers['x-request-id']).toBe('trace-42');
+      const fresh = await app.inject({ url: '/metrics', headers: { 'x-request-id': 'not plain <script>' } });
+      const freshId = String(fresh.headers['x-request-id']);
+      expect(freshId).toMatch(/^[0-9a-f-]{36}$/);
+      // /metrics logs below info; other routes log each request at info.
+      await app.inject({ url: '/no/such', headers: { 'x-request-id': 'trace-43' } });
+      expect(lines.filter((l) => l.reqId === 'trace-43').map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
+      expect(lines.some((l) => l.reqId === 'trace-42')).toBe(false);
+    } finally {
+      await app.close();
+      await db.close();
+    }
   });
 });

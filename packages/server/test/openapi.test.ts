@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REST_DOCS_PATH, renderRestDocs, withProductionApp } from '../../../scripts/gen-rest-docs.js';
+import { SETTINGS } from '../src/config.js';
+import { SERVICE_SETTINGS } from '../src/service-config.js';
 
 type Operation = { summary?: string; description?: string; security?: unknown[]; responses?: Record<string, unknown> };
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, unknown> } };
@@ -76,5 +78,13 @@ describe('docs/rest.md', () => {
   it('is up to date with the code (regenerate with `npm run docs:rest`)', async () => {
     const onDisk = await readFile(REST_DOCS_PATH, 'utf8').catch(() => '(docs/rest.md is missing)');
     expect(onDisk === renderRestDocs(doc as never), 'docs/rest.md is stale: run `npm run docs:rest` and commit the result').toBe(true);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('describes every setting the server reads', async () => {
+    const text = await readFile(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+    const missing = [...SETTINGS, ...SERVICE_SETTINGS].map((s) => s.name).filter((name) => !text.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
   });
 });
