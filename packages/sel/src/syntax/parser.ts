@@ -41,10 +41,12 @@ const RECORDING: Expr = { k: 'lit', type: 'NULL', value: null, pos: { line: 1, c
 
 /**
  * Built for cold compiles of short programs. Every function handed to Chevrotain (ALT, GATE,
- * DEF, repetition bodies) is created once per parser, never per rule call, and all operators are
- * parsed by two rules (`expression`, `operand`) with precedence applied while building the tree.
- * A repetition body gets what it needs from its rule through a field, which it reads before
- * calling any nested rule that could overwrite it and writes back before it returns.
+ * DEF, repetition bodies) is created once per parser, never per rule call: under tsx each
+ * function created in a named position also costs a defineProperty for its name. Binary
+ * operators and their operands are parsed by the one `expression` rule, with precedence applied
+ * while building the tree (`operand` is only entered after a prefix operator). A repetition body
+ * gets what it needs from its rule through a field, which it reads before calling any nested
+ * rule that could overwrite it and writes back before it returns.
  */
 class SelParser extends EmbeddedActionsParser {
   private depth = 0;
