@@ -122,3 +122,17 @@ export function outboundCloudEvent(e: OutboundEvent, id = outboundEventId(e), no
     data: data(e),
   });
 }
+
+/**
+ * The outbound events of a publish: one per newly stored instance (duplicates were published
+ * before), from the results and the signals in the same order, as publishInTx takes and returns them.
+ */
+export function signalEventsOf(results: readonly { name: string; seq_id: number | bigint; instance_id: string; duplicate: boolean }[], signals: readonly { params: SignalParams; payload?: unknown }[]): SignalEvent[] {
+  const out: SignalEvent[] = [];
+  results.forEach((r, i) => {
+    if (r.duplicate) return;
+    const s = signals[i];
+    out.push({ kind: 'signal', name: r.name, seq_id: r.seq_id, instance_id: r.instance_id, params: s?.params ?? {}, payload: s?.payload ?? null });
+  });
+  return out;
+}

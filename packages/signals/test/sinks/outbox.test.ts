@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, PGliteDb } from '@baton/engine-core';
 import { signalsMigrations } from '../../src/migrations.js';
 import type { SinkConfig } from '../../src/sources/config.js';
-import { outboundEventId, type OutboundEvent } from '../../src/sinks/events.js';
+import { outboundEventId, signalEventsOf, type OutboundEvent } from '../../src/sinks/events.js';
 import { claimOutbox, completeOutbox, outboxBacklog } from '../../src/sinks/outbox.js';
 import { OutboundPublisher } from '../../src/sinks/publisher.js';
 import type { OutboundTransport } from '../../src/sinks/transports.js';
@@ -103,6 +103,18 @@ describe('outbound outbox', () => {
     expect(await pub.runOnce()).toBe(2);
     expect(orders.sent.map((r) => r.attempts)).toEqual([2, 2]);
     expect(await rows()).toEqual([]);
+  });
+
+  it('turns a publish into events for the new instances only', () => {
+    const events = signalEventsOf(
+      [
+        { name: 'orders/a', seq_id: 3, instance_id: 'x', duplicate: false },
+        { name: 'orders/a', seq_id: 2, instance_id: 'y', duplicate: true },
+      ],
+      [{ params: { k: 1 }, payload: { p: true } }, { params: { k: 2 } }],
+    );
+    expect(events).toEqual([{ kind: 'signal', name: 'orders/a', seq_id: 3, instance_id: 'x', params: { k: 1 }, payload: { p: true } }]);
+    expect(outboundEventId(events[0]!)).toBe(outboundEventId({ kind: 'signal', name: 'orders/a', seq_id: 99, instance_id: 'x', params: {} }));
   });
 
   it('retries only the events a sink refused', async () => {
