@@ -1,7 +1,8 @@
 import { getVersion, listActiveWorkflows, listWorkflowEvents, workflowLifecycle, type Db, type StoredVersion, type TimeTrigger, type WorkflowLifecycle } from '@baton/engine-core';
 import type { TimeTriggerDefinition } from './cron/trigger.js';
 import type { Scheduler } from './scheduler.js';
-import type { ActiveSchedule, SyncReport } from './store.js';
+import type { ActiveSchedule } from './schedule-rows.js';
+import type { SyncReport } from './sync.js';
 
 /**
  * The engine's normalised time trigger back in the JSON shape the scheduler validates. Baton's

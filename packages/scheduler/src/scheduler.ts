@@ -5,21 +5,10 @@ import { stableJitterMs } from './cron/jitter.js';
 import { compileTrigger, type CompileOptions, type TimeTriggerDefinition } from './cron/trigger.js';
 import { planFires, type FirePlan } from './plan.js';
 import { timeTriggerRequestId, type Clock, type TimeStartRequest, type WorkflowStarter } from './ports.js';
-import {
-  advanceRows,
-  earliestWakeup,
-  listSchedule,
-  lockDue,
-  lockOne,
-  seedWatermarks,
-  syncSchedules,
-  type ActiveSchedule,
-  type Advance,
-  type FiringRow,
-  type ScheduleRow,
-  type SyncItem,
-  type SyncReport,
-} from './store.js';
+import { advanceRows, lockDue, lockOne, type Advance, type FiringRow } from './firing-sql.js';
+import { earliestWakeup, listSchedule, type ActiveSchedule, type ScheduleRow } from './schedule-rows.js';
+import { syncSchedules, type SyncItem, type SyncReport } from './sync.js';
+import { seedWatermarks } from './watermarks.js';
 
 export interface SchedulerOptions {
   db: Db;
