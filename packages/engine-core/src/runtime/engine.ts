@@ -25,7 +25,7 @@ import { selExpressionPort } from './sel-port.js';
 import { runStepJob as runStep } from './step-job.js';
 import { startWorkflow, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
 import { RuntimeRegistry, noOpRuntime, sleepRuntime, type StepRuntime } from './step-runtime.js';
-import type { InstanceStatus } from './status.js';
+import { INSTANCE_TERMINAL, type InstanceStatus } from './status.js';
 import { stopInstance } from './stop.js';
 
 export interface EngineOptions {
@@ -194,18 +194,40 @@ export class Engine {
     return getStepAttempt(this.opts.db, workflowId, instanceId, stepId, opts);
   }
 
-  /** Resolves with the terminal status once the instance ended (polls the database). */
+  /**
+   * Resolves with the terminal status once the instance ended: woken by this process's completion
+   * events, and polling the database for instances other processes finish.
+   */
   async waitForInstance(workflowId: string, instanceId: number, timeoutMs = 60_000): Promise<InstanceStatus> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await this.opts.db.query<{ status: InstanceStatus }>(
-        `SELECT status FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 ORDER BY run_id DESC LIMIT 1`,
-        [workflowId, instanceId],
-      );
-      const st = res.rows[0]?.status;
-      if (st && ['SUCCEEDED', 'FAILED', 'STOPPED', 'TIMED_OUT'].includes(st)) return st;
-      if (Date.now() > deadline) throw new Error(`instance ${workflowId}/${instanceId} still ${st ?? 'missing'} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
+    let wake: (() => void) | undefined;
+    let fired = false;
+    const onDone = (e: { workflowId: string; instanceId: number }): void => {
+      if (e.workflowId !== workflowId || e.instanceId !== instanceId) return;
+      fired = true;
+      wake?.();
+    };
+    this.events.on('instance.completed', onDone);
+    try {
+      for (;;) {
+        const res = await this.opts.db.query<{ status: InstanceStatus }>(
+          `SELECT status FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 ORDER BY run_id DESC LIMIT 1`,
+          [workflowId, instanceId],
+        );
+        const st = res.rows[0]?.status;
+        if (st && INSTANCE_TERMINAL.has(st)) return st;
+        if (Date.now() > deadline) throw new Error(`instance ${workflowId}/${instanceId} still ${st ?? 'missing'} after ${timeoutMs} ms`);
+        if (fired) continue;
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 100);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+      }
+    } finally {
+      this.events.off('instance.completed', onDone);
     }
   }
 }

@@ -76,9 +76,11 @@ describe.each<DbKind>(['pglite', 'postgres'])('Maestro samples on %s', (kind) =>
     expect(started.duplicate).toBe(false);
     for (const stepId of want.signals ?? []) {
       const key = `${name}/${stepId}`;
-      for (let i = 0; i < 200 && !gate.waiting.has(key); i++) await new Promise((r) => setTimeout(r, 10));
+      const stepStatus = async () => (await engine.getRun(name, started.workflowInstanceId))?.steps.find((s) => s.stepId === stepId)?.status;
+      for (let i = 0; i < 300 && (await stepStatus()) !== 'WAITING_FOR_SIGNALS'; i++) await new Promise((r) => setTimeout(r, 10));
       const waiting = await engine.getRun(name, started.workflowInstanceId);
       expect(waiting?.steps.find((s) => s.stepId === stepId)?.status).toBe('WAITING_FOR_SIGNALS');
+      expect(waiting?.steps.filter((s) => s.status !== 'NOT_CREATED').map((s) => s.stepId)).toEqual([stepId]);
       expect(waiting?.status).toBe('IN_PROGRESS');
       gate.delivered.add(key);
       await t.db.tx((tx) => engine.recheckStep(tx, gate.waiting.get(key)!));
