@@ -8,7 +8,10 @@ import { buildApp, type BatonApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { metricsPlugin, perScrape } from '../src/http/metrics.js';
 import { registerSourcesMetrics, type SourcesMetricsSnapshot } from '../src/http/sources-metrics.js';
+import { serviceMetrics } from '../src/http/service-metrics.js';
 import { createLogger } from '../src/logger.js';
+import { loadServiceSettings } from '../src/service-config.js';
+import { createServices } from '../src/services.js';
 import { packageMigrations } from '../src/migrations.js';
 
 const logger = createLogger('silent');
@@ -171,4 +174,26 @@ describe('request logs', () => {
       await db.close();
     }
   });
+});
+
+describe('serviceMetrics', () => {
+  it("reads the production services' scheduler and sources (backlog from the database) at scrape time", async () => {
+    const db = await PGliteDb.open({});
+    await migrate(db, [...packageMigrations]);
+    const services = createServices({ db, logger, settings: loadServiceSettings({}, tmpdir()) });
+    const app = await buildApp({ db, config: loadConfig({}, tmpdir()), logger, plugins: serviceMetrics(services) });
+    try {
+      const r = await app.inject({ url: '/metrics' });
+      expect(r.statusCode).toBe(200);
+      const s = samples(r.body);
+      expect(s.get('baton_scheduler_fires_started_total')).toBe(0);
+      expect(s.get('baton_signals_ingested_total{source="sns"}')).toBe(0);
+      // No Kafka configured: no kafka series rather than a misleading zero.
+      expect(s.has('baton_signals_ingested_total{source="kafka"}')).toBe(false);
+      expect(r.body).toMatch(/^# TYPE baton_outbound_backlog gauge$/m);
+    } finally {
+      await app.close();
+      await db.close();
+    }
+  }, 60_000);
 });
