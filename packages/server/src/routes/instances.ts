@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { getVersion, INSTANCE_STATUSES, type Db, type Engine, type EvaluatedParams, type InstanceStatus, type InstanceSummary, type TimelineEntry } from '@baton/engine-core';
 import { MAX_LINEAGE_DEPTH, type SignalService } from '@baton/signals';
+import { rejectUnknown } from './workflows.js';
 import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, workflowIdParam } from './workflow-http.js';
 
 export interface InstanceRoutesOptions {
@@ -228,7 +229,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
         description: 'Running steps are aborted and end STOPPED. Stopping an instance that already ended changes nothing (stopped: false).',
         tags: ['instances'],
         params: instanceParams,
-        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } }, additionalProperties: false },
+        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } } },
         response: {
           200: {
             type: 'object',
@@ -243,6 +244,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
     async (request) => {
       const { id } = request.params;
       const iid = Number(request.params.iid);
+      if (request.body) rejectUnknown(request.body, ['reason']);
       await requireRun(id, iid);
       const stopped = await engine.stopInstance(id, iid, request.body?.reason ?? 'stopped by request');
       const after = await requireRun(id, iid);

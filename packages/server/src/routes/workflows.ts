@@ -86,7 +86,6 @@ const startBody = {
     run_params: { type: 'object', description: 'run params by name: a plain value or {value, type}' },
     initiator: { type: 'object', description: 'who started it; default {"type": "MANUAL"}' },
   },
-  additionalProperties: false,
 } as const;
 const startResponse = {
   type: 'object',
@@ -174,6 +173,9 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     doc({ summary, description: 'Parses and checks a definition without storing it; `errors` lists every problem.', tags: ['workflows'], body, response: { 200: validationSchema, 400: problemSchema } });
   app.post('/api/v3/workflows/validate', { bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(createRequest, 'Validate a definition (JSON)') }, async (request) => validate(request, formatOf(request)));
   app.post('/api/v3/workflows/validate/yaml', { bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(yamlBody, 'Validate a definition (YAML)') }, async (request) => validate(request, 'yaml'));
+  // Maestro's own paths for the same checks.
+  app.put('/api/v3/workflows/actions/validate', { bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(createRequest, "Validate a definition (JSON, Maestro's path)") }, async (request) => validate(request, formatOf(request)));
+  app.put('/api/v3/workflows/actions/validate/yaml', { bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(yamlBody, "Validate a definition (YAML, Maestro's path)") }, async (request) => validate(request, 'yaml'));
 
   app.get<{ Params: { id: string; version: string } }>(
     '/api/v3/workflows/:id/versions/:version',
@@ -251,6 +253,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     async (request) => {
       const { id, version } = request.params;
       const body = request.body ?? {};
+      rejectUnknown(body, Object.keys(startBody.properties));
       try {
         const r = await engine.startWorkflow({
           workflowId: id,
@@ -315,6 +318,12 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     },
   );
 };
+
+/** Fastify's validator drops unknown properties silently; a misspelt option should be an error instead. */
+export function rejectUnknown(body: object, allowed: readonly string[]): void {
+  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (extra.length > 0) throw badRequest(`body.${extra[0]}`, `is not an allowed property (allowed: ${allowed.join(', ')})`);
+}
 
 function versionJson(v: StoredVersion, activeVersion: number | null) {
   return {
