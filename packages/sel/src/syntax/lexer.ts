@@ -54,6 +54,12 @@ export const Identifier = createToken({
 function literalPattern(word: string, wholeWord: boolean): { exec: (text: string, offset: number) => CustomPatternMatcherReturn | null } {
   const image = [word] as CustomPatternMatcherReturn;
   const n = word.length;
+  if (n === 2 && !wholeWord) {
+    // Most operators: a second character to look at (the first one chose this pattern).
+    const first = word.charCodeAt(0);
+    const second = word.charCodeAt(1);
+    return { exec: (text: string, offset: number) => (text.charCodeAt(offset + 1) === second && text.charCodeAt(offset) === first ? image : null) };
+  }
   return {
     exec: (text: string, offset: number) =>
       text.startsWith(word, offset) && !(wholeWord && isIdentPart(text.charCodeAt(offset + n))) ? image : null,
