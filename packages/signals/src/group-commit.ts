@@ -3,6 +3,8 @@ import { MAX_BATCH, type PublishResult, type SignalSource } from './model.js';
 import { isConcurrentDuplicate, publishInTx } from './publish.js';
 import type { NormalizedSignal } from './validate.js';
 
+const LARGE_BATCH = MAX_BATCH / 2;
+
 interface Pending {
   signals: NormalizedSignal[];
   source: SignalSource;
@@ -35,7 +37,10 @@ export class GroupCommitter {
   }
 
   private pump(): void {
-    while (this.inFlight < this.concurrency && this.pending.length > 0) {
+    // A large batch spends much of its transaction outside the counter locks (duplicate check,
+    // sending 1,000 rows), so large batches may overlap more than small ones, which would only
+    // queue on those locks.
+    while (this.pending.length > 0 && this.inFlight < (this.pending[0]!.signals.length >= LARGE_BATCH ? this.concurrency * 2 : this.concurrency)) {
       const group: Pending[] = [];
       let size = 0;
       while (this.pending.length > 0 && (group.length === 0 || size + this.pending[0]!.signals.length <= MAX_BATCH)) {
