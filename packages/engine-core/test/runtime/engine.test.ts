@@ -135,8 +135,30 @@ describe.each<DbKind>(['pglite', 'postgres'])('engine on %s', (kind) => {
     );
     defs.add(workflow({ workflow: { id: 'badcond', steps: [{ step: { id: 'a', type: 'NoOp', transition: { successors: { b: "'not a boolean'" } } } }, { step: { id: 'b', type: 'NoOp' } }] } }));
     defs.add(workflow({ workflow: { id: 'badparam', params: { oops: { expression: 'throw "no way";', type: 'STRING' } }, steps: [{ step: { id: 'a', type: 'NoOp' } }] } }));
+    defs.add(
+      workflow({
+        workflow: {
+          id: 'ports',
+          steps: [
+            { step: { id: 'a', type: 'NoOp', params: { fromSignal: { expression: "params.getFromSignal('orders', 'count') + 1", type: 'LONG' } }, transition: { successors: { b: 'true' } } } },
+            { step: { id: 'b', type: 'NoOp' } },
+          ],
+        },
+      }),
+    );
     defs.add(workflow({ workflow: { id: 'typed', params: { n: { value: 1, type: 'LONG' } }, steps: [{ step: { id: 'a', type: 'NoOp' } }] } }));
     ({ engine, errors } = testEngine(t.db, defs));
+    await t.db.exec('CREATE TABLE test_hook_events (what TEXT NOT NULL)');
+    engine.registerSelExtension('getFromSignal', {
+      prepare: async (q) => (await q.query<{ n: number }>('SELECT 41 AS n')).rows[0]!.n,
+      call: (prepared, _ctx, signal, param) => (signal === 'orders' && param === 'count' ? BigInt(prepared as number) : null),
+    });
+    engine.onStepCompleted(async (tx, _outbox, e) => {
+      if (e.workflowId === 'ports') await tx.query('INSERT INTO test_hook_events (what) VALUES ($1)', [`step ${e.stepId} ${e.status} ${String(e.params.fromSignal?.value ?? '-')}`]);
+    });
+    engine.onInstanceCompleted(async (tx, _outbox, e) => {
+      if (e.workflowId === 'ports') await tx.query('INSERT INTO test_hook_events (what) VALUES ($1)', [`instance ${e.instanceId} ${e.status}`]);
+    });
     engine.registerRuntime('Hold', hold);
     engine.registerRuntime('Fail', failRuntime);
     engine.registerRuntime('Output', outputRuntime);
@@ -317,6 +339,14 @@ describe.each<DbKind>(['pglite', 'postgres'])('engine on %s', (kind) => {
     hold.release(`par/${ids[3]}/hold`);
     for (const id of ids) expect(await engine.waitForInstance('par', id)).toBe('SUCCEEDED');
     expect(hold.maxConcurrent).toBeGreaterThanOrEqual(2);
+  });
+
+  it('offers ports: SEL host extensions, step and instance completion hooks in the same transaction', async () => {
+    const r = await engine.startWorkflow({ workflowId: 'ports' });
+    expect(await engine.waitForInstance('ports', r.workflowInstanceId)).toBe('SUCCEEDED');
+    const events = await t.db.query<{ what: string }>('SELECT what FROM test_hook_events ORDER BY what');
+    expect(events.rows.map((e) => e.what)).toEqual([`instance ${r.workflowInstanceId} SUCCEEDED`, 'step a SUCCEEDED 42', 'step b SUCCEEDED -']);
+    expect(() => engine.registerSelExtension('bad name', { call: () => null })).toThrow('not a valid SEL method name: bad name');
   });
 
   it('lists instances newest first, page by page', async () => {
