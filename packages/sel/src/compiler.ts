@@ -68,14 +68,19 @@ class Compiler {
   readonly slots = new Map<string, number>();
   /** Slot names in slot order. */
   readonly slotNames: string[] = [];
-  readonly assigned = new Set<string>();
+  /** Names assigned or declared somewhere (created on first use: many programs have none). */
+  private assignedNames: Set<string> | undefined;
   /** Names declared with a type: they never read an input variable. */
-  readonly declared = new Set<string>();
+  declared: Set<string> | undefined;
   readonly inputNames = new Set<string>();
   readsParams = false;
   stackNeed = 0;
   stackPos: Pos = { line: 1, column: 1, offset: 0 };
   private loopDepth = 0;
+
+  private isAssigned(name: string): boolean {
+    return this.assignedNames !== undefined && this.assignedNames.has(name);
+  }
 
   slot(name: string): number {
     let i = this.slots.get(name);
@@ -96,7 +101,7 @@ class Compiler {
     if (!e) return;
     switch (e.k) {
       case 'assign':
-        if (e.target.k === 'name') this.assigned.add(e.target.name);
+        if (e.target.k === 'name') (this.assignedNames ??= new Set()).add(e.target.name);
         this.collectExpr(e.target);
         return this.collectExpr(e.value);
       case 'unary':
@@ -136,8 +141,8 @@ class Compiler {
         return this.collectExpr(st.expr);
       case 'decl':
         for (const d of st.decls) {
-          this.assigned.add(d.name);
-          this.declared.add(d.name);
+          (this.assignedNames ??= new Set()).add(d.name);
+          (this.declared ??= new Set()).add(d.name);
           this.collectExpr(d.init);
         }
         return;
@@ -421,7 +426,7 @@ class Compiler {
   }
 
   private name(name: string): Ev {
-    if (name === 'params' && !this.assigned.has('params')) {
+    if (name === 'params' && !this.isAssigned('params')) {
       this.readsParams = true;
       return () => PARAMS;
     }
@@ -651,11 +656,11 @@ class Compiler {
     const argc = e.args.length;
     this.need(base + 1 + argc, pos);
     // `Class.method(...)` on a known class is bound once, unless a variable shadows the class.
-    if (e.object.k === 'name' && !this.assigned.has(e.object.name) && e.object.name !== 'params') {
+    if (e.object.k === 'name' && !this.isAssigned(e.object.name) && e.object.name !== 'params') {
       const ref = classRef(e.object.name);
       if (ref) return this.staticCall(ref, e, base);
     }
-    if (e.object.k === 'name' && e.object.name === 'params' && !this.assigned.has('params') && (name === 'get') && argc === 1 && e.args[0]!.k === 'lit' && typeof e.args[0]!.value === 'string') {
+    if (e.object.k === 'name' && e.object.name === 'params' && !this.isAssigned('params') && (name === 'get') && argc === 1 && e.args[0]!.k === 'lit' && typeof e.args[0]!.value === 'string') {
       this.readsParams = true;
       const key = e.args[0]!.value;
       this.inputNames.add(key);
@@ -754,9 +759,10 @@ export function compileAst(ast: ProgramAst): CompiledProgram {
   c.collect(ast.body);
   const run = c.block(ast.body);
   let inputNames = c.inputNames;
-  if (c.declared.size > 0) {
+  const declared = c.declared;
+  if (declared !== undefined) {
     inputNames = new Set<string>();
-    for (const n of c.inputNames) if (!c.declared.has(n)) inputNames.add(n);
+    for (const n of c.inputNames) if (!declared.has(n)) inputNames.add(n);
   }
   return { run, slotNames: c.slotNames, inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos };
 }
