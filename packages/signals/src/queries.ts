@@ -4,6 +4,8 @@ import { parseJson, stringifyJson } from './json.js';
 import type { SignalInstance, SignalParams } from './model.js';
 import { nameProblem, validateParams } from './validate.js';
 
+const INT64_MAX = 2n ** 63n - 1n;
+
 /** The columns rowToInstance reads, optionally qualified by a table alias. */
 export function instanceColumns(a = ''): string {
   const p = a ? `${a}.` : '';
@@ -47,6 +49,7 @@ function checkName(name: string): void {
 /** One instance by seq id or the latest one; throws SignalNotFoundError when there is none. */
 export async function getInstance(q: Queryable, name: string, seq: number | bigint | 'latest'): Promise<SignalInstance> {
   checkName(name);
+  if (seq !== 'latest' && (BigInt(seq) < 1n || BigInt(seq) > INT64_MAX)) throw new SignalNotFoundError(`signal ${name} has no instance with seq_id ${seq}`);
   const res =
     seq === 'latest'
       ? await q.query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM signal_instances WHERE name = $1 ORDER BY seq_id DESC LIMIT 1`, [name])
@@ -81,7 +84,7 @@ export async function listInstances(q: Queryable, name: string, query: ListQuery
   const filter = validateParams(query.params ?? {}, 'params', errors);
   const limit = query.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) errors.push({ field: 'limit', message: 'must be an integer from 1 to 1000' });
-  if (query.cursor !== undefined && !/^\d{1,19}$/.test(query.cursor)) errors.push({ field: 'cursor', message: 'is not a cursor returned by this API' });
+  if (query.cursor !== undefined && (!/^\d{1,19}$/.test(query.cursor) || BigInt(query.cursor) > INT64_MAX)) errors.push({ field: 'cursor', message: 'is not a cursor returned by this API' });
   for (const f of ['from', 'to'] as const) {
     const d = query[f];
     if (d !== undefined && Number.isNaN(d.getTime())) errors.push({ field: f, message: 'must be a valid time' });

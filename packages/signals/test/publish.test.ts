@@ -164,5 +164,7 @@ describe('queries', () => {
   it('reports unknown instances', async () => {
     await expect(svc.getInstance('nothing/here', 'latest')).rejects.toThrow('signal nothing/here has no instances');
     await expect(svc.getInstance('list/me', 999)).rejects.toThrow('has no instance with seq_id 999');
+    await expect(svc.getInstance('list/me', 9999999999999999999n)).rejects.toThrow('has no instance with seq_id 9999999999999999999');
+    await expect(svc.listInstances('list/me', { cursor: '9999999999999999999' })).rejects.toThrow('cursor: is not a cursor');
   });
 });
