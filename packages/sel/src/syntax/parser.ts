@@ -1,4 +1,4 @@
-import { EmbeddedActionsParser, type IToken, type TokenType } from 'chevrotain';
+import { EmbeddedActionsParser, createTokenInstance, tokenMatcher, type IToken, type TokenType } from 'chevrotain';
 import { SelError, limitError } from '../errors.js';
 import type { AssignOperator, BinaryOperator, Declarator, Expr, Pos, ProgramAst, Stmt } from './ast.js';
 import * as T from './lexer.js';
@@ -68,6 +68,7 @@ class SelParser extends EmbeddedActionsParser {
   constructor() {
     super(T.allTokens, { maxLookahead: 4, recoveryEnabled: false });
     this.performSelfAnalysis();
+    this.indexPrimaryAlternatives();
   }
 
   begin(tokens: IToken[], maxNesting: number): void {
@@ -339,10 +340,25 @@ class SelParser extends EmbeddedActionsParser {
     if (!this.RECORDING_PHASE) this.enter(this.LA(1));
     const operands: Expr[] = (this.operands = []);
     const ops: IToken[] = (this.ops = []);
-    this.AT_LEAST_ONE_SEP(this.operandList);
+    if (!this.RECORDING_PHASE && this.primaryByToken[this.LA(1).tokenTypeIdx] !== undefined) {
+      // AT_LEAST_ONE_SEP without its per-call lookahead and bookkeeping.
+      this.operandItem();
+      while (tokenMatcher(this.LA(1), T.BinaryOp)) {
+        this.CONSUME(T.BinaryOp);
+        this.operandItem();
+      }
+    } else {
+      this.AT_LEAST_ONE_SEP(this.operandList);
+    }
     const left = ops.length === 0 || this.RECORDING_PHASE ? operands[0]! : buildBinary(operands, ops);
     this.left = left;
-    const result = this.OPTION(this.tail) ?? left;
+    let result: Expr;
+    if (this.RECORDING_PHASE) {
+      result = this.OPTION(this.tail) ?? left;
+    } else {
+      const next = this.LA(1);
+      result = next.tokenType === T.Question || tokenMatcher(next, T.AssignOp) ? this.tail() : left;
+    }
     this.depth--;
     return result;
   });
@@ -376,8 +392,10 @@ class SelParser extends EmbeddedActionsParser {
     this.OR2(this.postfixAlts);
   };
 
-  private readonly primaryAlts = [
+  /** Each alternative starts with its own token (FIRST), which the fast path dispatches on. */
+  private readonly primaryAlts: { FIRST: TokenType; ALT: () => Expr }[] = [
     {
+      FIRST: T.LongLiteral,
       ALT: (): Expr => {
         const t = this.CONSUME(T.LongLiteral);
         if (this.RECORDING_PHASE) return RECORDING;
@@ -386,21 +404,24 @@ class SelParser extends EmbeddedActionsParser {
       },
     },
     {
+      FIRST: T.DoubleLiteral,
       ALT: (): Expr => {
         const t = this.CONSUME(T.DoubleLiteral);
         return { k: 'lit', type: 'DOUBLE', value: Number(t.image.replace(/[fFdD]$/, '')), pos: posOf(t) };
       },
     },
     {
+      FIRST: T.StringLiteral,
       ALT: (): Expr => {
         const t = this.CONSUME(T.StringLiteral);
         return { k: 'lit', type: 'STRING', value: unescapeJava(t.image.slice(1, -1)), pos: posOf(t) };
       },
     },
-    { ALT: (): Expr => ({ k: 'lit', type: 'BOOLEAN', value: true, pos: posOf(this.CONSUME(T.True)) }) },
-    { ALT: (): Expr => ({ k: 'lit', type: 'BOOLEAN', value: false, pos: posOf(this.CONSUME(T.False)) }) },
-    { ALT: (): Expr => ({ k: 'lit', type: 'NULL', value: null, pos: posOf(this.CONSUME(T.Null)) }) },
+    { FIRST: T.True, ALT: (): Expr => ({ k: 'lit', type: 'BOOLEAN', value: true, pos: posOf(this.CONSUME(T.True)) }) },
+    { FIRST: T.False, ALT: (): Expr => ({ k: 'lit', type: 'BOOLEAN', value: false, pos: posOf(this.CONSUME(T.False)) }) },
+    { FIRST: T.Null, ALT: (): Expr => ({ k: 'lit', type: 'NULL', value: null, pos: posOf(this.CONSUME(T.Null)) }) },
     {
+      FIRST: T.LParen,
       ALT: (): Expr => {
         this.CONSUME(T.LParen);
         const e = this.SUBRULE(this.expression);
@@ -408,14 +429,16 @@ class SelParser extends EmbeddedActionsParser {
         return e;
       },
     },
-    { ALT: () => this.SUBRULE(this.creator) },
+    { FIRST: T.New, ALT: () => this.SUBRULE(this.creator) },
     {
+      FIRST: T.Identifier,
       ALT: (): Expr => {
         const t = this.CONSUME(T.Identifier);
         return { k: 'name', name: t.image, pos: posOf(t) };
       },
     },
     {
+      FIRST: T.PrefixOp,
       // A suffix binds tighter than a prefix operator: -a.b is -(a.b).
       ALT: (): Expr => {
         const t = this.CONSUME(T.PrefixOp);
@@ -428,11 +451,40 @@ class SelParser extends EmbeddedActionsParser {
     },
   ];
 
-  /** A primary followed by `.name`, `.name(args)` and `[index]` suffixes. */
+  /**
+   * The alternative of primaryAlts to take for each token type. Built from the alternatives'
+   * first tokens once the grammar is analysed, so that operands, the most frequent decision,
+   * skip Chevrotain's generic lookahead.
+   */
+  private primaryByToken: ((() => Expr) | undefined)[] = [];
+
+  private indexPrimaryAlternatives(): void {
+    for (const tt of T.allTokens) {
+      const probe = createTokenInstance(tt, '', 0, 0, 1, 1, 1, 1);
+      const alt = this.primaryAlts.find((a) => tokenMatcher(probe, a.FIRST));
+      if (alt) this.primaryByToken[tt.tokenTypeIdx!] = alt.ALT;
+    }
+  }
+
+  /**
+   * A primary followed by `.name`, `.name(args)` and `[index]` suffixes. Once the grammar is
+   * recorded, the choices are made here by token type, with the same outcome as Chevrotain's
+   * LL(1) decision; when no alternative fits, the DSL call itself raises the syntax error.
+   */
   private operandBody(): Expr {
-    this.object = this.OR(this.primaryAlts);
-    this.MANY(this.postfixPart);
-    return this.object;
+    if (this.RECORDING_PHASE) {
+      this.object = this.OR(this.primaryAlts);
+      this.MANY(this.postfixPart);
+      return this.object;
+    }
+    const alt = this.primaryByToken[this.LA(1).tokenTypeIdx];
+    this.object = alt ? alt() : this.OR(this.primaryAlts);
+    for (;;) {
+      const tt = this.LA(1).tokenType;
+      if (tt === T.Dot) this.postfixAlts[0]!.ALT();
+      else if (tt === T.LBracket) this.postfixAlts[1]!.ALT();
+      else return this.object;
+    }
   }
 
   /** The operand of a prefix operator. */
