@@ -68,7 +68,7 @@ class SelParser extends EmbeddedActionsParser {
   constructor() {
     super(T.allTokens, { maxLookahead: 4, recoveryEnabled: false });
     this.performSelfAnalysis();
-    this.indexPrimaryAlternatives();
+    this.indexAlternatives();
   }
 
   begin(tokens: IToken[], maxNesting: number): void {
@@ -109,7 +109,8 @@ class SelParser extends EmbeddedActionsParser {
   public program = this.RULE('program', (): ProgramAst => {
     this.MANY(this.importItem);
     const body: Stmt[] = (this.stmts = []);
-    this.MANY2(this.statementItem);
+    if (this.RECORDING_PHASE) this.MANY2(this.statementItem);
+    else while (this.statementByToken[this.LA(1).tokenTypeIdx] !== undefined) this.statementItem();
     return { body };
   });
 
@@ -129,13 +130,17 @@ class SelParser extends EmbeddedActionsParser {
 
   private readonly returnValue = (): Expr => this.SUBRULE(this.expression);
 
-  /** Every statement but declarations and expression statements starts with its own token. */
-  private readonly statementAlts = [
-    { ALT: () => this.SUBRULE(this.block) },
-    { ALT: () => this.SUBRULE(this.ifStatement) },
-    { ALT: () => this.SUBRULE(this.whileStatement) },
-    { ALT: () => this.SUBRULE(this.forStatement) },
+  /**
+   * Every statement but declarations and expression statements starts with its own token
+   * (FIRST); the last alternative takes any token that can start an expression.
+   */
+  private readonly statementAlts: { FIRST?: TokenType; ALT: () => Stmt }[] = [
+    { FIRST: T.LBrace, ALT: () => this.SUBRULE(this.block) },
+    { FIRST: T.If, ALT: () => this.SUBRULE(this.ifStatement) },
+    { FIRST: T.While, ALT: () => this.SUBRULE(this.whileStatement) },
+    { FIRST: T.For, ALT: () => this.SUBRULE(this.forStatement) },
     {
+      FIRST: T.Break,
       ALT: (): Stmt => {
         const t = this.CONSUME(T.Break);
         this.CONSUME(T.Semicolon);
@@ -143,6 +148,7 @@ class SelParser extends EmbeddedActionsParser {
       },
     },
     {
+      FIRST: T.Continue,
       ALT: (): Stmt => {
         const t = this.CONSUME(T.Continue);
         this.CONSUME2(T.Semicolon);
@@ -150,14 +156,18 @@ class SelParser extends EmbeddedActionsParser {
       },
     },
     {
+      FIRST: T.Return,
       ALT: (): Stmt => {
         const t = this.CONSUME(T.Return);
-        const value = this.OPTION(this.returnValue) ?? null;
+        const value = this.RECORDING_PHASE
+          ? (this.OPTION(this.returnValue) ?? null)
+          : this.primaryByToken[this.LA(1).tokenTypeIdx] !== undefined ? this.returnValue() : null;
         this.CONSUME3(T.Semicolon);
         return { k: 'return', value, pos: posOf(t) };
       },
     },
     {
+      FIRST: T.Throw,
       ALT: (): Stmt => {
         const t = this.CONSUME(T.Throw);
         const value = this.SUBRULE2(this.expression);
@@ -165,13 +175,23 @@ class SelParser extends EmbeddedActionsParser {
         return { k: 'throw', value, pos: posOf(t) };
       },
     },
-    { ALT: (): Stmt => ({ k: 'empty', pos: posOf(this.CONSUME5(T.Semicolon)) }) },
+    { FIRST: T.Semicolon, ALT: (): Stmt => ({ k: 'empty', pos: posOf(this.CONSUME5(T.Semicolon)) }) },
     { ALT: () => this.OR2(this.simpleStatementAlts) },
   ];
 
+  /**
+   * A declaration is recognised by its first tokens alone; whether anything else can start an
+   * expression statement takes Chevrotain's multi-token lookahead (`foo(1);` is refused at `foo`).
+   */
+  private readonly simpleStatement = (): Stmt =>
+    this.declarationAhead() ? this.simpleStatementAlts.DEF[0]!.ALT() : this.OR2(this.simpleStatementAlts);
+
   private statement = this.RULE('statement', (): Stmt => {
-    if (!this.RECORDING_PHASE) this.enter(this.LA(1));
-    const stmt = this.OR(this.statementAlts);
+    if (this.RECORDING_PHASE) return this.OR(this.statementAlts);
+    const first = this.LA(1);
+    this.enter(first);
+    const alt = this.statementByToken[first.tokenTypeIdx];
+    const stmt = alt ? alt() : this.OR(this.statementAlts);
     this.depth--;
     return stmt;
   });
@@ -229,7 +249,8 @@ class SelParser extends EmbeddedActionsParser {
     const t = this.CONSUME(T.LBrace);
     const outer = this.stmts;
     const body: Stmt[] = (this.stmts = []);
-    this.MANY(this.statementItem);
+    if (this.RECORDING_PHASE) this.MANY(this.statementItem);
+    else while (this.statementByToken[this.LA(1).tokenTypeIdx] !== undefined) this.statementItem();
     this.stmts = outer;
     this.CONSUME(T.RBrace);
     return { k: 'block', body, pos: posOf(t) };
@@ -457,12 +478,18 @@ class SelParser extends EmbeddedActionsParser {
    * skip Chevrotain's generic lookahead.
    */
   private primaryByToken: ((() => Expr) | undefined)[] = [];
+  /** The same for statements: statementAlts by first token, else a simple statement. */
+  private statementByToken: ((() => Stmt) | undefined)[] = [];
 
-  private indexPrimaryAlternatives(): void {
+  private indexAlternatives(): void {
     for (const tt of T.allTokens) {
       const probe = createTokenInstance(tt, '', 0, 0, 1, 1, 1, 1);
-      const alt = this.primaryAlts.find((a) => tokenMatcher(probe, a.FIRST));
-      if (alt) this.primaryByToken[tt.tokenTypeIdx!] = alt.ALT;
+      const i = tt.tokenTypeIdx!;
+      const primary = this.primaryAlts.find((a) => tokenMatcher(probe, a.FIRST));
+      if (primary) this.primaryByToken[i] = primary.ALT;
+      const statement = this.statementAlts.find((a) => a.FIRST !== undefined && tokenMatcher(probe, a.FIRST));
+      if (statement) this.statementByToken[i] = statement.ALT;
+      else if (primary) this.statementByToken[i] = this.simpleStatement;
     }
   }
 
