@@ -232,16 +232,28 @@ class SelParser extends EmbeddedActionsParser {
     SEP: T.Comma,
     DEF: (): void => {
       const nameTok = this.CONSUME2(T.Identifier);
-      const init = this.OPTION2(this.initializer) ?? null;
+      const init = this.RECORDING_PHASE
+        ? (this.OPTION2(this.initializer) ?? null)
+        : this.LA(1).tokenType === T.Assign ? this.initializer() : null;
       this.decls.push({ name: nameTok.image, init, pos: posOf(nameTok) });
     },
   };
 
   private declaration = this.RULE('declaration', (): Stmt => {
     const typeTok = this.CONSUME(T.Identifier);
-    const isArray = this.OPTION(this.arraySuffix) ?? false;
+    const isArray = this.RECORDING_PHASE
+      ? (this.OPTION(this.arraySuffix) ?? false)
+      : this.LA(1).tokenType === T.LBracket && this.arraySuffix();
     const decls: Declarator[] = (this.decls = []);
-    this.AT_LEAST_ONE_SEP(this.declarators);
+    if (!this.RECORDING_PHASE && this.LA(1).tokenType === T.Identifier) {
+      this.declarators.DEF();
+      while (this.LA(1).tokenType === T.Comma) {
+        this.CONSUME(T.Comma);
+        this.declarators.DEF();
+      }
+    } else {
+      this.AT_LEAST_ONE_SEP(this.declarators);
+    }
     return { k: 'decl', typeName: typeTok.image, isArray, decls, pos: posOf(typeTok) };
   });
 
@@ -392,7 +404,7 @@ class SelParser extends EmbeddedActionsParser {
         const object = this.object;
         this.CONSUME(T.Dot);
         const name = this.CONSUME2(T.Identifier);
-        const args = this.OPTION2(this.callArgs);
+        const args = this.RECORDING_PHASE ? this.OPTION2(this.callArgs) : this.LA(1).tokenType === T.LParen ? this.callArgs() : undefined;
         this.object = args
           ? { k: 'call', object, name: name.image, args, pos: posOf(name) }
           : { k: 'field', object, name: name.image, pos: posOf(name) };
@@ -529,7 +541,15 @@ class SelParser extends EmbeddedActionsParser {
     this.CONSUME(T.LParen);
     const outer = this.items;
     const args: Expr[] = (this.items = []);
-    this.MANY_SEP(this.itemList);
+    if (this.RECORDING_PHASE) {
+      this.MANY_SEP(this.itemList);
+    } else if (this.primaryByToken[this.LA(1).tokenTypeIdx] !== undefined) {
+      this.itemList.DEF();
+      while (this.LA(1).tokenType === T.Comma) {
+        this.CONSUME(T.Comma);
+        this.itemList.DEF();
+      }
+    }
     this.items = outer;
     this.CONSUME(T.RParen);
     return args;
