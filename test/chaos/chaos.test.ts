@@ -1,0 +1,22 @@
+import { expect, it } from 'vitest';
+import { requireOwnServers } from '../setup/infra.js';
+import { BOUNDED, runChaos } from './chaos.js';
+
+/**
+ * The bounded chaos run (see run.ts): three Baton processes on one PostgreSQL and one Kafka under
+ * mixed load with process kills and one crash of each server; every invariant must hold.
+ */
+it('keeps every invariant through process kills, a PostgreSQL crash and a Kafka crash', async () => {
+  requireOwnServers('postgres');
+  requireOwnServers('kafka');
+  const seed = Math.floor(Math.random() * 1e9);
+  const lines: string[] = [];
+  const result = await runChaos({ ...BOUNDED, seed, log: (l) => lines.push(l) });
+  const summary = [...lines, ...result.report, JSON.stringify(result.figures)].join('\n');
+  console.log(summary);
+  expect(result.figures.kills, summary).toBe(BOUNDED.kills);
+  expect(result.figures.pg_restarts, summary).toBe(1);
+  expect(result.figures.kafka_restarts, summary).toBe(1);
+  expect(result.figures.instances_expected, summary).toBeGreaterThan(100);
+  expect(result.ok, summary).toBe(true);
+}, 300_000);

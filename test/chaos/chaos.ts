@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { createDatabase, startKafka, startPostgres, type KafkaServer, type PostgresServer } from '../../scripts/infra/index.js';
+import { call, RetryingClient } from './client.js';
+import { BatonNode, sleep } from './cluster.js';
+import { checkInvariants, type CronWindow, type Findings } from './invariants.js';
+import { Ledger, rng, runWorkload } from './workload.js';
+import { CRON_WF, workflowDefinitions } from './workflows.js';
+
+export interface ChaosOptions {
+  /** Seconds of load (faults happen inside it). */
+  loadSeconds: number;
+  /** Baton processes SIGKILLed and restarted during the load. */
+  kills: number;
+  /** Seconds to wait for the system to settle after the load. */
+  settleSeconds: number;
+  seed: number;
+  log: (line: string) => void;
+}
+
+export const BOUNDED: Omit<ChaosOptions, 'seed' | 'log'> = { loadSeconds: 50, kills: 4, settleSeconds: 75 };
+export const LONG: Omit<ChaosOptions, 'seed' | 'log'> = { loadSeconds: 300, kills: 16, settleSeconds: 120 };
+
+export interface Figures {
+  kills: number;
+  pg_restarts: number;
+  kafka_restarts: number;
+  signals_sent: number;
+  kafka_messages: number;
+  instances_expected: number;
+  instances_found: number;
+  duplicates: number;
+  lost: number;
+  non_terminal: number;
+  overlaps: number;
+  lineage_missing: number;
+  unexpected: number;
+  failed: number;
+  unexpected_exits: number;
+  duration_s: number;
+}
+
+export interface ChaosResult {
+  figures: Figures;
+  findings: Findings;
+  ledger: Ledger;
+  /** Human-readable lines: the table and the first few violations of each kind. */
+  report: string[];
+  ok: boolean;
+}
+
+const PROCESSES = 3;
+const PARTITIONS = 3;
+/** How far the scheduler may lag behind a fire time at the moment the cron is deactivated. */
+const CRON_LAG_MS = 5_000;
+
+/**
+ * Three Baton processes on one PostgreSQL and one Kafka under mixed load, while processes are
+ * SIGKILLed and restarted, PostgreSQL is crashed once and the Kafka broker once; then the
+ * invariants are checked from the database.
+ */
+export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
+  const began = Date.now();
+  const work = await mkdtemp(path.join(os.tmpdir(), 'baton-chaos-'));
+  const cleanups: Array<() => Promise<unknown>> = [async () => rm(work, { recursive: true, force: true })];
+  const nodes: BatonNode[] = [];
+  let pool: pg.Pool | undefined;
+  try {
+    o.log(`seed ${o.seed}; starting PostgreSQL and Kafka`);
+    const [pgServer, kafka] = await Promise.all([startPostgres(), startKafka()]);
+    cleanups.push(() => kafka.stop(), () => pgServer.stop());
+    const database = await createDatabase(pgServer.url, 'baton_chaos');
+    const run = `${o.seed}-${Date.now().toString(36)}`;
+    const topic = `baton-chaos-${run}`;
+    await createTopics(kafka.brokers, topic);
+
+    const token = randomBytes(24).toString('hex');
+    const configFile = path.join(work, 'sources.json');
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        kafka: {
+          brokers: kafka.brokers,
+          clientId: 'baton-chaos',
+          groupId: `baton-chaos-${run}`,
+          deadLetterTopic: `${topic}-dlq`,
+          subscriptions: [{ topic, format: 'json', name: { field: 'kind' }, params: { key: { field: 'key' } }, payload: 'message', dedupe: { header: 'msg-id' } }],
+        },
+      }),
+    );
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: database.url,
+      BATON_TOKENS: `chaos:admin:${token}`,
+      BATON_CONFIG: configFile,
+      BATON_TIME_SCALE: '0.1',
+      BATON_PUBLISH_RATE_LIMIT: '0',
+      LOG_LEVEL: 'warn',
+    };
+    delete env.BATON_SOURCES_CONFIG;
+    delete env.BATON_KAFKA_BROKERS;
+    for (let i = 0; i < PROCESSES; i++) nodes.push(new BatonNode({ name: `baton-${i}`, env, logFile: path.join(work, `baton-${i}.log`) }));
+    // The first applies the migrations alone; the others then start side by side.
+    await nodes[0]!.start();
+    await Promise.all(nodes.slice(1).map((n) => n.start()));
+    o.log(`3 Baton processes up (logs in ${work}) after ${secs(began)} s`);
+
+    const client = new RetryingClient(nodes, token);
+    const cron: CronWindow = { pushSentMs: 0, pushAckedMs: 0, expectedUntilMs: 0, deactivatedMs: 0 };
+    for (const wf of workflowDefinitions(3)) {
+      if (wf.id === CRON_WF) cron.pushSentMs = Date.now();
+      const r = await call(nodes[0]!.url, token, 'POST', '/api/v3/workflows', wf.body);
+      if (r.status !== 200) throw new Error(`pushing ${wf.id} failed: ${r.status} ${JSON.stringify(r.body)}`);
+      if (wf.id === CRON_WF) cron.pushAckedMs = Date.now();
+    }
+    // Other processes pick subscriptions and schedules up from the events table (2 s poll).
+    await sleep(3000);
+
+    const ledger = new Ledger();
+    let endLoad!: () => void;
+    const loadOver = new Promise<void>((resolve) => (endLoad = resolve));
+    const faults = { kills: 0, pg: 0, kafka: 0 };
+    const loadStart = Date.now();
+    o.log(`load for ${o.loadSeconds} s with ${o.kills} process kills, one PostgreSQL crash and one Kafka crash`);
+    const workload = runWorkload(
+      { client, brokers: kafka.brokers, topic, seed: o.seed, manualEveryMs: 120, joinEveryMs: 150, kafkaEveryMs: 500, kafkaBatch: 10, repeatShare: 0.2 },
+      ledger,
+      loadOver,
+    );
+    const chaos = runFaults(o, nodes, pgServer, kafka, faults, loadStart);
+    await chaos;
+    const left = loadStart + o.loadSeconds * 1000 - Date.now();
+    if (left > 0) await sleep(left);
+    endLoad();
+    await workload;
+    for (const n of nodes) if (!n.alive) await n.start();
+    o.log(`load over after ${secs(loadStart)} s: ${ledger.manualRequests} start requests, ${ledger.restRequests} REST publishes, ${ledger.kafkaSends} Kafka sends`);
+
+    cron.expectedUntilMs = Date.now() - CRON_LAG_MS;
+    const deact = await client.send('PUT', `/api/v3/workflows/${CRON_WF}/actions/deactivate`, undefined);
+    if (!deact.ok) throw new Error(`deactivating ${CRON_WF} failed: ${deact.answer.status} ${JSON.stringify(deact.answer.body)}`);
+    cron.deactivatedMs = Date.now();
+
+    pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    pool.on('error', () => {});
+    const settleDeadline = Date.now() + o.settleSeconds * 1000;
+    let findings = await checkInvariants(pool, ledger, topic, cron);
+    while (!settled(findings) && Date.now() < settleDeadline) {
+      await sleep(2000);
+      findings = await checkInvariants(pool, ledger, topic, cron);
+    }
+    o.log(`settled after ${secs(loadStart)} s since the load began`);
+
+    const unexpectedExits = nodes.reduce((n, x) => n + x.unexpectedExits, 0);
+    const figures = figuresOf(findings, ledger, faults, unexpectedExits, began);
+    const report = reportLines(findings, ledger, figures);
+    const ok =
+      figures.duplicates === 0 && figures.lost === 0 && figures.non_terminal === 0 && figures.overlaps === 0 && figures.lineage_missing === 0 && figures.unexpected === 0 && figures.failed === 0;
+    if (!ok) for (const n of nodes) report.push(`--- ${n.name} log tail ---`, await n.logTail(15));
+    return { figures, findings, ledger, report, ok };
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
+    await pool?.end().catch(() => {});
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  }
+}
+
+function settled(f: Findings): boolean {
+  return [f.manual, f.join, f.cron, f.restSignals, f.kafkaSignals].every((c) => c.missing.length === 0) && f.nonTerminal.length === 0;
+}
+
+async function createTopics(brokers: string[], topic: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'baton-chaos-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }, { topic: `${topic}-dlq`, numPartitions: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The fault schedule: process kills spread over the load, the PostgreSQL crash after the first
+ * third and the Kafka crash after the second. One fault at a time; at least one process always up.
+ */
+async function runFaults(
+  o: ChaosOptions,
+  nodes: BatonNode[],
+  pgServer: PostgresServer,
+  kafka: KafkaServer,
+  faults: { kills: number; pg: number; kafka: number },
+  loadStart: number,
+): Promise<void> {
+  const rand = rng(o.seed ^ 0x5eed);
+  const span = o.loadSeconds * 1000;
+  const events: Array<{ at: number; kind: 'kill' | 'pg' | 'kafka' }> = [];
+  for (let i = 0; i < o.kills; i++) events.push({ at: ((i + 0.5) / (o.kills + 1)) * span * 0.85, kind: 'kill' });
+  events.push({ at: span * 0.35, kind: 'pg' }, { at: span * 0.6, kind: 'kafka' });
+  events.sort((a, b) => a.at - b.at);
+  let lastKilled: BatonNode | undefined;
+  for (const ev of events) {
+    const wait = loadStart + ev.at - Date.now();
+    if (wait > 0) await sleep(wait);
+    const t = secs(loadStart);
+    if (ev.kind === 'kill') {
+      const candidates = nodes.filter((n) => n.alive && n !== lastKilled);
+      const victim = candidates[Math.floor(rand() * candidates.length)];
+      if (!victim) continue;
+      await victim.kill();
+      faults.kills++;
+      lastKilled = victim;
+      o.log(`t=${t}s SIGKILL ${victim.name}`);
+      await sleep(1000 + rand() * 2000);
+      await victim.start();
+      o.log(`t=${secs(loadStart)}s ${victim.name} back`);
+    } else if (ev.kind === 'pg') {
+      o.log(`t=${t}s PostgreSQL crash (immediate shutdown) and restart`);
+      await pgServer.shutdown('kill');
+      await sleep(2000);
+      await pgServer.start();
+      faults.pg++;
+      o.log(`t=${secs(loadStart)}s PostgreSQL back`);
+    } else {
+      o.log(`t=${t}s Kafka broker SIGKILL and restart`);
+      await kafka.restart('kill');
+      faults.kafka++;
+      o.log(`t=${secs(loadStart)}s Kafka back`);
+    }
+    // A process that died on its own (not by our hand) is restarted, and counted in the figures.
+    for (const n of nodes) if (!n.alive) await n.start();
+  }
+}
+
+function figuresOf(f: Findings, ledger: Ledger, faults: { kills: number; pg: number; kafka: number }, unexpectedExits: number, began: number): Figures {
+  const cats = [f.manual, f.join, f.cron];
+  const sigs = [f.restSignals, f.kafkaSignals];
+  const sum = (xs: typeof cats, pick: (c: (typeof cats)[number]) => unknown[]): number => xs.reduce((n, c) => n + pick(c).length, 0);
+  return {
+    kills: faults.kills,
+    pg_restarts: faults.pg,
+    kafka_restarts: faults.kafka,
+    signals_sent: ledger.signalsSent(),
+    kafka_messages: ledger.kafkaValid.size + ledger.kafkaPoisonSent,
+    instances_expected: cats.reduce((n, c) => n + c.expected, 0),
+    instances_found: f.instancesFound,
+    duplicates: sum(cats, (c) => c.duplicates) + sum(sigs, (c) => c.duplicates),
+    lost: sum(cats, (c) => c.missing) + sum(sigs, (c) => c.missing),
+    non_terminal: f.nonTerminal.length,
+    overlaps: f.overlaps.length,
+    lineage_missing: f.lineageMissing.length,
+    unexpected: sum(cats, (c) => c.unexpected) + sum(sigs, (c) => c.unexpected) + f.poisonIndexed,
+    failed: f.failed.length,
+    unexpected_exits: unexpectedExits,
+    duration_s: Math.round((Date.now() - began) / 1000),
+  };
+}
+
+function reportLines(f: Findings, ledger: Ledger, figures: Figures): string[] {
+  const rows: Array<[string, string | number, string | number, number, number, number]> = [
+    ['manual starts', ledger.manualRequests, f.manual.expected, f.manual.found, f.manual.missing.length, f.manual.duplicates.length],
+    ['signal joins', ledger.joins.size, f.join.expected, f.join.found, f.join.missing.length, f.join.duplicates.length],
+    ['cron fires', '-', f.cron.expected, f.cron.found, f.cron.missing.length, f.cron.duplicates.length],
+    ['REST signals', ledger.restRequests, f.restSignals.expected, f.restSignals.found, f.restSignals.missing.length, f.restSignals.duplicates.length],
+    ['Kafka signals', ledger.kafkaSends, f.kafkaSignals.expected, f.kafkaSignals.found, f.kafkaSignals.missing.length, f.kafkaSignals.duplicates.length],
+  ];
+  const pad = (v: string | number, w: number): string => String(v).padStart(w);
+  const lines = [
+    `${'what'.padEnd(14)}${pad('sent', 8)}${pad('expected', 10)}${pad('found', 8)}${pad('missing', 9)}${pad('dups', 6)}`,
+    ...rows.map(([name, sent, exp, found, miss, dups]) => `${name.padEnd(14)}${pad(sent, 8)}${pad(exp, 10)}${pad(found, 8)}${pad(miss, 9)}${pad(dups, 6)}`),
+    `instances in the database: ${f.instancesFound}; non-terminal ${f.nonTerminal.length}; not SUCCEEDED ${f.failed.length}; retried attempts ${f.retriedAttempts}; overlapping attempts ${f.overlaps.length}`,
+    `lineage: TRIGGERED edges missing ${f.lineageMissing.length}; poison Kafka messages indexed ${f.poisonIndexed} (of ${ledger.kafkaPoisonSent} sent); unacknowledged requests: ${ledger.manualUnacked.size} starts, ${[...ledger.restSignals.values()].filter((s) => !s.acked).length} publishes, ${[...ledger.kafkaValid.values()].filter((m) => !m.acked).length} Kafka messages`,
+    `faults: ${figures.kills} SIGKILLs, ${figures.pg_restarts} PostgreSQL crash, ${figures.kafka_restarts} Kafka crash; Baton exits not caused by the harness: ${figures.unexpected_exits}`,
+  ];
+  const show = (what: string, xs: string[]): void => {
+    if (xs.length > 0) lines.push(`${what} (${xs.length}): ${xs.slice(0, 8).join('; ')}${xs.length > 8 ? '; ...' : ''}`);
+  };
+  for (const [name, c] of [['manual', f.manual], ['join', f.join], ['cron', f.cron], ['REST signal', f.restSignals], ['Kafka signal', f.kafkaSignals]] as const) {
+    show(`${name} missing`, c.missing);
+    show(`${name} duplicated`, c.duplicates);
+    show(`${name} unexpected`, c.unexpected);
+  }
+  show('non-terminal', f.nonTerminal);
+  show('not SUCCEEDED', f.failed);
+  show('overlapping attempts', f.overlaps);
+  show('lineage missing', f.lineageMissing);
+  show('client errors', ledger.errors);
+  return lines;
+}
+
+function secs(since: number): string {
+  return ((Date.now() - since) / 1000).toFixed(1);
+}

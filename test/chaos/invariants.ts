@@ -1,0 +1,168 @@
+import type pg from 'pg';
+import type { Ledger } from './workload.js';
+import { CRON_WF, JOIN_WF, MANUAL_WF, SIGNAL_A, SIGNAL_B, SIGNAL_K, cronFireTimes } from './workflows.js';
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'STOPPED', 'TIMED_OUT']);
+const WORKFLOWS = [MANUAL_WF, JOIN_WF, CRON_WF];
+
+/** The time window of the cron workflow: fires inside it are expected, around its edges allowed. */
+export interface CronWindow {
+  /** Before the push was sent: no fire time may be this early. */
+  pushSentMs: number;
+  /** After the push was acknowledged: every fire time from here on is expected... */
+  pushAckedMs: number;
+  /** ...up to here (the deactivation was sent, less the scheduler's allowed lag). */
+  expectedUntilMs: number;
+  /** The deactivation was acknowledged: no fire time may be later. */
+  deactivatedMs: number;
+}
+
+export interface Category {
+  expected: number;
+  found: number;
+  missing: string[];
+  duplicates: string[];
+  unexpected: string[];
+}
+
+export interface Findings {
+  manual: Category;
+  join: Category;
+  cron: Category;
+  restSignals: Category;
+  kafkaSignals: Category;
+  poisonIndexed: number;
+  instancesFound: number;
+  nonTerminal: string[];
+  failed: string[];
+  overlaps: string[];
+  retriedAttempts: number;
+  lineageMissing: string[];
+}
+
+interface InstanceRow {
+  id: number;
+  workflow_id: string;
+  instance_id: number;
+  run_id: number;
+  request_id: string | null;
+  status: string;
+}
+
+function category(expected: Set<string>, allowed: Set<string>, found: string[]): Category {
+  const counts = new Map<string, number>();
+  for (const f of found) counts.set(f, (counts.get(f) ?? 0) + 1);
+  return {
+    expected: expected.size,
+    found: counts.size,
+    missing: [...expected].filter((e) => !counts.has(e)),
+    duplicates: [...counts].filter(([, n]) => n > 1).map(([k, n]) => `${k} x${n}`),
+    unexpected: [...counts.keys()].filter((k) => !expected.has(k) && !allowed.has(k)),
+  };
+}
+
+/** Reads Baton's tables and checks every invariant against what the workload sent. */
+export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string, cron: CronWindow): Promise<Findings> {
+  const instances = (
+    await db.query<InstanceRow>(
+      `SELECT id::int AS id, workflow_id, instance_id::int AS instance_id, run_id, request_id, status
+       FROM baton_workflow_instances WHERE workflow_id = ANY($1) ORDER BY id`,
+      [WORKFLOWS],
+    )
+  ).rows;
+  const firstRuns = instances.filter((i) => i.run_id === 1);
+  const of = (wf: string): InstanceRow[] => firstRuns.filter((i) => i.workflow_id === wf);
+
+  // Manual starts: one instance per acknowledged request id.
+  const manual = category(ledger.manualAcked, ledger.manualUnacked, of(MANUAL_WF).map((i) => i.request_id ?? `(no request id) #${i.instance_id}`));
+
+  // Signals, read back by their dedupe keys.
+  const signalRows = (
+    await db.query<{ name: string; seq_id: number; instance_id: string; request_id: string | null; key: string | null }>(
+      `SELECT name, seq_id::int AS seq_id, instance_id, request_id, params->>'key' AS key FROM signal_instances WHERE name = ANY($1)`,
+      [[SIGNAL_A, SIGNAL_B, SIGNAL_K]],
+    )
+  ).rows;
+  const restExpected = new Set([...ledger.restSignals].filter(([, s]) => s.acked).map(([id]) => id));
+  const restAllowed = new Set(ledger.restSignals.keys());
+  const kafkaPrefix = `kafka:${topic}:`;
+  const restSignals = category(restExpected, restAllowed, signalRows.filter((r) => r.request_id && !r.request_id.startsWith(kafkaPrefix)).map((r) => r.request_id!));
+  const kafkaRows = signalRows.filter((r) => r.request_id?.startsWith(kafkaPrefix));
+  const kafkaExpected = new Set([...ledger.kafkaValid].filter(([, m]) => m.acked).map(([id]) => id));
+  const kafkaAllowed = new Set(ledger.kafkaValid.keys());
+  const kafkaSignals = category(kafkaExpected, kafkaAllowed, kafkaRows.map((r) => r.request_id!.slice(kafkaPrefix.length)));
+  const poisonIndexed = kafkaRows.filter((r) => r.request_id!.slice(kafkaPrefix.length).startsWith('bad-')).length;
+
+  // Signal joins: one instance per join key whose two sides were both acknowledged. The instance's
+  // request id names the consumed signal instances; their params say which key fired.
+  const byInstanceId = new Map(signalRows.map((r) => [`${r.name}:${r.instance_id}`, r]));
+  const acked = (join: { a: string; b: string; bVia: 'rest' | 'kafka' }): boolean =>
+    !!ledger.restSignals.get(join.a)?.acked && !!(join.bVia === 'rest' ? ledger.restSignals.get(join.b)?.acked : ledger.kafkaValid.get(join.b)?.acked);
+  const joinExpected = new Set([...ledger.joins].filter(([, j]) => acked(j)).map(([k]) => k));
+  const joinAllowed = new Set(ledger.joins.keys());
+  const lineage = (
+    await db.query<{ signal_name: string; seq_id: number; workflow_instance_id: string }>(
+      `SELECT signal_name, seq_id::int AS seq_id, workflow_instance_id FROM signal_lineage WHERE kind = 'TRIGGERED' AND workflow_id = $1`,
+      [JOIN_WF],
+    )
+  ).rows;
+  const edges = new Set(lineage.map((e) => `${e.signal_name}#${e.seq_id}>${e.workflow_instance_id}`));
+  const lineageMissing: string[] = [];
+  const joinFound: string[] = [];
+  for (const inst of of(JOIN_WF)) {
+    const consumed = [...(inst.request_id ?? '').matchAll(/(chaos\/[abk]):([^,]+)/g)].map((m) => byInstanceId.get(`${m[1]}:${m[2]}`));
+    const keys = new Set(consumed.map((c) => c?.key ?? '?'));
+    joinFound.push(consumed.length === 2 && keys.size === 1 ? [...keys][0]! : `(unreadable ${inst.request_id}) #${inst.instance_id}`);
+    for (const c of consumed) {
+      if (c && !edges.has(`${c.name}#${c.seq_id}>${inst.instance_id}`)) lineageMissing.push(`${c.name}#${c.seq_id} TRIGGERED ${JOIN_WF}/${inst.instance_id}`);
+    }
+  }
+  const join = category(joinExpected, joinAllowed, joinFound);
+
+  // Cron: one instance per fire time inside the window.
+  const key = (f: { trigger: string; fireMs: number }): string => `${f.trigger}@${new Date(f.fireMs).toISOString()}`;
+  const cronExpected = new Set(cronFireTimes(cron.pushAckedMs, cron.expectedUntilMs).map(key));
+  const cronAllowed = new Set(cronFireTimes(cron.pushSentMs - 1, cron.deactivatedMs).map(key));
+  const prefix = `time-trigger:${CRON_WF}:`;
+  const cronCat = category(cronExpected, cronAllowed, of(CRON_WF).map((i) => (i.request_id?.startsWith(prefix) ? i.request_id.slice(prefix.length).replace(':', '@') : `(${i.request_id}) #${i.instance_id}`)));
+
+  const label = (i: InstanceRow): string => `${i.workflow_id}/${i.instance_id}/${i.run_id}`;
+  const nonTerminal = instances.filter((i) => !TERMINAL.has(i.status)).map((i) => `${label(i)} ${i.status}`);
+  const failed = instances.filter((i) => TERMINAL.has(i.status) && i.status !== 'SUCCEEDED').map((i) => `${label(i)} ${i.status}`);
+
+  // Attempts of one step run one after the other: each ends before the next one starts.
+  const attempts = (
+    await db.query<{ instance_pk: number; step_id: string; attempt_id: number; status: string; started_at: Date | null; ended_at: Date | null }>(
+      `SELECT a.instance_pk::int AS instance_pk, a.step_id, a.attempt_id, a.status, a.started_at, a.ended_at
+       FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
+       WHERE i.workflow_id = ANY($1) ORDER BY a.instance_pk, a.step_id, a.attempt_id`,
+      [WORKFLOWS],
+    )
+  ).rows;
+  const overlaps: string[] = [];
+  let retriedAttempts = 0;
+  for (let i = 1; i < attempts.length; i++) {
+    const prev = attempts[i - 1]!;
+    const cur = attempts[i]!;
+    if (cur.instance_pk !== prev.instance_pk || cur.step_id !== prev.step_id) continue;
+    retriedAttempts++;
+    if (cur.started_at && (!prev.ended_at || cur.started_at < prev.ended_at)) {
+      overlaps.push(`instance ${cur.instance_pk} step ${cur.step_id}: attempt ${cur.attempt_id} started ${cur.started_at.toISOString()} before attempt ${prev.attempt_id} ended (${prev.ended_at?.toISOString() ?? 'never'})`);
+    }
+  }
+
+  return {
+    manual,
+    join,
+    cron: cronCat,
+    restSignals,
+    kafkaSignals,
+    poisonIndexed,
+    instancesFound: instances.length,
+    nonTerminal,
+    failed,
+    overlaps,
+    retriedAttempts,
+    lineageMissing,
+  };
+}

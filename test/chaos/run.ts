@@ -1,0 +1,43 @@
+/**
+ * `npm run test:chaos`: the chaos run (bounded by default, `--long` for the long one) or, with
+ * `--soak [--minutes N]`, the soak run. Options: `--seed N`. Prints a table and, as the last line,
+ * one JSON object with the figures; exits 1 when an invariant is violated.
+ */
+import { parseArgs } from 'node:util';
+import { BOUNDED, LONG, runChaos } from './chaos.js';
+import { runSoak } from './soak.js';
+
+const { values } = parseArgs({
+  options: {
+    long: { type: 'boolean', default: false },
+    soak: { type: 'boolean', default: false },
+    minutes: { type: 'string' },
+    seed: { type: 'string' },
+  },
+});
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+if (values.soak) {
+  if (!values.long && values.minutes === undefined) log('soak: 30 minutes (pass --minutes N for another length)');
+  const summary = await runSoak({ minutes: positive('minutes', values.minutes, 30), log });
+  console.log(JSON.stringify(summary));
+  process.exit(0);
+} else {
+  const seed = Math.floor(positive('seed', values.seed, Math.floor(Math.random() * 1e9)));
+  const result = await runChaos({ ...(values.long ? LONG : BOUNDED), seed, log });
+  for (const line of result.report) console.log(line);
+  console.log(result.ok ? 'all invariants hold' : 'INVARIANT VIOLATED');
+  console.log(JSON.stringify(result.figures));
+  process.exit(result.ok ? 0 : 1);
+}
