@@ -5,6 +5,7 @@ import type { HostExtensions } from './extensions.js';
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.js';
 import { EvalState, UNSET, type InputVars, type Slot } from './runtime/state.js';
 import { typeOf, type SelTypeName, type Value } from './runtime/values.js';
+import type { ProgramAst } from './syntax/ast.js';
 import { parse } from './syntax/parser.js';
 
 export interface CompileOptions {
@@ -176,6 +177,20 @@ export function clearCompileCache(): void {
   cache.clear();
 }
 
+/**
+ * Maestro adds a missing final `;`: the source is parsed with an extra empty statement on a line
+ * of its own (harmless when the `;` is there, and out of reach of a trailing line comment). A
+ * source that parses as it is gives the same tree without that statement, so only a source that
+ * does not is parsed again with it, and that second parse decides the outcome and the error.
+ */
+function parseMaestro(source: string, maxNesting: number): ProgramAst {
+  try {
+    return parse(source, maxNesting);
+  } catch {
+    return parse(`${source}\n;`, maxNesting);
+  }
+}
+
 /** Parses and checks a program once; throws a SelError (syntax, type, name, limit) if it is invalid. */
 export function compile(source: string, options: CompileOptions = {}): Program {
   if (typeof source !== 'string') throw new SelError('syntax', 'a SEL program must be a string', 1, 1);
@@ -187,12 +202,9 @@ export function compile(source: string, options: CompileOptions = {}): Program {
   }
   const limits = options.limits ? resolveLimits(options.limits) : DEFAULT_LIMITS;
   if (source.length >= limits.sourceLength) throw lengthError(source.length, limits.sourceLength);
-  // An extra empty statement on its own line is harmless when the `;` is already there, and
-  // cannot be swallowed by a trailing line comment.
-  const text = options.maestro ? `${source}\n;` : source;
   let compiled: CompiledProgram;
   try {
-    compiled = compileAst(parse(text, limits.parseNesting));
+    compiled = compileAst(options.maestro ? parseMaestro(source, limits.parseNesting) : parse(source, limits.parseNesting));
   } catch (e) {
     throw toSelError(e);
   }
