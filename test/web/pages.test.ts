@@ -122,21 +122,21 @@ describe('web pages in headless Chromium', () => {
     expect(await page.locator('#step-detail').textContent()).toContain('WAITING_FOR_SIGNALS');
     await shot('instance-waiting');
 
-    const pollsBefore = Number(await page.evaluate(() => document.body.dataset.polls));
+    const pollsBefore = Number(await page.locator('body').getAttribute('data-polls'));
     await service.publish({ name: 'db/prod/ready', params: { day: DAY } });
     // No reload: the page polls every second until the run is over.
     await page.locator('#instance-status [data-status="SUCCEEDED"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('svg.graph .node[data-id="load"]').getAttribute('data-status')).toBe('SUCCEEDED');
     expect(await page.locator('svg.graph .node[data-id="report"]').getAttribute('data-status')).toBe('SUCCEEDED');
-    expect(Number(await page.evaluate(() => document.body.dataset.polls))).toBeGreaterThan(pollsBefore);
+    expect(Number(await page.locator('body').getAttribute('data-polls'))).toBeGreaterThan(pollsBefore);
     await page.locator('#step-detail [data-status="SUCCEEDED"]').waitFor();
     expect(await page.locator('#step-timeline').textContent()).toContain('SUCCEEDED');
     expect(await page.locator('#live').count()).toBe(0);
     await shot('instance-succeeded');
     // Terminal: polling stopped.
-    const polls = await page.evaluate(() => document.body.dataset.polls);
+    const polls = await page.locator('body').getAttribute('data-polls');
     await page.waitForTimeout(1500);
-    expect(await page.evaluate(() => document.body.dataset.polls)).toBe(polls);
+    expect(await page.locator('body').getAttribute('data-polls')).toBe(polls);
   }, 60_000);
 
   it('browses signal names with counts, recent instances and an instance with exact params', async () => {
@@ -158,7 +158,7 @@ describe('web pages in headless Chromium', () => {
     expect(params).toContain(HOSTILE.replace(/"/g, '\\"'));
     expect(await page.locator('#instances td.params').textContent()).toContain(HOSTILE);
     expect(await page.locator('main img').count()).toBe(0);
-    expect(await page.evaluate(() => document.body.dataset.pwned)).toBeUndefined();
+    expect(await page.locator('body').getAttribute('data-pwned')).toBeNull();
     await shot('signals');
 
     await page.locator('#signal-names li[data-name="web/test/done"] a').click();

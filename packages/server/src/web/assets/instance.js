@@ -43,7 +43,7 @@ function stepPanel() {
   else if (a === null) box.append(el('p', { class: 'muted' }, 'Not started: no attempt yet.'));
   else if (a.error) box.append(errorBox(a.error));
   else {
-    box.append(
+    box.append(el('div', null,
       el('dl', { class: 'props' },
         el('dt', null, 'Attempt'), el('dd', { id: 'step-attempt' }, a.attempt_id),
         el('dt', null, 'Type'), el('dd', null, a.step_type ?? '—'),
@@ -53,7 +53,7 @@ function stepPanel() {
       ),
       el('h2', null, 'Timeline'), timelineTable(a.timeline, 'step-timeline'),
       Object.keys(a.outputs ?? {}).length ? [el('h2', null, 'Outputs'), el('pre', null, showJson(a.outputs))] : null,
-    );
+    ));
   }
   return box;
 }
