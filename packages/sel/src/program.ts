@@ -5,8 +5,7 @@ import type { HostExtensions } from './extensions.js';
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.js';
 import { EvalState, UNSET, type InputVars, type Slot } from './runtime/state.js';
 import { typeOf, type SelTypeName, type Value } from './runtime/values.js';
-import type { ProgramAst } from './syntax/ast.js';
-import { parse } from './syntax/parser.js';
+import { parse, parseMaestro } from './syntax/parser.js';
 
 export interface CompileOptions {
   /**
@@ -175,20 +174,6 @@ const cache = new ProgramCache(COMPILE_CACHE_SIZE);
 
 export function clearCompileCache(): void {
   cache.clear();
-}
-
-/**
- * Maestro adds a missing final `;`: the source is parsed with an extra empty statement on a line
- * of its own (harmless when the `;` is there, and out of reach of a trailing line comment). A
- * source that parses as it is gives the same tree without that statement, so only a source that
- * does not is parsed again with it, and that second parse decides the outcome and the error.
- */
-function parseMaestro(source: string, maxNesting: number): ProgramAst {
-  try {
-    return parse(source, maxNesting);
-  } catch {
-    return parse(`${source}\n;`, maxNesting);
-  }
 }
 
 /** Parses and checks a program once; throws a SelError (syntax, type, name, limit) if it is invalid. */

@@ -662,7 +662,50 @@ function checkBracketDepth(tokens: IToken[], maxNesting: number): void {
 }
 
 export function parse(source: string, maxNesting = DEFAULT_MAX_NESTING): ProgramAst {
+  return parseTokens(T.tokenize(source), maxNesting);
+}
+
+/** Lines of a text as Chevrotain counts them (line terminators: \n, \r\n, \r). */
+function lineCount(text: string): number {
+  let lines = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) lines++;
+    else if (c === 13) {
+      lines++;
+      if (text.charCodeAt(i + 1) === 10) i++;
+    }
+  }
+  return lines;
+}
+
+/**
+ * Parses as Maestro does: a missing final `;` is added, on a line of its own so that a trailing
+ * line comment cannot swallow it. Lexing `source + "\n;"` gives the tokens of the source and
+ * that `;` (no token spans a line break), so the `;` is appended to the source's tokens. When the
+ * source already ends a statement (`;` or `}`) it is parsed first without the extra `;`, which
+ * gives the same tree minus an empty statement; only if that fails does the parse with the `;`
+ * decide the outcome and the error.
+ */
+export function parseMaestro(source: string, maxNesting = DEFAULT_MAX_NESTING): ProgramAst {
   const tokens = T.tokenize(source);
+  const n = tokens.length;
+  const last = tokens[n - 1];
+  if (last === undefined || last.tokenType === T.Semicolon || last.tokenType === T.RBrace) {
+    try {
+      return parseTokens(tokens, maxNesting);
+    } catch {
+      // Chevrotain appended end-of-input markers to the token array.
+      tokens.length = n;
+    }
+  }
+  const line = lineCount(source) + 1;
+  const offset = source.length + 1;
+  tokens.push(createTokenInstance(T.Semicolon, ';', offset, offset, line, line, 1, 1));
+  return parseTokens(tokens, maxNesting);
+}
+
+function parseTokens(tokens: IToken[], maxNesting: number): ProgramAst {
   checkBracketDepth(tokens, maxNesting);
   const parser = (shared ??= new SelParser());
   parser.begin(tokens, maxNesting);
