@@ -1,0 +1,94 @@
+import { UsageError, type CliIo, type Command } from '../command.js';
+import { CONNECTION_HELP, EXIT, enc, parseCommand, requirePositionals, stringifyExact, withServer, type ConnectionArgs } from '../client.js';
+
+const HELP = [
+  'Usage: baton instance status ID IID [--watch] [--interval MS]',
+  '',
+  'Shows the status of a workflow instance (its latest run) and of each step.',
+  '',
+  'Options:',
+  '  --watch          follow the run until it ends: on a terminal the step list is redrawn in place,',
+  '                   otherwise one line is printed per change; exits 0 when the run SUCCEEDED, 1 otherwise',
+  '  --interval <ms>  how often --watch asks the server (default 500)',
+  ...CONNECTION_HELP,
+].join('\n');
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'STOPPED', 'TIMED_OUT']);
+
+interface Run {
+  workflow_id: string;
+  workflow_instance_id: number;
+  workflow_run_id: number;
+  status: string;
+  reason: string | null;
+  steps: Array<{ step_id: string; status: string; reason: string | null }>;
+}
+
+export const instanceCommand: Command = {
+  name: 'instance',
+  summary: 'show or watch the status of a workflow instance',
+  help: HELP,
+  async run(args, io) {
+    const { values, positionals, conn } = parseCommand(args, io, { watch: { type: 'boolean', default: false }, interval: { type: 'string' } });
+    const [sub, ...rest] = positionals;
+    if (sub !== 'status') throw new UsageError(sub === undefined ? 'missing subcommand: status' : `unknown subcommand "${sub}": expected status`);
+    const [id, iid] = requirePositionals(rest, ['ID', 'IID'], 'baton instance status ID IID [--watch]');
+    if (!/^[1-9]\d{0,15}$/.test(iid!)) throw new UsageError(`IID must be an instance number, got "${iid}"`);
+    const interval = values.interval === undefined ? 500 : Number(values.interval);
+    if (!Number.isInteger(interval) || interval < 50 || interval > 60_000) throw new UsageError('--interval must be a whole number of milliseconds from 50 to 60000');
+    return withServer(io, conn.json, () => (values.watch ? watch(io, conn, id!, iid!, interval) : once(io, conn, id!, iid!)));
+  },
+};
+
+async function fetchRun(conn: ConnectionArgs, id: string, iid: string): Promise<{ run: Run; text: string }> {
+  const res = await conn.client.get(`/api/v3/workflows/${enc(id)}/instances/${iid}/runs/latest`);
+  return { run: res.body as Run, text: res.text };
+}
+
+async function once(io: CliIo, conn: ConnectionArgs, id: string, iid: string): Promise<number> {
+  const { run, text } = await fetchRun(conn, id, iid);
+  io.stdout.write(conn.json ? `${text}\n` : render(run).join('\n') + '\n');
+  return EXIT.ok;
+}
+
+function render(run: Run): string[] {
+  const width = Math.max(4, ...run.steps.map((s) => s.step_id.length));
+  return [
+    `${run.workflow_id} instance ${run.workflow_instance_id} run ${run.workflow_run_id}: ${run.status}${run.reason ? ` (${run.reason})` : ''}`,
+    ...run.steps.map((s) => `  ${s.step_id.padEnd(width)}  ${s.status}${s.reason && s.status !== 'SUCCEEDED' ? `  ${s.reason}` : ''}`),
+  ];
+}
+
+async function watch(io: CliIo, conn: ConnectionArgs, id: string, iid: string, interval: number): Promise<number> {
+  const tty = (io.stdout as NodeJS.WriteStream).isTTY === true && !conn.json;
+  let drawn = 0;
+  const seen = new Map<string, string>();
+  for (;;) {
+    const { run } = await fetchRun(conn, id, iid);
+    if (conn.json) {
+      const key = `${run.status}|${run.steps.map((s) => s.status).join(',')}`;
+      if (seen.get('') !== key) {
+        seen.set('', key);
+        io.stdout.write(`${stringifyExact(run)}\n`);
+      }
+    } else if (tty) {
+      const lines = render(run);
+      // Move up over the previous drawing and clear it, then draw again.
+      if (drawn > 0) io.stdout.write(`\u001b[${drawn}F\u001b[0J`);
+      io.stdout.write(lines.join('\n') + '\n');
+      drawn = lines.length;
+    } else {
+      const changes: string[] = [];
+      if (seen.get('') !== run.status) changes.push(`${run.workflow_id} instance ${run.workflow_instance_id}: ${run.status}`);
+      seen.set('', run.status);
+      for (const s of run.steps) {
+        if (seen.get(s.step_id) === s.status) continue;
+        seen.set(s.step_id, s.status);
+        if (s.status !== 'NOT_CREATED') changes.push(`  ${s.step_id}: ${s.status}`);
+      }
+      if (changes.length) io.stdout.write(changes.join('\n') + '\n');
+    }
+    if (TERMINAL.has(run.status)) return run.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}

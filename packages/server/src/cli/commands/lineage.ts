@@ -1,0 +1,103 @@
+import { UsageError, type CliIo, type Command } from '../command.js';
+import { CONNECTION_HELP, EXIT, enc, parseCommand, requirePositionals, withServer, type ConnectionArgs } from '../client.js';
+
+const HELP = [
+  'Usage: baton lineage signal NAME SEQ|latest [--depth N]',
+  '       baton lineage instance WORKFLOW IID [--depth N]',
+  '',
+  'signal:   what a signal instance triggered (workflow instances) and unblocked (steps), and what',
+  '          those emitted, transitively downstream.',
+  'instance: which signals started or unblocked a workflow instance, which steps emitted them, and',
+  '          so on upstream.',
+  'Printed as a tree; --json prints the graph {nodes, edges}.',
+  '',
+  'Options:',
+  '  --depth <n>  how many hops to follow, 1..20 (default 3)',
+  ...CONNECTION_HELP,
+].join('\n');
+
+interface Graph {
+  nodes: Array<{ id: string }>;
+  edges: Array<{ from: string; to: string; kind: string }>;
+  truncated?: boolean;
+}
+
+export const lineageCommand: Command = {
+  name: 'lineage',
+  summary: 'show the lineage of a signal instance or a workflow instance',
+  help: HELP,
+  async run(args, io) {
+    const { values, positionals, conn } = parseCommand(args, io, { depth: { type: 'string' } });
+    const [sub, ...rest] = positionals;
+    const depth = values.depth === undefined ? 3 : Number(values.depth);
+    if (!Number.isInteger(depth) || depth < 1 || depth > 20) throw new UsageError('--depth must be a whole number from 1 to 20');
+    if (sub === 'signal') {
+      const [name, seq] = requirePositionals(rest, ['NAME', 'SEQ'], 'baton lineage signal NAME SEQ|latest');
+      if (!/^(latest|\d{1,19})$/.test(seq!)) throw new UsageError(`SEQ must be a seq id or latest, got "${seq}"`);
+      return show(io, conn, `/api/v3/signals/${enc(name!)}/instances/${seq}/lineage`, depth, 'down');
+    }
+    if (sub === 'instance') {
+      const [wf, iid] = requirePositionals(rest, ['WORKFLOW', 'IID'], 'baton lineage instance WORKFLOW IID');
+      if (!/^[1-9]\d{0,15}$/.test(iid!)) throw new UsageError(`IID must be an instance number, got "${iid}"`);
+      return show(io, conn, `/api/v3/workflows/${enc(wf!)}/instances/${iid}/lineage`, depth, 'up', `workflow:${wf}/${iid}`);
+    }
+    throw new UsageError(sub === undefined ? 'missing subcommand: signal or instance' : `unknown subcommand "${sub}": expected signal or instance`);
+  },
+};
+
+async function show(io: CliIo, conn: ConnectionArgs, path: string, depth: number, direction: 'down' | 'up', rootId?: string): Promise<number> {
+  return withServer(io, conn.json, async () => {
+    const res = await conn.client.get(path, { depth });
+    if (conn.json) {
+      io.stdout.write(`${res.text}\n`);
+      return EXIT.ok;
+    }
+    const graph = res.body as Graph;
+    const root = rootId ?? graph.nodes[0]?.id;
+    if (!root) {
+      io.stdout.write('(no lineage)\n');
+      return EXIT.ok;
+    }
+    io.stdout.write(renderTree(graph, root, direction).join('\n') + '\n');
+    if (graph.truncated) io.stdout.write(`(truncated at depth ${depth})\n`);
+    return EXIT.ok;
+  });
+}
+
+/**
+ * The graph as a tree from `root`: downstream follows edges forward (a workflow instance lists
+ * its steps, which lead on to what they emitted); upstream follows them backward (a workflow
+ * instance lists what triggered it and what unblocked its steps). A node seen before is marked.
+ */
+export function renderTree(graph: Graph, root: string, direction: 'down' | 'up'): string[] {
+  const stepsOf = (id: string): string[] => {
+    if (!id.startsWith('workflow:')) return [];
+    const prefix = `step:${id.slice('workflow:'.length)}/`;
+    return graph.nodes.map((n) => n.id).filter((n) => n.startsWith(prefix));
+  };
+  const next = (id: string): Array<{ label: string; id: string }> => {
+    const out =
+      direction === 'down'
+        ? graph.edges.filter((e) => e.from === id).map((e) => ({ label: e.kind, id: e.to }))
+        : graph.edges.filter((e) => e.to === id).map((e) => ({ label: `${e.kind} by`, id: e.from }));
+    const steps = stepsOf(id).filter((s) => graph.edges.some((e) => (direction === 'down' ? e.from === s : e.to === s)));
+    if (direction === 'down') return [...out, ...steps.map((s) => ({ label: 'STEP', id: s }))];
+    // Upstream, a step's own lineage (what unblocked it) is shown under its workflow instance.
+    return [...out, ...steps.flatMap((s) => graph.edges.filter((e) => e.to === s).map((e) => ({ label: `${e.kind} ${s.slice('step:'.length)} by`, id: e.from })))];
+  };
+  const lines = [root];
+  const seen = new Set([root]);
+  const walk = (id: string, indent: string): void => {
+    const kids = next(id);
+    kids.forEach((k, i) => {
+      const last = i === kids.length - 1;
+      const again = seen.has(k.id);
+      lines.push(`${indent}${last ? '└─' : '├─'} ${k.label} ${k.id}${again ? ' (see above)' : ''}`);
+      if (again) return;
+      seen.add(k.id);
+      walk(k.id, `${indent}${last ? '   ' : '│  '}`);
+    });
+  };
+  walk(root, '');
+  return lines;
+}
