@@ -43,6 +43,18 @@ export class PgDb implements Db {
 
   async tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client has no 'error' listener of the pool's: a server that goes away between
+    // two statements of the transaction (a restart, a crash) would emit an unhandled 'error' and
+    // end the process. Keep it here instead; the next statement fails and the client is dropped.
+    let broken = false;
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
+    const release = (destroy: boolean): void => {
+      client.removeListener('error', onError);
+      client.release(destroy || broken);
+    };
     const handle: Queryable = {
       async query<R>(sql: string, params?: readonly unknown[]) {
         const res = await client.query(sql, params as unknown[] | undefined);
@@ -53,15 +65,15 @@ export class PgDb implements Db {
       await client.query('BEGIN');
       const out = await fn(handle);
       await client.query('COMMIT');
-      client.release();
+      release(false);
       return out;
     } catch (err) {
       try {
-        await client.query('ROLLBACK');
-        client.release();
+        if (!broken) await client.query('ROLLBACK');
+        release(false);
       } catch {
         // The connection itself is broken: drop it rather than return it to the pool.
-        client.release(true);
+        release(true);
       }
       throw err;
     }
