@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { createDatabase, startKafka, startPostgres, type KafkaServer, type PostgresServer } from '../../scripts/infra/index.js';
+import { createDatabase, repoRoot, startKafka, startPostgres, type KafkaServer, type PostgresServer } from '../../scripts/infra/index.js';
 import { call, RetryingClient } from './client.js';
 import { BatonNode, sleep } from './cluster.js';
 import { checkInvariants, type CronWindow, type Findings } from './invariants.js';
@@ -75,6 +75,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     cleanups.push(() => kafka.stop(), () => pgServer.stop());
     const database = await createDatabase(pgServer.url, 'baton_chaos');
     const run = `${o.seed}-${Date.now().toString(36)}`;
+    // Process logs outlive the run (git-ignored), for a look at whatever went wrong.
+    const logs = path.join(repoRoot, 'test-artifacts', 'chaos', run);
+    await mkdir(logs, { recursive: true });
     const topic = `baton-chaos-${run}`;
     await createTopics(kafka.brokers, topic);
 
@@ -103,11 +106,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     };
     delete env.BATON_SOURCES_CONFIG;
     delete env.BATON_KAFKA_BROKERS;
-    for (let i = 0; i < PROCESSES; i++) nodes.push(new BatonNode({ name: `baton-${i}`, env, logFile: path.join(work, `baton-${i}.log`) }));
+    for (let i = 0; i < PROCESSES; i++) nodes.push(new BatonNode({ name: `baton-${i}`, env, logFile: path.join(logs, `baton-${i}.log`) }));
     // The first applies the migrations alone; the others then start side by side.
     await nodes[0]!.start();
     await Promise.all(nodes.slice(1).map((n) => n.start()));
-    o.log(`3 Baton processes up (logs in ${work}) after ${secs(began)} s`);
+    o.log(`3 Baton processes up (logs in ${logs}) after ${secs(began)} s`);
 
     const client = new RetryingClient(nodes, token);
     const cron: CronWindow = { pushSentMs: 0, pushAckedMs: 0, expectedUntilMs: 0, deactivatedMs: 0 };
@@ -155,9 +158,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     o.log(`settled after ${secs(loadStart)} s since the load began`);
 
-    const unexpectedExits = nodes.reduce((n, x) => n + x.unexpectedExits, 0);
-    const figures = figuresOf(findings, ledger, faults, unexpectedExits, began);
+    const unexpectedExits = nodes.flatMap((n) => n.unexpectedExits.map((e) => `${n.name} ${e}`));
+    const figures = figuresOf(findings, ledger, faults, unexpectedExits.length, began);
     const report = reportLines(findings, ledger, figures);
+    if (unexpectedExits.length > 0) report.push(`Baton exits not caused by the harness: ${unexpectedExits.join('; ')} (logs in ${logs})`);
     const ok =
       figures.duplicates === 0 && figures.lost === 0 && figures.non_terminal === 0 && figures.overlaps === 0 && figures.lineage_missing === 0 && figures.unexpected === 0 && figures.failed === 0;
     if (!ok) for (const n of nodes) report.push(`--- ${n.name} log tail ---`, await n.logTail(15));

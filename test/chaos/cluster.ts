@@ -22,8 +22,9 @@ export interface BatonNodeOptions {
 export class BatonNode {
   readonly name: string;
   private child: ChildProcess | undefined;
-  private exitCount = 0;
-  private killedByUs = 0;
+  private expectingExit = false;
+  /** Exits the harness did not cause (a crash of Baton itself): when, and the exit code or signal. */
+  readonly unexpectedExits: string[] = [];
   port = 0;
 
   constructor(private readonly opts: BatonNodeOptions) {
@@ -43,11 +44,6 @@ export class BatonNode {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Exits the harness did not cause (a crash of Baton itself). */
-  get unexpectedExits(): number {
-    return this.exitCount - this.killedByUs;
-  }
-
   async start(timeoutMs = 90_000): Promise<void> {
     if (this.alive) return;
     if (this.port === 0) this.port = await freePort();
@@ -61,9 +57,14 @@ export class BatonNode {
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     live.add(child);
-    child.once('exit', () => {
+    this.expectingExit = false;
+    child.once('exit', (code, signal) => {
       live.delete(child);
-      this.exitCount++;
+      if (!this.expectingExit) {
+        const what = `${new Date().toISOString()} exit ${code ?? signal}`;
+        this.unexpectedExits.push(what);
+        log.write(`\n=== ${what}, not caused by the harness ===\n`);
+      }
       setTimeout(() => log.end(), 50);
     });
     this.child = child;
@@ -88,18 +89,18 @@ export class BatonNode {
 
   /** SIGKILL: no shutdown code runs, in-flight work is left for the other processes. */
   async kill(): Promise<void> {
-    await this.signal('SIGKILL', true);
+    await this.signal('SIGKILL');
   }
 
   /** SIGTERM, the orderly shutdown at the end of a run. */
   async stop(): Promise<void> {
-    await this.signal('SIGTERM', true);
+    await this.signal('SIGTERM');
   }
 
-  private async signal(sig: NodeJS.Signals, ours: boolean): Promise<void> {
+  private async signal(sig: NodeJS.Signals): Promise<void> {
     const child = this.child;
     if (!child || !this.alive) return;
-    if (ours) this.killedByUs++;
+    this.expectingExit = true;
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(sig);
     const force = setTimeout(() => child.kill('SIGKILL'), 30_000);
