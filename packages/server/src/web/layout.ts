@@ -20,8 +20,17 @@ export interface PlacedNode {
   height: number;
 }
 
+export interface PlacedEdge {
+  from: string;
+  to: string;
+  /** Bend points between the two nodes (edges spanning several layers go around the nodes between). */
+  points: { x: number; y: number }[];
+}
+
 export interface Layout {
   nodes: PlacedNode[];
+  /** The input edges between known distinct nodes, without duplicates, in input order. */
+  edges: PlacedEdge[];
   width: number;
   height: number;
 }
@@ -31,6 +40,9 @@ const GAP_X = 64;
 const GAP_Y = 22;
 const MARGIN = 16;
 const SWEEPS = 4;
+/** Height a long edge takes where it passes a layer. */
+const DUMMY_HEIGHT = 10;
+const DUMMY = '\u0000dummy:';
 
 /** Width a label of `chars` characters needs in a node (13px sans-serif, with padding). */
 export function labelWidth(chars: number): number {
@@ -41,43 +53,79 @@ export function layoutGraph(input: LayoutInput): Layout {
   const ids = input.nodes.map((n) => n.id);
   const known = new Set(ids);
   const succ = new Map<string, string[]>(ids.map((id) => [id, []]));
-  const pred = new Map<string, string[]>(ids.map((id) => [id, []]));
   const seen = new Set<string>();
+  const kept: { from: string; to: string }[] = [];
   for (const e of input.edges) {
     const key = `${e.from}\u0000${e.to}`;
     if (e.from === e.to || !known.has(e.from) || !known.has(e.to) || seen.has(key)) continue;
     seen.add(key);
+    kept.push({ from: e.from, to: e.to });
     succ.get(e.from)!.push(e.to);
-    pred.get(e.to)!.push(e.from);
   }
   const forward = dropBackEdges(ids, succ);
   const layer = longestPathLayers(ids, forward);
 
+  // A forward edge spanning several layers gets a chain of dummy nodes, one per layer it passes,
+  // so crossing reduction and placement keep it clear of the real nodes.
+  const chains = new Map<string, string[]>();
+  const ordSucc = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const ordPred = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const link = (a: string, b: string): void => {
+    ordSucc.get(a)!.push(b);
+    ordPred.get(b)!.push(a);
+  };
+  for (const e of kept) {
+    const from = layer.get(e.from)!;
+    const to = layer.get(e.to)!;
+    if (to <= from) continue;
+    const chain: string[] = [];
+    for (let l = from + 1; l < to; l++) {
+      const d = `${DUMMY}${chains.size}:${l}`;
+      chain.push(d);
+      layer.set(d, l);
+      ordSucc.set(d, []);
+      ordPred.set(d, []);
+    }
+    chains.set(`${e.from}\u0000${e.to}`, chain);
+    const path = [e.from, ...chain, e.to];
+    for (let i = 1; i < path.length; i++) link(path[i - 1]!, path[i]!);
+  }
+
   const layers: string[][] = [];
   for (const id of ids) (layers[layer.get(id)!] ??= []).push(id);
-  orderByBarycenter(layers, forward, pred);
+  for (const chain of chains.values()) for (const d of chain) layers[layer.get(d)!]!.push(d);
+  orderByBarycenter(layers, ordSucc, ordPred);
 
+  const isDummy = (id: string): boolean => id.startsWith(DUMMY);
   const widthOf = new Map(input.nodes.map((n) => [n.id, n.width]));
-  const columnWidth = layers.map((l) => Math.max(...l.map((id) => widthOf.get(id)!)));
-  const tallest = Math.max(0, ...layers.map((l) => l.length));
-  const height = tallest === 0 ? 0 : tallest * NODE_HEIGHT + (tallest - 1) * GAP_Y + 2 * MARGIN;
+  const heightOf = (id: string): number => (isDummy(id) ? DUMMY_HEIGHT : NODE_HEIGHT);
+  const span = (l: readonly string[]): number => l.reduce((sum, id) => sum + heightOf(id), 0) + Math.max(0, l.length - 1) * GAP_Y;
+  const columnWidth = layers.map((l) => Math.max(0, ...l.filter((id) => !isDummy(id)).map((id) => widthOf.get(id)!)));
+  const tallest = Math.max(0, ...layers.map(span));
+  const height = ids.length === 0 ? 0 : tallest + 2 * MARGIN;
 
-  const placed: PlacedNode[] = [];
+  const placed = new Map<string, PlacedNode>();
   let x = MARGIN;
   layers.forEach((l, li) => {
     const col = columnWidth[li]!;
-    const span = l.length * NODE_HEIGHT + (l.length - 1) * GAP_Y;
-    let y = MARGIN + (height - 2 * MARGIN - span) / 2;
+    let y = MARGIN + (tallest - span(l)) / 2;
     for (const id of l) {
-      const w = widthOf.get(id)!;
-      placed.push({ id, layer: li, x: x + (col - w) / 2, y, width: w, height: NODE_HEIGHT });
-      y += NODE_HEIGHT + GAP_Y;
+      const w = isDummy(id) ? 0 : widthOf.get(id)!;
+      placed.set(id, { id, layer: li, x: x + (col - w) / 2, y, width: w, height: heightOf(id) });
+      y += heightOf(id) + GAP_Y;
     }
     x += col + GAP_X;
   });
   const width = layers.length === 0 ? 0 : x - GAP_X + MARGIN;
-  const byId = new Map(placed.map((p) => [p.id, p]));
-  return { nodes: ids.map((id) => byId.get(id)!), width, height };
+  const edges = kept.map((e) => ({
+    from: e.from,
+    to: e.to,
+    points: (chains.get(`${e.from}\u0000${e.to}`) ?? []).map((d) => {
+      const p = placed.get(d)!;
+      return { x: p.x, y: p.y + p.height / 2 };
+    }),
+  }));
+  return { nodes: ids.map((id) => placed.get(id)!), edges, width, height };
 }
 
 /** Successor lists without the edges that close a cycle (found by depth-first search). */

@@ -24,7 +24,8 @@ export interface GraphNodeView {
 
 export interface GraphView {
   nodes: GraphNodeView[];
-  edges: { from: string; to: string; kind: string; label?: string }[];
+  /** `points`: where the edge bends on its way past other layers. */
+  edges: { from: string; to: string; kind: string; label?: string; points?: { x: number; y: number }[] }[];
   width: number;
   height: number;
 }
@@ -37,7 +38,12 @@ function place(drafts: readonly NodeDraft[], edges: GraphView['edges']): GraphVi
     const p = layout.nodes[i]!;
     return { ...d, x: p.x, y: p.y, width: p.width, height: p.height };
   });
-  return { nodes, edges, width: layout.width, height: layout.height };
+  const bends = new Map(layout.edges.map((e) => [`${e.from}>${e.to}`, e.points]));
+  const placed = edges.map((e) => {
+    const points = bends.get(`${e.from}>${e.to}`);
+    return points && points.length > 0 ? { ...e, points } : e;
+  });
+  return { nodes, edges: placed, width: layout.width, height: layout.height };
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());

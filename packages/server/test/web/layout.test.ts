@@ -29,6 +29,20 @@ describe('layoutGraph', () => {
     expect(y.a! < y.b!).toBe(y.y! < y.x!);
   });
 
+  it('routes an edge that spans layers around the nodes in between', () => {
+    // signal → run → step, and signal → step directly (a lineage UNBLOCKED edge).
+    const l = layoutGraph({ nodes: nodes('sig', 'run', 'step'), edges: [{ from: 'sig', to: 'run' }, { from: 'run', to: 'step' }, { from: 'sig', to: 'step' }] });
+    const run = l.nodes.find((n) => n.id === 'run')!;
+    const long = l.edges.find((e) => e.from === 'sig' && e.to === 'step')!;
+    expect(long.points).toHaveLength(1);
+    const p = long.points[0]!;
+    expect(p.x).toBeGreaterThanOrEqual(run.x);
+    expect(p.x).toBeLessThanOrEqual(run.x + run.width);
+    expect(p.y < run.y || p.y > run.y + run.height).toBe(true);
+    expect(l.edges.filter((e) => e !== long).every((e) => e.points.length === 0)).toBe(true);
+    expect(l.height).toBeGreaterThanOrEqual(run.y + run.height);
+  });
+
   it('survives cycles, self loops, duplicate and dangling edges', () => {
     const l = layoutGraph({
       nodes: nodes('a', 'b', 'c'),
@@ -38,7 +52,7 @@ describe('layoutGraph', () => {
   });
 
   it('lays out an empty graph and a long chain without recursion limits', () => {
-    expect(layoutGraph({ nodes: [], edges: [] })).toEqual({ nodes: [], width: 0, height: 0 });
+    expect(layoutGraph({ nodes: [], edges: [] })).toEqual({ nodes: [], edges: [], width: 0, height: 0 });
     const ids = Array.from({ length: 20_000 }, (_, i) => `n${i}`);
     const l = layoutGraph({ nodes: nodes(...ids), edges: ids.slice(1).map((id, i) => ({ from: ids[i]!, to: id })) });
     expect(l.nodes.at(-1)!.layer).toBe(19_999);

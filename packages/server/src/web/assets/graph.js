@@ -3,7 +3,13 @@ import { statusGroup, svg } from './ui.js';
 
 const ARROW_ID = 'arrow';
 
-function edgePath(a, b) {
+function curve(x1, y1, x2, y2) {
+  const mid = (x1 + x2) / 2;
+  return `C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`;
+}
+
+/** From the right side of `a` to the left side of `b`, through the bend points of a long edge. */
+function edgePath(a, b, points = []) {
   const x1 = a.x + a.width;
   const y1 = a.y + a.height / 2;
   const x2 = b.x;
@@ -13,8 +19,13 @@ function edgePath(a, b) {
     const top = Math.min(a.y, b.y) - 18;
     return `M ${x1} ${y1} C ${x1 + 40} ${top}, ${x2 - 40} ${top}, ${x2} ${y2}`;
   }
-  const mid = (x1 + x2) / 2;
-  return `M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`;
+  let d = `M ${x1} ${y1}`;
+  let [px, py] = [x1, y1];
+  for (const p of points) {
+    d += ` ${curve(px, py, p.x, p.y)}`;
+    [px, py] = [p.x, p.y];
+  }
+  return `${d} ${curve(px, py, x2, y2)}`;
 }
 
 /**
@@ -35,8 +46,9 @@ export function drawGraph(graph, options = {}) {
     const b = byId.get(e.to);
     if (!a || !b) continue;
     const g = svg('g', { class: `edge edge-${String(e.kind).toLowerCase()}`, 'data-from': e.from, 'data-to': e.to, 'data-kind': e.kind });
-    g.append(svg('path', { d: edgePath(a, b), 'marker-end': `url(#${ARROW_ID})` }, svg('title', null, e.label ? `${e.kind}: ${e.label}` : e.kind)));
-    if (e.label) g.append(svg('text', { x: (a.x + a.width + b.x) / 2, y: (a.y + b.y + a.height) / 2 - 4, class: 'edge-label', 'text-anchor': 'middle' }, e.label.length > 24 ? `${e.label.slice(0, 23)}…` : e.label));
+    g.append(svg('path', { d: edgePath(a, b, e.points), 'marker-end': `url(#${ARROW_ID})` }, svg('title', null, e.label ? `${e.kind}: ${e.label}` : e.kind)));
+    const first = e.points?.[0];
+    if (e.label) g.append(svg('text', { x: first ? (a.x + a.width + first.x) / 2 : (a.x + a.width + b.x) / 2, y: first ? (a.y + a.height / 2 + first.y) / 2 - 4 : (a.y + b.y + a.height) / 2 - 4, class: 'edge-label', 'text-anchor': 'middle' }, e.label.length > 24 ? `${e.label.slice(0, 23)}…` : e.label));
     edges.append(g);
   }
   root.append(edges);
