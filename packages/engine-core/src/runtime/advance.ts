@@ -27,7 +27,7 @@ export async function advanceInstance(ctx: EngineContext, instancePk: number): P
       )
     ).rows[0];
     if (!inst || inst.status !== 'IN_PROGRESS') return;
-    const def = await ctx.versions.require(inst.workflow_id, inst.version);
+    const def = await ctx.versions.require(inst.workflow_id, inst.version, tx);
     const rows = (
       await tx.query<AttemptRow>(
         `SELECT DISTINCT ON (step_id) id, step_id, status, edges FROM baton_step_attempts

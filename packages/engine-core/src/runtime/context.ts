@@ -59,17 +59,21 @@ export interface CachedVersion extends WorkflowVersion {
   dag: Dag;
 }
 
-/** Numbered versions never change: cache them with their DAG. */
+/**
+ * Numbered versions never change: cache them with their DAG. 'active' and 'latest' are asked of
+ * the source every time and come back with the source's current properties (which are kept
+ * across versions and may change), reusing the cached DAG.
+ */
 export class VersionCache {
   private readonly byKey = new Map<string, CachedVersion>();
   constructor(private readonly source: DefinitionSource) {}
 
-  async get(workflowId: string, version: VersionSelector): Promise<CachedVersion | undefined> {
+  async get(workflowId: string, version: VersionSelector, q?: Queryable): Promise<CachedVersion | undefined> {
     if (typeof version === 'number') {
       const hit = this.byKey.get(`${workflowId}@${version}`);
       if (hit) return hit;
     }
-    const v = await this.source.getVersion(workflowId, version);
+    const v = await this.source.getVersion(workflowId, version, q);
     if (!v) return undefined;
     const key = `${v.workflowId}@${v.version}`;
     let cached = this.byKey.get(key);
@@ -77,11 +81,11 @@ export class VersionCache {
       cached = { ...v, dag: buildDag(v.workflow) };
       this.byKey.set(key, cached);
     }
-    return cached;
+    return typeof version === 'number' ? cached : { ...v, dag: cached.dag };
   }
 
-  async require(workflowId: string, version: number): Promise<CachedVersion> {
-    const v = await this.get(workflowId, version);
+  async require(workflowId: string, version: number, q?: Queryable): Promise<CachedVersion> {
+    const v = await this.get(workflowId, version, q);
     if (!v) throw new Error(`workflow ${workflowId} version ${version} is not in the definition store`);
     return v;
   }

@@ -17,7 +17,11 @@ export type VersionSelector = 'active' | 'latest' | number;
  * are immutable, so the runtime caches them; 'active' and 'latest' are asked every time.
  */
 export interface DefinitionSource {
-  getVersion(workflowId: string, version: VersionSelector): Promise<WorkflowVersion | undefined>;
+  /**
+   * `q` is the transaction the engine is in, when it asks from inside one: a source that reads the
+   * database must use it (PGlite has one connection, so a second one would wait forever).
+   */
+  getVersion(workflowId: string, version: VersionSelector, q?: Queryable): Promise<WorkflowVersion | undefined>;
 }
 
 /**
@@ -81,5 +85,5 @@ export function buildDag(workflow: Workflow): Dag {
 
 /** The versions store (`definition/store.ts`) as the runtime's definition source. */
 export function storeDefinitions(db: Queryable): DefinitionSource {
-  return { getVersion: (workflowId, version) => getVersion(db, workflowId, version) };
+  return { getVersion: (workflowId, version, q) => getVersion(q ?? db, workflowId, version) };
 }

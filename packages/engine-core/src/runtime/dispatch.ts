@@ -50,8 +50,10 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
     const queued = open.filter((i) => i.status === 'CREATED');
     if (queued.length === 0) return;
     const running = open.filter((i) => i.status !== 'CREATED');
-    const newest = await ctx.versions.require(workflowId, Math.max(...open.map((i) => i.version)));
-    const strategy: RunStrategy = newest.properties.runStrategy ?? { rule: 'SEQUENTIAL' };
+    // Properties (the run strategy among them) are the workflow's current ones, whatever version
+    // each instance runs.
+    const current = (await ctx.versions.get(workflowId, 'latest', tx)) ?? (await ctx.versions.require(workflowId, Math.max(...open.map((i) => i.version)), tx));
+    const strategy: RunStrategy = current.properties.runStrategy ?? { rule: 'SEQUENTIAL' };
     const blocked = state.rows[0]!.blocked_by_instance;
 
     switch (strategy.rule) {
@@ -89,7 +91,7 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
 
 /** CREATED → IN_PROGRESS: evaluates the workflow params (a failure fails the instance). */
 async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflowId: string, inst: OpenInstance): Promise<void> {
-  const def = await ctx.versions.require(workflowId, inst.version);
+  const def = await ctx.versions.require(workflowId, inst.version, tx);
   let params: EvaluatedParams;
   try {
     params = evaluateWorkflowParams(ctx, def, inst, decodeParams(inst.run_params));

@@ -48,7 +48,7 @@ export async function stopInstanceTx(
       for (const s of steps.rows) ctx.running.get(s.id)?.abort(new Error(reason));
     });
   }
-  const def = await ctx.versions.require(row.workflow_id, row.version);
+  const def = await ctx.versions.require(row.workflow_id, row.version, tx);
   await afterInstanceEnded(ctx, tx, outbox, def, row, status, reason);
   return true;
 }
