@@ -250,7 +250,14 @@ export function runFuzz(opts: FuzzOptions): FuzzSummary {
       outcome = 'escape';
       summary.failures.push(`exception escaped for ${JSON.stringify(source)}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
     }
-    const ms = performance.now() - start;
+    let ms = performance.now() - start;
+    // A program over the bound is timed twice more and judged by its fastest run: on a loaded
+    // machine one run can lose the CPU for longer than the bound; a slow program is slow every time.
+    for (let retry = 0; retry < 2 && ms > WALL_BOUND_MS && outcome !== 'escape'; retry++) {
+      const again = performance.now();
+      evaluate(source, vars, { limits: FUZZ_LIMITS, nowMillis: 1_700_000_000_000, random: () => 0.5 });
+      ms = Math.min(ms, performance.now() - again);
+    }
     if (outcome === 'escape') summary.escapes++;
     if (ms > summary.maxMs) {
       summary.maxMs = ms;
