@@ -62,7 +62,8 @@ const pageErrors: string[] = [];
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const v = await probe();
+    // A probe stuck on a blocked database fails the wait too, rather than hanging the hook.
+    const v = await Promise.race([probe(), new Promise<undefined>((r) => setTimeout(r, Math.max(0, until - Date.now())))]);
     if (v !== undefined) return v;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));

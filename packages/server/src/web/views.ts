@@ -33,7 +33,9 @@ export interface GraphView {
 type NodeDraft = Omit<GraphNodeView, 'x' | 'y' | 'width' | 'height'>;
 
 function place(drafts: readonly NodeDraft[], edges: GraphView['edges']): GraphView {
-  const layout: Layout = layoutGraph({ nodes: drafts.map((d) => ({ id: d.id, width: labelWidth(d.label.length) })), edges });
+  // The status line is in a smaller font: about 0.85 of a label character each.
+  const width = (d: NodeDraft): number => labelWidth(Math.max(d.label.length, Math.ceil((d.status?.length ?? 0) * 0.85)));
+  const layout: Layout = layoutGraph({ nodes: drafts.map((d) => ({ id: d.id, width: width(d) })), edges });
   const nodes = drafts.map((d, i) => {
     const p = layout.nodes[i]!;
     return { ...d, x: p.x, y: p.y, width: p.width, height: p.height };

@@ -13,7 +13,7 @@ const state = { view: undefined, selected: new URLSearchParams(location.search).
 
 function timelineTable(entries, id) {
   return table(['At', 'From', 'To', 'Message'], entries.map((t) =>
-    el('tr', null, el('td', null, fmtTime(t.at)), el('td', null, t.from ?? ''), el('td', null, t.to ?? ''), el('td', null, t.message))), { id });
+    el('tr', null, el('td', null, fmtTime(t.at)), el('td', null, t.from ?? ''), el('td', null, t.to ?? ''), el('td', { class: 'message' }, t.message))), { id });
 }
 
 function select(stepId) {
@@ -79,7 +79,7 @@ function draw() {
     el('div', { class: 'legend', id: 'rollup' }, rollup),
     state.error ? errorBox(state.error) : null,
     el('div', { class: 'graph-box', id: 'dag' }, drawGraph(v.graph, { selected: state.selected, label: `steps of ${workflowId} #${instanceId}`, onClick: (n) => select(n.id), title: (n) => `${n.label}: ${n.status}` })),
-    el('div', { class: 'columns' },
+    el('div', { class: 'columns even' },
       el('section', { class: 'card' },
         el('h2', null, 'Run'),
         el('dl', { class: 'props' },
