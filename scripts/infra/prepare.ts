@@ -9,6 +9,7 @@ import { COMPONENTS, OVERRIDE_ENV, parseComponents, type Component } from './com
 import { ensureKafkaJars } from './kafka.js';
 import { ensurePostgres } from './postgres.js';
 import { elapsed } from './proc.js';
+import { ensureSchemathesis } from './schemathesis.js';
 import { ensureMotoVenv } from './sns.js';
 
 const steps: Record<Component, (log: (msg: string) => void) => Promise<string>> = {
@@ -17,9 +18,11 @@ const steps: Record<Component, (log: (msg: string) => void) => Promise<string>> 
     const jars = await ensureKafkaJars(log);
     return jars.downloaded ? `jars downloaded to ${jars.libs}` : `jars cached in ${jars.libs}`;
   },
+  // The test virtualenv also holds schemathesis, which the REST fuzzing test runs.
   sns: async (log) => {
     const venv = await ensureMotoVenv(log);
-    return venv.installed ? `moto installed in ${venv.motoServer}` : `moto cached in ${venv.motoServer}`;
+    const fuzzer = await ensureSchemathesis(log);
+    return `${venv.installed ? 'moto installed in' : 'moto cached in'} ${venv.motoServer}; schemathesis ${fuzzer.installed ? 'installed' : 'cached'}`;
   },
 };
 
