@@ -63,7 +63,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   const until = Date.now() + timeoutMs;
   for (;;) {
     // A probe stuck on a blocked database fails the wait too, rather than hanging the hook.
-    const v = await Promise.race([probe(), new Promise<undefined>((r) => setTimeout(r, Math.max(0, until - Date.now())))]);
+    const v = await Promise.race([probe(), new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, until - Date.now())))]);
     if (v !== undefined) return v;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
