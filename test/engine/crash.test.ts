@@ -48,16 +48,19 @@ describe('crash recovery on PostgreSQL', () => {
       killedAt.set(p.child.pid!, Date.now());
     }
     const last = spawnEngine(['run', database.url, 'crash-worker-final', JSON.stringify(starts)]);
-    await last.ready;
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const open = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_workflow_instances WHERE status IN ('CREATED', 'IN_PROGRESS', 'PAUSED')`);
-      if (open.rows[0]!.n === 0) break;
-      if (Date.now() > deadline) throw new Error(`instances still open after 90 s; engine stderr: ${last.stderr()}`);
-      await new Promise((r) => setTimeout(r, 200));
+    try {
+      await last.ready;
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const open = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_workflow_instances WHERE status IN ('CREATED', 'IN_PROGRESS', 'PAUSED')`);
+        if (open.rows[0]!.n === 0) break;
+        if (Date.now() > deadline) throw new Error(`instances still open after 90 s; engine stderr: ${last.stderr()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      last.child.kill('SIGTERM');
+      await last.exited;
     }
-    last.child.kill('SIGTERM');
-    await last.exited;
 
     const instances = await db.query<{ id: number; workflow_id: string; status: string }>('SELECT id, workflow_id, status FROM baton_workflow_instances ORDER BY id');
     expect(instances.rows.length).toBe(starts.length);
