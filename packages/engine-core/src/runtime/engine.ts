@@ -19,6 +19,8 @@ import {
 } from './context.js';
 import type { DefinitionSource } from './definitions.js';
 import { dispatchWorkflow } from './dispatch.js';
+import { JOB_LOOP, onIterationEnded, runForeachJob, setLoopLimits } from './foreach.js';
+import { withInlineWorkflows } from './inline-definitions.js';
 import type { ExpressionPort, SelExtension } from './expressions.js';
 import { getRun, getStepAttempt, listInstances, type InstancePage, type RunDetails, type StepAttemptDetails } from './read-api.js';
 import { selExpressionPort } from './sel-port.js';
@@ -41,6 +43,8 @@ export interface EngineOptions {
   pollMs?: number;
   /** Scales every wait step runtimes make (Sleep); 1 = real time. */
   timeScale?: number;
+  /** Most iterations one foreach step may run (default 1,000,000). */
+  foreachIterationLimit?: number;
   /** SEL; default `@baton/sel`. */
   expressions?: ExpressionPort;
   /** Called when a queue handler fails unexpectedly (it is retried with backoff). */
@@ -72,7 +76,7 @@ export class Engine {
       db: opts.db,
       queue: this.queue,
       sel: opts.expressions ?? selExpressionPort(() => this.extensions.keys()),
-      versions: new VersionCache(opts.definitions),
+      versions: new VersionCache(withInlineWorkflows(opts.definitions)),
       runtimes: this.runtimes,
       gates: new Map(),
       stepHooks: [],
@@ -83,6 +87,8 @@ export class Engine {
       running: new Map(),
     };
     const ctx = this.ctx;
+    setLoopLimits(ctx, { foreachIterations: opts.foreachIterationLimit });
+    ctx.instanceHooks.push(onIterationEnded);
     this.worker = new Worker(this.queue, {
       workerId: opts.workerId ?? `engine-${randomUUID()}`,
       concurrency: opts.concurrency ?? 32,
@@ -93,6 +99,7 @@ export class Engine {
         [JOB_DISPATCH]: (job) => dispatchWorkflow(ctx, String(job.payload.workflowId)),
         [JOB_ADVANCE]: (job) => advanceInstance(ctx, Number(job.payload.instancePk)),
         [JOB_STEP]: (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal),
+        [JOB_LOOP]: (job) => runForeachJob(ctx, Number(job.payload.attemptPk)),
       },
     });
   }

@@ -8,6 +8,7 @@ import type { ParamsHost, SelExtensionContext } from './expressions.js';
 import { decodeParams, encodeParams, evaluateParams, plainValues, toTypedValue, type EvaluatedParams } from './params.js';
 import type { StepResult, StepRuntime } from './step-runtime.js';
 import type { StepStatus } from './status.js';
+import { beginComposite } from './composite.js';
 
 interface OwnedRow {
   id: number;
@@ -24,6 +25,17 @@ interface OwnedRow {
   run_id: number;
   instance_status: string;
   instance_params: unknown;
+}
+
+/** The attempt an ending is recorded for: enough to fence the write and evaluate the edges. */
+export interface AttemptTarget {
+  ref: StepRef;
+  def: CachedVersion;
+  step: Step;
+  stepType: string;
+  generation: number;
+  merged: EvaluatedParams;
+  own: EvaluatedParams;
 }
 
 interface Launch {
@@ -127,6 +139,14 @@ async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | 
   };
   if (!step) return end(row.status, 'INTERNALLY_FAILED', `step ${row.step_id} is not in version ${def.version} of the workflow`);
 
+  // Loops and subworkflows run as child instances, driven by their own queue jobs.
+  const composite = step.kind !== 'step' ? step : undefined;
+  const beginLoop = async (): Promise<undefined> => {
+    await beginComposite(ctx, { ref, def, step: composite!, generation, from: row.status, workflowParams, stored: row.params });
+    return undefined;
+  };
+  if (composite && row.status === 'RUNNING') return beginLoop();
+
   if (row.status === 'RUNNING') {
     const own = decodeParams(row.params);
     const runtime = step.kind === 'step' ? ctx.runtimes.get(step.type) : undefined;
@@ -153,7 +173,7 @@ async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | 
   }
 
   const via: StepTimelineEntry[] = [{ attemptPk, from: row.status, to: 'EVALUATING_PARAMS', message: 'gates open' }];
-  if (step.kind !== 'step') return end('EVALUATING_PARAMS', 'FATALLY_FAILED', `${step.kind} steps are not supported by this engine`, {}, via);
+  if (step.kind !== 'step') return beginLoop();
   let own: EvaluatedParams;
   try {
     own = await evaluateStepParams(ctx, db, def, ref, step, workflowParams);
@@ -179,7 +199,7 @@ async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | 
  * One statement: `from` → `to` if the attempt is still at `from` under this generation, plus its
  * timeline rows. Returns the attempt's start time when it moved, undefined when it was fenced out.
  */
-async function guardedTransition(
+export async function guardedTransition(
   q: Queryable,
   attemptPk: number,
   generation: number,
@@ -203,7 +223,8 @@ async function guardedTransition(
   return r ? new Date(r.started_at ?? Date.now()) : undefined;
 }
 
-async function finish(ctx: EngineContext, tx: Queryable, outbox: Outbox, launch: Launch, result: StepResult): Promise<void> {
+/** Records a runtime's (or a loop's) result: outputs, IGNORE_FAILURE, outgoing edges, the ending. */
+export async function finish(ctx: EngineContext, tx: Queryable, outbox: Outbox, launch: AttemptTarget, result: StepResult): Promise<void> {
   let status: StepStatus = result.status;
   let message = result.message ?? null;
   let outputs: EvaluatedParams = {};
@@ -232,7 +253,7 @@ async function finish(ctx: EngineContext, tx: Queryable, outbox: Outbox, launch:
 }
 
 /** Records a terminal status (fenced), runs the completion hooks and asks for an advance. */
-async function endAttempt(
+export async function endAttempt(
   ctx: EngineContext,
   tx: Queryable,
   outbox: Outbox,
@@ -320,7 +341,7 @@ async function hostFor(
   };
 }
 
-async function evaluateStepParams(
+export async function evaluateStepParams(
   ctx: EngineContext,
   tx: Queryable,
   def: CachedVersion,
@@ -349,7 +370,7 @@ async function evaluateStepParams(
   return { ...reserved, ...own };
 }
 
-async function evaluateEdges(ctx: EngineContext, tx: Queryable, launch: Launch, scope: EvaluatedParams): Promise<Record<string, boolean>> {
+async function evaluateEdges(ctx: EngineContext, tx: Queryable, launch: AttemptTarget, scope: EvaluatedParams): Promise<Record<string, boolean>> {
   const edges: Record<string, boolean> = {};
   const successors = Object.entries(launch.step.transition.successors);
   const complex = successors.filter(([, cond]) => cond.trim() !== 'true' && cond.trim() !== 'false');

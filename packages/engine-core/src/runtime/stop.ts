@@ -48,6 +48,13 @@ export async function stopInstanceTx(
       for (const s of steps.rows) ctx.running.get(s.id)?.abort(new Error(reason));
     });
   }
+  // Loop iterations (and what they started) end with the attempt that runs them.
+  const children = await tx.query<{ id: number }>(
+    `SELECT c.id FROM baton_workflow_instances c JOIN baton_step_attempts a ON a.id = c.parent_attempt_pk
+     WHERE a.instance_pk = $1 AND c.status IN ${OPEN} ORDER BY c.id`,
+    [instancePk],
+  );
+  for (const c of children.rows) await stopInstanceTx(ctx, tx, outbox, c.id, 'STOPPED', reason);
   const def = await ctx.versions.require(row.workflow_id, row.version, tx);
   await afterInstanceEnded(ctx, tx, outbox, def, row, status, reason);
   return true;

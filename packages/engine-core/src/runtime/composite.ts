@@ -1,0 +1,61 @@
+import type { ForeachStep, Step } from '../definition/model.js';
+import { writeStepTimeline, type CachedVersion, type EngineContext, type StepRef } from './context.js';
+import { loopAxes, loopJob, loopLimits } from './foreach.js';
+import { encodeParams, type EvaluatedParams } from './params.js';
+import type { StepStatus } from './status.js';
+import { endAttempt, evaluateStepParams, finish, guardedTransition } from './step-job.js';
+
+export interface CompositeStart {
+  ref: StepRef;
+  def: CachedVersion;
+  step: Exclude<Step, { kind: 'step' }>;
+  generation: number;
+  /** The attempt's status when its step job took it over. */
+  from: StepStatus;
+  workflowParams: EvaluatedParams;
+  /** The attempt's stored params (set once it is RUNNING). */
+  stored: unknown;
+}
+
+/**
+ * Starts (or, once RUNNING, wakes up) a step that runs child instances rather than a runtime:
+ * evaluates its params, records RUNNING with the loop's cursor, and hands it to its controller
+ * job. Called by the step job after the gates opened.
+ */
+export async function beginComposite(ctx: EngineContext, c: CompositeStart): Promise<void> {
+  const { ref } = c;
+  if (c.from === 'RUNNING') {
+    await ctx.queue.add(ctx.db, loopJob(ref.attemptPk));
+    return;
+  }
+  const fail = async (to: StepStatus, message: string, own: EvaluatedParams = {}): Promise<void> => {
+    await ctx.queue.tx(async (tx, outbox) => {
+      await writeStepTimeline(tx, [{ attemptPk: ref.attemptPk, from: c.from, to: 'EVALUATING_PARAMS', message: 'gates open' }]);
+      await endAttempt(ctx, tx, outbox, ref, c.generation, 'EVALUATING_PARAMS', to, message, own, null, {});
+    });
+  };
+  if (c.step.kind !== 'foreach') return fail('FATALLY_FAILED', `${c.step.kind} steps are not supported by this engine`);
+  const step: ForeachStep = c.step;
+  let own: EvaluatedParams;
+  let total: number;
+  try {
+    own = await evaluateStepParams(ctx, ctx.db, c.def, ref, { ...step, params: { ...step.params, ...step.loopParams } }, c.workflowParams);
+    total = loopAxes(step, own, loopLimits(ctx).foreachIterations).total;
+  } catch (e) {
+    return fail('USER_FAILED', (e as Error).message);
+  }
+  await ctx.queue.tx(async (tx, outbox) => {
+    const started = await guardedTransition(tx, ref.attemptPk, c.generation, c.from, 'RUNNING', { params: encodeParams(own), started: true }, [
+      { from: c.from, to: 'EVALUATING_PARAMS', message: 'gates open' },
+      { from: 'EVALUATING_PARAMS', to: 'RUNNING', message: `loop params evaluated: ${total} iterations` },
+    ]);
+    if (!started) return;
+    if (total === 0) {
+      const target = { ref, def: c.def, step, stepType: 'foreach', generation: c.generation, merged: { ...c.workflowParams, ...own }, own };
+      await finish(ctx, tx, outbox, target, { status: 'SUCCEEDED', message: 'no iterations: a loop param is empty' });
+      return;
+    }
+    await tx.query('INSERT INTO baton_loop_state (attempt_pk, total) VALUES ($1, $2) ON CONFLICT (attempt_pk) DO NOTHING', [ref.attemptPk, total]);
+    await outbox.add(loopJob(ref.attemptPk));
+  });
+}
