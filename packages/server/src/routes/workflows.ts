@@ -171,11 +171,11 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
 
   const validateSchema = (body: object, summary: string) =>
     doc({ summary, description: 'Parses and checks a definition without storing it; `errors` lists every problem.', tags: ['workflows'], body, response: { 200: validationSchema, 400: problemSchema } });
-  app.post('/api/v3/workflows/validate', { bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(createRequest, 'Validate a definition (JSON)') }, async (request) => validate(request, formatOf(request)));
-  app.post('/api/v3/workflows/validate/yaml', { bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(yamlBody, 'Validate a definition (YAML)') }, async (request) => validate(request, 'yaml'));
-  // Maestro's own paths for the same checks.
-  app.put('/api/v3/workflows/actions/validate', { bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(createRequest, "Validate a definition (JSON, Maestro's path)") }, async (request) => validate(request, formatOf(request)));
-  app.put('/api/v3/workflows/actions/validate/yaml', { bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(yamlBody, "Validate a definition (YAML, Maestro's path)") }, async (request) => validate(request, 'yaml'));
+  app.post('/api/v3/workflows/validate', { config: { access: 'read' }, bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(createRequest, 'Validate a definition (JSON)') }, async (request) => validate(request, formatOf(request)));
+  app.post('/api/v3/workflows/validate/yaml', { config: { access: 'read' }, bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(yamlBody, 'Validate a definition (YAML)') }, async (request) => validate(request, 'yaml'));
+  // Maestro's own paths for the same checks. Validating stores nothing, so readers may do it.
+  app.put('/api/v3/workflows/actions/validate', { config: { access: 'read' }, bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(createRequest, "Validate a definition (JSON, Maestro's path)") }, async (request) => validate(request, formatOf(request)));
+  app.put('/api/v3/workflows/actions/validate/yaml', { config: { access: 'read' }, bodyLimit: DEFINITION_BODY_LIMIT, schema: validateSchema(yamlBody, "Validate a definition (YAML, Maestro's path)") }, async (request) => validate(request, 'yaml'));
 
   app.get<{ Params: { id: string; version: string } }>(
     '/api/v3/workflows/:id/versions/:version',
