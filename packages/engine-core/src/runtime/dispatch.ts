@@ -119,9 +119,11 @@ async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflow
 }
 
 function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): EvaluatedParams {
-  // Time-triggered runs carry their scheduled time (RUN_TS) in the initiator; others use the
-  // instance's creation time, so a re-dispatch after a crash computes the same values.
-  const scheduled = Number(inst.initiator?.runTs ?? inst.initiator?.run_ts);
+  // RUN_TS: a run param when given (the scheduler gives it), else the time trigger's fire time
+  // from the initiator, else the instance's creation time — never the clock at dispatch, so a
+  // re-dispatch after a crash computes the same values.
+  const fireTime = inst.initiator?.fire_time;
+  const scheduled = typeof fireTime === 'string' ? Date.parse(fireTime) : NaN;
   const zone = inst.initiator?.timezone;
   const given: Record<string, ParamValue> = {};
   for (const [k, tv] of Object.entries(runParams)) given[k] = tv.value;
