@@ -180,6 +180,23 @@ describe.each<DbKind>(['pglite', 'postgres'])('engine on %s', (kind) => {
     expect((await engine.getRun('typed', c.workflowInstanceId))?.params.n).toEqual({ type: 'LONG', value: 7n });
   });
 
+  it('computes RUN_TS and the date params from a run param, else the fire time in the initiator', async () => {
+    const fired = await engine.startWorkflow({
+      workflowId: 'typed',
+      initiator: { type: 'TIME', fire_time: '2024-03-10T23:30:00.000Z', timezone: 'America/Los_Angeles' },
+    });
+    await engine.waitForInstance('typed', fired.workflowInstanceId);
+    const a = await engine.getRun('typed', fired.workflowInstanceId);
+    expect(a?.params.RUN_TS?.value).toBe(BigInt(Date.parse('2024-03-10T23:30:00Z')));
+    expect(a?.params.TARGET_RUN_DATE?.value).toBe('20240310');
+    expect(a?.params.TARGET_RUN_HOUR?.value).toBe('16');
+    const given = await engine.startWorkflow({ workflowId: 'typed', params: { RUN_TS: Date.parse('2024-01-02T03:00:00Z'), WORKFLOW_CRON_TIMEZONE: 'UTC' } });
+    await engine.waitForInstance('typed', given.workflowInstanceId);
+    const b = await engine.getRun('typed', given.workflowInstanceId);
+    expect(b?.params.TARGET_RUN_DATE?.value).toBe('20240102');
+    expect(b?.params.TARGET_RUN_HOUR?.value).toBe('03');
+  });
+
   it('refuses unknown workflows and badly typed params with clear errors', async () => {
     await expect(engine.startWorkflow({ workflowId: 'nope' })).rejects.toThrow(new StartError('not_found', 'workflow nope has no active version'));
     await expect(engine.startWorkflow({ workflowId: 'typed', params: { n: 'seven' } })).rejects.toThrow(/param n: expected a whole number \(LONG\)/);
@@ -350,10 +367,10 @@ describe.each<DbKind>(['pglite', 'postgres'])('engine on %s', (kind) => {
   });
 
   it('lists instances newest first, page by page', async () => {
-    const first = await engine.listInstances('typed', { limit: 1 });
-    expect(first.items.map((i) => i.instanceId)).toEqual([2]);
+    const first = await engine.listInstances('typed', { limit: 3 });
+    expect(first.items.map((i) => i.instanceId)).toEqual([4, 3, 2]);
     expect(first.nextCursor).toBe(2);
-    const second = await engine.listInstances('typed', { limit: 1, before: first.nextCursor });
+    const second = await engine.listInstances('typed', { limit: 3, before: first.nextCursor });
     expect(second.items.map((i) => i.instanceId)).toEqual([1]);
     expect(second.nextCursor).toBeUndefined();
     expect(second.items[0]).toMatchObject({ workflowId: 'typed', status: 'SUCCEEDED', requestId: 'same', runId: 1 });
