@@ -277,6 +277,10 @@ class Compiler {
     this.loopDepth++;
     const body = this.stmt(bodyS);
     this.loopDepth--;
+    const counted = countedLoop(testE, updateE);
+    if (counted !== null && test !== null && update !== null) {
+      return this.countedLoop(counted, initX, test, update, body, pos);
+    }
     return (s) => {
       if (initX) initX(s);
       const limit = s.loopLimit;
@@ -292,6 +296,38 @@ class Compiler {
         if (r === BREAK) break;
         if (r === RETURN) return r;
         if (update) update(s);
+      }
+      s.last = undefined;
+      return NORMAL;
+    };
+  }
+
+  /**
+   * `for (...; i < N; i += K)` with LONG literals N and K: while `i` holds a LONG, the test and
+   * the update are done here on the slot, without the closures of the general loop; any other
+   * value goes through those closures, so types and errors stay exactly the same.
+   */
+  private countedLoop(c: CountedLoop, initX: Ex | null, test: (s: EvalState) => boolean, update: Ev, body: Ex, pos: Pos): Ex {
+    const i = this.slot(c.name);
+    const { bound, step, cmp } = c;
+    return (s) => {
+      if (initX) initX(s);
+      const limit = s.loopLimit;
+      const slots = s.slots;
+      let n = 0;
+      for (;;) {
+        s.step();
+        const v = slots[i];
+        if (typeof v === 'bigint') {
+          if (!(cmp === LT ? v < bound : cmp === LE ? v <= bound : cmp === GT ? v > bound : v >= bound)) break;
+        } else if (!test(s)) break;
+        if (++n >= limit) throw locate(limitError('loop iterations', limit), pos);
+        const r = body(s);
+        if (r === BREAK) break;
+        if (r === RETURN) return r;
+        const u = slots[i];
+        if (typeof u === 'bigint' && s.slotTypes[i] === 'LONG') slots[i] = BigInt.asIntN(64, u + step);
+        else update(s);
       }
       s.last = undefined;
       return NORMAL;
@@ -745,6 +781,30 @@ class Compiler {
       }
     };
   }
+}
+
+const LT = 0, LE = 1, GT = 2, GE = 3;
+
+interface CountedLoop {
+  name: string;
+  bound: bigint;
+  /** Added by the update (already negated for `-=`). */
+  step: bigint;
+  cmp: number;
+}
+
+/** The test `name < LONG` (or <=, >, >=) and the update `name += LONG` (or -=) of one variable. */
+function countedLoop(test: Expr | null, update: Expr | null): CountedLoop | null {
+  if (test?.k !== 'binary' || update?.k !== 'assign') return null;
+  const { left, right } = test;
+  if (left.k !== 'name' || right.k !== 'lit' || right.type !== 'LONG' || left.name === 'params') return null;
+  const cmp = test.op === '<' ? LT : test.op === '<=' ? LE : test.op === '>' ? GT : test.op === '>=' ? GE : -1;
+  if (cmp < 0) return null;
+  const { target, value } = update;
+  if (target.k !== 'name' || target.name !== left.name || value.k !== 'lit' || value.type !== 'LONG') return null;
+  if (update.op !== '+=' && update.op !== '-=') return null;
+  const k = value.value as bigint;
+  return { name: left.name, bound: right.value as bigint, step: update.op === '+=' ? k : -k, cmp };
 }
 
 /** Library code may fail with a plain JS error; it reaches the user as a runtime error. */
