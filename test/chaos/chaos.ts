@@ -102,7 +102,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       BATON_CONFIG: configFile,
       BATON_TIME_SCALE: '0.1',
       BATON_PUBLISH_RATE_LIMIT: '0',
-      LOG_LEVEL: 'warn',
+      // info: each request and start-up phase is in the kept logs.
+      LOG_LEVEL: 'info',
     };
     delete env.BATON_SOURCES_CONFIG;
     delete env.BATON_KAFKA_BROKERS;
@@ -140,7 +141,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (left > 0) await sleep(left);
     endLoad();
     await workload;
-    for (const n of nodes) if (!n.alive) await n.start();
+    for (const n of nodes) if (!n.alive) await bringUp(n, o.log, loadStart);
     o.log(`load over after ${secs(loadStart)} s: ${ledger.manualRequests} start requests, ${ledger.restRequests} REST publishes, ${ledger.kafkaSends} Kafka sends`);
 
     cron.expectedUntilMs = Date.now() - CRON_LAG_MS;
@@ -159,11 +160,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     o.log(`settled after ${secs(loadStart)} s since the load began`);
 
     const unexpectedExits = nodes.flatMap((n) => n.unexpectedExits.map((e) => `${n.name} ${e}`));
+    const failedStarts = nodes.flatMap((n) => n.failedStarts.map((e) => `${n.name} ${e}`));
     const figures = figuresOf(findings, ledger, faults, unexpectedExits.length, began);
     const report = reportLines(findings, ledger, figures);
     if (unexpectedExits.length > 0) report.push(`Baton exits not caused by the harness: ${unexpectedExits.join('; ')} (logs in ${logs})`);
+    if (failedStarts.length > 0) report.push(`failed start-ups: ${failedStarts.join('; ')} (logs in ${logs})`);
     const ok =
-      figures.duplicates === 0 && figures.lost === 0 && figures.non_terminal === 0 && figures.overlaps === 0 && figures.lineage_missing === 0 && figures.unexpected === 0 && figures.failed === 0;
+      figures.duplicates === 0 && figures.lost === 0 && figures.non_terminal === 0 && figures.overlaps === 0 && figures.lineage_missing === 0 && figures.unexpected === 0 && figures.failed === 0 && figures.unexpected_exits === 0;
     if (!ok) for (const n of nodes) report.push(`--- ${n.name} log tail ---`, await n.logTail(15));
     return { figures, findings, ledger, report, ok };
   } finally {
@@ -205,37 +208,66 @@ async function runFaults(
   for (let i = 0; i < o.kills; i++) events.push({ at: ((i + 0.5) / (o.kills + 1)) * span * 0.85, kind: 'kill' });
   events.push({ at: span * 0.35, kind: 'pg' }, { at: span * 0.6, kind: 'kafka' });
   events.sort((a, b) => a.at - b.at);
-  let lastKilled: BatonNode | undefined;
+  const restarting = new Set<BatonNode>();
+  const restarts = new Set<Promise<void>>();
+  const settleRestarts = async (): Promise<void> => {
+    while (restarts.size > 0) await Promise.all([...restarts]);
+  };
   for (const ev of events) {
     const wait = loadStart + ev.at - Date.now();
     if (wait > 0) await sleep(wait);
     const t = secs(loadStart);
     if (ev.kind === 'kill') {
-      const candidates = nodes.filter((n) => n.alive && n !== lastKilled);
-      const victim = candidates[Math.floor(rand() * candidates.length)];
-      if (!victim) continue;
+      // Never the last process standing, nor one still starting.
+      const up = nodes.filter((n) => n.alive && !restarting.has(n));
+      if (up.length < 2) {
+        o.log(`t=${t}s kill skipped: only ${up.length} process up`);
+        continue;
+      }
+      const victim = up[Math.floor(rand() * up.length)]!;
       await victim.kill();
       faults.kills++;
-      lastKilled = victim;
       o.log(`t=${t}s SIGKILL ${victim.name}`);
-      await sleep(1000 + rand() * 2000);
-      await victim.start();
-      o.log(`t=${secs(loadStart)}s ${victim.name} back`);
+      restarting.add(victim);
+      const p = sleep(1000 + rand() * 2000)
+        .then(() => bringUp(victim, o.log, loadStart))
+        .finally(() => {
+          restarting.delete(victim);
+          restarts.delete(p);
+        });
+      restarts.add(p);
     } else if (ev.kind === 'pg') {
-      o.log(`t=${t}s PostgreSQL crash (immediate shutdown) and restart`);
+      // A process starting while the database is away would only fail its start-up: not the point.
+      await settleRestarts();
+      o.log(`t=${secs(loadStart)}s PostgreSQL crash (immediate shutdown) and restart`);
       await pgServer.shutdown('kill');
       await sleep(2000);
       await pgServer.start();
       faults.pg++;
       o.log(`t=${secs(loadStart)}s PostgreSQL back`);
     } else {
-      o.log(`t=${t}s Kafka broker SIGKILL and restart`);
+      await settleRestarts();
+      o.log(`t=${secs(loadStart)}s Kafka broker SIGKILL and restart`);
       await kafka.restart('kill');
       faults.kafka++;
       o.log(`t=${secs(loadStart)}s Kafka back`);
     }
-    // A process that died on its own (not by our hand) is restarted, and counted in the figures.
-    for (const n of nodes) if (!n.alive) await n.start();
+  }
+  await settleRestarts();
+}
+
+/** Starts a process again; a failed start-up is recorded on the node and tried again (three tries). */
+export async function bringUp(node: BatonNode, log: (line: string) => void, since: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await node.start();
+      log(`t=${secs(since)}s ${node.name} back`);
+      return;
+    } catch (err) {
+      log(`t=${secs(since)}s ${node.name} start-up failed: ${(err as Error).message.split('\n')[0]}`);
+      if (attempt >= 3) throw err;
+      await sleep(1000);
+    }
   }
 }
 

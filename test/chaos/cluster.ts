@@ -11,6 +11,13 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    for (const child of live) child.kill('SIGKILL');
+    // Whoever else listens (the infra's own hooks) runs first; then end as the signal asked.
+    setImmediate(() => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1)));
+  });
+}
 
 export interface BatonNodeOptions {
   name: string;
@@ -44,7 +51,10 @@ export class BatonNode {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async start(timeoutMs = 90_000): Promise<void> {
+  /** Start-ups that failed (exited or not ready in time): when, and why. */
+  readonly failedStarts: string[] = [];
+
+  async start(timeoutMs = 120_000): Promise<void> {
     if (this.alive) return;
     if (this.port === 0) this.port = await freePort();
     const log = createWriteStream(this.opts.logFile, { flags: 'a' });
@@ -58,9 +68,11 @@ export class BatonNode {
     child.stderr.pipe(log, { end: false });
     live.add(child);
     this.expectingExit = false;
+    let starting = true;
     child.once('exit', (code, signal) => {
       live.delete(child);
-      if (!this.expectingExit) {
+      // Exiting at start-up (say, while the database is down) is documented behaviour, not a crash.
+      if (!this.expectingExit && !starting) {
         const what = `${new Date().toISOString()} exit ${code ?? signal}`;
         this.unexpectedExits.push(what);
         log.write(`\n=== ${what}, not caused by the harness ===\n`);
@@ -69,12 +81,20 @@ export class BatonNode {
     });
     this.child = child;
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.alive) throw new Error(`${this.name} exited during start-up (log ${this.opts.logFile}):\n${await this.logTail()}`);
-      if (await this.ready()) return;
-      await sleep(200);
+    try {
+      while (Date.now() < deadline) {
+        if (!this.alive) throw new Error(`${this.name} exited during start-up (log ${this.opts.logFile}):\n${await this.logTail()}`);
+        if (await this.ready()) return;
+        await sleep(200);
+      }
+      await this.signal('SIGKILL');
+      throw new Error(`${this.name} not ready after ${timeoutMs} ms (log ${this.opts.logFile}):\n${await this.logTail()}`);
+    } catch (err) {
+      this.failedStarts.push(`${new Date().toISOString()} ${(err as Error).message.split('\n')[0]}`);
+      throw err;
+    } finally {
+      starting = false;
     }
-    throw new Error(`${this.name} not ready after ${timeoutMs} ms (log ${this.opts.logFile}):\n${await this.logTail()}`);
   }
 
   async ready(): Promise<boolean> {
