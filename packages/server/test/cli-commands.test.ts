@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { createTestDatabase, type Database } from '../../../test/setup/infra.js';
 import { repoRoot, spawnBaton, stop, tempDir, waitUntilReady, type BatonProcess } from './helpers/baton-process.js';
 
@@ -34,7 +36,7 @@ function baton(args: string[], env: Record<string, string> = {}): Promise<Result
 beforeAll(async () => {
   dir = await tempDir('baton-cli-test-');
   database = await createTestDatabase();
-  server = spawnBaton({ DATABASE_URL: database.url, PORT: '0', BATON_TOKENS: `cli:admin:${TOKEN}` });
+  server = spawnBaton({ DATABASE_URL: database.url, PORT: '0', BATON_TOKENS: `cli:admin:${TOKEN}`, BATON_TIME_SCALE: '0.1' });
   await waitUntilReady(server, 90_000);
   url = await server.ready;
 }, 120_000);
@@ -46,7 +48,7 @@ afterAll(async () => {
 
 describe('baton CLI over REST', () => {
   it('has complete help for every command', async () => {
-    const [all, ...each] = await Promise.all([['--help'], ['workflow', '--help'], ['instance', '--help'], ['signal', '--help'], ['lineage', '--help'], ['schedule', '--help']].map((a) => baton(a)));
+    const [all, ...each] = (await Promise.all([['--help'], ['workflow', '--help'], ['instance', '--help'], ['signal', '--help'], ['lineage', '--help'], ['schedule', '--help']].map((a) => baton(a)))) as [Result, ...Result[]];
     expect(all.code).toBe(0);
     for (const name of ['workflow', 'instance', 'signal', 'lineage', 'schedule', 'sel']) expect(all.stdout).toMatch(new RegExp(`^ {2}${name} `, 'm'));
     for (const r of each) expect(r.code).toBe(0);
@@ -140,4 +142,31 @@ describe('baton CLI over REST', () => {
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toContain('401');
   }, 60_000);
+
+  it('redraws the step list in place on a terminal while the run goes on', async () => {
+    const file = path.join(dir.path, 'naps.json');
+    const nap = (id: string, next: Record<string, string>) => ({ step: { id, type: 'Sleep', params: { sleep_seconds: { value: 30, type: 'LONG' } }, transition: { successors: next } } });
+    await writeFile(file, JSON.stringify({ workflow: { id: 'naps', steps: [nap('first', { second: 'true' }), nap('second', {})] } }));
+    expect((await baton(['workflow', 'push', file])).code).toBe(0);
+    expect((await baton(['workflow', 'start', 'naps'])).code).toBe(0);
+    const stdout = Object.assign(new PassThrough(), { isTTY: true });
+    const stderr = new PassThrough();
+    let out = '';
+    stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await main(['instance', 'status', 'naps', '1', '--watch', '--interval', '100'], { stdout, stderr, env: { BATON_URL: url, BATON_TOKEN: TOKEN }, cwd: dir.path });
+    expect(code).toBe(0);
+    // Cursor up over the previous drawing, clear, draw again; the last drawing shows the end.
+    expect(out).toContain('\u001b[3F\u001b[0J');
+    const last = out.split('\u001b[0J').at(-1)!;
+    expect(last).toMatch(/^naps instance 1 run 1: SUCCEEDED\n {2}first {3}SUCCEEDED\n {2}second {2}SUCCEEDED\n$/);
+  }, 60_000);
+
+  it('stops the whole service gracefully on SIGTERM', async () => {
+    server.child.kill('SIGTERM');
+    const { code } = await server.exited;
+    expect(code).toBe(0);
+    expect(server.logs.some((l) => l.msg === 'server stopped')).toBe(true);
+    expect(server.logs.filter((l) => (l.level as number) >= 50)).toEqual([]);
+  }, 60_000);
 });
+
