@@ -15,7 +15,10 @@ const isIdentStart = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
 const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57);
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-const isLower = (c: number): boolean => c >= 97 && c <= 122;
+
+/** Characters that continue a name, by char code: one load per character of the longer names. */
+const IDENT_PART = new Uint8Array(128);
+for (let c = 0; c < 128; c++) IDENT_PART[c] = isIdentPart(c) ? 1 : 0;
 
 /** The lexer reads `[0]` (and `payload`) of a match right away, so one array serves every match. */
 const hit = [''] as CustomPatternMatcherReturn;
@@ -28,22 +31,33 @@ const IDENT_START_CHARS = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 const DIGITS = [...'0123456789'];
 
 /**
- * Every keyword, supported or not. Identifier is tried first and leaves these words to their own
- * tokens, so an ordinary name costs one match instead of one per keyword sharing its first letter.
+ * Every keyword, supported or not, by its first character. Identifier is tried first and leaves
+ * these words to their own tokens, so an ordinary name costs one match instead of one per
+ * keyword sharing its first letter.
  */
-const KEYWORDS = new Set<string>();
+const KEYWORDS_BY_FIRST: string[][] = [];
+
+/** Is the name of `length` characters at `offset` a keyword? Compared in place: no hashing. */
+function isKeyword(text: string, offset: number, length: number): boolean {
+  const words = KEYWORDS_BY_FIRST[text.charCodeAt(offset)];
+  if (words === undefined) return false;
+  for (const w of words) if (w.length === length && text.startsWith(w, offset)) return true;
+  return false;
+}
 
 export const Identifier = createToken({
   name: 'Identifier',
   pattern: {
     exec: (text: string, offset: number) => {
       if (!isIdentStart(text.charCodeAt(offset))) return null;
+      const n = text.length;
       let end = offset + 1;
-      // Keywords are all lower case letters, so most names need no lookup.
-      let lower = isLower(text.charCodeAt(offset));
-      for (let c = text.charCodeAt(end); isIdentPart(c); c = text.charCodeAt(++end)) lower &&= isLower(c);
-      const image = text.substring(offset, end);
-      return lower && end - offset > 1 && KEYWORDS.has(image) ? null : matched(image);
+      while (end < n) {
+        const c = text.charCodeAt(end);
+        if (c < 128 && IDENT_PART[c] === 1) end++;
+        else break;
+      }
+      return isKeyword(text, offset, end - offset) ? null : matched(text.substring(offset, end));
     },
   },
   start_chars_hint: IDENT_START_CHARS,
@@ -67,7 +81,7 @@ function literalPattern(word: string, wholeWord: boolean): { exec: (text: string
 }
 
 function keyword(word: string, name: string, categories: TokenType[] = []): TokenType {
-  KEYWORDS.add(word);
+  (KEYWORDS_BY_FIRST[word.charCodeAt(0)] ??= []).push(word);
   return createToken({ name, pattern: literalPattern(word, true), start_chars_hint: [word[0]!], line_breaks: false, categories });
 }
 
@@ -208,12 +222,40 @@ export const LongLiteral = createToken({
   start_chars_hint: DIGITS,
   line_breaks: false,
 });
+/**
+ * `'...'` or `"..."` on one line; a backslash escapes any character but a line break. An
+ * unterminated string matches nothing, which the lexer reports at its quote.
+ */
 export const StringLiteral = createToken({
   name: 'StringLiteral',
-  pattern: /'(?:[^'\\\n\r]|\\[^\n\r])*'|"(?:[^"\\\n\r]|\\[^\n\r])*"/,
+  pattern: {
+    exec: (text: string, offset: number) => {
+      const quote = text.charCodeAt(offset);
+      if (quote !== 39 && quote !== 34) return null;
+      const n = text.length;
+      for (let i = offset + 1; i < n; i++) {
+        const c = text.charCodeAt(i);
+        if (c === quote) return matched(text.substring(offset, i + 1));
+        if (c === 10 || c === 13) return null;
+        if (c === 92) {
+          const e = text.charCodeAt(i + 1);
+          if (e === 10 || e === 13 || Number.isNaN(e)) return null;
+          i++;
+        }
+      }
+      return null;
+    },
+  },
+  start_chars_hint: ["'", '"'],
+  line_breaks: false,
 });
 
-/** Spaces apart from line breaks, so that most whitespace needs no line counting. */
+/**
+ * A single blank, the most common separator, is a one-character pattern that the lexer compares
+ * itself, cheaper than a call into a custom pattern; a blank after a blank is matched again.
+ */
+const Blank = createToken({ name: 'Blank', pattern: ' ', group: Lexer.SKIPPED });
+/** Tabs and form feeds (with any blanks after them), apart from line breaks, so that most whitespace needs no line counting. */
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 12;
 /** A skipped token without line breaks is only measured, so a lone blank needs no new string. */
 const ONE_BLANK = [' '] as CustomPatternMatcherReturn;
@@ -227,7 +269,7 @@ const Spaces = createToken({
       return end === offset + 1 ? ONE_BLANK : matched(text.substring(offset, end));
     },
   },
-  start_chars_hint: [' ', '\t', '\f'],
+  start_chars_hint: ['\t', '\f'],
   line_breaks: false,
   group: Lexer.SKIPPED,
 });
@@ -236,7 +278,7 @@ const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, 
 const BlockComment = createToken({ name: 'BlockComment', pattern: /\/\*[\s\S]*?\*\//, group: Lexer.SKIPPED, line_breaks: true });
 
 export const allTokens: TokenType[] = [
-  Spaces, LineBreaks, LineComment, BlockComment,
+  Blank, Spaces, LineBreaks, LineComment, BlockComment,
   Unsupported, BinaryOp, AssignOp, PrefixOp,
   Identifier,
   Import, If, Else, While, For, Break, Continue, Return, Throw, New, True, False, Null,
