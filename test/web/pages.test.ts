@@ -70,6 +70,11 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
+async function firstRun(workflowId: string): Promise<true | undefined> {
+  const page = await service.call<{ items: unknown[] }>('GET', `/api/v3/workflows/${encodeURIComponent(workflowId)}/instances`);
+  return page.items.length > 0 ? true : undefined;
+}
+
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 }
@@ -91,19 +96,13 @@ beforeAll(async () => {
     if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
   });
 
-  await service.push(ordersWf);
-  await service.push(downstreamWf);
-  await service.push(cronWf);
-  await service.publish({ name: 'db/prod/orders', params: { day: DAY, rows: 1200 } });
-  await waitFor('web-orders-wf #1', async () => ((await service.services.engine.listInstances('web-orders-wf')).items[0] ? true : undefined));
-  // A signal no workflow listens to, with a hostile param and a 64-bit value.
-  const res = await fetch(`${service.url}/api/v3/signals`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: `{"name":"audit/notes","params":{"note":${JSON.stringify(HOSTILE)},"watermark":9223372036854775807}}`,
-  });
-  expect(res.status).toBe(200);
-}, 120_000);
+  for (const wf of [ordersWf, downstreamWf, cronWf]) await service.call('POST', '/api/v3/workflows', wf);
+  await service.call('POST', '/api/v3/signals', { name: 'db/prod/orders', params: { day: DAY, rows: 1200 } });
+  await waitFor('web-orders-wf #1', () => firstRun('web-orders-wf'));
+  // A manual start, and a signal no workflow listens to with a hostile param and a 64-bit value.
+  await service.call('POST', '/api/v3/workflows/web-cron-wf/versions/active/actions/start', { request_id: 'web-test-manual' });
+  await service.call('POST', '/api/v3/signals', `{"name":"audit/notes","params":{"note":${JSON.stringify(HOSTILE)},"watermark":9223372036854775807}}`);
+}, 180_000);
 
 afterAll(async () => {
   await chrome?.close();
@@ -111,8 +110,15 @@ afterAll(async () => {
 });
 
 describe('web pages in headless Chromium', () => {
-  it('shows the live step DAG of a run, its step timeline, and follows it to the end', async () => {
+  it('asks for an API token once, then shows the live step DAG of a run, its step timeline, and follows it to the end', async () => {
+    // Auth is on: the page shell loads without a token, its data needs one.
     await page.goto(`${service.url}/ui/workflows/web-orders-wf/instances/1`);
+    await page.locator('#token-form').waitFor();
+    await page.locator('#token-form input[name="token"]').fill('not-the-token');
+    await page.locator('#token-form button').click();
+    await page.locator('#token-form').getByText('was not accepted').waitFor();
+    await page.locator('#token-form input[name="token"]').fill(service.token);
+    await page.locator('#token-form button').click();
     await page.locator('svg.graph .node[data-id="load"][data-status="WAITING_FOR_SIGNALS"]').waitFor();
     expect((await nodeLabels()).sort()).toEqual(['audit', 'extract', 'load', 'report']);
     expect(await page.locator('svg.graph .node[data-id="extract"]').getAttribute('data-status')).toBe('SUCCEEDED');
@@ -124,7 +130,7 @@ describe('web pages in headless Chromium', () => {
     await shot('instance-waiting');
 
     const pollsBefore = Number(await page.locator('body').getAttribute('data-polls'));
-    await service.publish({ name: 'db/prod/ready', params: { day: DAY } });
+    await service.call('POST', '/api/v3/signals', { name: 'db/prod/ready', params: { day: DAY } });
     // No reload: the page polls every second until the run is over.
     await page.locator('#instance-status [data-status="SUCCEEDED"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('svg.graph .node[data-id="load"]').getAttribute('data-status')).toBe('SUCCEEDED');
@@ -141,7 +147,7 @@ describe('web pages in headless Chromium', () => {
   }, 60_000);
 
   it('browses signal names with counts, recent instances and an instance with exact params', async () => {
-    await waitFor('web-downstream-wf #1', async () => ((await service.services.engine.listInstances('web-downstream-wf')).items[0] ? true : undefined));
+    await waitFor('web-downstream-wf #1', () => firstRun('web-downstream-wf'));
     await page.goto(`${service.url}/ui/signals`);
     const names = page.locator('#signal-names li[data-name]');
     await names.first().waitFor();
@@ -214,6 +220,7 @@ describe('web pages in headless Chromium', () => {
     await page.goto(`${service.url}/`);
     await page.locator('#workflows tr[data-workflow="web-orders-wf"]').waitFor();
     expect(await page.locator('#workflows tr[data-workflow="web-orders-wf"]').textContent()).toContain('Orders load');
+    expect(await page.locator('#workflows tr[data-workflow="web-cron-wf"] a', { hasText: '#1' }).count()).toBe(1);
     await page.locator('#workflows tr[data-workflow="web-orders-wf"] a', { hasText: '#1' }).click();
     await page.locator('#instance-status [data-status="SUCCEEDED"]').waitFor();
     await shot('home-to-run');

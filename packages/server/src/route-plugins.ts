@@ -6,6 +6,7 @@ import { instanceRoutes } from './routes/instances.js';
 import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
 import { workflowRoutes } from './routes/workflows.js';
+import { webRoutes } from './web/plugin.js';
 
 export interface RoutePluginContext extends RouteContext {
   /** The running services; without them a set is built (not started) from default settings. */
@@ -24,5 +25,6 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('signals', signalRoutes, { signals: services.signals }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
     routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
+    routePlugin('web', webRoutes, { db: services.db, runs: services.engine }),
   ];
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifySchema } from 'fastify';
 import type { Db } from '@baton/engine-core';
 import { listSchedule, nextFireMs, compileTrigger, formatInZone } from '@baton/scheduler';
 import { SignalNotFoundError, stringifyJson } from '@baton/signals';
+import type { Access } from '../http/auth.js';
 import { ProblemError, ProblemTypes } from '../http/problem.js';
 import { loadAssets } from './assets.js';
 import { listSignalNames, listWorkflows } from './queries.js';
@@ -27,6 +28,12 @@ const PAGES: Record<string, string> = {
  * nothing inline or from elsewhere can run even if one did.
  */
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/**
+ * Page shells and their scripts and styles hold no data, so a browser may load them without a
+ * token; everything they show comes from the JSON routes, which keep the usual `read` access.
+ */
+const OPEN: { access: Access } = { access: 'open' };
 
 const UPCOMING_FIRES = 3;
 const LIST_LIMIT = 500;
@@ -66,13 +73,13 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts)
       .send(asset.body);
   };
 
-  app.get('/', { schema: doc({ hide: true }) }, async (_request, reply) => reply.redirect('/ui'));
+  app.get('/', { config: OPEN, schema: doc({ hide: true }) }, async (_request, reply) => reply.redirect('/ui'));
   for (const [url, file] of Object.entries(PAGES)) {
-    app.get(url, { schema: doc({ hide: true }) }, async (_request, reply) => sendAsset(reply, file));
+    app.get(url, { config: OPEN, schema: doc({ hide: true }) }, async (_request, reply) => sendAsset(reply, file));
   }
   app.get<{ Params: { file: string } }>(
     '/ui/assets/:file',
-    { schema: doc({ hide: true, params: { type: 'object', properties: { file: { type: 'string', pattern: '^[\\w.-]{1,100}$' } }, required: ['file'] } }) },
+    { config: OPEN, schema: doc({ hide: true, params: { type: 'object', properties: { file: { type: 'string', pattern: '^[\\w.-]{1,100}$' } }, required: ['file'] } }) },
     async (request, reply) => sendAsset(reply, request.params.file),
   );
 

@@ -100,7 +100,7 @@ async function poll() {
     state.error = undefined;
   } catch (err) {
     state.error = err;
-    if (err.status === 404) {
+    if (err.status === 404 || err.status === 401) {
       draw();
       return;
     }

@@ -1,4 +1,4 @@
-/* global document, fetch, URLSearchParams */
+/* global document, fetch, location, sessionStorage, URLSearchParams */
 // Shared helpers of the Baton pages. Data only ever reaches the page as text nodes or attribute
 // values (never as markup), so signal names and params cannot inject anything.
 
@@ -81,8 +81,31 @@ export class HttpError extends Error {
   }
 }
 
+// When the service requires API tokens, the pages send the one the user entered (kept for this
+// browser tab only).
+const TOKEN_KEY = 'baton.token';
+
+function tokenForm(message) {
+  const input = el('input', { type: 'password', name: 'token', placeholder: 'API token (reader or admin)', autocomplete: 'off', 'aria-label': 'API token' });
+  const form = el('form', { class: 'card', id: 'token-form' }, el('h2', null, 'API token needed'), el('p', { class: 'muted' }, message), input, el('button', { type: 'submit' }, 'Use this token'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!input.value.trim()) return;
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    location.reload();
+  });
+  return form;
+}
+
 export async function getJson(url) {
-  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const headers = { accept: 'application/json' };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(url, { headers });
+  if (res.status === 401) {
+    if (token) sessionStorage.removeItem(TOKEN_KEY);
+    throw new HttpError(401, token ? 'The token was not accepted; enter another one.' : 'This Baton service requires an API token to read its data.');
+  }
   const text = await res.text();
   let body;
   try {
@@ -166,7 +189,9 @@ export function main(...children) {
   return m;
 }
 
+/** The message of a failed load; a missing or refused token asks for one instead. */
 export function errorBox(err) {
+  if (err instanceof HttpError && err.status === 401) return tokenForm(err.message);
   return el('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err));
 }
 
