@@ -53,6 +53,29 @@ describe('web pages and assets', () => {
   });
 });
 
+describe('with API tokens required', () => {
+  it('serves the page shells and assets without a token, the data only with one', async () => {
+    const token = 'b'.repeat(40);
+    const runs = new Engine({ db, definitions: storeDefinitions(db) });
+    const secured = await buildApp({
+      db,
+      config: loadConfig({ PORT: '0', BATON_TOKENS: `viewer:reader:${token}` }),
+      logger: createLogger('silent'),
+      plugins: [routePlugin('web', webRoutes, { db, runs })],
+    });
+    try {
+      expect((await secured.inject({ url: '/' })).statusCode).toBe(302);
+      expect((await secured.inject({ url: '/ui/signals' })).statusCode).toBe(200);
+      expect((await secured.inject({ url: '/ui/assets/signals.js' })).statusCode).toBe(200);
+      expect((await secured.inject({ url: '/api/v3/ui/signal-names' })).statusCode).toBe(401);
+      const ok = await secured.inject({ url: '/api/v3/ui/signal-names', headers: { authorization: `Bearer ${token}` } });
+      expect(ok.statusCode).toBe(200);
+    } finally {
+      await secured.close();
+    }
+  });
+});
+
 describe('the JSON views of the pages', () => {
   it('lists signal names with counts and last seen, filtered by prefix', async () => {
     const all = (await app.inject({ url: '/api/v3/ui/signal-names' })).json() as { names: { name: string; count: number; last_seen: number }[] };
