@@ -107,7 +107,8 @@ class SelParser extends EmbeddedActionsParser {
   };
 
   public program = this.RULE('program', (): ProgramAst => {
-    this.MANY(this.importItem);
+    if (this.RECORDING_PHASE) this.MANY(this.importItem);
+    else while (this.LA(1).tokenType === T.Import) this.importItem();
     const body: Stmt[] = (this.stmts = []);
     if (this.RECORDING_PHASE) this.MANY2(this.statementItem);
     else while (this.statementByToken[this.LA(1).tokenTypeIdx] !== undefined) this.statementItem();
@@ -279,7 +280,7 @@ class SelParser extends EmbeddedActionsParser {
     const test = this.SUBRULE(this.expression);
     this.CONSUME(T.RParen);
     const then = this.SUBRULE(this.statement);
-    const otherwise = this.OPTION(this.elseClause) ?? null;
+    const otherwise = this.RECORDING_PHASE ? (this.OPTION(this.elseClause) ?? null) : this.LA(1).tokenType === T.Else ? this.elseClause() : null;
     return { k: 'if', test, then, otherwise, pos: posOf(t) };
   });
 
@@ -309,14 +310,32 @@ class SelParser extends EmbeddedActionsParser {
   private readonly forTest = (): Expr => this.SUBRULE2(this.expression);
   private readonly forUpdate = (): Expr => this.SUBRULE3(this.expression);
 
+  /** Does the next token start an expression (and so also a declaration)? The LL(1) choice of every optional part of a for header. */
+  private expressionAhead(): boolean {
+    return this.primaryByToken[this.LA(1).tokenTypeIdx] !== undefined;
+  }
+
+  /**
+   * Each part of the header is optional and followed by a token that cannot start it, so whether
+   * it is there is decided by the next token's type, as Chevrotain's lookahead would.
+   */
   private forStatement = this.RULE('forStatement', (): Stmt => {
     const t = this.CONSUME(T.For);
     this.CONSUME(T.LParen);
-    const init = this.OPTION(this.forInit) ?? null;
-    this.CONSUME(T.Semicolon);
-    const test = this.OPTION2(this.forTest) ?? null;
-    this.CONSUME2(T.Semicolon);
-    const update = this.OPTION3(this.forUpdate) ?? null;
+    let init: Stmt | null, test: Expr | null, update: Expr | null;
+    if (this.RECORDING_PHASE) {
+      init = this.OPTION(this.forInit) ?? null;
+      this.CONSUME(T.Semicolon);
+      test = this.OPTION2(this.forTest) ?? null;
+      this.CONSUME2(T.Semicolon);
+      update = this.OPTION3(this.forUpdate) ?? null;
+    } else {
+      init = !this.expressionAhead() ? null : this.declarationAhead() ? this.forInitAlts.DEF[0]!.ALT() : this.forInitAlts.DEF[1]!.ALT();
+      this.CONSUME(T.Semicolon);
+      test = this.expressionAhead() ? this.forTest() : null;
+      this.CONSUME2(T.Semicolon);
+      update = this.expressionAhead() ? this.forUpdate() : null;
+    }
     this.CONSUME(T.RParen);
     const body = this.SUBRULE(this.statement);
     return { k: 'for', init, test, update, body, pos: posOf(t) };
@@ -705,6 +724,7 @@ export function parseMaestro(source: string, maxNesting = DEFAULT_MAX_NESTING): 
   return parseTokens(tokens, maxNesting);
 }
 
+export { parseTokens as parseTokensForBench };
 function parseTokens(tokens: IToken[], maxNesting: number): ProgramAst {
   checkBracketDepth(tokens, maxNesting);
   const parser = (shared ??= new SelParser());
