@@ -724,7 +724,6 @@ export function parseMaestro(source: string, maxNesting = DEFAULT_MAX_NESTING): 
   return parseTokens(tokens, maxNesting);
 }
 
-export { parseTokens as parseTokensForBench };
 function parseTokens(tokens: IToken[], maxNesting: number): ProgramAst {
   checkBracketDepth(tokens, maxNesting);
   const parser = (shared ??= new SelParser());
