@@ -26,10 +26,10 @@ export function rootWorkflowId(workflowId: string): string {
 /** Wraps a definition source so it also answers inline workflow ids. */
 export function withInlineWorkflows(source: DefinitionSource): DefinitionSource {
   return {
-    async getVersion(workflowId, version) {
-      if (!isInlineWorkflowId(workflowId)) return source.getVersion(workflowId, version);
+    async getVersion(workflowId, version, q) {
+      if (!isInlineWorkflowId(workflowId)) return source.getVersion(workflowId, version, q);
       const [root, ...path] = workflowId.split(SEP);
-      const parent = await source.getVersion(root!, version);
+      const parent = await source.getVersion(root!, version, q);
       if (!parent) return undefined;
       let steps: readonly Step[] = parent.workflow.steps;
       for (const id of path) {
