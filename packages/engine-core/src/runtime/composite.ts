@@ -1,4 +1,4 @@
-import type { ForeachStep, Step } from '../definition/model.js';
+import type { ForeachStep, Step, WhileStep } from '../definition/model.js';
 import { writeStepTimeline, type CachedVersion, type EngineContext, type StepRef } from './context.js';
 import { loopAxes, loopJob, loopLimits } from './foreach.js';
 import { encodeParams, type EvaluatedParams } from './params.js';
@@ -34,28 +34,41 @@ export async function beginComposite(ctx: EngineContext, c: CompositeStart): Pro
       await endAttempt(ctx, tx, outbox, ref, c.generation, 'EVALUATING_PARAMS', to, message, own, null, {});
     });
   };
-  if (c.step.kind !== 'foreach') return fail('FATALLY_FAILED', `${c.step.kind} steps are not supported by this engine`);
-  const step: ForeachStep = c.step;
+  if (c.step.kind === 'subworkflow') return fail('FATALLY_FAILED', `${c.step.kind} steps are not supported by this engine`);
+  const step: ForeachStep | WhileStep = c.step;
   let own: EvaluatedParams;
   let total: number;
+  let carried: EvaluatedParams | null = null;
   try {
     own = await evaluateStepParams(ctx, ctx.db, c.def, ref, { ...step, params: { ...step.params, ...step.loopParams } }, c.workflowParams);
-    total = loopAxes(step, own, loopLimits(ctx).foreachIterations).total;
+    if (step.kind === 'foreach') {
+      total = loopAxes(step, own, loopLimits(ctx).foreachIterations).total;
+    } else {
+      // A while loop's "total" is its iteration limit; its loop params start from their definitions.
+      total = loopLimits(ctx).whileIterations;
+      carried = {};
+      for (const name of Object.keys(step.loopParams)) if (own[name]) carried[name] = own[name];
+    }
   } catch (e) {
     return fail('USER_FAILED', (e as Error).message);
   }
+  const described = step.kind === 'foreach' ? `${total} iterations` : `at most ${total} iterations`;
   await ctx.queue.tx(async (tx, outbox) => {
     const started = await guardedTransition(tx, ref.attemptPk, c.generation, c.from, 'RUNNING', { params: encodeParams(own), started: true }, [
       { from: c.from, to: 'EVALUATING_PARAMS', message: 'gates open' },
-      { from: 'EVALUATING_PARAMS', to: 'RUNNING', message: `loop params evaluated: ${total} iterations` },
+      { from: 'EVALUATING_PARAMS', to: 'RUNNING', message: `loop params evaluated: ${described}` },
     ]);
     if (!started) return;
-    if (total === 0) {
-      const target = { ref, def: c.def, step, stepType: 'foreach', generation: c.generation, merged: { ...c.workflowParams, ...own }, own };
+    if (total === 0 && step.kind === 'foreach') {
+      const target = { ref, def: c.def, step, stepType: step.kind, generation: c.generation, merged: { ...c.workflowParams, ...own }, own };
       await finish(ctx, tx, outbox, target, { status: 'SUCCEEDED', message: 'no iterations: a loop param is empty' });
       return;
     }
-    await tx.query('INSERT INTO baton_loop_state (attempt_pk, total) VALUES ($1, $2) ON CONFLICT (attempt_pk) DO NOTHING', [ref.attemptPk, total]);
+    await tx.query('INSERT INTO baton_loop_state (attempt_pk, total, carried) VALUES ($1, $2, $3::jsonb) ON CONFLICT (attempt_pk) DO NOTHING', [
+      ref.attemptPk,
+      total,
+      carried ? encodeParams(carried) : null,
+    ]);
     await outbox.add(loopJob(ref.attemptPk));
   });
 }

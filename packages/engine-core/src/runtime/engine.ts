@@ -19,7 +19,7 @@ import {
 } from './context.js';
 import type { DefinitionSource } from './definitions.js';
 import { dispatchWorkflow } from './dispatch.js';
-import { JOB_LOOP, onIterationEnded, runForeachJob, setLoopLimits } from './foreach.js';
+import { JOB_LOOP, onIterationEnded, runLoopJob, setLoopLimits } from './foreach.js';
 import { withInlineWorkflows } from './inline-definitions.js';
 import type { ExpressionPort, SelExtension } from './expressions.js';
 import { getRun, getStepAttempt, listInstances, type InstancePage, type RunDetails, type StepAttemptDetails } from './read-api.js';
@@ -45,6 +45,8 @@ export interface EngineOptions {
   timeScale?: number;
   /** Most iterations one foreach step may run (default 1,000,000). */
   foreachIterationLimit?: number;
+  /** Most iterations one while step may run (default 100,000). */
+  whileIterationLimit?: number;
   /** SEL; default `@baton/sel`. */
   expressions?: ExpressionPort;
   /** Called when a queue handler fails unexpectedly (it is retried with backoff). */
@@ -87,7 +89,7 @@ export class Engine {
       running: new Map(),
     };
     const ctx = this.ctx;
-    setLoopLimits(ctx, { foreachIterations: opts.foreachIterationLimit });
+    setLoopLimits(ctx, { foreachIterations: opts.foreachIterationLimit, whileIterations: opts.whileIterationLimit });
     ctx.instanceHooks.push(onIterationEnded);
     this.worker = new Worker(this.queue, {
       workerId: opts.workerId ?? `engine-${randomUUID()}`,
@@ -99,7 +101,7 @@ export class Engine {
         [JOB_DISPATCH]: (job) => dispatchWorkflow(ctx, String(job.payload.workflowId)),
         [JOB_ADVANCE]: (job) => advanceInstance(ctx, Number(job.payload.instancePk)),
         [JOB_STEP]: (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal),
-        [JOB_LOOP]: (job) => runForeachJob(ctx, Number(job.payload.attemptPk)),
+        [JOB_LOOP]: (job) => runLoopJob(ctx, Number(job.payload.attemptPk)),
       },
     });
   }

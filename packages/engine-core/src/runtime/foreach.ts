@@ -1,11 +1,12 @@
 import type { Queryable } from '../db/db.js';
-import { DEFAULT_STEP_CONCURRENCY, type ForeachStep, type ParamType, type ParamValue } from '../definition/model.js';
+import { DEFAULT_STEP_CONCURRENCY, type ForeachStep, type ParamDefMap, type ParamType, type ParamValue } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import { advanceJob, type EngineContext, type InstanceCompletedEvent, type StepRef } from './context.js';
 import { inlineWorkflowId, isInlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, encodeParams, type EvaluatedParams, type TypedValue } from './params.js';
 import { finish, type AttemptTarget } from './step-job.js';
 import { stopInstanceTx } from './stop.js';
+import { WHILE_ITERATION_LIMIT, whileTick } from './while.js';
 
 export const JOB_LOOP = 'engine.loop';
 
@@ -15,6 +16,8 @@ export const FOREACH_ITERATION_LIMIT = 1_000_000;
 export interface LoopLimits {
   /** Most iterations one foreach may run (default FOREACH_ITERATION_LIMIT). */
   foreachIterations: number;
+  /** Most iterations one while step may run (default WHILE_ITERATION_LIMIT). */
+  whileIterations: number;
 }
 
 const limitsByEngine = new WeakMap<EngineContext, LoopLimits>();
@@ -23,11 +26,14 @@ export function setLoopLimits(ctx: EngineContext, limits: Partial<LoopLimits>): 
   for (const [k, v] of Object.entries(limits)) {
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) throw new Error(`loop limit ${k} must be a positive integer, got ${String(v)}`);
   }
-  limitsByEngine.set(ctx, { foreachIterations: limits.foreachIterations ?? FOREACH_ITERATION_LIMIT });
+  limitsByEngine.set(ctx, {
+    foreachIterations: limits.foreachIterations ?? FOREACH_ITERATION_LIMIT,
+    whileIterations: limits.whileIterations ?? WHILE_ITERATION_LIMIT,
+  });
 }
 
 export function loopLimits(ctx: EngineContext): LoopLimits {
-  return limitsByEngine.get(ctx) ?? { foreachIterations: FOREACH_ITERATION_LIMIT };
+  return limitsByEngine.get(ctx) ?? { foreachIterations: FOREACH_ITERATION_LIMIT, whileIterations: WHILE_ITERATION_LIMIT };
 }
 
 /** Children created per controller transaction, so one transaction never grows with the loop. */
@@ -89,8 +95,8 @@ export function iterationValues(axes: LoopAxes, index: number): EvaluatedParams 
   return out;
 }
 
-/** What each iteration inherits: the parent's workflow params and the foreach step's own params. */
-function inheritedParams(step: ForeachStep, instanceParams: EvaluatedParams, own: EvaluatedParams): EvaluatedParams {
+/** What each iteration inherits: the parent's workflow params and the loop step's own params. */
+export function inheritedParams(step: { params: ParamDefMap }, instanceParams: EvaluatedParams, own: EvaluatedParams): EvaluatedParams {
   const base: EvaluatedParams = { ...instanceParams };
   for (const name of Object.keys(step.params)) if (own[name]) base[name] = own[name];
   return base;
@@ -104,7 +110,7 @@ function childParams(base: EvaluatedParams, axes: LoopAxes, index: number): Eval
   return { ...base, ...vars, loop_index: index64, loop_params: { type: 'MAP', value: loopParams } };
 }
 
-interface LoopRow {
+export interface LoopRow {
   id: number;
   step_id: string;
   attempt_id: number;
@@ -123,6 +129,7 @@ interface LoopRow {
   succeeded: number;
   failed: number;
   stopped: number;
+  carried: unknown;
 }
 
 /** Decoded loop inputs per attempt: a loop's params never change once it is RUNNING. */
@@ -146,17 +153,18 @@ function forgetLoop(ctx: EngineContext, attemptPk: number): void {
 }
 
 /**
- * The foreach controller, run as a queue job whenever an iteration ends: under the attempt's and
- * the loop state's row locks it launches iterations from the cursor up to `concurrency`, and ends
- * the attempt once every iteration ended (or at the first failure with FAIL_IMMEDIATELY).
+ * The loop controller (foreach here, while in `while.ts`), run as a queue job whenever an
+ * iteration ends: under the attempt's and the loop state's row locks it launches iterations from
+ * the cursor up to `concurrency`, and ends the attempt once every iteration ended (or at the first
+ * failure with FAIL_IMMEDIATELY).
  */
-export async function runForeachJob(ctx: EngineContext, attemptPk: number): Promise<void> {
+export async function runLoopJob(ctx: EngineContext, attemptPk: number): Promise<void> {
   await ctx.queue.tx(async (tx, outbox) => {
     const row = (
       await tx.query<LoopRow>(
         `SELECT a.id, a.step_id, a.attempt_id, a.status, a.generation, a.params, a.instance_pk,
            i.workflow_id, i.version, i.instance_id, i.run_id, i.status AS instance_status, i.params AS instance_params,
-           s.total, s.launched, s.succeeded, s.failed, s.stopped
+           s.total, s.launched, s.succeeded, s.failed, s.stopped, s.carried
          FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
            JOIN baton_loop_state s ON s.attempt_pk = a.id
          WHERE a.id = $1 FOR UPDATE OF a, s`,
@@ -169,7 +177,11 @@ export async function runForeachJob(ctx: EngineContext, attemptPk: number): Prom
     }
     const def = await ctx.versions.require(row.workflow_id, row.version);
     const step = def.dag.steps.get(row.step_id);
-    if (!step || step.kind !== 'foreach') throw new Error(`attempt ${attemptPk} is not a foreach step of ${row.workflow_id} v${row.version}`);
+    if (!step || (step.kind !== 'foreach' && step.kind !== 'while')) throw new Error(`attempt ${attemptPk} is not a loop step of ${row.workflow_id} v${row.version}`);
+    if (step.kind === 'while') {
+      await whileTick(ctx, tx, outbox, row, def, step);
+      return;
+    }
     const { axes, own, base } = cachedLoop(ctx, row, step);
     const total = Number(row.total);
     const launched = Number(row.launched);
@@ -199,40 +211,20 @@ export async function runForeachJob(ctx: EngineContext, attemptPk: number): Prom
     const room = Math.min(concurrency - (launched - ended), total - launched);
     const count = Math.min(room, LAUNCH_BATCH);
     if (count <= 0) return;
-    const childWorkflow = inlineWorkflowId(row.workflow_id, step.id);
     const indexes: number[] = [];
     const params: string[] = [];
     for (let k = launched; k < launched + count; k++) {
       indexes.push(k);
       params.push(encodeParams(childParams(base, axes, k)));
     }
-    const created = await tx.query<{ id: number }>(
-      `WITH n AS (
-         SELECT nextval(pg_get_serial_sequence('baton_workflow_instances', 'id')) AS id, p.k, p.params
-         FROM unnest($3::bigint[], $4::text[]) AS p(k, params)
-       ), i AS (
-         INSERT INTO baton_workflow_instances (id, workflow_id, version, instance_id, run_id, status, initiator, params, started_at, parent_attempt_pk, iteration)
-         SELECT n.id, $1, $2, n.id, 1, 'IN_PROGRESS', $5::jsonb, n.params::jsonb, now(), $6, n.k FROM n
-         ON CONFLICT DO NOTHING
-         RETURNING id, iteration
-       ), t AS (
-         INSERT INTO baton_instance_timeline (instance_pk, from_status, to_status, message)
-         SELECT id, NULL, 'IN_PROGRESS', 'iteration ' || iteration || ' of foreach step ' || $7 FROM i
-       ) SELECT id FROM i`,
-      [
-        childWorkflow, row.version, indexes, params,
-        JSON.stringify({ type: 'FOREACH', parent: { workflowId: row.workflow_id, instanceId: Number(row.instance_id), runId: row.run_id, stepId: step.id, attemptId: row.attempt_id } }),
-        attemptPk, step.id,
-      ],
-    );
+    await createIterations(tx, outbox, row, step.id, 'FOREACH', indexes, params);
     await tx.query('UPDATE baton_loop_state SET launched = launched + $2 WHERE attempt_pk = $1', [attemptPk, count]);
-    await outbox.addMany(created.rows.map((r) => advanceJob(r.id)));
     // More room than one batch: come back at once rather than wait for an iteration to end.
     if (room > count) await outbox.add(loopJob(attemptPk));
   });
 }
 
-function refOf(row: LoopRow): StepRef {
+export function refOf(row: LoopRow): StepRef {
   return {
     workflowId: row.workflow_id,
     version: row.version,
@@ -268,4 +260,36 @@ export async function onIterationEnded(tx: Queryable, outbox: Outbox, event: Ins
   );
   const parent = res.rows[0]?.attempt_pk;
   if (parent !== undefined) await outbox.add(loopJob(Number(parent)));
+}
+
+/** Creates iterations (child instances, IN_PROGRESS) of a loop attempt and asks for their first advance. */
+export async function createIterations(
+  tx: Queryable,
+  outbox: Outbox,
+  row: LoopRow,
+  stepId: string,
+  kind: 'FOREACH' | 'WHILE',
+  indexes: readonly number[],
+  params: readonly string[],
+): Promise<void> {
+  const created = await tx.query<{ id: number }>(
+    `WITH n AS (
+       SELECT nextval(pg_get_serial_sequence('baton_workflow_instances', 'id')) AS id, p.k, p.params
+       FROM unnest($3::bigint[], $4::text[]) AS p(k, params)
+     ), i AS (
+       INSERT INTO baton_workflow_instances (id, workflow_id, version, instance_id, run_id, status, initiator, params, started_at, parent_attempt_pk, iteration)
+       SELECT n.id, $1, $2, n.id, 1, 'IN_PROGRESS', $5::jsonb, n.params::jsonb, now(), $6, n.k FROM n
+       ON CONFLICT DO NOTHING
+       RETURNING id, iteration
+     ), t AS (
+       INSERT INTO baton_instance_timeline (instance_pk, from_status, to_status, message)
+       SELECT id, NULL, 'IN_PROGRESS', 'iteration ' || iteration || ' of ' || $8 || ' step ' || $7 FROM i
+     ) SELECT id FROM i`,
+    [
+      inlineWorkflowId(row.workflow_id, stepId), row.version, indexes, params,
+      JSON.stringify({ type: kind, parent: { workflowId: row.workflow_id, instanceId: Number(row.instance_id), runId: row.run_id, stepId, attemptId: row.attempt_id } }),
+      row.id, stepId, kind.toLowerCase(),
+    ],
+  );
+  await outbox.addMany(created.rows.map((r) => advanceJob(r.id)));
 }

@@ -135,7 +135,11 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
         for (const [k, tv] of Object.entries(out)) vars[k] = tv.value;
       }
       for (const n of compiled.names) {
-        if (n === name) continue;
+        if (n === name) {
+          // `i: i + 1` reads the value underneath (a workflow param, a loop variable) it replaces.
+          if (Object.hasOwn(ev.base, name)) vars[n] = ev.base[name]!.value;
+          continue;
+        }
         const v = lookup(n);
         if (v !== undefined) vars[n] = v;
       }

