@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parseJson, SignalValidationError, stringifyJson, type PublishResult } from '@baton/signals';
+import { jsonBodyText } from '../http/json-body.js';
 import { errorHandler, ProblemError, ProblemTypes } from '../http/problem.js';
 
 /** The CloudEvents logic behind the route: `CloudEventsIngestor` from @baton/signals (sources). */
@@ -24,10 +25,11 @@ const BODY_LIMIT = 8 * 1024 * 1024;
  */
 export const cloudEventsRoutes: FastifyPluginAsync<CloudEventsRoutesOptions> = async (app, opts) => {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser([STRUCTURED, BATCH, 'application/json'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
+  app.addContentTypeParser([STRUCTURED, BATCH, 'application/json'], { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
     try {
-      done(null, parseJson(body as string));
+      done(null, parseJson(jsonBodyText(body)));
     } catch (err) {
+      if (err instanceof ProblemError) return done(err, undefined);
       done(new ProblemError(400, 'Invalid JSON', `the body is not valid JSON: ${(err as Error).message}`, { type: ProblemTypes.validation }), undefined);
     }
   });

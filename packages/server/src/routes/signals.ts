@@ -10,6 +10,7 @@ import {
   type SignalParams,
   type SignalService,
 } from '@baton/signals';
+import { jsonBodyText } from '../http/json-body.js';
 import { errorHandler, ProblemError, ProblemTypes, type FieldError } from '../http/problem.js';
 
 export interface SignalRoutesOptions {
@@ -85,9 +86,9 @@ export const signalRoutes: FastifyPluginAsync<SignalRoutesOptions> = async (app,
   const signals = opts.signals;
 
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
+      const text = jsonBodyText(body);
       // Same stance as fastify's default parser: a __proto__ key is refused, never assigned.
       if (/"__proto__"\s*:/.test(text)) {
         throw new ProblemError(400, 'Invalid JSON', 'the body must not contain a "__proto__" key', { type: ProblemTypes.validation });

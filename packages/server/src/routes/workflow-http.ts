@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { JsonSyntaxError, parseJsonText, stringifyJson, type DefinitionIssue, type JsonValue } from '@baton/engine-core';
+import { utf8Text } from '../http/json-body.js';
 import { ProblemError, ProblemTypes, type FieldError } from '../http/problem.js';
 
 /** Shared by the workflow and instance route plugins: schemas, parsing and serialising. */
@@ -40,8 +41,14 @@ export function rawBody(request: object): string | undefined {
  */
 export function useExactJson(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      // Nesting is bounded by the definitions parser itself (reported with line and column).
+      text = utf8Text(body);
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
     rawBodies.set(request, text);
     if (text.trim() === '') return done(null, undefined);
     try {

@@ -1,0 +1,52 @@
+import { ProblemError, ProblemTypes } from './problem.js';
+
+/**
+ * Deepest nesting of arrays and objects a JSON request body may have. The definitions parser
+ * stops at the same depth; recursive code further on (hashing, canonical forms, storage) would
+ * otherwise overflow the stack on a body nested thousands deep.
+ */
+export const MAX_JSON_NESTING = 256;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function refused(message: string): ProblemError {
+  return new ProblemError(400, 'Invalid JSON', `body: ${message}`, { type: ProblemTypes.validation, errors: [{ field: 'body', message }] });
+}
+
+/**
+ * The text of a JSON body received as bytes: invalid UTF-8 is refused rather than stored with
+ * replacement characters, and so is nesting deeper than MAX_JSON_NESTING. Throws a 400 ProblemError.
+ */
+export function jsonBodyText(body: Buffer | string): string {
+  const text = utf8Text(body);
+  const depth = nestingBeyond(text, MAX_JSON_NESTING);
+  if (depth !== undefined) throw refused(`nesting deeper than ${MAX_JSON_NESTING} at character ${depth + 1}`);
+  return text;
+}
+
+/** A body's bytes as text; invalid UTF-8 is a 400 ProblemError, never replacement characters. */
+export function utf8Text(body: Buffer | string): string {
+  if (typeof body === 'string') return body;
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw refused('is not valid UTF-8');
+  }
+}
+
+/** Index of the bracket that nests deeper than `max` (strings skipped), or undefined. */
+function nestingBeyond(text: string, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
