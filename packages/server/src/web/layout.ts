@@ -46,7 +46,7 @@ const DUMMY = '\u0000dummy:';
 
 /** Width a label of `chars` characters needs in a node (13px sans-serif, with padding). */
 export function labelWidth(chars: number): number {
-  return Math.min(320, Math.max(96, Math.round(chars * 7.4 + 28)));
+  return Math.min(440, Math.max(96, Math.round(chars * 7.4 + 28)));
 }
 
 export function layoutGraph(input: LayoutInput): Layout {

@@ -62,6 +62,7 @@ export function drawGraph(graph, options = {}) {
       class: classes.join(' '),
       'data-id': n.id,
       'data-kind': n.kind,
+      'data-label': n.label,
       'data-status': n.status,
       transform: `translate(${n.x} ${n.y})`,
       tabindex: options.onClick ? 0 : undefined,
@@ -69,7 +70,8 @@ export function drawGraph(graph, options = {}) {
     });
     const rx = n.kind === 'signal' ? n.height / 2 : 6;
     g.append(svg('rect', { width: n.width, height: n.height, rx, ry: rx }));
-    const text = n.label.length > 40 ? `${n.label.slice(0, 39)}…` : n.label;
+    // Matches the widest node the server lays out (440 units); the full label is in the tooltip.
+    const text = n.label.length > 56 ? `${n.label.slice(0, 55)}…` : n.label;
     g.append(svg('text', { x: n.width / 2, y: n.status ? n.height / 2 - 3 : n.height / 2 + 4, 'text-anchor': 'middle', class: 'label' }, text));
     if (n.status) g.append(svg('text', { x: n.width / 2, y: n.height / 2 + 12, 'text-anchor': 'middle', class: 'status' }, n.status));
     g.append(svg('title', null, options.title ? options.title(n) : n.label));
