@@ -1,4 +1,5 @@
 import { routePlugin, type RouteContext, type RoutePlugin } from './app.js';
+import { serviceMetrics } from './http/service-metrics.js';
 import { loadServiceSettings } from './service-config.js';
 import { createServices, type BatonServices } from './services.js';
 import { cloudEventsRoutes } from './routes/cloudevents.js';
@@ -14,8 +15,8 @@ export interface RoutePluginContext extends RouteContext {
 }
 
 /**
- * The routes of every domain, each handed the services it calls (built once by `createServices`).
- * Health routes are built into the app itself.
+ * The routes of every domain, each handed the services it calls (built once by `createServices`),
+ * and the services' metrics on /metrics. Health routes are built into the app itself.
  */
 export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
   const services = ctx.services ?? createServices({ db: ctx.db, logger: ctx.logger, settings: loadServiceSettings({}) });
@@ -26,5 +27,6 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
     routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
     routePlugin('web', webRoutes, { db: services.db, runs: services.engine }),
+    ...serviceMetrics(services),
   ];
 }
