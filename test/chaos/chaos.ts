@@ -164,6 +164,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const figures = figuresOf(findings, ledger, faults, unexpectedExits.length, began);
     const report = reportLines(findings, ledger, figures);
     if (unexpectedExits.length > 0) report.push(`Baton exits not caused by the harness: ${unexpectedExits.join('; ')} (logs in ${logs})`);
+    const restartTimes = nodes.flatMap((n) => n.startTimes.slice(1));
+    if (restartTimes.length > 0) report.push(`restarts until ready: ${restartTimes.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`);
     if (failedStarts.length > 0) report.push(`failed start-ups: ${failedStarts.join('; ')} (logs in ${logs})`);
     const ok =
       figures.duplicates === 0 && figures.lost === 0 && figures.non_terminal === 0 && figures.overlaps === 0 && figures.lineage_missing === 0 && figures.unexpected === 0 && figures.failed === 0 && figures.unexpected_exits === 0;
@@ -256,7 +258,7 @@ async function runFaults(
   await settleRestarts();
 }
 
-/** Starts a process again; a failed start-up is recorded on the node and tried again (three tries). */
+/** Starts a process again; a failed start-up is recorded on the node and tried again (two tries). */
 export async function bringUp(node: BatonNode, log: (line: string) => void, since: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -265,7 +267,7 @@ export async function bringUp(node: BatonNode, log: (line: string) => void, sinc
       return;
     } catch (err) {
       log(`t=${secs(since)}s ${node.name} start-up failed: ${(err as Error).message.split('\n')[0]}`);
-      if (attempt >= 3) throw err;
+      if (attempt >= 2) throw err;
       await sleep(1000);
     }
   }
