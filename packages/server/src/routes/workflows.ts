@@ -15,7 +15,7 @@ import {
   type StoredVersion,
   type WorkflowLifecycle,
 } from '@baton/engine-core';
-import { previewFireTimes, toTriggerDefinition, TriggerError } from '@baton/scheduler';
+import { compileTrigger, previewFireTimes, toTriggerDefinition, TriggerError } from '@baton/scheduler';
 import {
   badRequest,
   doc,
@@ -146,7 +146,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
   };
 
   const create = async (request: FastifyRequest, format: Format) => {
-    const checked = checkWorkflowDefinition(textOf(request), { format });
+    const checked = checkDefinition(textOf(request), format);
     if (!checked.ok) throw invalidDefinition(checked.errors);
     let pushed;
     try {
@@ -160,7 +160,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     return { ...versionJson(stored, pushed.activeVersion ?? null), created: pushed.created };
   };
   const validate = (request: FastifyRequest, format: Format) => {
-    const checked = checkWorkflowDefinition(textOf(request), { format });
+    const checked = checkDefinition(textOf(request), format);
     return checked.ok ? { valid: true, workflow_id: checked.value.workflow.id, errors: [] } : { valid: false, errors: issueErrors(checked.errors) };
   };
 
@@ -318,6 +318,27 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     },
   );
 };
+
+/**
+ * The definitions package's checks plus the scheduler's for time triggers (cron syntax, time zone,
+ * a schedule that can fire at all, e.g. not `0 0 30 2 *`): engine-core cannot ask the scheduler,
+ * so a trigger that would never fire or be refused later is caught here, before anything is stored.
+ */
+function checkDefinition(text: string, format: Format): ReturnType<typeof checkWorkflowDefinition> {
+  const checked = checkWorkflowDefinition(text, { format });
+  if (!checked.ok) return checked;
+  const errors = checked.value.workflow.timeTriggers.flatMap((t, i) => {
+    if (t.type === 'INTERVAL') return [];
+    try {
+      compileTrigger(toTriggerDefinition(t));
+      return [];
+    } catch (err) {
+      if (err instanceof TriggerError) return [{ field: `workflow.time_triggers[${i}].${err.property}`, message: err.message }];
+      throw err;
+    }
+  });
+  return errors.length > 0 ? { ok: false, errors } : checked;
+}
 
 /** Fastify's validator drops unknown properties silently; a misspelt option should be an error instead. */
 export function rejectUnknown(body: object, allowed: readonly string[]): void {
