@@ -274,13 +274,19 @@ class Compiler {
     const initX = init ? this.stmt(init) : null;
     const test = testE ? this.cond(testE, 'loop condition') : null;
     const update = updateE ? this.expr(updateE, 0) : null;
+    const counted = countedLoop(testE, updateE);
+    if (counted !== null && test !== null && update !== null) {
+      // A body that is one expression statement (`{ s += i; }`) is run by the loop itself: one
+      // call less per iteration.
+      const only = onlyExpression(bodyS);
+      this.loopDepth++;
+      const body = only ? this.expr(only, 0) : this.stmt(bodyS);
+      this.loopDepth--;
+      return this.countedLoop(counted, initX, test, update, only ? null : (body as Ex), only ? body : null, pos);
+    }
     this.loopDepth++;
     const body = this.stmt(bodyS);
     this.loopDepth--;
-    const counted = countedLoop(testE, updateE);
-    if (counted !== null && test !== null && update !== null) {
-      return this.countedLoop(counted, initX, test, update, body, pos);
-    }
     return (s) => {
       if (initX) initX(s);
       const limit = s.loopLimit;
@@ -307,7 +313,8 @@ class Compiler {
    * the update are done here on the slot, without the closures of the general loop; any other
    * value goes through those closures, so types and errors stay exactly the same.
    */
-  private countedLoop(c: CountedLoop, initX: Ex | null, test: (s: EvalState) => boolean, update: Ev, body: Ex, pos: Pos): Ex {
+  /** `body` runs a statement; `bodyExpr` instead evaluates an expression statement's expression. */
+  private countedLoop(c: CountedLoop, initX: Ex | null, test: (s: EvalState) => boolean, update: Ev, body: Ex | null, bodyExpr: Ev | null, pos: Pos): Ex {
     const i = this.slot(c.name);
     const { bound, step, cmp } = c;
     return (s) => {
@@ -322,9 +329,14 @@ class Compiler {
           if (!(cmp === LT ? v < bound : cmp === LE ? v <= bound : cmp === GT ? v > bound : v >= bound)) break;
         } else if (!test(s)) break;
         if (++n >= limit) throw locate(limitError('loop iterations', limit), pos);
-        const r = body(s);
-        if (r === BREAK) break;
-        if (r === RETURN) return r;
+        if (bodyExpr !== null) {
+          s.step();
+          s.last = bodyExpr(s);
+        } else {
+          const r = body!(s);
+          if (r === BREAK) break;
+          if (r === RETURN) return r;
+        }
         const u = slots[i];
         if (typeof u === 'bigint' && s.slotTypes[i] === 'LONG') slots[i] = BigInt.asIntN(64, u + step);
         else update(s);
@@ -469,11 +481,17 @@ class Compiler {
     const i = this.slot(name);
     const cls = classRef(name);
     if (!cls) this.inputNames.add(name);
-    const fallback: Value = cls ? (cls as unknown as Value) : null;
+    const fallback = fallbackOf(name);
     return (s) => {
       const v = s.slots[i]!;
       return v === UNSET ? fallback : v;
     };
+  }
+
+  /** The slot an already compiled name expression reads, or -1 when it is not a plain slot read. */
+  private slotRead(e: Expr): number {
+    if (e.k !== 'name' || e.name === 'params') return -1;
+    return this.slots.get(e.name) ?? -1;
   }
 
   private binary(e: Extract<Expr, { k: 'binary' }>, base: number): Ev {
@@ -613,10 +631,20 @@ class Compiler {
       }
       const cls = classRef(name);
       const fallback: Value = cls ? (cls as unknown as Value) : null;
+      // `sum += x` with a variable: read it here rather than through its closure (loop bodies).
+      const from = this.slotRead(e.value);
+      const fromFallback = from < 0 ? null : fallbackOf((e.value as { name: string }).name);
       return (s) => {
-        const cur = s.slots[i]!;
+        const slots = s.slots;
+        const cur = slots[i]!;
         const a = cur === UNSET ? fallback : cur;
-        const b = value(s);
+        let b: Value;
+        if (from >= 0) {
+          const x = slots[from]!;
+          b = x === UNSET ? fromFallback : x;
+        } else {
+          b = value(s);
+        }
         let v: Value;
         if ((op === '+' || op === '-') && typeof a === 'bigint' && typeof b === 'bigint') {
           v = BigInt.asIntN(64, op === '+' ? a + b : a - b);
@@ -781,6 +809,25 @@ class Compiler {
       }
     };
   }
+}
+
+/** The expression of a statement that is one expression statement, possibly in a block. */
+function onlyExpression(st: Stmt): Expr | null {
+  if (st.k === 'expr') return st.expr;
+  if (st.k !== 'block') return null;
+  let found: Expr | null = null;
+  for (const x of st.body) {
+    if (x.k === 'empty') continue;
+    if (x.k !== 'expr' || found !== null) return null;
+    found = x.expr;
+  }
+  return found;
+}
+
+/** What a name reads while its slot is unset: the class of that name, else NULL. */
+function fallbackOf(name: string): Value {
+  const cls = classRef(name);
+  return cls ? (cls as unknown as Value) : null;
 }
 
 const LT = 0, LE = 1, GT = 2, GE = 3;

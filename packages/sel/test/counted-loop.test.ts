@@ -42,3 +42,13 @@ describe('SEL counted for loops', () => {
     expect(err(steps)).toMatchObject({ kind: 'limit' });
   });
 });
+
+describe('SEL compound assignment from a variable', () => {
+  it('reads the variable, a class name or NULL like any other expression', () => {
+    expect(ok(evaluate('long a = 5; long b = 7; a += b; return a;'))).toBe(12n);
+    expect(ok(evaluate("s = 'x'; t = 'y'; s += t; return s;"))).toBe('xy');
+    expect(ok(evaluate("s = 'v='; s += nothing; return s;"))).toBe('v=null');
+    expect(ok(evaluate("s = 'c='; s += Math; return s;"))).toBe('c=Math');
+    expect(err(evaluate('long a = 1; a -= b;'))).toMatchObject({ kind: 'type', line: 1 });
+  });
+});
