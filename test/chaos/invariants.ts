@@ -49,7 +49,7 @@ interface InstanceRow {
   status: string;
 }
 
-function category(expected: Set<string>, allowed: Set<string>, found: string[]): Category {
+export function category(expected: Set<string>, allowed: Set<string>, found: string[]): Category {
   const counts = new Map<string, number>();
   for (const f of found) counts.set(f, (counts.get(f) ?? 0) + 1);
   return {
