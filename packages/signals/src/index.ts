@@ -28,3 +28,4 @@ export { writeLineage, type LineageEdge, type LineageKind } from './lineage-writ
 export { downstreamOfSignal, upstreamOfWorkflow, signalNodeId, MAX_LINEAGE_DEPTH, type LineageGraph, type LineageNode } from './lineage.js';
 export { getFromSignal, getFromSignalDependency, loadFiringSignals, SignalParamError } from './sel-extensions.js';
 export type * from './ports.js';
+export { SignalStats, sourceLabel, type FiringOutcome } from './stats.js';

@@ -5,6 +5,7 @@ import { parseJson, stringifyJson } from './json.js';
 import type { SignalParams } from './model.js';
 import { specMatches } from './operators.js';
 import type { ConsumedSignal, StartRequest, StartResult, StepGateListener, TriggerExpressions, WorkflowStarter } from './ports.js';
+import type { FiringOutcome, SignalStats } from './stats.js';
 import { SubscriptionIndex, subKey, type Subscription } from './subscriptions.js';
 
 export interface MatcherDeps {
@@ -12,6 +13,18 @@ export interface MatcherDeps {
   expressions: TriggerExpressions;
   gates?: StepGateListener;
   onError: (err: unknown, what: string) => void;
+  /** Where committed firings and failed starts are counted. */
+  stats?: SignalStats;
+  /** First delay before complete joins whose start failed are tried again (default 1 s); doubles per failed sweep. */
+  retryBaseMs?: number;
+  /** Longest delay between those retries, and between safety-net sweeps (default 60 s). */
+  retryMaxMs?: number;
+}
+
+/** What a batch did, applied to the stats and the retry schedule only once its transaction committed. */
+interface BatchEffects {
+  outcomes: FiringOutcome[];
+  failed: number;
 }
 
 interface JobRow {
@@ -48,6 +61,10 @@ export class Matcher {
   private index: SubscriptionIndex | undefined;
   /** Until then, every firing and gate runs under its own savepoint (see runOnce). */
   private carefulUntil = 0;
+  /** When the next sweep for complete but unfired joins is due (0: at once, e.g. after start-up). */
+  private retryAt = 0;
+  private retryDelayMs = 0;
+  private sweeping = false;
 
   constructor(
     private readonly db: Db,
@@ -72,7 +89,8 @@ export class Matcher {
   }
 
   private async runBatch(careful: boolean): Promise<number> {
-    return this.db.tx(async (tx) => {
+    const effects: BatchEffects = { outcomes: [], failed: 0 };
+    const n = await this.db.tx(async (tx) => {
       // One statement claims the jobs (SKIP LOCKED: processes share the queue), takes the
       // subscription generation FOR SHARE (a subscription change waits for this batch, see
       // syncSubscriptionsInTx) and tells whether any step waits for one of the names.
@@ -142,9 +160,75 @@ export class Matcher {
         t.joinKeys.add(c.joinKey);
         touched.set(key, t);
       }
-      await this.fireTouched(tx, [...touched.values()], careful);
+      await this.fireTouched(tx, [...touched.values()], careful, effects);
       return jobs.rows.length;
     });
+    this.applied(effects);
+    return n;
+  }
+
+  private applied(effects: BatchEffects): void {
+    this.deps.stats?.recordFirings(effects.outcomes);
+    if (effects.failed === 0) return;
+    if (this.deps.stats) this.deps.stats.startFailures += effects.failed;
+    const base = this.deps.retryBaseMs ?? 1000;
+    this.retryDelayMs = Math.min(this.retryDelayMs === 0 ? base : this.retryDelayMs * 2, this.deps.retryMaxMs ?? 60_000);
+    this.retryAt = Math.min(this.retryAt, Date.now() + this.retryDelayMs);
+  }
+
+  /**
+   * Fires joins that are complete but were never fired because their workflow start failed (or
+   * the process that failed it died). Without this sweep such a join would wait for the trigger's
+   * next matching signal, which may never come. It runs when due: soon after a failure, backing
+   * off while starts keep failing, and otherwise every `retryMaxMs` as a safety net; `force` runs
+   * it at once. Returns how many firings were recorded.
+   */
+  async retryStalled(force = false): Promise<number> {
+    if (this.sweeping || (!force && Date.now() < this.retryAt)) return 0;
+    this.sweeping = true;
+    const limit = this.batchSize;
+    const effects: BatchEffects = { outcomes: [], failed: 0 };
+    let found = 0;
+    try {
+      await this.db.tx(async (tx) => {
+        const gen = await tx.query<{ generation: number | bigint }>('SELECT generation FROM signal_subscription_generation WHERE id = 1 FOR SHARE');
+        const generation = Number(gen.rows[0]?.generation ?? 0);
+        if (!this.index || this.index.generation !== generation) this.index = await SubscriptionIndex.load(tx);
+        const subs = [...this.index.byKey.values()];
+        if (subs.length === 0) return;
+        // A join is complete when every signal name of its trigger has a waiting candidate.
+        const complete = await tx.query<{ workflow_id: string; trigger_id: string; join_key: string }>(
+          `SELECT c.workflow_id, c.trigger_id, c.join_key FROM signal_trigger_candidates c
+           JOIN unnest($1::text[], $2::text[], $3::int[]) AS k(w, t, n) ON c.workflow_id = k.w AND c.trigger_id = k.t
+           GROUP BY c.workflow_id, c.trigger_id, c.join_key, k.n
+           HAVING count(DISTINCT c.signal_name) >= k.n
+           LIMIT $4`,
+          [subs.map((s) => s.workflowId), subs.map((s) => s.triggerId), subs.map((s) => new Set(s.signals.map((g) => g.name)).size), limit],
+        );
+        found = complete.rows.length;
+        const touched = new Map<string, { sub: Subscription; joinKeys: Set<string> }>();
+        for (const r of complete.rows) {
+          const key = subKey(r.workflow_id, r.trigger_id);
+          const sub = this.index.byKey.get(key);
+          if (!sub) continue;
+          const t = touched.get(key) ?? { sub, joinKeys: new Set<string>() };
+          t.joinKeys.add(r.join_key);
+          touched.set(key, t);
+        }
+        if (touched.size > 0) await this.fireTouched(tx, [...touched.values()], true, effects);
+      });
+    } catch (err) {
+      // The database failed: try again after the base delay rather than on every idle loop.
+      this.retryAt = Date.now() + (this.deps.retryBaseMs ?? 1000);
+      throw err;
+    } finally {
+      this.sweeping = false;
+    }
+    if (effects.failed === 0) this.retryDelayMs = 0;
+    // A full page means more complete joins may wait: sweep again at once.
+    this.retryAt = found >= limit ? 0 : Date.now() + (this.deps.retryMaxMs ?? 60_000);
+    this.applied(effects);
+    return effects.outcomes.length;
   }
 
   /**
@@ -152,7 +236,7 @@ export class Matcher {
    * first in one statement, in one fixed order, so concurrent matchers never deadlock and never
    * consume one instance twice; the rest is a handful of set-based statements per batch.
    */
-  private async fireTouched(tx: Queryable, touched: { sub: Subscription; joinKeys: Set<string> }[], careful: boolean): Promise<void> {
+  private async fireTouched(tx: Queryable, touched: { sub: Subscription; joinKeys: Set<string> }[], careful: boolean, effects: BatchEffects): Promise<void> {
     const locked = await tx.query<{ workflow_id: string; trigger_id: string }>(
       `SELECT s.workflow_id, s.trigger_id FROM signal_subscriptions s
        JOIN unnest($1::text[], $2::text[]) AS k(w, t) ON s.workflow_id = k.w AND s.trigger_id = k.t
@@ -216,17 +300,20 @@ export class Matcher {
         await tx.query('SAVEPOINT signal_firing');
         try {
           await this.decide(tx, [f]);
-          await this.record(tx, [f]);
+          const recorded = await this.record(tx, [f]);
           await tx.query('RELEASE SAVEPOINT signal_firing');
+          effects.outcomes.push(...recorded);
         } catch (err) {
-          // The candidates stay: the firing is retried when the trigger is next touched.
+          // The candidates stay: the firing is retried when the trigger is next touched, or by
+          // the sweep for complete joins (retryStalled) if no further signal comes.
           await tx.query('ROLLBACK TO SAVEPOINT signal_firing');
+          effects.failed++;
           this.deps.onError(err, `firing trigger ${f.sub.triggerId} of workflow ${f.sub.workflowId}`);
         }
       }
     } else {
       await this.decide(tx, firings);
-      await this.record(tx, firings);
+      effects.outcomes.push(...(await this.record(tx, firings)));
     }
   }
 
@@ -257,8 +344,9 @@ export class Matcher {
   /**
    * Records the firings (one statement: firing rows, consumption rows, candidates removed), starts
    * the runs in the same transaction, then stores the instance ids and TRIGGERED lineage.
+   * Returns the outcomes of the firings recorded now (not those another matcher recorded first).
    */
-  private async record(tx: Queryable, firings: Firing[]): Promise<void> {
+  private async record(tx: Queryable, firings: Firing[]): Promise<FiringOutcome[]> {
     const cons = firings.flatMap((f) => f.consumed.map((c) => ({ f, c })));
     const ins = await tx.query<{ id: number | bigint; request_id: string }>(
       `WITH f AS (
@@ -290,8 +378,9 @@ export class Matcher {
       ],
     );
     const ids = new Map(ins.rows.map((r) => [r.request_id, r.id]));
+    const recorded = firings.filter((f) => ids.has(f.requestId)).map((f) => f.outcome);
     const toStart = firings.filter((f) => f.outcome === 'STARTED' && ids.has(f.requestId));
-    if (toStart.length === 0) return;
+    if (toStart.length === 0) return recorded;
     const requests: StartRequest[] = toStart.map((f) => ({
       workflowId: f.sub.workflowId,
       version: f.sub.workflowVersion ?? 'active',
@@ -323,6 +412,7 @@ export class Matcher {
         edges.map((e) => e.inst),
       ],
     );
+    return recorded;
   }
 }
 

@@ -8,6 +8,7 @@ import { emitOutputs, type StepOutput } from './outputs.js';
 import type { ActiveDefinition, StepAttemptRef, StepGateListener, TriggerExpressions, WorkflowStarter } from './ports.js';
 import { GroupCommitter } from './group-commit.js';
 import { publishInTx, SIGNAL_CHANNEL } from './publish.js';
+import { SignalStats } from './stats.js';
 import { getInstance, listInstances, type InstancePage, type ListQuery } from './queries.js';
 import { syncSubscriptionsInTx, type SyncOptions, type SyncResult } from './subscriptions.js';
 import { normalizeBatch } from './validate.js';
@@ -33,6 +34,13 @@ export interface SignalServiceOptions {
    * only covers a lost notification or a listener reconnect.
    */
   sweepIntervalMs?: number;
+  /**
+   * A complete join whose workflow start failed is fired again by a sweep, first this long after
+   * the failure (default 1 s), the delay doubling while starts keep failing up to
+   * `startRetryMaxMs` (default 60 s), which is also how often the sweep runs as a safety net.
+   */
+  startRetryBaseMs?: number;
+  startRetryMaxMs?: number;
 }
 
 /**
@@ -41,6 +49,8 @@ export interface SignalServiceOptions {
  * database.
  */
 export class SignalService {
+  /** Cumulative counts for the metrics endpoint (signals stored and duplicates by source, firings). */
+  readonly stats = new SignalStats();
   private readonly matcher: Matcher;
   private readonly committer: GroupCommitter;
   private running = false;
@@ -54,7 +64,19 @@ export class SignalService {
     readonly db: Db,
     private readonly opts: SignalServiceOptions,
   ) {
-    this.matcher = new Matcher(db, { starter: opts.starter, expressions: opts.expressions, gates: opts.gates, onError: (err, what) => this.report(err, what) }, opts.matchBatchSize ?? 500);
+    this.matcher = new Matcher(
+      db,
+      {
+        starter: opts.starter,
+        expressions: opts.expressions,
+        gates: opts.gates,
+        onError: (err, what) => this.report(err, what),
+        stats: this.stats,
+        retryBaseMs: opts.startRetryBaseMs,
+        retryMaxMs: opts.startRetryMaxMs,
+      },
+      opts.matchBatchSize ?? 500,
+    );
     this.committer = new GroupCommitter(db, opts.publishConcurrency ?? (db.kind === 'postgres' ? 2 : 1), () => this.wake());
   }
 
@@ -69,7 +91,9 @@ export class SignalService {
    * (same request id, else same name + params) return the first instance with duplicate: true.
    */
   async publish(signals: readonly unknown[], source: SignalSource = { type: 'REST' }): Promise<PublishResult[]> {
-    return this.committer.publish(normalizeBatch(signals), source);
+    const results = await this.committer.publish(normalizeBatch(signals), source);
+    this.stats.recordPublished(source, results);
+    return results;
   }
 
   /** As publish, inside the caller's transaction (matching starts once it commits). */
@@ -136,11 +160,22 @@ export class SignalService {
     return getWaiter(this.db, step);
   }
 
-  emitOutputs(tx: Queryable, step: StepAttemptRef, outputs: readonly StepOutput[]): Promise<PublishResult[]> {
-    return emitOutputs(tx, step, outputs);
+  /** Counted as source `step_output` when written (the step's own transaction may still roll back and retry). */
+  async emitOutputs(tx: Queryable, step: StepAttemptRef, outputs: readonly StepOutput[]): Promise<PublishResult[]> {
+    const results = await emitOutputs(tx, step, outputs);
+    this.stats.recordPublished({ type: 'STEP_OUTPUT' }, results);
+    return results;
   }
 
   // The background matcher.
+
+  /**
+   * Fires, now, every complete join still waiting because its workflow start failed (the
+   * background loops do this on their own, with backoff). Returns how many firings were recorded.
+   */
+  retryStalledJoins(): Promise<number> {
+    return this.matcher.retryStalled(true);
+  }
 
   /** Processes match jobs until the queue is empty (tests, and one-shot tools). */
   async drain(): Promise<number> {
@@ -203,6 +238,7 @@ export class SignalService {
       let n: number;
       try {
         n = await this.matcher.runOnce();
+        if (n === 0) n = await this.matcher.retryStalled();
       } catch (err) {
         this.report(err, 'matching');
         await new Promise((r) => setTimeout(r, 100));
