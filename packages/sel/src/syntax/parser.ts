@@ -36,6 +36,10 @@ function parseLong(image: string, pos: Pos): bigint {
   return BigInt.asIntN(64, value);
 }
 
+/** Token types (by index) whose primary is that one token: literals and names. */
+const ONE_TOKEN_OPERAND: boolean[] = [];
+for (const tt of [T.LongLiteral, T.DoubleLiteral, T.StringLiteral, T.True, T.False, T.Null, T.Identifier]) ONE_TOKEN_OPERAND[tt.tokenTypeIdx!] = true;
+
 /** What grammar recording gets back from a semantic action it must not run. */
 const RECORDING: Expr = { k: 'lit', type: 'NULL', value: null, pos: { line: 1, column: 1, offset: 0 } };
 
@@ -423,7 +427,7 @@ class SelParser extends EmbeddedActionsParser {
         const object = this.object;
         this.CONSUME(T.Dot);
         const name = this.CONSUME2(T.Identifier);
-        const args = this.RECORDING_PHASE ? this.OPTION2(this.callArgs) : this.LA(1).tokenType === T.LParen ? this.callArgs() : undefined;
+        const args = this.RECORDING_PHASE ? this.OPTION2(this.callArgs) : this.LA(1).tokenType === T.LParen ? this.argsBody() : undefined;
         this.object = args
           ? { k: 'call', object, name: name.image, args, pos: posOf(name) }
           : { k: 'field', object, name: name.image, pos: posOf(name) };
@@ -557,22 +561,52 @@ class SelParser extends EmbeddedActionsParser {
   };
 
   private args = this.RULE('args', (): Expr[] => {
+    if (!this.RECORDING_PHASE) return this.argsBody();
     this.CONSUME(T.LParen);
     const outer = this.items;
     const args: Expr[] = (this.items = []);
-    if (this.RECORDING_PHASE) {
-      this.MANY_SEP(this.itemList);
-    } else if (this.primaryByToken[this.LA(1).tokenTypeIdx] !== undefined) {
-      this.itemList.DEF();
-      while (this.LA(1).tokenType === T.Comma) {
-        this.CONSUME(T.Comma);
-        this.itemList.DEF();
-      }
-    }
+    this.MANY_SEP(this.itemList);
     this.items = outer;
     this.CONSUME(T.RParen);
     return args;
   });
+
+  /**
+   * `( expression, ... )` once the grammar is recorded. Method calls run it directly rather than
+   * as a rule: the rule bookkeeping costs more than the usual one-literal argument list, and no
+   * decision in it depends on the rule it runs in (a mismatched token is reported the same way).
+   */
+  private argsBody(): Expr[] {
+    this.CONSUME(T.LParen);
+    const args: Expr[] = [];
+    if (this.primaryByToken[this.LA(1).tokenTypeIdx] !== undefined) {
+      args.push(this.argument());
+      while (this.LA(1).tokenType === T.Comma) {
+        this.CONSUME(T.Comma);
+        args.push(this.argument());
+      }
+    }
+    this.CONSUME(T.RParen);
+    return args;
+  }
+
+  /**
+   * One argument. A literal or name right before `,` or `)` is the whole expression, so it is
+   * read without entering the expression rule (same tree, same nesting check).
+   */
+  private argument(): Expr {
+    const t = this.LA(1);
+    if (ONE_TOKEN_OPERAND[t.tokenTypeIdx] === true) {
+      const next = this.LA(2).tokenType;
+      if (next === T.RParen || next === T.Comma) {
+        this.enter(t);
+        const e = this.primaryByToken[t.tokenTypeIdx]!();
+        this.depth--;
+        return e;
+      }
+    }
+    return this.SUBRULE(this.expression);
+  }
 
   private readonly arrayCreatorAlts = [
     {
