@@ -36,6 +36,7 @@ export interface SoakSummary {
   non_terminal: number;
   rss_start_mb: number;
   rss_end_mb: number;
+  rss_max_mb: number;
   heap_start_mb: number | null;
   heap_end_mb: number | null;
   p50_ms: number;
@@ -149,7 +150,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakSummary> {
       if (wait > 0) await sleep(wait);
       const p = one().finally(() => inflight.delete(p));
       inflight.add(p);
-      if (Date.now() >= nextSample) {
+      // The last window is sampled after the loop, with the requests still in flight.
+      if (Date.now() >= nextSample && nextSample < end) {
         nextSample += every;
         await sample();
       }
@@ -185,6 +187,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakSummary> {
       non_terminal: counts.open,
       rss_start_mb: first.rss_mb,
       rss_end_mb: last.rss_mb,
+      rss_max_mb: Math.max(...samples.map((x) => x.rss_mb)),
       heap_start_mb: first.heap_used_mb,
       heap_end_mb: last.heap_used_mb,
       p50_ms: round(percentile(sorted, 50)),
