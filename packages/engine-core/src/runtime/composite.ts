@@ -2,6 +2,7 @@ import type { ForeachStep, Step, WhileStep } from '../definition/model.js';
 import { writeStepTimeline, type CachedVersion, type EngineContext, type StepRef } from './context.js';
 import { loopAxes, loopJob, loopLimits } from './foreach.js';
 import { encodeParams, type EvaluatedParams } from './params.js';
+import { beginSubworkflow } from './subworkflow.js';
 import type { StepStatus } from './status.js';
 import { endAttempt, evaluateStepParams, finish, guardedTransition } from './step-job.js';
 
@@ -34,7 +35,10 @@ export async function beginComposite(ctx: EngineContext, c: CompositeStart): Pro
       await endAttempt(ctx, tx, outbox, ref, c.generation, 'EVALUATING_PARAMS', to, message, own, null, {});
     });
   };
-  if (c.step.kind === 'subworkflow') return fail('FATALLY_FAILED', `${c.step.kind} steps are not supported by this engine`);
+  if (c.step.kind === 'subworkflow') {
+    const { workflowParams, generation, from, def } = c;
+    return beginSubworkflow(ctx, { ref, def, step: c.step, generation, from, workflowParams, depthLimit: loopLimits(ctx).subworkflowDepth });
+  }
   const step: ForeachStep | WhileStep = c.step;
   let own: EvaluatedParams;
   let total: number;

@@ -18,6 +18,7 @@ import {
   type StepGate,
 } from './context.js';
 import type { DefinitionSource } from './definitions.js';
+import { getFromForeach, getFromSubworkflow } from './child-params.js';
 import { dispatchWorkflow } from './dispatch.js';
 import { JOB_LOOP, onIterationEnded, runLoopJob, setLoopLimits } from './foreach.js';
 import { withInlineWorkflows } from './inline-definitions.js';
@@ -47,6 +48,8 @@ export interface EngineOptions {
   foreachIterationLimit?: number;
   /** Most iterations one while step may run (default 100,000). */
   whileIterationLimit?: number;
+  /** How deep subworkflows may nest (default 10). */
+  subworkflowDepthLimit?: number;
   /** SEL; default `@baton/sel`. */
   expressions?: ExpressionPort;
   /** Called when a queue handler fails unexpectedly (it is retried with backoff). */
@@ -89,7 +92,9 @@ export class Engine {
       running: new Map(),
     };
     const ctx = this.ctx;
-    setLoopLimits(ctx, { foreachIterations: opts.foreachIterationLimit, whileIterations: opts.whileIterationLimit });
+    this.extensions.set('getFromForeach', getFromForeach);
+    this.extensions.set('getFromSubworkflow', getFromSubworkflow);
+    setLoopLimits(ctx, { foreachIterations: opts.foreachIterationLimit, whileIterations: opts.whileIterationLimit, subworkflowDepth: opts.subworkflowDepthLimit });
     ctx.instanceHooks.push(onIterationEnded);
     this.worker = new Worker(this.queue, {
       workerId: opts.workerId ?? `engine-${randomUUID()}`,

@@ -2,10 +2,11 @@ import type { Queryable } from '../db/db.js';
 import { DEFAULT_STEP_CONCURRENCY, type ForeachStep, type ParamDefMap, type ParamType, type ParamValue } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import { advanceJob, type EngineContext, type InstanceCompletedEvent, type StepRef } from './context.js';
-import { inlineWorkflowId, isInlineWorkflowId } from './inline-definitions.js';
+import { inlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, encodeParams, type EvaluatedParams, type TypedValue } from './params.js';
 import { finish, type AttemptTarget } from './step-job.js';
 import { stopInstanceTx } from './stop.js';
+import { SUBWORKFLOW_DEPTH_LIMIT, subworkflowTick } from './subworkflow.js';
 import { WHILE_ITERATION_LIMIT, whileTick } from './while.js';
 
 export const JOB_LOOP = 'engine.loop';
@@ -18,6 +19,8 @@ export interface LoopLimits {
   foreachIterations: number;
   /** Most iterations one while step may run (default WHILE_ITERATION_LIMIT). */
   whileIterations: number;
+  /** How deep subworkflows may nest (default SUBWORKFLOW_DEPTH_LIMIT). */
+  subworkflowDepth: number;
 }
 
 const limitsByEngine = new WeakMap<EngineContext, LoopLimits>();
@@ -29,11 +32,12 @@ export function setLoopLimits(ctx: EngineContext, limits: Partial<LoopLimits>): 
   limitsByEngine.set(ctx, {
     foreachIterations: limits.foreachIterations ?? FOREACH_ITERATION_LIMIT,
     whileIterations: limits.whileIterations ?? WHILE_ITERATION_LIMIT,
+    subworkflowDepth: limits.subworkflowDepth ?? SUBWORKFLOW_DEPTH_LIMIT,
   });
 }
 
 export function loopLimits(ctx: EngineContext): LoopLimits {
-  return limitsByEngine.get(ctx) ?? { foreachIterations: FOREACH_ITERATION_LIMIT, whileIterations: WHILE_ITERATION_LIMIT };
+  return limitsByEngine.get(ctx) ?? { foreachIterations: FOREACH_ITERATION_LIMIT, whileIterations: WHILE_ITERATION_LIMIT, subworkflowDepth: SUBWORKFLOW_DEPTH_LIMIT };
 }
 
 /** Children created per controller transaction, so one transaction never grows with the loop. */
@@ -177,7 +181,11 @@ export async function runLoopJob(ctx: EngineContext, attemptPk: number): Promise
     }
     const def = await ctx.versions.require(row.workflow_id, row.version);
     const step = def.dag.steps.get(row.step_id);
-    if (!step || (step.kind !== 'foreach' && step.kind !== 'while')) throw new Error(`attempt ${attemptPk} is not a loop step of ${row.workflow_id} v${row.version}`);
+    if (!step || step.kind === 'step') throw new Error(`attempt ${attemptPk} is not a loop or subworkflow step of ${row.workflow_id} v${row.version}`);
+    if (step.kind === 'subworkflow') {
+      await subworkflowTick(ctx, tx, outbox, row, def, step);
+      return;
+    }
     if (step.kind === 'while') {
       await whileTick(ctx, tx, outbox, row, def, step);
       return;
@@ -247,11 +255,11 @@ export async function stopChildren(ctx: EngineContext, tx: Queryable, outbox: Ou
 }
 
 /**
- * Instance completion hook: an ended iteration is tallied on its loop, in the transaction that
- * ended it, and the loop's controller is woken up.
+ * Instance completion hook: an ended child (loop iteration or subworkflow run) is tallied on the
+ * attempt that started it, in the transaction that ended it, and that attempt's controller is
+ * woken up.
  */
 export async function onIterationEnded(tx: Queryable, outbox: Outbox, event: InstanceCompletedEvent): Promise<void> {
-  if (!isInlineWorkflowId(event.workflowId)) return;
   const column = event.status === 'SUCCEEDED' ? 'succeeded' : event.status === 'STOPPED' ? 'stopped' : 'failed';
   const res = await tx.query<{ attempt_pk: number }>(
     `UPDATE baton_loop_state s SET ${column} = s.${column} + 1

@@ -74,7 +74,7 @@ describe('foreach on PGlite', () => {
               transition: { successors: { after: 'true' } },
             },
           },
-          { step: { id: 'after', type: 'NoOp' } },
+          { step: { id: 'after', type: 'NoOp', params: { doubled: { expression: "params.getFromForeach('loop', 'inner', 'doubled')", type: 'LONG_ARRAY' } } } },
         ],
       },
     });
@@ -119,6 +119,8 @@ describe('foreach on PGlite', () => {
     expect(p3.x).toEqual({ type: 'LONG', value: 2n });
     const attempt = await engine.getStepAttempt('probe-loop', s.workflowInstanceId, 'loop');
     expect(attempt?.reason).toBe('6 iterations: 6 succeeded, 0 failed, 0 stopped');
+    const after = await engine.getStepAttempt('probe-loop', s.workflowInstanceId, 'after');
+    expect(after?.params.doubled).toEqual({ type: 'LONG_ARRAY', value: [2n, 2n, 4n, 4n, 6n, 6n] });
     expect(errors).toEqual([]);
   });
 
