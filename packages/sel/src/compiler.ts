@@ -78,7 +78,16 @@ class Compiler {
   stackPos: Pos = { line: 1, column: 1, offset: 0 };
   private loopDepth = 0;
 
+  /** Whether `collect` has run: only a call on a name or a read of `params` needs it. */
+  private collected = false;
+
+  constructor(private readonly body: Stmt[]) {}
+
   private isAssigned(name: string): boolean {
+    if (!this.collected) {
+      this.collected = true;
+      this.collect(this.body);
+    }
     return this.assignedNames !== undefined && this.assignedNames.has(name);
   }
 
@@ -92,8 +101,8 @@ class Compiler {
     return i;
   }
 
-  /** First pass: which names are locals (assigned or declared somewhere in the program). */
-  collect(stmts: Stmt[]): void {
+  /** Which names are locals (assigned or declared anywhere in the program), found on first need. */
+  private collect(stmts: Stmt[]): void {
     for (const st of stmts) this.collectStmt(st);
   }
 
@@ -353,6 +362,7 @@ class Compiler {
       throw new SelError('name', `unknown type '${what}'`, st.pos.line, st.pos.column);
     }
     const parts = st.decls.map((d) => {
+      (this.declared ??= new Set()).add(d.name);
       const i = this.slot(d.name);
       if (d.name === 'params') throw new SelError('name', "'params' is read-only", d.pos.line, d.pos.column);
       if (!d.init) {
@@ -862,8 +872,7 @@ export function asSelError(err: unknown): unknown {
 }
 
 export function compileAst(ast: ProgramAst): CompiledProgram {
-  const c = new Compiler();
-  c.collect(ast.body);
+  const c = new Compiler(ast.body);
   const run = c.block(ast.body);
   let inputNames = c.inputNames;
   const declared = c.declared;
