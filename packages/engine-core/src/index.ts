@@ -32,3 +32,5 @@ export type { EvaluatedParams, TypedValue } from './runtime/params.js';
 export { STEP_STATUSES, INSTANCE_STATUSES, STEP_TERMINAL, INSTANCE_TERMINAL, type StepStatus, type InstanceStatus } from './runtime/status.js';
 export type { InstancePage, InstanceSummary, RunDetails, StepSummary, StepAttemptDetails, TimelineEntry } from './runtime/read-api.js';
 export { httpRuntime, shellRuntime, registerBuiltinRuntimes, HostAllowList, processGroupMembers, killProcessGroup, type HttpRuntimeOptions, type ShellRuntimeOptions, type BuiltinRuntimeOptions, type RuntimeTarget } from './runtimes/index.js';
+export { queueStats, type QueueKindStats } from './queue/stats.js';
+export { observeStepLaunches } from './runtime/metrics.js';

@@ -74,6 +74,7 @@ export class Scheduler {
   private again = false;
   private wakeGeneration = 0;
   private lastClaimed = 0;
+  private readonly fireListeners = new Set<(delaysMs: readonly number[]) => void>();
 
   constructor(private readonly opts: SchedulerOptions) {
     this.now = opts.now ?? Date.now;
@@ -137,6 +138,30 @@ export class Scheduler {
     return keys;
   }
 
+  /**
+   * Calls `listener` after each firing transaction committed with, per run it started, how late
+   * the run was created: the clock's now minus the fire's due time (fire time plus any fuzzy
+   * delay). Returns a function that removes the listener.
+   */
+  onFiresStarted(listener: (delaysMs: readonly number[]) => void): () => void {
+    this.fireListeners.add(listener);
+    return () => this.fireListeners.delete(listener);
+  }
+
+  private reportFires(dueMs: readonly number[]): void {
+    if (dueMs.length === 0 || this.fireListeners.size === 0) return;
+    const now = this.now();
+    const delays = dueMs.map((d) => Math.max(0, now - d));
+    for (const l of this.fireListeners) {
+      try {
+        l(delays);
+      } catch (err) {
+        // The runs are committed: a failing listener must not make the caller fire them again.
+        this.onError(err, 'reporting started fires');
+      }
+    }
+  }
+
   list(workflowId?: string): Promise<ScheduleRow[]> {
     return listSchedule(this.opts.db, workflowId);
   }
@@ -155,12 +180,14 @@ export class Scheduler {
         const seen: FiringRow[] = [];
         let res: TickResult;
         try {
+          const due: number[] = [];
           res = await this.opts.db.tx(async (tx) => {
             await this.bound(tx);
             const rows = await lockDue(tx, now, this.o.txBatch);
             seen.push(...rows);
-            return this.fireRows(tx, rows, now);
+            return this.fireRows(tx, rows, now, due);
           });
+          this.reportFires(due);
         } catch (err) {
           if (seen.length === 0) {
             // The database itself failed: the next wake-up tries again.
@@ -194,13 +221,15 @@ export class Scheduler {
       if (row.next_fire_ms === null) continue;
       const expected = row.next_fire_ms;
       try {
+        const due: number[] = [];
         addTick(
           total,
           await this.opts.db.tx(async (tx) => {
             await this.bound(tx);
-            return this.fireRows(tx, await lockOne(tx, row.workflow_id, row.trigger_key, expected, now), now);
+            return this.fireRows(tx, await lockOne(tx, row.workflow_id, row.trigger_key, expected, now), now, due);
           }),
         );
+        this.reportFires(due);
       } catch (err) {
         this.onError(err, `starting ${row.workflow_id} trigger ${row.trigger_key}`);
         await this.deferFailed(row, expected, err);
@@ -211,7 +240,8 @@ export class Scheduler {
     return total;
   }
 
-  private async fireRows(tx: Queryable, rows: readonly FiringRow[], now: number): Promise<TickResult> {
+  /** Fires the rows in the caller's transaction; `due` receives the due time of every run started. */
+  private async fireRows(tx: Queryable, rows: readonly FiringRow[], now: number, due: number[]): Promise<TickResult> {
     const result = { ...emptyTick(), claimed: rows.length };
     const advances: Advance[] = [];
     const requests: TimeStartRequest[] = [];
@@ -257,6 +287,7 @@ export class Scheduler {
           },
         };
         requests.push(req);
+        due.push(fire.fireMs + jitter);
       }
       const catchUp = plan.start.filter((f) => f.catchUp).length;
       result.started += plan.start.length;

@@ -29,3 +29,4 @@ export { downstreamOfSignal, upstreamOfWorkflow, signalNodeId, MAX_LINEAGE_DEPTH
 export { getFromSignal, getFromSignalDependency, loadFiringSignals, SignalParamError } from './sel-extensions.js';
 export type * from './ports.js';
 export { SignalStats, sourceLabel, type FiringOutcome } from './stats.js';
+export { KafkaLagReader, type KafkaLagOptions, type LagAdmin, type PartitionLag } from './sources/kafka/lag.js';

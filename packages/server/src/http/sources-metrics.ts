@@ -19,8 +19,10 @@ export interface SourcesMetricsSource {
 /**
  * Signals in from Kafka and SNS (new and duplicate), poison messages, signals and events out per
  * sink, and the outbound backlog. One `metrics()` call (one backlog query) serves a whole scrape.
+ * `otherDuplicates` adds the duplicates of sources counted elsewhere (REST, step outputs, by
+ * source label) to the one `baton_signals_duplicates_total` family.
  */
-export function registerSourcesMetrics(registry: Registry, sources: SourcesMetricsSource): void {
+export function registerSourcesMetrics(registry: Registry, sources: SourcesMetricsSource, otherDuplicates?: () => Iterable<[string, number]>): void {
   const snapshot = perScrape(() => sources.metrics());
   const inbound = async (pick: (s: { indexed: number; duplicates: number }) => number) => {
     const m = await snapshot();
@@ -29,9 +31,11 @@ export function registerSourcesMetrics(registry: Registry, sources: SourcesMetri
     return rows;
   };
   totalsCounter(registry, 'baton_signals_ingested_total', 'New signal instances stored from a source (kafka, sns).', ['source'], () => inbound((s) => s.indexed));
-  totalsCounter(registry, 'baton_signals_duplicates_total', 'Messages from a source whose signal existed already (redelivery or a repeated dedupe key).', ['source'], () =>
-    inbound((s) => s.duplicates),
-  );
+  totalsCounter(registry, 'baton_signals_duplicates_total', 'Messages from a source whose signal existed already (redelivery or a repeated dedupe key).', ['source'], async () => {
+    const rows = await inbound((s) => s.duplicates);
+    for (const [source, n] of otherDuplicates?.() ?? []) rows.push([{ source }, n]);
+    return rows;
+  });
   totalsCounter(registry, 'baton_kafka_dead_lettered_total', 'Kafka messages that could not become signals, sent to the dead-letter topic.', [], async () => {
     const m = await snapshot();
     return m.kafka ? [[{}, m.kafka.deadLettered]] : [];

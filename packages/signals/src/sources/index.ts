@@ -9,3 +9,4 @@ export type { KafkaAdapter, KafkaConsumerAdapter, KafkaProducerAdapter, InboundB
 export { SnsIngestor, type SnsIngestorOptions, type SnsOutcome, type SnsIngestStats, type SubscriptionConfirmer } from './sns/ingest.js';
 export { SnsVerifier, SnsSignatureError, SnsCertificateUnavailableError, canonicalString as snsCanonicalString, type SnsMessage, type SnsVerifierOptions, type CertificateFetcher } from './sns/verify.js';
 export { SourcesRuntime, type SourcesRuntimeOptions, type SourcesMetrics } from './runtime.js';
+export { KafkaLagReader, type KafkaLagOptions, type LagAdmin, type PartitionLag } from './kafka/lag.js';
