@@ -154,6 +154,15 @@ describe('signal names with path tricks', () => {
   });
 });
 
+describe('numbers beyond 64 bits in query strings', () => {
+  it('an instance list cursor past the safe integer range is a 400 naming it (was a 500 from the database)', async () => {
+    expect((await s.app.inject({ method: 'POST', url: '/api/v3/workflows', headers: JSON_TYPE, payload: workflow() })).statusCode).toBe(200);
+    for (const cursor of ['9650525953279705161094902191226880', '9007199254740992', '1e300']) {
+      await refused({ method: 'GET', url: `/api/v3/workflows/hostile-wf/instances?cursor=${cursor}&limit=808&status=TIMED_OUT`, headers: {} }, 400, 'querystring.cursor');
+    }
+  });
+});
+
 describe('SQL-looking input', () => {
   it('is stored verbatim and harmless: it round-trips exactly and every table still exists', async () => {
     const name = "db/'; DROP TABLE signal_instances; --";

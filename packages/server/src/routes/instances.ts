@@ -93,7 +93,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
           type: 'object',
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'page size (default 50)' },
-            cursor: { type: 'integer', minimum: 1, description: 'instances older than this id' },
+            cursor: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'instances older than this id' },
             status: { type: 'string', enum: [...INSTANCE_STATUSES] },
           },
           additionalProperties: false,
