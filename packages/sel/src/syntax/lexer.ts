@@ -204,7 +204,14 @@ export const DoubleLiteral = createToken({
   start_chars_hint: [...DIGITS, '.'],
   line_breaks: false,
 });
-export const Dot = op('Dot', '.');
+/** A `.` before a digit starts a DOUBLE (`.5`); any other is tried before DoubleLiteral, which it would not match. */
+const DOT = ['.'] as CustomPatternMatcherReturn;
+export const Dot = createToken({
+  name: 'Dot',
+  pattern: { exec: (text: string, offset: number) => (text.charCodeAt(offset) === 46 && !isDigit(text.charCodeAt(offset + 1)) ? DOT : null) },
+  start_chars_hint: ['.'],
+  line_breaks: false,
+});
 /** Tried before DoubleLiteral: digits are nearly always a LONG, and then need one scan only. */
 export const LongLiteral = createToken({
   name: 'LongLiteral',
@@ -283,13 +290,13 @@ export const allTokens: TokenType[] = [
   Identifier,
   Import, If, Else, While, For, Break, Continue, Return, Throw, New, True, False, Null,
   ...unsupportedKeywords,
-  LongLiteral, DoubleLiteral, StringLiteral,
+  Dot, LongLiteral, DoubleLiteral, StringLiteral,
   ...unsupportedOps,
   EqEq, NotEq, LtEq, GtEq, AndAnd, OrOr,
   PlusAssign, MinusAssign, StarAssign, SlashAssign, PercentAssign,
   Assign, Lt, Gt, Bang, Plus, Minus, Star, Slash, Percent, Question, Colon,
   ...singleUnsupported,
-  LParen, RParen, LBracket, RBracket, LBrace, RBrace, Semicolon, Comma, Dot,
+  LParen, RParen, LBracket, RBracket, LBrace, RBrace, Semicolon, Comma,
 ];
 
 // Tokens carry their start line and column; an error at the end of input derives the end from

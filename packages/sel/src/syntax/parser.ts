@@ -6,9 +6,14 @@ import * as T from './lexer.js';
 /** How deeply code may nest (brackets, unary operators, statements) before parsing refuses it. */
 export const DEFAULT_MAX_NESTING = 100;
 
-const PRECEDENCE: Record<string, number> = {
-  '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 4, '>': 4, '<=': 4, '>=': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6,
-};
+/** Binding strength of each binary operator, by token type index (an array read, not a lookup by image). */
+const PRECEDENCE: number[] = [];
+for (const [tt, prec] of [
+  [T.OrOr, 1], [T.AndAnd, 2], [T.EqEq, 3], [T.NotEq, 3], [T.Lt, 4], [T.Gt, 4], [T.LtEq, 4], [T.GtEq, 4],
+  [T.Plus, 5], [T.Minus, 5], [T.Star, 6], [T.Slash, 6], [T.Percent, 6],
+] as const) {
+  PRECEDENCE[tt.tokenTypeIdx!] = prec;
+}
 
 const posOf = (t: IToken): Pos => ({ line: t.startLine ?? 1, column: t.startColumn ?? 1, offset: t.startOffset });
 
@@ -680,8 +685,8 @@ function buildBinary(operands: Expr[], ops: IToken[]): Expr {
   const stack: IToken[] = [];
   for (let i = 0; i < ops.length; i++) {
     const opTok = ops[i]!;
-    const prec = PRECEDENCE[opTok.image]!;
-    while (stack.length > 0 && PRECEDENCE[stack[stack.length - 1]!.image]! >= prec) reduceTop(out, stack);
+    const prec = PRECEDENCE[opTok.tokenTypeIdx]!;
+    while (stack.length > 0 && PRECEDENCE[stack[stack.length - 1]!.tokenTypeIdx]! >= prec) reduceTop(out, stack);
     stack.push(opTok);
     out.push(operands[i + 1]!);
   }
