@@ -151,6 +151,9 @@ describe('signal names with path tricks', () => {
     expect(probe.headers['content-type']).toMatch(/^application\/problem\+json/);
     const nul = await s.app.inject({ url: '/api/v3/signals/a%00b/instances' });
     expect(nul.statusCode).toBe(400);
+    // The web pages' lineage view takes the name from the query string (was a 500; found by schemathesis).
+    await refused({ method: 'GET', url: '/api/v3/ui/lineage?signal=%16%C3%B9', headers: {} }, 400, 'querystring.signal');
+    await refused({ method: 'GET', url: '/api/v3/ui/lineage?signal=a%2F%2Fb', headers: {} }, 400, 'querystring.signal');
   });
 });
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifySchema } from 'fastify';
 import type { Db } from '@baton/engine-core';
 import { listSchedule, nextFireMs, compileTrigger, formatInZone } from '@baton/scheduler';
-import { SignalNotFoundError, stringifyJson } from '@baton/signals';
+import { SignalNotFoundError, SignalValidationError, stringifyJson } from '@baton/signals';
 import type { Access } from '../http/auth.js';
 import { ProblemError, ProblemTypes } from '../http/problem.js';
 import { loadAssets } from './assets.js';
@@ -183,6 +183,10 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts)
         return await lineageView(db, runs, center);
       } catch (err) {
         if (err instanceof SignalNotFoundError) throw new ProblemError(404, 'Not Found', err.message, { type: ProblemTypes.notFound });
+        // A signal name the domain refuses (control characters, empty segments) is the caller's error.
+        if (err instanceof SignalValidationError) {
+          throw new ProblemError(400, 'Invalid request', err.message, { type: ProblemTypes.validation, errors: err.errors.map((e) => ({ ...e, field: `querystring.signal${e.field === 'name' ? '' : `.${e.field}`}` })) });
+        }
         throw err;
       }
     },
