@@ -205,9 +205,11 @@ describe('docs/quickstart.md on a fresh clone', () => {
 
   it('shows the run in the lineage graph and the instance page at the addresses the guide gives', async () => {
     expect(url, 'the service was started by the guide').toBeDefined();
-    const lineageLink = autolinks(doc).find((l) => l.startsWith(`${DOC_ORIGIN}/ui/lineage?`));
+    const lineageLink = autolinks(doc).find((l) => l.startsWith(`${DOC_ORIGIN}/ui/lineage?signal=`));
     const instanceLink = autolinks(doc).find((l) => l.startsWith(`${DOC_ORIGIN}/ui/workflows/${WF}/instances/1`));
+    const runLineageLink = autolinks(doc).find((l) => l.startsWith(`${DOC_ORIGIN}/ui/lineage?workflow=`));
     expect(lineageLink).toBeDefined();
+    expect(runLineageLink).toBeDefined();
     expect(instanceLink).toBeDefined();
 
     browser = await launchBrowser();
@@ -221,6 +223,13 @@ describe('docs/quickstart.md on a fresh clone', () => {
     const labels = await page.locator('svg.graph .node text.label').allTextContents();
     expect(labels).toEqual(expect.arrayContaining(['dummy/test/signal1 #1', 'dummy/test/signal2 #1']));
     await page.screenshot({ path: path.join(artifacts, 'lineage.png'), fullPage: true });
+
+    await page.goto(runLineageLink!.replace(DOC_ORIGIN, url));
+    await page.locator('svg.graph .node.center', { hasText: `${WF} #1` }).waitFor();
+    expect(await page.locator('svg.graph .edge[data-kind="TRIGGERED"]').count()).toBe(2);
+    expect(await page.locator('svg.graph .edge[data-kind="UNBLOCKED"]').count()).toBe(2);
+    expect(await page.locator('svg.graph .node text.label').allTextContents()).toEqual(expect.arrayContaining(['db/test/table1 #1', 'db/test/table2 #1']));
+    await page.screenshot({ path: path.join(artifacts, 'lineage-run.png'), fullPage: true });
 
     await page.goto(instanceLink!.replace(DOC_ORIGIN, url));
     await page.locator('svg.graph .node[data-id="job.1"]').waitFor();
