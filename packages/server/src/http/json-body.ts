@@ -50,3 +50,40 @@ function nestingBeyond(text: string, max: number): number | undefined {
   }
   return undefined;
 }
+
+// U+0000 cannot be stored in PostgreSQL text or jsonb, and a lone surrogate has no UTF-8 form.
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what must be found
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Refuses a parsed body holding a string or key the database cannot store (U+0000, a lone
+ * surrogate from a `\ud800` escape): a 400 ProblemError naming the field from the body's root
+ * (`params.k`, `body` for a key of the root), instead of a 500 from the insert. Returns the value.
+ */
+export function storableJson<T>(value: T): T {
+  const field = unstorableAt(value, '');
+  if (field !== undefined) {
+    const message = 'must not contain U+0000 or an unpaired surrogate (\\ud800-\\udfff)';
+    throw new ProblemError(400, 'Invalid JSON', `${field}: ${message}`, { type: ProblemTypes.validation, errors: [{ field, message }] });
+  }
+  return value;
+}
+
+function unstorableAt(v: unknown, at: string): string | undefined {
+  if (typeof v === 'string') return UNSTORABLE.test(v) ? at || 'body' : undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const f = unstorableAt(v[i], `${at}[${i}]`);
+      if (f !== undefined) return f;
+    }
+    return undefined;
+  }
+  if (typeof v === 'object' && v !== null && !(v instanceof Date)) {
+    for (const [k, x] of Object.entries(v)) {
+      if (UNSTORABLE.test(k)) return at || 'body';
+      const f = unstorableAt(x, at ? `${at}.${k}` : k);
+      if (f !== undefined) return f;
+    }
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parseJson, SignalValidationError, stringifyJson, type PublishResult } from '@baton/signals';
-import { jsonBodyText } from '../http/json-body.js';
+import { jsonBodyText, storableJson } from '../http/json-body.js';
 import { errorHandler, ProblemError, ProblemTypes } from '../http/problem.js';
 
 /** The CloudEvents logic behind the route: `CloudEventsIngestor` from @baton/signals (sources). */
@@ -27,7 +27,7 @@ export const cloudEventsRoutes: FastifyPluginAsync<CloudEventsRoutesOptions> = a
   app.removeAllContentTypeParsers();
   app.addContentTypeParser([STRUCTURED, BATCH, 'application/json'], { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => {
     try {
-      done(null, parseJson(jsonBodyText(body)));
+      done(null, storableJson(parseJson(jsonBodyText(body))));
     } catch (err) {
       if (err instanceof ProblemError) return done(err, undefined);
       done(new ProblemError(400, 'Invalid JSON', `the body is not valid JSON: ${(err as Error).message}`, { type: ProblemTypes.validation }), undefined);

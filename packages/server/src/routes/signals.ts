@@ -10,7 +10,7 @@ import {
   type SignalParams,
   type SignalService,
 } from '@baton/signals';
-import { jsonBodyText } from '../http/json-body.js';
+import { jsonBodyText, storableJson } from '../http/json-body.js';
 import { errorHandler, ProblemError, ProblemTypes, type FieldError } from '../http/problem.js';
 
 export interface SignalRoutesOptions {
@@ -93,7 +93,7 @@ export const signalRoutes: FastifyPluginAsync<SignalRoutesOptions> = async (app,
       if (/"__proto__"\s*:/.test(text)) {
         throw new ProblemError(400, 'Invalid JSON', 'the body must not contain a "__proto__" key', { type: ProblemTypes.validation });
       }
-      done(null, text.trim() === '' ? undefined : parseJson(text));
+      done(null, text.trim() === '' ? undefined : storableJson(parseJson(text)));
     } catch (err) {
       if (err instanceof ProblemError) return done(err, undefined);
       done(new ProblemError(400, 'Invalid JSON', `the body is not valid JSON: ${(err as Error).message}`, { type: ProblemTypes.validation }), undefined);
