@@ -1,8 +1,8 @@
 /**
  * Foreach benchmark with the real engine (queue workers, leases, timelines), one process:
  * - PostgreSQL (BATON_BENCH_PG_URL, else DATABASE_URL, else BATON_TEST_PG_URL, else a throwaway
- *   server started here): one foreach of N NoOp iterations for each N in BENCH_FOREACH_SIZES
- *   (default 10000), concurrency BENCH_FOREACH_CONCURRENCY (default 200) — wall time, iterations
+ *   server started here): one foreach of N NoOp iterations (100 × N/100 loop values) for each N
+ *   in BENCH_FOREACH_SIZES (multiples of 100, default 10000), concurrency BENCH_FOREACH_CONCURRENCY (default 200) — wall time, iterations
  *   per second, and this process's RSS (peak while it ran, sampled every 100 ms, and at the end).
  *   RSS that stays flat as N grows shows iterations are not materialised up front.
  * - PGlite: Maestro's sample-large-foreach-wf (1,098 iterations of NoOp → Sleep 1 s) with the
@@ -39,7 +39,16 @@ function foreachOf(n: number) {
             foreach: {
               id: 'loop',
               concurrency: CONCURRENCY,
-              params: { loop_params: { type: 'MAP', value: { i: { expression: `Util.intsBetween(0, ${n}, 1);`, type: 'LONG_ARRAY' } } } },
+              // 100 × n/100: the product is never built, and neither array hits SEL's size limits.
+              params: {
+                loop_params: {
+                  type: 'MAP',
+                  value: {
+                    i: { expression: 'Util.intsBetween(0, 100, 1);', type: 'LONG_ARRAY' },
+                    j: { expression: `Util.intsBetween(0, ${n / 100}, 1);`, type: 'LONG_ARRAY' },
+                  },
+                },
+              },
               steps: [{ step: { id: 'noop', type: 'NoOp' } }],
             },
           },
@@ -89,7 +98,7 @@ async function main(): Promise<void> {
   }
   try {
     for (const n of SIZES) {
-      if (!Number.isSafeInteger(n) || n < 1) throw new Error(`BENCH_FOREACH_SIZES: not a positive integer: ${n}`);
+      if (!Number.isSafeInteger(n) || n < 100 || n % 100 !== 0) throw new Error(`BENCH_FOREACH_SIZES: not a positive multiple of 100: ${n}`);
       const database = await createDatabase(adminUrl, 'baton_bench');
       const pg = new PgDb({ connectionString: database.url, max: 20 });
       try {

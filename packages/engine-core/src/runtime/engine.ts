@@ -20,6 +20,7 @@ import {
 import type { DefinitionSource } from './definitions.js';
 import { getFromForeach, getFromSubworkflow } from './child-params.js';
 import { dispatchWorkflow } from './dispatch.js';
+import { getRollup, type Rollup } from './rollup.js';
 import { JOB_LOOP, onIterationEnded, runLoopJob, setLoopLimits } from './foreach.js';
 import { withInlineWorkflows } from './inline-definitions.js';
 import type { ExpressionPort, SelExtension } from './expressions.js';
@@ -202,6 +203,11 @@ export class Engine {
 
   getRun(workflowId: string, instanceId: number, runId?: number): Promise<RunDetails | undefined> {
     return getRun(this.opts.db, this.ctx.versions, workflowId, instanceId, runId);
+  }
+
+  /** Counts by status across the run and every loop iteration and subworkflow run below it. */
+  getRollup(workflowId: string, instanceId: number, runId?: number): Promise<Rollup | undefined> {
+    return getRollup(this.opts.db, workflowId, instanceId, runId);
   }
 
   getStepAttempt(workflowId: string, instanceId: number, stepId: string, opts?: { runId?: number; attemptId?: number }): Promise<StepAttemptDetails | undefined> {

@@ -9,6 +9,8 @@ import { decodeParams, encodeParams, evaluateParams, plainValues, toTypedValue, 
 import type { StepResult, StepRuntime } from './step-runtime.js';
 import type { StepStatus } from './status.js';
 import { beginComposite } from './composite.js';
+import { planRetry, scheduleRetry } from './retry.js';
+import { StepTimeoutError, timeoutSeconds } from './timeouts.js';
 
 interface OwnedRow {
   id: number;
@@ -67,7 +69,15 @@ export async function runStepJob(ctx: EngineContext, attemptPk: number, jobSigna
   jobSignal.addEventListener('abort', onJobAbort, { once: true });
   ctx.running.set(attemptPk, ctrl);
   let result: StepResult;
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut: StepTimeoutError | undefined;
   try {
+    // The step timeout counts from the attempt's first start (it survives a resume), scaled.
+    const limit = timeoutSeconds(launch.step.timeout, launch.merged);
+    if (limit !== undefined) {
+      const left = limit * 1000 * ctx.timeScale - (Date.now() - launch.startedAt.getTime());
+      timer = setTimeout(() => ctrl.abort((timedOut = new StepTimeoutError(limit))), Math.max(0, left));
+    }
     ctx.events.emit('step.launch', attemptPk, performance.now());
     result = await launch.runtime.run(plainValues(launch.merged), {
       signal: ctrl.signal,
@@ -88,11 +98,13 @@ export async function runStepJob(ctx: EngineContext, attemptPk: number, jobSigna
   } catch (e) {
     result = { status: 'PLATFORM_FAILED', message: `step runtime ${launch.stepType} failed: ${(e as Error).message}` };
   } finally {
+    clearTimeout(timer);
     jobSignal.removeEventListener('abort', onJobAbort);
     ctx.running.delete(attemptPk);
   }
+  if (timedOut && ctrl.signal.reason === timedOut) result = { status: 'TIMED_OUT', message: timedOut.message };
   // Stopped, or ownership lost: whoever aborted us owns the outcome now.
-  if (ctrl.signal.aborted) return;
+  else if (ctrl.signal.aborted) return;
   await ctx.queue.tx((tx, outbox) => finish(ctx, tx, outbox, launch, result));
 }
 
@@ -235,6 +247,21 @@ export async function finish(ctx: EngineContext, tx: Queryable, outbox: Outbox, 
     message = `step runtime ${launch.stepType} returned a bad output: ${(e as Error).message}`;
     outputs = {};
   }
+  // Retries come first: IGNORE_FAILURE applies once no retry is left.
+  let retry: Awaited<ReturnType<typeof planRetry>>;
+  if (status !== 'SUCCEEDED') {
+    try {
+      retry = await planRetry(tx, launch, status);
+    } catch (e) {
+      message = `${message ?? status}; not retried: ${(e as Error).message}`;
+    }
+  }
+  if (retry) {
+    if (await endAttempt(ctx, tx, outbox, launch.ref, launch.generation, 'RUNNING', status, message, launch.own, null, outputs)) {
+      await scheduleRetry(ctx, tx, outbox, launch, retry, status);
+    }
+    return;
+  }
   if (status !== 'SUCCEEDED' && launch.step.failureMode === 'IGNORE_FAILURE') {
     message = `${status} ignored (failure mode IGNORE_FAILURE)${message ? `: ${message}` : ''}`;
     status = 'COMPLETED_WITH_ERROR';
@@ -265,7 +292,7 @@ export async function endAttempt(
   params: EvaluatedParams,
   edges: Record<string, boolean> | null,
   outputs: EvaluatedParams,
-): Promise<void> {
+): Promise<boolean> {
   const res = await tx.query(
     `WITH u AS (
        UPDATE baton_step_attempts SET status = $3, reason = $4, params = COALESCE($5::jsonb, params), outputs = $6::jsonb,
@@ -278,9 +305,10 @@ export async function endAttempt(
       from, message ?? (to === 'SUCCEEDED' ? 'runtime finished' : to),
     ],
   );
-  if (res.rows.length === 0) return;
+  if (res.rows.length === 0) return false;
   for (const hook of ctx.stepHooks) await hook(tx, outbox, { ...ref, status: to, params, outputs });
   await outbox.add(advanceJob(ref.instancePk));
+  return true;
 }
 
 /** Stable per step instance (run + step), so a resumed or re-evaluated attempt sees the same id. */

@@ -121,6 +121,14 @@ describe('foreach on PGlite', () => {
     expect(attempt?.reason).toBe('6 iterations: 6 succeeded, 0 failed, 0 stopped');
     const after = await engine.getStepAttempt('probe-loop', s.workflowInstanceId, 'after');
     expect(after?.params.doubled).toEqual({ type: 'LONG_ARRAY', value: [2n, 2n, 4n, 4n, 6n, 6n] });
+    expect(await engine.getRollup('probe-loop', s.workflowInstanceId)).toEqual({
+      workflowId: 'probe-loop',
+      instanceId: s.workflowInstanceId,
+      runId: 1,
+      leaves: { SUCCEEDED: 7 },
+      composites: { SUCCEEDED: 1 },
+      children: { SUCCEEDED: 6 },
+    });
     expect(errors).toEqual([]);
   });
 
@@ -211,6 +219,9 @@ describe("Maestro's foreach samples on PGlite", () => {
        WHERE c.workflow_id = 'sample-nested-foreach-wf#foreach-job#job1' AND a.step_id = 'job.1' AND a.status = 'SUCCEEDED'`,
     );
     expect(sleeps.rows.map((r) => decodeParams(r.params).sleep_seconds?.value).sort()).toEqual([10n, 10n, 5n, 5n, 5n, 5n]);
+    // 6 inner sleeps + 6 job.2; the outer loop and 6 inner loops; 6 outer + 6 inner iterations
+    const rollup = await engine.getRollup('sample-nested-foreach-wf', s.workflowInstanceId);
+    expect([rollup?.leaves, rollup?.composites, rollup?.children]).toEqual([{ SUCCEEDED: 12 }, { SUCCEEDED: 7 }, { SUCCEEDED: 12 }]);
     expect(errors).toEqual([]);
   });
 
