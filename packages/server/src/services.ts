@@ -64,7 +64,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
   registerBuiltinRuntimes(engine, { http: { allowedHosts: settings.httpAllowedHosts }, ...(settings.shellSteps ? { shell: {} } : {}) });
 
   const starter = createWorkflowStarter(db);
-  const wiring = wireSignalsIntoEngine(engine, db, logger.child({ component: 'signal-gates' }));
+  const wiring = wireSignalsIntoEngine(engine, db, logger.child({ component: 'signal-gates' }), settings.sources.sinks);
   const signals = new SignalService(db, {
     starter,
     expressions: signalTriggerExpressions,

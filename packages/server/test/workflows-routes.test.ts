@@ -203,6 +203,28 @@ describe('instances', () => {
     expect(run.reason).toBe('test stop');
   });
 
+  it('stops an instance whose step waits for a signal, and drops its waiter', async () => {
+    const dep = { name: 'gate/never-yet', match_params: { day: { param: { value: '20500101', type: 'STRING' }, operator: '=' } } };
+    const push = await send('POST', '/api/v3/workflows', workflow('gated', [noop('wait', {}, { signal_dependencies: [dep] })]));
+    expect(push.statusCode).toBe(200);
+    const iid = (await send('POST', '/api/v3/workflows/gated/versions/latest/actions/start', {})).json().workflow_instance_id as number;
+    const step = { workflowId: 'gated', workflowInstanceId: iid, stepId: 'wait', attempt: 1 };
+    const deadline = Date.now() + 10_000;
+    while ((await s.services.signals.getWaiter(step))?.status !== 'WAITING') {
+      if (Date.now() > deadline) throw new Error('the step never waited');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const att = await send('GET', `/api/v3/workflows/gated/instances/${iid}/runs/latest/steps/wait/attempts/latest`);
+    expect(att.json().status).toBe('WAITING_FOR_SIGNALS');
+    expect((await send('PUT', `/api/v3/workflows/gated/instances/${iid}/actions/stop`, {})).json()).toMatchObject({ stopped: true, status: 'STOPPED' });
+    expect((await s.services.signals.getWaiter(step))?.status).toBe('CANCELLED');
+    const signal = await send('POST', '/api/v3/signals', { name: 'gate/never-yet', params: { day: '20500101' } });
+    expect(signal.statusCode).toBe(200);
+    await s.services.signals.drain();
+    const lineage = await send('GET', `/api/v3/workflows/gated/instances/${iid}/lineage`);
+    expect(lineage.json().edges).toEqual([]);
+  });
+
   it('previews the active version’s time triggers', async () => {
     const push = await send('POST', '/api/v3/workflows', workflow('cron-wf', [noop('a')], { time_triggers: [{ type: 'CRON', cron: '0 9 * * *', timezone: 'Europe/Berlin' }] }));
     expect(push.statusCode).toBe(200);

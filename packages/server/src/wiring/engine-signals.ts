@@ -1,18 +1,22 @@
-import { getVersion } from '@baton/engine-core';
+import { getVersion, walkSteps } from '@baton/engine-core';
 import type { Db, Engine, EvaluatedParams, ParamDef, Queryable, Step, StepGate, StepRef, WorkflowVersion } from '@baton/engine-core';
 import {
   getFromSignal,
   getFromSignalDependency,
+  getWaiter,
   loadFiringSignals,
   resolveDependency,
   type ConsumedSignal,
   type ResolvedDependency,
+  type SignalParams,
   type SignalService,
   type StepAttemptRef,
   type StepGateListener,
   type StepOutput,
 } from '@baton/signals';
 import type { Logger } from '../logger.js';
+import { enqueueOutbound, signalEventsOf, type SinkConfig } from './signals-sources.js';
+import { attemptPk, instanceRequestId, latestAttemptId } from './engine-reads.js';
 import { evaluateSel, stringArg } from './sel.js';
 
 export interface SignalWiring {
@@ -27,8 +31,19 @@ export function attemptOf(ref: Pick<StepRef, 'workflowId' | 'instanceId' | 'step
   return { workflowId: ref.workflowId, workflowInstanceId: ref.instanceId, stepId: ref.stepId, attempt: ref.attemptId };
 }
 
+/** A step of the version, also inside foreach/while bodies. */
 function findStep(def: WorkflowVersion, stepId: string): Step | undefined {
-  return def.workflow.steps.find((s) => s.id === stepId);
+  let found = def.workflow.steps.find((s) => s.id === stepId);
+  if (!found) walkSteps(def.workflow.steps, (s) => void (found ??= s.id === stepId ? s : undefined));
+  return found;
+}
+
+function stepsWithDependencies(def: WorkflowVersion): Step[] {
+  const out: Step[] = [];
+  walkSteps(def.workflow.steps, (s) => {
+    if (s.signalDependencies.length > 0) out.push(s);
+  });
+  return out;
 }
 
 function plain(params: EvaluatedParams): Record<string, unknown> {
@@ -59,14 +74,16 @@ function signalParam(v: unknown): unknown {
  *   evaluated over the run's workflow params) and waits in WAITING_FOR_SIGNALS until the history
  *   satisfies every dependency; the matcher then opens the gate and asks the engine to recheck;
  * - step completion hook: a SUCCEEDED step publishes its `signal_outputs` in the transaction that
- *   records the success (exactly once per attempt, EMITTED lineage);
+ *   records the success (exactly once per attempt, EMITTED lineage), and hands them to the
+ *   outbound sinks that want signal events;
  * - SEL `params.getFromSignal(...)` (the signals that triggered the run) and
  *   `params.getFromSignalDependency(index, param)` (what each dependency matched).
  */
-export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger): SignalWiring {
+export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, sinks: readonly SinkConfig[] = []): SignalWiring {
+  const signalSinks = sinks.filter((s) => s.events.includes('signal'));
   const gateListener: StepGateListener = {
     async gateOpened(tx, step) {
-      const pk = await attemptPk(tx, step);
+      const pk = await attemptPk(tx, step.workflowId, step.workflowInstanceId, step.stepId, step.attempt);
       if (pk === undefined) logger.warn({ step }, 'signal gate opened for a step attempt the engine does not know');
       else await engine.recheckStep(tx, pk);
     },
@@ -75,11 +92,11 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger): S
   const versionOf = versionCache();
   const attach = (signals: SignalService): void => {
     const gate: StepGate = {
-      async check(_q, ref, def) {
+      async check(q, ref, def) {
         const step = findStep(def, ref.stepId);
         if (!step || step.signalDependencies.length === 0) return { open: true };
         const attempt = attemptOf(ref);
-        const waiter = await signals.getWaiter(attempt);
+        const waiter = await getWaiter(q, attempt);
         if (waiter) {
           if (waiter.status === 'SATISFIED' || waiter.status === 'BYPASSED') return { open: true };
           return { open: false, reason: `signal dependencies ${waiting(step)}` };
@@ -102,24 +119,36 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger): S
         for (const [name, p] of Object.entries(o.params)) params[name] = signalParam(paramValue(p, vars));
         return { name: o.name, params, ...(o.payload !== undefined ? { payload: o.payload } : {}) };
       });
-      await signals.emitOutputs(tx, attemptOf(event), outputs);
+      const results = await signals.emitOutputs(tx, attemptOf(event), outputs);
+      if (signalSinks.length > 0) await enqueueOutbound(tx, signalEventsOf(results, outputs as { params: SignalParams; payload?: unknown }[]), signalSinks);
+    });
+
+    // A run that ended while a step still waited: the waiter goes, so a later signal neither
+    // records UNBLOCKED lineage for it nor asks the engine to look at it again.
+    engine.onInstanceCompleted(async (tx, _outbox, event) => {
+      if (event.status === 'SUCCEEDED') return;
+      const def = await versionOf(tx, event.workflowId, event.version);
+      for (const step of def ? stepsWithDependencies(def) : []) {
+        const attemptId = await latestAttemptId(tx, event.workflowId, event.instanceId, event.runId, step.id);
+        if (attemptId !== undefined) await signals.cancelWaiter(tx, attemptOf({ ...event, stepId: step.id, attemptId }));
+      }
     });
 
     engine.registerSelExtension('getFromSignal', {
       async prepare(q, ctx) {
-        const run = await engine.getRun(ctx.workflowId, ctx.instanceId, ctx.runId);
-        return (run?.requestId ? await loadFiringSignals(q, run.requestId) : undefined) ?? [];
+        const requestId = await instanceRequestId(q, ctx.workflowId, ctx.instanceId, ctx.runId);
+        return (requestId ? await loadFiringSignals(q, requestId) : undefined) ?? [];
       },
       call(prepared, _ctx, ...args) {
         return getFromSignal(prepared as ConsumedSignal[], stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name'));
       },
     });
     engine.registerSelExtension('getFromSignalDependency', {
-      async prepare(_q, ctx) {
+      async prepare(q, ctx) {
         if (!ctx.stepId) return [];
-        const attempt = await latestAttempt(engine, ctx.workflowId, ctx.instanceId, ctx.runId, ctx.stepId);
+        const attempt = await latestAttemptId(q, ctx.workflowId, ctx.instanceId, ctx.runId, ctx.stepId);
         if (attempt === undefined) return [];
-        return (await signals.getWaiter({ workflowId: ctx.workflowId, workflowInstanceId: ctx.instanceId, stepId: ctx.stepId, attempt }))?.matched ?? [];
+        return (await getWaiter(q, { workflowId: ctx.workflowId, workflowInstanceId: ctx.instanceId, stepId: ctx.stepId, attempt }))?.matched ?? [];
       },
       call(prepared, _ctx, ...args) {
         const index = args[0];
@@ -165,22 +194,4 @@ function versionCache(): (q: Queryable, workflowId: string, version: number) => 
     cache.set(key, v);
     return v;
   };
-}
-
-async function latestAttempt(engine: Engine, workflowId: string, instanceId: number, runId: number, stepId: string): Promise<number | undefined> {
-  return (await engine.getStepAttempt(workflowId, instanceId, stepId, { runId }))?.attemptId;
-}
-
-/**
- * The engine's key of a step attempt, to ask it for a recheck. Read from the engine's attempts
- * (the engine has no lookup by step reference yet).
- */
-async function attemptPk(q: Queryable, step: StepAttemptRef): Promise<number | undefined> {
-  const res = await q.query<{ id: number | string }>(
-    `SELECT a.id FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
-      WHERE i.workflow_id = $1 AND i.instance_id = $2 AND a.step_id = $3 AND a.attempt_id = $4 ORDER BY i.run_id DESC LIMIT 1`,
-    [step.workflowId, step.workflowInstanceId.toString(), step.stepId, step.attempt],
-  );
-  const id = res.rows[0]?.id;
-  return id === undefined ? undefined : Number(id);
 }

@@ -1,0 +1,39 @@
+import type { Queryable } from '@baton/engine-core';
+
+/*
+ * Reads of the engine's tables inside the caller's transaction. Hooks, gates and SEL extensions
+ * run inside the engine's transactions, and on PGlite (one connection) a query outside that
+ * transaction waits for it to end: the engine's read API (`getRun`, `getStepAttempt`) uses its own
+ * connection, so these few lookups go through the given transaction instead. Read-only.
+ */
+
+/** The request id that started an instance run (a signal trigger's firing id, for getFromSignal). */
+export async function instanceRequestId(q: Queryable, workflowId: string, instanceId: number, runId: number): Promise<string | undefined> {
+  const res = await q.query<{ request_id: string | null }>(
+    'SELECT request_id FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 AND run_id = $3',
+    [workflowId, instanceId, runId],
+  );
+  return res.rows[0]?.request_id ?? undefined;
+}
+
+/** The latest attempt number of a step in an instance run. */
+export async function latestAttemptId(q: Queryable, workflowId: string, instanceId: number, runId: number, stepId: string): Promise<number | undefined> {
+  const res = await q.query<{ attempt_id: number }>(
+    `SELECT a.attempt_id FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
+      WHERE i.workflow_id = $1 AND i.instance_id = $2 AND i.run_id = $3 AND a.step_id = $4 ORDER BY a.attempt_id DESC LIMIT 1`,
+    [workflowId, instanceId, runId, stepId],
+  );
+  const a = res.rows[0]?.attempt_id;
+  return a === undefined ? undefined : Number(a);
+}
+
+/** The engine's key of a step attempt (what `Engine.recheckStep` takes), in the latest run. */
+export async function attemptPk(q: Queryable, workflowId: string, instanceId: string | number | bigint, stepId: string, attemptId: number): Promise<number | undefined> {
+  const res = await q.query<{ id: number | string }>(
+    `SELECT a.id FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
+      WHERE i.workflow_id = $1 AND i.instance_id = $2 AND a.step_id = $3 AND a.attempt_id = $4 ORDER BY i.run_id DESC LIMIT 1`,
+    [workflowId, instanceId.toString(), stepId, attemptId],
+  );
+  const id = res.rows[0]?.id;
+  return id === undefined ? undefined : Number(id);
+}
