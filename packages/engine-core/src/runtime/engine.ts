@@ -20,6 +20,7 @@ import {
 import type { DefinitionSource } from './definitions.js';
 import { getFromForeach, getFromSubworkflow } from './child-params.js';
 import { dispatchWorkflow } from './dispatch.js';
+import { restartInstance, type RestartResult } from './restart.js';
 import { getRollup, type Rollup } from './rollup.js';
 import { JOB_LOOP, onIterationEnded, runLoopJob, setLoopLimits } from './foreach.js';
 import { withInlineWorkflows } from './inline-definitions.js';
@@ -178,6 +179,11 @@ export class Engine {
 
   stopInstance(workflowId: string, instanceId: number, reason?: string): Promise<boolean> {
     return stopInstance(this.ctx, workflowId, instanceId, reason);
+  }
+
+  /** A new run of a failed, stopped or timed-out instance that runs only what did not end well. */
+  restartInstance(workflowId: string, instanceId: number, reason?: string): Promise<RestartResult> {
+    return restartInstance(this.ctx, workflowId, instanceId, reason);
   }
 
   /** STRICT_SEQUENTIAL: lets queued runs start again after a failed run blocked them. */
