@@ -65,6 +65,16 @@ describe('workflow definitions and versions', () => {
     expect(validated.json()).toEqual({ valid: true, workflow_id: 'sample-http-wf', errors: [] });
   });
 
+  it('pushes every YAML sample and reads it back, untyped expression params included', async () => {
+    for (const file of ['yaml/sample-conditional-wf.yaml', 'yaml/sample-http-wf.yaml']) {
+      const r = await send('POST', '/api/v3/workflows/yaml', sample(file), 'application/yaml');
+      expect(r.statusCode, `${file}: ${r.body}`).toBe(200);
+      const id = r.json().workflow_id as string;
+      const got = await send('GET', `/api/v3/workflows/${id}/versions/latest`);
+      expect(got.statusCode, `${file}: ${got.body}`).toBe(200);
+    }
+  });
+
   it('activates and deactivates versions', async () => {
     expect((await send('PUT', '/api/v3/workflows/sample-dag-test-1/versions/2/actions/activate')).json()).toEqual({ workflow_id: 'sample-dag-test-1', active_version_id: 2 });
     expect((await send('GET', '/api/v3/workflows/sample-dag-test-1/versions/active')).json()).toMatchObject({ workflow_version_id: 2 });

@@ -87,10 +87,14 @@ function readProperties(raw: JsonValue): Properties {
   return props;
 }
 
-/** The stored JSONB, read as text so 64-bit numbers stay exact. */
+/**
+ * The stored JSONB, read as text so 64-bit numbers stay exact. A stored definition was validated
+ * at push, where YAML may declare an expression param without a type (it takes the type of its
+ * SEL result), so reading it back allows that too.
+ */
 function readDefinition(text: string, workflowId: string, version: number): Workflow {
   const issues = new Issues();
-  const wf = new MaestroReader(issues).workflow(parseJsonText(text), 'workflow');
+  const wf = new MaestroReader(issues, { allowUntypedExpressions: true }).workflow(parseJsonText(text), 'workflow');
   if (!wf || !issues.empty) throw new Error(`stored definition ${workflowId} v${version} no longer parses: ${issues.list.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
   return wf;
 }
