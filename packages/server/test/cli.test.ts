@@ -35,7 +35,7 @@ describe('baton CLI', () => {
       const cli = io();
       expect(await main([flag], cli)).toBe(0);
       expect(cli.out()).toContain('Usage: baton <command>');
-      expect(cli.out()).toMatch(/^ {2}serve {2}run the Baton service/m);
+      expect(cli.out()).toMatch(/^ {2}serve {2,}run the Baton service/m);
     }
   });
 
