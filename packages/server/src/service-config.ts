@@ -1,6 +1,9 @@
 import { HostAllowList } from '@baton/engine-core';
 import { loadSourcesConfig, SourcesConfigError, type SourcesConfig } from './wiring/signals-sources.js';
 import { StartupError } from './startup-error.js';
+import { SERVICE_SETTINGS } from './service-settings.js';
+
+export { SERVICE_SETTINGS };
 
 /** Settings of the domain services (engine, runtimes, sources and sinks), read from the environment. */
 export interface ServiceSettings {
@@ -18,15 +21,7 @@ export interface ServiceSettings {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string }> = [
-  { name: 'BATON_CONFIG', description: 'JSON or YAML file with Kafka/SNS sources, CloudEvents mapping and outbound sinks (alias BATON_SOURCES_CONFIG)' },
-  { name: 'BATON_KAFKA_BROKERS', description: 'comma-separated Kafka brokers; replaces kafka.brokers of the config file' },
-  { name: 'BATON_SNS_VERIFY_SIGNATURES', description: 'true (default) or false: verify SNS message signatures' },
-  { name: 'BATON_HTTP_ALLOWED_HOSTS', description: 'comma-separated hosts Http steps may call (api.example.com, *.example.com, host:8080); default none' },
-  { name: 'BATON_SHELL_STEPS', description: '1 enables Shell steps (they run programs as this user); default 0' },
-  { name: 'BATON_TIME_SCALE', description: 'factor applied to Sleep waits, e.g. 0.01 in tests; default 1' },
-  { name: 'BATON_ENGINE_CONCURRENCY', description: 'engine jobs run at once by this process (1-1000); default 32' },
-];
+
 
 function setting(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();

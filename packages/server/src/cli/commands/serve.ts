@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, SETTINGS } from '../../config.js';
+import { SERVICE_SETTINGS } from '../../service-settings.js';
 import { StartupError } from '../../startup-error.js';
 import { UsageError, type Command } from '../command.js';
 
@@ -12,7 +13,7 @@ export const serveCommand: Command = {
     'Runs the Baton service until SIGINT or SIGTERM, then finishes in-flight requests and exits.',
     '',
     'Settings (environment variables):',
-    ...SETTINGS.map((s) => `  ${s.name.padEnd(15)} ${s.description}`),
+    ...[...SETTINGS, ...SERVICE_SETTINGS].map((s) => `  ${s.name.padEnd(28)} ${s.description}`),
   ].join('\n'),
 
   async run(args, io) {
