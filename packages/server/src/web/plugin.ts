@@ -73,13 +73,13 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts)
       .send(asset.body);
   };
 
-  app.get('/', { config: OPEN, schema: doc({ hide: true }) }, async (_request, reply) => reply.redirect('/ui'));
+  app.get('/', { config: OPEN, schema: doc({ tags: ['web pages'], summary: 'Redirects to the web pages at /ui' }) }, async (_request, reply) => reply.redirect('/ui'));
   for (const [url, file] of Object.entries(PAGES)) {
-    app.get(url, { config: OPEN, schema: doc({ hide: true }) }, async (_request, reply) => sendAsset(reply, file));
+    app.get(url, { config: OPEN, schema: doc({ tags: ['web pages'], summary: `Web page ${url} (HTML)`, produces: ['text/html'] } as FastifySchema) }, async (_request, reply) => sendAsset(reply, file));
   }
   app.get<{ Params: { file: string } }>(
     '/ui/assets/:file',
-    { config: OPEN, schema: doc({ hide: true, params: { type: 'object', properties: { file: { type: 'string', pattern: '^[\\w.-]{1,100}$' } }, required: ['file'] } }) },
+    { config: OPEN, schema: doc({ tags: ['web pages'], summary: 'A static file of the web pages (script, style sheet)', params: { type: 'object', properties: { file: { type: 'string', pattern: '^[\\w.-]{1,100}$' } }, required: ['file'] } }) },
     async (request, reply) => sendAsset(reply, request.params.file),
   );
 
