@@ -44,7 +44,8 @@ function args3(what: string, args: unknown[]): [string, string, string] {
 
 /**
  * `params.getFromForeach(foreachStepId, innerStepId, paramName)`: the param's value in every
- * iteration that ran the inner step, in iteration order.
+ * iteration that ran the inner step, in iteration order (of the step's latest attempt; in a
+ * restarted run, iterations carried over from the run before are not included).
  */
 export const getFromForeach: SelExtension = {
   prepare: loadChildParams,
@@ -52,7 +53,8 @@ export const getFromForeach: SelExtension = {
     const [loop, step, name] = args3('getFromForeach', args);
     const list = (prepared as ChildParams).get(`${loop}\u0000${step}`) ?? [];
     const values = list.map((m) => m.get(name)).filter((v): v is ParamValue => v !== undefined);
-    if (values.length === 0) throw new Error(`params.getFromForeach: no iteration of ${loop} has param ${name} on step ${step}`);
+    // A loop without iterations yields an empty array; iterations that lack the param are an error.
+    if (values.length === 0 && list.length > 0) throw new Error(`params.getFromForeach: no iteration of ${loop} has param ${name} on step ${step}`);
     return values;
   },
 };

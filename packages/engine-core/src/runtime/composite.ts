@@ -68,11 +68,18 @@ export async function beginComposite(ctx: EngineContext, c: CompositeStart): Pro
       await finish(ctx, tx, outbox, target, { status: 'SUCCEEDED', message: 'no iterations: a loop param is empty' });
       return;
     }
-    await tx.query('INSERT INTO baton_loop_state (attempt_pk, total, carried) VALUES ($1, $2, $3::jsonb) ON CONFLICT (attempt_pk) DO NOTHING', [
-      ref.attemptPk,
-      total,
-      carried ? encodeParams(carried) : null,
-    ]);
+    // In a restarted run, the same foreach step's last attempt in the run before (see foreach.ts).
+    await tx.query(
+      `INSERT INTO baton_loop_state (attempt_pk, total, carried, previous_attempt_pk)
+       SELECT $1, $2, $3::jsonb, (
+         SELECT a.id FROM baton_workflow_instances cur
+         JOIN baton_workflow_instances prev ON prev.workflow_id = cur.workflow_id AND prev.instance_id = cur.instance_id AND prev.run_id = cur.run_id - 1
+         JOIN baton_step_attempts a ON a.instance_pk = prev.id AND a.step_id = $5
+         WHERE cur.id = $4 AND $6::boolean ORDER BY a.attempt_id DESC LIMIT 1
+       )
+       ON CONFLICT (attempt_pk) DO NOTHING`,
+      [ref.attemptPk, total, carried ? encodeParams(carried) : null, ref.instancePk, ref.stepId, step.kind === 'foreach'],
+    );
     await outbox.add(loopJob(ref.attemptPk));
   });
 }

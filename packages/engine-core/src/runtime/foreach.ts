@@ -134,6 +134,7 @@ export interface LoopRow {
   failed: number;
   stopped: number;
   carried: unknown;
+  previous_attempt_pk: number | null;
 }
 
 /** Decoded loop inputs per attempt: a loop's params never change once it is RUNNING. */
@@ -168,7 +169,7 @@ export async function runLoopJob(ctx: EngineContext, attemptPk: number): Promise
       await tx.query<LoopRow>(
         `SELECT a.id, a.step_id, a.attempt_id, a.status, a.generation, a.params, a.instance_pk,
            i.workflow_id, i.version, i.instance_id, i.run_id, i.status AS instance_status, i.params AS instance_params,
-           s.total, s.launched, s.succeeded, s.failed, s.stopped, s.carried
+           s.total, s.launched, s.succeeded, s.failed, s.stopped, s.carried, s.previous_attempt_pk
          FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
            JOIN baton_loop_state s ON s.attempt_pk = a.id
          WHERE a.id = $1 FOR UPDATE OF a, s`,
@@ -219,16 +220,28 @@ export async function runLoopJob(ctx: EngineContext, attemptPk: number): Promise
     const room = Math.min(concurrency - (launched - ended), total - launched);
     const count = Math.min(room, LAUNCH_BATCH);
     if (count <= 0) return;
+    // A restarted run: iterations that succeeded in the run before count as done, unlaunched.
+    const done = new Set<number>();
+    if (row.previous_attempt_pk != null) {
+      const prev = await tx.query<{ iteration: number }>(
+        `SELECT iteration FROM baton_workflow_instances
+         WHERE parent_attempt_pk = $1 AND iteration >= $2 AND iteration < $3 AND status = 'SUCCEEDED'`,
+        [row.previous_attempt_pk, launched, launched + count],
+      );
+      for (const r of prev.rows) done.add(Number(r.iteration));
+    }
     const indexes: number[] = [];
     const params: string[] = [];
     for (let k = launched; k < launched + count; k++) {
+      if (done.has(k)) continue;
       indexes.push(k);
       params.push(encodeParams(childParams(base, axes, k)));
     }
-    await createIterations(tx, outbox, row, step.id, 'FOREACH', indexes, params);
-    await tx.query('UPDATE baton_loop_state SET launched = launched + $2 WHERE attempt_pk = $1', [attemptPk, count]);
-    // More room than one batch: come back at once rather than wait for an iteration to end.
-    if (room > count) await outbox.add(loopJob(attemptPk));
+    if (indexes.length > 0) await createIterations(tx, outbox, row, step.id, 'FOREACH', indexes, params);
+    await tx.query('UPDATE baton_loop_state SET launched = launched + $2, succeeded = succeeded + $3 WHERE attempt_pk = $1', [attemptPk, count, done.size]);
+    // More room than one batch, or iterations carried over: come back at once rather than wait
+    // for an iteration to end.
+    if (room > count || done.size > 0) await outbox.add(loopJob(attemptPk));
   });
 }
 
