@@ -18,6 +18,39 @@ const KNOWN_FIELDS = new Set(['name', 'params', 'payload', 'request_id', 'reques
 // C0 and C1 control characters and DEL.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// PostgreSQL text and jsonb cannot hold U+0000, and a lone surrogate has no UTF-8 form: either
+// makes the insert fail, so it is refused here for every source (REST, Kafka, SNS, step outputs).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why PostgreSQL cannot store `s` (a NUL or an unpaired surrogate), or undefined. */
+export function unstorableProblem(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'contains a NUL character (U+0000)';
+  const m = LONE_SURROGATE.exec(s);
+  if (m) return `contains an unpaired surrogate (U+${m[0].charCodeAt(0).toString(16).toUpperCase()})`;
+  return undefined;
+}
+
+/** Field path of the first string or key in a JSON value PostgreSQL cannot store, with the problem. */
+function unstorableIn(value: unknown, field: string): FieldError | undefined {
+  const stack: Array<[unknown, string]> = [[value, field]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'string') {
+      const problem = unstorableProblem(v);
+      if (problem) return { field: at, message: problem };
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}[${i}]`]);
+    } else if (typeof v === 'object' && v !== null) {
+      const entries = Object.entries(v as Record<string, unknown>);
+      for (const [k] of entries) {
+        const problem = unstorableProblem(k);
+        if (problem) return { field: at, message: `key ${JSON.stringify(k)} ${problem}` };
+      }
+      for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i]![1], `${at}.${entries[i]![0]}`]);
+    }
+  }
+  return undefined;
+}
 
 /** Checks a signal name; returns the problem or undefined. Names are path-like: `db/prod/orders`. */
 export function nameProblem(name: unknown): string | undefined {
@@ -26,6 +59,8 @@ export function nameProblem(name: unknown): string | undefined {
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters (got ${name.length})`;
   if (CONTROL.test(name)) return 'must not contain control characters';
+  const unstorable = unstorableProblem(name);
+  if (unstorable) return unstorable;
   if (name.split('/').some((seg) => seg.length === 0)) return 'must not have empty path segments (leading, trailing or doubled "/")';
   return undefined;
 }
@@ -44,10 +79,15 @@ export function validateParams(raw: unknown, field: string, errors: FieldError[]
   const out: SignalParams = {};
   for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
     const f = `${field}.${key}`;
+    const keyProblem = unstorableProblem(key);
     if (key.length === 0) {
       errors.push({ field, message: 'param names must not be empty' });
+    } else if (keyProblem) {
+      errors.push({ field, message: `param name ${JSON.stringify(key)} ${keyProblem}` });
     } else if (typeof v === 'string') {
-      out[key] = v;
+      const problem = unstorableProblem(v);
+      if (problem) errors.push({ field: f, message: problem });
+      else out[key] = v;
     } else if (isIntegerValue(v)) {
       const b = BigInt(v);
       if (b < INT64_MIN || b > INT64_MAX) errors.push({ field: f, message: 'integer is outside the 64-bit range' });
@@ -79,7 +119,11 @@ function normalizeOne(raw: unknown, field: string, errors: FieldError[]): Normal
   if (rec.request_id !== undefined && rec.request_id !== null) {
     if (typeof rec.request_id !== 'string' || rec.request_id.length === 0 || rec.request_id.length > MAX_NAME_LENGTH) {
       errors.push({ field: `${field}.request_id`, message: `must be a non-empty string of at most ${MAX_NAME_LENGTH} characters` });
-    } else requestId = rec.request_id;
+    } else {
+      const problem = unstorableProblem(rec.request_id);
+      if (problem) errors.push({ field: `${field}.request_id`, message: problem });
+      else requestId = rec.request_id;
+    }
   }
   let requestTime: number | bigint | undefined;
   if (rec.request_time !== undefined && rec.request_time !== null) {
@@ -98,6 +142,8 @@ function normalizeOne(raw: unknown, field: string, errors: FieldError[]): Normal
       payload = merged;
     }
   }
+  const unstorable = unstorableIn(payload, `${field}.payload`);
+  if (unstorable) errors.push(unstorable);
   if (errors.length > before) return undefined;
   const name = rec.name as string;
   return { name, params, payload, requestId, requestTime, instanceId: requestId ?? paramsInstanceId(name, params) };
