@@ -2,7 +2,7 @@
  * Foreach benchmark with the real engine (queue workers, leases, timelines), one process:
  * - PostgreSQL (BATON_BENCH_PG_URL, else DATABASE_URL, else BATON_TEST_PG_URL, else a throwaway
  *   server started here): one foreach of N NoOp iterations (100 × N/100 loop values) for each N
- *   in BENCH_FOREACH_SIZES (multiples of 100, default 10000), concurrency BENCH_FOREACH_CONCURRENCY (default 200) — wall time, iterations
+ *   in BENCH_FOREACH_SIZES (multiples of 100, default 10000; empty for none), concurrency BENCH_FOREACH_CONCURRENCY (default 200) — wall time, iterations
  *   per second, and this process's RSS (peak while it ran, sampled every 100 ms, and at the end).
  *   RSS that stays flat as N grows shows iterations are not materialised up front.
  * - PGlite: Maestro's sample-large-foreach-wf (1,098 iterations of NoOp → Sleep 1 s) with the
@@ -18,7 +18,7 @@ import { InMemoryDefinitions } from '../packages/engine-core/src/runtime/definit
 import { Engine } from '../packages/engine-core/src/runtime/engine.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
 
-const SIZES = (process.env.BENCH_FOREACH_SIZES ?? '10000').split(',').map((s) => Number(s.trim()));
+const SIZES = (process.env.BENCH_FOREACH_SIZES ?? '10000').split(',').filter((s) => s.trim() !== '').map((s) => Number(s.trim()));
 const CONCURRENCY = Number(process.env.BENCH_FOREACH_CONCURRENCY ?? 200);
 const SAMPLE = process.env.BENCH_FOREACH_SAMPLE !== '0';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const results: Record<string, Figures> = {};
   let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.BATON_TEST_PG_URL;
   let stopServer: (() => Promise<void>) | undefined;
-  if (!adminUrl) {
+  if (!adminUrl && SIZES.length > 0) {
     const server = await startPostgres();
     adminUrl = server.url;
     stopServer = () => server.stop();
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   try {
     for (const n of SIZES) {
       if (!Number.isSafeInteger(n) || n < 100 || n % 100 !== 0) throw new Error(`BENCH_FOREACH_SIZES: not a positive multiple of 100: ${n}`);
-      const database = await createDatabase(adminUrl, 'baton_bench');
+      const database = await createDatabase(adminUrl!, 'baton_bench');
       const pg = new PgDb({ connectionString: database.url, max: 20 });
       try {
         await migrate(pg, [engineMigrations]);
