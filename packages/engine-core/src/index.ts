@@ -34,3 +34,5 @@ export type { InstancePage, InstanceSummary, RunDetails, StepSummary, StepAttemp
 export { httpRuntime, shellRuntime, registerBuiltinRuntimes, HostAllowList, processGroupMembers, killProcessGroup, type HttpRuntimeOptions, type ShellRuntimeOptions, type BuiltinRuntimeOptions, type RuntimeTarget } from './runtimes/index.js';
 export { queueStats, type QueueKindStats } from './queue/stats.js';
 export { observeStepLaunches } from './runtime/metrics.js';
+export { RestartError, type RestartResult } from './runtime/restart.js';
+export type { Rollup } from './runtime/rollup.js';

@@ -248,3 +248,38 @@ describe('instances', () => {
     expect((await send('GET', '/api/v3/workflows/cron-wf/time-triggers/preview?count=0')).statusCode).toBe(400);
   });
 });
+
+describe('restart and rollup', () => {
+  it('restarts a failed instance from its failed step, refuses one that succeeded, and counts steps by status', async () => {
+    // Notebook has no runtime here, so job.2 fails at run time with a clear reason.
+    const def = workflow('restartable', [noop('job.1', { 'job.2': 'true' }), { step: { id: 'job.2', type: 'Notebook' } }]);
+    expect((await send('POST', '/api/v3/workflows', def)).statusCode).toBe(200);
+    const started = await send('POST', '/api/v3/workflows/restartable/versions/active/actions/start', { request_id: 'restart-1' });
+    const iid = started.json().workflow_instance_id as number;
+    await waitForStatus('restartable', iid, ['FAILED']);
+
+    const rollup1 = await send('GET', `/api/v3/workflows/restartable/instances/${iid}/rollup`);
+    expect(rollup1.statusCode).toBe(200);
+    expect(rollup1.json()).toMatchObject({ workflow_run_id: 1, leaves: { SUCCEEDED: 1 } });
+    const failedLeaves = Object.entries(rollup1.json().leaves as Record<string, number>).filter(([k]) => k !== 'SUCCEEDED');
+    expect(failedLeaves.reduce((n, [, v]) => n + v, 0)).toBe(1);
+
+    const restarted = await send('POST', `/api/v3/workflows/restartable/instances/${iid}/actions/restart`, {});
+    expect(restarted.statusCode, restarted.body).toBe(200);
+    expect(restarted.json()).toEqual({ workflow_id: 'restartable', workflow_instance_id: iid, workflow_run_id: 2, carried_over_steps: ['job.1'] });
+    await waitForStatus('restartable', iid, ['FAILED']);
+    const job1 = await send('GET', `/api/v3/workflows/restartable/instances/${iid}/runs/2/steps/job.1/attempts/latest`);
+    expect(job1.json().status).toBe('SUCCEEDED');
+
+    const ok = await send('POST', '/api/v3/workflows', workflow('restart-ok', [noop('only')]));
+    expect(ok.statusCode).toBe(200);
+    const okStart = await send('POST', '/api/v3/workflows/restart-ok/versions/active/actions/start', {});
+    const okIid = okStart.json().workflow_instance_id as number;
+    await waitForStatus('restart-ok', okIid, ['SUCCEEDED']);
+    const refused = await send('POST', `/api/v3/workflows/restart-ok/instances/${okIid}/actions/restart`, {});
+    expect(refused.statusCode).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect((await send('POST', '/api/v3/workflows/restart-ok/instances/999/actions/restart', {})).statusCode).toBe(404);
+    expect((await send('GET', '/api/v3/workflows/restart-ok/instances/999/rollup')).statusCode).toBe(404);
+  });
+});

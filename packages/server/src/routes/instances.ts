@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { getVersion, INSTANCE_STATUSES, type Db, type Engine, type EvaluatedParams, type InstanceStatus, type InstanceSummary, type TimelineEntry } from '@baton/engine-core';
+import { getVersion, INSTANCE_STATUSES, RestartError, type Db, type Engine, type EvaluatedParams, type InstanceStatus, type InstanceSummary, type TimelineEntry } from '@baton/engine-core';
 import { MAX_LINEAGE_DEPTH, type SignalService } from '@baton/signals';
 import { rejectUnknown } from './workflows.js';
+import { ProblemError } from '../http/problem.js';
 import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, workflowIdParam } from './workflow-http.js';
 
 export interface InstanceRoutesOptions {
@@ -249,6 +250,86 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
       const stopped = await engine.stopInstance(id, iid, request.body?.reason ?? 'stopped by request');
       const after = await requireRun(id, iid);
       return { workflow_id: id, workflow_instance_id: iid, stopped, status: after.status };
+    },
+  );
+
+  app.post<{ Params: { id: string; iid: string }; Body: { reason?: string } | undefined }>(
+    '/api/v3/workflows/:id/instances/:iid/actions/restart',
+    {
+      schema: doc({
+        summary: 'Restart an instance from its failed steps',
+        description:
+          'Starts a new run of an instance whose latest run FAILED, was STOPPED or TIMED_OUT. Steps that ended well are carried over as they ended (and shown in the new run), so only the failed, stopped and never-started steps run; a restarted foreach runs only its unsuccessful iterations. 409 when the latest run has not ended badly.',
+        tags: ['instances'],
+        params: instanceParams,
+        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              workflow_id: { type: 'string' },
+              workflow_instance_id: { type: 'integer' },
+              workflow_run_id: { type: 'integer' },
+              carried_over_steps: { type: 'array', items: { type: 'string' } },
+            },
+            required: ['workflow_id', 'workflow_instance_id', 'workflow_run_id', 'carried_over_steps'],
+          },
+          400: problemSchema,
+          404: problemSchema,
+          409: problemSchema,
+        },
+      }),
+    },
+    async (request) => {
+      const { id } = request.params;
+      const iid = Number(request.params.iid);
+      if (request.body) rejectUnknown(request.body, ['reason']);
+      try {
+        const r = await engine.restartInstance(id, iid, request.body?.reason ?? 'restarted by request');
+        return { workflow_id: r.workflowId, workflow_instance_id: r.workflowInstanceId, workflow_run_id: r.runId, carried_over_steps: r.carried };
+      } catch (err) {
+        if (err instanceof RestartError) {
+          if (err.code === 'not_found') throw notFound(err.message);
+          throw new ProblemError(409, 'Conflict', err.message);
+        }
+        throw err;
+      }
+    },
+  );
+
+  app.get<{ Params: { id: string; iid: string }; Querystring: { run?: number } }>(
+    '/api/v3/workflows/:id/instances/:iid/rollup',
+    {
+      schema: doc({
+        summary: 'Counts by status across an instance',
+        description: 'Leaf steps by status (in this run and every loop iteration and subworkflow run below it), child runs by status, and loop/subworkflow steps by status.',
+        tags: ['instances'],
+        params: instanceParams,
+        querystring: { type: 'object', properties: { run: { type: 'integer', minimum: 1, maximum: 1000000, description: 'run id, default the latest' } }, additionalProperties: false },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              workflow_id: { type: 'string' },
+              workflow_instance_id: { type: 'integer' },
+              workflow_run_id: { type: 'integer' },
+              leaves: { type: 'object', additionalProperties: { type: 'integer' } },
+              children: { type: 'object', additionalProperties: { type: 'integer' } },
+              composites: { type: 'object', additionalProperties: { type: 'integer' } },
+            },
+            required: ['workflow_id', 'workflow_instance_id', 'workflow_run_id', 'leaves', 'children', 'composites'],
+          },
+          400: problemSchema,
+          404: problemSchema,
+        },
+      }),
+    },
+    async (request) => {
+      const { id } = request.params;
+      const iid = Number(request.params.iid);
+      const rollup = await engine.getRollup(id, iid, request.query.run);
+      if (!rollup) throw notFound(`workflow ${id} has no instance ${iid}${request.query.run ? ` run ${request.query.run}` : ''}`);
+      return { workflow_id: rollup.workflowId, workflow_instance_id: rollup.instanceId, workflow_run_id: rollup.runId, leaves: rollup.leaves, children: rollup.children, composites: rollup.composites };
     },
   );
 

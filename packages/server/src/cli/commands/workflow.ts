@@ -15,6 +15,9 @@ const HELP = [
   '                                the same request id never starts a second instance',
   '  show ID [--version V]         a version of a workflow (default latest) and its steps',
   '  stop ID IID [--reason TEXT]   stop a running instance',
+  '  restart ID IID [--reason TEXT]',
+  '                                a new run of a failed, stopped or timed-out instance in which only',
+  '                                the steps that did not end well run again',
   '',
   'Options:',
   ...CONNECTION_HELP,
@@ -31,7 +34,7 @@ const VERSION = /^(latest|active|[1-9]\d{0,8})$/;
 
 export const workflowCommand: Command = {
   name: 'workflow',
-  summary: 'push, validate, start, show and stop workflows',
+  summary: 'push, validate, start, show, stop and restart workflows',
   help: HELP,
   async run(args, io) {
     const { values, positionals, conn } = parseCommand(args, io, OPTIONS);
@@ -64,10 +67,16 @@ export const workflowCommand: Command = {
         if (!/^[1-9]\d{0,15}$/.test(iid!)) throw new UsageError(`IID must be an instance number, got "${iid}"`);
         return stop(io, conn, id!, iid!, values.reason as string | undefined);
       }
+      case 'restart': {
+        allow(['reason']);
+        const [id, iid] = requirePositionals(rest, ['ID', 'IID'], 'baton workflow restart ID IID');
+        if (!/^[1-9]\d{0,15}$/.test(iid!)) throw new UsageError(`IID must be an instance number, got "${iid}"`);
+        return restart(io, conn, id!, iid!, values.reason as string | undefined);
+      }
       case undefined:
-        throw new UsageError('missing subcommand: push, validate, start, show or stop');
+        throw new UsageError('missing subcommand: push, validate, start, show, stop or restart');
       default:
-        throw new UsageError(`unknown subcommand "${sub}": expected push, validate, start, show or stop`);
+        throw new UsageError(`unknown subcommand "${sub}": expected push, validate, start, show, stop or restart`);
     }
   },
 };
@@ -155,6 +164,18 @@ async function show(io: CliIo, conn: ConnectionArgs, id: string, version: string
       const [kind, step] = Object.entries(wrapped)[0]!;
       const next = Object.entries(step.transition?.successors ?? {}).map(([to, cond]) => (cond === 'true' ? to : `${to} if ${cond}`));
       io.stdout.write(`  ${step.id} [${step.type ?? kind}]${next.length ? ` -> ${next.join(', ')}` : ''}\n`);
+    }
+    return EXIT.ok;
+  });
+}
+
+async function restart(io: CliIo, conn: ConnectionArgs, id: string, iid: string, reason: string | undefined): Promise<number> {
+  return withServer(io, conn.json, async () => {
+    const res = await conn.client.request('POST', `/api/v3/workflows/${enc(id)}/instances/${iid}/actions/restart`, { body: JSON.stringify(reason ? { reason } : {}) });
+    if (conn.json) io.stdout.write(`${res.text}\n`);
+    else {
+      const b = res.body as { workflow_run_id: number; carried_over_steps: string[] };
+      io.stdout.write(`restarted ${id} instance ${iid} as run ${b.workflow_run_id}; carried over: ${b.carried_over_steps.join(', ') || '(none)'}\n`);
     }
     return EXIT.ok;
   });
