@@ -3,13 +3,12 @@ import {
   WorkflowLifecycle,
   getVersion,
   listActiveWorkflows,
-  listWorkflowEvents,
   registerBuiltinRuntimes,
   storeDefinitions,
   type Db,
   type StoredVersion,
 } from '@baton/engine-core';
-import { Scheduler, followEngineLifecycle, reconcileWithEngine } from '@baton/scheduler';
+import { Scheduler, reconcileWithEngine, scheduleOf } from '@baton/scheduler';
 import { SignalService, type ActiveDefinition } from '@baton/signals';
 import { SourcesRuntime } from './wiring/signals-sources.js';
 import type { Logger } from './logger.js';
@@ -18,6 +17,7 @@ import { createWorkflowStarter } from './wiring/starter.js';
 import { signalTriggerExpressions } from './wiring/trigger-expressions.js';
 import { wireSignalsIntoEngine } from './wiring/engine-signals.js';
 import { wireOutboundEvents } from './wiring/outbound.js';
+import { followWorkflowEvents } from './wiring/workflow-events.js';
 
 /** Every domain service of one Baton process, built once by the composition root. */
 export interface BatonServices {
@@ -83,6 +83,11 @@ export function createServices(deps: ServicesDeps): BatonServices {
   const stops: (() => void | Promise<void>)[] = [];
   let started = false;
 
+  const pollMs = deps.eventPollMs ?? 2000;
+  async function syncSchedule(workflowId: string): Promise<void> {
+    await scheduler.syncWorkflow(workflowId, scheduleOf(await getVersion(db, workflowId, 'active')));
+  }
+
   async function syncSignals(workflowId: string): Promise<void> {
     const active = await getVersion(db, workflowId, 'active');
     await signals.syncSubscriptions(workflowId, active ? activeDefinition(active) : null);
@@ -102,13 +107,14 @@ export function createServices(deps: ServicesDeps): BatonServices {
       await engine.start();
       stops.push(() => engine.stop());
 
-      stops.push(await followSignalSubscriptions(db, lifecycle, syncSignals, deps.eventPollMs ?? 2000, (err) => log.error({ err }, 'following workflow events for signal triggers failed')));
+      // The followers' stops wait for a poll in flight: the database is closed right after stop().
+      stops.push(await followWorkflowEvents(db, lifecycle, syncSignals, { pollMs, onError: (err) => log.error({ err }, 'following workflow events for signal triggers failed') }));
       await signals.rebuildSubscriptions((await listActiveWorkflows(db)).map(activeDefinition));
       await signals.start();
       stops.push(() => signals.stop());
 
       await reconcileWithEngine(scheduler, db);
-      stops.push(await followEngineLifecycle(scheduler, db, { lifecycle, pollIntervalMs: deps.eventPollMs ?? 2000, onError: (err) => log.error({ err }, 'following workflow events for time triggers failed') }));
+      stops.push(await followWorkflowEvents(db, lifecycle, syncSchedule, { pollMs, onError: (err) => log.error({ err }, 'following workflow events for time triggers failed') }));
       scheduler.start();
       stops.push(() => scheduler.stop());
 
@@ -133,42 +139,4 @@ export function createServices(deps: ServicesDeps): BatonServices {
 
 export function activeDefinition(v: StoredVersion): ActiveDefinition {
   return { workflowId: v.workflowId, version: v.version, workflow: v.workflow, properties: v.properties };
-}
-
-/**
- * Keeps signal trigger subscriptions in step with the active versions: this process's changes as
- * they commit, and other processes' from the events table. Returns the function that stops it.
- */
-async function followSignalSubscriptions(
-  db: Db,
-  lifecycle: WorkflowLifecycle,
-  sync: (workflowId: string) => Promise<void>,
-  pollMs: number,
-  onError: (err: unknown) => void,
-): Promise<() => void> {
-  // Follow from the newest event on: what came before is what rebuildSubscriptions loads next.
-  let seq = 0;
-  for (let page = await listWorkflowEvents(db, seq, 1000); page.length > 0; page = await listWorkflowEvents(db, seq, 1000)) seq = page.at(-1)!.seq;
-  const unsubscribe = lifecycle.subscribe((event) => sync(event.workflowId));
-  let busy = false;
-  const poll = async (): Promise<void> => {
-    if (busy) return;
-    busy = true;
-    try {
-      for (let page = await listWorkflowEvents(db, seq, 1000); page.length > 0; page = await listWorkflowEvents(db, seq, 1000)) {
-        for (const id of new Set(page.map((e) => e.workflowId))) await sync(id);
-        seq = page.at(-1)!.seq;
-      }
-    } catch (err) {
-      onError(err);
-    } finally {
-      busy = false;
-    }
-  };
-  const timer = setInterval(() => void poll(), pollMs);
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    unsubscribe();
-  };
 }
