@@ -7,7 +7,8 @@ import { packageMigrations } from './migrations.js';
 import { createRoutePlugins } from './route-plugins.js';
 import { listenError, probeListen } from './listen.js';
 import { loadServiceSettings, type ServiceSettings } from './service-config.js';
-import { createServices, type BatonServices } from './services.js';
+import { createServices, type BatonServices, type ServicesDeps } from './services.js';
+import { setServicesReadiness } from './http/health.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -17,6 +18,8 @@ export interface StartOptions {
   services?: ServiceSettings;
   /** Environment the service settings come from (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Builds the services (default createServices); tests wrap it to observe or delay start-up. */
+  createServices?: (deps: ServicesDeps) => BatonServices;
 }
 
 export interface RunningServer {
@@ -27,13 +30,20 @@ export interface RunningServer {
   logger: Logger;
   /** The engine, signals, scheduler and sources running in this process. */
   services: BatonServices;
+  /**
+   * Settles once the services have started (the server listens before: /healthz answers at once,
+   * /readyz is 503 until then). Rejects when they failed to; the server has then closed itself.
+   */
+  servicesStarted: Promise<void>;
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
 
 /**
- * Opens the database, applies every package's migrations and starts listening. Problems the
- * operator can fix surface as `StartupError`; anything opened so far is closed again first.
+ * Opens the database, applies every package's migrations, starts listening and then starts the
+ * services in the background (joining a Kafka group can take a minute; probes and the API must
+ * answer meanwhile). Problems the operator can fix surface as `StartupError`; anything opened so
+ * far is closed again first.
  */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const started = performance.now();
@@ -52,9 +62,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const applied = (await migrationsApplied(database.db, [...migrations])) ? [] : await migrate(database.db, [...migrations]);
     for (const m of applied) logger.info({ pkg: m.pkg, version: m.version, migration: m.name }, 'migration applied');
     logger.info({ applied: applied.length, migrateMs: Math.round(performance.now() - openedAt) }, 'migrations up to date');
-    services = createServices({ db: database.db, logger, settings });
+    services = (options.createServices ?? createServices)({ db: database.db, logger, settings });
     app = await buildApp({ db: database.db, config, logger, plugins: options.plugins ?? createRoutePlugins({ db: database.db, config, logger, services }), migrations });
-    await services.start();
+    setServicesReadiness(app.server, 'services starting');
     await listen(app, config);
   } catch (err) {
     await app?.close().catch(() => {});
@@ -63,9 +73,32 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     throw err;
   }
   const url = boundUrl(app);
-  logger.info({ url, startupMs: Math.round(performance.now() - started) }, 'server ready');
+  logger.info({ url, listenMs: Math.round(performance.now() - started) }, 'server listening; starting services');
   const running = services;
-  return { app, db: database.db, url, logger, services, close: once(() => shutdown(app, running, database, logger)) };
+  const listening = app;
+  const starting = services.start();
+  let closing = false;
+  const close = once(() => {
+    closing = true;
+    return shutdown(listening, running, database, logger);
+  });
+  const servicesStarted = starting.then(
+    () => {
+      // A shutdown during start-up ends the start early: nothing to announce then.
+      if (closing) return;
+      setServicesReadiness(listening.server, undefined);
+      logger.info({ startupMs: Math.round(performance.now() - started) }, 'server ready');
+    },
+    async (err: unknown) => {
+      logger.fatal({ err }, 'services failed to start; stopping the server');
+      setServicesReadiness(listening.server, `services failed to start: ${(err as Error).message}`);
+      await close().catch((closeErr: unknown) => logger.error({ err: closeErr }, 'stopping after failed start-up failed'));
+      throw err;
+    },
+  );
+  // Callers that only use close() must not see an unhandled rejection; the failure is logged.
+  servicesStarted.catch(() => {});
+  return { app, db: database.db, url, logger, services, servicesStarted, close };
 }
 
 async function listen(app: BatonApp, config: ServerConfig): Promise<void> {
@@ -92,7 +125,8 @@ async function shutdown(app: BatonApp, services: BatonServices, database: Opened
   } finally {
     try {
       // Consumers, scheduler, matcher and engine workers: running step attempts are aborted and
-      // resume on the next start (or in another process) from the database.
+      // resume on the next start (or in another process) from the database. A start still running
+      // (a Kafka group join) ends after its current step, so that nothing starts after stop().
       await services.stop();
     } finally {
       await database.close();

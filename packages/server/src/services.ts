@@ -81,7 +81,8 @@ export function createServices(deps: ServicesDeps): BatonServices {
   wireOutboundEvents(engine, settings.sources.sinks);
 
   const stops: (() => void | Promise<void>)[] = [];
-  let started = false;
+  let startup: Promise<void> | undefined;
+  let stopping = false;
 
   const pollMs = deps.eventPollMs ?? 2000;
   async function syncSchedule(workflowId: string): Promise<void> {
@@ -93,6 +94,30 @@ export function createServices(deps: ServicesDeps): BatonServices {
     await signals.syncSubscriptions(workflowId, active ? activeDefinition(active) : null);
   }
 
+  /** Starts each service in turn; a stop() requested meanwhile ends it after the current step. */
+  async function startAll(): Promise<void> {
+    await engine.start();
+    stops.push(() => engine.stop());
+    if (stopping) return;
+
+    // The followers' stops wait for a poll in flight: the database is closed right after stop().
+    stops.push(await followWorkflowEvents(db, lifecycle, syncSignals, { pollMs, onError: (err) => log.error({ err }, 'following workflow events for signal triggers failed') }));
+    await signals.rebuildSubscriptions((await listActiveWorkflows(db)).map(activeDefinition));
+    await signals.start();
+    stops.push(() => signals.stop());
+    if (stopping) return;
+
+    await reconcileWithEngine(scheduler, db);
+    stops.push(await followWorkflowEvents(db, lifecycle, syncSchedule, { pollMs, onError: (err) => log.error({ err }, 'following workflow events for time triggers failed') }));
+    scheduler.start();
+    stops.push(() => scheduler.stop());
+    if (stopping) return;
+
+    await sources.start();
+    stops.push(() => sources.stop());
+    log.info({ kafka: sources.kafka !== undefined, sinks: settings.sources.sinks.map((s) => s.name), httpAllowedHosts: settings.httpAllowedHosts.length, shellSteps: settings.shellSteps }, 'services started');
+  }
+
   return {
     db,
     engine,
@@ -101,28 +126,13 @@ export function createServices(deps: ServicesDeps): BatonServices {
     sources,
     lifecycle,
     settings,
-    async start() {
-      if (started) return;
-      started = true;
-      await engine.start();
-      stops.push(() => engine.stop());
-
-      // The followers' stops wait for a poll in flight: the database is closed right after stop().
-      stops.push(await followWorkflowEvents(db, lifecycle, syncSignals, { pollMs, onError: (err) => log.error({ err }, 'following workflow events for signal triggers failed') }));
-      await signals.rebuildSubscriptions((await listActiveWorkflows(db)).map(activeDefinition));
-      await signals.start();
-      stops.push(() => signals.stop());
-
-      await reconcileWithEngine(scheduler, db);
-      stops.push(await followWorkflowEvents(db, lifecycle, syncSchedule, { pollMs, onError: (err) => log.error({ err }, 'following workflow events for time triggers failed') }));
-      scheduler.start();
-      stops.push(() => scheduler.stop());
-
-      await sources.start();
-      stops.push(() => sources.stop());
-      log.info({ kafka: sources.kafka !== undefined, sinks: settings.sources.sinks.map((s) => s.name), httpAllowedHosts: settings.httpAllowedHosts.length, shellSteps: settings.shellSteps }, 'services started');
+    start() {
+      startup ??= startAll();
+      return startup;
     },
     async stop() {
+      stopping = true;
+      await startup?.catch(() => {});
       // Sources first (no new signals), then the producers of work, the engine last.
       while (stops.length > 0) {
         const stop = stops.pop()!;
@@ -132,7 +142,8 @@ export function createServices(deps: ServicesDeps): BatonServices {
           log.error({ err }, 'stopping a service failed');
         }
       }
-      started = false;
+      startup = undefined;
+      stopping = false;
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import { migrationsApplied, type Db, type MigrationSource } from '@baton/engine-core';
 
@@ -8,9 +9,21 @@ export interface HealthOptions {
   dbTimeoutMs?: number;
 }
 
+// Keyed by the HTTP server the app listens on: one per app, shared by the app and its plugins.
+const servicesNotReady = new WeakMap<Server, string>();
+
+/**
+ * Tells `/readyz` of the app serving `server` that its services are not ready (`reason`, e.g.
+ * `services starting`) or, with undefined, that they are. Apps never told are ready.
+ */
+export function setServicesReadiness(server: Server, reason: string | undefined): void {
+  if (reason === undefined) servicesNotReady.delete(server);
+  else servicesNotReady.set(server, reason);
+}
+
 /**
  * `/healthz` answers whenever the process can serve HTTP (liveness); `/readyz` only when the
- * database answers and every package's migrations are in (readiness). Probes are frequent, so their
+ * database answers, every package's migrations are in and the services have started (readiness). Probes are frequent, so their
  * request logs are kept below the default level.
  */
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
@@ -29,6 +42,8 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts)
     }
     if (!migrated) migrated = await migrationsApplied(opts.db, [...opts.migrations]);
     if (!migrated) return reply.code(503).send({ status: 'unavailable', reason: 'database migrations are not applied' });
+    const notReady = servicesNotReady.get(app.server);
+    if (notReady !== undefined) return reply.code(503).send({ status: 'unavailable', reason: notReady });
     return { status: 'ready' };
   });
 };
