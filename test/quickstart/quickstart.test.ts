@@ -33,8 +33,8 @@ const EXPECTATIONS: Expectation[] = [
   { command: /^npx baton signal publish signal_a /, output: [/^published signal_a#1 \(instance [0-9a-f-]{36}\)$/m] },
   { command: /^npx baton signal publish signal_b /, output: [/^published signal_b#1 \(instance [0-9a-f-]{36}\)$/m] },
   { command: /^npx baton instance status sample-signal-trigger-wf 1$/, output: [/^sample-signal-trigger-wf instance 1 run 1: IN_PROGRESS$/m, /^\s+job\.1\s+WAITING_FOR_SIGNALS$/m] },
-  { command: /^curl .*db\/test\/table1/, output: [/"name":"db\/test\/table1","seq_id":1,/, /"duplicate":false/] },
-  { command: /^curl .*db\/test\/table2/, output: [/"name":"db\/test\/table2","seq_id":1,/, /"duplicate":false/] },
+  { command: /^npx baton signal publish db\/test\/table1 vtts_utc_dateint==\$\(date -u \+%Y%m%d\) vtts_utc_hour==00$/, output: [/^published db\/test\/table1#1 \(instance [0-9a-f-]{36}\)$/m] },
+  { command: /^npx baton signal publish db\/test\/table2 vtts_utc_dateint==\$\(date -u \+%Y%m%d\) vtts_utc_hour==00$/, output: [/^published db\/test\/table2#1 \(instance [0-9a-f-]{36}\)$/m] },
   {
     command: /^npx baton instance status sample-signal-trigger-wf 1 --watch$/,
     output: [/^sample-signal-trigger-wf instance 1: SUCCEEDED$/m, ...[1, 2, 3, 4, 5, 6].map((n) => new RegExp(`^\\s+job\\.${n}: SUCCEEDED$`, 'm'))],

@@ -1,15 +1,17 @@
 import { UsageError, type CliIo, type Command } from '../command.js';
 import { CONNECTION_HELP, EXIT, enc, parseCommand, parseExact, requirePositionals, stringifyExact, withServer, type ConnectionArgs } from '../client.js';
-import { runParams } from './workflow.js';
 
 const HELP = [
   'Usage: baton signal <subcommand> [options]',
   '',
   'Subcommands:',
-  '  publish NAME [name=value ...] [--payload JSON] [--request-id ID]',
-  '                        publish a signal; whole-number values are LONG params (exact 64-bit),',
-  '                        everything else a STRING; publishing the same instance again is reported',
-  '                        as a duplicate and stores nothing',
+  '  publish NAME [PARAM ...] [--payload JSON] [--request-id ID]',
+  '                        publish a signal; publishing the same instance again is reported as a',
+  '                        duplicate and stores nothing. Each PARAM is one of:',
+  '                          key=value    a whole number is a LONG (exact 64-bit), anything else',
+  '                                       a STRING: n=12 is LONG 12, day=mon is "mon"',
+  '                          key==value   always a STRING: hour==00 is "00", not LONG 0',
+  "                          key:=JSON    a JSON string or integer as written: hour:='\"00\"', n:=12",
   '  list NAME [--limit N] instances of a signal, newest first',
   '  show NAME SEQ|latest  one instance of a signal',
   '',
@@ -45,7 +47,8 @@ export const signalCommand: Command = {
       case 'publish': {
         only(['payload', 'request-id']);
         const [name, ...pairs] = rest;
-        if (!name) throw new UsageError('missing NAME (usage: baton signal publish NAME [name=value ...])');
+        if (!name) throw new UsageError('missing NAME (usage: baton signal publish NAME [key=value | key==string | key:=JSON ...])');
+        const params = await signalParams(pairs);
         let payload: unknown;
         if (values.payload !== undefined) {
           try {
@@ -54,7 +57,7 @@ export const signalCommand: Command = {
             throw new UsageError(`--payload must be JSON, e.g. '{"rows": 42}': ${(err as Error).message}`);
           }
         }
-        return publish(io, conn, name, runParams(pairs), payload, values['request-id'] as string | undefined);
+        return publish(io, conn, name, params, payload, values['request-id'] as string | undefined);
       }
       case 'list': {
         only(['limit']);
@@ -76,6 +79,42 @@ export const signalCommand: Command = {
     }
   },
 };
+
+/**
+ * Typed `key=value` pairs, as httpie spells them: `key=value` (whole numbers are LONG, anything
+ * else a string), `key==value` (always a string) and `key:=JSON` (a JSON string or integer). The
+ * first `=` separates the key, so values may contain `=`.
+ */
+export async function signalParams(pairs: readonly string[]): Promise<Record<string, string | bigint | number>> {
+  const out: Record<string, string | bigint | number> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    const json = eq > 0 && p[eq - 1] === ':';
+    const key = p.slice(0, json ? eq - 1 : eq);
+    if (eq < 0 || key.length === 0) throw new UsageError(`param "${p}" must be key=value, key==string or key:=JSON`);
+    let value: string | bigint | number;
+    if (json) value = await jsonParam(key, p.slice(eq + 1));
+    else if (p[eq + 1] === '=') value = p.slice(eq + 2);
+    else {
+      const text = p.slice(eq + 1);
+      value = /^-?\d{1,19}$/.test(text) ? BigInt(text) : text;
+    }
+    // defineProperty: a key named __proto__ is a param like any other.
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+async function jsonParam(key: string, text: string): Promise<string | bigint | number> {
+  let value: unknown;
+  try {
+    value = await parseExact(text);
+  } catch (err) {
+    throw new UsageError(`param ${key}:= must be JSON, e.g. ${key}:='"00"' or ${key}:=12: ${(err as Error).message}`);
+  }
+  if (typeof value === 'string' || typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value))) return value;
+  throw new UsageError(`param ${key}:= must be a JSON string or integer (params are STRING or LONG), got ${text}`);
+}
 
 function describe(i: Instance): string {
   const params = Object.entries(i.params).map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
