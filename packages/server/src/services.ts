@@ -16,7 +16,7 @@ import type { ServiceSettings } from './service-config.js';
 import { createWorkflowStarter } from './wiring/starter.js';
 import { signalTriggerExpressions } from './wiring/trigger-expressions.js';
 import { wireSignalsIntoEngine } from './wiring/engine-signals.js';
-import { wireOutboundEvents } from './wiring/outbound.js';
+import { publishedSignalsOutbound, wireOutboundEvents } from './wiring/outbound.js';
 import { followWorkflowEvents } from './wiring/workflow-events.js';
 
 /** Every domain service of one Baton process, built once by the composition root. */
@@ -65,8 +65,10 @@ export function createServices(deps: ServicesDeps): BatonServices {
 
   const starter = createWorkflowStarter(db);
   const wiring = wireSignalsIntoEngine(engine, db, logger.child({ component: 'signal-gates' }), settings.sources.sinks);
+  const onPublished = publishedSignalsOutbound(settings.sources.sinks);
   const signals = new SignalService(db, {
     starter,
+    onPublished,
     expressions: signalTriggerExpressions,
     gates: wiring.gateListener,
     logger: logger.child({ component: 'signals' }),
@@ -77,7 +79,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
     starter,
     onError: (err, context) => log.error({ err, context }, 'scheduler error'),
   });
-  const sources = new SourcesRuntime({ db, signals, config: settings.sources, logger: logger.child({ component: 'sources' }) });
+  const sources = new SourcesRuntime({ db, signals, config: settings.sources, onPublished, logger: logger.child({ component: 'sources' }) });
   wireOutboundEvents(engine, settings.sources.sinks);
 
   const stops: (() => void | Promise<void>)[] = [];

@@ -1,6 +1,6 @@
 import type { Db } from '@baton/engine-core';
 import { MAX_BATCH, type PublishResult, type SignalSource } from './model.js';
-import { isConcurrentDuplicate, publishInTx } from './publish.js';
+import { isConcurrentDuplicate, publishInTx, type PublishedHook } from './publish.js';
 import type { NormalizedSignal } from './validate.js';
 
 const LARGE_BATCH = MAX_BATCH / 2;
@@ -27,6 +27,7 @@ export class GroupCommitter {
     private readonly db: Db,
     private readonly concurrency: number,
     private readonly onCommit: () => void,
+    private readonly onPublished?: PublishedHook,
   ) {}
 
   publish(signals: NormalizedSignal[], source: SignalSource): Promise<PublishResult[]> {
@@ -60,7 +61,11 @@ export class GroupCommitter {
   private async store(signals: readonly NormalizedSignal[], source: SignalSource | readonly SignalSource[]): Promise<PublishResult[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.tx((tx) => publishInTx(tx, signals, source, { savepoint: false }));
+        return await this.db.tx(async (tx) => {
+          const results = await publishInTx(tx, signals, source, { savepoint: false });
+          await this.onPublished?.(tx, results, signals);
+          return results;
+        });
       } catch (err) {
         if (!isConcurrentDuplicate(err) || attempt >= 5) throw err;
       }

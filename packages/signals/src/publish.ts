@@ -4,6 +4,13 @@ import type { PublishResult, SignalSource } from './model.js';
 import type { NormalizedSignal } from './validate.js';
 
 /** The channel a publishing transaction notifies; matchers in every process listen on it. */
+/**
+ * Runs in a publishing transaction right after the batch is stored (REST, CloudEvents, SNS, Kafka;
+ * not step outputs, whose hook is the engine's), with each result beside its signal: the
+ * integrator enqueues outbound events for the new ones, so they go out if and only if stored.
+ */
+export type PublishedHook = (tx: Queryable, results: readonly PublishResult[], signals: readonly NormalizedSignal[]) => Promise<void>;
+
 export const SIGNAL_CHANNEL = 'baton_signals';
 
 function toBig(v: unknown): bigint {

@@ -7,7 +7,7 @@ import type { PublishResult, SignalInstance, SignalSource } from './model.js';
 import { emitOutputs, type StepOutput } from './outputs.js';
 import type { ActiveDefinition, StepAttemptRef, StepGateListener, TriggerExpressions, WorkflowStarter } from './ports.js';
 import { GroupCommitter } from './group-commit.js';
-import { publishInTx, SIGNAL_CHANNEL } from './publish.js';
+import { publishInTx, SIGNAL_CHANNEL, type PublishedHook } from './publish.js';
 import { SignalStats } from './stats.js';
 import { getInstance, listInstances, type InstancePage, type ListQuery } from './queries.js';
 import { syncSubscriptionsInTx, type SyncOptions, type SyncResult } from './subscriptions.js';
@@ -41,6 +41,8 @@ export interface SignalServiceOptions {
    */
   startRetryBaseMs?: number;
   startRetryMaxMs?: number;
+  /** Called in every transaction of publish() and publishInTx() once the batch is stored. */
+  onPublished?: PublishedHook;
 }
 
 /**
@@ -77,7 +79,7 @@ export class SignalService {
       },
       opts.matchBatchSize ?? 500,
     );
-    this.committer = new GroupCommitter(db, opts.publishConcurrency ?? (db.kind === 'postgres' ? 2 : 1), () => this.wake());
+    this.committer = new GroupCommitter(db, opts.publishConcurrency ?? (db.kind === 'postgres' ? 2 : 1), () => this.wake(), opts.onPublished);
   }
 
   private report(err: unknown, what: string): void {
@@ -98,7 +100,10 @@ export class SignalService {
 
   /** As publish, inside the caller's transaction (matching starts once it commits). */
   async publishInTx(tx: Queryable, signals: readonly unknown[], source: SignalSource): Promise<PublishResult[]> {
-    return publishInTx(tx, normalizeBatch(signals), source);
+    const normalized = normalizeBatch(signals);
+    const results = await publishInTx(tx, normalized, source);
+    await this.opts.onPublished?.(tx, results, normalized);
+    return results;
   }
 
   getInstance(name: string, seq: number | bigint | 'latest'): Promise<SignalInstance> {

@@ -1,5 +1,5 @@
 import type { Engine } from '@baton/engine-core';
-import { enqueueOutbound, type SinkConfig } from './signals-sources.js';
+import { enqueueOutbound, signalEventsOf, type PublishedHook, type SinkConfig } from './signals-sources.js';
 
 /**
  * Workflow and step status changes go to the configured sinks through the durable outbox, in the
@@ -26,4 +26,18 @@ export function wireOutboundEvents(engine: Engine, sinks: readonly SinkConfig[])
       );
     });
   }
+}
+
+/**
+ * Signals published over REST, CloudEvents, SNS and Kafka go to the sinks that take signals,
+ * through the outbox in the publishing transaction; duplicates stored nothing and send nothing.
+ * Undefined when no sink takes signals. (Step outputs are enqueued by the engine wiring.)
+ */
+export function publishedSignalsOutbound(sinks: readonly SinkConfig[]): PublishedHook | undefined {
+  const signalSinks = sinks.filter((s) => s.events.includes('signal'));
+  if (signalSinks.length === 0) return undefined;
+  return async (tx, results, signals) => {
+    const events = signalEventsOf(results, signals);
+    if (events.length > 0) await enqueueOutbound(tx, events, signalSinks);
+  };
 }

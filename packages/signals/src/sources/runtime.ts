@@ -1,3 +1,4 @@
+import type { PublishedHook } from '../publish.js';
 import type { Db } from '@baton/engine-core';
 import { OutboundPublisher } from '../sinks/publisher.js';
 import type { SinkBacklog } from '../sinks/outbox.js';
@@ -17,6 +18,8 @@ export interface SourcesRuntimeOptions {
   /** The Kafka client for ingestion (default: kafkajs on config.kafka.brokers). */
   kafkaAdapter?: KafkaAdapter;
   transportDeps?: TransportDeps;
+  /** Runs in each Kafka and SNS publishing transaction (outbound events for the new signals). */
+  onPublished?: PublishedHook;
   logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -43,9 +46,9 @@ export class SourcesRuntime {
     const { config, db, logger } = opts;
     if (config.kafka && config.kafka.subscriptions.length > 0) {
       const adapter = opts.kafkaAdapter ?? new KafkajsAdapter({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
-      this.kafka = new KafkaIngestor({ db, adapter, config: config.kafka, logger });
+      this.kafka = new KafkaIngestor({ db, adapter, config: config.kafka, logger, onPublished: opts.onPublished });
     }
-    this.sns = new SnsIngestor({ db, config: config.sns, logger });
+    this.sns = new SnsIngestor({ db, config: config.sns, logger, onPublished: opts.onPublished });
     this.cloudevents = new CloudEventsIngestor(opts.signals, config.cloudevents);
     this.outbound = new OutboundPublisher(db, { sinks: config.sinks, outbox: config.outbox, transportDeps: opts.transportDeps, logger });
   }

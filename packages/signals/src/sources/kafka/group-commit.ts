@@ -1,6 +1,6 @@
 import type { Db } from '@baton/engine-core';
 import type { PublishResult, SignalSource } from '../../model.js';
-import { publishInTx } from '../../publish.js';
+import { publishInTx, type PublishedHook } from '../../publish.js';
 import type { NormalizedSignal } from '../../validate.js';
 
 interface Job {
@@ -26,6 +26,7 @@ export class GroupCommitter {
     private readonly db: Db,
     /** Signals per transaction at most (a single larger chunk still goes alone). */
     private readonly maxSignals: number,
+    private readonly onPublished?: PublishedHook,
   ) {}
 
   publish(signals: NormalizedSignal[], source: SignalSource | readonly SignalSource[]): Promise<PublishResult[]> {
@@ -50,7 +51,11 @@ export class GroupCommitter {
         try {
           const all = jobs.flatMap((j) => j.signals);
           const sources = jobs.flatMap((j) => (isSourceList(j.source) ? [...j.source] : j.signals.map(() => j.source as SignalSource)));
-          const results = await this.db.tx((tx) => publishInTx(tx, all, sources));
+          const results = await this.db.tx(async (tx) => {
+            const stored = await publishInTx(tx, all, sources);
+            await this.onPublished?.(tx, stored, all);
+            return stored;
+          });
           let at = 0;
           for (const j of jobs) {
             j.resolve(results.slice(at, at + j.signals.length));

@@ -1,3 +1,4 @@
+import type { PublishedHook } from '../../publish.js';
 import type { Db } from '@baton/engine-core';
 import { SignalValidationError } from '../../errors.js';
 import type { PublishInput, SignalSource } from '../../model.js';
@@ -30,6 +31,8 @@ export interface KafkaIngestorOptions {
   chunkSize?: number;
   /** Signals per database transaction when chunks of several partitions are stored together (default 20000). */
   maxSignalsPerTx?: number;
+  /** Runs in each publishing transaction (outbound events for the new signals). */
+  onPublished?: PublishedHook;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -62,7 +65,7 @@ export class KafkaIngestor {
 
   constructor(private readonly opts: KafkaIngestorOptions) {
     this.subs = new Map(opts.config.subscriptions.map((s) => [s.topic, s]));
-    this.writer = new GroupCommitter(opts.db, opts.maxSignalsPerTx ?? 20_000);
+    this.writer = new GroupCommitter(opts.db, opts.maxSignalsPerTx ?? 20_000, opts.onPublished);
   }
 
   stats(): KafkaIngestStats {

@@ -1,7 +1,7 @@
 import type { Db } from '@baton/engine-core';
 import { SignalValidationError } from '../../errors.js';
 import type { PublishInput, PublishResult } from '../../model.js';
-import { publishInTx } from '../../publish.js';
+import { publishInTx, type PublishedHook } from '../../publish.js';
 import { normalizeBatch } from '../../validate.js';
 import { cloudEventToSignal, parseStructuredEvent } from '../cloudevents.js';
 import type { SnsSourceConfig, SnsSubscriptionConfig } from '../config.js';
@@ -23,6 +23,8 @@ export interface SnsIngestorOptions {
   /** Certificate download (tests inject theirs; default fetch over https). */
   fetchCertificate?: CertificateFetcher;
   confirm?: SubscriptionConfirmer;
+  /** Runs in each publishing transaction (outbound events for the new signal). */
+  onPublished?: PublishedHook;
   logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -123,7 +125,11 @@ export class SnsIngestor {
     try {
       input = toSignal(sub, msg);
       const signals = normalizeBatch([input], 'signal');
-      const [result] = await this.opts.db.tx((tx) => publishInTx(tx, signals, { type: 'SNS', topicArn: msg.TopicArn, messageId: msg.MessageId }));
+      const [result] = await this.opts.db.tx(async (tx) => {
+        const stored = await publishInTx(tx, signals, { type: 'SNS', topicArn: msg.TopicArn, messageId: msg.MessageId });
+        await this.opts.onPublished?.(tx, stored, signals);
+        return stored;
+      });
       if (result!.duplicate) this.counters.duplicates++;
       else this.counters.indexed++;
       return { status: 200, kind: result!.duplicate ? 'duplicate' : 'indexed', topicArn: msg.TopicArn, signal: result! };
