@@ -87,7 +87,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       // A shutdown during start-up ends the start early: nothing to announce then.
       if (closing) return;
       setServicesReadiness(listening.server, undefined);
-      logger.info({ startupMs: Math.round(performance.now() - started) }, 'server ready');
+      logger.info({ url, startupMs: Math.round(performance.now() - started) }, 'server ready');
     },
     async (err: unknown) => {
       logger.fatal({ err }, 'services failed to start; stopping the server');
