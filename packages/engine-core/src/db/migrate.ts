@@ -43,16 +43,17 @@ export async function loadMigrations(src: MigrationSource): Promise<Migration[]>
  * re-read under it, so processes racing at start-up never apply a migration twice.
  */
 export async function migrate(db: Db, sources: MigrationSource[]): Promise<Migration[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS baton_migrations (
+  // CREATE TABLE IF NOT EXISTS is not safe under concurrency (two creators can both pass the check
+  // and one fails on the catalog), so creation is serialised on the same advisory lock.
+  await db.tx(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS baton_migrations (
     pkg TEXT NOT NULL,
     version INTEGER NOT NULL,
     name TEXT NOT NULL,
     applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (pkg, version)
-  )`).catch(async (err: unknown) => {
-    // Two processes creating the table at once: one loses with a unique violation on the catalog.
-    const code = (err as { code?: string }).code;
-    if (code !== '23505' && code !== '42P07') throw err;
+  )`);
   });
   const applied: Migration[] = [];
   for (const src of sources) {
