@@ -17,7 +17,7 @@ describe('two baton processes started together on one PostgreSQL', () => {
   it('apply each migration exactly once and both become ready', async () => {
     // Fails with instructions when the run has no PostgreSQL: this test must never pass vacuously.
     database = await createTestDatabase();
-    for (let i = 0; i < 2; i++) procs.push(spawnBaton({ PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: database.url }));
+    for (let i = 0; i < 2; i++) procs.push(spawnBaton({ PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: database.url, BATON_TOKENS: 'ops:admin:migration-race-token-0123456789' }));
     await Promise.all(procs.map((p) => waitUntilReady(p)));
 
     const expected = (await Promise.all(packageMigrations.map((src) => loadMigrations(src)))).flat().map((m) => `${m.pkg}:${m.version}`);
