@@ -78,3 +78,18 @@ it('shuts down cleanly when stopped while the services are still starting', asyn
   expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['services started', 'server stopped']));
   expect(lines.map((l) => l.msg)).not.toContain('server ready');
 }, 60_000);
+
+it('closes itself when the services fail to start, and says why', async () => {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', BATON_DATA_DIR: path.join(dir, 'data3') }, dir);
+  const { logger, lines } = capturedLogger();
+  const failing: typeof createServices = (deps) => {
+    const services = createServices(deps);
+    services.sources.start = () => Promise.reject(new Error('kafka: no broker answers'));
+    return services;
+  };
+  const s = await startServer(config, { logger, env: {}, createServices: failing });
+  await expect(s.servicesStarted).rejects.toThrow('kafka: no broker answers');
+  expect(lines.find((l) => l.level === 60)?.msg).toBe('services failed to start; stopping the server');
+  expect(lines.map((l) => l.msg)).toContain('server stopped');
+  await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+}, 60_000);
