@@ -38,6 +38,12 @@ export const serveCommand: Command = {
       else logger.fatal({ err }, 'start-up failed');
       throw err;
     }
-    return stopOnSignal(server);
+    // Services start after the server listens; if they fail, the server has already closed itself
+    // and the command must end with a failure rather than wait for a signal that never comes.
+    const startFailed = server.servicesStarted.then(
+      () => new Promise<number>(() => {}),
+      () => 1,
+    );
+    return Promise.race([stopOnSignal(server), startFailed]);
   },
 };
