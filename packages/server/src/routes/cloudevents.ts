@@ -2,6 +2,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { parseJson, SignalValidationError, stringifyJson, type PublishResult } from '@baton/signals';
 import { jsonBodyText, storableJson } from '../http/json-body.js';
 import { errorHandler, ProblemError, ProblemTypes } from '../http/problem.js';
+import { problemSchema } from './workflow-http.js';
 
 /** The CloudEvents logic behind the route: `CloudEventsIngestor` from @baton/signals (sources). */
 export interface CloudEventsService {
@@ -44,7 +45,33 @@ export const cloudEventsRoutes: FastifyPluginAsync<CloudEventsRoutesOptions> = a
     return errorHandler(error, request, reply);
   });
 
-  app.post('/api/v3/cloudevents', { bodyLimit: BODY_LIMIT }, async (request) => {
+  const result = {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      seq_id: { type: 'integer' },
+      instance_id: { type: 'string' },
+      duplicate: { type: 'boolean', description: 'true when this event (source + id) was already stored; the first instance is returned' },
+    },
+    required: ['name', 'seq_id', 'instance_id', 'duplicate'],
+  } as const;
+  const schema = {
+    summary: 'Publish CloudEvents as signals',
+    description:
+      'CloudEvents 1.0 in structured mode: one event as `application/cloudevents+json` (or `application/json`), or a JSON array as `application/cloudevents-batch+json`, stored atomically. The event `type` names the signal, `data` fields become params, `source` + `id` deduplicate.',
+    tags: ['signals'],
+    body: { description: 'one CloudEvent (structured mode) or, for the batch media type, an array of them' },
+    response: {
+      200: {
+        description: 'the stored signal for one event, or `{signals: [...]}` for a batch',
+        anyOf: [result, { type: 'object', properties: { signals: { type: 'array', items: result } }, required: ['signals'] }],
+      },
+      400: problemSchema,
+      413: problemSchema,
+      415: problemSchema,
+    },
+  };
+  app.post('/api/v3/cloudevents', { bodyLimit: BODY_LIMIT, schema }, async (request) => {
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type === BATCH) {
       if (!Array.isArray(request.body)) {

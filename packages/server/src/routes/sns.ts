@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { errorHandler, ProblemError, ProblemTypes } from '../http/problem.js';
+import { problemSchema } from './workflow-http.js';
 
 /** What the endpoint answers for one SNS message (the signals package's SnsIngestor produces it). */
 export type SnsRouteOutcome =
@@ -41,6 +42,20 @@ export const snsRoutes: FastifyPluginAsync<SnsRoutesOptions> = async (app, opts)
         summary: 'SNS HTTP(S) subscription endpoint',
         body: { type: 'string', description: 'the SNS message JSON, as SNS posts it (text/plain)' },
         description: 'Receives SubscriptionConfirmation, Notification and UnsubscribeConfirmation messages from Amazon SNS. Notifications become signals per the configured mapping of their topic ARN, deduplicated on MessageId.',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              result: { type: 'string', description: 'what was done with the message' },
+              topicArn: { type: 'string' },
+              signal: { type: 'object', additionalProperties: true, description: 'the stored signal: name, seq_id, instance_id, duplicate' },
+            },
+            required: ['result'],
+          },
+          400: problemSchema,
+          403: problemSchema,
+          404: problemSchema,
+        },
       },
     },
     async (request, reply) => {
