@@ -47,11 +47,14 @@ describe('a scheduler process killed mid-round', () => {
       expect((await lines.next()).value).toBe('ready');
       // Let it commit a few rounds, then kill it while a round is inside its transaction.
       while ((await count()) < WORKFLOWS * 2) await new Promise((r) => setTimeout(r, 50));
-      let line = await lines.next();
-      while (!line.done && !String(line.value).startsWith('start ')) line = await lines.next();
-      const open = await t.db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'scheduler-child' AND xact_start IS NOT NULL",
-      );
+      // Poll the server (not the child's buffered output, which can lag behind) until a firing
+      // transaction of the child is open; each holds for CHILD_START_DELAY_MS, so the kill lands inside it.
+      let open = { rows: [{ n: 0 }] };
+      for (let tries = 0; tries < 2000 && open.rows[0]!.n === 0; tries++) {
+        open = await t.db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'scheduler-child' AND xact_start IS NOT NULL",
+        );
+      }
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
       expect(open.rows[0]!.n).toBeGreaterThan(0); // killed with a firing transaction open
