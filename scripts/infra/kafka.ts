@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { cachePath, makeRunDir } from './paths.js';
 import { freePort, onPath, run, ServerProcess } from './proc.js';
-import type { ManagedServer } from './server.js';
+import { manageProcess, type ManagedServer } from './server.js';
 
 export const KAFKA_VERSION = '3.9.2';
 
@@ -156,39 +156,17 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
   const clusterId = randomBytes(16).toString('base64url');
   await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { timeoutMs: 120_000 });
 
-  let proc: ServerProcess | undefined;
-  let stopped = false;
-  const launch = async (): Promise<void> => {
-    proc = ServerProcess.start({ name: 'Kafka', cmd: 'java', args: [...jvm, 'kafka.Kafka', props], logFile });
-    await proc.waitUntilReady(() => brokerAnswers(brokers), 120_000);
-  };
-  const shutdown = async (mode: 'clean' | 'kill' = 'clean'): Promise<void> => {
-    await proc?.stop(mode === 'kill' ? 'SIGKILL' : 'SIGTERM', 30_000);
-  };
-
-  const start = async (): Promise<void> => {
-    if (stopped) throw new Error('Kafka was stopped for good; start a new one');
-    if (proc && !proc.exited) return;
-    await launch();
-  };
-
-  await launch();
-  return {
-    brokers,
-    port,
-    get running() {
-      return !!proc && !proc.exited;
+  const server = await manageProcess({
+    name: 'Kafka',
+    async launch() {
+      const proc = ServerProcess.start({ name: 'Kafka', cmd: 'java', args: [...jvm, 'kafka.Kafka', props], logFile });
+      await proc.waitUntilReady(() => brokerAnswers(brokers), 120_000);
+      return proc;
     },
-    shutdown,
-    start,
-    async restart(mode) {
-      await shutdown(mode);
-      await start();
-    },
-    async stop() {
-      stopped = true;
-      await shutdown('clean');
-      await rm(runDir, { recursive: true, force: true });
-    },
-  };
+    cleanSignal: 'SIGTERM',
+    killSignal: 'SIGKILL',
+    stopGraceMs: 30_000,
+    dataDir: runDir,
+  });
+  return Object.assign(server, { brokers, port });
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { makeRunDir } from './paths.js';
 import { freePort, onPath, run, ServerProcess } from './proc.js';
-import type { ManagedServer } from './server.js';
+import { manageProcess, type ManagedServer } from './server.js';
 
 const MIN_MAJOR = 15;
 
@@ -140,51 +140,27 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     '-c', 'full_page_writes=off',
   ];
 
-  let proc: ServerProcess | undefined;
-  let stopped = false;
-  const launch = async (): Promise<void> => {
-    proc = ServerProcess.start({
-      name: 'PostgreSQL',
-      cmd: path.join(bindir, 'postgres'),
-      args,
-      logFile: path.join(path.dirname(dataDir), 'postgres.log'),
-      ...user,
-      env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
-    });
-    await proc.waitUntilReady(() => canQuery(url), 60_000);
-  };
-  // 'kill' uses immediate shutdown (SIGQUIT): no checkpoint, crash recovery at the next start.
-  // A SIGKILLed postmaster would leave its backends holding shared memory and block the restart.
-  const shutdown = async (mode: 'clean' | 'kill' = 'clean'): Promise<void> => {
-    await proc?.stop(mode === 'kill' ? 'SIGQUIT' : 'SIGINT');
-  };
-
-  const start = async (): Promise<void> => {
-    if (stopped) throw new Error('PostgreSQL was stopped for good; start a new one');
-    if (proc && !proc.exited) return;
-    await launch();
-  };
-
-  await launch();
-  return {
-    url,
-    port,
-    dataDir,
-    get running() {
-      return !!proc && !proc.exited;
+  const server = await manageProcess({
+    name: 'PostgreSQL',
+    async launch() {
+      const proc = ServerProcess.start({
+        name: 'PostgreSQL',
+        cmd: path.join(bindir, 'postgres'),
+        args,
+        logFile: path.join(path.dirname(dataDir), 'postgres.log'),
+        ...user,
+        env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+      });
+      await proc.waitUntilReady(() => canQuery(url), 60_000);
+      return proc;
     },
-    shutdown,
-    start,
-    async restart(mode) {
-      await shutdown(mode);
-      await start();
-    },
-    async stop() {
-      stopped = true;
-      await shutdown('clean');
-      await rm(cleanup, { recursive: true, force: true });
-    },
-  };
+    // 'kill' uses immediate shutdown (SIGQUIT): no checkpoint, crash recovery at the next start.
+    // A SIGKILLed postmaster would leave its backends holding shared memory and block the restart.
+    cleanSignal: 'SIGINT',
+    killSignal: 'SIGQUIT',
+    dataDir: cleanup,
+  });
+  return Object.assign(server, { url, port, dataDir });
 }
 
 export interface Database {

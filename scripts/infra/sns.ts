@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cachePath, makeRunDir } from './paths.js';
 import { freePort, onPath, run, ServerProcess } from './proc.js';
-import type { ManagedServer } from './server.js';
+import { manageProcess, type ManagedServer } from './server.js';
 
 export const MOTO_VERSION = '5.2.5';
 const REQUIREMENT = `moto[server]==${MOTO_VERSION}`;
@@ -66,45 +66,23 @@ export async function startSns(opts: StartSnsOptions = {}): Promise<SnsServer> {
   const runDir = await makeRunDir('sns');
   const port = opts.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  let proc: ServerProcess | undefined;
-  let stopped = false;
-  const launch = async (): Promise<void> => {
-    proc = ServerProcess.start({
-      name: 'moto (SNS)',
-      cmd: motoServer,
-      args: ['-H', '127.0.0.1', '-p', String(port)],
-      logFile: path.join(runDir, 'moto.log'),
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
-    });
-    await proc.waitUntilReady(() => answers(endpoint), 60_000);
-  };
-  const shutdown = async (mode: 'clean' | 'kill' = 'clean'): Promise<void> => {
-    await proc?.stop(mode === 'kill' ? 'SIGKILL' : 'SIGTERM', 10_000);
-  };
-  const start = async (): Promise<void> => {
-    if (stopped) throw new Error('moto was stopped for good; start a new one');
-    if (proc && !proc.exited) return;
-    await launch();
-  };
-
-  await launch();
-  return {
-    endpoint,
-    port,
-    region: 'us-east-1',
-    get running() {
-      return !!proc && !proc.exited;
+  const server = await manageProcess({
+    name: 'moto',
+    async launch() {
+      const proc = ServerProcess.start({
+        name: 'moto (SNS)',
+        cmd: motoServer,
+        args: ['-H', '127.0.0.1', '-p', String(port)],
+        logFile: path.join(runDir, 'moto.log'),
+        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      });
+      await proc.waitUntilReady(() => answers(endpoint), 60_000);
+      return proc;
     },
-    shutdown,
-    start,
-    async restart(mode) {
-      await shutdown(mode);
-      await start();
-    },
-    async stop() {
-      stopped = true;
-      await shutdown('clean');
-      await rm(runDir, { recursive: true, force: true });
-    },
-  };
+    cleanSignal: 'SIGTERM',
+    killSignal: 'SIGKILL',
+    stopGraceMs: 10_000,
+    dataDir: runDir,
+  });
+  return Object.assign(server, { endpoint, port, region: 'us-east-1' });
 }
