@@ -8,8 +8,9 @@ import { createDatabase, repoRoot, startKafka, startPostgres, type KafkaServer, 
 import { call, RetryingClient } from './client.js';
 import { BatonNode, sleep } from './cluster.js';
 import { checkInvariants, type CronWindow, type Findings } from './invariants.js';
+import { ExecutionRecorder } from './recorder.js';
 import { Ledger, rng, runWorkload } from './workload.js';
-import { CRON_WF, workflowDefinitions } from './workflows.js';
+import { CRON_WF, RECORDED_STEP, workflowDefinitions } from './workflows.js';
 
 export interface ChaosOptions {
   /** Seconds of load (faults happen inside it). */
@@ -36,7 +37,13 @@ export interface Figures {
   duplicates: number;
   lost: number;
   non_terminal: number;
+  /** Executions of the Http step recorded, step instances executed more than once, and overlaps between them. */
+  executions: number;
+  steps_reexecuted: number;
+  executions_dropped: number;
   overlaps: number;
+  unrecorded: number;
+  attempt_overlaps: number;
   lineage_missing: number;
   unexpected: number;
   failed: number;
@@ -57,6 +64,8 @@ const PROCESSES = 3;
 const PARTITIONS = 3;
 /** How far the scheduler may lag behind a fire time at the moment the cron is deactivated. */
 const CRON_LAG_MS = 5_000;
+/** The recorder holds each Http step's answer this long: wide enough for a kill to land inside. */
+const HOLD_MS = { min: 50, max: 300 };
 
 /**
  * Three Baton processes on one PostgreSQL and one Kafka under mixed load, while processes are
@@ -71,6 +80,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   let pool: pg.Pool | undefined;
   try {
     o.log(`seed ${o.seed}; starting PostgreSQL and Kafka`);
+    const hold = rng(o.seed ^ 0x401d);
+    const recorder = await ExecutionRecorder.start({ holdMs: () => HOLD_MS.min + hold() * (HOLD_MS.max - HOLD_MS.min), callers: () => nodes });
+    cleanups.push(() => recorder.stop());
     const [pgServer, kafka] = await Promise.all([startPostgres(), startKafka()]);
     cleanups.push(() => kafka.stop(), () => pgServer.stop());
     const database = await createDatabase(pgServer.url, 'baton_chaos');
@@ -102,6 +114,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       BATON_CONFIG: configFile,
       BATON_TIME_SCALE: '0.1',
       BATON_PUBLISH_RATE_LIMIT: '0',
+      BATON_HTTP_ALLOWED_HOSTS: recorder.host,
       // info: each request and start-up phase is in the kept logs.
       LOG_LEVEL: 'info',
     };
@@ -115,7 +128,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
     const client = new RetryingClient(nodes, token);
     const cron: CronWindow = { pushSentMs: 0, pushAckedMs: 0, expectedUntilMs: 0, deactivatedMs: 0 };
-    for (const wf of workflowDefinitions(3)) {
+    for (const wf of workflowDefinitions(3, recorder.urlTemplate)) {
       if (wf.id === CRON_WF) cron.pushSentMs = Date.now();
       const r = await call(nodes[0]!.url, token, 'POST', '/api/v3/workflows', wf.body);
       if (r.status !== 200) throw new Error(`pushing ${wf.id} failed: ${r.status} ${JSON.stringify(r.body)}`);
@@ -152,11 +165,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
     pool.on('error', () => {});
     const settleDeadline = Date.now() + o.settleSeconds * 1000;
-    let findings = await checkInvariants(pool, ledger, topic, cron);
+    let findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions());
     while (!settled(findings) && Date.now() < settleDeadline) {
       await sleep(2000);
-      findings = await checkInvariants(pool, ledger, topic, cron);
+      findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions());
     }
+    await writeFile(path.join(logs, 'executions.jsonl'), recorder.executions().map((e) => JSON.stringify(e)).join('\n') + '\n');
     o.log(`settled after ${secs(loadStart)} s since the load began`);
 
     const unexpectedExits = nodes.flatMap((n) => n.unexpectedExits.map((e) => `${n.name} ${e}`));
@@ -168,7 +182,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (restartTimes.length > 0) report.push(`restarts until ready: ${restartTimes.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`);
     if (failedStarts.length > 0) report.push(`failed start-ups: ${failedStarts.join('; ')} (logs in ${logs})`);
     const ok =
-      figures.duplicates === 0 && figures.lost === 0 && figures.non_terminal === 0 && figures.overlaps === 0 && figures.lineage_missing === 0 && figures.unexpected === 0 && figures.failed === 0 && figures.unexpected_exits === 0;
+      figures.duplicates === 0 &&
+      figures.lost === 0 &&
+      figures.non_terminal === 0 &&
+      figures.overlaps === 0 &&
+      figures.unrecorded === 0 &&
+      figures.attempt_overlaps === 0 &&
+      figures.lineage_missing === 0 &&
+      figures.unexpected === 0 &&
+      figures.failed === 0 &&
+      figures.unexpected_exits === 0;
     if (!ok) for (const n of nodes) report.push(`--- ${n.name} log tail ---`, await n.logTail(15));
     return { figures, findings, ledger, report, ok };
   } finally {
@@ -288,7 +311,12 @@ function figuresOf(f: Findings, ledger: Ledger, faults: { kills: number; pg: num
     duplicates: sum(cats, (c) => c.duplicates) + sum(sigs, (c) => c.duplicates),
     lost: sum(cats, (c) => c.missing) + sum(sigs, (c) => c.missing),
     non_terminal: f.nonTerminal.length,
-    overlaps: f.overlaps.length,
+    executions: f.executions.executions,
+    steps_reexecuted: f.executions.reexecuted,
+    executions_dropped: f.executions.dropped,
+    overlaps: f.executions.overlaps.length,
+    unrecorded: f.unrecorded.length,
+    attempt_overlaps: f.attemptOverlaps.length,
     lineage_missing: f.lineageMissing.length,
     unexpected: sum(cats, (c) => c.unexpected) + sum(sigs, (c) => c.unexpected) + f.poisonIndexed,
     failed: f.failed.length,
@@ -309,7 +337,8 @@ function reportLines(f: Findings, ledger: Ledger, figures: Figures): string[] {
   const lines = [
     `${'what'.padEnd(14)}${pad('sent', 8)}${pad('expected', 10)}${pad('found', 8)}${pad('missing', 9)}${pad('dups', 6)}`,
     ...rows.map(([name, sent, exp, found, miss, dups]) => `${name.padEnd(14)}${pad(sent, 8)}${pad(exp, 10)}${pad(found, 8)}${pad(miss, 9)}${pad(dups, 6)}`),
-    `instances in the database: ${f.instancesFound}; non-terminal ${f.nonTerminal.length}; not SUCCEEDED ${f.failed.length}; retried attempts ${f.retriedAttempts}; overlapping attempts ${f.overlaps.length}`,
+    `instances in the database: ${f.instancesFound}; non-terminal ${f.nonTerminal.length}; not SUCCEEDED ${f.failed.length}; retried attempts ${f.retriedAttempts}; overlapping attempt rows ${f.attemptOverlaps.length}`,
+    `executions of step ${RECORDED_STEP}: ${f.executions.executions} of ${f.executions.steps} step instances; executed more than once ${f.executions.reexecuted}; connections dropped mid-execution ${f.executions.dropped}; overlapping executions ${f.executions.overlaps.length}; successes the recorder never answered ${f.unrecorded.length}`,
     `lineage: TRIGGERED edges missing ${f.lineageMissing.length}; poison Kafka messages indexed ${f.poisonIndexed} (of ${ledger.kafkaPoisonSent} sent); unacknowledged requests: ${ledger.manualUnacked.size} starts, ${[...ledger.restSignals.values()].filter((s) => !s.acked).length} publishes, ${[...ledger.kafkaValid.values()].filter((m) => !m.acked).length} Kafka messages`,
     `faults: ${figures.kills} SIGKILLs, ${figures.pg_restarts} PostgreSQL crash, ${figures.kafka_restarts} Kafka crash; Baton exits not caused by the harness: ${figures.unexpected_exits}`,
   ];
@@ -323,7 +352,9 @@ function reportLines(f: Findings, ledger: Ledger, figures: Figures): string[] {
   }
   show('non-terminal', f.nonTerminal);
   show('not SUCCEEDED', f.failed);
-  show('overlapping attempts', f.overlaps);
+  show('overlapping executions', f.executions.overlaps);
+  show('successes never answered by the recorder', f.unrecorded);
+  show('overlapping attempt rows', f.attemptOverlaps);
   show('lineage missing', f.lineageMissing);
   show('client errors', ledger.errors);
   return lines;

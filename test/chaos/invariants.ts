@@ -1,6 +1,7 @@
 import type pg from 'pg';
+import { checkExecutions, stepKey, type Execution, type ExecutionFindings } from './executions.js';
 import type { Ledger } from './workload.js';
-import { CRON_WF, JOIN_WF, MANUAL_WF, SIGNAL_A, SIGNAL_B, SIGNAL_K, cronFireTimes } from './workflows.js';
+import { CRON_WF, JOIN_WF, MANUAL_WF, RECORDED_STEP, SIGNAL_A, SIGNAL_B, SIGNAL_K, cronFireTimes } from './workflows.js';
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'STOPPED', 'TIMED_OUT']);
 const WORKFLOWS = [MANUAL_WF, JOIN_WF, CRON_WF];
@@ -35,8 +36,13 @@ export interface Findings {
   instancesFound: number;
   nonTerminal: string[];
   failed: string[];
-  overlaps: string[];
+  /** Attempt rows of one step whose recorded intervals intersect (a retry before its predecessor ended). */
+  attemptOverlaps: string[];
   retriedAttempts: number;
+  /** What the execution recorder saw, and the overlaps between executions of one step instance. */
+  executions: ExecutionFindings;
+  /** SUCCEEDED attempts of the recorded step without an answered execution: the recording has gaps. */
+  unrecorded: string[];
   lineageMissing: string[];
 }
 
@@ -62,7 +68,7 @@ export function category(expected: Set<string>, allowed: Set<string>, found: str
 }
 
 /** Reads Baton's tables and checks every invariant against what the workload sent. */
-export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string, cron: CronWindow): Promise<Findings> {
+export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string, cron: CronWindow, executions: readonly Execution[]): Promise<Findings> {
   const instances = (
     await db.query<InstanceRow>(
       `SELECT id::int AS id, workflow_id, instance_id::int AS instance_id, run_id, request_id, status
@@ -130,16 +136,17 @@ export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string
   const nonTerminal = instances.filter((i) => !TERMINAL.has(i.status)).map((i) => `${label(i)} ${i.status}`);
   const failed = instances.filter((i) => TERMINAL.has(i.status) && i.status !== 'SUCCEEDED').map((i) => `${label(i)} ${i.status}`);
 
-  // Attempts of one step run one after the other: each ends before the next one starts.
+  // Attempt rows of one step follow one another: each ends before the next one starts. (A takeover
+  // reuses its row, so this cannot see two processes in one attempt: the executions below can.)
   const attempts = (
-    await db.query<{ instance_pk: number; step_id: string; attempt_id: number; status: string; started_at: Date | null; ended_at: Date | null }>(
-      `SELECT a.instance_pk::int AS instance_pk, a.step_id, a.attempt_id, a.status, a.started_at, a.ended_at
+    await db.query<{ instance_pk: number; workflow_id: string; instance_id: number; run_id: number; step_id: string; attempt_id: number; status: string; started_at: Date | null; ended_at: Date | null }>(
+      `SELECT a.instance_pk::int AS instance_pk, i.workflow_id, i.instance_id::int AS instance_id, i.run_id, a.step_id, a.attempt_id, a.status, a.started_at, a.ended_at
        FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
        WHERE i.workflow_id = ANY($1) ORDER BY a.instance_pk, a.step_id, a.attempt_id`,
       [WORKFLOWS],
     )
   ).rows;
-  const overlaps: string[] = [];
+  const attemptOverlaps: string[] = [];
   let retriedAttempts = 0;
   for (let i = 1; i < attempts.length; i++) {
     const prev = attempts[i - 1]!;
@@ -147,9 +154,16 @@ export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string
     if (cur.instance_pk !== prev.instance_pk || cur.step_id !== prev.step_id) continue;
     retriedAttempts++;
     if (cur.started_at && (!prev.ended_at || cur.started_at < prev.ended_at)) {
-      overlaps.push(`instance ${cur.instance_pk} step ${cur.step_id}: attempt ${cur.attempt_id} started ${cur.started_at.toISOString()} before attempt ${prev.attempt_id} ended (${prev.ended_at?.toISOString() ?? 'never'})`);
+      attemptOverlaps.push(`instance ${cur.instance_pk} step ${cur.step_id}: attempt ${cur.attempt_id} started ${cur.started_at.toISOString()} before attempt ${prev.attempt_id} ended (${prev.ended_at?.toISOString() ?? 'never'})`);
     }
   }
+
+  // Every successful call of the recorder's step was answered by the recorder: nothing went unseen.
+  const answered = new Set(executions.filter((e) => e.endMs !== null && !e.dropped).map((e) => `${stepKey(e)}#${e.attemptId}`));
+  const unrecorded = attempts
+    .filter((a) => a.step_id === RECORDED_STEP && a.status === 'SUCCEEDED')
+    .map((a) => `${stepKey({ workflowId: a.workflow_id, instanceId: a.instance_id, runId: a.run_id, stepId: a.step_id })}#${a.attempt_id}`)
+    .filter((k) => !answered.has(k));
 
   return {
     manual,
@@ -161,8 +175,10 @@ export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string
     instancesFound: instances.length,
     nonTerminal,
     failed,
-    overlaps,
+    attemptOverlaps,
     retriedAttempts,
+    executions: checkExecutions(executions),
+    unrecorded,
     lineageMissing,
   };
 }

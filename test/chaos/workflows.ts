@@ -1,6 +1,7 @@
 /**
  * The workflows the chaos run drives. Each has a Sleep step, so a process killed mid-run leaves
- * attempts in flight for another process to take over, then a NoOp successor.
+ * attempts in flight for another process to take over, then (in the chaos run) an Http step
+ * calling the harness's execution recorder, then a NoOp successor.
  */
 
 export const MANUAL_WF = 'chaos-manual';
@@ -21,16 +22,29 @@ export const cronTriggerId = (second: number): string => `s${second}`;
 
 const properties = { owner: 'chaos', run_strategy: { rule: 'parallel', workflow_concurrency: 200 } };
 
-function steps(sleepSeconds: number): unknown[] {
-  return [
-    { step: { id: 'work', type: 'Sleep', params: { sleep_seconds: { value: sleepSeconds, type: 'LONG' } }, transition: { successors: { done: 'true' } } } },
-    { step: { id: 'done', type: 'NoOp', transition: {} } },
-  ];
+/** The step whose every execution the recorder sees. */
+export const RECORDED_STEP = 'call';
+
+function steps(sleepSeconds: number, recorderUrl: string | undefined): unknown[] {
+  const work = { step: { id: 'work', type: 'Sleep', params: { sleep_seconds: { value: sleepSeconds, type: 'LONG' } }, transition: { successors: { done: 'true' } } } };
+  const done = { step: { id: 'done', type: 'NoOp', transition: {} } };
+  if (recorderUrl === undefined) return [work, done];
+  // The URL names the step instance and attempt; Baton fills the reserved params in.
+  const call = {
+    step: {
+      id: RECORDED_STEP,
+      type: 'Http',
+      params: { http: { type: 'MAP', value: { url: { type: 'STRING', value: recorderUrl }, method: { type: 'STRING', value: 'GET' }, timeout: { type: 'STRING', value: '20s' } } } },
+      transition: { successors: { done: 'true' } },
+    },
+  };
+  return [{ step: { ...work.step, transition: { successors: { [RECORDED_STEP]: 'true' } } } }, call, done];
 }
 
-export function workflowDefinitions(sleepSeconds: number): Array<{ id: string; body: unknown }> {
+/** With `recorderUrl` (ExecutionRecorder.urlTemplate) each workflow also calls the recorder. */
+export function workflowDefinitions(sleepSeconds: number, recorderUrl?: string): Array<{ id: string; body: unknown }> {
   return [
-    { id: MANUAL_WF, body: { properties, workflow: { id: MANUAL_WF, name: 'chaos manual starts', steps: steps(sleepSeconds) } } },
+    { id: MANUAL_WF, body: { properties, workflow: { id: MANUAL_WF, name: 'chaos manual starts', steps: steps(sleepSeconds, recorderUrl) } } },
     {
       id: JOIN_WF,
       body: {
@@ -39,7 +53,7 @@ export function workflowDefinitions(sleepSeconds: number): Array<{ id: string; b
           id: JOIN_WF,
           name: 'chaos signal join',
           signal_triggers: [{ definitions: { [SIGNAL_A]: { join_keys: ['key'] }, [SIGNAL_B]: { join_keys: ['key'] } } }],
-          steps: steps(sleepSeconds),
+          steps: steps(sleepSeconds, recorderUrl),
         },
       },
     },
@@ -51,7 +65,7 @@ export function workflowDefinitions(sleepSeconds: number): Array<{ id: string; b
           id: CRON_WF,
           name: 'chaos cron',
           time_triggers: CRON_SECONDS.map((s) => ({ type: 'CRON', id: cronTriggerId(s), cron: `${s} * * * * ?`, timezone: 'UTC', catch_up: { policy: 'ALL', max_runs: 1000 } })),
-          steps: steps(sleepSeconds),
+          steps: steps(sleepSeconds, recorderUrl),
         },
       },
     },
