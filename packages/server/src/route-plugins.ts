@@ -21,7 +21,12 @@ export interface RoutePluginContext extends RouteContext {
 export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
   const services = ctx.services ?? createServices({ db: ctx.db, logger: ctx.logger, settings: loadServiceSettings({}) });
   return [
-    routePlugin('workflows', workflowRoutes, { db: services.db, engine: services.engine, lifecycle: services.lifecycle }),
+    routePlugin('workflows', workflowRoutes, {
+      db: services.db,
+      engine: services.engine,
+      lifecycle: services.lifecycle,
+      minTriggerIntervalMs: services.settings.minTriggerIntervalMs,
+    }),
     routePlugin('instances', instanceRoutes, { db: services.db, engine: services.engine, signals: services.signals }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),

@@ -1,4 +1,4 @@
-import { HostAllowList } from '@baton/engine-core';
+import { HostAllowList, parseDurationSeconds } from '@baton/engine-core';
 import { loadSourcesConfig, SourcesConfigError, type SourcesConfig } from './wiring/signals-sources.js';
 import { StartupError } from './startup-error.js';
 import { SERVICE_SETTINGS } from './service-settings.js';
@@ -15,9 +15,13 @@ export interface ServiceSettings {
   timeScale: number;
   /** Queue jobs (dispatch, advance, step attempts) this process runs at once. */
   engineConcurrency: number;
+  /** Time triggers firing closer together than this are refused at push (and not scheduled). */
+  minTriggerIntervalMs: number;
   /** Kafka/SNS/CloudEvents sources and outbound sinks. */
   sources: SourcesConfig;
 }
+
+export const DEFAULT_MIN_TRIGGER_INTERVAL_MS = 60_000;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -35,6 +39,7 @@ export function loadServiceSettings(env: Env = process.env, cwd: string = proces
     shellSteps: parseFlag('BATON_SHELL_STEPS', setting(env, 'BATON_SHELL_STEPS')),
     timeScale: parseTimeScale(setting(env, 'BATON_TIME_SCALE')),
     engineConcurrency: parseConcurrency(setting(env, 'BATON_ENGINE_CONCURRENCY')),
+    minTriggerIntervalMs: parseMinTriggerInterval(setting(env, 'BATON_MIN_TRIGGER_INTERVAL')),
     sources: loadSources(env, cwd),
   };
 }
@@ -71,6 +76,21 @@ function parseConcurrency(raw: string | undefined): number {
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= 1000)) throw new StartupError('BATON_ENGINE_CONCURRENCY', `must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+/** Whole seconds (`30`) or a duration (`30s`, `5m`, `1h`); at least one second, at most a day. */
+function parseMinTriggerInterval(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_MIN_TRIGGER_INTERVAL_MS;
+  let seconds: number;
+  try {
+    seconds = parseDurationSeconds(raw);
+  } catch (err) {
+    throw new StartupError('BATON_MIN_TRIGGER_INTERVAL', `must be seconds or a duration such as 30s or 5m: ${(err as Error).message}`);
+  }
+  if (!(seconds >= 1 && seconds <= 86_400)) {
+    throw new StartupError('BATON_MIN_TRIGGER_INTERVAL', `must be from 1 second to 1 day, got ${JSON.stringify(raw)}`);
+  }
+  return seconds * 1000;
 }
 
 function loadSources(env: Env, cwd: string): SourcesConfig {

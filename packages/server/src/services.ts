@@ -77,6 +77,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
   const scheduler = new Scheduler({
     db,
     starter,
+    compile: { minIntervalMs: settings.minTriggerIntervalMs },
     onError: (err, context) => log.error({ err, context }, 'scheduler error'),
   });
   const sources = new SourcesRuntime({ db, signals, config: settings.sources, onPublished, logger: logger.child({ component: 'sources' }) });

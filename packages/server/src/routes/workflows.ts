@@ -35,6 +35,8 @@ export interface WorkflowRoutesOptions {
   engine: Engine;
   /** The lifecycle the process's subscribers (signal triggers, scheduler) follow. */
   lifecycle: WorkflowLifecycle;
+  /** Time triggers firing closer together than this are refused (default: the scheduler's 1 minute). */
+  minTriggerIntervalMs?: number;
 }
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
@@ -146,7 +148,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
   };
 
   const create = async (request: FastifyRequest, format: Format) => {
-    const checked = checkDefinition(textOf(request), format);
+    const checked = checkDefinition(textOf(request), format, opts.minTriggerIntervalMs);
     if (!checked.ok) throw invalidDefinition(checked.errors);
     let pushed;
     try {
@@ -160,7 +162,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     return { ...versionJson(stored, pushed.activeVersion ?? null), created: pushed.created };
   };
   const validate = (request: FastifyRequest, format: Format) => {
-    const checked = checkDefinition(textOf(request), format);
+    const checked = checkDefinition(textOf(request), format, opts.minTriggerIntervalMs);
     return checked.ok ? { valid: true, workflow_id: checked.value.workflow.id, errors: [] } : { valid: false, errors: issueErrors(checked.errors) };
   };
 
@@ -308,7 +310,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
       const time_triggers = active.workflow.timeTriggers.map((t, index) => {
         const trigger = toTriggerDefinition(t);
         try {
-          return { index, trigger, fire_times: previewFireTimes(trigger, { from, count }) };
+          return { index, trigger, fire_times: previewFireTimes(trigger, { from, count, ...(opts.minTriggerIntervalMs === undefined ? {} : { minIntervalMs: opts.minTriggerIntervalMs }) }) };
         } catch (err) {
           if (err instanceof TriggerError) return { index, trigger, fire_times: [], error: err.message };
           throw err;
@@ -324,13 +326,13 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
  * a schedule that can fire at all, e.g. not `0 0 30 2 *`): engine-core cannot ask the scheduler,
  * so a trigger that would never fire or be refused later is caught here, before anything is stored.
  */
-function checkDefinition(text: string, format: Format): ReturnType<typeof checkWorkflowDefinition> {
+function checkDefinition(text: string, format: Format, minIntervalMs: number | undefined): ReturnType<typeof checkWorkflowDefinition> {
   const checked = checkWorkflowDefinition(text, { format });
   if (!checked.ok) return checked;
   const errors = checked.value.workflow.timeTriggers.flatMap((t, i) => {
     if (t.type === 'INTERVAL') return [];
     try {
-      compileTrigger(toTriggerDefinition(t));
+      compileTrigger(toTriggerDefinition(t), minIntervalMs === undefined ? {} : { minIntervalMs });
       return [];
     } catch (err) {
       if (err instanceof TriggerError) return [{ field: `workflow.time_triggers[${i}].${err.property}`, message: err.message }];
