@@ -29,6 +29,7 @@ import { getRun, getStepAttempt, listInstances, type InstancePage, type RunDetai
 import { selExpressionPort } from './sel-port.js';
 import { runStepJob as runStep } from './step-job.js';
 import { startWorkflow, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
+import { JOB_DISPATCH_MANY, runDispatchMany, startWorkflowsInTx, type StartInTxOptions } from './start-batch.js';
 import { RuntimeRegistry, noOpRuntime, sleepRuntime, type StepRuntime } from './step-runtime.js';
 import { INSTANCE_TERMINAL, type InstanceStatus } from './status.js';
 import { stopInstance } from './stop.js';
@@ -109,6 +110,7 @@ export class Engine {
         [JOB_ADVANCE]: (job) => advanceInstance(ctx, Number(job.payload.instancePk)),
         [JOB_STEP]: (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal),
         [JOB_LOOP]: (job) => runLoopJob(ctx, Number(job.payload.attemptPk)),
+        [JOB_DISPATCH_MANY]: (job) => runDispatchMany(ctx, job.payload),
       },
     });
   }
@@ -175,6 +177,22 @@ export class Engine {
 
   startWorkflow(req: StartWorkflowRequest): Promise<StartWorkflowResult> {
     return startWorkflow(this.ctx, req);
+  }
+
+  /**
+   * Starts runs inside the caller's transaction `tx` (results in request order): they commit or
+   * roll back with it. Idempotent per request id like `startWorkflow` (a duplicate, also within
+   * the batch, returns the first instance with `duplicate: true` and uses no instance id). Pass
+   * `{ outbox }` when `tx` comes from `engine.queue.tx` so this process's workers wake at commit.
+   */
+  startWorkflowsInTx(tx: Queryable, reqs: readonly StartWorkflowRequest[], opts?: StartInTxOptions): Promise<StartWorkflowResult[]> {
+    return startWorkflowsInTx(this.ctx, tx, reqs, opts);
+  }
+
+  /** One start inside the caller's transaction (see `startWorkflowsInTx`). */
+  async startWorkflowInTx(tx: Queryable, req: StartWorkflowRequest, opts?: StartInTxOptions): Promise<StartWorkflowResult> {
+    const [res] = await startWorkflowsInTx(this.ctx, tx, [req], opts);
+    return res!;
   }
 
   stopInstance(workflowId: string, instanceId: number, reason?: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ParamType } from '../definition/model.js';
-import { dispatchJob, type EngineContext } from './context.js';
+import type { Queryable } from '../db/db.js';
+import { dispatchJob, type CachedVersion, type EngineContext } from './context.js';
 import type { VersionSelector } from './definitions.js';
 import { encodeParams, toTypedValue, ParamEvaluationError, type EvaluatedParams } from './params.js';
 import type { InstanceStatus } from './status.js';
@@ -39,7 +40,7 @@ export class StartError extends Error {
   }
 }
 
-interface InstanceRow {
+export interface InstanceRow {
   id: number;
   version: number;
   instance_id: number;
@@ -49,6 +50,32 @@ interface InstanceRow {
 
 class Duplicate extends Error {}
 
+/** A start request checked against its definition: what the single and the batch start record. */
+export interface PreparedStart {
+  workflowId: string;
+  requestId: string;
+  def: CachedVersion;
+  runParams: EvaluatedParams;
+  initiator: Record<string, unknown>;
+}
+
+/**
+ * Checks a request and types its run params by the definition. `q` is the transaction to read the
+ * definition in, when the start runs inside one (PGlite has a single connection).
+ */
+export async function prepareStart(ctx: { versions: Pick<EngineContext['versions'], 'get'> }, req: StartWorkflowRequest, q?: Queryable): Promise<PreparedStart> {
+  if (typeof req.workflowId !== 'string' || !req.workflowId) throw new StartError('invalid_request', 'workflowId is required');
+  const requestId = req.requestId ?? randomUUID();
+  if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 512) {
+    throw new StartError('invalid_request', 'requestId must be a non-empty string of at most 512 characters');
+  }
+  const selector = req.version ?? 'active';
+  const def = await ctx.versions.get(req.workflowId, selector, q);
+  if (!def) throw new StartError('not_found', `workflow ${req.workflowId} has no ${typeof selector === 'number' ? `version ${selector}` : `${selector} version`}`);
+  const runParams = typeRunParams(req.params ?? {}, (name) => def.workflow.params[name]?.type);
+  return { workflowId: req.workflowId, requestId, def, runParams, initiator: req.initiator ?? { type: 'MANUAL' } };
+}
+
 /**
  * Records a new instance in CREATED and hands it to the run-strategy dispatcher, in one
  * transaction. Exactly once per request id: starts of one workflow serialise on its counter row,
@@ -56,15 +83,7 @@ class Duplicate extends Error {}
  * back (so instance ids stay gap-free) and returns the first instance.
  */
 export async function startWorkflow(ctx: EngineContext, req: StartWorkflowRequest): Promise<StartWorkflowResult> {
-  if (typeof req.workflowId !== 'string' || !req.workflowId) throw new StartError('invalid_request', 'workflowId is required');
-  const requestId = req.requestId ?? randomUUID();
-  if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 512) {
-    throw new StartError('invalid_request', 'requestId must be a non-empty string of at most 512 characters');
-  }
-  const selector = req.version ?? 'active';
-  const def = await ctx.versions.get(req.workflowId, selector);
-  if (!def) throw new StartError('not_found', `workflow ${req.workflowId} has no ${typeof selector === 'number' ? `version ${selector}` : `${selector} version`}`);
-  const runParams = typeRunParams(req.params ?? {}, (name) => def.workflow.params[name]?.type);
+  const { requestId, def, runParams } = await prepareStart(ctx, req);
 
   try {
     const row = await ctx.queue.tx(async (tx, outbox) => {
@@ -92,12 +111,12 @@ export async function startWorkflow(ctx: EngineContext, req: StartWorkflowReques
       await outbox.add(dispatchJob(req.workflowId));
       return inserted;
     });
-    return result(req.workflowId, requestId, row, false);
+    return startResult(req.workflowId, requestId, row, false);
   } catch (e) {
     if (!(e instanceof Duplicate) && (e as { code?: string }).code !== '23505') throw e;
     const first = await findByRequest(ctx, req.workflowId, requestId);
     if (!first) throw e;
-    return result(req.workflowId, requestId, first, true);
+    return startResult(req.workflowId, requestId, first, true);
   }
 }
 
@@ -109,7 +128,7 @@ async function findByRequest(ctx: EngineContext, workflowId: string, requestId: 
   return res.rows[0];
 }
 
-function result(workflowId: string, requestId: string, row: InstanceRow, duplicate: boolean): StartWorkflowResult {
+export function startResult(workflowId: string, requestId: string, row: InstanceRow, duplicate: boolean): StartWorkflowResult {
   return {
     workflowId,
     version: row.version,
