@@ -36,4 +36,7 @@ export { httpRuntime, shellRuntime, registerBuiltinRuntimes, HostAllowList, proc
 export { queueStats, type QueueKindStats } from './queue/stats.js';
 export { observeStepLaunches } from './runtime/metrics.js';
 export { RestartError, type RestartResult } from './runtime/restart.js';
+export { StepActionError } from './runtime/step-action-error.js';
+export { STEP_ACTIONS, type StepAction, type StepActionResult } from './runtime/step-actions.js';
+export type { Breakpoint, BreakpointScope } from './runtime/breakpoints.js';
 export type { Rollup } from './runtime/rollup.js';

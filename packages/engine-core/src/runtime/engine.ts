@@ -33,6 +33,9 @@ import { JOB_DISPATCH_MANY, runDispatchMany, startWorkflowsInTx, type StartInTxO
 import { RuntimeRegistry, noOpRuntime, sleepRuntime, type StepRuntime } from './step-runtime.js';
 import { INSTANCE_TERMINAL, type InstanceStatus } from './status.js';
 import { stopInstance } from './stop.js';
+import { JOB_WORKFLOW_TIMEOUT, dropWorkflowTimeout, runWorkflowTimeoutJob } from './workflow-timeout.js';
+import { deleteBreakpoints, listBreakpoints, setBreakpoint, type Breakpoint, type BreakpointScope } from './breakpoints.js';
+import { applyStepAction, type StepAction, type StepActionResult } from './step-actions.js';
 
 export interface EngineOptions {
   db: Db;
@@ -99,6 +102,7 @@ export class Engine {
     this.extensions.set('getFromSubworkflow', getFromSubworkflow);
     setLoopLimits(ctx, { foreachIterations: opts.foreachIterationLimit, whileIterations: opts.whileIterationLimit, subworkflowDepth: opts.subworkflowDepthLimit });
     ctx.instanceHooks.push(onIterationEnded);
+    ctx.instanceHooks.push((tx, _outbox, e) => dropWorkflowTimeout(ctx, tx, e));
     this.worker = new Worker(this.queue, {
       workerId: opts.workerId ?? `engine-${randomUUID()}`,
       concurrency: opts.concurrency ?? 32,
@@ -110,6 +114,7 @@ export class Engine {
         [JOB_ADVANCE]: (job) => advanceInstance(ctx, Number(job.payload.instancePk)),
         [JOB_STEP]: (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal),
         [JOB_LOOP]: (job) => runLoopJob(ctx, Number(job.payload.attemptPk)),
+        [JOB_WORKFLOW_TIMEOUT]: (job, jc) => runWorkflowTimeoutJob(ctx, Number(job.payload.instancePk), jc.signal),
         [JOB_DISPATCH_MANY]: (job) => runDispatchMany(ctx, job.payload),
       },
     });
@@ -202,6 +207,28 @@ export class Engine {
   /** A new run of a failed, stopped or timed-out instance that runs only what did not end well. */
   restartInstance(workflowId: string, instanceId: number, reason?: string): Promise<RestartResult> {
     return restartInstance(this.ctx, workflowId, instanceId, reason);
+  }
+
+  /**
+   * resume / skip / stop / kill one step of a running instance (see step-actions.ts); a step in a
+   * loop is addressed as workflow `wf#loop` and its iteration's instance id. Throws StepActionError.
+   */
+  stepAction(workflowId: string, instanceId: number, stepId: string, action: StepAction, reason?: string): Promise<StepActionResult> {
+    return applyStepAction(this.ctx, workflowId, instanceId, stepId, action, reason);
+  }
+
+  /** Pauses matching step attempts before they run until resumed (see breakpoints.ts). */
+  setBreakpoint(workflowId: string, stepId: string, scope?: BreakpointScope, createdBy?: unknown): Promise<{ breakpoint: Breakpoint; created: boolean }> {
+    return setBreakpoint(this.ctx, workflowId, stepId, scope, createdBy);
+  }
+
+  /** Deletes a step's breakpoints (or the one with exactly `scope`) and resumes what they paused. */
+  deleteBreakpoints(workflowId: string, stepId: string, scope?: BreakpointScope): Promise<{ deleted: number; resumed: number }> {
+    return deleteBreakpoints(this.ctx, workflowId, stepId, scope);
+  }
+
+  listBreakpoints(workflowId: string, stepId?: string): Promise<Breakpoint[]> {
+    return listBreakpoints(this.opts.db, workflowId, stepId);
   }
 
   /** STRICT_SEQUENTIAL: lets queued runs start again after a failed run blocked them. */

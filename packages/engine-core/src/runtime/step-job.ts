@@ -9,6 +9,7 @@ import { decodeParams, encodeParams, evaluateParams, plainValues, toTypedValue, 
 import type { StepResult, StepRuntime } from './step-runtime.js';
 import type { StepStatus } from './status.js';
 import { beginComposite } from './composite.js';
+import { holdAtBreakpoint } from './breakpoints.js';
 import { planRetry, scheduleRetry } from './retry.js';
 import { StepTimeoutError, timeoutSeconds } from './timeouts.js';
 
@@ -119,7 +120,7 @@ async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | 
     await db.query<OwnedRow>(
       `UPDATE baton_step_attempts a SET generation = a.generation + 1, updated_at = now()
        FROM baton_workflow_instances i
-       WHERE a.id = $1 AND i.id = a.instance_pk AND a.status IN ('INITIALIZED', 'WAITING_FOR_SIGNALS', 'RUNNING')
+       WHERE a.id = $1 AND i.id = a.instance_pk AND a.status IN ('INITIALIZED', 'PAUSED', 'WAITING_FOR_SIGNALS', 'RUNNING')
          AND i.status = 'IN_PROGRESS'
        RETURNING a.id, a.step_id, a.attempt_id, a.status, a.generation, a.params, a.started_at, a.instance_pk,
          i.workflow_id, i.version, i.instance_id, i.run_id, i.status AS instance_status, i.params AS instance_params`,
@@ -172,12 +173,14 @@ async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | 
     };
   }
 
+  if (await holdAtBreakpoint(ctx, ref, generation, row.status)) return undefined;
+
   for (const [name, gate] of ctx.gates) {
     const verdict = await gate.check(db, ref, def);
     if (!verdict.open) {
-      if (row.status === 'INITIALIZED') {
-        await guardedTransition(db, attemptPk, generation, 'INITIALIZED', 'WAITING_FOR_SIGNALS', {}, [
-          { from: 'INITIALIZED', to: 'WAITING_FOR_SIGNALS', message: `waiting for gate ${name}${verdict.reason ? `: ${verdict.reason}` : ''}` },
+      if (row.status === 'INITIALIZED' || row.status === 'PAUSED') {
+        await guardedTransition(db, attemptPk, generation, row.status, 'WAITING_FOR_SIGNALS', {}, [
+          { from: row.status, to: 'WAITING_FOR_SIGNALS', message: `waiting for gate ${name}${verdict.reason ? `: ${verdict.reason}` : ''}` },
         ]);
       }
       return undefined;
@@ -297,7 +300,7 @@ export async function endAttempt(
     `WITH u AS (
        UPDATE baton_step_attempts SET status = $3, reason = $4, params = COALESCE($5::jsonb, params), outputs = $6::jsonb,
          edges = $7::jsonb, ended_at = now(), updated_at = now()
-       WHERE id = $1 AND generation = $2 AND status IN ('INITIALIZED', 'WAITING_FOR_SIGNALS', 'RUNNING') RETURNING id
+       WHERE id = $1 AND generation = $2 AND status IN ('INITIALIZED', 'PAUSED', 'WAITING_FOR_SIGNALS', 'RUNNING') RETURNING id
      ) INSERT INTO baton_step_timeline (attempt_pk, from_status, to_status, message) SELECT id, $8, $3, $9 FROM u RETURNING attempt_pk`,
     [
       ref.attemptPk, generation, to, message,
@@ -398,7 +401,7 @@ export async function evaluateStepParams(
   return { ...reserved, ...own };
 }
 
-async function evaluateEdges(ctx: EngineContext, tx: Queryable, launch: AttemptTarget, scope: EvaluatedParams): Promise<Record<string, boolean>> {
+export async function evaluateEdges(ctx: EngineContext, tx: Queryable, launch: AttemptTarget, scope: EvaluatedParams): Promise<Record<string, boolean>> {
   const edges: Record<string, boolean> = {};
   const successors = Object.entries(launch.step.transition.successors);
   const complex = successors.filter(([, cond]) => cond.trim() !== 'true' && cond.trim() !== 'false');
