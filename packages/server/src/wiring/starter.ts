@@ -1,4 +1,4 @@
-import { Engine, storeDefinitions, type Db, type Queryable } from '@baton/engine-core';
+import { Engine, storeDefinitions, type Db, type Queryable, type StartWorkflowRequest } from '@baton/engine-core';
 import type { StartRequest as SignalStartRequest, StartResult, WorkflowStarter as SignalWorkflowStarter } from '@baton/signals';
 import { getFromSignal } from '@baton/signals';
 import type { TimeStartRequest, WorkflowStarter as TimeWorkflowStarter } from '@baton/scheduler';
@@ -9,57 +9,32 @@ type AnyStartRequest = SignalStartRequest | TimeStartRequest;
 /**
  * The engine's start behind the starter port of signals and the scheduler. Both call it inside
  * their own transaction (consuming signals or advancing a schedule must commit together with the
- * start), while `Engine.startWorkflow` opens a transaction of its own. So each start runs an
- * engine bound to the caller's transaction, with the engine's inner transaction as a savepoint:
- * its duplicate-request rollback stays exactly as the engine intends, and everything commits or
- * rolls back with the caller. (On PGlite, a single connection, a second transaction would wait
- * for the caller's forever.)
+ * start), which is what `Engine.startWorkflowsInTx` is for: a whole matcher or scheduler batch is
+ * a few statements in the caller's transaction, idempotent per request id, visible to workers at
+ * commit (PostgreSQL's NOTIFY, else the workers' poll, wakes them).
+ *
+ * Pass the process's engine to share its definition cache; given only a database, the starter
+ * keeps an engine of its own that it uses for starting alone (it never runs workers).
  */
-export function createWorkflowStarter(db: Db): SignalWorkflowStarter & TimeWorkflowStarter {
-  const start = async (tx: Queryable, req: AnyStartRequest): Promise<StartResult> => {
-    const bound = transactionBoundDb(db, tx);
-    const engine = new Engine({ db: bound, definitions: storeDefinitions(bound) });
-    const res = await engine.startWorkflow({
-      workflowId: req.workflowId,
-      version: req.version,
-      params: runParams(req),
-      requestId: req.requestId,
-      initiator: jsonSafe(req.initiator) as Record<string, unknown>,
-    });
-    return { workflowInstanceId: res.workflowInstanceId, created: !res.duplicate };
+export function createWorkflowStarter(engineOrDb: Engine | Db): SignalWorkflowStarter & TimeWorkflowStarter {
+  const engine = engineOrDb instanceof Engine ? engineOrDb : new Engine({ db: engineOrDb, definitions: storeDefinitions(engineOrDb) });
+  const startMany = async (tx: Queryable, reqs: readonly AnyStartRequest[]): Promise<StartResult[]> => {
+    const results = await engine.startWorkflowsInTx(tx, reqs.map(toEngineRequest));
+    return results.map((r) => ({ workflowInstanceId: r.workflowInstanceId, created: !r.duplicate }));
   };
   return {
-    startWorkflow: (tx: Queryable, req: AnyStartRequest) => start(tx, req),
-    async startWorkflows(tx: Queryable, reqs: readonly AnyStartRequest[]) {
-      const out: StartResult[] = [];
-      for (const r of reqs) out.push(await start(tx, r));
-      return out;
-    },
+    startWorkflow: async (tx: Queryable, req: AnyStartRequest) => (await startMany(tx, [req]))[0]!,
+    startWorkflows: startMany,
   } as SignalWorkflowStarter & TimeWorkflowStarter;
 }
 
-/** A `Db` whose queries run in `tx` and whose transactions are savepoints inside it. */
-export function transactionBoundDb(outer: Db, tx: Queryable): Db {
-  let depth = 0;
+function toEngineRequest(req: AnyStartRequest): StartWorkflowRequest {
   return {
-    kind: outer.kind,
-    query: (sql, params) => tx.query(sql, params),
-    exec: () => Promise.reject(new Error('scripts cannot run inside a start transaction')),
-    async tx(fn) {
-      const savepoint = `baton_start_${++depth}`;
-      await tx.query(`SAVEPOINT ${savepoint}`);
-      try {
-        const result = await fn(tx);
-        await tx.query(`RELEASE SAVEPOINT ${savepoint}`);
-        return result;
-      } catch (err) {
-        await tx.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
-        throw err;
-      } finally {
-        depth--;
-      }
-    },
-    close: () => Promise.resolve(),
+    workflowId: req.workflowId,
+    version: req.version,
+    params: runParams(req),
+    requestId: req.requestId,
+    initiator: jsonSafe(req.initiator) as Record<string, unknown>,
   };
 }
 
