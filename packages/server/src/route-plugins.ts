@@ -6,6 +6,7 @@ import { cloudEventsRoutes } from './routes/cloudevents.js';
 import { instanceRoutes } from './routes/instances.js';
 import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
+import { stepActionRoutes } from './routes/step-actions.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { webRoutes } from './web/plugin.js';
 
@@ -28,6 +29,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
       minTriggerIntervalMs: services.settings.minTriggerIntervalMs,
     }),
     routePlugin('instances', instanceRoutes, { db: services.db, engine: services.engine, signals: services.signals }),
+    routePlugin('step-actions', stepActionRoutes, { db: services.db, engine: services.engine }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
     routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
