@@ -4,6 +4,7 @@ import { hasTemplate } from './duration.js';
 import { fieldPath, Issues, type DefinitionIssue } from './issues.js';
 import type { IntSpec, ParamDef, ParamDefMap, Properties, RetryPolicy, Step, Workflow, WorkflowRequest } from './model.js';
 import { RESERVED_PARAM_NAMES } from '../params/defaults.js';
+import { annotationValidatorProblem, isAnnotationValidator } from '../params/validators.js';
 
 /** One diagnostic from the SEL compiler, positions relative to the expression source. */
 export interface SelDiagnostic {
@@ -312,7 +313,14 @@ class Validator {
       if (def.expression.trim() === '') this.err(fieldPath(path, 'expression'), 'must not be empty');
       else this.sel(def.expression, fieldPath(path, 'expression'));
     }
-    if (def.validator !== undefined && !def.validator.trim().startsWith('@')) this.sel(def.validator, fieldPath(path, 'validator'), true);
+    if (def.validator !== undefined) {
+      const at = fieldPath(path, 'validator');
+      if (!isAnnotationValidator(def.validator)) this.sel(def.validator, at, true);
+      else {
+        const problem = annotationValidatorProblem(def.validator, def.type);
+        if (problem) this.err(at, problem);
+      }
+    }
     if (def.type === 'MAP' && def.value !== undefined) {
       for (const [k, nested] of Object.entries(def.value as ParamDefMap)) this.param(nested, fieldPath(fieldPath(path, 'value'), k));
     }

@@ -6,6 +6,7 @@ import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, typ
 import type { ParamsHost } from './expressions.js';
 import { decodeParams, encodeParams, evaluateParams, type EvaluatedParams } from './params.js';
 import { stopInstanceTx } from './stop.js';
+import { scheduleWorkflowTimeout } from './workflow-timeout.js';
 
 /** PARALLEL without `workflow_concurrency`: Maestro's default limit. */
 export const DEFAULT_WORKFLOW_CONCURRENCY = 20;
@@ -116,6 +117,7 @@ async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflow
   if (res.rowCount === 0) return;
   await writeInstanceTimeline(tx, inst.id, 'CREATED', 'IN_PROGRESS', 'started by the run strategy');
   await outbox.add(advanceJob(inst.id));
+  await scheduleWorkflowTimeout(ctx, tx, outbox, def, inst.id);
 }
 
 function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): EvaluatedParams {

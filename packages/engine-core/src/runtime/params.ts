@@ -1,6 +1,7 @@
 import type { ParamDef, ParamDefMap, ParamType, ParamValue } from '../definition/model.js';
 import { interpolate } from '../params/interpolate.js';
 import { inferParamType, jsonToParamValue } from '../params/typed-value.js';
+import { validatorFailure } from '../params/validators.js';
 import type { ExpressionPort, ParamsHost } from './expressions.js';
 
 export interface TypedValue {
@@ -116,6 +117,11 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
       out[name] = def?.type && def.type !== override.type ? toTypedValue(name, def.type, override.value) : override;
     } else if (def) {
       out[name] = evalDef(name, def);
+    }
+    const value = out[name]?.value;
+    if (def?.validator !== undefined && value !== undefined) {
+      const why = validatorFailure(sel, def.validator, value, host);
+      if (why) throw new ParamEvaluationError(name, why);
     }
     state.set(name, 'done');
   };

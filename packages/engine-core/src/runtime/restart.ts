@@ -1,4 +1,5 @@
 import { advanceJob, writeInstanceTimeline, type EngineContext } from './context.js';
+import { scheduleWorkflowTimeout } from './workflow-timeout.js';
 
 export interface RestartResult {
   workflowId: string;
@@ -30,8 +31,8 @@ export class RestartError extends Error {
 export async function restartInstance(ctx: EngineContext, workflowId: string, instanceId: number, reason = 'restarted by request'): Promise<RestartResult> {
   return ctx.queue.tx(async (tx, outbox) => {
     const last = (
-      await tx.query<{ id: number; run_id: number; status: string }>(
-        `SELECT id, run_id, status FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 ORDER BY run_id DESC LIMIT 1 FOR UPDATE`,
+      await tx.query<{ id: number; run_id: number; status: string; version: number }>(
+        `SELECT id, run_id, status, version FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 ORDER BY run_id DESC LIMIT 1 FOR UPDATE`,
         [workflowId, instanceId],
       )
     ).rows[0];
@@ -68,6 +69,7 @@ export async function restartInstance(ctx: EngineContext, workflowId: string, in
     await writeInstanceTimeline(tx, created.id, null, 'IN_PROGRESS', `${reason}: run ${runId} restarts run ${last.run_id} from its failed steps`);
     await tx.query('UPDATE baton_workflow_state SET blocked_by_instance = NULL WHERE workflow_id = $1 AND blocked_by_instance = $2', [workflowId, instanceId]);
     await outbox.add(advanceJob(created.id));
+    await scheduleWorkflowTimeout(ctx, tx, outbox, await ctx.versions.require(workflowId, last.version, tx), created.id);
     return { workflowId, workflowInstanceId: instanceId, runId, carried: carried.rows.map((r) => r.step_id) };
   });
 }

@@ -7,7 +7,8 @@ const OPEN = `('CREATED', 'IN_PROGRESS', 'PAUSED')`;
 const STEP_OPEN = `('CREATED', 'INITIALIZED', 'PAUSED', 'WAITING_FOR_SIGNALS', 'EVALUATING_PARAMS', 'WAITING_FOR_PERMITS', 'STARTING', 'RUNNING', 'FINISHING')`;
 
 /**
- * Ends an open instance (STOPPED, or FAILED for FAIL_IMMEDIATELY) and stops its open attempts.
+ * Ends an open instance (STOPPED; FAILED for FAIL_IMMEDIATELY; TIMED_OUT for a workflow timeout)
+ * and stops its open attempts.
  * Each stopped attempt gets a new generation, so its runner can no longer record a result, and
  * its queue job is deleted, so the runner's next lease renewal fails and aborts it wherever it
  * runs; runners in this process are aborted at once after commit. Returns false when the
@@ -18,7 +19,7 @@ export async function stopInstanceTx(
   tx: Queryable,
   outbox: Outbox,
   instancePk: number,
-  status: 'STOPPED' | 'FAILED',
+  status: 'STOPPED' | 'FAILED' | 'TIMED_OUT',
   reason: string,
 ): Promise<boolean> {
   const inst = await tx.query<{ id: number; workflow_id: string; version: number; instance_id: number; run_id: number; old: string }>(
