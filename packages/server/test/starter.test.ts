@@ -49,21 +49,22 @@ describe('workflow starter (signals and scheduler → engine)', () => {
 
   it('starts a batch in the caller transaction, evaluating signal trigger params, once per request id', async () => {
     const starter = createWorkflowStarter(db);
-    const batch = [timeRequest('timed', Date.UTC(2026, 0, 1)), signalRequest('signalled', 's-1'), timeRequest('timed', Date.UTC(2026, 0, 1, 0, 1))];
-    const first = await db.tx((tx) => starter.startWorkflows!(tx, batch));
-    expect(first).toEqual([
-      { workflowInstanceId: 1, created: true },
+    const timed = [timeRequest('timed', Date.UTC(2026, 0, 1)), timeRequest('timed', Date.UTC(2026, 0, 1, 0, 1))];
+    const signalled = [signalRequest('signalled', 's-1')];
+    const startAll = () => db.tx(async (tx) => [...(await starter.startWorkflows!(tx, timed)), ...(await starter.startWorkflows!(tx, signalled))]);
+    expect(await startAll()).toEqual([
       { workflowInstanceId: 1, created: true },
       { workflowInstanceId: 2, created: true },
+      { workflowInstanceId: 1, created: true },
     ]);
-    const again = await db.tx(async (tx) => [...(await starter.startWorkflows!(tx, batch)), await starter.startWorkflow(tx, batch[1]!)]);
-    expect(again.map((r) => r.created)).toEqual([false, false, false, false]);
+    expect((await startAll()).map((r) => r.created)).toEqual([false, false, false]);
+    expect(await db.tx((tx) => starter.startWorkflow(tx, timed[1]!))).toEqual({ workflowInstanceId: 2, created: false });
     const rows = await instances();
     expect(rows).toHaveLength(3);
-    const signalled = rows.find((r) => r.workflow_id === 'signalled')!;
-    expect(signalled.run_params).toMatchObject({ count: { type: 'LONG', value: '42' }, label: { type: 'STRING', value: 'fixed' } });
+    const row = rows.find((r) => r.workflow_id === 'signalled')!;
+    expect(row.run_params).toMatchObject({ count: { type: 'LONG', value: '42' }, label: { type: 'STRING', value: 'fixed' } });
     // 64-bit values in the initiator are stored as decimal strings once beyond exact doubles.
-    expect(signalled.initiator).toMatchObject({ signals: [{ seq_id: (2n ** 60n).toString(), params: { count: 41 } }] });
+    expect(row.initiator).toMatchObject({ signals: [{ seq_id: (2n ** 60n).toString(), params: { count: 41 } }] });
   });
 
   it('shares the process engine when given one, and rolls back with the caller', async () => {
