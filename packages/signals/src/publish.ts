@@ -59,9 +59,35 @@ export async function publishInTx(
   }
 }
 
+/**
+ * Rows travel as one JSON document rather than one array parameter per column: the driver's
+ * per-element escaping of text arrays and a separate serialisation of every params, payload and
+ * source value cost more client CPU than the insert itself, and jsonb_to_recordset hands nested
+ * values to the jsonb columns without parsing them twice. The built-in serialiser takes the
+ * document unless it holds a bigint (64-bit params), which only the lossless one can write.
+ */
+function jsonDocument(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (err instanceof TypeError) return stringifyJson(value);
+    throw err;
+  }
+}
+
+interface Row {
+  n: string;
+  k: number;
+  i: string;
+  r: string | null;
+  p: unknown;
+  pl: unknown;
+  rt: number | bigint | null;
+  src: SignalSource;
+}
+
 async function attemptPublish(tx: Queryable, signals: readonly NormalizedSignal[], source: SignalSource | readonly SignalSource[]): Promise<PublishResult[]> {
-  const sourceText = Array.isArray(source) ? source.map((s) => stringifyJson(s)) : undefined;
-  const oneSource = Array.isArray(source) ? undefined : stringifyJson(source);
+  const sourceOf = (i: number): SignalSource => (isSourceList(source) ? source[i]! : source);
   const results: (PublishResult | undefined)[] = new Array(signals.length);
   const firstIndex = new Map<string, number>();
   const unique: number[] = [];
@@ -75,14 +101,14 @@ async function attemptPublish(tx: Queryable, signals: readonly NormalizedSignal[
 
   const existing = await tx.query<{ name: string; instance_id: string; seq_id: number | bigint }>(
     `SELECT s.name, s.instance_id, s.seq_id FROM signal_instances s
-     JOIN unnest($1::text[], $2::text[]) AS k(n, i) ON s.name = k.n AND s.instance_id = k.i`,
-    [unique.map((i) => signals[i]!.name), unique.map((i) => signals[i]!.instanceId)],
+     JOIN jsonb_to_recordset($1::jsonb) AS k(n text, i text) ON s.name = k.n AND s.instance_id = k.i`,
+    [JSON.stringify(unique.map((i) => ({ n: signals[i]!.name, i: signals[i]!.instanceId })))],
   );
   const existingSeq = new Map(existing.rows.map((r) => [`${r.name}\u0000${r.instance_id}`, r.seq_id]));
 
   const counts = new Map<string, number>();
   const fresh: { idx: number; k: number }[] = [];
-  const cols = { n: [] as string[], k: [] as number[], i: [] as string[], r: [] as (string | null)[], p: [] as string[], pl: [] as (string | null)[], rt: [] as (string | null)[], src: [] as string[] };
+  const rows: Row[] = [];
   for (const idx of unique) {
     const s = signals[idx]!;
     const seen = existingSeq.get(`${s.name}\u0000${s.instanceId}`);
@@ -93,28 +119,30 @@ async function attemptPublish(tx: Queryable, signals: readonly NormalizedSignal[
     const k = (counts.get(s.name) ?? 0) + 1;
     counts.set(s.name, k);
     fresh.push({ idx, k });
-    cols.n.push(s.name);
-    cols.k.push(k);
-    cols.i.push(s.instanceId);
-    cols.r.push(s.requestId ?? null);
-    cols.p.push(stringifyJson(s.params));
-    cols.pl.push(s.payload === null || s.payload === undefined ? null : stringifyJson(s.payload));
-    cols.rt.push(s.requestTime === undefined ? null : s.requestTime.toString());
-    cols.src.push(sourceText ? sourceText[idx]! : oneSource!);
+    rows.push({
+      n: s.name,
+      k,
+      i: s.instanceId,
+      r: s.requestId ?? null,
+      p: s.params,
+      pl: s.payload === undefined ? null : s.payload,
+      rt: s.requestTime ?? null,
+      src: sourceOf(idx),
+    });
   }
 
   if (fresh.length > 0) {
     const names = [...counts.keys()].sort();
     const res = await tx.query<{ name: string; last_seq: number | bigint }>(
       `WITH cnt AS (
-         SELECT n, c FROM unnest($1::text[], $2::bigint[]) AS x(n, c)
+         SELECT n, c FROM jsonb_to_recordset($1::jsonb) AS x(n text, c bigint)
        ), locked AS (
          INSERT INTO signal_names AS sn (name, last_seq) SELECT n, c FROM cnt ORDER BY n
          ON CONFLICT (name) DO UPDATE SET last_seq = sn.last_seq + EXCLUDED.last_seq
          RETURNING sn.name, sn.last_seq
        ), t AS (
-         SELECT u.n, l.last_seq - c.c + u.k AS s, u.i, u.r, u.p::jsonb AS p, u.pl::jsonb AS pl, u.rt::bigint AS rt, u.src::jsonb AS src
-         FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS u(n, k, i, r, p, pl, rt, src)
+         SELECT u.n, l.last_seq - c.c + u.k AS s, u.i, u.r, u.p, u.pl, u.rt, u.src
+         FROM jsonb_to_recordset($2::jsonb) AS u(n text, k bigint, i text, r text, p jsonb, pl jsonb, rt bigint, src jsonb)
          JOIN locked l ON l.name = u.n JOIN cnt c ON c.n = u.n
        ), ins AS (
          INSERT INTO signal_instances (name, seq_id, instance_id, request_id, params, payload, request_time, source)
@@ -123,7 +151,7 @@ async function attemptPublish(tx: Queryable, signals: readonly NormalizedSignal[
          INSERT INTO signal_match_queue (name, seq_id) SELECT n, s FROM t
        )
        SELECT l.name, l.last_seq, pg_notify('${SIGNAL_CHANNEL}', '') FROM locked l`,
-      [names, names.map((n) => counts.get(n)!), cols.n, cols.k, cols.i, cols.r, cols.p, cols.pl, cols.rt, cols.src],
+      [JSON.stringify(names.map((n) => ({ n, c: counts.get(n)! }))), jsonDocument(rows)],
     );
     const base = new Map(res.rows.map((r) => [r.name, toBig(r.last_seq) - BigInt(counts.get(r.name)!)]));
     for (const { idx, k } of fresh) {
@@ -137,4 +165,8 @@ async function attemptPublish(tx: Queryable, signals: readonly NormalizedSignal[
     results[i] = { ...first, duplicate: true };
   });
   return results as PublishResult[];
+}
+
+function isSourceList(s: SignalSource | readonly SignalSource[]): s is readonly SignalSource[] {
+  return Array.isArray(s);
 }
