@@ -1,10 +1,15 @@
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { startServiceApp, type ServiceApp } from './helpers/service-app.js';
 
 let s: ServiceApp;
+let url: string;
 
 beforeAll(async () => {
   s = await startServiceApp({ BATON_TIME_SCALE: '1' });
+  // The CLI tests below talk to it over HTTP.
+  url = await s.app.listen({ port: 0, host: '127.0.0.1' });
 }, 60_000);
 afterAll(async () => {
   await s?.close();
@@ -130,5 +135,90 @@ describe('step actions and breakpoints over REST', () => {
     }
     expect((await send('POST', '/api/v3/workflows/naps/instances/1/steps/nap/actions/pause', {})).statusCode).toBe(400);
     expect((await send('GET', '/api/v3/workflows/nope/breakpoints')).statusCode).toBe(404);
+  });
+});
+
+/** `baton ...args` in this process against the test server. */
+async function baton(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d: Buffer) => (stdout += d.toString()));
+  err.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await main(args, { stdout: out, stderr: err, env: { BATON_URL: url }, cwd: process.cwd() });
+  return { code, stdout, stderr };
+}
+
+async function cliStepStatus(iid: number, step: string, want: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const run = (await s.app.inject({ url: `/api/v3/workflows/cli-naps/instances/${iid}/runs/latest` })).json() as { steps: { step_id: string; status: string }[] };
+    const got = run.steps.find((x) => x.step_id === step)?.status;
+    if (got === want) return;
+    if (Date.now() > deadline) throw new Error(`step ${step} is ${got}, not ${want}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('baton step and baton breakpoint', () => {
+  beforeAll(async () => {
+    const def = {
+      properties: { owner: 'tester', run_strategy: 'PARALLEL' },
+      workflow: {
+        id: 'cli-naps',
+        steps: [
+          { step: { id: 'nap', type: 'Sleep', params: { sleep_seconds: { value: 3600, type: 'LONG' } }, transition: { successors: { done: 'true' } } } },
+          { step: { id: 'done', type: 'NoOp' } },
+        ],
+      },
+    };
+    const r = await s.app.inject({ method: 'POST', url: '/api/v3/workflows', payload: def });
+    expect(r.statusCode).toBe(200);
+  });
+
+  const start = async (): Promise<number> =>
+    (await s.app.inject({ method: 'POST', url: '/api/v3/workflows/cli-naps/versions/latest/actions/start', payload: {} })).json().workflow_instance_id as number;
+
+  it('sets and lists a breakpoint, skips a step, resumes the paused one and deletes the breakpoint', async () => {
+    expect(await baton('breakpoint', 'set', 'cli-naps', 'done')).toEqual({ code: 0, stdout: 'set breakpoint on cli-naps step done\n', stderr: '' });
+    expect((await baton('breakpoint', 'set', 'cli-naps', 'done', '--instance', '7')).stdout).toBe('set breakpoint on cli-naps step done (instance 7)\n');
+    const iid = await start();
+    await cliStepStatus(iid, 'nap', 'RUNNING');
+    expect(await baton('step', 'skip', 'cli-naps', String(iid), 'nap', '--reason', 'short day')).toEqual({
+      code: 0,
+      stdout: `skipped step nap of cli-naps instance ${iid} (attempt 1): SKIPPED\n`,
+      stderr: '',
+    });
+    await cliStepStatus(iid, 'done', 'PAUSED');
+    expect((await baton('breakpoint', 'list', 'cli-naps')).stdout).toBe('done: 1 paused\ndone (instance 7): 0 paused\n');
+    expect((await baton('step', 'resume', 'cli-naps', String(iid), 'done')).stdout).toBe(`resumed step done of cli-naps instance ${iid} (attempt 1): running on\n`);
+    await cliStepStatus(iid, 'done', 'SUCCEEDED');
+    expect((await baton('breakpoint', 'delete', 'cli-naps', 'done', '--instance', '7')).stdout).toBe('deleted 1 breakpoint on cli-naps step done; resumed 0 paused attempts\n');
+    expect((await baton('breakpoint', 'delete', 'cli-naps', 'done')).stdout).toBe('deleted 1 breakpoint on cli-naps step done; resumed 0 paused attempts\n');
+    expect((await baton('breakpoint', 'list', 'cli-naps')).stdout).toBe('cli-naps has no breakpoints\n');
+  });
+
+  it('stops and kills a step; a wrong state exits 1 with the reason, a wrong command line exits 2', async () => {
+    const a = await start();
+    await cliStepStatus(a, 'nap', 'RUNNING');
+    expect((await baton('step', 'stop', 'cli-naps', String(a), 'nap')).stdout).toBe(`stopped step nap of cli-naps instance ${a} (attempt 1): STOPPED\n`);
+    const b = await start();
+    await cliStepStatus(b, 'nap', 'RUNNING');
+    expect((await baton('step', 'kill', 'cli-naps', String(b), 'nap')).stdout).toBe(`killed step nap of cli-naps instance ${b} (attempt 1): FATALLY_FAILED\n`);
+    const again = await baton('step', 'kill', 'cli-naps', String(b), 'nap');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^baton: 409 Conflict: step nap of cli-naps instance \d+ run 1(: the instance is FAILED| attempt 1 already ended FATALLY_FAILED)/);
+    expect((await baton('step', 'pause', 'cli-naps', '1', 'nap')).code).toBe(2);
+    expect((await baton('step', 'skip', 'cli-naps', 'x', 'nap')).code).toBe(2);
+    expect((await baton('breakpoint', 'list', 'cli-naps', '--run', '1')).code).toBe(2);
+    expect((await baton('breakpoint', 'delete', 'cli-naps', 'nap')).code).toBe(1);
+  });
+
+  it('lists both commands in --help', async () => {
+    const help = await baton('--help');
+    expect(help.stdout).toMatch(/^ {2}step {2,}resume, skip, stop or kill/m);
+    expect(help.stdout).toMatch(/^ {2}breakpoint {2,}set, delete and list/m);
+    expect((await baton('breakpoint', '--help')).stdout).toContain('set ID STEP [--instance IID]');
   });
 });

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { breakpointCommand } from './breakpoint.js';
 import { instanceCommand } from './instance.js';
 import { lineageCommand } from './lineage.js';
 import { scheduleCommand } from './schedule.js';
@@ -6,7 +7,8 @@ import { selCommand } from './sel.js';
 import { serveCommand } from './serve.js';
 import { signalCommand } from './signal.js';
 import { snsCommand } from './sns.js';
+import { stepCommand } from './step.js';
 import { workflowCommand } from './workflow.js';
 
 /** Every `baton` command, in the order `baton --help` lists them. */
-export const commands: readonly Command[] = [serveCommand, workflowCommand, instanceCommand, signalCommand, lineageCommand, scheduleCommand, selCommand, snsCommand];
+export const commands: readonly Command[] = [serveCommand, workflowCommand, instanceCommand, stepCommand, breakpointCommand, signalCommand, lineageCommand, scheduleCommand, selCommand, snsCommand];
