@@ -38,7 +38,9 @@ function resolve(spec: DurationSpec, params: EvaluatedParams): Limit | { error: 
   try {
     seconds = timeoutSeconds(spec, params);
   } catch (e) {
-    return { error: `workflow ${(e as Error).message}` };
+    const message = (e as Error).message;
+    const template = 'template' in spec ? spec.template : String(spec.seconds);
+    return { error: message.startsWith('timeout ') ? `workflow ${message}` : `workflow timeout ${template}: ${message}` };
   }
   if (seconds === undefined) return { error: 'workflow timeout is not set' };
   const text = describeSeconds(seconds);
