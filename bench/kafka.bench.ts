@@ -7,15 +7,20 @@
  *  2. Baton: the KafkaIngestor reading the same topic in its own group, mapping each JSON
  *     message to a signal, indexing it in PostgreSQL and committing offsets after each
  *     transaction, while the matcher evaluates every signal against its name's subscriptions.
- * Rates are measured from the first fetched batch to the last message handled (group join time
- * excluded from both). Prints a table and, as its last line, one JSON object.
+ *  3. The database's limit: the same rows (name, seq id, instance id, request id, params, payload,
+ *     source) written with plain batched INSERTs into a copy of signal_instances (same indexes),
+ *     by 4 concurrent clients, as bench:signals does: no Kafka, no dedupe, no counters, no match
+ *     jobs. Any design that stores each signal in that table is bounded by it.
+ * Kafka rates are measured from the first fetched batch to the last message handled (group join
+ * time excluded from both). Prints a table and, as its last line, one JSON object.
+ * BENCH_KAFKA_LANES sets the ingestor's lanes (default: the product default).
  */
 import { logLevel, Kafka, Partitioners } from 'kafkajs';
 import { migrate, PgDb, type Queryable } from '@baton/engine-core';
 import { SignalService, signalsMigrations, stringifyJson, type ActiveDefinition, type StartRequest } from '@baton/signals';
 import type { KafkaSourceConfig } from '../packages/signals/src/sources/config.js';
 import type { ConsumerRunOptions, KafkaAdapter, KafkaConsumerAdapter } from '../packages/signals/src/sources/kafka/adapter.js';
-import { KafkaIngestor } from '../packages/signals/src/sources/kafka/ingest.js';
+import { DEFAULT_POSTGRES_LANES, KafkaIngestor } from '../packages/signals/src/sources/kafka/ingest.js';
 import { KafkajsAdapter } from '../packages/signals/src/sources/kafka/kafkajs-adapter.js';
 import { startKafka } from '../scripts/infra/kafka.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
@@ -24,6 +29,9 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const PARTITIONS = 4;
 const TRIGGERS = 1000;
 const NAMES = 100;
+const RAW_BATCH = 1000;
+const RAW_CLIENTS = 4;
+const LANES = process.env.BENCH_KAFKA_LANES ? Number(process.env.BENCH_KAFKA_LANES) : undefined;
 
 const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
@@ -49,6 +57,20 @@ class FirstBatchClock implements KafkaAdapter {
       onCrash: (l) => c.onCrash(l),
     };
   }
+}
+
+/** The JSON value of message k, as produced. */
+function messageBody(k: number): { kind: string; id: number; shard: string; amount: number; note: string } {
+  return { kind: `bench/n${k % NAMES}`, id: k, shard: `X${k % 7}`, amount: (k * 31) % 1000, note: 'bench message' };
+}
+
+async function runConcurrently(n: number, workers: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
 
 function definition(workflowId: string, name: string, shard: string): ActiveDefinition {
@@ -118,7 +140,7 @@ async function main(): Promise<void> {
       for (let j = i; j < Math.min(MESSAGES, i + CHUNK * 4); j += CHUNK) {
         const msgs = [];
         for (let k = j; k < Math.min(MESSAGES, j + CHUNK); k++) {
-          msgs.push({ key: String(k), value: JSON.stringify({ kind: `bench/n${k % NAMES}`, id: k, shard: `X${k % 7}`, amount: (k * 31) % 1000, note: 'bench message' }) });
+          msgs.push({ key: String(k), value: JSON.stringify(messageBody(k)) });
         }
         sends.push(producer.send({ topic, acks: -1, messages: msgs }));
       }
@@ -163,7 +185,7 @@ async function main(): Promise<void> {
       ],
     };
     const clock = new FirstBatchClock(new KafkajsAdapter({ brokers: brokers!, clientId: 'baton-bench', logLevel: logLevel.NOTHING }));
-    const ingestor = new KafkaIngestor({ db, adapter: clock, config, concurrency: PARTITIONS });
+    const ingestor = new KafkaIngestor({ db, adapter: clock, config, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}) });
     await ingestor.start();
     for (;;) {
       const s = ingestor.stats();
@@ -180,8 +202,36 @@ async function main(): Promise<void> {
     await signals.drain();
     const drainSecs = (performance.now() - drainStart) / 1000;
 
+    say('plain batched INSERTs of the same rows');
+    // Stopped first, so the matcher does not compete for the CPU the ceiling is measured with.
+    await signals.stop();
+    signals = undefined;
+    await db.exec('CREATE TABLE bench_raw_instances (LIKE signal_instances INCLUDING ALL)');
+    const group = `${topic}-raw`;
+    const r0 = performance.now();
+    await runConcurrently(Math.ceil(MESSAGES / RAW_BATCH), RAW_CLIENTS, async (b) => {
+      const ks = Array.from({ length: Math.min(RAW_BATCH, MESSAGES - b * RAW_BATCH) }, (_, j) => b * RAW_BATCH + j);
+      const bodies = ks.map(messageBody);
+      const ids = ks.map((k) => `kafka:${topic}:${k % PARTITIONS}:${k}`);
+      await db.query(
+        `INSERT INTO bench_raw_instances (name, seq_id, instance_id, request_id, params, payload, source)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::jsonb[])`,
+        [
+          bodies.map((m) => m.kind),
+          ks.map((k) => k + 1),
+          ids,
+          ids,
+          bodies.map((m) => JSON.stringify({ id: m.id, shard: m.shard })),
+          bodies.map((m) => JSON.stringify(m)),
+          ks.map((k) => JSON.stringify({ type: 'KAFKA', topic, partition: k % PARTITIONS, offset: String(k), group })),
+        ],
+      );
+    });
+    const rawSecs = (performance.now() - r0) / 1000;
+
     const bareRate = MESSAGES / bareSecs;
     const batonRate = MESSAGES / batonSecs;
+    const rawRate = MESSAGES / rawSecs;
     const rows: [string, string][] = [
       ['messages', String(MESSAGES)],
       ['partitions', String(PARTITIONS)],
@@ -189,7 +239,10 @@ async function main(): Promise<void> {
       ['produce (acks=all)', `${Math.round(MESSAGES / produceSecs)} msg/s`],
       ['bare kafkajs consumer', `${Math.round(bareRate)} msg/s (${bareSecs.toFixed(2)} s)`],
       ['Baton ingest → PostgreSQL', `${Math.round(batonRate)} signals/s (${batonSecs.toFixed(2)} s, ${stats.commits} commits)`],
-      ['Baton / bare', (batonRate / bareRate).toFixed(3)],
+      ['Baton / bare (target >= 0.25)', (batonRate / bareRate).toFixed(3)],
+      [`plain batched INSERT of the same rows (${RAW_CLIENTS} clients)`, `${Math.round(rawRate)} rows/s (${rawSecs.toFixed(2)} s)`],
+      ['Baton / plain INSERT', (batonRate / rawRate).toFixed(3)],
+      ['plain INSERT / bare (the ceiling of Baton / bare)', (rawRate / bareRate).toFixed(3)],
       ['match jobs left at ingest end', `${backlog} (drained in ${drainSecs.toFixed(2)} s)`],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
@@ -203,6 +256,11 @@ async function main(): Promise<void> {
         bare_msgs_per_s: Math.round(bareRate),
         baton_signals_per_s: Math.round(batonRate),
         ratio: Number((batonRate / bareRate).toFixed(3)),
+        raw_insert_rows_per_s: Math.round(rawRate),
+        ratio_vs_raw_insert: Number((batonRate / rawRate).toFixed(3)),
+        raw_insert_vs_bare: Number((rawRate / bareRate).toFixed(3)),
+        lanes: LANES ?? DEFAULT_POSTGRES_LANES,
+        commits: stats.commits,
         target_signals_per_s: 10_000,
         target_ratio: 0.25,
         meets_target: batonRate >= 10_000 && batonRate / bareRate >= 0.25,

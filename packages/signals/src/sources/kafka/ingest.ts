@@ -31,6 +31,12 @@ export interface KafkaIngestorOptions {
   chunkSize?: number;
   /** Signals per database transaction when chunks of several partitions are stored together (default 20000). */
   maxSignalsPerTx?: number;
+  /**
+   * Publishing transactions in flight at once, each for its own share of the signal names so
+   * they never wait on each other's per-name counter locks (default 4 on PostgreSQL, 1 on PGlite).
+   * Each takes a pool connection while it runs.
+   */
+  lanes?: number;
   /** Runs in each publishing transaction (outbound events for the new signals). */
   onPublished?: PublishedHook;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -47,13 +53,16 @@ export interface KafkaIngestStats {
   commits: number;
 }
 
+/** Publishing transactions in flight at once on PostgreSQL unless configured. */
+export const DEFAULT_POSTGRES_LANES = 4;
+
 type Converted = { ok: true; signal: NormalizedSignal } | { ok: false; reason: string };
 
 /**
  * Consumes the configured topics in one consumer group and indexes each message as a signal.
- * Per chunk of a partition's batch: poison messages go to the dead-letter topic first, then a
- * database transaction stores the signals (shared with chunks of other partitions that arrived
- * meanwhile), and only then is the offset committed. A crash at any point redelivers the chunk;
+ * Per chunk of a partition's batch: poison messages go to the dead-letter topic first, then
+ * database transactions store the signals (one per lane of signal names, each shared with chunks
+ * of other partitions that arrived meanwhile), and only once all committed is the offset. A crash at any point redelivers the chunk;
  * the dedupe key makes the second indexing a no-op.
  */
 export class KafkaIngestor {
@@ -65,7 +74,7 @@ export class KafkaIngestor {
 
   constructor(private readonly opts: KafkaIngestorOptions) {
     this.subs = new Map(opts.config.subscriptions.map((s) => [s.topic, s]));
-    this.writer = new GroupCommitter(opts.db, opts.maxSignalsPerTx ?? 20_000, opts.onPublished);
+    this.writer = new GroupCommitter(opts.db, opts.maxSignalsPerTx ?? 20_000, opts.onPublished, opts.lanes ?? (opts.db.kind === 'postgres' ? DEFAULT_POSTGRES_LANES : 1));
   }
 
   stats(): KafkaIngestStats {
