@@ -7,6 +7,7 @@ import pg from 'pg';
 import { createDatabase, repoRoot, startKafka, startPostgres, type KafkaServer, type PostgresServer } from '../../scripts/infra/index.js';
 import { call, RetryingClient } from './client.js';
 import { BatonNode, sleep } from './cluster.js';
+import { stepKey, type Execution } from './executions.js';
 import { checkInvariants, type CronWindow, type Findings } from './invariants.js';
 import { ExecutionRecorder } from './recorder.js';
 import { Ledger, rng, runWorkload } from './workload.js';
@@ -26,8 +27,17 @@ export interface ChaosOptions {
 export const BOUNDED: Omit<ChaosOptions, 'seed' | 'log'> = { loadSeconds: 50, kills: 4, settleSeconds: 75 };
 export const LONG: Omit<ChaosOptions, 'seed' | 'log'> = { loadSeconds: 300, kills: 16, settleSeconds: 120 };
 
+interface Faults {
+  kills: number;
+  /** Kills that landed while the victim was inside a recorded execution. */
+  killsMidExecution: number;
+  pg: number;
+  kafka: number;
+}
+
 export interface Figures {
   kills: number;
+  kills_mid_execution: number;
   pg_restarts: number;
   kafka_restarts: number;
   signals_sent: number;
@@ -140,7 +150,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const ledger = new Ledger();
     let endLoad!: () => void;
     const loadOver = new Promise<void>((resolve) => (endLoad = resolve));
-    const faults = { kills: 0, pg: 0, kafka: 0 };
+    const faults: Faults = { kills: 0, killsMidExecution: 0, pg: 0, kafka: 0 };
     const loadStart = Date.now();
     o.log(`load for ${o.loadSeconds} s with ${o.kills} process kills, one PostgreSQL crash and one Kafka crash`);
     const workload = runWorkload(
@@ -148,7 +158,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       ledger,
       loadOver,
     );
-    const chaos = runFaults(o, nodes, pgServer, kafka, faults, loadStart);
+    const chaos = runFaults(o, nodes, pgServer, kafka, recorder, faults, loadStart);
     await chaos;
     const left = loadStart + o.loadSeconds * 1000 - Date.now();
     if (left > 0) await sleep(left);
@@ -224,7 +234,8 @@ async function runFaults(
   nodes: BatonNode[],
   pgServer: PostgresServer,
   kafka: KafkaServer,
-  faults: { kills: number; pg: number; kafka: number },
+  recorder: ExecutionRecorder,
+  faults: Faults,
   loadStart: number,
 ): Promise<void> {
   const rand = rng(o.seed ^ 0x5eed);
@@ -249,10 +260,11 @@ async function runFaults(
         o.log(`t=${t}s kill skipped: only ${up.length} process up`);
         continue;
       }
-      const victim = up[Math.floor(rand() * up.length)]!;
+      const { victim, midway } = await chooseVictim(up, rand, recorder);
       await victim.kill();
       faults.kills++;
-      o.log(`t=${t}s SIGKILL ${victim.name}`);
+      if (midway) faults.killsMidExecution++;
+      o.log(`t=${t}s SIGKILL ${victim.name}${midway ? ` during ${stepKey(midway)} attempt ${midway.attemptId}` : ''}`);
       restarting.add(victim);
       const p = sleep(1000 + rand() * 2000)
         .then(() => bringUp(victim, o.log, loadStart))
@@ -281,6 +293,30 @@ async function runFaults(
   await settleRestarts();
 }
 
+/** How long a kill may wait for a process to be inside a recorded execution. */
+const MIDWAY_WAIT_MS = 3_000;
+/** The answer must be this far off still: a SIGKILL takes a while to close the sockets. */
+const MIDWAY_LEFT_MS = 150;
+
+/**
+ * A process to kill, preferably one inside a recorded execution: its connection then drops
+ * mid-step and another process must take the attempt over, which is what the overlap check is
+ * about. Falls back to a random one when none is inside an execution in time.
+ */
+async function chooseVictim(up: BatonNode[], rand: () => number, recorder: ExecutionRecorder): Promise<{ victim: BatonNode; midway: Execution | undefined }> {
+  const deadline = Date.now() + MIDWAY_WAIT_MS;
+  const start = Math.floor(rand() * up.length);
+  const order = up.map((_, i) => up[(start + i) % up.length]!);
+  for (;;) {
+    for (const n of order) {
+      const midway = n.alive ? recorder.inFlight(n.name, MIDWAY_LEFT_MS) : undefined;
+      if (midway) return { victim: n, midway };
+    }
+    if (Date.now() > deadline) return { victim: order[0]!, midway: undefined };
+    await sleep(10);
+  }
+}
+
 /** Starts a process again; a failed start-up is recorded on the node and tried again (two tries). */
 export async function bringUp(node: BatonNode, log: (line: string) => void, since: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -296,12 +332,13 @@ export async function bringUp(node: BatonNode, log: (line: string) => void, sinc
   }
 }
 
-function figuresOf(f: Findings, ledger: Ledger, faults: { kills: number; pg: number; kafka: number }, unexpectedExits: number, began: number): Figures {
+function figuresOf(f: Findings, ledger: Ledger, faults: Faults, unexpectedExits: number, began: number): Figures {
   const cats = [f.manual, f.join, f.cron];
   const sigs = [f.restSignals, f.kafkaSignals];
   const sum = (xs: typeof cats, pick: (c: (typeof cats)[number]) => unknown[]): number => xs.reduce((n, c) => n + pick(c).length, 0);
   return {
     kills: faults.kills,
+    kills_mid_execution: faults.killsMidExecution,
     pg_restarts: faults.pg,
     kafka_restarts: faults.kafka,
     signals_sent: ledger.signalsSent(),
@@ -340,7 +377,7 @@ function reportLines(f: Findings, ledger: Ledger, figures: Figures): string[] {
     `instances in the database: ${f.instancesFound}; non-terminal ${f.nonTerminal.length}; not SUCCEEDED ${f.failed.length}; retried attempts ${f.retriedAttempts}; overlapping attempt rows ${f.attemptOverlaps.length}`,
     `executions of step ${RECORDED_STEP}: ${f.executions.executions} of ${f.executions.steps} step instances; executed more than once ${f.executions.reexecuted}; connections dropped mid-execution ${f.executions.dropped}; overlapping executions ${f.executions.overlaps.length}; successes the recorder never answered ${f.unrecorded.length}`,
     `lineage: TRIGGERED edges missing ${f.lineageMissing.length}; poison Kafka messages indexed ${f.poisonIndexed} (of ${ledger.kafkaPoisonSent} sent); unacknowledged requests: ${ledger.manualUnacked.size} starts, ${[...ledger.restSignals.values()].filter((s) => !s.acked).length} publishes, ${[...ledger.kafkaValid.values()].filter((m) => !m.acked).length} Kafka messages`,
-    `faults: ${figures.kills} SIGKILLs, ${figures.pg_restarts} PostgreSQL crash, ${figures.kafka_restarts} Kafka crash; Baton exits not caused by the harness: ${figures.unexpected_exits}`,
+    `faults: ${figures.kills} SIGKILLs (${figures.kills_mid_execution} during an execution of step ${RECORDED_STEP}), ${figures.pg_restarts} PostgreSQL crash, ${figures.kafka_restarts} Kafka crash; Baton exits not caused by the harness: ${figures.unexpected_exits}`,
   ];
   const show = (what: string, xs: string[]): void => {
     if (xs.length > 0) lines.push(`${what} (${xs.length}): ${xs.slice(0, 8).join('; ')}${xs.length > 8 ? '; ...' : ''}`);

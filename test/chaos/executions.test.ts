@@ -87,6 +87,18 @@ describe('the execution recorder', () => {
     expect(recorder.executions()).toHaveLength(1);
   });
 
+  it('names the executions in flight by caller and the time left before their answer', async () => {
+    recorder = await ExecutionRecorder.start({ holdMs: () => 2_000, callers: () => [{ name: 'tester', pid: process.pid }] });
+    const call = fetch(url(recorder, 9)).then((r) => r.arrayBuffer());
+    const r = recorder;
+    await waitFor(() => r.executions().length === 1);
+    expect(r.inFlight('tester', 500)).toMatchObject({ instanceId: 9 });
+    expect(r.inFlight('tester', 5_000)).toBeUndefined();
+    expect(r.inFlight('other')).toBeUndefined();
+    await call;
+    expect(r.inFlight('tester')).toBeUndefined();
+  });
+
   it('ends an execution when its caller is SIGKILLed mid-call', async () => {
     recorder = await ExecutionRecorder.start({ holdMs: () => 60_000, callers: () => [] });
     const child = spawn(process.execPath, ['-e', `fetch(${JSON.stringify(url(recorder, 8))}).catch(() => {}); setInterval(() => {}, 1e6)`], { stdio: 'ignore' });

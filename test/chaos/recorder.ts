@@ -27,7 +27,9 @@ const PATH = /^\/exec\/([^/]+)\/(\d+)\/(\d+)\/([^/]+)\/(\d+)$/;
 export class ExecutionRecorder {
   private readonly server: http.Server;
   private readonly log: Execution[] = [];
-  private readonly executors = new WeakMap<Socket, Promise<string>>();
+  private readonly executors = new WeakMap<Socket, string>();
+  /** When each held answer is due. */
+  private readonly due = new WeakMap<Execution, number>();
   private port = 0;
 
   private constructor(private readonly opts: RecorderOptions) {
@@ -60,16 +62,22 @@ export class ExecutionRecorder {
     return this.log.map((e) => ({ ...e }));
   }
 
+  /** An execution `caller` (by name) has in flight now whose answer is due in `leftMs` or later. */
+  inFlight(caller: string, leftMs = 0): Execution | undefined {
+    const t = now();
+    return this.log.findLast((e) => e.endMs === null && e.executor.startsWith(`${caller} pid `) && (this.due.get(e) ?? Infinity) - t >= leftMs);
+  }
+
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private async identify(socket: Socket): Promise<string> {
+  private identify(socket: Socket): string {
     const fallback = `connection :${socket.remotePort ?? '?'}`;
     const callers = this.opts.callers().filter((c): c is { name: string; pid: number } => c.pid !== undefined);
     if (socket.remotePort === undefined) return fallback;
-    const pid = await socketOwner(socket.remotePort, this.port, callers.map((c) => c.pid)).catch(() => undefined);
+    const pid = socketOwner(socket.remotePort, this.port, callers.map((c) => c.pid));
     const caller = callers.find((c) => c.pid === pid);
     return caller ? `${caller.name} pid ${caller.pid}` : fallback;
   }
@@ -87,19 +95,20 @@ export class ExecutionRecorder {
       runId: Number(m[3]),
       stepId: decodeURIComponent(m[4]!),
       attemptId: Number(m[5]),
-      executor: `connection :${req.socket.remotePort ?? '?'}`,
+      executor: this.executors.get(req.socket) ?? `connection :${req.socket.remotePort ?? '?'}`,
       startMs,
       endMs: null,
       dropped: false,
     };
     this.log.push(e);
-    void this.executors.get(req.socket)?.then((who) => (e.executor = who));
     req.resume();
+    const holdMs = this.opts.holdMs();
+    this.due.set(e, startMs + holdMs);
     const timer = setTimeout(() => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ recorded: true }));
       // After the answer went out: an overlap is judged against the latest possible end.
       e.endMs = now();
-    }, this.opts.holdMs());
+    }, holdMs);
     res.once('close', () => {
       if (res.writableEnded) return;
       clearTimeout(timer);

@@ -1,24 +1,26 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * Which of `pids` holds the client end of a TCP connection over 127.0.0.1 (Linux, from /proc):
  * the client socket's inode from /proc/net/tcp, then the process with an fd on that socket.
  * Undefined when no candidate holds it (the process is gone, or /proc is not there).
+ *
+ * Synchronous on purpose: a few hundred readlinks take a millisecond or two, while queued behind
+ * a busy thread pool they took long enough for the connection to close before it was found.
  */
-export async function socketOwner(clientPort: number, serverPort: number, pids: readonly number[]): Promise<number | undefined> {
-  const inode = await clientSocketInode(clientPort, serverPort);
+export function socketOwner(clientPort: number, serverPort: number, pids: readonly number[]): number | undefined {
+  const inode = clientSocketInode(clientPort, serverPort);
   if (inode === undefined) return undefined;
   const target = `socket:[${inode}]`;
   for (const pid of pids) {
     let fds: string[];
     try {
-      fds = await readdir(`/proc/${pid}/fd`);
+      fds = readdirSync(`/proc/${pid}/fd`);
     } catch {
       continue;
     }
     for (const fd of fds) {
-      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-      if (link === target) return pid;
+      if (readLink(`/proc/${pid}/fd/${fd}`) === target) return pid;
     }
   }
   return undefined;
@@ -26,10 +28,19 @@ export async function socketOwner(clientPort: number, serverPort: number, pids: 
 
 const LOOPBACK = '0100007F';
 
-async function clientSocketInode(clientPort: number, serverPort: number): Promise<string | undefined> {
+function readLink(p: string): string | undefined {
+  try {
+    return readlinkSync(p);
+  } catch {
+    // The fd was closed between listing and reading.
+    return undefined;
+  }
+}
+
+function clientSocketInode(clientPort: number, serverPort: number): string | undefined {
   let table: string;
   try {
-    table = await readFile('/proc/net/tcp', 'utf8');
+    table = readFileSync('/proc/net/tcp', 'utf8');
   } catch {
     return undefined;
   }
