@@ -3,7 +3,7 @@ import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
 import { StepActionError } from '../../src/runtime/step-action-error.js';
 import type { StepRuntime } from '../../src/runtime/step-runtime.js';
-import { openTestDb, type TestDb } from '../runtime/support/databases.js';
+import { openTestDb, type DbKind, type TestDb } from '../runtime/support/databases.js';
 import { assertTimelinesMonotone, testEngine, workflow } from '../runtime/support/engine.js';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
@@ -16,7 +16,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
-describe('breakpoints on PGlite', () => {
+describe.each<DbKind>(['pglite', 'postgres'])('breakpoints on %s', (kind) => {
   let t: TestDb;
   let engine: Engine;
   let errors: unknown[];
@@ -37,7 +37,7 @@ describe('breakpoints on PGlite', () => {
   const pausedWhen = (wf: string, iid: number, step: string) => until(`${wf}/${iid} ${step} PAUSED`, async () => (await statusOf(wf, iid, step)) === 'PAUSED');
 
   beforeAll(async () => {
-    t = await openTestDb('pglite');
+    t = await openTestDb(kind);
     defs.add(
       workflow({
         properties: { run_strategy: 'parallel' },

@@ -3,7 +3,7 @@ import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
 import { StepActionError } from '../../src/runtime/step-action-error.js';
 import type { StepRuntime } from '../../src/runtime/step-runtime.js';
-import { openTestDb, type TestDb } from '../runtime/support/databases.js';
+import { openTestDb, type DbKind, type TestDb } from '../runtime/support/databases.js';
 import { assertTimelinesMonotone, testEngine, workflow } from '../runtime/support/engine.js';
 
 async function until(what: string, probe: () => Promise<boolean>, ms = 15_000): Promise<void> {
@@ -14,7 +14,7 @@ async function until(what: string, probe: () => Promise<boolean>, ms = 15_000): 
   }
 }
 
-describe('step actions (skip, stop, kill) on PGlite', () => {
+describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) on %s', (kind) => {
   let t: TestDb;
   let engine: Engine;
   let errors: unknown[];
@@ -41,7 +41,7 @@ describe('step actions (skip, stop, kill) on PGlite', () => {
   const running = (wf: string, iid: number, step: string) => until(`${wf}/${iid} ${step} RUNNING`, async () => (await statusOf(wf, iid, step)) === 'RUNNING');
 
   beforeAll(async () => {
-    t = await openTestDb('pglite');
+    t = await openTestDb(kind);
     const parallel = { run_strategy: 'parallel' };
     defs.add(
       workflow({
