@@ -11,10 +11,10 @@ import { SelError } from '../errors.js';
  * than the whole token on the short programs SEL mostly sees, and a keyword that checks its own
  * word boundary needs no second, longer-alternative match against Identifier.
  */
-const isIdentStart = (c: number): boolean =>
+export const isIdentStart = (c: number): boolean =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
 const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57);
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+export const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 /** Characters that continue a name, by char code: one load per character of the longer names. */
 const IDENT_PART = new Uint8Array(128);
@@ -35,14 +35,26 @@ const DIGITS = [...'0123456789'];
  * these words to their own tokens, so an ordinary name costs one match instead of one per
  * keyword sharing its first letter.
  */
-const KEYWORDS_BY_FIRST: string[][] = [];
+const KEYWORDS_BY_FIRST: { word: string; type: TokenType }[][] = [];
 
-/** Is the name of `length` characters at `offset` a keyword? Compared in place: no hashing. */
-function isKeyword(text: string, offset: number, length: number): boolean {
+/** The keyword that the name of `length` characters at `offset` is, if any. Compared in place: no hashing. */
+export function keywordAt(text: string, offset: number, length: number): { word: string; type: TokenType } | undefined {
   const words = KEYWORDS_BY_FIRST[text.charCodeAt(offset)];
-  if (words === undefined) return false;
-  for (const w of words) if (w.length === length && text.startsWith(w, offset)) return true;
-  return false;
+  if (words === undefined) return undefined;
+  for (const k of words) if (k.word.length === length && text.startsWith(k.word, offset)) return k;
+  return undefined;
+}
+
+/** End of the name whose characters continue at `from`. */
+export function nameEnd(text: string, from: number): number {
+  const n = text.length;
+  let end = from;
+  while (end < n) {
+    const c = text.charCodeAt(end);
+    if (c < 128 && IDENT_PART[c] === 1) end++;
+    else break;
+  }
+  return end;
 }
 
 export const Identifier = createToken({
@@ -50,14 +62,8 @@ export const Identifier = createToken({
   pattern: {
     exec: (text: string, offset: number) => {
       if (!isIdentStart(text.charCodeAt(offset))) return null;
-      const n = text.length;
-      let end = offset + 1;
-      while (end < n) {
-        const c = text.charCodeAt(end);
-        if (c < 128 && IDENT_PART[c] === 1) end++;
-        else break;
-      }
-      return isKeyword(text, offset, end - offset) ? null : matched(text.substring(offset, end));
+      const end = nameEnd(text, offset + 1);
+      return keywordAt(text, offset, end - offset) !== undefined ? null : matched(text.substring(offset, end));
     },
   },
   start_chars_hint: IDENT_START_CHARS,
@@ -81,8 +87,9 @@ function literalPattern(word: string, wholeWord: boolean): { exec: (text: string
 }
 
 function keyword(word: string, name: string, categories: TokenType[] = []): TokenType {
-  (KEYWORDS_BY_FIRST[word.charCodeAt(0)] ??= []).push(word);
-  return createToken({ name, pattern: literalPattern(word, true), start_chars_hint: [word[0]!], line_breaks: false, categories });
+  const type = createToken({ name, pattern: literalPattern(word, true), start_chars_hint: [word[0]!], line_breaks: false, categories });
+  (KEYWORDS_BY_FIRST[word.charCodeAt(0)] ??= []).push({ word, type });
+  return type;
 }
 
 export const Unsupported = createToken({ name: 'Unsupported', pattern: Lexer.NA });
@@ -113,11 +120,17 @@ const unsupportedWords = [
 ];
 const unsupportedKeywords = unsupportedWords.map((w) => keyword(w, `Kw_${w}`, [Unsupported]));
 
+/** The text of every operator and punctuation token type. */
+const OPERATOR_TEXT = new Map<TokenType, string>();
+
 /** Single characters are plain string patterns, which Chevrotain compares by char code itself. */
-const op = (name: string, pattern: string, categories: TokenType[] = []): TokenType =>
-  pattern.length === 1
+function op(name: string, pattern: string, categories: TokenType[] = []): TokenType {
+  const type = pattern.length === 1
     ? createToken({ name, pattern, categories })
     : createToken({ name, pattern: literalPattern(pattern, false), start_chars_hint: [pattern[0]!], line_breaks: false, categories });
+  OPERATOR_TEXT.set(type, pattern);
+  return type;
+}
 
 const unsupportedOps = [
   ['UShiftAssign', '>>>='], ['ShlAssign', '<<='], ['ShrAssign', '>>='], ['UShift', '>>>'],
@@ -170,13 +183,13 @@ function exponentEnd(text: string, i: number): number {
   return k > j ? k : i;
 }
 
-const isFloatSuffix = (c: number): boolean => c === 102 || c === 70 || c === 100 || c === 68;
+export const isFloatSuffix = (c: number): boolean => c === 102 || c === 70 || c === 100 || c === 68;
 
 /**
  * Java floating-point literals: `1.5`, `1.`, `.5`, `1e3`, each with an optional exponent and
  * f/d suffix, and `1f`/`1d`.
  */
-function doubleEnd(text: string, offset: number): number {
+export function doubleEnd(text: string, offset: number): number {
   let i = offset;
   while (isDigit(text.charCodeAt(i))) i++;
   const intDigits = i - offset;
@@ -233,24 +246,30 @@ export const LongLiteral = createToken({
  * `'...'` or `"..."` on one line; a backslash escapes any character but a line break. An
  * unterminated string matches nothing, which the lexer reports at its quote.
  */
+/** End of the string literal whose quote is at `offset`, or -1 when there is none there. */
+export function stringEnd(text: string, offset: number): number {
+  const quote = text.charCodeAt(offset);
+  if (quote !== 39 && quote !== 34) return -1;
+  const n = text.length;
+  for (let i = offset + 1; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === quote) return i + 1;
+    if (c === 10 || c === 13) return -1;
+    if (c === 92) {
+      const e = text.charCodeAt(i + 1);
+      if (e === 10 || e === 13 || Number.isNaN(e)) return -1;
+      i++;
+    }
+  }
+  return -1;
+}
+
 export const StringLiteral = createToken({
   name: 'StringLiteral',
   pattern: {
     exec: (text: string, offset: number) => {
-      const quote = text.charCodeAt(offset);
-      if (quote !== 39 && quote !== 34) return null;
-      const n = text.length;
-      for (let i = offset + 1; i < n; i++) {
-        const c = text.charCodeAt(i);
-        if (c === quote) return matched(text.substring(offset, i + 1));
-        if (c === 10 || c === 13) return null;
-        if (c === 92) {
-          const e = text.charCodeAt(i + 1);
-          if (e === 10 || e === 13 || Number.isNaN(e)) return null;
-          i++;
-        }
-      }
-      return null;
+      const end = stringEnd(text, offset);
+      return end < 0 ? null : matched(text.substring(offset, end));
     },
   },
   start_chars_hint: ["'", '"'],
@@ -298,6 +317,16 @@ export const allTokens: TokenType[] = [
   ...singleUnsupported,
   LParen, RParen, LBracket, RBracket, LBrace, RBrace, Semicolon, Comma,
 ];
+
+/**
+ * Operators and punctuation by first character, each list in the lexer's order of trial (the
+ * first that matches wins, as in Chevrotain), for the scanner.
+ */
+export const OPERATORS_BY_FIRST: { text: string; type: TokenType }[][] = [];
+for (const type of allTokens) {
+  const text = OPERATOR_TEXT.get(type);
+  if (text !== undefined) (OPERATORS_BY_FIRST[text.charCodeAt(0)] ??= []).push({ text, type });
+}
 
 // Tokens carry their start line and column; an error at the end of input derives the end from
 // the last token's image.

@@ -1,45 +1,13 @@
 import { EmbeddedActionsParser, createTokenInstance, tokenMatcher, type IToken, type TokenType } from 'chevrotain';
 import { SelError, limitError } from '../errors.js';
-import type { AssignOperator, BinaryOperator, Declarator, Expr, Pos, ProgramAst, Stmt } from './ast.js';
+import type { AssignOperator, Declarator, Expr, ProgramAst, Stmt } from './ast.js';
+import { binaryOpOf, buildBinary, foldUnary, parseLong, posOf, unescapeJava, type BinaryOpAt } from './ast-build.js';
+import { fastParse } from './fast-parser.js';
 import * as T from './lexer.js';
+import { scan } from './scanner.js';
 
 /** How deeply code may nest (brackets, unary operators, statements) before parsing refuses it. */
 export const DEFAULT_MAX_NESTING = 100;
-
-/** Binding strength of each binary operator, by token type index (an array read, not a lookup by image). */
-const PRECEDENCE: number[] = [];
-for (const [tt, prec] of [
-  [T.OrOr, 1], [T.AndAnd, 2], [T.EqEq, 3], [T.NotEq, 3], [T.Lt, 4], [T.Gt, 4], [T.LtEq, 4], [T.GtEq, 4],
-  [T.Plus, 5], [T.Minus, 5], [T.Star, 6], [T.Slash, 6], [T.Percent, 6],
-] as const) {
-  PRECEDENCE[tt.tokenTypeIdx!] = prec;
-}
-
-const posOf = (t: IToken): Pos => ({ line: t.startLine ?? 1, column: t.startColumn ?? 1, offset: t.startOffset });
-
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', b: '\b', f: '\f', r: '\r', "'": "'", '"': '"', '\\': '\\' };
-
-export function unescapeJava(raw: string): string {
-  if (!raw.includes('\\')) return raw;
-  return raw.replace(/\\(u+[0-9a-fA-F]{4}|[0-3][0-7]{0,2}|[4-7][0-7]?|.)/g, (_m, e: string) => {
-    const simple = ESCAPES[e];
-    if (simple !== undefined) return simple;
-    if (e.startsWith('u')) return String.fromCharCode(parseInt(e.replace(/^u+/, ''), 16));
-    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
-    return `\\${e}`;
-  });
-}
-
-function parseLong(image: string, pos: Pos): bigint {
-  const last = image.charCodeAt(image.length - 1);
-  const digits = last === 108 || last === 76 ? image.slice(0, -1) : image;
-  // Up to 15 digits are exact as a double, and converting from one is cheaper than from text.
-  const value = digits.length <= 15 ? BigInt(Number(digits)) : BigInt(digits);
-  // Java rejects integer literals beyond the LONG range; 2^63 itself only after a unary minus,
-  // which the parser folds, so it is accepted here and wraps to MIN_VALUE.
-  if (value > 9223372036854775808n) throw new SelError('syntax', `integer number too large: ${digits}`, pos.line, pos.column);
-  return BigInt.asIntN(64, value);
-}
 
 /** Token types (by index) whose primary is that one token: literals and names. */
 const ONE_TOKEN_OPERAND: boolean[] = [];
@@ -67,7 +35,7 @@ class SelParser extends EmbeddedActionsParser {
   private items: Expr[] = [];
   /** Operands and operators of the expression being parsed. */
   private operands: Expr[] = [];
-  private ops: IToken[] = [];
+  private ops: BinaryOpAt[] = [];
   /** Left side of a `?:` or an assignment; the object of a `.name` or `[index]`. */
   private left: Expr = RECORDING;
   private object: Expr = RECORDING;
@@ -356,7 +324,7 @@ class SelParser extends EmbeddedActionsParser {
   private readonly operandItem = (): void => {
     const operands = this.operands;
     const ops = this.ops;
-    if (operands.length > 0 && !this.RECORDING_PHASE) ops.push(this.LA(0));
+    if (operands.length > 0 && !this.RECORDING_PHASE) ops.push(binaryOpOf(this.LA(0)));
     operands.push(this.operandBody());
     this.operands = operands;
     this.ops = ops;
@@ -400,7 +368,7 @@ class SelParser extends EmbeddedActionsParser {
   public expression = this.RULE('expression', (): Expr => {
     if (!this.RECORDING_PHASE) this.enter(this.LA(1));
     const operands: Expr[] = (this.operands = []);
-    const ops: IToken[] = (this.ops = []);
+    const ops: BinaryOpAt[] = (this.ops = []);
     if (!this.RECORDING_PHASE && this.primaryByToken[this.LA(1).tokenTypeIdx] !== undefined) {
       // AT_LEAST_ONE_SEP without its per-call lookahead and bookkeeping.
       this.operandItem();
@@ -507,7 +475,7 @@ class SelParser extends EmbeddedActionsParser {
         const arg = this.SUBRULE(this.operand);
         if (this.RECORDING_PHASE) return RECORDING;
         this.depth--;
-        return foldUnary(t, arg);
+        return foldUnary(t.image as '-' | '+' | '!', posOf(t), arg);
       },
     },
   ];
@@ -662,38 +630,6 @@ class SelParser extends EmbeddedActionsParser {
   });
 }
 
-function foldUnary(t: IToken, arg: Expr): Expr {
-  const op = t.image as '-' | '+' | '!';
-  // A negative literal is a literal, so that -9223372036854775808 is in range as in Java.
-  if (op === '-' && arg.k === 'lit' && (arg.type === 'LONG' || arg.type === 'DOUBLE')) {
-    const value = arg.type === 'LONG' ? BigInt.asIntN(64, -(arg.value as bigint)) : -(arg.value as number);
-    return { k: 'lit', type: arg.type, value, pos: posOf(t) };
-  }
-  return { k: 'unary', op, arg, pos: posOf(t) };
-}
-
-function reduceTop(out: Expr[], stack: IToken[]): void {
-  const opTok = stack.pop()!;
-  const right = out.pop()!;
-  const left = out.pop()!;
-  out.push({ k: 'binary', op: opTok.image as BinaryOperator, left, right, pos: posOf(opTok) });
-}
-
-/** Operator precedence parsing of `operands[0] ops[0] operands[1] ...` (all left associative). */
-function buildBinary(operands: Expr[], ops: IToken[]): Expr {
-  const out: Expr[] = [operands[0]!];
-  const stack: IToken[] = [];
-  for (let i = 0; i < ops.length; i++) {
-    const opTok = ops[i]!;
-    const prec = PRECEDENCE[opTok.tokenTypeIdx]!;
-    while (stack.length > 0 && PRECEDENCE[stack[stack.length - 1]!.tokenTypeIdx]! >= prec) reduceTop(out, stack);
-    stack.push(opTok);
-    out.push(operands[i + 1]!);
-  }
-  while (stack.length > 0) reduceTop(out, stack);
-  return out[0]!;
-}
-
 let shared: SelParser | undefined;
 
 function describe(t: IToken): string {
@@ -719,8 +655,14 @@ function checkBracketDepth(tokens: IToken[], maxNesting: number): void {
   }
 }
 
+/**
+ * Parses a program. Valid programs take the scanner and the fast parser; whenever those give up,
+ * the Chevrotain lexer and parser decide, tree or error.
+ */
 export function parse(source: string, maxNesting = DEFAULT_MAX_NESTING): ProgramAst {
-  return parseTokens(T.tokenize(source), maxNesting);
+  const scanned = scan(source);
+  const fast = scanned !== null && scanned.maxBracketDepth <= maxNesting ? fastParse(scanned, maxNesting) : null;
+  return fast ?? parseTokens(T.tokenize(source), maxNesting);
 }
 
 /** Lines of a text as Chevrotain counts them (line terminators: \n, \r\n, \r). */
@@ -746,6 +688,25 @@ function lineCount(text: string): number {
  * decide the outcome and the error.
  */
 export function parseMaestro(source: string, maxNesting = DEFAULT_MAX_NESTING): ProgramAst {
+  return fastParseMaestro(source, maxNesting) ?? parseMaestroWithChevrotain(source, maxNesting);
+}
+
+/** parseMaestro by the scanner and the fast parser, or null when Chevrotain must decide. */
+function fastParseMaestro(source: string, maxNesting: number): ProgramAst | null {
+  const scanned = scan(source);
+  if (scanned === null || scanned.maxBracketDepth > maxNesting) return null;
+  const n = scanned.count;
+  const last = n === 0 ? undefined : scanned.types[n - 1];
+  if (last === undefined || last === T.Semicolon || last === T.RBrace) {
+    const ast = fastParse(scanned, maxNesting);
+    if (ast !== null) return ast;
+  }
+  const offset = source.length + 1;
+  scanned.push(T.Semicolon, ';', offset, offset + 1, scanned.lineAfter, 1);
+  return fastParse(scanned, maxNesting);
+}
+
+function parseMaestroWithChevrotain(source: string, maxNesting: number): ProgramAst {
   const tokens = T.tokenize(source);
   const n = tokens.length;
   const last = tokens[n - 1];
@@ -763,6 +724,12 @@ export function parseMaestro(source: string, maxNesting = DEFAULT_MAX_NESTING): 
   return parseTokens(tokens, maxNesting);
 }
 
+/** The Chevrotain lexer and parser alone: the reference the fast path is tested against. */
+export function parseWithChevrotain(source: string, maestro: boolean, maxNesting = DEFAULT_MAX_NESTING): ProgramAst {
+  return maestro ? parseMaestroWithChevrotain(source, maxNesting) : parseTokens(T.tokenize(source), maxNesting);
+}
+
+/** The grammar's own parse of Chevrotain tokens: the tree, or the syntax or limit error. */
 function parseTokens(tokens: IToken[], maxNesting: number): ProgramAst {
   checkBracketDepth(tokens, maxNesting);
   const parser = (shared ??= new SelParser());

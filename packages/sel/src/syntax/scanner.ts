@@ -1,0 +1,240 @@
+import { createTokenInstance, type IToken, type TokenType } from 'chevrotain';
+import * as T from './lexer.js';
+
+/**
+ * The tokens of a program, as the Chevrotain lexer in lexer.ts makes them (same types, images,
+ * offsets, lines and columns), kept in columns that are reused from one program to the next.
+ * Chevrotain's generic loop and one object per token cost more than the program's own tokens
+ * on the short programs SEL mostly compiles; the fast parser reads these columns instead.
+ * Anything this scanner does not expect, bad input included, makes it give up: the Chevrotain
+ * lexer then decides, so its error messages stay the only ones. Tests compare the two lexers
+ * token by token.
+ */
+export class ScannedTokens {
+  count = 0;
+  readonly types: TokenType[] = [];
+  /**
+   * The image; for a string literal, the text between its quotes (the parser wants only that).
+   * Names and string contents are interned, see `intern`.
+   */
+  readonly images: string[] = [];
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  readonly lines: number[] = [];
+  readonly columns: number[] = [];
+  /** Deepest nesting of (), [] and {}, which the parser's nesting limit may refuse. */
+  maxBracketDepth = 0;
+  /** Line after the last one: where Maestro mode puts the `;` it adds. */
+  lineAfter = 1;
+
+  push(type: TokenType, image: string, start: number, end: number, line: number, column: number): void {
+    const k = this.count++;
+    this.types[k] = type;
+    this.images[k] = image;
+    this.starts[k] = start;
+    this.ends[k] = end;
+    this.lines[k] = line;
+    this.columns[k] = column;
+  }
+
+  /** Chevrotain token objects of these tokens (tests compare them with the lexer's). */
+  toTokens(source: string): IToken[] {
+    const out: IToken[] = [];
+    for (let k = 0; k < this.count; k++) {
+      const type = this.types[k]!;
+      const image = source.substring(this.starts[k]!, this.ends[k]!);
+      out.push(createTokenInstance(type, image, this.starts[k]!, this.ends[k]! - 1, this.lines[k]!, this.lines[k]!, this.columns[k]!, this.columns[k]! + image.length - 1));
+    }
+    return out;
+  }
+}
+
+/**
+ * Interned names and string contents: the same program text yields the same string objects, so
+ * the lookups by name that follow (classes, methods, variables, formatter patterns) find strings
+ * whose hash is known, and no substring is built for a name seen before. One slot per hash,
+ * replaced on collision: a bounded table that only ever saves work.
+ */
+const INTERN_SLOTS = 2048;
+interface Interned {
+  text: string;
+  type: TokenType;
+}
+const names: (Interned | undefined)[] = new Array<Interned | undefined>(INTERN_SLOTS).fill(undefined);
+const texts: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
+/**
+ * Is `known` the text between `start` and `end`? Compared by char code: String#startsWith is a
+ * call into the runtime (it first checks that its argument is no RegExp), several times slower.
+ */
+function sameText(known: string, text: string, start: number, end: number): boolean {
+  if (known.length !== end - start) return false;
+  for (let k = start; k < end; k++) if (text.charCodeAt(k) !== known.charCodeAt(k - start)) return false;
+  return true;
+}
+
+/** A name's token type (Identifier or a keyword's) and image. */
+function name(text: string, start: number, end: number, hash: number): Interned {
+  const slot = hash & (INTERN_SLOTS - 1);
+  const known = names[slot];
+  if (known !== undefined && sameText(known.text, text, start, end)) return known;
+  const keyword = T.keywordAt(text, start, end - start);
+  const entry = keyword === undefined ? { text: text.substring(start, end), type: T.Identifier } : { text: keyword.word, type: keyword.type };
+  names[slot] = entry;
+  return entry;
+}
+
+function content(text: string, start: number, end: number, hash: number): string {
+  const slot = hash & (INTERN_SLOTS - 1);
+  const known = texts[slot];
+  if (known !== undefined && sameText(known, text, start, end)) return known;
+  const s = text.substring(start, end);
+  texts[slot] = s;
+  return s;
+}
+
+const NAME_PART = new Uint8Array(128);
+for (let c = 0; c < 128; c++) NAME_PART[c] = T.isIdentStart(c) || T.isDigit(c) ? 1 : 0;
+
+/** Multi-character operators by first character, in the lexer's order of trial; single ones apart. */
+const LONGER_OPERATORS: { text: string; type: TokenType }[][] = [];
+const SINGLE_OPERATOR: (TokenType | undefined)[] = [];
+for (let c = 0; c < 128; c++) {
+  for (const o of T.OPERATORS_BY_FIRST[c] ?? []) {
+    if (o.text.length > 1) (LONGER_OPERATORS[c] ??= []).push(o);
+    else SINGLE_OPERATOR[c] = o.type;
+  }
+}
+// A single-character operator is tried after every longer one with the same first character.
+for (let c = 0; c < 128; c++) {
+  const longer = T.OPERATORS_BY_FIRST[c];
+  if (longer !== undefined && SINGLE_OPERATOR[c] !== undefined && longer[longer.length - 1]!.text.length !== 1) {
+    throw new Error(`lexer order: '${String.fromCharCode(c)}' is tried before a longer operator`);
+  }
+}
+
+const shared = new ScannedTokens();
+
+/** Scans a program into the shared columns (valid until the next call), or null to give up. */
+export function scan(text: string): ScannedTokens | null {
+  const out = shared;
+  out.count = 0;
+  const n = text.length;
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  let depth = 0;
+  let maxDepth = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    // Blanks, tabs, form feeds: skipped; only the column moves.
+    if (c === 32 || c === 9 || c === 12) {
+      i++;
+      continue;
+    }
+    // Line terminators as Chevrotain counts them: \n, \r\n, \r.
+    if (c === 10 || c === 13) {
+      i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
+      line++;
+      lineStart = i;
+      continue;
+    }
+    const start = i;
+    const column = start - lineStart + 1;
+    if (T.isIdentStart(c)) {
+      let hash = c;
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d >= 128 || NAME_PART[d] !== 1) break;
+        hash = (hash * 31 + d) | 0;
+        i++;
+      }
+      const entry = name(text, start, i, hash ^ (hash >>> 11));
+      out.push(entry.type, entry.text, start, i, line, column);
+      continue;
+    }
+    if (T.isDigit(c) || (c === 46 && T.isDigit(text.charCodeAt(i + 1)))) {
+      let end = i;
+      while (T.isDigit(text.charCodeAt(end))) end++;
+      const next = text.charCodeAt(end);
+      const doubleEnd = next === 46 || next === 101 || next === 69 || T.isFloatSuffix(next) ? T.doubleEnd(text, i) : -1;
+      let type: TokenType;
+      if (doubleEnd >= 0) {
+        type = T.DoubleLiteral;
+        i = doubleEnd;
+      } else {
+        type = T.LongLiteral;
+        i = next === 108 || next === 76 ? end + 1 : end;
+      }
+      out.push(type, text.substring(start, i), start, i, line, column);
+      continue;
+    }
+    if (c === 39 || c === 34) {
+      const end = T.stringEnd(text, i);
+      if (end < 0) return null;
+      let hash = 0;
+      for (let k = start + 1; k < end - 1; k++) hash = (hash * 31 + text.charCodeAt(k)) | 0;
+      out.push(T.StringLiteral, content(text, start + 1, end - 1, hash ^ (hash >>> 11)), start, end, line, column);
+      i = end;
+      continue;
+    }
+    if (c === 47) {
+      const second = text.charCodeAt(i + 1);
+      if (second === 47) {
+        // A line comment runs to the line's end, which is left for the line break.
+        i += 2;
+        while (i < n) {
+          const d = text.charCodeAt(i);
+          if (d === 10 || d === 13) break;
+          i++;
+        }
+        continue;
+      }
+      if (second === 42) {
+        const end = text.indexOf('*/', i + 2);
+        if (end < 0) return null;
+        for (let k = i + 2; k < end; k++) {
+          const d = text.charCodeAt(k);
+          if (d === 10 || (d === 13 && text.charCodeAt(k + 1) !== 10)) {
+            line++;
+            lineStart = k + 1;
+          }
+        }
+        i = end + 2;
+        continue;
+      }
+    }
+    if (c === 46) {
+      out.push(T.Dot, '.', start, start + 1, line, column);
+      i++;
+      continue;
+    }
+    let type = SINGLE_OPERATOR[c];
+    let image: string | undefined;
+    const longer = LONGER_OPERATORS[c];
+    if (longer !== undefined) {
+      for (const o of longer) {
+        if (sameText(o.text, text, i, i + o.text.length)) {
+          type = o.type;
+          image = o.text;
+          break;
+        }
+      }
+    }
+    if (type === undefined) return null;
+    if (image === undefined) {
+      image = text.charAt(i);
+      if (c === 40 || c === 91 || c === 123) {
+        if (++depth > maxDepth) maxDepth = depth;
+      } else if (c === 41 || c === 93 || c === 125) {
+        depth--;
+      }
+    }
+    i += image.length;
+    out.push(type, image, start, i, line, column);
+  }
+  out.maxBracketDepth = maxDepth;
+  out.lineAfter = line + 1;
+  return out;
+}
