@@ -298,9 +298,15 @@ const NO_HOST: ParamsHost = {
 /**
  * Checks one evaluated param value against its validator. Returns undefined when the value
  * passes, else a message naming the value, the validator and why: a false result, a SEL error, or
- * a failed annotation.
+ * a failed annotation. A SEL validator may read other params by name through `other`.
  */
-export function validatorFailure(sel: ExpressionPort, validator: string, value: ParamValue, host: ParamsHost = NO_HOST): string | undefined {
+export function validatorFailure(
+  sel: ExpressionPort,
+  validator: string,
+  value: ParamValue,
+  host: ParamsHost = NO_HOST,
+  other: (name: string) => ParamValue | undefined = () => undefined,
+): string | undefined {
   const shown = `value ${showValue(value)} fails validator ${JSON.stringify(validator)}`;
   if (isAnnotationValidator(validator)) {
     let parsed: ParsedAnnotation[];
@@ -320,7 +326,10 @@ export function validatorFailure(sel: ExpressionPort, validator: string, value: 
   try {
     const compiled = sel.compile(source);
     const vars: Record<string, ParamValue> = Object.create(null) as Record<string, ParamValue>;
-    vars.param = value;
+    for (const n of compiled.names) {
+      const v = n === 'param' ? value : other(n);
+      if (v !== undefined) vars[n] = v;
+    }
     result = compiled.evaluate(vars, host);
   } catch (e) {
     return `${shown}: ${(e as Error).message}`;
@@ -333,15 +342,31 @@ export function validatorFailure(sel: ExpressionPort, validator: string, value: 
 let plainSel: ExpressionPort | undefined;
 
 /**
+ * Whether a validator needs nothing but the value: annotations, and SEL reading only `param`.
+ * Others (reading other params or `params.*`) wait for the run, where those are known.
+ */
+function selfContained(sel: ExpressionPort | undefined, validator: string): boolean {
+  if (isAnnotationValidator(validator)) return true;
+  try {
+    const compiled = (sel ?? (plainSel ??= selExpressionPort(() => []))).compile(validator);
+    return !compiled.readsParams && compiled.names.every((n) => n === 'param');
+  } catch {
+    // A validator that does not compile fails when checked; let the check report it.
+    return true;
+  }
+}
+
+/**
  * Checks the params a start request gives against the validators of the workflow params they set,
  * so a bad request is refused before an instance exists. Returns the first failure as
- * `param <name>: <why>`, or undefined. Params left to their definitions are checked when the run
- * evaluates them. Without `sel`, SEL validators run on `@baton/sel` without extensions.
+ * `param <name>: <why>`, or undefined. Params left to their definitions, and validators that read
+ * other params, are checked when the run evaluates them. Without `sel`, SEL validators run on
+ * `@baton/sel` without extensions.
  */
 export function runParamsFailure(sel: ExpressionPort | undefined, defs: ParamDefMap, given: Readonly<Record<string, { value: ParamValue }>>): string | undefined {
   for (const [name, tv] of Object.entries(given)) {
     const validator = Object.hasOwn(defs, name) ? defs[name]?.validator : undefined;
-    if (validator === undefined) continue;
+    if (validator === undefined || !selfContained(sel, validator)) continue;
     const why = validatorFailure(sel ?? (plainSel ??= selExpressionPort(() => [])), validator, tv.value);
     if (why) return `param ${name}: ${why}`;
   }

@@ -120,7 +120,7 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
     }
     const value = out[name]?.value;
     if (def?.validator !== undefined && value !== undefined) {
-      const why = validatorFailure(sel, def.validator, value, host);
+      const why = validatorFailure(sel, def.validator, value, host, lookup);
       if (why) throw new ParamEvaluationError(name, why);
     }
     state.set(name, 'done');

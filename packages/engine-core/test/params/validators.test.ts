@@ -83,6 +83,10 @@ describe('SEL validators', () => {
     const defs = { n: { name: 'n', type: 'LONG' as const, value: 1n, validator: '@Positive' }, s: { name: 's', type: 'STRING' as const, value: 'x' } };
     expect(runParamsFailure(undefined, defs, { n: { value: 2n }, s: { value: '' }, other: { value: -1n } })).toBeUndefined();
     expect(runParamsFailure(sel, defs, { n: { value: -2n } })).toBe('param n: value -2 fails validator "@Positive": must be greater than 0');
+    // A validator reading other params waits for the run, where they are known.
+    const relative = { n: { name: 'n', type: 'LONG' as const, value: 1n, validator: 'param <= cap' } };
+    expect(runParamsFailure(sel, relative, { n: { value: 99n } })).toBeUndefined();
+    expect(validatorFailure(sel, 'param <= cap', 99n, undefined, (name) => (name === 'cap' ? 10n : undefined))).toBe('value 99 fails validator "param <= cap"');
   });
 });
 
@@ -124,6 +128,15 @@ describe('validators at run time on PGlite', () => {
             pct: { value: 50, type: 'LONG', validator: 'param > 0 && param < 100' },
             label: { value: 'ok', type: 'STRING', validator: '@NotBlank' },
           },
+          steps: [{ step: { id: 's', type: 'NoOp' } }],
+        },
+      }),
+    );
+    defs.add(
+      workflow({
+        workflow: {
+          id: 'relative',
+          params: { cap: { value: 10, type: 'LONG' }, n: { value: 5, type: 'LONG', validator: 'param <= cap' } },
           steps: [{ step: { id: 's', type: 'NoOp' } }],
         },
       }),
@@ -221,6 +234,14 @@ describe('validators at run time on PGlite', () => {
     // A run param that passes replaces the default, and the run goes ahead.
     const ok = await engine.startWorkflow({ workflowId: 'bad-default', params: { n: 4 } });
     expect(await engine.waitForInstance('bad-default', ok.workflowInstanceId)).toBe('SUCCEEDED');
+  });
+
+  it('a SEL validator may read other params: checked when the run evaluates them', async () => {
+    const bad = await engine.startWorkflow({ workflowId: 'relative', params: { n: 20 } });
+    expect(await engine.waitForInstance('relative', bad.workflowInstanceId)).toBe('FAILED');
+    expect(await reason('relative', bad.workflowInstanceId)).toBe('workflow params: param n: value 20 fails validator "param <= cap"');
+    const good = await engine.startWorkflow({ workflowId: 'relative', params: { n: 20, cap: 30 } });
+    expect(await engine.waitForInstance('relative', good.workflowInstanceId)).toBe('SUCCEEDED');
   });
 
   it('a step param that fails its validator fails the step as a user error, without retries', async () => {
