@@ -172,7 +172,7 @@ async function skipEdges(
   const edges: Record<string, boolean> = {};
   const failed: string[] = [];
   for (const [succ, cond] of Object.entries(step.transition.successors)) {
-    const one = { ...step, transition: { ...step.transition, successors: { [succ]: cond } } } as Step;
+    const one: Step = { ...step, transition: { ...step.transition, successors: { [succ]: cond } } };
     try {
       Object.assign(edges, await evaluateEdges(ctx, tx, { ref, def, step: one, stepType: step.kind, generation, merged, own }, merged));
     } catch (e) {

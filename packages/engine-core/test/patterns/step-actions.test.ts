@@ -37,6 +37,11 @@ describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) o
         }, { once: true });
       }),
   };
+  const failing: StepRuntime = {
+    async run() {
+      return { status: 'USER_FAILED', message: 'always fails' };
+    },
+  };
   const statusOf = async (wf: string, iid: number, step: string): Promise<string> => (await engine.getRun(wf, iid))!.steps.find((s) => s.stepId === step)!.status;
   const running = (wf: string, iid: number, step: string) => until(`${wf}/${iid} ${step} RUNNING`, async () => (await statusOf(wf, iid, step)) === 'RUNNING');
 
@@ -76,9 +81,22 @@ describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) o
         },
       }),
     );
+    defs.add(
+      workflow({
+        properties: parallel,
+        workflow: {
+          id: 'retrying',
+          steps: [
+            { step: { id: 'flaky', type: 'Failing', retry_policy: { error_retry_limit: 2, backoff: { type: 'fixed_backoff', error_retry_backoff_in_secs: 3_600_000 } }, transition: { successors: { next: 'true' } } } },
+            { step: { id: 'next', type: 'Counted' } },
+          ],
+        },
+      }),
+    );
     ({ engine, errors } = testEngine(t.db, defs));
     engine.registerRuntime('Counted', counted);
     engine.registerRuntime('Block', block);
+    engine.registerRuntime('Failing', failing);
     await engine.start();
   });
   afterAll(async () => {
@@ -153,6 +171,18 @@ describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) o
     expect(await engine.waitForInstance('blocked', iid, 15_000)).toBe('SUCCEEDED');
     expect(calls).toContain(`blocked/${iid}:next`);
     await engine.deleteBreakpoints('blocked', 'hold');
+  });
+
+  it('skips a step waiting out its retry backoff: the retry never runs', async () => {
+    const iid = (await engine.startWorkflow({ workflowId: 'retrying' })).workflowInstanceId;
+    await until('attempt 2 waiting for its backoff', async () => (await engine.getStepAttempt('retrying', iid, 'flaky'))?.attemptId === 2);
+    expect(await engine.stepAction('retrying', iid, 'flaky', 'skip')).toMatchObject({ attemptId: 2, status: 'SKIPPED' });
+    expect(await engine.waitForInstance('retrying', iid, 15_000)).toBe('SUCCEEDED');
+    expect(calls).toContain(`retrying/${iid}:next`);
+    const first = await engine.getStepAttempt('retrying', iid, 'flaky', { attemptId: 1 });
+    expect(first?.status).toBe('USER_FAILED');
+    const jobs = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_jobs WHERE job_key LIKE 'step:%'`);
+    expect(jobs.rows[0]?.n).toBe(0);
   });
 
   it('keeps every timeline monotone and reports no handler errors', async () => {
