@@ -26,6 +26,8 @@ export { Engine, type EngineOptions } from './runtime/engine.js';
 export { InMemoryDefinitions, storeDefinitions, type DefinitionSource, type WorkflowVersion } from './runtime/definitions.js';
 export { StartError, type StartWorkflowRequest, type StartWorkflowResult } from './runtime/start.js';
 export type { StartInTxOptions } from './runtime/start-batch.js';
+export type { StartDefinition } from './runtime/start.js';
+export { bulkStoreDefinitions, type BulkDefinitionSource, type VersionKey } from './runtime/start-definitions.js';
 export { noOpRuntime, sleepRuntime, type StepRuntime, type StepRuntimeContext, type StepResult, type StepOutcome } from './runtime/step-runtime.js';
 export type { StepGate, StepRef, StepCompletedEvent, StepCompletionHook, InstanceCompletedEvent, InstanceCompletionHook } from './runtime/context.js';
 export type { SelExtension, SelExtensionContext } from './runtime/expressions.js';

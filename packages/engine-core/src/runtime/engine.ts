@@ -191,12 +191,12 @@ export class Engine {
    * `{ outbox }` when `tx` comes from `engine.queue.tx` so this process's workers wake at commit.
    */
   startWorkflowsInTx(tx: Queryable, reqs: readonly StartWorkflowRequest[], opts?: StartInTxOptions): Promise<StartWorkflowResult[]> {
-    return startWorkflowsInTx(this.ctx, tx, reqs, opts);
+    return startWorkflowsInTx(this.ctx, tx, reqs, opts, this.opts.definitions);
   }
 
   /** One start inside the caller's transaction (see `startWorkflowsInTx`). */
   async startWorkflowInTx(tx: Queryable, req: StartWorkflowRequest, opts?: StartInTxOptions): Promise<StartWorkflowResult> {
-    const [res] = await startWorkflowsInTx(this.ctx, tx, [req], opts);
+    const [res] = await startWorkflowsInTx(this.ctx, tx, [req], opts, this.opts.definitions);
     return res!;
   }
 

@@ -1,9 +1,11 @@
 import type { Queryable } from '../db/db.js';
 import type { JobSpec, Outbox } from '../queue/queue.js';
-import { dispatchJob, type CachedVersion, type EngineContext } from './context.js';
-import type { VersionSelector } from './definitions.js';
+import { dispatchJob, type EngineContext } from './context.js';
+import type { DefinitionSource, VersionSelector } from './definitions.js';
+import { isInlineWorkflowId } from './inline-definitions.js';
+import { isBulkSource, type VersionKey } from './start-definitions.js';
 import { encodeParams } from './params.js';
-import { prepareStart, startResult, type InstanceRow, type PreparedStart, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
+import { prepareStart, startResult, type InstanceRow, type PreparedStart, type StartDefinition, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
 
 export const JOB_DISPATCH_MANY = 'engine.dispatch-many';
 
@@ -49,10 +51,16 @@ interface BatchRow extends InstanceRow {
  * A refused request (unknown workflow or version, bad params) throws `StartError` before anything
  * is written; the caller's transaction is then the caller's to roll back or carry on.
  */
-export async function startWorkflowsInTx(ctx: EngineContext, tx: Queryable, reqs: readonly StartWorkflowRequest[], opts: StartInTxOptions = {}): Promise<StartWorkflowResult[]> {
+export async function startWorkflowsInTx(
+  ctx: EngineContext,
+  tx: Queryable,
+  reqs: readonly StartWorkflowRequest[],
+  opts: StartInTxOptions = {},
+  source?: DefinitionSource,
+): Promise<StartWorkflowResult[]> {
   if (!Array.isArray(reqs)) throw new TypeError('startWorkflowsInTx takes an array of start requests');
   if (reqs.length === 0) return [];
-  const pending = await prepareAll(ctx, tx, reqs);
+  const pending = await prepareAll(ctx, tx, reqs, source);
 
   const primaries = pending.filter((p, i) => p.first === i);
   const perWorkflow = new Map<string, number>();
@@ -129,12 +137,39 @@ export async function startWorkflowsInTx(ctx: EngineContext, tx: Queryable, reqs
   return results;
 }
 
-/** One definition lookup per (workflow, version selector); requests checked in order. */
-async function prepareAll(ctx: EngineContext, tx: Queryable, reqs: readonly StartWorkflowRequest[]): Promise<Pending[]> {
-  const defs = new Map<string, Promise<CachedVersion | undefined>>();
+/**
+ * One definition lookup per (workflow, version selector), all in one query when the engine's
+ * source answers many at once; then each request is checked in order.
+ */
+async function prepareAll(ctx: EngineContext, tx: Queryable, reqs: readonly StartWorkflowRequest[], source: DefinitionSource | undefined): Promise<Pending[]> {
+  const defs = new Map<string, Promise<StartDefinition | undefined>>();
+  const keyOf = (workflowId: string, version: VersionSelector) => `${workflowId}\u0000${String(version)}`;
+  if (source && isBulkSource(source)) {
+    const known = numberedVersions(ctx);
+    const wanted = new Map<string, VersionKey>();
+    for (const r of reqs) {
+      // Loop bodies (inline workflow ids) and malformed requests take the single path.
+      if (typeof r?.workflowId !== 'string' || isInlineWorkflowId(r.workflowId)) continue;
+      const version = r.version ?? 'active';
+      const key = keyOf(r.workflowId, version);
+      const hit = known.get(key);
+      if (hit) defs.set(key, Promise.resolve(hit));
+      else wanted.set(key, { workflowId: r.workflowId, version });
+    }
+    const keys = [...wanted.values()];
+    if (keys.length > 1) {
+      const found = await source.getStartDefinitions(keys, tx);
+      keys.forEach((k, i) => {
+        const v = found[i];
+        // Numbered versions never change: later batches reuse them (as the engine's cache does).
+        if (v && typeof k.version === 'number') known.set(keyOf(k.workflowId, k.version), v);
+        defs.set(keyOf(k.workflowId, k.version), Promise.resolve(v));
+      });
+    }
+  }
   const versions = {
-    get(workflowId: string, version: VersionSelector, q?: Queryable): Promise<CachedVersion | undefined> {
-      const key = `${workflowId}\u0000${String(version)}`;
+    get(workflowId: string, version: VersionSelector, q?: Queryable): Promise<StartDefinition | undefined> {
+      const key = keyOf(workflowId, version);
       let hit = defs.get(key);
       if (!hit) {
         hit = ctx.versions.get(workflowId, version, q);
@@ -153,6 +188,18 @@ async function prepareAll(ctx: EngineContext, tx: Queryable, reqs: readonly Star
     out.push({ prepared, first });
   }
   return out;
+}
+
+const bulkLoaded = new WeakMap<EngineContext, Map<string, StartDefinition>>();
+
+/** Numbered versions this engine read in bulk, by `workflow\0version`. */
+function numberedVersions(ctx: EngineContext): Map<string, StartDefinition> {
+  let m = bulkLoaded.get(ctx);
+  if (!m) {
+    m = new Map();
+    bulkLoaded.set(ctx, m);
+  }
+  return m;
 }
 
 function requestKey(workflowId: string, requestId: string): string {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ParamType } from '../definition/model.js';
+import type { ParamType, Workflow } from '../definition/model.js';
 import { runParamsFailure } from '../params/validators.js';
 import type { Queryable } from '../db/db.js';
-import { dispatchJob, type CachedVersion, type EngineContext } from './context.js';
+import { dispatchJob, type EngineContext } from './context.js';
 import type { VersionSelector } from './definitions.js';
 import type { ExpressionPort } from './expressions.js';
 import { encodeParams, toTypedValue, ParamEvaluationError, type EvaluatedParams } from './params.js';
@@ -52,11 +52,22 @@ export interface InstanceRow {
 
 class Duplicate extends Error {}
 
+/** What a start needs of a workflow version: its number and its declared params. */
+export interface StartDefinition {
+  version: number;
+  workflow: Pick<Workflow, 'params'>;
+}
+
+/** Where a start looks its definition up (the engine's version cache, or a batch's bulk read). */
+export interface StartDefinitions {
+  get(workflowId: string, version: VersionSelector, q?: Queryable): Promise<StartDefinition | undefined>;
+}
+
 /** A start request checked against its definition: what the single and the batch start record. */
 export interface PreparedStart {
   workflowId: string;
   requestId: string;
-  def: CachedVersion;
+  def: StartDefinition;
   runParams: EvaluatedParams;
   initiator: Record<string, unknown>;
 }
@@ -65,7 +76,7 @@ export interface PreparedStart {
  * Checks a request and types its run params by the definition. `q` is the transaction to read the
  * definition in, when the start runs inside one (PGlite has a single connection).
  */
-export async function prepareStart(ctx: { versions: Pick<EngineContext['versions'], 'get'>; sel?: ExpressionPort }, req: StartWorkflowRequest, q?: Queryable): Promise<PreparedStart> {
+export async function prepareStart(ctx: { versions: StartDefinitions; sel?: ExpressionPort }, req: StartWorkflowRequest, q?: Queryable): Promise<PreparedStart> {
   if (typeof req.workflowId !== 'string' || !req.workflowId) throw new StartError('invalid_request', 'workflowId is required');
   const requestId = req.requestId ?? randomUUID();
   if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 512) {

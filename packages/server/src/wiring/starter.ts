@@ -1,4 +1,4 @@
-import { Engine, storeDefinitions, type Db, type Queryable, type StartWorkflowRequest } from '@baton/engine-core';
+import { bulkStoreDefinitions, Engine, type Db, type Queryable, type StartWorkflowRequest } from '@baton/engine-core';
 import type { StartRequest as SignalStartRequest, StartResult, WorkflowStarter as SignalWorkflowStarter } from '@baton/signals';
 import { getFromSignal } from '@baton/signals';
 import type { TimeStartRequest, WorkflowStarter as TimeWorkflowStarter } from '@baton/scheduler';
@@ -13,11 +13,13 @@ type AnyStartRequest = SignalStartRequest | TimeStartRequest;
  * a few statements in the caller's transaction, idempotent per request id, visible to workers at
  * commit (PostgreSQL's NOTIFY, else the workers' poll, wakes them).
  *
- * Pass the process's engine to share its definition cache; given only a database, the starter
- * keeps an engine of its own that it uses for starting alone (it never runs workers).
+ * Given a database, the starter keeps an engine of its own for starting alone (it never runs
+ * workers) that reads a batch's definitions from the store in one query (`bulkStoreDefinitions`)
+ * and keeps numbered versions cached. Given the process's engine, it shares that engine's
+ * definition source and cache (build it with `bulkStoreDefinitions` for the one-query reads).
  */
 export function createWorkflowStarter(engineOrDb: Engine | Db): SignalWorkflowStarter & TimeWorkflowStarter {
-  const engine = engineOrDb instanceof Engine ? engineOrDb : new Engine({ db: engineOrDb, definitions: storeDefinitions(engineOrDb) });
+  const engine = engineOrDb instanceof Engine ? engineOrDb : new Engine({ db: engineOrDb, definitions: bulkStoreDefinitions(engineOrDb) });
   const startMany = async (tx: Queryable, reqs: readonly AnyStartRequest[]): Promise<StartResult[]> => {
     const results = await engine.startWorkflowsInTx(tx, reqs.map(toEngineRequest));
     return results.map((r) => ({ workflowInstanceId: r.workflowInstanceId, created: !r.duplicate }));
