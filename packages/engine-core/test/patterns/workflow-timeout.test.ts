@@ -3,7 +3,7 @@ import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
 import type { StepRuntime } from '../../src/runtime/step-runtime.js';
 import { JOB_WORKFLOW_TIMEOUT, describeSeconds, workflowTimeoutJob } from '../../src/runtime/workflow-timeout.js';
-import { openTestDb, type TestDb } from '../runtime/support/databases.js';
+import { openTestDb, type DbKind, type TestDb } from '../runtime/support/databases.js';
 import { assertTimelinesMonotone, testEngine, workflow } from '../runtime/support/engine.js';
 
 /** Runs until its attempt is aborted (stopped, timed out, or its process stops). */
@@ -28,14 +28,15 @@ describe('describeSeconds', () => {
   });
 });
 
-describe('workflow timeouts on PGlite', () => {
+describe.each<DbKind>(['pglite', 'postgres'])('workflow timeouts on %s', (kind) => {
   let t: TestDb;
   let engine: Engine;
   let errors: unknown[];
   const defs = new InMemoryDefinitions();
 
   beforeAll(async () => {
-    t = await openTestDb('pglite');
+    aborted.length = 0;
+    t = await openTestDb(kind);
     defs.add(workflow({ workflow: { id: 'slow', timeout: 1, steps: [hangStep('a'), hangStep('b')] } }));
     defs.add(
       workflow({
