@@ -69,10 +69,15 @@ export function laneOf(name: string, lanes: number): number {
   return (h >>> 0) % lanes;
 }
 
-/** One transaction at a time, taking every chunk queued meanwhile (up to maxSignals). */
+/**
+ * One transaction at a time, taking every chunk queued meanwhile (up to maxSignals). Messages are
+ * mostly new, so the duplicate check is skipped (publishInTx's assumeNew) until a transaction
+ * meets a stored one (a redelivery, a repeated dedupe key), and resumes once one meets none.
+ */
 class Lane {
   private queue: Job[] = [];
   private busy = false;
+  private assumeNew = true;
 
   constructor(
     private readonly db: Db,
@@ -103,10 +108,11 @@ class Lane {
           const all = jobs.flatMap((j) => j.signals);
           const sources = jobs.flatMap((j) => j.sources);
           const results = await this.db.tx(async (tx) => {
-            const stored = await publishInTx(tx, all, sources);
+            const stored = await publishInTx(tx, all, sources, { assumeNew: this.assumeNew });
             await this.onPublished?.(tx, stored, all);
             return stored;
           });
+          this.assumeNew = !results.some((r) => r.duplicate);
           let at = 0;
           for (const j of jobs) {
             j.resolve(results.slice(at, at + j.signals.length));
