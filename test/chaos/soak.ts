@@ -160,6 +160,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakSummary> {
     await sample();
 
     pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    // An idle client hears PostgreSQL shut down at teardown; without a listener that ends the run
+    // before its summary is printed.
+    pool.on('error', () => {});
     const deadline = Date.now() + 60_000;
     let counts = { n: 0, open: 0 };
     do {
