@@ -23,6 +23,7 @@ export { defaultWorkflowParams, defaultStepParams, RESERVED_PARAM_NAMES, WORKFLO
 export { Queue, type Job, type JobSpec, type Outbox, type QueueOptions } from './queue/queue.js';
 export { Worker, type JobHandler, type JobContext, type WorkerOptions } from './queue/worker.js';
 export { Engine, type EngineOptions } from './runtime/engine.js';
+export type { ParamValidatorMode } from './runtime/context.js';
 export { InMemoryDefinitions, storeDefinitions, type DefinitionSource, type WorkflowVersion } from './runtime/definitions.js';
 export { StartError, type StartWorkflowRequest, type StartWorkflowResult } from './runtime/start.js';
 export type { StartInTxOptions } from './runtime/start-batch.js';

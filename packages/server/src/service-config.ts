@@ -1,4 +1,4 @@
-import { HostAllowList, parseDurationSeconds } from '@baton/engine-core';
+import { HostAllowList, parseDurationSeconds, type ParamValidatorMode } from '@baton/engine-core';
 import { loadSourcesConfig, SourcesConfigError, type SourcesConfig } from './wiring/signals-sources.js';
 import { StartupError } from './startup-error.js';
 import { SERVICE_SETTINGS } from './service-settings.js';
@@ -15,6 +15,8 @@ export interface ServiceSettings {
   timeScale: number;
   /** Queue jobs (dispatch, advance, step attempts) this process runs at once. */
   engineConcurrency: number;
+  /** Whether param validators are checked (`enforce`) or only kept, as Maestro does (`ignore`). */
+  paramValidators: ParamValidatorMode;
   /** Time triggers firing closer together than this are refused at push (and not scheduled). */
   minTriggerIntervalMs: number;
   /** Kafka/SNS/CloudEvents sources and outbound sinks. */
@@ -39,6 +41,7 @@ export function loadServiceSettings(env: Env = process.env, cwd: string = proces
     shellSteps: parseFlag('BATON_SHELL_STEPS', setting(env, 'BATON_SHELL_STEPS')),
     timeScale: parseTimeScale(setting(env, 'BATON_TIME_SCALE')),
     engineConcurrency: parseConcurrency(setting(env, 'BATON_ENGINE_CONCURRENCY')),
+    paramValidators: parseParamValidators(setting(env, 'BATON_PARAM_VALIDATORS')),
     minTriggerIntervalMs: parseMinTriggerInterval(setting(env, 'BATON_MIN_TRIGGER_INTERVAL')),
     sources: loadSources(env, cwd),
   };
@@ -76,6 +79,13 @@ function parseConcurrency(raw: string | undefined): number {
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= 1000)) throw new StartupError('BATON_ENGINE_CONCURRENCY', `must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function parseParamValidators(raw: string | undefined): ParamValidatorMode {
+  if (raw === undefined) return 'enforce';
+  const mode = raw.toLowerCase();
+  if (mode === 'enforce' || mode === 'ignore') return mode;
+  throw new StartupError('BATON_PARAM_VALIDATORS', `must be enforce or ignore, got ${JSON.stringify(raw)}`);
 }
 
 /** Whole seconds (`30`) or a duration (`30s`, `5m`, `1h`); at least one second, at most a day. */

@@ -8,5 +8,6 @@ export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string
   { name: 'BATON_SHELL_STEPS', description: '1 enables Shell steps (they run programs as this user); default 0' },
   { name: 'BATON_TIME_SCALE', description: 'factor applied to Sleep waits, e.g. 0.01 in tests; default 1' },
   { name: 'BATON_ENGINE_CONCURRENCY', description: 'engine jobs run at once by this process (1-1000); default 32' },
+  { name: 'BATON_PARAM_VALIDATORS', description: "enforce (default): values failing a param's validator fail the start, run or step; ignore: keep validators unchecked, as Maestro does" },
   { name: 'BATON_MIN_TRIGGER_INTERVAL', description: 'shortest allowed spacing of a time trigger\'s fire times, seconds or a duration (30s, 5m); pushes of faster crons are refused; default 1m' },
 ];

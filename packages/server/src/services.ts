@@ -58,6 +58,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
     db,
     definitions: storeDefinitions(db),
     timeScale: settings.timeScale,
+    paramValidators: settings.paramValidators,
     concurrency: settings.engineConcurrency,
     onError: (err, job) => log.error({ err, job: job.kind }, 'engine job failed; it will be retried'),
   });

@@ -91,6 +91,13 @@ export class VersionCache {
   }
 }
 
+/**
+ * `enforce`: a value failing its param's validator fails the start, the instance or the step.
+ * `ignore`: validators are syntax-checked at push and kept, never evaluated — Maestro's own
+ * behaviour, for definitions written against it (some of its samples break their validators).
+ */
+export type ParamValidatorMode = 'enforce' | 'ignore';
+
 export interface EngineContext {
   db: Db;
   queue: Queue;
@@ -102,6 +109,8 @@ export interface EngineContext {
   instanceHooks: InstanceCompletionHook[];
   extensions: Map<string, SelExtension>;
   timeScale: number;
+  /** Whether param `validator`s are checked (default) or only kept, as Maestro does. */
+  paramValidators: ParamValidatorMode;
   /** Emits 'step.ready' / 'step.launch' (attemptPk, hrtime ms) and 'instance.completed'. */
   events: EventEmitter;
   /** Attempts running in this process, to abort them at once on stop. */

@@ -159,6 +159,7 @@ function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: Op
     base,
     overrides: runParams,
     host,
+    validate: ctx.paramValidators === 'enforce',
   });
   return { ...base, ...evaluated };
 }

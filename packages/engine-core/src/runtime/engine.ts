@@ -14,6 +14,7 @@ import {
   stepJob,
   type EngineContext,
   type InstanceCompletionHook,
+  type ParamValidatorMode,
   type StepCompletionHook,
   type StepGate,
 } from './context.js';
@@ -50,6 +51,8 @@ export interface EngineOptions {
   pollMs?: number;
   /** Scales every wait step runtimes make (Sleep); 1 = real time. */
   timeScale?: number;
+  /** `enforce` (default) checks param validators; `ignore` only keeps them, as Maestro does. */
+  paramValidators?: ParamValidatorMode;
   /** Most iterations one foreach step may run (default 1,000,000). */
   foreachIterationLimit?: number;
   /** Most iterations one while step may run (default 100,000). */
@@ -94,6 +97,7 @@ export class Engine {
       instanceHooks: [],
       extensions: this.extensions,
       timeScale: opts.timeScale ?? 1,
+      paramValidators: opts.paramValidators ?? 'enforce',
       events: this.events,
       running: new Map(),
     };

@@ -79,6 +79,8 @@ export interface ParamEvaluation {
   host: Omit<ParamsHost, 'get' | 'containsKey'>;
   /** Resolves `stepId__param` names. */
   crossStep?: (name: string) => ParamValue | undefined;
+  /** False leaves `validator`s unevaluated (the engine's `ignore` mode). */
+  validate?: boolean;
 }
 
 /**
@@ -119,7 +121,7 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
       out[name] = evalDef(name, def);
     }
     const value = out[name]?.value;
-    if (def?.validator !== undefined && value !== undefined) {
+    if (ev.validate !== false && def?.validator !== undefined && value !== undefined) {
       const why = validatorFailure(sel, def.validator, value, host, lookup);
       if (why) throw new ParamEvaluationError(name, why);
     }

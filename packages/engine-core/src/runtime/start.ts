@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ParamType, Workflow } from '../definition/model.js';
 import { runParamsFailure } from '../params/validators.js';
 import type { Queryable } from '../db/db.js';
-import { dispatchJob, type EngineContext } from './context.js';
+import { dispatchJob, type EngineContext, type ParamValidatorMode } from './context.js';
 import type { VersionSelector } from './definitions.js';
 import type { ExpressionPort } from './expressions.js';
 import { encodeParams, toTypedValue, ParamEvaluationError, type EvaluatedParams } from './params.js';
@@ -76,7 +76,7 @@ export interface PreparedStart {
  * Checks a request and types its run params by the definition. `q` is the transaction to read the
  * definition in, when the start runs inside one (PGlite has a single connection).
  */
-export async function prepareStart(ctx: { versions: StartDefinitions; sel?: ExpressionPort }, req: StartWorkflowRequest, q?: Queryable): Promise<PreparedStart> {
+export async function prepareStart(ctx: { versions: StartDefinitions; sel?: ExpressionPort; paramValidators?: ParamValidatorMode }, req: StartWorkflowRequest, q?: Queryable): Promise<PreparedStart> {
   if (typeof req.workflowId !== 'string' || !req.workflowId) throw new StartError('invalid_request', 'workflowId is required');
   const requestId = req.requestId ?? randomUUID();
   if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > 512) {
@@ -86,7 +86,7 @@ export async function prepareStart(ctx: { versions: StartDefinitions; sel?: Expr
   const def = await ctx.versions.get(req.workflowId, selector, q);
   if (!def) throw new StartError('not_found', `workflow ${req.workflowId} has no ${typeof selector === 'number' ? `version ${selector}` : `${selector} version`}`);
   const runParams = typeRunParams(req.params ?? {}, (name) => def.workflow.params[name]?.type);
-  const invalid = runParamsFailure(ctx.sel, def.workflow.params, runParams);
+  const invalid = ctx.paramValidators !== 'ignore' ? runParamsFailure(ctx.sel, def.workflow.params, runParams) : undefined;
   if (invalid) throw new StartError('invalid_params', invalid);
   return { workflowId: req.workflowId, requestId, def, runParams, initiator: req.initiator ?? { type: 'MANUAL' } };
 }

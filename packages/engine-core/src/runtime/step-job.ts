@@ -397,6 +397,7 @@ export async function evaluateStepParams(
     base: { ...workflowParams, ...reserved },
     host,
     crossStep,
+    validate: ctx.paramValidators === 'enforce',
   });
   return { ...reserved, ...own };
 }

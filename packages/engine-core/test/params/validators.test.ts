@@ -8,6 +8,7 @@ import { selExpressionPort } from '../../src/runtime/sel-port.js';
 import { StartError } from '../../src/runtime/start.js';
 import { openTestDb, type TestDb } from '../runtime/support/databases.js';
 import { assertTimelinesMonotone, testEngine, workflow } from '../runtime/support/engine.js';
+import { loadSample } from '../runtime/support/samples.js';
 
 const sel = selExpressionPort(() => []);
 const check = (validator: string, value: ParamValue): string | undefined => validatorFailure(sel, validator, value);
@@ -271,5 +272,53 @@ describe('validators at run time on PGlite', () => {
   it('keeps every timeline monotone, with no handler errors', async () => {
     await assertTimelinesMonotone(t.db);
     expect(errors).toEqual([]);
+  });
+});
+
+describe("Maestro's samples and the validator modes", () => {
+  let t: TestDb;
+  const defs = new InMemoryDefinitions();
+
+  beforeAll(async () => {
+    t = await openTestDb('pglite');
+    defs.add(loadSample('sample-nested-foreach-wf'));
+    defs.add(workflow({ workflow: { id: 'pct', params: { pct: { value: 50, type: 'LONG', validator: 'param > 0 && param < 100' } }, steps: [{ step: { id: 's', type: 'NoOp' } }] } }));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('enforced (the default): sample-nested-foreach-wf fails where its own validator refuses `j` = ["a","b"]', async () => {
+    const { engine, errors } = testEngine(t.db, defs, { timeScale: 0.0005 });
+    await engine.start();
+    try {
+      const s = await engine.startWorkflow({ workflowId: 'sample-nested-foreach-wf' });
+      expect(await engine.waitForInstance('sample-nested-foreach-wf', s.workflowInstanceId, 30_000)).toBe('FAILED');
+      const failed = await t.db.query<{ step_id: string; status: string; reason: string }>(
+        `SELECT a.step_id, a.status, a.reason FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
+         WHERE i.workflow_id = 'sample-nested-foreach-wf' AND i.instance_id = $1`,
+        [s.workflowInstanceId],
+      );
+      expect(failed.rows).toEqual([
+        { step_id: 'foreach-job', status: 'USER_FAILED', reason: 'param j: value ["a","b"] fails validator "param!=null && param.size() > 2"' },
+      ]);
+      expect(errors).toEqual([]);
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it("ignored (Maestro's behaviour): the same sample succeeds and a run param breaking its validator is accepted", async () => {
+    const { engine, errors } = testEngine(t.db, defs, { timeScale: 0.0005, paramValidators: 'ignore' });
+    await engine.start();
+    try {
+      const s = await engine.startWorkflow({ workflowId: 'sample-nested-foreach-wf' });
+      expect(await engine.waitForInstance('sample-nested-foreach-wf', s.workflowInstanceId, 30_000)).toBe('SUCCEEDED');
+      const p = await engine.startWorkflow({ workflowId: 'pct', params: { pct: 150 } });
+      expect(await engine.waitForInstance('pct', p.workflowInstanceId)).toBe('SUCCEEDED');
+      expect(errors).toEqual([]);
+    } finally {
+      await engine.stop();
+    }
   });
 });

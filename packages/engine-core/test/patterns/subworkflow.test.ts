@@ -60,7 +60,9 @@ describe('subworkflow on PGlite', () => {
     defs.add(workflow({ workflow: { id: 'caller-of-broken', steps: [{ subworkflow: { id: 'sub', params: { subworkflow_id: { value: 'broken', type: 'STRING' } } } }] } }));
     defs.add(workflow({ workflow: { id: 'caller-of-missing', steps: [{ subworkflow: { id: 'sub', params: { subworkflow_id: { value: 'no-such-wf', type: 'STRING' } } } }] } }));
     defs.add(workflow({ properties: { run_strategy: 'parallel' }, workflow: { id: 'recursive', steps: [{ subworkflow: { id: 'again', params: { subworkflow_id: { value: 'recursive', type: 'STRING' } } } }] } }));
-    ({ engine, errors } = testEngine(t.db, defs, { subworkflowDepthLimit: 3 }));
+    // As Maestro runs them: validators kept, not checked (sample-nested-foreach-subworkflow-wf
+    // breaks its own; validators.test.ts shows the enforced outcome).
+    ({ engine, errors } = testEngine(t.db, defs, { subworkflowDepthLimit: 3, paramValidators: 'ignore' }));
     await engine.start();
   });
   afterAll(async () => {
