@@ -51,6 +51,8 @@ export interface Figures {
   executions: number;
   steps_reexecuted: number;
   executions_dropped: number;
+  /** Shortest pause between two executions of one step instance (about the lease on a takeover). */
+  min_reexecution_gap_ms: number | null;
   overlaps: number;
   unrecorded: number;
   attempt_overlaps: number;
@@ -351,6 +353,7 @@ function figuresOf(f: Findings, ledger: Ledger, faults: Faults, unexpectedExits:
     executions: f.executions.executions,
     steps_reexecuted: f.executions.reexecuted,
     executions_dropped: f.executions.dropped,
+    min_reexecution_gap_ms: f.executions.minGapMs === null ? null : Math.round(f.executions.minGapMs),
     overlaps: f.executions.overlaps.length,
     unrecorded: f.unrecorded.length,
     attempt_overlaps: f.attemptOverlaps.length,
@@ -375,7 +378,7 @@ function reportLines(f: Findings, ledger: Ledger, figures: Figures): string[] {
     `${'what'.padEnd(14)}${pad('sent', 8)}${pad('expected', 10)}${pad('found', 8)}${pad('missing', 9)}${pad('dups', 6)}`,
     ...rows.map(([name, sent, exp, found, miss, dups]) => `${name.padEnd(14)}${pad(sent, 8)}${pad(exp, 10)}${pad(found, 8)}${pad(miss, 9)}${pad(dups, 6)}`),
     `instances in the database: ${f.instancesFound}; non-terminal ${f.nonTerminal.length}; not SUCCEEDED ${f.failed.length}; retried attempts ${f.retriedAttempts}; overlapping attempt rows ${f.attemptOverlaps.length}`,
-    `executions of step ${RECORDED_STEP}: ${f.executions.executions} of ${f.executions.steps} step instances; executed more than once ${f.executions.reexecuted}; connections dropped mid-execution ${f.executions.dropped}; overlapping executions ${f.executions.overlaps.length}; successes the recorder never answered ${f.unrecorded.length}`,
+    `executions of step ${RECORDED_STEP}: ${f.executions.executions} of ${f.executions.steps} step instances; executed more than once ${f.executions.reexecuted}; connections dropped mid-execution ${f.executions.dropped}; shortest pause before a re-execution ${f.executions.minGapMs === null ? '-' : `${(f.executions.minGapMs / 1000).toFixed(1)} s`}; overlapping executions ${f.executions.overlaps.length}; successes the recorder never answered ${f.unrecorded.length}`,
     `lineage: TRIGGERED edges missing ${f.lineageMissing.length}; poison Kafka messages indexed ${f.poisonIndexed} (of ${ledger.kafkaPoisonSent} sent); unacknowledged requests: ${ledger.manualUnacked.size} starts, ${[...ledger.restSignals.values()].filter((s) => !s.acked).length} publishes, ${[...ledger.kafkaValid.values()].filter((m) => !m.acked).length} Kafka messages`,
     `faults: ${figures.kills} SIGKILLs (${figures.kills_mid_execution} during an execution of step ${RECORDED_STEP}), ${figures.pg_restarts} PostgreSQL crash, ${figures.kafka_restarts} Kafka crash; Baton exits not caused by the harness: ${figures.unexpected_exits}`,
   ];

@@ -18,7 +18,7 @@ describe('no two executions of one step instance overlap', () => {
     expect(f.overlaps).toEqual([
       'wf/1/1/call: attempt 1 by baton-1 pid 11 2026-01-01T10:00:00.150Z–2026-01-01T10:00:00.400Z began while attempt 1 by baton-0 pid 10 2026-01-01T10:00:00.000Z–2026-01-01T10:00:00.200Z ran',
     ]);
-    expect(f).toMatchObject({ executions: 2, steps: 1, reexecuted: 1 });
+    expect(f).toMatchObject({ executions: 2, steps: 1, reexecuted: 1, minGapMs: null });
   });
 
   it('accepts a takeover after the first execution ended, back to back included', () => {
@@ -27,7 +27,7 @@ describe('no two executions of one step instance overlap', () => {
       exec({ startMs: T0, endMs: T0 + 80, executor: 'baton-0 pid 10', dropped: true }),
       exec({ startMs: T0 + 30_100, endMs: T0 + 30_200, attemptId: 2 }),
     ]);
-    expect(f).toEqual({ executions: 3, steps: 1, reexecuted: 1, dropped: 1, overlaps: [] });
+    expect(f).toEqual({ executions: 3, steps: 1, reexecuted: 1, dropped: 1, minGapMs: 0, overlaps: [] });
   });
 
   it('compares only executions of the same workflow, instance, run and step', () => {
@@ -38,7 +38,7 @@ describe('no two executions of one step instance overlap', () => {
       exec({ startMs: T0 + 10, endMs: T0 + 200, stepId: 'other' }),
       exec({ startMs: T0 + 10, endMs: T0 + 200, workflowId: 'wf2' }),
     ]);
-    expect(f).toMatchObject({ executions: 5, steps: 5, reexecuted: 0, overlaps: [] });
+    expect(f).toMatchObject({ executions: 5, steps: 5, reexecuted: 0, minGapMs: null, overlaps: [] });
   });
 
   it('treats an execution still open as running for ever', () => {

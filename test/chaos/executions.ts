@@ -1,7 +1,9 @@
 /**
  * Executions of a step as the outside world saw them: one per request the recorder received,
  * whichever attempt row or generation the engine filed it under. Times are epoch ms (fractional),
- * all read from one clock in the harness process.
+ * all read from one clock in the harness process, when its event loop saw the request, the answer
+ * or the closed connection: a loaded harness sees each a little late, so an overlap shorter than
+ * its event-loop lag could hide, while one from a lapsed lease (seconds) could not.
  */
 export interface Execution {
   workflowId: string;
@@ -25,6 +27,8 @@ export interface ExecutionFindings {
   /** Step instances executed more than once (a takeover or a re-delivered job ran them again). */
   reexecuted: number;
   dropped: number;
+  /** Shortest time from an execution's end to the next start of the same step instance (null: none ran twice). */
+  minGapMs: number | null;
   /** Two executions of one step instance whose intervals intersect. */
   overlaps: string[];
 }
@@ -54,6 +58,7 @@ export function checkExecutions(executions: readonly Execution[]): ExecutionFind
   }
   const overlaps: string[] = [];
   let reexecuted = 0;
+  let minGapMs: number | null = null;
   for (const [k, list] of byStep) {
     if (list.length < 2) continue;
     reexecuted++;
@@ -62,8 +67,9 @@ export function checkExecutions(executions: readonly Execution[]): ExecutionFind
     for (const cur of list.slice(1)) {
       const latestEnd = latest.endMs ?? Infinity;
       if (cur.startMs < latestEnd) overlaps.push(`${k}: ${describe(cur)} began while ${describe(latest)} ran`);
+      else minGapMs = Math.min(minGapMs ?? Infinity, cur.startMs - latestEnd);
       if ((cur.endMs ?? Infinity) > latestEnd) latest = cur;
     }
   }
-  return { executions: executions.length, steps: byStep.size, reexecuted, dropped: executions.filter((e) => e.dropped).length, overlaps };
+  return { executions: executions.length, steps: byStep.size, reexecuted, dropped: executions.filter((e) => e.dropped).length, minGapMs, overlaps };
 }

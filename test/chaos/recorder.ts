@@ -74,7 +74,9 @@ export class ExecutionRecorder {
   }
 
   private identify(socket: Socket): string {
-    const fallback = `connection :${socket.remotePort ?? '?'}`;
+    // Unnamed when no caller holds the socket any more: a process SIGKILLed before the harness's
+    // event loop got round to accepting its connection.
+    const fallback = `unidentified (connection :${socket.remotePort ?? '?'})`;
     const callers = this.opts.callers().filter((c): c is { name: string; pid: number } => c.pid !== undefined);
     if (socket.remotePort === undefined) return fallback;
     const pid = socketOwner(socket.remotePort, this.port, callers.map((c) => c.pid));
@@ -95,7 +97,7 @@ export class ExecutionRecorder {
       runId: Number(m[3]),
       stepId: decodeURIComponent(m[4]!),
       attemptId: Number(m[5]),
-      executor: this.executors.get(req.socket) ?? `connection :${req.socket.remotePort ?? '?'}`,
+      executor: this.executors.get(req.socket) ?? `unidentified (connection :${req.socket.remotePort ?? '?'})`,
       startMs,
       endMs: null,
       dropped: false,
