@@ -235,6 +235,28 @@ describe('instances', () => {
     expect(lineage.json().edges).toEqual([]);
   });
 
+  it('skips a step that waits for a signal: its waiter goes, the run goes on, a later signal unblocks nothing', async () => {
+    const dep = { name: 'gate/skipped', match_params: { day: { param: { value: '20500101', type: 'STRING' }, operator: '=' } } };
+    const push = await send('POST', '/api/v3/workflows', workflow('gated-skip', [noop('wait', { after: 'true' }, { signal_dependencies: [dep] }), noop('after')]));
+    expect(push.statusCode).toBe(200);
+    const iid = (await send('POST', '/api/v3/workflows/gated-skip/versions/latest/actions/start', {})).json().workflow_instance_id as number;
+    const step = { workflowId: 'gated-skip', workflowInstanceId: iid, stepId: 'wait', attempt: 1 };
+    const deadline = Date.now() + 10_000;
+    while ((await s.services.signals.getWaiter(step))?.status !== 'WAITING') {
+      if (Date.now() > deadline) throw new Error('the step never waited');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const skip = await send('POST', `/api/v3/workflows/gated-skip/instances/${iid}/steps/wait/actions/skip`, {});
+    expect(skip.statusCode, skip.body).toBe(200);
+    expect((await s.services.signals.getWaiter(step))?.status).toBe('CANCELLED');
+    expect((await waitForStatus('gated-skip', iid, ['SUCCEEDED', 'FAILED'])).status).toBe('SUCCEEDED');
+    const signal = await send('POST', '/api/v3/signals', { name: 'gate/skipped', params: { day: '20500101' } });
+    expect(signal.statusCode).toBe(200);
+    await s.services.signals.drain();
+    const lineage = await send('GET', `/api/v3/workflows/gated-skip/instances/${iid}/lineage`);
+    expect(lineage.json().edges).toEqual([]);
+  });
+
   it('previews the active version’s time triggers', async () => {
     const push = await send('POST', '/api/v3/workflows', workflow('cron-wf', [noop('a')], { time_triggers: [{ type: 'CRON', cron: '0 9 * * *', timezone: 'Europe/Berlin' }] }));
     expect(push.statusCode).toBe(200);

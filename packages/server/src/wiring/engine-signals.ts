@@ -109,10 +109,16 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
     engine.registerGate('signals', gate);
 
     engine.onStepCompleted(async (tx, _outbox, event) => {
-      if (event.status !== 'SUCCEEDED') return;
       const def = await versionOf(tx, event.workflowId, event.version);
       const step = def && findStep(def, event.stepId);
-      if (!step || step.signalOutputs.length === 0) return;
+      if (!step) return;
+      // A step ended while it still waited (skipped, stopped or killed by an action, or timed
+      // out): its waiter goes, so a later signal records no UNBLOCKED lineage for it.
+      if (event.status !== 'SUCCEEDED') {
+        if (step.signalDependencies.length > 0) await signals.cancelWaiter(tx, attemptOf(event));
+        return;
+      }
+      if (step.signalOutputs.length === 0) return;
       const vars = { ...plain(event.params), ...plain(event.outputs) };
       const outputs: StepOutput[] = step.signalOutputs.map((o) => {
         const params: Record<string, unknown> = {};
