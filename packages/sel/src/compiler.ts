@@ -1,7 +1,7 @@
 import { SelError, limitError } from './errors.js';
 import type { Expr, Pos, ProgramAst, Stmt } from './syntax/ast.js';
-import { HOST_DECLARED_TYPES, hasConstructor, staticClass } from './runtime/library.js';
-import { callMethod, callStatic, classRef, construct, PARAMS, paramsGet, readField, readIndex, type ClassRef } from './runtime/members.js';
+import { HOST_DECLARED_TYPES, findIn, hasConstructor, staticClass } from './runtime/library.js';
+import { callMethod, callStatic, classRef, construct, invoke, PARAMS, paramsGet, readField, readIndex, type ClassRef } from './runtime/members.js';
 import { add, arith, compare, equals, negate, plus, typeError } from './runtime/operators.js';
 import { UNSET, type EvalState } from './runtime/state.js';
 import { SelArray, declaredType, defaultElement, elementTypeOf, javaString, newArray, typeOf, type ElementType, type Value } from './runtime/values.js';
@@ -765,13 +765,17 @@ class Compiler {
     }
     const i = this.slot(ref.name);
     const args = e.args.map((a, k) => this.expr(a, base + 1 + k));
+    // Library methods are fixed: found once here. Without one, callStatic tries the host's Util
+    // functions or names the error.
+    const impl = findIn(ref.cls.methods, name, argc);
     return (s) => {
       const shadow = s.slots[i]!;
       const vals: Value[] = new Array<Value>(argc);
       for (let k = 0; k < argc; k++) vals[k] = args[k]!(s);
       s.step();
       try {
-        return shadow === UNSET ? callStatic(s, ref, name, vals) : callMethod(s, shadow, name, vals);
+        if (shadow !== UNSET) return callMethod(s, shadow, name, vals);
+        return impl !== undefined ? invoke(s, impl, undefined, vals) : callStatic(s, ref, name, vals);
       } catch (err) {
         throw locate(asSelError(err), pos);
       }
@@ -874,11 +878,7 @@ export function asSelError(err: unknown): unknown {
 export function compileAst(ast: ProgramAst): CompiledProgram {
   const c = new Compiler(ast.body);
   const run = c.block(ast.body);
-  let inputNames = c.inputNames;
-  const declared = c.declared;
-  if (declared !== undefined) {
-    inputNames = new Set<string>();
-    for (const n of c.inputNames) if (!declared.has(n)) inputNames.add(n);
-  }
+  const inputNames = c.inputNames;
+  if (c.declared !== undefined) for (const n of c.declared) inputNames.delete(n);
   return { run, slotNames: c.slotNames, inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos };
 }

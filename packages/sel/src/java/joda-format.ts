@@ -123,9 +123,57 @@ export function printPattern(tokens: Token[], millis: number, zone: DateTimeZone
   return out;
 }
 
-interface Parsed {
-  [field: string]: number | undefined;
+/**
+ * Fields read from the text. Every field is declared, so one object shape serves every pattern
+ * (an object given keys as they come is a dictionary, slow to write and read).
+ */
+class Parsed {
+  G: number | undefined = undefined;
+  C: number | undefined = undefined;
+  Y: number | undefined = undefined;
+  x: number | undefined = undefined;
+  w: number | undefined = undefined;
+  e: number | undefined = undefined;
+  y: number | undefined = undefined;
+  D: number | undefined = undefined;
+  M: number | undefined = undefined;
+  d: number | undefined = undefined;
+  a: number | undefined = undefined;
+  K: number | undefined = undefined;
+  h: number | undefined = undefined;
+  H: number | undefined = undefined;
+  k: number | undefined = undefined;
+  m: number | undefined = undefined;
+  s: number | undefined = undefined;
+  S: number | undefined = undefined;
+  offset: number | undefined = undefined;
+
+  set(kind: string, value: number): void {
+    switch (kind) {
+      case 'G': this.G = value; break;
+      case 'C': this.C = value; break;
+      case 'Y': this.Y = value; break;
+      case 'x': this.x = value; break;
+      case 'w': this.w = value; break;
+      case 'e': this.e = value; break;
+      case 'y': this.y = value; break;
+      case 'D': this.D = value; break;
+      case 'M': this.M = value; break;
+      case 'd': this.d = value; break;
+      case 'a': this.a = value; break;
+      case 'K': this.K = value; break;
+      case 'h': this.h = value; break;
+      case 'H': this.H = value; break;
+      case 'k': this.k = value; break;
+      case 'm': this.m = value; break;
+      case 's': this.s = value; break;
+      case 'S': this.S = value; break;
+    }
+  }
 }
+
+/** The current time for two-digit years: an instant, or a clock read only if a pattern needs it. */
+export type Now = number | (() => number);
 
 function parseFail(text: string, pos: number): never {
   const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
@@ -144,8 +192,8 @@ function matchText(text: string, pos: number, names: string[], full: boolean): [
 const SHORT_ZONES: Record<string, number> = { UTC: 0, UT: 0, GMT: 0, EST: -5, EDT: -4, CST: -6, CDT: -5, MST: -7, MDT: -6, PST: -8, PDT: -7 };
 
 /** Parses text with a compiled pattern into an instant and the zone the text named (if any). */
-export function parsePattern(tokens: Token[], text: string, zone: DateTimeZone, pivotYear: number): { millis: number; zone?: DateTimeZone } {
-  const p: Parsed = {};
+export function parsePattern(tokens: Token[], text: string, zone: DateTimeZone, now: Now): { millis: number; zone?: DateTimeZone } {
+  const p = new Parsed();
   let pos = 0;
   let parsedZone: DateTimeZone | undefined;
   for (const t of tokens) {
@@ -171,7 +219,7 @@ export function parsePattern(tokens: Token[], text: string, zone: DateTimeZone, 
     if (t.kind === 'a' || t.kind === 'G') {
       const m = matchText(text, pos, t.kind === 'a' ? ['AM', 'PM'] : ['BC', 'AD'], true);
       if (!m) parseFail(text, pos);
-      p[t.kind] = m[0];
+      p.set(t.kind, m[0]);
       pos = m[1];
       continue;
     }
@@ -226,12 +274,12 @@ export function parsePattern(tokens: Token[], text: string, zone: DateTimeZone, 
       continue;
     }
     if ((t.kind === 'y' || t.kind === 'Y' || t.kind === 'x') && t.len === 2 && digits === 2 && !neg) {
-      const low = pivotYear - 50;
+      const low = pivotYear(now) - 50;
       let y = Math.floor(low / 100) * 100 + value;
       if (y < low) y += 100;
       value = y;
     }
-    p[t.kind] = neg ? -value : value;
+    p.set(t.kind, neg ? -value : value);
   }
   if (pos < text.length) parseFail(text, pos);
   const local = computeLocal(p, text);
@@ -307,13 +355,13 @@ export class DateTimeFormatter {
     return printPattern(this.tokens, millis, this.zone ?? zone ?? DateTimeZone.UTC);
   }
 
-  parseDateTime(text: string, nowMillis: number): DateTime {
-    const r = parsePattern(this.tokens, text, this.zone ?? DateTimeZone.UTC, pivotYear(nowMillis));
+  parseDateTime(text: string, now: Now): DateTime {
+    const r = parsePattern(this.tokens, text, this.zone ?? DateTimeZone.UTC, now);
     return new DateTime(r.millis, this.zone ?? r.zone ?? DateTimeZone.UTC);
   }
 
-  parseMillis(text: string, nowMillis: number): number {
-    return parsePattern(this.tokens, text, this.zone ?? DateTimeZone.UTC, pivotYear(nowMillis)).millis;
+  parseMillis(text: string, now: Now): number {
+    return parsePattern(this.tokens, text, this.zone ?? DateTimeZone.UTC, now).millis;
   }
 
   toString(): string {
@@ -322,8 +370,8 @@ export class DateTimeFormatter {
 }
 
 /** Joda pivots two-digit years around (current year - 30). */
-function pivotYear(nowMillis: number): number {
-  return localFields(nowMillis).year - 30;
+function pivotYear(now: Now): number {
+  return localFields(typeof now === 'number' ? now : now()).year - 30;
 }
 
 const formatters = new Map<string, DateTimeFormatter>();

@@ -105,7 +105,7 @@ export const dateTimeStatics: MethodTable = methodTable({
   parse: {
     2: (ctx, _self, args) => {
       const text = argString('DateTime.parse', args, 0);
-      return argOf('DateTime.parse', args, 1, DateTimeFormatter, 'DateTimeFormatter').parseDateTime(text, ctx.nowMillis());
+      return argOf('DateTime.parse', args, 1, DateTimeFormatter, 'DateTimeFormatter').parseDateTime(text, () => ctx.nowMillis());
     },
   },
 });
@@ -198,10 +198,10 @@ export const formatterMethods: MethodTable = methodTable({
     1: (ctx, self, args) => {
       const v = args[0];
       if (typeof v !== 'string' && typeof v !== 'bigint') throw argError('DateTimeFormatter.parseDateTime', 0, 'STRING or LONG', v);
-      return fmt(self).parseDateTime(String(v), ctx.nowMillis());
+      return fmt(self).parseDateTime(String(v), () => ctx.nowMillis());
     },
   },
-  parseMillis: { 1: (ctx, self, args) => BigInt(fmt(self).parseMillis(argString('DateTimeFormatter.parseMillis', args, 0), ctx.nowMillis())) },
+  parseMillis: { 1: (ctx, self, args) => BigInt(fmt(self).parseMillis(argString('DateTimeFormatter.parseMillis', args, 0), () => ctx.nowMillis())) },
   print: {
     1: (ctx, self, args) => {
       const f = fmt(self);

@@ -130,7 +130,7 @@ export const utilMethods: MethodTable = methodTable({
     5: (ctx, _s, args) => {
       const zone = zoneForId(text('Util.dateIntHourToTs', args, 2));
       const f = formatterFor('YYYYMMddHH').withZone(zone);
-      const d = f.parseDateTime(text('Util.dateIntHourToTs', args, 0) + text('Util.dateIntHourToTs', args, 1), ctx.nowMillis());
+      const d = f.parseDateTime(text('Util.dateIntHourToTs', args, 0) + text('Util.dateIntHourToTs', args, 1), () => ctx.nowMillis());
       const days = toInt32(long('Util.dateIntHourToTs', args, 3));
       const hours = toInt32(long('Util.dateIntHourToTs', args, 4));
       const shifted = d.plusDays(-days);

@@ -64,12 +64,16 @@ const names: (Interned | undefined)[] = new Array<Interned | undefined>(INTERN_S
 const texts: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
 
 /**
- * Is `known` the text between `start` and `end`? Compared by char code: String#startsWith is a
- * call into the runtime (it first checks that its argument is no RegExp), several times slower.
+ * Is `known` the text between `start` and `end`? Short texts are compared char by char; longer
+ * ones by String#indexOf from `start`, the cheapest exact comparison in place for them
+ * (String#startsWith first checks that its argument is no RegExp), which only searches on when
+ * the slot holds another text of the same length.
  */
 function sameText(known: string, text: string, start: number, end: number): boolean {
-  if (known.length !== end - start) return false;
-  for (let k = start; k < end; k++) if (text.charCodeAt(k) !== known.charCodeAt(k - start)) return false;
+  const n = end - start;
+  if (known.length !== n) return false;
+  if (n > 6) return text.indexOf(known, start) === start;
+  for (let k = 0; k < n; k++) if (text.charCodeAt(start + k) !== known.charCodeAt(k)) return false;
   return true;
 }
 
@@ -95,6 +99,12 @@ function content(text: string, start: number, end: number, hash: number): string
 
 const NAME_PART = new Uint8Array(128);
 for (let c = 0; c < 128; c++) NAME_PART[c] = T.isIdentStart(c) || T.isDigit(c) ? 1 : 0;
+
+/** Is the operator `op` (its first character already matched) at `i`? */
+function operatorAt(op: string, text: string, i: number): boolean {
+  for (let k = 1; k < op.length; k++) if (text.charCodeAt(i + k) !== op.charCodeAt(k)) return false;
+  return true;
+}
 
 /** Multi-character operators by first character, in the lexer's order of trial; single ones apart. */
 const LONGER_OPERATORS: { text: string; type: TokenType }[][] = [];
@@ -215,7 +225,7 @@ export function scan(text: string): ScannedTokens | null {
     const longer = LONGER_OPERATORS[c];
     if (longer !== undefined) {
       for (const o of longer) {
-        if (sameText(o.text, text, i, i + o.text.length)) {
+        if (operatorAt(o.text, text, i)) {
           type = o.type;
           image = o.text;
           break;

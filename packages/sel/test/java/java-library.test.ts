@@ -158,6 +158,22 @@ describe('Util (conformance values)', () => {
   });
 });
 
+describe('two-digit years', () => {
+  it('read the clock only when the pattern has a two-digit year, and pivot around it', () => {
+    let reads = 0;
+    const clock: HostContext = { ...ctx(), nowMillis: () => { reads++; return Date.UTC(2024, 0, 1); } };
+    const parse = (pattern: string, text: string): string => {
+      const f = findMethod(staticClasses.DateTimeFormat!.methods, 'forPattern', 1)!(clock, undefined, [pattern]);
+      return String(findMethod(hostMethods.DATETIME_FORMATTER!, 'parseDateTime', 1)!(clock, f, [text]));
+    };
+    expect(parse('yyyyMMdd', '20240315')).toBe('2024-03-15T00:00:00.000Z');
+    expect(reads).toBe(0);
+    expect(parse('yyMMdd', '940315')).toBe('1994-03-15T00:00:00.000Z');
+    expect(parse('yyMMdd', '430315')).toBe('2043-03-15T00:00:00.000Z');
+    expect(reads).toBe(2);
+  });
+});
+
 describe('speed', () => {
   it('parses, shifts and prints in microseconds', () => {
     const f = call(callStatic('DateTimeFormat', 'forPattern', 'yyyyMMddHH'), 'DATETIME_FORMATTER', 'withZone', callStatic('DateTimeZone', 'forID', 'UTC'));
