@@ -1,20 +1,24 @@
 /**
  * Signals benchmark, on PostgreSQL (BATON_BENCH_PG_URL, else DATABASE_URL, else BATON_TEST_PG_URL,
- * else a throwaway server started here), with 1,000 active signal triggers:
+ * else a throwaway server started here), with 1,000 stored workflow definitions whose signal
+ * triggers are active; fired triggers start real engine instances through the server's workflow
+ * starter (`Engine.startWorkflowsInTx` in the matcher's transaction; no engine workers run):
  *  1. REST batch publish throughput: POST /api/v3/signals with 1,000 signals per request from
  *     several concurrent clients over real HTTP, while the matcher indexes every signal.
  *  2. The limit: the same rows written with plain batched INSERTs (no dedupe, no seq counters,
  *     no match jobs, no HTTP) into a table with the same columns and indexes, same concurrency.
  *  3. Publish → instance-created latency at a steady 500 signals/s, each signal its own POST,
- *     each firing a single-signal trigger; measured from the client's send to the start row's
- *     clock_timestamp() inside the firing transaction.
+ *     each firing a single-signal trigger; measured from the client's send to the instance's
+ *     CREATED timeline entry, stamped clock_timestamp() as the row is inserted in the firing
+ *     transaction (the instance's created_at is now(), that transaction's start).
  * Prints a table and, as its last line, one JSON object.
  */
 import http from 'node:http';
 import Fastify from 'fastify';
-import { migrate, PgDb, type Queryable } from '@baton/engine-core';
-import { SignalService, signalsMigrations, stringifyJson, type ActiveDefinition, type StartRequest } from '@baton/signals';
+import { engineMigrations, getVersion, migrate, PgDb, stringifyJson as stringifyDefinition, workflowToJson, definitionHash, parseWorkflowJson, type Step } from '@baton/engine-core';
+import { SignalService, signalsMigrations, type ActiveDefinition } from '@baton/signals';
 import { signalRoutes } from '../packages/server/src/routes/signals.js';
+import { createWorkflowStarter } from '../packages/server/src/wiring/starter.js';
 import { createDatabase } from '../scripts/infra/postgres.js';
 import { startPostgres } from '../scripts/infra/postgres.js';
 
@@ -40,44 +44,28 @@ async function main(): Promise<void> {
   const db = new PgDb({ connectionString: database.url, max: 16, applicationName: 'signals-bench' });
   let signals: SignalService | undefined;
   try {
-    await migrate(db, [signalsMigrations]);
-    await db.exec(`CREATE TABLE bench_starts (
-      id BIGSERIAL PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, workflow_id TEXT NOT NULL,
-      initiator JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())`);
+    await migrate(db, [engineMigrations, signalsMigrations]);
     await db.exec('CREATE TABLE bench_raw_instances (LIKE signal_instances INCLUDING ALL)');
 
-    const starter = {
-      async startWorkflows(tx: Queryable, reqs: readonly StartRequest[]) {
-        const r = await tx.query<{ id: number; request_id: string }>(
-          `INSERT INTO bench_starts (request_id, workflow_id, initiator)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
-           ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id RETURNING id, request_id`,
-          [reqs.map((q) => q.requestId), reqs.map((q) => q.workflowId), reqs.map((q) => stringifyJson(q.initiator))],
-        );
-        const ids = new Map(r.rows.map((row) => [row.request_id, row.id]));
-        return reqs.map((q) => ({ workflowInstanceId: ids.get(q.requestId)!, created: true }));
-      },
-      async startWorkflow(tx: Queryable, req: StartRequest) {
-        const r = await tx.query<{ id: number }>(
-          `INSERT INTO bench_starts (request_id, workflow_id, initiator) VALUES ($1, $2, $3::jsonb)
-           ON CONFLICT (request_id) DO UPDATE SET request_id = EXCLUDED.request_id RETURNING id`,
-          [req.requestId, req.workflowId, stringifyJson(req.initiator)],
-        );
-        return { workflowInstanceId: r.rows[0]!.id, created: true };
-      },
-    };
+    // 1,000 workflows: 10 per signal name over 100 names, each trigger selecting its own shard
+    // value. Stored as version 1, active, straight into the definition store's tables.
+    const definitions = Array.from({ length: TRIGGERS }, (_, k) => definition(`bench-wf-${k}`, `bench/n${k % NAMES}`, `S${Math.floor(k / NAMES)}`));
+    await db.query(`INSERT INTO baton_workflows (workflow_id, latest_version, active_version) SELECT w, 1, 1 FROM unnest($1::text[]) AS w`, [definitions.map((d) => d.workflowId)]);
+    await db.query(
+      `INSERT INTO baton_workflow_versions (workflow_id, version, definition, properties, content_hash)
+       SELECT w, 1, d::jsonb, '{}'::jsonb, h FROM unnest($1::text[], $2::text[], $3::text[]) AS x(w, d, h)`,
+      [definitions.map((d) => d.workflowId), definitions.map((d) => stringifyDefinition(workflowToJson(d.workflow))), definitions.map((d) => definitionHash(d.workflow))],
+    );
+    if ((await getVersion(db, 'bench-wf-7', 'active'))?.workflow.signalTriggers.length !== 1) throw new Error('the stored bench definitions do not read back with their signal trigger');
+
+    const starter = createWorkflowStarter(db);
     signals = new SignalService(db, {
       starter,
       expressions: { condition: () => true, dedupKey: () => undefined },
       matcherConcurrency: 2,
     });
 
-    // 1,000 triggers: 10 per name over 100 names, each selecting its own shard value.
-    for (let k = 0; k < TRIGGERS; k++) {
-      const name = `bench/n${k % NAMES}`;
-      const shard = `S${Math.floor(k / NAMES)}`;
-      await signals.syncSubscriptions(`bench-wf-${k}`, definition(`bench-wf-${k}`, name, shard));
-    }
+    for (const d of definitions) await signals.syncSubscriptions(d.workflowId, d);
     await signals.start();
 
     const app = Fastify({ bodyLimit: 16 * 1024 * 1024 });
@@ -120,6 +108,7 @@ async function main(): Promise<void> {
     // Phase 3: steady 500 signals/s, one POST each, every signal firing one trigger.
     const sent = new Map<string, number>();
     const acks: number[] = [];
+    const ackedAt = new Map<string, number>();
     const total = LATENCY_RATE * LATENCY_SECONDS;
     const tickMs = 10;
     const perTick = (LATENCY_RATE * tickMs) / 1000;
@@ -139,7 +128,9 @@ async function main(): Promise<void> {
         inflight.push(
           postJson(address, body).then((res) => {
             if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${res.text}`);
-            acks.push(Date.now() - sentAt);
+            const now = Date.now();
+            ackedAt.set(requestId, now);
+            acks.push(now - sentAt);
           }),
         );
       }
@@ -149,11 +140,15 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const benchCpuShare = (cpu.user + cpu.system) / 1000 / (Date.now() - tStart);
     const deadline = Date.now() + 60_000;
-    while ((await scalar(db, 'SELECT count(*) AS n FROM bench_starts')) < total && Date.now() < deadline) await sleep(50);
+    while ((await scalar(db, 'SELECT count(*) AS n FROM baton_workflow_instances')) < total && Date.now() < deadline) await sleep(50);
     const started = await db.query<{ rid: string; created_ms: number }>(
-      `SELECT initiator -> 'signals' -> 0 ->> 'instance_id' AS rid, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM bench_starts`,
+      `SELECT i.initiator -> 'signals' -> 0 ->> 'instance_id' AS rid, (extract(epoch FROM t.at) * 1000)::float8 AS created_ms
+         FROM baton_workflow_instances i JOIN baton_instance_timeline t ON t.instance_pk = i.id AND t.to_status = 'CREATED'`,
     );
     const latencies = started.rows.map((r) => r.created_ms - sent.get(r.rid)!).sort((a, b) => a - b);
+    // The part after the publish was acknowledged: matcher, trigger evaluation and engine start
+    // (negative when the instance existed before the answer reached the client).
+    const afterAck = started.rows.map((r) => r.created_ms - ackedAt.get(r.rid)!).sort((a, b) => a - b);
     const pctOf = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
     const pct = (p: number) => pctOf(latencies, p);
     acks.sort((a, b) => a - b);
@@ -179,6 +174,8 @@ async function main(): Promise<void> {
       latency_phase_process_cpu_cores: Number(benchCpuShare.toFixed(2)),
       publish_ack_p50_ms: pctOf(acks, 50),
       publish_ack_p99_ms: pctOf(acks, 99),
+      ack_to_instance_p50_ms: Number(pctOf(afterAck, 50).toFixed(1)),
+      ack_to_instance_p99_ms: Number(pctOf(afterAck, 99).toFixed(1)),
       targets: { rest_publish_signals_per_s: 10000, publish_to_raw_ratio: 0.15, latency_p99_ms: 100 },
       pass: {
         throughput: publishRate >= 10000,
@@ -193,6 +190,7 @@ async function main(): Promise<void> {
       ['matcher lag after the publish phase', `${result.match_lag_after_publish_s} s`, ''],
       [`latency at ${LATENCY_RATE}/s offered (${result.latency_offered_signals_per_s}/s achieved)`, `p50 ${result.latency_p50_ms} ms, p99 ${result.latency_p99_ms} ms, max ${result.latency_max_ms} ms`, 'p99 < 100 ms'],
       ['  of which: publish acknowledged (HTTP 200)', `p50 ${result.publish_ack_p50_ms} ms, p99 ${result.publish_ack_p99_ms} ms`, ''],
+      ['  acknowledged → instance created (matcher + start)', `p50 ${result.ack_to_instance_p50_ms} ms, p99 ${result.ack_to_instance_p99_ms} ms`, ''],
       ['  bench process CPU during the latency phase', `${result.latency_phase_process_cpu_cores} cores (client, server and matcher in one process)`, ''],
       ['instances started / expected', `${latencies.length} / ${total}`, 'equal'],
     ];
@@ -209,6 +207,13 @@ async function main(): Promise<void> {
   }
 }
 
+/** The one step of every bench workflow. */
+const noOpStep: Step = (() => {
+  const parsed = parseWorkflowJson(JSON.stringify({ workflow: { id: 'bench-template', steps: [{ step: { id: 'work', type: 'NoOp' } }] } }));
+  if (!parsed.ok) throw new Error(`bench template: ${parsed.errors.map((e) => e.message).join('; ')}`);
+  return parsed.value.workflow.steps[0]!;
+})();
+
 function definition(workflowId: string, name: string, shard: string): ActiveDefinition {
   return {
     workflowId,
@@ -218,7 +223,7 @@ function definition(workflowId: string, name: string, shard: string): ActiveDefi
       tags: [],
       params: {},
       timeTriggers: [],
-      steps: [],
+      steps: [noOpStep],
       signalTriggers: [{ definitions: { [name]: { matchParams: { shard: { value: shard, operator: '=' } }, joinKeys: [] } }, params: {} }],
     },
   };
