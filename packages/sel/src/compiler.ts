@@ -465,7 +465,7 @@ class Compiler {
           throw new SelError('name', known ? `class ${e.className} cannot be constructed with new` : `unknown class '${e.className}'`, e.pos.line, e.pos.column);
         }
         this.need(base + 1, e.pos);
-        const args = e.args.map((a, i) => this.expr(a, base + i));
+        const args = this.exprs(e.args, base);
         const name = e.className;
         const pos = e.pos;
         return (s) => {
@@ -481,6 +481,13 @@ class Compiler {
       case 'newArray':
         return this.newArray(e, base);
     }
+  }
+
+  /** Compiles a list of expressions whose values are stacked one after the other from `base`. */
+  private exprs(list: Expr[], base: number): Ev[] {
+    const out: Ev[] = new Array<Ev>(list.length);
+    for (let i = 0; i < list.length; i++) out[i] = this.expr(list[i]!, base + i);
+    return out;
   }
 
   private name(name: string): Ev {
@@ -742,7 +749,7 @@ class Compiler {
       return (s) => paramsGet(s, key);
     }
     const obj = this.expr(e.object, base);
-    const args = e.args.map((a, i) => this.expr(a, base + 1 + i));
+    const args = this.exprs(e.args, base + 1);
     return (s) => {
       const o = obj(s);
       const vals: Value[] = new Array<Value>(argc);
@@ -764,7 +771,7 @@ class Compiler {
       throw new SelError('name', `${ref.name} has no method '${name}'`, pos.line, pos.column);
     }
     const i = this.slot(ref.name);
-    const args = e.args.map((a, k) => this.expr(a, base + 1 + k));
+    const args = this.exprs(e.args, base + 1);
     // Library methods are fixed: found once here. Without one, callStatic tries the host's Util
     // functions or names the error.
     const impl = findIn(ref.cls.methods, name, argc);
@@ -791,7 +798,7 @@ class Compiler {
     if (e.init) {
       const n = e.init.length;
       this.need(base + 1 + n, pos);
-      const items = e.init.map((x, i) => this.expr(x, base + 1 + i));
+      const items = this.exprs(e.init, base + 1);
       return (s) => {
         s.step();
         try {

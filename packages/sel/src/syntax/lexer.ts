@@ -35,7 +35,7 @@ const DIGITS = [...'0123456789'];
  * these words to their own tokens, so an ordinary name costs one match instead of one per
  * keyword sharing its first letter.
  */
-export const KEYWORDS_BY_FIRST: { word: string; type: TokenType }[][] = [];
+const KEYWORDS_BY_FIRST: { word: string; type: TokenType }[][] = [];
 
 /** The keyword that the name of `length` characters at `offset` is, if any. Compared in place: no hashing. */
 export function keywordAt(text: string, offset: number, length: number): { word: string; type: TokenType } | undefined {

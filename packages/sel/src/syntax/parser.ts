@@ -702,7 +702,7 @@ function fastParseMaestro(source: string, maxNesting: number): ProgramAst | null
     if (ast !== null) return ast;
   }
   const offset = source.length + 1;
-  scanned.push(T.Semicolon, ';', offset, offset + 1, scanned.lineAfter, 1);
+  scanned.push(T.Semicolon, ';', offset, scanned.lineAfter, 1);
   return fastParse(scanned, maxNesting);
 }
 

@@ -19,7 +19,6 @@ export class ScannedTokens {
    */
   readonly images: string[] = [];
   readonly starts: number[] = [];
-  readonly ends: number[] = [];
   readonly lines: number[] = [];
   readonly columns: number[] = [];
   /** Deepest nesting of (), [] and {}, which the parser's nesting limit may refuse. */
@@ -27,12 +26,11 @@ export class ScannedTokens {
   /** Line after the last one: where Maestro mode puts the `;` it adds. */
   lineAfter = 1;
 
-  push(type: TokenType, image: string, start: number, end: number, line: number, column: number): void {
+  push(type: TokenType, image: string, start: number, line: number, column: number): void {
     const k = this.count++;
     this.types[k] = type;
     this.images[k] = image;
     this.starts[k] = start;
-    this.ends[k] = end;
     this.lines[k] = line;
     this.columns[k] = column;
   }
@@ -42,8 +40,9 @@ export class ScannedTokens {
     const out: IToken[] = [];
     for (let k = 0; k < this.count; k++) {
       const type = this.types[k]!;
-      const image = source.substring(this.starts[k]!, this.ends[k]!);
-      out.push(createTokenInstance(type, image, this.starts[k]!, this.ends[k]! - 1, this.lines[k]!, this.lines[k]!, this.columns[k]!, this.columns[k]! + image.length - 1));
+      const start = this.starts[k]!;
+      const image = type === T.StringLiteral ? source.substring(start, start + this.images[k]!.length + 2) : this.images[k]!;
+      out.push(createTokenInstance(type, image, start, start + image.length - 1, this.lines[k]!, this.lines[k]!, this.columns[k]!, this.columns[k]! + image.length - 1));
     }
     return out;
   }
@@ -95,6 +94,17 @@ function content(text: string, start: number, end: number, hash: number): string
   const s = text.substring(start, end);
   texts[slot] = s;
   return s;
+}
+
+/**
+ * The intern slot's hash of a text: its length and four of its characters, so that no loop over
+ * the text is needed (the comparison that follows decides; a collision only costs a substring).
+ */
+function hashOf(text: string, start: number, end: number): number {
+  const n = end - start;
+  if (n === 0) return 0;
+  const h = n * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1) * 131 + text.charCodeAt(start + (n >> 1)) * 17 + text.charCodeAt(start + (n >> 2)) * 1031;
+  return h ^ (h >>> 7);
 }
 
 const NAME_PART = new Uint8Array(128);
@@ -152,16 +162,14 @@ export function scan(text: string): ScannedTokens | null {
     const start = i;
     const column = start - lineStart + 1;
     if (T.isIdentStart(c)) {
-      let hash = c;
       i++;
       while (i < n) {
         const d = text.charCodeAt(i);
         if (d >= 128 || NAME_PART[d] !== 1) break;
-        hash = (hash * 31 + d) | 0;
         i++;
       }
-      const entry = name(text, start, i, hash ^ (hash >>> 11));
-      out.push(entry.type, entry.text, start, i, line, column);
+      const entry = name(text, start, i, hashOf(text, start, i));
+      out.push(entry.type, entry.text, start, line, column);
       continue;
     }
     if (T.isDigit(c) || (c === 46 && T.isDigit(text.charCodeAt(i + 1)))) {
@@ -177,15 +185,13 @@ export function scan(text: string): ScannedTokens | null {
         type = T.LongLiteral;
         i = next === 108 || next === 76 ? end + 1 : end;
       }
-      out.push(type, text.substring(start, i), start, i, line, column);
+      out.push(type, text.substring(start, i), start, line, column);
       continue;
     }
     if (c === 39 || c === 34) {
       const end = T.stringEnd(text, i);
       if (end < 0) return null;
-      let hash = 0;
-      for (let k = start + 1; k < end - 1; k++) hash = (hash * 31 + text.charCodeAt(k)) | 0;
-      out.push(T.StringLiteral, content(text, start + 1, end - 1, hash ^ (hash >>> 11)), start, end, line, column);
+      out.push(T.StringLiteral, content(text, start + 1, end - 1, hashOf(text, start + 1, end - 1)), start, line, column);
       i = end;
       continue;
     }
@@ -216,7 +222,7 @@ export function scan(text: string): ScannedTokens | null {
       }
     }
     if (c === 46) {
-      out.push(T.Dot, '.', start, start + 1, line, column);
+      out.push(T.Dot, '.', start, line, column);
       i++;
       continue;
     }
@@ -242,7 +248,7 @@ export function scan(text: string): ScannedTokens | null {
       }
     }
     i += image.length;
-    out.push(type, image, start, i, line, column);
+    out.push(type, image, start, line, column);
   }
   out.maxBracketDepth = maxDepth;
   out.lineAfter = line + 1;
