@@ -33,7 +33,7 @@ import { startWorkflow, type StartWorkflowRequest, type StartWorkflowResult } fr
 import { JOB_DISPATCH_MANY, runDispatchMany, startWorkflowsInTx, type StartInTxOptions } from './start-batch.js';
 import { RuntimeRegistry, noOpRuntime, sleepRuntime, type StepRuntime } from './step-runtime.js';
 import { INSTANCE_TERMINAL, type InstanceStatus } from './status.js';
-import { stopInstance } from './stop.js';
+import { killInstance, stopInstance } from './stop.js';
 import { JOB_WORKFLOW_TIMEOUT, dropWorkflowTimeout, runWorkflowTimeoutJob } from './workflow-timeout.js';
 import { deleteBreakpoints, listBreakpoints, setBreakpoint, type Breakpoint, type BreakpointScope } from './breakpoints.js';
 import { applyStepAction, type StepAction, type StepActionResult } from './step-actions.js';
@@ -206,6 +206,15 @@ export class Engine {
 
   stopInstance(workflowId: string, instanceId: number, reason?: string): Promise<boolean> {
     return stopInstance(this.ctx, workflowId, instanceId, reason);
+  }
+
+  /**
+   * Kills an instance (its latest run): it ends FAILED, so the run strategy takes it as a failure
+   * (STRICT_SEQUENTIAL blocks), its open steps end FATALLY_FAILED and what they run below is
+   * killed too. False when it does not exist or already ended.
+   */
+  killInstance(workflowId: string, instanceId: number, reason?: string): Promise<boolean> {
+    return killInstance(this.ctx, workflowId, instanceId, reason);
   }
 
   /** A new run of a failed, stopped or timed-out instance that runs only what did not end well. */

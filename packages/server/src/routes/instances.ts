@@ -66,7 +66,7 @@ const lineageGraph = {
 } as const;
 
 /**
- * Workflow instances: listing, run and step attempt details (status, params, timeline), stop, and
+ * Workflow instances: listing, run and step attempt details (status, params, timeline), stop, kill, and
  * the upstream lineage of an instance (which signals started or unblocked it, what emitted them).
  */
 export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (app, opts) => {
@@ -250,6 +250,38 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
       const stopped = await engine.stopInstance(id, iid, request.body?.reason ?? 'stopped by request');
       const after = await requireRun(id, iid);
       return { workflow_id: id, workflow_instance_id: iid, stopped, status: after.status };
+    },
+  );
+
+  app.put<{ Params: { id: string; iid: string }; Body: { reason?: string } | undefined }>(
+    '/api/v3/workflows/:id/instances/:iid/actions/kill',
+    {
+      schema: doc({
+        summary: 'Kill an instance',
+        description:
+          'Ends the instance FAILED (not STOPPED), as Maestro\'s kill does: the run strategy takes it as a failure, so STRICT_SEQUENTIAL blocks the runs queued behind it until unblocked. Running steps are aborted and, like every step that has not ended, end FATALLY_FAILED (never retried); the loop iterations and subworkflow runs below them are killed too. A queued instance can be killed. Killing an instance that already ended changes nothing (killed: false).',
+        tags: ['instances'],
+        params: instanceParams,
+        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { workflow_id: { type: 'string' }, workflow_instance_id: { type: 'integer' }, killed: { type: 'boolean' }, status: { type: 'string' } },
+            required: ['workflow_id', 'workflow_instance_id', 'killed', 'status'],
+          },
+          400: problemSchema,
+          404: problemSchema,
+        },
+      }),
+    },
+    async (request) => {
+      const { id } = request.params;
+      const iid = Number(request.params.iid);
+      if (request.body) rejectUnknown(request.body, ['reason']);
+      await requireRun(id, iid);
+      const killed = await engine.killInstance(id, iid, request.body?.reason?.trim() || 'killed by request');
+      const after = await requireRun(id, iid);
+      return { workflow_id: id, workflow_instance_id: iid, killed, status: after.status };
     },
   );
 
