@@ -7,8 +7,11 @@
  * - step launch: from the moment a step became ready (its permit committed) to its runtime call;
  * - step hand-off: from a step's runtime returning to its successor's runtime call, in a chain
  *   (includes recording the result, the instance advance, and the launch);
- * - fan-out: one NoOp followed by 1,000 parallel NoOps (step_concurrency 1000), steps per second.
- * Prints a table and, as its last line, one JSON object with the figures.
+ * - fan-out: one NoOp followed by 1,000 parallel NoOps (step_concurrency 1000), steps per second;
+ * - foreach (bench/foreach.bench.ts, same environment variables as `bench:foreach`): 10,000 NoOp
+ *   iterations on PostgreSQL (wall time, iterations/s, peak RSS), peak RSS as iterations grow to
+ *   50,000 (and 100,000 with BENCH_FOREACH_100K=1), and sample-large-foreach-wf on PGlite.
+ * Prints tables and, as its last line, one JSON object with the figures.
  */
 import { PGliteDb, PgDb, migrate, engineMigrations, type Db } from '@baton/engine-core';
 import { parseWorkflowJson } from '../packages/engine-core/src/definition/parse.js';
@@ -16,6 +19,7 @@ import { InMemoryDefinitions } from '../packages/engine-core/src/runtime/definit
 import { Engine } from '../packages/engine-core/src/runtime/engine.js';
 import { noOpRuntime } from '../packages/engine-core/src/runtime/step-runtime.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
+import { foreachBenchmark, foreachOptionsFromEnv, printForeachTable, type ForeachResults } from './foreach.bench.js';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 300);
 const CHAIN = Number(process.env.BENCH_CHAIN ?? 40);
@@ -147,7 +151,30 @@ async function benchOn(db: Db): Promise<Figures> {
   };
 }
 
+function foreachSummary(r: ForeachResults): Record<string, unknown> {
+  const round1 = (x: { seconds: number; iterationsPerSecond: number; peakRssMb: number; endRssMb: number; iterations: number }) => ({
+    iterations: x.iterations,
+    seconds: Math.round(x.seconds * 10) / 10,
+    iterationsPerSecond: Math.round(x.iterationsPerSecond * 10) / 10,
+    peakRssMb: x.peakRssMb,
+    endRssMb: x.endRssMb,
+  });
+  const base = r.postgres['10000'];
+  return {
+    concurrency: r.concurrency,
+    postgres10000: base ? round1(base) : null,
+    memoryGrowth: {
+      peakRssMbByIterations: Object.fromEntries(Object.entries(r.postgres).map(([n, x]) => [n, x.peakRssMb])),
+      ratio: r.rssGrowth ?? null,
+      notRun: r.notRun,
+    },
+    runs: Object.fromEntries(Object.entries(r.postgres).map(([n, x]) => [n, round1(x)])),
+    pgliteSampleLargeForeach: r.pgliteSample ? round1(r.pgliteSample) : null,
+  };
+}
+
 async function main(): Promise<void> {
+  const foreachOptions = foreachOptionsFromEnv();
   const results: Record<string, Figures> = {};
   const lite = await PGliteDb.open();
   results.pglite = await benchOn(lite);
@@ -160,13 +187,18 @@ async function main(): Promise<void> {
     adminUrl = pg.url;
     stopServer = () => pg.stop();
   }
-  const database = await createDatabase(adminUrl, 'baton_bench');
-  const pg = new PgDb({ connectionString: database.url, max: 20 });
+  let foreach: ForeachResults;
   try {
-    results.postgres = await benchOn(pg);
+    const database = await createDatabase(adminUrl, 'baton_bench');
+    const pg = new PgDb({ connectionString: database.url, max: 20 });
+    try {
+      results.postgres = await benchOn(pg);
+    } finally {
+      await pg.close();
+      await database.drop();
+    }
+    foreach = await foreachBenchmark(foreachOptions, adminUrl, (line) => console.error(line));
   } finally {
-    await pg.close();
-    await database.drop();
     await stopServer?.();
   }
 
@@ -181,7 +213,14 @@ async function main(): Promise<void> {
   const pgr = results.postgres!;
   console.log(`targets on PostgreSQL: start median ≤ 5 ms: ${pgr.startMedianMs <= 5 ? 'met' : 'missed'}; step launch median ≤ 2 ms: ${pgr.launchMedianMs <= 2 ? 'met' : 'missed'}`);
   const round = (o: Figures) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
-  console.log(JSON.stringify({ benchmark: 'engine', unit: 'ms', pglite: round(results.pglite!), postgres: round(pgr) }));
+  printForeachTable(foreach);
+  const fe = foreach.postgres['10000'];
+  console.log(
+    `target on PostgreSQL: foreach of 10,000 NoOps ≥ 300 iterations/s: ${fe ? (fe.iterationsPerSecond >= 300 ? 'met' : 'missed') : 'not run'}; ` +
+      `sample-large-foreach-wf < 30 s: ${foreach.pgliteSample ? (foreach.pgliteSample.seconds < 30 ? 'met' : 'missed') : 'not run'}`,
+  );
+  // Engine figures are in ms; the foreach section carries its own units in its field names.
+  console.log(JSON.stringify({ benchmark: 'engine', unit: 'ms', pglite: round(results.pglite!), postgres: round(pgr), foreach: foreachSummary(foreach) }));
 }
 
 await main();

@@ -1,27 +1,68 @@
 /**
- * Foreach benchmark with the real engine (queue workers, leases, timelines), one process:
+ * Foreach benchmark with the real engine (queue workers, leases, timelines). Part of
+ * `npm run bench:engine` (which imports `foreachBenchmark`); `npm run bench:foreach` runs it alone.
  * - PostgreSQL (BATON_BENCH_PG_URL, else DATABASE_URL, else BATON_TEST_PG_URL, else a throwaway
- *   server started here): one foreach of N NoOp iterations (100 × N/100 loop values) for each N
- *   in BENCH_FOREACH_SIZES (multiples of 100, default 10000; empty for none), concurrency BENCH_FOREACH_CONCURRENCY (default 200) — wall time, iterations
- *   per second, and this process's RSS (peak while it ran, sampled every 100 ms, and at the end).
- *   RSS that stays flat as N grows shows iterations are not materialised up front.
+ *   server started here): one foreach of N NoOp iterations (100 × N/100 loop values) for each N in
+ *   BENCH_FOREACH_SIZES (multiples of 100, default 10000,50000; empty for none), plus 100000 with
+ *   BENCH_FOREACH_100K=1 (it takes minutes), concurrency BENCH_FOREACH_CONCURRENCY (default 200):
+ *   wall time, iterations per second, and RSS (peak while it ran, sampled every 100 ms, and at the
+ *   end). Each run is a fresh process, so its peak RSS is its own: a peak that stays flat as N
+ *   grows shows iterations are not materialised up front (`rssGrowth`: largest / 10,000).
  * - PGlite: Maestro's sample-large-foreach-wf (1,098 iterations of NoOp → Sleep 1 s) with the
- *   time scale at 0.0005 — wall time (skip with BENCH_FOREACH_SAMPLE=0).
- * Prints a table and, as its last line, one JSON object with the figures.
+ *   time scale at 0.0005: wall time (skip with BENCH_FOREACH_SAMPLE=0).
+ * Standalone, it prints a table and, as its last line, one JSON object with the figures.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGliteDb, PgDb, migrate, engineMigrations, type Db } from '@baton/engine-core';
 import { parseWorkflowJson } from '../packages/engine-core/src/definition/parse.js';
 import { InMemoryDefinitions } from '../packages/engine-core/src/runtime/definitions.js';
 import { Engine } from '../packages/engine-core/src/runtime/engine.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
 
-const SIZES = (process.env.BENCH_FOREACH_SIZES ?? '10000').split(',').filter((s) => s.trim() !== '').map((s) => Number(s.trim()));
-const CONCURRENCY = Number(process.env.BENCH_FOREACH_CONCURRENCY ?? 200);
-const SAMPLE = process.env.BENCH_FOREACH_SAMPLE !== '0';
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const thisFile = fileURLToPath(import.meta.url);
+const repoRoot = path.resolve(path.dirname(thisFile), '..');
+const FULL_SIZE = 100_000;
+
+export interface ForeachOptions {
+  /** Iteration counts run on PostgreSQL, each in its own process. */
+  sizes: number[];
+  concurrency: number;
+  /** Also run Maestro's sample-large-foreach-wf on PGlite. */
+  sample: boolean;
+}
+
+export function foreachOptionsFromEnv(): ForeachOptions {
+  const sizes = (process.env.BENCH_FOREACH_SIZES ?? '10000,50000').split(',').filter((s) => s.trim() !== '').map((s) => Number(s.trim()));
+  if (process.env.BENCH_FOREACH_100K === '1' && !sizes.includes(FULL_SIZE)) sizes.push(FULL_SIZE);
+  for (const n of sizes) {
+    if (!Number.isSafeInteger(n) || n < 100 || n % 100 !== 0) throw new Error(`BENCH_FOREACH_SIZES: not a positive multiple of 100: ${n}`);
+  }
+  const concurrency = Number(process.env.BENCH_FOREACH_CONCURRENCY ?? 200);
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new Error(`BENCH_FOREACH_CONCURRENCY: not a positive integer: ${concurrency}`);
+  return { sizes: [...new Set(sizes)].sort((a, b) => a - b), concurrency, sample: process.env.BENCH_FOREACH_SAMPLE !== '0' };
+}
+
+export interface ForeachFigures {
+  iterations: number;
+  seconds: number;
+  iterationsPerSecond: number;
+  peakRssMb: number;
+  endRssMb: number;
+}
+
+export interface ForeachResults {
+  concurrency: number;
+  /** PostgreSQL runs by iteration count. */
+  postgres: Record<string, ForeachFigures>;
+  /** Peak RSS of the largest run over the 10,000 run's (when both ran). */
+  rssGrowth?: { from: number; to: number; ratio: number };
+  /** Sizes not run, and why. */
+  notRun: string[];
+  pgliteSample?: ForeachFigures;
+}
 
 function wf(text: string) {
   const parsed = parseWorkflowJson(text);
@@ -29,7 +70,7 @@ function wf(text: string) {
   return parsed.value;
 }
 
-function foreachOf(n: number) {
+function foreachOf(n: number, concurrency: number) {
   return wf(
     JSON.stringify({
       workflow: {
@@ -38,7 +79,7 @@ function foreachOf(n: number) {
           {
             foreach: {
               id: 'loop',
-              concurrency: CONCURRENCY,
+              concurrency,
               // 100 × n/100: the product is never built, and neither array hits SEL's size limits.
               params: {
                 loop_params: {
@@ -58,17 +99,9 @@ function foreachOf(n: number) {
   );
 }
 
-interface Figures {
-  iterations: number;
-  seconds: number;
-  iterationsPerSecond: number;
-  peakRssMb: number;
-  endRssMb: number;
-}
-
 const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
 
-async function runForeach(db: Db, defs: InMemoryDefinitions, workflowId: string, iterations: number, timeScale = 1): Promise<Figures> {
+async function runForeach(db: Db, defs: InMemoryDefinitions, workflowId: string, iterations: number, timeScale = 1): Promise<ForeachFigures> {
   const engine = new Engine({ db, definitions: defs, timeScale, pollMs: 500, onError: (e) => console.error('engine error', e) });
   await engine.start();
   global.gc?.();
@@ -87,53 +120,122 @@ async function runForeach(db: Db, defs: InMemoryDefinitions, workflowId: string,
   return { iterations, seconds, iterationsPerSecond: iterations / seconds, peakRssMb: mb(peak), endRssMb: mb(process.memoryUsage().rss) };
 }
 
+/** One measured run, in this process: `postgres:<n>` (needs BENCH_FOREACH_ADMIN_URL) or `sample`. */
+async function runOne(spec: string, concurrency: number): Promise<ForeachFigures> {
+  if (spec === 'sample') {
+    const lite = await PGliteDb.open();
+    try {
+      await migrate(lite, [engineMigrations]);
+      const defs = new InMemoryDefinitions();
+      defs.add(wf(readFileSync(path.resolve(repoRoot, '../shared/maestro-samples/sample-large-foreach-wf.json'), 'utf8')));
+      return await runForeach(lite, defs, 'sample-large-foreach-wf', 1098, 0.0005);
+    } finally {
+      await lite.close();
+    }
+  }
+  const n = Number(spec.slice('postgres:'.length));
+  const database = await createDatabase(process.env.BENCH_FOREACH_ADMIN_URL!, 'baton_bench');
+  const pg = new PgDb({ connectionString: database.url, max: 20 });
+  try {
+    await migrate(pg, [engineMigrations]);
+    const defs = new InMemoryDefinitions();
+    defs.add(foreachOf(n, concurrency));
+    return await runForeach(pg, defs, `bench-foreach-${n}`, n);
+  } finally {
+    await pg.close();
+    await database.drop();
+  }
+}
+
+/** Runs `runOne(spec)` in a fresh process (same loader flags) and reads its JSON last line. */
+function inChild(spec: string, concurrency: number, adminUrl: string | undefined): Promise<ForeachFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', thisFile, '--one', spec], {
+      env: { ...process.env, BENCH_FOREACH_ADMIN_URL: adminUrl ?? '', BENCH_FOREACH_CONCURRENCY: String(concurrency) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) return reject(new Error(`foreach run ${spec} exited ${code}: ${out.slice(-2000)}`));
+      try {
+        resolve(JSON.parse(last) as ForeachFigures);
+      } catch {
+        reject(new Error(`foreach run ${spec} printed no figures: ${out.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/** The foreach section: PostgreSQL runs at each size (each in its own process), then the PGlite sample. */
+export async function foreachBenchmark(opts: ForeachOptions, adminUrl: string | undefined, log: (line: string) => void = () => {}): Promise<ForeachResults> {
+  const results: ForeachResults = { concurrency: opts.concurrency, postgres: {}, notRun: [] };
+  if (opts.sizes.length > 0 && !adminUrl) throw new Error('foreach benchmark: no PostgreSQL URL');
+  for (const n of opts.sizes) {
+    log(`foreach: ${n} NoOp iterations on PostgreSQL...`);
+    results.postgres[String(n)] = await inChild(`postgres:${n}`, opts.concurrency, adminUrl);
+  }
+  if (!opts.sizes.includes(FULL_SIZE)) results.notRun.push(`${FULL_SIZE}: minutes long, run with BENCH_FOREACH_100K=1`);
+  const base = results.postgres['10000'];
+  const largest = opts.sizes.at(-1);
+  if (base && largest !== undefined && largest > 10_000) {
+    const top = results.postgres[String(largest)]!;
+    results.rssGrowth = { from: 10_000, to: largest, ratio: Math.round((top.peakRssMb / base.peakRssMb) * 100) / 100 };
+  }
+  if (opts.sample) {
+    log('foreach: sample-large-foreach-wf on PGlite...');
+    results.pgliteSample = await inChild('sample', opts.concurrency, adminUrl);
+  }
+  return results;
+}
+
+export function printForeachTable(r: ForeachResults): void {
+  const f = (n: number, w = 9) => n.toFixed(1).padStart(w);
+  console.log(`foreach benchmark (NoOp iterations, concurrency ${r.concurrency}; each run in its own process)`);
+  console.log('run                              | iterations |   seconds | iter/s | peak RSS MB | end RSS MB');
+  const rows: [string, ForeachFigures][] = Object.entries(r.postgres).map(([n, x]) => [`postgres-${n}`, x]);
+  if (r.pgliteSample) rows.push(['pglite-sample-large-foreach-wf', r.pgliteSample]);
+  for (const [name, x] of rows) {
+    console.log(`${name.padEnd(32)} | ${String(x.iterations).padStart(10)} | ${f(x.seconds)} | ${f(x.iterationsPerSecond, 6)} | ${f(x.peakRssMb, 11)} | ${f(x.endRssMb, 10)}`);
+  }
+  for (const why of r.notRun) console.log(`not run: ${why}`);
+  if (r.rssGrowth) console.log(`peak RSS ${r.rssGrowth.to} / ${r.rssGrowth.from} iterations: ×${r.rssGrowth.ratio}`);
+}
+
 async function main(): Promise<void> {
-  const results: Record<string, Figures> = {};
+  const opts = foreachOptionsFromEnv();
   let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.BATON_TEST_PG_URL;
   let stopServer: (() => Promise<void>) | undefined;
-  if (!adminUrl && SIZES.length > 0) {
+  if (!adminUrl && opts.sizes.length > 0) {
     const server = await startPostgres();
     adminUrl = server.url;
     stopServer = () => server.stop();
   }
+  let results: ForeachResults;
   try {
-    for (const n of SIZES) {
-      if (!Number.isSafeInteger(n) || n < 100 || n % 100 !== 0) throw new Error(`BENCH_FOREACH_SIZES: not a positive multiple of 100: ${n}`);
-      const database = await createDatabase(adminUrl!, 'baton_bench');
-      const pg = new PgDb({ connectionString: database.url, max: 20 });
-      try {
-        await migrate(pg, [engineMigrations]);
-        const defs = new InMemoryDefinitions();
-        defs.add(foreachOf(n));
-        results[`postgres-${n}`] = await runForeach(pg, defs, `bench-foreach-${n}`, n);
-      } finally {
-        await pg.close();
-        await database.drop();
-      }
-    }
+    results = await foreachBenchmark(opts, adminUrl, (line) => console.error(line));
   } finally {
     await stopServer?.();
   }
-
-  if (SAMPLE) {
-    const lite = await PGliteDb.open();
-    await migrate(lite, [engineMigrations]);
-    const defs = new InMemoryDefinitions();
-    defs.add(wf(readFileSync(path.resolve(repoRoot, '../shared/maestro-samples/sample-large-foreach-wf.json'), 'utf8')));
-    results['pglite-sample-large-foreach-wf'] = await runForeach(lite, defs, 'sample-large-foreach-wf', 1098, 0.0005);
-    await lite.close();
-  }
-
-  const f = (n: number, w = 9) => n.toFixed(1).padStart(w);
-  console.log(`foreach benchmark (NoOp iterations, concurrency ${CONCURRENCY})`);
-  console.log('run                              | iterations |   seconds | iter/s | peak RSS MB | end RSS MB');
-  for (const [name, r] of Object.entries(results)) {
-    console.log(`${name.padEnd(32)} | ${String(r.iterations).padStart(10)} | ${f(r.seconds)} | ${f(r.iterationsPerSecond, 6)} | ${f(r.peakRssMb, 11)} | ${f(r.endRssMb, 10)}`);
-  }
-  console.log(JSON.stringify(results));
+  printForeachTable(results);
+  console.log(JSON.stringify({ benchmark: 'foreach', ...results }));
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+const oneAt = process.argv.indexOf('--one');
+if (oneAt >= 0) {
+  runOne(process.argv[oneAt + 1] ?? '', Number(process.env.BENCH_FOREACH_CONCURRENCY ?? 200)).then(
+    // Exit once the line is written: a stray timer must not keep the parent waiting.
+    (figures) => process.stdout.write(`${JSON.stringify(figures)}\n`, () => process.exit(0)),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+} else if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -93,6 +93,15 @@ const CLAIM_SQL = `UPDATE baton_jobs j
 // locked until its lease ran out. The second statement takes a fresh snapshot.
 const COMPLETE_SQL = `DELETE FROM baton_jobs WHERE id = $1 AND generation = $2 AND NOT dirty RETURNING id`;
 
+// Finishing many jobs at once: rows another transaction holds locked (re-adding the key, which
+// will mark them dirty) are skipped rather than waited for, so this multi-row statement never
+// waits on a lock while holding others (no deadlock with a transaction adding several keys); the
+// skipped ones, like dirty ones, go through the one-row statements above.
+const COMPLETE_MANY_SQL = `WITH c AS (
+    SELECT j.id FROM baton_jobs j JOIN unnest($1::bigint[], $2::bigint[]) AS x(id, g) ON j.id = x.id AND j.generation = x.g
+    WHERE NOT j.dirty FOR UPDATE OF j SKIP LOCKED
+  ) DELETE FROM baton_jobs d USING c WHERE d.id = c.id RETURNING d.id`;
+
 // A dirty job (re-added while being worked on) is released for one more run instead of deleted.
 const RELEASE_DIRTY_SQL = `UPDATE baton_jobs SET locked_by = NULL, locked_until = NULL, attempts = 0, run_at = now(), dirty = false
   WHERE id = $1 AND generation = $2 AND dirty RETURNING kind`;
@@ -145,6 +154,9 @@ export interface QueueOptions {
 
 export class Queue {
   private readonly listeners = new Set<WakeListener>();
+  /** Finished jobs waiting for the completion statement in flight (group commit). */
+  private finished: { job: Job; done: (ok: boolean) => void; failed: (e: unknown) => void }[] = [];
+  private completing = false;
   private readonly maxBackoffSeconds: number;
   private runner: LocalRunner | undefined;
 
@@ -252,8 +264,45 @@ export class Queue {
     return res.rows.map((r) => toJob(r, workerId));
   }
 
-  /** Deletes a finished job; false when the lease was lost (someone else owns the job now). */
-  async complete(job: Job): Promise<boolean> {
+  /**
+   * Deletes a finished job; false when the lease was lost (someone else owns the job now). Jobs
+   * finishing while a deletion is in flight are deleted together in the next statement, so busy
+   * workers spend one round trip per batch rather than one per job.
+   */
+  complete(job: Job): Promise<boolean> {
+    return new Promise((done, failed) => {
+      this.finished.push({ job, done, failed });
+      if (!this.completing) void this.completeFinished();
+    });
+  }
+
+  private async completeFinished(): Promise<void> {
+    this.completing = true;
+    try {
+      while (this.finished.length > 0) {
+        const batch = this.finished.splice(0, 1000);
+        try {
+          const gone = new Set<number>();
+          if (batch.length > 1) {
+            const res = await this.db.query<{ id: number }>(COMPLETE_MANY_SQL, [batch.map((b) => b.job.id), batch.map((b) => b.job.generation)]);
+            for (const r of res.rows) gone.add(Number(r.id));
+          }
+          await Promise.all(
+            batch.map(async (b) => {
+              if (gone.has(b.job.id)) b.done(true);
+              else b.done(await this.completeOne(b.job));
+            }),
+          );
+        } catch (e) {
+          for (const b of batch) b.failed(e);
+        }
+      }
+    } finally {
+      this.completing = false;
+    }
+  }
+
+  private async completeOne(job: Job): Promise<boolean> {
     const deleted = await this.db.query(COMPLETE_SQL, [job.id, job.generation]);
     if (deleted.rows.length > 0) return true;
     const released = await this.db.query<{ kind: string }>(RELEASE_DIRTY_SQL, [job.id, job.generation]);

@@ -4,6 +4,7 @@ import { defaultWorkflowParams } from '../params/defaults.js';
 import type { Outbox } from '../queue/queue.js';
 import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, type EngineContext } from './context.js';
 import type { ParamsHost } from './expressions.js';
+import { isInlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, encodeParams, evaluateParams, type EvaluatedParams } from './params.js';
 import { stopInstanceTx } from './stop.js';
 import { scheduleWorkflowTimeout } from './workflow-timeout.js';
@@ -167,6 +168,8 @@ function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: Op
 /**
  * Bookkeeping when an instance reaches a terminal status: STRICT_SEQUENTIAL blocking, the
  * instance hooks, and a dispatch so the run strategy can start the next queued instance.
+ * Loop iterations (inline workflow ids) skip the run strategy: they are created running, never
+ * queue, and have no workflow state row, so a dispatch for them would find nothing to do.
  */
 export async function afterInstanceEnded(
   ctx: EngineContext,
@@ -177,7 +180,8 @@ export async function afterInstanceEnded(
   status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | 'TIMED_OUT',
   reason: string | null,
 ): Promise<void> {
-  if (status === 'FAILED' && def.properties.runStrategy?.rule === 'STRICT_SEQUENTIAL') {
+  const inline = isInlineWorkflowId(def.workflowId);
+  if (!inline && status === 'FAILED' && def.properties.runStrategy?.rule === 'STRICT_SEQUENTIAL') {
     await tx.query('UPDATE baton_workflow_state SET blocked_by_instance = $2 WHERE workflow_id = $1 AND blocked_by_instance IS NULL', [
       def.workflowId,
       inst.instance_id,
@@ -193,6 +197,6 @@ export async function afterInstanceEnded(
     reason,
   };
   for (const hook of ctx.instanceHooks) await hook(tx, outbox, event);
-  await outbox.add(dispatchJob(def.workflowId));
+  if (!inline) await outbox.add(dispatchJob(def.workflowId));
   outbox.afterCommit(() => ctx.events.emit('instance.completed', event));
 }

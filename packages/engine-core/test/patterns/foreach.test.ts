@@ -34,7 +34,7 @@ describe('foreach on PGlite', () => {
   let errors: unknown[];
   const defs = new InMemoryDefinitions();
   // Records what the inner step saw, and how many of its calls overlapped.
-  const seen: { index: bigint; x: bigint; y: string; label: string }[] = [];
+  const seen: { index: bigint; x: bigint; y: string; label: string; loopParams: unknown }[] = [];
   let active = 0;
   let peak = 0;
   const probe: StepRuntime = {
@@ -43,7 +43,7 @@ describe('foreach on PGlite', () => {
       peak = Math.max(peak, active);
       await new Promise((r) => setTimeout(r, 15));
       active--;
-      seen.push({ index: p.loop_index as bigint, x: p.x as bigint, y: p.y as string, label: p.label as string });
+      seen.push({ index: p.loop_index as bigint, x: p.x as bigint, y: p.y as string, label: p.label as string, loopParams: p.loop_params });
       if (p.x === 3n && p.y === 'boom') return { status: 'USER_FAILED', message: 'probe asked to fail' };
       return { status: 'SUCCEEDED', outputs: { doubled: (p.x as bigint) * 2n } };
     },
@@ -114,7 +114,10 @@ describe('foreach on PGlite', () => {
     expect(p3.loop_index?.value).toBe(3n);
     expect(p3.loop_params?.type).toBe('MAP');
     expect(Object.keys(p3.loop_params!.value)).toEqual(['x', 'y']);
-    expect((p3.loop_params!.value as Record<string, unknown>).y).toBe('b');
+    // A MAP keeps each loop variable's type: LONG values come back as LONGs, not strings.
+    expect(p3.loop_params!.value).toEqual({ x: 2n, y: 'b' });
+    expect(seen.map((x) => x.loopParams)).toContainEqual({ x: 3n, y: 'b' });
+    expect(seen.every((x) => (x.loopParams as { x: unknown }).x === x.x)).toBe(true);
     expect(p3.ys?.value).toEqual(['a', 'b']);
     expect(p3.x).toEqual({ type: 'LONG', value: 2n });
     const attempt = await engine.getStepAttempt('probe-loop', s.workflowInstanceId, 'loop');

@@ -150,6 +150,43 @@ describe.each<DbKind>(['pglite', 'postgres'])('durable queue on %s', (kind) => {
     expect(await jobCount(db, 'race')).toBe(0);
   });
 
+  it('completes jobs finishing together in batches: clean ones deleted, re-added ones released, lost ones refused', async () => {
+    for (let i = 0; i < 30; i++) await queue.enqueue({ kind: 'batch', key: `b${i}` });
+    const jobs = await queue.claim('w', ['batch'], 30, 30_000);
+    expect(jobs).toHaveLength(30);
+    const byKey = new Map(jobs.map((j) => [j.key, j]));
+    // b2 lost its lease; b1 is re-added by a transaction still open while the batch runs (its row
+    // locked on PostgreSQL; on PGlite the batch waits for that transaction's connection).
+    await db.query(`UPDATE baton_jobs SET generation = generation + 1 WHERE job_key = 'b2'`);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let added!: () => void;
+    const addedNow = new Promise<void>((r) => (added = r));
+    const adder = queue.tx(async (_tx, outbox) => {
+      await outbox.add({ kind: 'batch', key: 'b1' });
+      added();
+      await held;
+    });
+    await addedNow;
+    const results = jobs.map((j) => queue.complete(j));
+    await sleep(100);
+    release();
+    await adder;
+    const outcome = new Map(jobs.map((j, k) => [j.key, results[k]!]));
+    expect(await outcome.get('b1')).toBe(true);
+    expect(await outcome.get('b2')).toBe(false);
+    expect(await Promise.all(jobs.filter((j) => j.key !== 'b2').map((j) => outcome.get(j.key)))).toEqual(Array(29).fill(true));
+    const left = await db.query<{ job_key: string; locked_by: string | null }>(`SELECT job_key, locked_by FROM baton_jobs WHERE kind = 'batch' ORDER BY job_key`);
+    expect(left.rows).toEqual([
+      { job_key: 'b1', locked_by: null },
+      { job_key: 'b2', locked_by: 'w' },
+    ]);
+    const again = await queue.claim('w', ['batch'], 5, 30_000);
+    expect(again.map((j) => j.id)).toEqual([byKey.get('b1')!.id]);
+    await queue.complete(again[0]!);
+    await db.query(`DELETE FROM baton_jobs WHERE kind = 'batch'`);
+  });
+
   it('retries a failing job with backoff and parks it after max attempts', async () => {
     await queue.enqueue({ kind: 'flaky', maxAttempts: 2 });
     const [a] = await queue.claim('w', ['flaky'], 1, 1000);
