@@ -175,7 +175,9 @@ export async function foreachBenchmark(opts: ForeachOptions, adminUrl: string | 
   if (opts.sizes.length > 0 && !adminUrl) throw new Error('foreach benchmark: no PostgreSQL URL');
   for (const n of opts.sizes) {
     log(`foreach: ${n} NoOp iterations on PostgreSQL...`);
-    results.postgres[String(n)] = await inChild(`postgres:${n}`, opts.concurrency, adminUrl);
+    const x = await inChild(`postgres:${n}`, opts.concurrency, adminUrl);
+    results.postgres[String(n)] = x;
+    log(`foreach: ${n} iterations in ${x.seconds.toFixed(1)} s (${x.iterationsPerSecond.toFixed(1)}/s), peak RSS ${x.peakRssMb} MB`);
   }
   if (!opts.sizes.includes(FULL_SIZE)) results.notRun.push(`${FULL_SIZE}: minutes long, run with BENCH_FOREACH_100K=1`);
   const base = results.postgres['10000'];
@@ -187,6 +189,7 @@ export async function foreachBenchmark(opts: ForeachOptions, adminUrl: string | 
   if (opts.sample) {
     log('foreach: sample-large-foreach-wf on PGlite...');
     results.pgliteSample = await inChild('sample', opts.concurrency, adminUrl);
+    log(`foreach: sample-large-foreach-wf in ${results.pgliteSample.seconds.toFixed(1)} s`);
   }
   return results;
 }
