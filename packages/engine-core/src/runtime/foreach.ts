@@ -108,21 +108,25 @@ export function inheritedParams(step: { params: ParamDefMap }, instanceParams: E
 }
 
 /**
- * `loop_params` is a MAP, and MAP entries are stored untyped (their type is inferred when read
- * back): a LONG stored as its usual decimal string would come back a STRING. Whole numbers within
- * 2^53 are stored as JSON numbers instead, which read back as exact LONGs.
+ * An iteration's `loop_params` MAP. MAP entries are stored untyped (their type is inferred when
+ * read back), so a LONG stored as its usual decimal string would come back a STRING: whole numbers
+ * within ±2^53 are stored as JSON numbers instead, which read back as exact LONGs. (Beyond that a
+ * LONG stays a string: a JSON number that large would lose digits when read.)
  */
-function mapEntry(tv: TypedValue): ParamValue {
-  const v = tv.value;
-  return typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+export function loopParamsMap(vars: EvaluatedParams): TypedValue {
+  const map: Record<string, ParamValue> = {};
+  for (const [k, tv] of Object.entries(vars)) {
+    const v = tv.value;
+    const entry = typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    Object.defineProperty(map, k, { value: entry, enumerable: true, writable: true, configurable: true });
+  }
+  return { type: 'MAP', value: map };
 }
 
 function childParams(base: EvaluatedParams, axes: LoopAxes, index: number): EvaluatedParams {
   const vars = iterationValues(axes, index);
-  const loopParams: Record<string, ParamValue> = {};
-  for (const [k, tv] of Object.entries(vars)) Object.defineProperty(loopParams, k, { value: mapEntry(tv), enumerable: true, writable: true, configurable: true });
   const index64: TypedValue = { type: 'LONG', value: BigInt(index) };
-  return { ...base, ...vars, loop_index: index64, loop_params: { type: 'MAP', value: loopParams } };
+  return { ...base, ...vars, loop_index: index64, loop_params: loopParamsMap(vars) };
 }
 
 export interface LoopRow {

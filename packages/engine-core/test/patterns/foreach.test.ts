@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/index.js';
 import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
-import { decodeParams } from '../../src/runtime/params.js';
+import { loopParamsMap } from '../../src/runtime/foreach.js';
+import { decodeParams, encodeParams } from '../../src/runtime/params.js';
 import type { StepRuntime } from '../../src/runtime/step-runtime.js';
 import { openTestDb, type TestDb } from '../runtime/support/databases.js';
 import { assertTimelinesMonotone, testEngine, workflow } from '../runtime/support/engine.js';
@@ -27,6 +28,25 @@ async function iterations(db: Db, parentWorkflowId: string, instanceId: number, 
   );
   return res.rows.map((r) => ({ ...r, iteration: Number(r.iteration) }));
 }
+
+describe('loop_params', () => {
+  it('reads back each loop variable with its type, LONGs up to ±2^53 included', () => {
+    const max = BigInt(Number.MAX_SAFE_INTEGER);
+    const stored = JSON.parse(
+      encodeParams({
+        loop_params: loopParamsMap({
+          n: { type: 'LONG', value: -7n },
+          top: { type: 'LONG', value: max },
+          bottom: { type: 'LONG', value: -max },
+          d: { type: 'DOUBLE', value: 1.5 },
+          s: { type: 'STRING', value: '42' },
+          b: { type: 'BOOLEAN', value: false },
+        }),
+      }),
+    ) as unknown;
+    expect(decodeParams(stored).loop_params).toEqual({ type: 'MAP', value: { n: -7n, top: max, bottom: -max, d: 1.5, s: '42', b: false } });
+  });
+});
 
 describe('foreach on PGlite', () => {
   let t: TestDb;
