@@ -17,6 +17,7 @@
  *   (and int/long/Integer), Double (float/double/Float), Boolean (boolean) and DateTime. Map/HashMap
  *   are the core's.
  * - `hostTypeName(value): string | undefined` — SEL type name of a host object (`DATETIME`...).
+ * - `hostMethodsOf(value): MethodTable | undefined` — its instance methods (`hostMethods` of that name).
  * - `MethodImpl = (ctx: HostContext, self: any, args: unknown[]) => unknown`; values are SEL values
  *   (bigint LONG, number DOUBLE, string, boolean, null, host objects). Lists come back as
  *   `TypedList { elementType, items }`; lists going in are recognised through `configureArrays`.
@@ -34,4 +35,4 @@ export { DateTimeZone, zoneForId } from './zone.js';
 export { DateTimeFormatter } from './joda-format.js';
 export { DateTimeProperty } from './joda-methods.js';
 export { utilMethods } from './util-functions.js';
-export { staticClasses, hostMethods, constructors, hostTypeName } from './registry.js';
+export { staticClasses, hostMethods, hostMethodsOf, constructors, hostTypeName } from './registry.js';

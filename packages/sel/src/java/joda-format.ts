@@ -77,7 +77,11 @@ export function compilePattern(pattern: string): Token[] {
   return tokens;
 }
 
+/** '00' … '99': most printed fields are two digits wide. */
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+
 function num(n: number, width: number): string {
+  if (width <= 2 && n >= 0 && n < 100) return width === 2 || n >= 10 ? TWO_DIGITS[n]! : String(n);
   const s = String(Math.abs(n)).padStart(width, '0');
   return n < 0 ? `-${s}` : s;
 }

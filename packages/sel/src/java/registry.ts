@@ -72,3 +72,14 @@ export function hostTypeName(v: unknown): string | undefined {
   if (v instanceof JavaUUID) return 'UUID';
   return undefined;
 }
+
+/** Instance methods of a host object, by its class: the dispatch of every method call on one. */
+export function hostMethodsOf(v: unknown): MethodTable | undefined {
+  if (v instanceof DateTime) return dateTimeMethods;
+  if (v instanceof DateTimeFormatter) return formatterMethods;
+  if (v instanceof DateTimeZone) return zoneMethods;
+  if (v instanceof DateTimeProperty) return propertyMethods;
+  if (v instanceof Days) return daysMethods;
+  if (v instanceof JavaUUID) return uuidMethods;
+  return undefined;
+}

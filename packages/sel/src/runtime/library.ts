@@ -46,6 +46,8 @@ export function hostTypeName(v: unknown): string | undefined {
   return java.hostTypeName(v);
 }
 
+export const hostMethodsOf = java.hostMethodsOf;
+
 /** Declared class names of host types, for declarations such as `DateTime d = ...`. */
 export const HOST_DECLARED_TYPES: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
   DateTime: 'DATETIME',

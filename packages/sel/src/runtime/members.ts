@@ -1,7 +1,7 @@
 import { SelError, runtimeError } from '../errors.js';
 import { findExtension } from '../extensions.js';
 import { importValue } from '../convert.js';
-import { constructorFor, findIn, hasName, hostTypeName, instanceMethods, staticClass, stringMethods, type MethodImpl, type MethodTable, type StaticClass } from './library.js';
+import { constructorFor, findIn, hasName, hostMethodsOf, hostTypeName, instanceMethods, staticClass, stringMethods, type MethodImpl, type MethodTable, type StaticClass } from './library.js';
 import { getInput, hasInput, type EvalState } from './state.js';
 import { SelArray, isHostObject, typeOf, type Value } from './values.js';
 
@@ -92,11 +92,10 @@ export function callMethod(s: EvalState, recv: Value, name: string, args: Value[
   if (recv instanceof SelArray) throw new SelError('name', `${typeOf(recv)} has no method '${name}' (arrays have only the field 'length')`);
   if (recv instanceof ParamsRef) return callParams(s, name, args);
   if (recv instanceof ClassRef) return callStatic(s, recv, name, args);
-  const t = hostTypeName(recv);
-  const table = t === undefined ? undefined : instanceMethods(t);
+  const table = hostMethodsOf(recv);
   const impl = findIn(table, name, args.length);
   if (impl) return invoke(s, impl, recv, args);
-  throw noMethod(t ?? typeOf(recv), name, args.length, table);
+  throw noMethod(hostTypeName(recv) ?? typeOf(recv), name, args.length, table);
 }
 
 function mapKey(name: string, k: Value): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostContext } from '../../src/host-context.js';
 import {
-  DateTime, DateTimeZone, TypedList, constructors, findMethod, hostMethods, javaDoubleToString, javaFormat, staticClasses, stringMethods,
+  DateTime, DateTimeZone, TypedList, constructors, findMethod, hostMethods, hostMethodsOf, hostTypeName, javaDoubleToString, javaFormat, staticClasses, stringMethods,
 } from '../../src/java/index.js';
 
 const ctx = (now = 12345, arrayLimit = 25001): HostContext => ({
@@ -155,6 +155,22 @@ describe('Util (conformance values)', () => {
   });
   it('dateIntsBetween refuses huge ranges through the array limit before building', () => {
     expect(() => findMethod(staticClasses.Util!.methods, 'dateIntsBetween', 3)!(ctx(0, 25001), undefined, [19000101n, 29990101n, 1n])).toThrow(/array limit/);
+  });
+});
+
+describe('host objects', () => {
+  it('dispatch to the methods of their type name', () => {
+    const d = newDT(0n);
+    const samples = [
+      d, DateTimeZone.UTC, callStatic('DateTimeFormat', 'forPattern', 'yyyy'), call(d, 'DATETIME', 'dayOfMonth'),
+      callStatic('Days', 'daysBetween', d, d), callStatic('UUID', 'randomUUID'),
+    ];
+    for (const v of samples) {
+      expect(hostTypeName(v)).toBeDefined();
+      expect(hostMethodsOf(v)).toBe(hostMethods[hostTypeName(v)!]);
+    }
+    expect(hostMethodsOf('x')).toBeUndefined();
+    expect(hostMethodsOf(new Map())).toBeUndefined();
   });
 });
 
