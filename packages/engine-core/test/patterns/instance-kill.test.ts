@@ -161,6 +161,18 @@ describe.each<DbKind>(['pglite', 'postgres'])('instance kill on %s', (kind) => {
     expect(await engine.killInstance('no-such-workflow', 1)).toBe(false);
   });
 
+  it('a killed instance restarts from its killed steps, and the restart unblocks STRICT_SEQUENTIAL', async () => {
+    const blocker = Number((await t.db.query<{ b: number }>('SELECT blocked_by_instance AS b FROM baton_workflow_state WHERE workflow_id = $1', ['strict'])).rows[0]!.b);
+    const r = await engine.restartInstance('strict', blocker);
+    expect(r.runId).toBe(2);
+    const state = await t.db.query<{ b: number | null }>('SELECT blocked_by_instance AS b FROM baton_workflow_state WHERE workflow_id = $1', ['strict']);
+    expect(state.rows[0]!.b).toBeNull();
+    const run2 = await instance('strict', blocker);
+    await running(run2.id, 'a');
+    expect(await engine.killInstance('strict', blocker, 'killed again')).toBe(true);
+    expect(await instance('strict', blocker)).toMatchObject({ status: 'FAILED', reason: 'killed again' });
+  });
+
   it('keeps every timeline monotone, with no handler errors', async () => {
     await assertTimelinesMonotone(t.db);
     expect(errors).toEqual([]);
