@@ -12,6 +12,10 @@
  *     CREATED timeline entry, stamped clock_timestamp() as the row is inserted in the firing
  *     transaction (the instance's created_at is now(), that transaction's start).
  * Prints a table and, as its last line, one JSON object.
+ *
+ * Measured 2026-11-21 on 2 cores shared with other jobs (load average 14): latency p50 919 ms /
+ * p99 1,610 ms, of which the publish acknowledgement took p50 660 ms / p99 1,377 ms and
+ * acknowledged → instance created p50 182 ms / p99 660 ms; 5,000 of 5,000 instances started.
  */
 import http from 'node:http';
 import Fastify from 'fastify';
