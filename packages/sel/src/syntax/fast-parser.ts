@@ -58,8 +58,7 @@ class FastParser {
   }
 
   private pos(k: number): Pos {
-    const t = this.tokens!;
-    return { line: t.lines[k]!, column: t.columns[k]!, offset: t.starts[k]! };
+    return this.tokens!.pos(k);
   }
 
   /** Consumes a token of type `tt`; answers its index. */

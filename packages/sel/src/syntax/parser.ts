@@ -702,7 +702,8 @@ function fastParseMaestro(source: string, maxNesting: number): ProgramAst | null
     if (ast !== null) return ast;
   }
   const offset = source.length + 1;
-  scanned.push(T.Semicolon, ';', offset, scanned.lineAfter, 1);
+  scanned.newLine(offset);
+  scanned.push(T.Semicolon, ';', offset);
   return fastParse(scanned, maxNesting);
 }
 

@@ -1,4 +1,5 @@
 import { createTokenInstance, type IToken, type TokenType } from 'chevrotain';
+import type { Pos } from './ast.js';
 import * as T from './lexer.js';
 
 /**
@@ -19,20 +20,45 @@ export class ScannedTokens {
    */
   readonly images: string[] = [];
   readonly starts: number[] = [];
-  readonly lines: number[] = [];
-  readonly columns: number[] = [];
+  /**
+   * Offset where each line starts, the first at 0: a token's line and column are found from its
+   * offset when a tree node needs them, as most programs are one line.
+   */
+  readonly lineStarts: number[] = [0];
+  lineCount = 1;
   /** Deepest nesting of (), [] and {}, which the parser's nesting limit may refuse. */
   maxBracketDepth = 0;
-  /** Line after the last one: where Maestro mode puts the `;` it adds. */
-  lineAfter = 1;
 
-  push(type: TokenType, image: string, start: number, line: number, column: number): void {
+  push(type: TokenType, image: string, start: number): void {
     const k = this.count++;
     this.types[k] = type;
     this.images[k] = image;
     this.starts[k] = start;
-    this.lines[k] = line;
-    this.columns[k] = column;
+  }
+
+  /** Starts a line at `offset` (after a line terminator, or where Maestro mode adds its `;`). */
+  newLine(offset: number): void {
+    this.lineStarts[this.lineCount++] = offset;
+  }
+
+  /** Line (1-based) of an offset. */
+  lineOf(offset: number): number {
+    let lo = 0;
+    let hi = this.lineCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+
+  /** Where token `k` starts, as the Chevrotain lexer reports it. */
+  pos(k: number): Pos {
+    const offset = this.starts[k]!;
+    if (this.lineCount === 1) return { line: 1, column: offset + 1, offset };
+    const line = this.lineOf(offset);
+    return { line, column: offset - this.lineStarts[line - 1]! + 1, offset };
   }
 
   /** Chevrotain token objects of these tokens (tests compare them with the lexer's). */
@@ -42,7 +68,8 @@ export class ScannedTokens {
       const type = this.types[k]!;
       const start = this.starts[k]!;
       const image = type === T.StringLiteral ? source.substring(start, start + this.images[k]!.length + 2) : this.images[k]!;
-      out.push(createTokenInstance(type, image, start, start + image.length - 1, this.lines[k]!, this.lines[k]!, this.columns[k]!, this.columns[k]! + image.length - 1));
+      const { line, column } = this.pos(k);
+      out.push(createTokenInstance(type, image, start, start + image.length - 1, line, line, column, column + image.length - 1));
     }
     return out;
   }
@@ -139,10 +166,9 @@ const shared = new ScannedTokens();
 export function scan(text: string): ScannedTokens | null {
   const out = shared;
   out.count = 0;
+  out.lineCount = 1;
   const n = text.length;
   let i = 0;
-  let line = 1;
-  let lineStart = 0;
   let depth = 0;
   let maxDepth = 0;
   while (i < n) {
@@ -155,12 +181,10 @@ export function scan(text: string): ScannedTokens | null {
     // Line terminators as Chevrotain counts them: \n, \r\n, \r.
     if (c === 10 || c === 13) {
       i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
-      line++;
-      lineStart = i;
+      out.newLine(i);
       continue;
     }
     const start = i;
-    const column = start - lineStart + 1;
     if (T.isIdentStart(c)) {
       i++;
       while (i < n) {
@@ -169,7 +193,7 @@ export function scan(text: string): ScannedTokens | null {
         i++;
       }
       const entry = name(text, start, i, hashOf(text, start, i));
-      out.push(entry.type, entry.text, start, line, column);
+      out.push(entry.type, entry.text, start);
       continue;
     }
     if (T.isDigit(c) || (c === 46 && T.isDigit(text.charCodeAt(i + 1)))) {
@@ -185,13 +209,13 @@ export function scan(text: string): ScannedTokens | null {
         type = T.LongLiteral;
         i = next === 108 || next === 76 ? end + 1 : end;
       }
-      out.push(type, text.substring(start, i), start, line, column);
+      out.push(type, text.substring(start, i), start);
       continue;
     }
     if (c === 39 || c === 34) {
       const end = T.stringEnd(text, i);
       if (end < 0) return null;
-      out.push(T.StringLiteral, content(text, start + 1, end - 1, hashOf(text, start + 1, end - 1)), start, line, column);
+      out.push(T.StringLiteral, content(text, start + 1, end - 1, hashOf(text, start + 1, end - 1)), start);
       i = end;
       continue;
     }
@@ -212,17 +236,14 @@ export function scan(text: string): ScannedTokens | null {
         if (end < 0) return null;
         for (let k = i + 2; k < end; k++) {
           const d = text.charCodeAt(k);
-          if (d === 10 || (d === 13 && text.charCodeAt(k + 1) !== 10)) {
-            line++;
-            lineStart = k + 1;
-          }
+          if (d === 10 || (d === 13 && text.charCodeAt(k + 1) !== 10)) out.newLine(k + 1);
         }
         i = end + 2;
         continue;
       }
     }
     if (c === 46) {
-      out.push(T.Dot, '.', start, line, column);
+      out.push(T.Dot, '.', start);
       i++;
       continue;
     }
@@ -248,9 +269,8 @@ export function scan(text: string): ScannedTokens | null {
       }
     }
     i += image.length;
-    out.push(type, image, start, line, column);
+    out.push(type, image, start);
   }
   out.maxBracketDepth = maxDepth;
-  out.lineAfter = line + 1;
   return out;
 }
