@@ -104,7 +104,7 @@ describe('step actions and workflow timeouts across SIGKILLed engine processes (
         'SELECT instance_id, count(*)::int AS n FROM test_executions WHERE workflow_id = $1 AND step_id = $2 GROUP BY instance_id ORDER BY instance_id',
         [workflowId, stepId],
       )
-    ).rows.map((r) => [Number(r.instance_id), r.n]);
+    ).rows.map((r): [number, number] => [Number(r.instance_id), r.n]);
   const instanceStatus = async (workflowId: string, instanceId: number) =>
     (await t.db.query<{ status: string }>('SELECT status FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2', [workflowId, instanceId])).rows[0]?.status;
 
