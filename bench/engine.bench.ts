@@ -19,7 +19,7 @@ import { InMemoryDefinitions } from '../packages/engine-core/src/runtime/definit
 import { Engine } from '../packages/engine-core/src/runtime/engine.js';
 import { noOpRuntime } from '../packages/engine-core/src/runtime/step-runtime.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
-import { foreachBenchmark, foreachOptionsFromEnv, printForeachTable, type ForeachResults } from './foreach.bench.js';
+import { foreachBenchmark, foreachOptionsFromEnv, printForeachTable, type ForeachFigures, type ForeachResults } from './foreach.bench.js';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 300);
 const CHAIN = Number(process.env.BENCH_CHAIN ?? 40);
@@ -152,12 +152,10 @@ async function benchOn(db: Db): Promise<Figures> {
 }
 
 function foreachSummary(r: ForeachResults): Record<string, unknown> {
-  const round1 = (x: { seconds: number; iterationsPerSecond: number; peakRssMb: number; endRssMb: number; iterations: number }) => ({
-    iterations: x.iterations,
+  const round1 = (x: ForeachFigures) => ({
+    ...x,
     seconds: Math.round(x.seconds * 10) / 10,
     iterationsPerSecond: Math.round(x.iterationsPerSecond * 10) / 10,
-    peakRssMb: x.peakRssMb,
-    endRssMb: x.endRssMb,
   });
   const base = r.postgres['10000'];
   return {

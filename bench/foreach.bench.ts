@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { PGliteDb, PgDb, migrate, engineMigrations, type Db } from '@baton/engine-core';
+import { PGliteDb, PgDb, migrate, engineMigrations, type Db, type Queryable } from '@baton/engine-core';
 import { parseWorkflowJson } from '../packages/engine-core/src/definition/parse.js';
 import { InMemoryDefinitions } from '../packages/engine-core/src/runtime/definitions.js';
 import { Engine } from '../packages/engine-core/src/runtime/engine.js';
@@ -51,6 +51,9 @@ export interface ForeachFigures {
   iterationsPerSecond: number;
   peakRssMb: number;
   endRssMb: number;
+  /** SQL statements (BEGIN/COMMIT not counted) and transactions per iteration: the work, whatever the machine's load. */
+  statementsPerIteration: number;
+  transactionsPerIteration: number;
 }
 
 export interface ForeachResults {
@@ -101,9 +104,38 @@ function foreachOf(n: number, concurrency: number) {
 
 const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
 
-async function runForeach(db: Db, defs: InMemoryDefinitions, workflowId: string, iterations: number, timeScale = 1): Promise<ForeachFigures> {
+/** Wraps a Db to count the statements and transactions the engine runs through it. */
+function counting(db: Db): { db: Db; counts: { statements: number; transactions: number } } {
+  const counts = { statements: 0, transactions: 0 };
+  const wrap = (q: Queryable): Queryable => ({
+    query: (sql, params) => {
+      counts.statements++;
+      return q.query(sql, params);
+    },
+  });
+  // A proxy, so what else the engine reads off the Db (the pg pool for LISTEN) is the real one.
+  const counted = new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'query') return wrap(target).query;
+      if (prop === 'tx') {
+        return (fn: (tx: Queryable) => Promise<unknown>) => {
+          counts.transactions++;
+          return target.tx((tx) => fn(wrap(tx)));
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { db: counted, counts };
+}
+
+async function runForeach(raw: Db, defs: InMemoryDefinitions, workflowId: string, iterations: number, timeScale = 1): Promise<ForeachFigures> {
+  const { db, counts } = counting(raw);
   const engine = new Engine({ db, definitions: defs, timeScale, pollMs: 500, onError: (e) => console.error('engine error', e) });
   await engine.start();
+  counts.statements = 0;
+  counts.transactions = 0;
   global.gc?.();
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
@@ -117,7 +149,16 @@ async function runForeach(db: Db, defs: InMemoryDefinitions, workflowId: string,
     await engine.stop();
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { iterations, seconds, iterationsPerSecond: iterations / seconds, peakRssMb: mb(peak), endRssMb: mb(process.memoryUsage().rss) };
+  const per = (n: number) => Math.round((n / iterations) * 100) / 100;
+  return {
+    iterations,
+    seconds,
+    iterationsPerSecond: iterations / seconds,
+    peakRssMb: mb(peak),
+    endRssMb: mb(process.memoryUsage().rss),
+    statementsPerIteration: per(counts.statements),
+    transactionsPerIteration: per(counts.transactions),
+  };
 }
 
 /** One measured run, in this process: `postgres:<n>` (needs BENCH_FOREACH_ADMIN_URL) or `sample`. */
@@ -197,11 +238,11 @@ export async function foreachBenchmark(opts: ForeachOptions, adminUrl: string | 
 export function printForeachTable(r: ForeachResults): void {
   const f = (n: number, w = 9) => n.toFixed(1).padStart(w);
   console.log(`foreach benchmark (NoOp iterations, concurrency ${r.concurrency}; each run in its own process)`);
-  console.log('run                              | iterations |   seconds | iter/s | peak RSS MB | end RSS MB');
+  console.log('run                              | iterations |   seconds | iter/s | peak RSS MB | end RSS MB | SQL/iter | tx/iter');
   const rows: [string, ForeachFigures][] = Object.entries(r.postgres).map(([n, x]) => [`postgres-${n}`, x]);
   if (r.pgliteSample) rows.push(['pglite-sample-large-foreach-wf', r.pgliteSample]);
   for (const [name, x] of rows) {
-    console.log(`${name.padEnd(32)} | ${String(x.iterations).padStart(10)} | ${f(x.seconds)} | ${f(x.iterationsPerSecond, 6)} | ${f(x.peakRssMb, 11)} | ${f(x.endRssMb, 10)}`);
+    console.log(`${name.padEnd(32)} | ${String(x.iterations).padStart(10)} | ${f(x.seconds)} | ${f(x.iterationsPerSecond, 6)} | ${f(x.peakRssMb, 11)} | ${f(x.endRssMb, 10)} | ${f(x.statementsPerIteration, 8)} | ${f(x.transactionsPerIteration, 7)}`);
   }
   for (const why of r.notRun) console.log(`not run: ${why}`);
   if (r.rssGrowth) console.log(`peak RSS ${r.rssGrowth.to} / ${r.rssGrowth.from} iterations: ×${r.rssGrowth.ratio}`);

@@ -26,7 +26,8 @@ export interface CompositeStart {
 export async function beginComposite(ctx: EngineContext, c: CompositeStart): Promise<void> {
   const { ref } = c;
   if (c.from === 'RUNNING') {
-    await ctx.queue.add(ctx.db, loopJob(ref.attemptPk));
+    // Through an outbox so this process's worker is woken at once (PGlite has no NOTIFY).
+    await ctx.queue.tx((_tx, outbox) => outbox.add(loopJob(ref.attemptPk)));
     return;
   }
   const fail = async (to: StepStatus, message: string, own: EvaluatedParams = {}): Promise<void> => {
