@@ -81,11 +81,21 @@ class Compiler {
   /** Whether `collect` has run: only a call on a name or a read of `params` needs it. */
   private collected = false;
 
-  constructor(private readonly body: Stmt[]) {}
+  constructor(
+    private readonly body: Stmt[],
+    /** The names the parser recorded as declared or assigned, if it did. */
+    private readonly recorded: string[] | undefined,
+  ) {}
 
   private isAssigned(name: string): boolean {
+    // A short list is searched as it is; a longer one becomes a set once.
+    if (this.recorded !== undefined && this.recorded.length <= 16) return this.recorded.includes(name);
     if (!this.collected) {
       this.collected = true;
+      if (this.recorded !== undefined) {
+        this.assignedNames = new Set(this.recorded);
+        return this.assignedNames.has(name);
+      }
       this.collect(this.body);
     }
     return this.assignedNames !== undefined && this.assignedNames.has(name);
@@ -883,7 +893,7 @@ export function asSelError(err: unknown): unknown {
 }
 
 export function compileAst(ast: ProgramAst): CompiledProgram {
-  const c = new Compiler(ast.body);
+  const c = new Compiler(ast.body, ast.assigned);
   const run = c.block(ast.body);
   const inputNames = c.inputNames;
   if (c.declared !== undefined) for (const n of c.declared) inputNames.delete(n);

@@ -5,6 +5,7 @@ import { fastParse } from '../src/syntax/fast-parser.js';
 import { tokenize } from '../src/syntax/lexer.js';
 import { parse, parseMaestro, parseWithChevrotain } from '../src/syntax/parser.js';
 import { scan } from '../src/syntax/scanner.js';
+import type { ProgramAst } from '../src/syntax/ast.js';
 import { loadCases } from './support/conformance-env.js';
 
 /**
@@ -70,9 +71,28 @@ function expectSameTokens(source: string): void {
 
 type Outcome = { ast: unknown } | { error: [string, string, number, number] };
 
-function outcome(run: () => unknown): Outcome {
+/** Names of every declaration and every assignment to a name in a tree, sorted. */
+function assignedIn(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) {
+    for (const x of node) assignedIn(x, out);
+  } else if (node !== null && typeof node === 'object') {
+    const n = node as { k?: string; decls?: { name: string }[]; target?: { k: string; name?: string } };
+    if (n.k === 'decl') out.push(...n.decls!.map((d) => d.name));
+    if (n.k === 'assign' && n.target!.k === 'name') out.push(n.target!.name!);
+    for (const v of Object.values(node)) assignedIn(v, out);
+  }
+  return out.sort();
+}
+
+/** The tree without the names the fast parser records (the Chevrotain parser leaves them to the compiler). */
+function treeOf(ast: ProgramAst): ProgramAst {
+  if (ast.assigned !== undefined) expect([...ast.assigned].sort()).toEqual(assignedIn(ast.body));
+  return { body: ast.body };
+}
+
+function outcome(run: () => ProgramAst): Outcome {
   try {
-    return { ast: run() };
+    return { ast: treeOf(run()) };
   } catch (e) {
     if (e instanceof SelError) return { error: [e.kind, e.message, e.line, e.column] };
     throw e;
@@ -90,7 +110,10 @@ function expectSameParse(source: string, maxNesting = 100): void {
   if ('ast' in reference) {
     const scanned = scan(source);
     expect(scanned, JSON.stringify(source)).not.toBeNull();
-    expect(fastParse(scanned!, maxNesting), JSON.stringify(source)).toEqual(reference.ast);
+    const fast = fastParse(scanned!, maxNesting);
+    expect(fast, JSON.stringify(source)).not.toBeNull();
+    expect(fast!.assigned, JSON.stringify(source)).toBeDefined();
+    expect(treeOf(fast!), JSON.stringify(source)).toEqual(reference.ast);
   }
 }
 

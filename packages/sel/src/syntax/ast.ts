@@ -46,4 +46,9 @@ export type Stmt =
 
 export interface ProgramAst {
   body: Stmt[];
+  /**
+   * Every name declared or assigned anywhere in the program, when the parser recorded them (the
+   * fast parser does); without it the compiler finds them by walking the tree.
+   */
+  assigned?: string[];
 }

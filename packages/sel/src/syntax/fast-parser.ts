@@ -37,6 +37,7 @@ class FastParser {
   private i = 0;
   private depth = 0;
   private maxNesting = 0;
+  private assigned: string[] = [];
 
   parse(tokens: ScannedTokens, maxNesting: number): ProgramAst {
     this.tokens = tokens;
@@ -46,10 +47,11 @@ class FastParser {
     this.i = 0;
     this.depth = 0;
     this.maxNesting = maxNesting;
+    const assigned: string[] = (this.assigned = []);
     while (this.peekType() === T.Import) this.importDecl();
     const body: Stmt[] = [];
     while (this.i < this.n) body.push(this.statement());
-    return { body };
+    return { body, assigned };
   }
 
   private peekType(k = 0): TokenType | undefined {
@@ -214,7 +216,9 @@ class FastParser {
         this.i++;
         init = this.expression();
       }
-      decls.push({ name: this.images[nameTok]!, init, pos: this.pos(nameTok) });
+      const name = this.images[nameTok]!;
+      this.assigned.push(name);
+      decls.push({ name, init, pos: this.pos(nameTok) });
       if (this.peekType() !== T.Comma) break;
       this.i++;
     }
@@ -259,7 +263,8 @@ class FastParser {
         this.i++;
         const value = this.expression();
         // The Chevrotain parser names the error for any other target.
-        if (left.k !== 'name' && left.k !== 'index') throw GIVE_UP;
+        if (left.k === 'name') this.assigned.push(left.name);
+        else if (left.k !== 'index') throw GIVE_UP;
         result = { k: 'assign', op: this.images[next] as AssignOperator, target: left, value, pos: this.pos(next) };
       }
     }
