@@ -27,6 +27,7 @@ const EDGE_CASES = [
   'while (x) { } else;', 'String s, t = "a", u;', 'String[] s = new String[]{};', 'Map m = new Map(); m.put("k", -(-1));',
   '- - - !x;', 'throw "x";', 'return 1 return 2;', 'x = (1;', 'x = 1);', '{ { { } } }', 'x = {};', 'a[1][2].b().c = d += e;',
   'x = 1 + 2 * 3 - 4 / 5 % 6 < 7 == 8 != 9 && true || false;',
+  `${'n'.repeat(70)} = '${'s'.repeat(90)}' + ${'n'.repeat(70)}; ${'n'.repeat(64)} = 1; ${'n'.repeat(65)} = 2;`,
 ];
 
 /** Token soup: fragments of every kind, so that tokens meet in every order. */

@@ -79,7 +79,7 @@ export class ScannedTokens {
  * Interned names and string contents: the same program text yields the same string objects, so
  * the lookups by name that follow (classes, methods, variables, formatter patterns) find strings
  * whose hash is known, and no substring is built for a name seen before. One slot per hash,
- * replaced on collision: a bounded table that only ever saves work.
+ * replaced on collision, and short texts only: bounded tables that only ever save work.
  */
 const INTERN_SLOTS = 2048;
 interface Interned {
@@ -90,35 +90,44 @@ const names: (Interned | undefined)[] = new Array<Interned | undefined>(INTERN_S
 const texts: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
 
 /**
- * Is `known` the text between `start` and `end`? Short texts are compared char by char; longer
- * ones by String#indexOf from `start`, the cheapest exact comparison in place for them
- * (String#startsWith first checks that its argument is no RegExp), which only searches on when
- * the slot holds another text of the same length.
+ * Is `known` the text between `start` and `end`? Compared by char code: String#startsWith would
+ * first check that its argument is no RegExp, and String#indexOf searches on past a mismatch.
  */
 function sameText(known: string, text: string, start: number, end: number): boolean {
   const n = end - start;
   if (known.length !== n) return false;
-  if (n > 6) return text.indexOf(known, start) === start;
   for (let k = 0; k < n; k++) if (text.charCodeAt(start + k) !== known.charCodeAt(k)) return false;
   return true;
 }
 
-/** A name's token type (Identifier or a keyword's) and image. */
-function name(text: string, start: number, end: number, hash: number): Interned {
-  const slot = hash & (INTERN_SLOTS - 1);
+/** Longer texts are not kept: the tables stay small whatever the programs. */
+const INTERN_MAX_LENGTH = 64;
+
+/**
+ * A copy of part of a program that does not keep the program alive: V8 makes a substring of 13
+ * characters or more a view of the whole text, which a table entry would then hold on to.
+ */
+function detached(text: string, start: number, end: number): string {
+  return (' ' + text.substring(start, end)).slice(1);
+}
+
+function name(text: string, start: number, end: number): Interned {
+  if (end - start > INTERN_MAX_LENGTH) return { text: text.substring(start, end), type: T.Identifier };
+  const slot = hashOf(text, start, end) & (INTERN_SLOTS - 1);
   const known = names[slot];
   if (known !== undefined && sameText(known.text, text, start, end)) return known;
   const keyword = T.keywordAt(text, start, end - start);
-  const entry = keyword === undefined ? { text: text.substring(start, end), type: T.Identifier } : { text: keyword.word, type: keyword.type };
+  const entry = keyword === undefined ? { text: detached(text, start, end), type: T.Identifier } : { text: keyword.word, type: keyword.type };
   names[slot] = entry;
   return entry;
 }
 
-function content(text: string, start: number, end: number, hash: number): string {
-  const slot = hash & (INTERN_SLOTS - 1);
+function content(text: string, start: number, end: number): string {
+  if (end - start > INTERN_MAX_LENGTH) return text.substring(start, end);
+  const slot = hashOf(text, start, end) & (INTERN_SLOTS - 1);
   const known = texts[slot];
   if (known !== undefined && sameText(known, text, start, end)) return known;
-  const s = text.substring(start, end);
+  const s = detached(text, start, end);
   texts[slot] = s;
   return s;
 }
@@ -192,7 +201,7 @@ export function scan(text: string): ScannedTokens | null {
         if (d >= 128 || NAME_PART[d] !== 1) break;
         i++;
       }
-      const entry = name(text, start, i, hashOf(text, start, i));
+      const entry = name(text, start, i);
       out.push(entry.type, entry.text, start);
       continue;
     }
@@ -215,7 +224,7 @@ export function scan(text: string): ScannedTokens | null {
     if (c === 39 || c === 34) {
       const end = T.stringEnd(text, i);
       if (end < 0) return null;
-      out.push(T.StringLiteral, content(text, start + 1, end - 1, hashOf(text, start + 1, end - 1)), start);
+      out.push(T.StringLiteral, content(text, start + 1, end - 1), start);
       i = end;
       continue;
     }
