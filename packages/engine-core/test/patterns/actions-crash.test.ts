@@ -6,7 +6,7 @@ import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { openTestDb, type TestDb } from '../runtime/support/databases.js';
 import { assertTimelinesMonotone } from '../runtime/support/engine.js';
-import { EXECUTIONS_TABLE, INSTANCE_ENDS_TABLE, actionWorkflows } from './support/actions-workflows.js';
+import { ABORTS_TABLE, EXECUTIONS_TABLE, INSTANCE_ENDS_TABLE, actionWorkflows } from './support/actions-workflows.js';
 
 /**
  * Breakpoints, step actions and workflow timeouts when engine processes die: separate OS
@@ -73,6 +73,7 @@ describe('step actions and workflow timeouts across SIGKILLed engine processes (
     t = await openTestDb('postgres');
     await t.db.exec(EXECUTIONS_TABLE);
     await t.db.exec(INSTANCE_ENDS_TABLE);
+    await t.db.exec(ABORTS_TABLE);
     const defs = new InMemoryDefinitions();
     for (const wf of actionWorkflows()) defs.add(wf);
     operator = new Engine({ db: t.db, definitions: defs });
@@ -136,6 +137,24 @@ describe('step actions and workflow timeouts across SIGKILLed engine processes (
     expect(await executions('held', 'target')).toEqual([[one, 1], [two, 1]]);
     expect(await executions('held', 'first')).toEqual([[one, 1], [two, 1]]);
     await operator.deleteBreakpoints('held', 'target');
+  });
+
+  it('an instance killed by another process: its step running in an engine process is aborted there, nothing after it runs', async () => {
+    await Promise.all([started(spawnEngine(t.url!, 'kill-a')), started(spawnEngine(t.url!, 'kill-b'))]);
+    const iid = (await operator.startWorkflow({ workflowId: 'hanging' })).workflowInstanceId;
+    await until('the step runs', async () => (await attempt('hanging', iid, 'hang'))?.status === 'RUNNING');
+    const pk = (await attempt('hanging', iid, 'hang'))!.id;
+    expect(await operator.killInstance('hanging', iid, 'killed from elsewhere')).toBe(true);
+    expect(await instanceStatus('hanging', iid)).toBe('FAILED');
+    expect(await attempt('hanging', iid, 'hang')).toMatchObject({ status: 'FATALLY_FAILED' });
+    // The runner there learns of it at its next lease renewal (lease 1.5 s) and is aborted.
+    await until('the runner is aborted', async () => (await t.db.query('SELECT 1 FROM test_aborts WHERE attempt_pk = $1', [pk])).rows.length > 0, 10_000);
+    await sleep(1000);
+    expect(await attempt('hanging', iid, 'hang')).toMatchObject({ status: 'FATALLY_FAILED' });
+    expect(await executions('hanging', 'after')).toEqual([]);
+    const ends = await t.db.query<{ status: string }>('SELECT e.status FROM test_instance_ends e JOIN baton_workflow_instances i ON i.id = e.instance_pk WHERE i.workflow_id = $1 AND i.instance_id = $2', ['hanging', iid]);
+    // The operator's engine ended it (no hook of the processes ran): nothing ended it again.
+    expect(ends.rows).toEqual([]);
   });
 
   it('a workflow timeout whose deadline passes while no engine process runs fires once after the restart', async () => {

@@ -4,7 +4,7 @@
  *   actions-process.ts <db-url> <worker-id>    workers until SIGTERM (or SIGKILL)
  *
  * `Counted` records each execution in `test_executions` before it succeeds; `Hang` runs until its
- * attempt is aborted. Each instance completion hook call is recorded in `test_instance_ends`, so
+ * attempt is aborted (recorded in `test_aborts`). Each instance completion hook call is recorded in `test_instance_ends`, so
  * the test sees how many times an ending happened, whichever process did it.
  */
 import { PgDb } from '../../../src/index.js';
@@ -34,7 +34,12 @@ engine.registerRuntime('Counted', {
 engine.registerRuntime('Hang', {
   run: (_params, ctx) =>
     new Promise((resolve) => {
-      const done = (): void => resolve({ status: 'USER_FAILED', message: 'aborted' });
+      const done = (): void => {
+        const reason = ctx.signal.reason instanceof Error ? ctx.signal.reason.message : String(ctx.signal.reason);
+        void db
+          .query('INSERT INTO test_aborts (attempt_pk, pid, reason) VALUES ($1, $2, $3)', [ctx.attemptPk, process.pid, reason])
+          .finally(() => resolve({ status: 'USER_FAILED', message: 'aborted' }));
+      };
       if (ctx.signal.aborted) done();
       else ctx.signal.addEventListener('abort', done, { once: true });
     }),
