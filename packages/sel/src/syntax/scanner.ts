@@ -85,18 +85,25 @@ const INTERN_SLOTS = 2048;
 interface Interned {
   text: string;
   type: TokenType;
+  /**
+   * The text's characters, which the scanner compares: once a string has served as a property
+   * key V8 turns it into a reference to its internalized copy, and reading its characters one by
+   * one through that reference is several times slower.
+   */
+  codes: Uint16Array;
 }
 const names: (Interned | undefined)[] = new Array<Interned | undefined>(INTERN_SLOTS).fill(undefined);
-const texts: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+const texts: (Interned | undefined)[] = new Array<Interned | undefined>(INTERN_SLOTS).fill(undefined);
 
 /**
- * Is `known` the text between `start` and `end`? Compared by char code: String#startsWith would
- * first check that its argument is no RegExp, and String#indexOf searches on past a mismatch.
+ * Is the interned text the one between `start` and `end`? Compared by char code: String#startsWith
+ * would first check that its argument is no RegExp, and String#indexOf searches on past a mismatch.
  */
-function sameText(known: string, text: string, start: number, end: number): boolean {
+function sameText(known: Interned, text: string, start: number, end: number): boolean {
+  const codes = known.codes;
   const n = end - start;
-  if (known.length !== n) return false;
-  for (let k = 0; k < n; k++) if (text.charCodeAt(start + k) !== known.charCodeAt(k)) return false;
+  if (codes.length !== n) return false;
+  for (let k = 0; k < n; k++) if (text.charCodeAt(start + k) !== codes[k]) return false;
   return true;
 }
 
@@ -111,13 +118,20 @@ function detached(text: string, start: number, end: number): string {
   return (' ' + text.substring(start, end)).slice(1);
 }
 
-function name(text: string, start: number, end: number): Interned {
-  if (end - start > INTERN_MAX_LENGTH) return { text: text.substring(start, end), type: T.Identifier };
+function codesOf(text: string, start: number, end: number): Uint16Array {
+  const codes = new Uint16Array(end - start);
+  for (let k = start; k < end; k++) codes[k - start] = text.charCodeAt(k);
+  return codes;
+}
+
+function name(text: string, start: number, end: number): Interned | undefined {
+  if (end - start > INTERN_MAX_LENGTH) return undefined;
   const slot = hashOf(text, start, end) & (INTERN_SLOTS - 1);
   const known = names[slot];
-  if (known !== undefined && sameText(known.text, text, start, end)) return known;
+  if (known !== undefined && sameText(known, text, start, end)) return known;
   const keyword = T.keywordAt(text, start, end - start);
-  const entry = keyword === undefined ? { text: detached(text, start, end), type: T.Identifier } : { text: keyword.word, type: keyword.type };
+  const codes = codesOf(text, start, end);
+  const entry = keyword === undefined ? { text: detached(text, start, end), type: T.Identifier, codes } : { text: keyword.word, type: keyword.type, codes };
   names[slot] = entry;
   return entry;
 }
@@ -126,10 +140,10 @@ function content(text: string, start: number, end: number): string {
   if (end - start > INTERN_MAX_LENGTH) return text.substring(start, end);
   const slot = hashOf(text, start, end) & (INTERN_SLOTS - 1);
   const known = texts[slot];
-  if (known !== undefined && sameText(known, text, start, end)) return known;
-  const s = detached(text, start, end);
-  texts[slot] = s;
-  return s;
+  if (known !== undefined && sameText(known, text, start, end)) return known.text;
+  const entry = { text: detached(text, start, end), type: T.StringLiteral, codes: codesOf(text, start, end) };
+  texts[slot] = entry;
+  return entry.text;
 }
 
 /**
@@ -202,7 +216,8 @@ export function scan(text: string): ScannedTokens | null {
         i++;
       }
       const entry = name(text, start, i);
-      out.push(entry.type, entry.text, start);
+      if (entry !== undefined) out.push(entry.type, entry.text, start);
+      else out.push(T.Identifier, text.substring(start, i), start);
       continue;
     }
     if (T.isDigit(c) || (c === 46 && T.isDigit(text.charCodeAt(i + 1)))) {
