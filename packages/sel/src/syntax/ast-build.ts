@@ -19,7 +19,8 @@ export const posOf = (t: IToken): Pos => ({ line: t.startLine ?? 1, column: t.st
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', b: '\b', f: '\f', r: '\r', "'": "'", '"': '"', '\\': '\\' };
 
 export function unescapeJava(raw: string): string {
-  if (!raw.includes('\\')) return raw;
+  // indexOf rather than includes, which first checks that its argument is no RegExp.
+  if (raw.indexOf('\\') < 0) return raw;
   return raw.replace(/\\(u+[0-9a-fA-F]{4}|[0-3][0-7]{0,2}|[4-7][0-7]?|.)/g, (_m, e: string) => {
     const simple = ESCAPES[e];
     if (simple !== undefined) return simple;
