@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { getVersion, INSTANCE_STATUSES, RestartError, type Db, type Engine, type EvaluatedParams, type InstanceStatus, type InstanceSummary, type TimelineEntry } from '@baton/engine-core';
 import { MAX_LINEAGE_DEPTH, type SignalService } from '@baton/signals';
-import { rejectUnknown } from './workflows.js';
 import { ProblemError } from '../http/problem.js';
+import { actionReason, attemptKeyProperties, endInstanceRoute, instanceParams, reasonBody, stepIdParam, type ReasonBody } from './instance-actions.js';
 import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, workflowIdParam } from './workflow-http.js';
 
 export interface InstanceRoutesOptions {
@@ -13,8 +13,6 @@ export interface InstanceRoutesOptions {
 
 const runParam = { type: 'string', pattern: '^(latest|[1-9][0-9]{0,8})$', description: 'a run number or `latest`' } as const;
 const attemptParam = { type: 'string', pattern: '^(latest|[1-9][0-9]{0,8})$', description: 'an attempt number or `latest`' } as const;
-const stepIdParam = { type: 'string', minLength: 1, maxLength: 256, description: 'the step id' } as const;
-const instanceParams = { type: 'object', properties: { id: workflowIdParam, iid: instanceIdParam }, required: ['id', 'iid'] } as const;
 
 const typedParams = {
   type: 'object',
@@ -169,11 +167,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
           200: {
             type: 'object',
             properties: {
-              workflow_id: { type: 'string' },
-              workflow_instance_id: { type: 'integer' },
-              workflow_run_id: { type: 'integer' },
-              step_id: { type: 'string' },
-              step_attempt_id: { type: 'integer' },
+              ...attemptKeyProperties,
               step_type: { type: ['string', 'null'] },
               status: { type: 'string' },
               reason: { type: ['string', 'null'] },
@@ -222,70 +216,24 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
     },
   );
 
-  app.put<{ Params: { id: string; iid: string }; Body: { reason?: string } | undefined }>(
-    '/api/v3/workflows/:id/instances/:iid/actions/stop',
-    {
-      schema: doc({
-        summary: 'Stop an instance',
-        description: 'Running steps are aborted and end STOPPED. Stopping an instance that already ended changes nothing (stopped: false).',
-        tags: ['instances'],
-        params: instanceParams,
-        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } } },
-        response: {
-          200: {
-            type: 'object',
-            properties: { workflow_id: { type: 'string' }, workflow_instance_id: { type: 'integer' }, stopped: { type: 'boolean' }, status: { type: 'string' } },
-            required: ['workflow_id', 'workflow_instance_id', 'stopped', 'status'],
-          },
-          400: problemSchema,
-          404: problemSchema,
-        },
-      }),
-    },
-    async (request) => {
-      const { id } = request.params;
-      const iid = Number(request.params.iid);
-      if (request.body) rejectUnknown(request.body, ['reason']);
-      await requireRun(id, iid);
-      const stopped = await engine.stopInstance(id, iid, request.body?.reason ?? 'stopped by request');
-      const after = await requireRun(id, iid);
-      return { workflow_id: id, workflow_instance_id: iid, stopped, status: after.status };
-    },
-  );
+  endInstanceRoute(app, requireRun, {
+    action: 'stop',
+    ended: 'stopped',
+    summary: 'Stop an instance',
+    description: 'Running steps are aborted and end STOPPED. Stopping an instance that already ended changes nothing (stopped: false).',
+    end: (id, iid, reason) => engine.stopInstance(id, iid, reason ?? 'stopped by request'),
+  });
 
-  app.put<{ Params: { id: string; iid: string }; Body: { reason?: string } | undefined }>(
-    '/api/v3/workflows/:id/instances/:iid/actions/kill',
-    {
-      schema: doc({
-        summary: 'Kill an instance',
-        description:
-          'Ends the instance FAILED (not STOPPED), as Maestro\'s kill does: the run strategy takes it as a failure, so STRICT_SEQUENTIAL blocks the runs queued behind it until unblocked. Running steps are aborted and, like every step that has not ended, end FATALLY_FAILED (never retried); the loop iterations and subworkflow runs below them are killed too. A queued instance can be killed. Killing an instance that already ended changes nothing (killed: false).',
-        tags: ['instances'],
-        params: instanceParams,
-        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } } },
-        response: {
-          200: {
-            type: 'object',
-            properties: { workflow_id: { type: 'string' }, workflow_instance_id: { type: 'integer' }, killed: { type: 'boolean' }, status: { type: 'string' } },
-            required: ['workflow_id', 'workflow_instance_id', 'killed', 'status'],
-          },
-          400: problemSchema,
-          404: problemSchema,
-        },
-      }),
-    },
-    async (request) => {
-      const { id } = request.params;
-      const iid = Number(request.params.iid);
-      if (request.body) rejectUnknown(request.body, ['reason']);
-      await requireRun(id, iid);
-      const killed = await engine.killInstance(id, iid, request.body?.reason?.trim() || 'killed by request');
-      const after = await requireRun(id, iid);
-      return { workflow_id: id, workflow_instance_id: iid, killed, status: after.status };
-    },
-  );
+  endInstanceRoute(app, requireRun, {
+    action: 'kill',
+    ended: 'killed',
+    summary: 'Kill an instance',
+    description:
+      'Ends the instance FAILED (not STOPPED), as Maestro\'s kill does: the run strategy takes it as a failure, so STRICT_SEQUENTIAL blocks the runs queued behind it until unblocked. Running steps are aborted and, like every step that has not ended, end FATALLY_FAILED (never retried); the loop iterations and subworkflow runs below them are killed too. A queued instance can be killed. Killing an instance that already ended changes nothing (killed: false).',
+    end: (id, iid, reason) => engine.killInstance(id, iid, reason?.trim() || 'killed by request'),
+  });
 
-  app.post<{ Params: { id: string; iid: string }; Body: { reason?: string } | undefined }>(
+  app.post<{ Params: { id: string; iid: string }; Body: ReasonBody }>(
     '/api/v3/workflows/:id/instances/:iid/actions/restart',
     {
       schema: doc({
@@ -294,7 +242,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
           'Starts a new run of an instance whose latest run FAILED, was STOPPED or TIMED_OUT. Steps that ended well are carried over as they ended (and shown in the new run), so only the failed, stopped and never-started steps run; a restarted foreach runs only its unsuccessful iterations. 409 when the latest run has not ended badly.',
         tags: ['instances'],
         params: instanceParams,
-        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } } },
+        body: reasonBody,
         response: {
           200: {
             type: 'object',
@@ -315,9 +263,9 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
     async (request) => {
       const { id } = request.params;
       const iid = Number(request.params.iid);
-      if (request.body) rejectUnknown(request.body, ['reason']);
+      const reason = actionReason(request.body);
       try {
-        const r = await engine.restartInstance(id, iid, request.body?.reason ?? 'restarted by request');
+        const r = await engine.restartInstance(id, iid, reason ?? 'restarted by request');
         return { workflow_id: r.workflowId, workflow_instance_id: r.workflowInstanceId, workflow_run_id: r.runId, carried_over_steps: r.carried };
       } catch (err) {
         if (err instanceof RestartError) {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { getVersion, STEP_ACTIONS, StepActionError, type Breakpoint, type BreakpointScope, type Engine, type Db, type StepAction } from '@baton/engine-core';
 import { ProblemError } from '../http/problem.js';
 import { rejectUnknown } from './workflows.js';
+import { actionReason, attemptKeyProperties, reasonBody, stepIdParam, type ReasonBody } from './instance-actions.js';
 import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, workflowIdParam } from './workflow-http.js';
 
 export interface StepActionRoutesOptions {
@@ -9,7 +10,6 @@ export interface StepActionRoutesOptions {
   engine: Engine;
 }
 
-const stepIdParam = { type: 'string', minLength: 1, maxLength: 256, description: 'the step id' } as const;
 const positive = (what: string) => ({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: what }) as const;
 const scopeProperties = {
   workflow_version_id: positive('only this workflow version'),
@@ -166,7 +166,7 @@ export const stepActionRoutes: FastifyPluginAsync<StepActionRoutesOptions> = asy
     },
   );
 
-  app.post<{ Params: { id: string; iid: string; stepId: string; action: StepAction }; Body: { reason?: string } | undefined }>(
+  app.post<{ Params: { id: string; iid: string; stepId: string; action: StepAction }; Body: ReasonBody }>(
     '/api/v3/workflows/:id/instances/:iid/steps/:stepId/actions/:action',
     {
       schema: doc({
@@ -183,16 +183,12 @@ export const stepActionRoutes: FastifyPluginAsync<StepActionRoutesOptions> = asy
           properties: { id: workflowIdParam, iid: instanceIdParam, stepId: stepIdParam, action: { type: 'string', enum: [...STEP_ACTIONS] } },
           required: ['id', 'iid', 'stepId', 'action'],
         },
-        body: { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } } },
+        body: reasonBody,
         response: {
           200: {
             type: 'object',
             properties: {
-              workflow_id: { type: 'string' },
-              workflow_instance_id: { type: 'integer' },
-              workflow_run_id: { type: 'integer' },
-              step_id: { type: 'string' },
-              step_attempt_id: { type: 'integer' },
+              ...attemptKeyProperties,
               status: { type: 'string', description: 'the attempt\'s status after the action' },
             },
             required: ['workflow_id', 'workflow_instance_id', 'workflow_run_id', 'step_id', 'step_attempt_id', 'status'],
@@ -205,9 +201,9 @@ export const stepActionRoutes: FastifyPluginAsync<StepActionRoutesOptions> = asy
     },
     async (request) => {
       const { id, stepId, action } = request.params;
-      if (request.body) rejectUnknown(request.body, ['reason']);
+      const reason = actionReason(request.body);
       try {
-        const r = await engine.stepAction(id, Number(request.params.iid), stepId, action, request.body?.reason);
+        const r = await engine.stepAction(id, Number(request.params.iid), stepId, action, reason);
         return { workflow_id: r.workflowId, workflow_instance_id: r.workflowInstanceId, workflow_run_id: r.runId, step_id: r.stepId, step_attempt_id: r.attemptId, status: r.status };
       } catch (err) {
         throw problemOf(err);
