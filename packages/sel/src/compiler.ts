@@ -65,9 +65,10 @@ function coerceElement(et: ElementType, v: Value): Value {
 }
 
 class Compiler {
-  readonly slots = new Map<string, number>();
   /** Slot names in slot order. */
   readonly slotNames: string[] = [];
+  /** Slot by name once there are many; a few are searched in `slotNames` (no map to build). */
+  private slotMap: Map<string, number> | undefined;
   /** Names assigned or declared somewhere (created on first use: many programs have none). */
   private assignedNames: Set<string> | undefined;
   /** Names declared with a type: they never read an input variable. */
@@ -101,12 +102,18 @@ class Compiler {
     return this.assignedNames !== undefined && this.assignedNames.has(name);
   }
 
+  /** The slot of a name, or -1 when it has none yet. */
+  private slotOf(name: string): number {
+    return this.slotMap !== undefined ? (this.slotMap.get(name) ?? -1) : this.slotNames.indexOf(name);
+  }
+
   slot(name: string): number {
-    let i = this.slots.get(name);
-    if (i === undefined) {
+    let i = this.slotOf(name);
+    if (i < 0) {
       i = this.slotNames.length;
-      this.slots.set(name, i);
       this.slotNames.push(name);
+      if (this.slotMap !== undefined) this.slotMap.set(name, i);
+      else if (i >= 16) this.slotMap = new Map(this.slotNames.map((n, k) => [n, k]));
     }
     return i;
   }
@@ -518,7 +525,7 @@ class Compiler {
   /** The slot an already compiled name expression reads, or -1 when it is not a plain slot read. */
   private slotRead(e: Expr): number {
     if (e.k !== 'name' || e.name === 'params') return -1;
-    return this.slots.get(e.name) ?? -1;
+    return this.slotOf(e.name);
   }
 
   private binary(e: Extract<Expr, { k: 'binary' }>, base: number): Ev {

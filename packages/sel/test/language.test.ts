@@ -52,6 +52,15 @@ describe('SEL language core', () => {
     expect(compile('return 1;', { noCache: true })).not.toBe(compile('return 1;', { noCache: true }));
   });
 
+  it('keeps many variables and inputs apart', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `v${i}`);
+    const src = `${names.map((n, i) => `long ${n} = ${i};`).join(' ')} v3 += in19; return ${names.join(' + ')} + in0 + in25;`;
+    const vars = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`in${i}`, BigInt(i * 100)]));
+    const r = compile(src, { noCache: true }).evaluate(vars);
+    expect(r.ok && r.value).toBe(780n + 1900n + 0n + 2500n);
+    expect([...compile(src).inputNames]).toEqual(['in19', 'in0', 'in25']);
+  });
+
   it('enforces the limits it is given, naming the limit', () => {
     const limited = (src: string, limits: object): string => {
       const r = evaluate(src, {}, { limits });
