@@ -81,15 +81,7 @@ export async function stopInstanceTx(
 
 /** Stops a workflow instance (its latest run). False when it does not exist or already ended. */
 export async function stopInstance(ctx: EngineContext, workflowId: string, instanceId: number, reason = 'stopped by request'): Promise<boolean> {
-  return ctx.queue.tx(async (tx, outbox) => {
-    const res = await tx.query<{ id: number }>(
-      `SELECT id FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 ORDER BY run_id DESC LIMIT 1`,
-      [workflowId, instanceId],
-    );
-    const pk = res.rows[0]?.id;
-    if (pk === undefined) return false;
-    return stopInstanceTx(ctx, tx, outbox, pk, 'STOPPED', reason);
-  });
+  return endLatestRun(ctx, workflowId, instanceId, 'STOPPED', reason, 'stop');
 }
 
 /**
@@ -99,6 +91,10 @@ export async function stopInstance(ctx: EngineContext, workflowId: string, insta
  * they run are killed too. False when it does not exist or already ended.
  */
 export async function killInstance(ctx: EngineContext, workflowId: string, instanceId: number, reason = 'killed by request'): Promise<boolean> {
+  return endLatestRun(ctx, workflowId, instanceId, 'FAILED', reason, 'kill');
+}
+
+async function endLatestRun(ctx: EngineContext, workflowId: string, instanceId: number, status: 'STOPPED' | 'FAILED', reason: string, mode: StopMode): Promise<boolean> {
   return ctx.queue.tx(async (tx, outbox) => {
     const res = await tx.query<{ id: number }>(
       `SELECT id FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 ORDER BY run_id DESC LIMIT 1`,
@@ -106,6 +102,6 @@ export async function killInstance(ctx: EngineContext, workflowId: string, insta
     );
     const pk = res.rows[0]?.id;
     if (pk === undefined) return false;
-    return stopInstanceTx(ctx, tx, outbox, pk, 'FAILED', reason, 'kill');
+    return stopInstanceTx(ctx, tx, outbox, pk, status, reason, mode);
   });
 }
