@@ -4,17 +4,7 @@ import type { Engine } from '../../src/runtime/engine.js';
 import { StepActionError } from '../../src/runtime/step-action-error.js';
 import type { StepRuntime } from '../../src/runtime/step-runtime.js';
 import { openTestDb, type DbKind, type TestDb } from '../runtime/support/databases.js';
-import { assertTimelinesMonotone, testEngine, workflow } from '../runtime/support/engine.js';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { assertTimelinesMonotone, testEngine, until, workflow } from '../runtime/support/engine.js';
 
 describe.each<DbKind>(['pglite', 'postgres'])('breakpoints on %s', (kind) => {
   let t: TestDb;

@@ -4,15 +4,7 @@ import type { Engine } from '../../src/runtime/engine.js';
 import { StepActionError } from '../../src/runtime/step-action-error.js';
 import type { StepRuntime } from '../../src/runtime/step-runtime.js';
 import { openTestDb, type DbKind, type TestDb } from '../runtime/support/databases.js';
-import { assertTimelinesMonotone, testEngine, workflow } from '../runtime/support/engine.js';
-
-async function until(what: string, probe: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { assertTimelinesMonotone, runsUntilAborted, testEngine, until, workflow } from '../runtime/support/engine.js';
 
 describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) on %s', (kind) => {
   let t: TestDb;
@@ -28,15 +20,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) o
     },
   };
   // Runs until aborted, so only an action can end it.
-  const block: StepRuntime = {
-    run: (_p, ctx) =>
-      new Promise((resolve) => {
-        ctx.signal.addEventListener('abort', () => {
-          aborted.push(`${ctx.workflowId}/${ctx.instanceId}:${ctx.stepId}`);
-          resolve({ status: 'USER_FAILED', message: 'aborted' });
-        }, { once: true });
-      }),
-  };
+  const block = runsUntilAborted((ctx) => aborted.push(`${ctx.workflowId}/${ctx.instanceId}:${ctx.stepId}`));
   const failing: StepRuntime = {
     async run() {
       return { status: 'USER_FAILED', message: 'always fails' };
@@ -44,6 +28,14 @@ describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) o
   };
   const statusOf = async (wf: string, iid: number, step: string): Promise<string> => (await engine.getRun(wf, iid))!.steps.find((s) => s.stepId === step)!.status;
   const running = (wf: string, iid: number, step: string) => until(`${wf}/${iid} ${step} RUNNING`, async () => (await statusOf(wf, iid, step)) === 'RUNNING');
+
+  /** Starts `blocked`, acts on its `hold` step once it runs, and gives the attempt's status after. */
+  const actOnRunningHold = async (action: 'stop' | 'kill') => {
+    aborted.length = 0;
+    const iid = (await engine.startWorkflow({ workflowId: 'blocked' })).workflowInstanceId;
+    await running('blocked', iid, 'hold');
+    return { iid, status: (await engine.stepAction('blocked', iid, 'hold', action)).status };
+  };
 
   beforeAll(async () => {
     t = await openTestDb(kind);
@@ -139,10 +131,8 @@ describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) o
   });
 
   it('stops one step: its runner is aborted and the instance ends STOPPED', async () => {
-    aborted.length = 0;
-    const iid = (await engine.startWorkflow({ workflowId: 'blocked' })).workflowInstanceId;
-    await running('blocked', iid, 'hold');
-    expect((await engine.stepAction('blocked', iid, 'hold', 'stop')).status).toBe('STOPPED');
+    const { iid, status } = await actOnRunningHold('stop');
+    expect(status).toBe('STOPPED');
     expect(await engine.waitForInstance('blocked', iid, 15_000)).toBe('STOPPED');
     expect(aborted).toEqual([`blocked/${iid}:hold`]);
     const steps = (await engine.getRun('blocked', iid))!.steps.map((s) => [s.stepId, s.status]);
@@ -151,10 +141,8 @@ describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) o
   });
 
   it('kills one step: FATALLY_FAILED without a retry, and the instance FAILED', async () => {
-    aborted.length = 0;
-    const iid = (await engine.startWorkflow({ workflowId: 'blocked' })).workflowInstanceId;
-    await running('blocked', iid, 'hold');
-    expect((await engine.stepAction('blocked', iid, 'hold', 'kill')).status).toBe('FATALLY_FAILED');
+    const { iid, status } = await actOnRunningHold('kill');
+    expect(status).toBe('FATALLY_FAILED');
     expect(await engine.waitForInstance('blocked', iid, 15_000)).toBe('FAILED');
     const run = await engine.getRun('blocked', iid);
     expect(run?.reason).toBe('step hold ended FATALLY_FAILED');

@@ -1,24 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
-import type { StepRuntime } from '../../src/runtime/step-runtime.js';
 import { JOB_WORKFLOW_TIMEOUT, describeSeconds, workflowTimeoutJob } from '../../src/runtime/workflow-timeout.js';
 import { openTestDb, type DbKind, type TestDb } from '../runtime/support/databases.js';
-import { assertTimelinesMonotone, testEngine, workflow } from '../runtime/support/engine.js';
+import { assertTimelinesMonotone, runsUntilAborted, testEngine, workflow } from '../runtime/support/engine.js';
 
 /** Runs until its attempt is aborted (stopped, timed out, or its process stops). */
 const aborted: string[] = [];
-const hang: StepRuntime = {
-  run: (_p, ctx) =>
-    new Promise((resolve) => {
-      const done = (): void => {
-        aborted.push(`${ctx.workflowId}/${ctx.instanceId}/${ctx.stepId}`);
-        resolve({ status: 'USER_FAILED', message: 'aborted' });
-      };
-      if (ctx.signal.aborted) done();
-      else ctx.signal.addEventListener('abort', done, { once: true });
-    }),
-};
+const hang = runsUntilAborted((ctx) => aborted.push(`${ctx.workflowId}/${ctx.instanceId}/${ctx.stepId}`));
 
 const hangStep = (id: string) => ({ step: { id, type: 'Hang' } });
 

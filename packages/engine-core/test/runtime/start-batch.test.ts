@@ -7,17 +7,9 @@ import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import { StartError, type StartWorkflowRequest } from '../../src/runtime/start.js';
 import type { StepRuntime, StepRuntimeContext } from '../../src/runtime/step-runtime.js';
 import { openTestDb, type DbKind, type TestDb } from './support/databases.js';
-import { assertTimelinesMonotone, testEngine, workflow } from './support/engine.js';
+import { assertTimelinesMonotone, testEngine, until, workflow } from './support/engine.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Holds each attempt until the test releases it by `<workflow>/<instance>`. */
 class Gate implements StepRuntime {
@@ -182,7 +174,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('startWorkflowsInTx on %s', (kind)
     expect(res.map((r) => r.workflowInstanceId)).toEqual([1, 2, 3]);
     for (const r of res) {
       const key = `seq/${r.workflowInstanceId}`;
-      await until(() => gate.running.has(key), `${key} to run`);
+      await until(`${key} to run`, () => gate.running.has(key));
       await sleep(50);
       expect([...gate.running].filter((k) => k.startsWith('seq/'))).toEqual([key]);
       gate.release(key);
@@ -192,7 +184,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('startWorkflowsInTx on %s', (kind)
 
   it('FIRST_ONLY: a batch started while a run is going is dropped, as single starts are', async () => {
     const a = await engine.startWorkflow({ workflowId: 'first' });
-    await until(() => gate.running.has(`first/${a.workflowInstanceId}`), 'the first run');
+    await until('the first run', () => gate.running.has(`first/${a.workflowInstanceId}`));
     const later = await t.db.tx((tx) => engine.startWorkflowsInTx(tx, [{ workflowId: 'first' }, { workflowId: 'first' }]));
     for (const r of later) {
       expect(await engine.waitForInstance('first', r.workflowInstanceId)).toBe('STOPPED');

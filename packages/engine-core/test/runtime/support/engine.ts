@@ -3,6 +3,7 @@ import type { WorkflowRequest } from '../../../src/definition/model.js';
 import type { Db } from '../../../src/index.js';
 import { InMemoryDefinitions } from '../../../src/runtime/definitions.js';
 import { Engine, type EngineOptions } from '../../../src/runtime/engine.js';
+import type { StepRuntime, StepRuntimeContext } from '../../../src/runtime/step-runtime.js';
 
 /** A workflow create request (Maestro JSON shape) → model; fails the test on parse errors. */
 export function workflow(json: Record<string, unknown>): WorkflowRequest {
@@ -24,6 +25,35 @@ export function testEngine(db: Db, definitions: InMemoryDefinitions, opts: Parti
     ...opts,
   });
   return { engine, errors };
+}
+
+/** Polls `probe` until it gives a value other than undefined or false; fails naming `what` after `ms`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * A runtime whose attempts run until aborted (a stop, kill, step action or timeout), then end
+ * USER_FAILED; `onAbort` hears which attempt it was, so a test can tell what the engine aborted.
+ */
+export function runsUntilAborted(onAbort: (ctx: StepRuntimeContext) => void): StepRuntime {
+  return {
+    run: (_p, ctx) =>
+      new Promise((resolve) => {
+        const done = (): void => {
+          onAbort(ctx);
+          resolve({ status: 'USER_FAILED', message: 'aborted' });
+        };
+        if (ctx.signal.aborted) done();
+        else ctx.signal.addEventListener('abort', done, { once: true });
+      }),
+  };
 }
 
 /** Every timeline of the database moves forward: no status ever went back. */
