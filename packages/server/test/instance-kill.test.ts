@@ -1,7 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { startServiceApp, type ServiceApp } from './helpers/service-app.js';
+import { runCli, sendJson, waitForStep } from './helpers/service-http.js';
 
 let s: ServiceApp;
 let url: string;
@@ -35,9 +34,7 @@ afterAll(async () => {
   await s?.close();
 });
 
-function send(method: 'POST' | 'PUT' | 'GET', path: string, payload?: object) {
-  return s.app.inject({ method, url: path, ...(payload === undefined ? {} : { headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) }) });
-}
+const send = (method: 'POST' | 'PUT' | 'GET', path: string, payload?: object) => sendJson(s, method, path, payload);
 
 async function start(wf: string): Promise<number> {
   const r = await send('POST', `/api/v3/workflows/${wf}/versions/latest/actions/start`, {});
@@ -49,15 +46,7 @@ async function run(wf: string, iid: number): Promise<{ status: string; reason: s
   return (await send('GET', `/api/v3/workflows/${wf}/instances/${iid}/runs/latest`)).json();
 }
 
-async function stepStatus(wf: string, iid: number, step: string, want: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const got = (await run(wf, iid)).steps.find((x) => x.step_id === step)?.status;
-    if (got === want) return;
-    if (Date.now() > deadline) throw new Error(`${wf}/${iid} step ${step} is ${got}, not ${want}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const stepStatus = (wf: string, iid: number, step: string, want: string) => waitForStep(s, wf, iid, step, want);
 
 describe('PUT /api/v3/workflows/{id}/instances/{iid}/actions/kill', () => {
   it('kills a running instance: FAILED, the running step FATALLY_FAILED with the reason', async () => {
@@ -113,16 +102,7 @@ describe('PUT /api/v3/workflows/{id}/instances/{iid}/actions/kill', () => {
 });
 
 /** `baton ...args` in this process against the test server. */
-async function baton(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await main(args, { stdout: out, stderr: err, env: { BATON_URL: url }, cwd: process.cwd() });
-  return { code, stdout, stderr };
-}
+const baton = (...args: string[]) => runCli(url, args);
 
 describe('baton instance kill', () => {
   it('kills a running instance, says so when it had already ended, and prints JSON with --json', async () => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { loadServiceSettings } from '../src/service-config.js';
-import { startServiceApp, type ServiceApp } from './helpers/service-app.js';
+import { serviceAppPerSuite, type ServiceApp } from './helpers/service-app.js';
 
 const definition = {
   properties: { owner: 'tester' },
@@ -27,30 +27,18 @@ describe('BATON_PARAM_VALIDATORS', () => {
   });
 
   describe('enforced', () => {
-    let s: ServiceApp;
-    beforeAll(async () => {
-      s = await startServiceApp({});
-    }, 60_000);
-    afterAll(async () => {
-      await s?.close();
-    });
+    const s = serviceAppPerSuite({});
     it('refuses a start whose run param fails its validator with 400 naming param, value and validator', async () => {
-      const r = await pushAndStart(s, 150);
+      const r = await pushAndStart(s(), 150);
       expect(r.statusCode).toBe(400);
       expect(r.body).toContain('param pct: value 150 fails validator \\"param > 0 && param < 100\\"');
     });
   });
 
   describe('ignored, as Maestro does', () => {
-    let s: ServiceApp;
-    beforeAll(async () => {
-      s = await startServiceApp({ BATON_PARAM_VALIDATORS: 'ignore' });
-    }, 60_000);
-    afterAll(async () => {
-      await s?.close();
-    });
+    const s = serviceAppPerSuite({ BATON_PARAM_VALIDATORS: 'ignore' });
     it('starts the same request', async () => {
-      const r = await pushAndStart(s, 150);
+      const r = await pushAndStart(s(), 150);
       expect(r.statusCode, r.body).toBe(200);
     });
   });

@@ -1,7 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { startServiceApp, type ServiceApp } from './helpers/service-app.js';
+import { runCli, sendJson, waitForStep } from './helpers/service-http.js';
 
 let s: ServiceApp;
 let url: string;
@@ -15,20 +14,8 @@ afterAll(async () => {
   await s?.close();
 });
 
-const send = (method: 'POST' | 'PUT' | 'GET' | 'DELETE', url: string, payload?: object) =>
-  s.app.inject({ method, url, ...(payload === undefined ? {} : { headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) }) });
-
-async function stepStatus(wf: string, iid: number, step: string, want: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const r = await send('GET', `/api/v3/workflows/${encodeURIComponent(wf)}/instances/${iid}/runs/latest`);
-    const run = r.json() as { status: string; steps: { step_id: string; status: string }[] };
-    const got = run.steps?.find((x) => x.step_id === step)?.status;
-    if (got === want) return;
-    if (Date.now() > deadline) throw new Error(`${wf}/${iid} step ${step} is ${got}, not ${want}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
+const send = (method: 'POST' | 'PUT' | 'GET' | 'DELETE', url: string, payload?: object) => sendJson(s, method, url, payload);
+const stepStatus = (wf: string, iid: number, step: string, want: string) => waitForStep(s, wf, iid, step, want);
 
 async function instanceStatus(wf: string, iid: number, want: string): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -139,27 +126,9 @@ describe('step actions and breakpoints over REST', () => {
 });
 
 /** `baton ...args` in this process against the test server. */
-async function baton(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await main(args, { stdout: out, stderr: err, env: { BATON_URL: url }, cwd: process.cwd() });
-  return { code, stdout, stderr };
-}
+const baton = (...args: string[]) => runCli(url, args);
 
-async function cliStepStatus(iid: number, step: string, want: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const run = (await s.app.inject({ url: `/api/v3/workflows/cli-naps/instances/${iid}/runs/latest` })).json() as { steps: { step_id: string; status: string }[] };
-    const got = run.steps.find((x) => x.step_id === step)?.status;
-    if (got === want) return;
-    if (Date.now() > deadline) throw new Error(`step ${step} is ${got}, not ${want}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const cliStepStatus = (iid: number, step: string, want: string) => waitForStep(s, 'cli-naps', iid, step, want);
 
 describe('baton step and baton breakpoint', () => {
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { migrate, PGliteDb, type Db } from '@baton/engine-core';
 import { buildApp, type BatonApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -36,6 +37,24 @@ export async function startServiceApp(env: Record<string, string> = {}): Promise
       await services.stop();
       await db.close();
     },
+  };
+}
+
+/**
+ * Starts the service before the tests of the enclosing `describe` and closes it after them;
+ * the returned function gives the running service inside a test.
+ */
+export function serviceAppPerSuite(env: Record<string, string> = {}): () => ServiceApp {
+  let s: ServiceApp | undefined;
+  beforeAll(async () => {
+    s = await startServiceApp(env);
+  }, 60_000);
+  afterAll(async () => {
+    await s?.close();
+  });
+  return () => {
+    if (!s) throw new Error('the service app has not started (serviceAppPerSuite must be called inside a describe)');
+    return s;
   };
 }
 
