@@ -106,6 +106,16 @@ describe('step actions and workflow timeouts across SIGKILLed engine processes (
         [workflowId, stepId],
       )
     ).rows.map((r): [number, number] => [Number(r.instance_id), r.n]);
+  /** Every `held` instance of `ids` ends SUCCEEDED, and, past a lease and several polls, ran `target` exactly once. */
+  const eachRanTargetOnce = async (ids: number[]) => {
+    await until('every instance ends', async () => {
+      const res = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_workflow_instances WHERE workflow_id = 'held' AND instance_id = ANY($1::bigint[]) AND status = 'SUCCEEDED'`, [ids]);
+      return res.rows[0]!.n === ids.length;
+    });
+    await sleep(2000);
+    const counts = new Map(await executions('held', 'target'));
+    for (const iid of ids) expect(counts.get(iid), `instance ${iid}`).toBe(1);
+  };
   const instanceStatus = async (workflowId: string, instanceId: number) =>
     (await t.db.query<{ status: string }>('SELECT status FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2', [workflowId, instanceId])).rows[0]?.status;
 
@@ -201,13 +211,7 @@ describe('step actions and workflow timeouts across SIGKILLed engine processes (
     const [deleted, ...singles] = await Promise.all([operator.deleteBreakpoints('held', 'target'), ...single]);
     expect(deleted.deleted).toBe(1);
     expect(deleted.resumed + singles.reduce((a, b) => a + b, 0)).toBe(N);
-    await until('every instance ends', async () => {
-      const res = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_workflow_instances WHERE workflow_id = 'held' AND instance_id = ANY($1::bigint[]) AND status = 'SUCCEEDED'`, [ids]);
-      return res.rows[0]!.n === N;
-    });
-    await sleep(2000);
-    const counts = new Map(await executions('held', 'target'));
-    for (const iid of ids) expect(counts.get(iid), `instance ${iid}`).toBe(1);
+    await eachRanTargetOnce(ids);
     const releases = await t.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM baton_step_timeline tl JOIN baton_step_attempts a ON a.id = tl.attempt_pk JOIN baton_workflow_instances i ON i.id = a.instance_pk
        WHERE i.workflow_id = 'held' AND i.instance_id = ANY($1::bigint[]) AND tl.from_status = 'PAUSED' AND tl.to_status IS NULL`,
@@ -234,13 +238,7 @@ describe('step actions and workflow timeouts across SIGKILLed engine processes (
     });
     expect((await operator.deleteBreakpoints('held', 'target')).deleted).toBe(1);
     await starting;
-    await until('every instance ends', async () => {
-      const res = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_workflow_instances WHERE workflow_id = 'held' AND instance_id = ANY($1::bigint[]) AND status = 'SUCCEEDED'`, [ids]);
-      return res.rows[0]!.n === N;
-    });
-    await sleep(2000);
-    const counts = new Map(await executions('held', 'target'));
-    for (const iid of ids) expect(counts.get(iid), `instance ${iid}`).toBe(1);
+    await eachRanTargetOnce(ids);
     const paused = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_step_attempts WHERE status = 'PAUSED'`);
     expect(paused.rows[0]!.n).toBe(0);
     await assertTimelinesMonotone(t.db);
