@@ -5,7 +5,8 @@
  *   server started here): one foreach of N NoOp iterations (100 × N/100 loop values) for each N in
  *   BENCH_FOREACH_SIZES (multiples of 100, default 10000,50000; empty for none), plus 100000 with
  *   BENCH_FOREACH_100K=1 (it takes minutes), concurrency BENCH_FOREACH_CONCURRENCY (default 200):
- *   wall time, iterations per second, and RSS (peak while it ran, sampled every 100 ms, and at the
+ *   wall time, iterations per second, SQL statements and transactions per iteration (the work,
+ *   whatever the machine's load), and RSS (peak while it ran, sampled every 100 ms, and at the
  *   end). Each run is a fresh process, so its peak RSS is its own: a peak that stays flat as N
  *   grows shows iterations are not materialised up front (`rssGrowth`: largest / 10,000).
  * - PGlite: Maestro's sample-large-foreach-wf (1,098 iterations of NoOp → Sleep 1 s) with the
