@@ -3,7 +3,7 @@ import type { ParamValue, WhileStep } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import type { CachedVersion, EngineContext } from './context.js';
 import type { ParamsHost } from './expressions.js';
-import { createIterations, inheritedParams, refOf, type LoopRow } from './foreach.js';
+import { createIterations, inheritedParams, loopParamsMap, refOf, type LoopRow } from './foreach.js';
 import { decodeParams, encodeParams, plainValues, toTypedValue, type EvaluatedParams } from './params.js';
 import { finish, type AttemptTarget } from './step-job.js';
 
@@ -69,15 +69,13 @@ export async function whileTick(ctx: EngineContext, tx: Queryable, outbox: Outbo
     await finish(ctx, tx, outbox, target(), { status: 'USER_FAILED', message: `while step ${step.id} reached its iteration limit (${limit}) with the condition still true` });
     return;
   }
-  const loopParams: Record<string, ParamValue> = {};
-  for (const [k, tv] of Object.entries(carried)) Object.defineProperty(loopParams, k, { value: tv.value, enumerable: true, writable: true, configurable: true });
   const child: EvaluatedParams = {
     ...inheritedParams(step, instanceParams, own),
     ...carried,
     loop_index: { type: 'LONG', value: BigInt(launched) },
-    loop_params: { type: 'MAP', value: loopParams },
+    loop_params: loopParamsMap(carried),
   };
-  await createIterations(tx, outbox, row, step.id, 'WHILE', [launched], [encodeParams(child)]);
+  await createIterations(tx, outbox, row, step.id, 'WHILE', [launched], [encodeParams(child)], ctx);
   await tx.query('UPDATE baton_loop_state SET launched = launched + 1, carried = $2::jsonb WHERE attempt_pk = $1', [row.id, encodeParams(carried)]);
 }
 

@@ -79,6 +79,12 @@ describe('while on PGlite', () => {
       [1n, 2n, '/0:2'],
       [2n, 4n, '/0:2/1:4'],
     ]);
+    // The stored loop_params MAP keeps LONGs typed (they once read back as strings).
+    expect(its.map((p) => p.loop_params?.value)).toEqual([
+      { n: 0n, trail: '' },
+      { n: 2n, trail: '/0:2' },
+      { n: 4n, trail: '/0:2/1:4' },
+    ]);
     const loop = await engine.getStepAttempt('count-to-six', s.workflowInstanceId, 'loop');
     expect(loop?.reason).toBe('condition false after 3 iterations');
     expect(loop?.params.n?.value).toBe(6n);
