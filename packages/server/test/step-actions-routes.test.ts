@@ -123,6 +123,25 @@ describe('step actions and breakpoints over REST', () => {
     expect((await send('POST', '/api/v3/workflows/naps/instances/1/steps/nap/actions/pause', {})).statusCode).toBe(400);
     expect((await send('GET', '/api/v3/workflows/nope/breakpoints')).statusCode).toBe(404);
   });
+
+  // Found by a long schemathesis run: these once answered 500.
+  it('answers 400 for ids beyond what the database stores and for reasons it cannot store, and stores nothing', async () => {
+    const before = (await s.db.query<{ n: number }>('SELECT count(*)::int AS n FROM baton_breakpoints')).rows[0]!.n;
+    const big = await send('PUT', '/api/v3/workflows/bp/steps/done/breakpoint', { workflow_run_id: 9007199254740991, step_attempt_id: 999999999999 });
+    expect(big.statusCode, big.body).toBe(400);
+    expect(big.body).toContain('workflow_run_id');
+    const del = await send('DELETE', '/api/v3/workflows/bp/steps/done/breakpoint?step_attempt_id=9007199254740990');
+    expect(del.statusCode, del.body).toBe(400);
+    expect((await s.db.query<{ n: number }>('SELECT count(*)::int AS n FROM baton_breakpoints')).rows[0]!.n).toBe(before);
+    const iid = await start('naps');
+    for (const reason of ['nul \\u0000 here', 'lone \\ud928 surrogate']) {
+      const r = await s.app.inject({ method: 'PUT', url: `/api/v3/workflows/naps/instances/${iid}/actions/kill`, headers: { 'content-type': 'application/json' }, payload: `{"reason": "${reason}"}` });
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.body).toContain('reason: must not contain U+0000 or an unpaired surrogate');
+    }
+    expect((await send('GET', `/api/v3/workflows/naps/instances/${iid}/runs/latest`)).json().status).toBe('IN_PROGRESS');
+    expect((await send('PUT', `/api/v3/workflows/naps/instances/${iid}/actions/stop`, {})).statusCode).toBe(200);
+  });
 });
 
 /** `baton ...args` in this process against the test server. */

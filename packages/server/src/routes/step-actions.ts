@@ -11,11 +11,13 @@ export interface StepActionRoutesOptions {
 }
 
 const positive = (what: string) => ({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: what }) as const;
+// Versions, runs and attempts are 32-bit in the database: a larger number can match nothing.
+const positive32 = (what: string) => ({ type: 'integer', minimum: 1, maximum: 2_147_483_647, description: what }) as const;
 const scopeProperties = {
-  workflow_version_id: positive('only this workflow version'),
+  workflow_version_id: positive32('only this workflow version'),
   workflow_instance_id: positive('only this instance (for a step in a loop: of the top-level instance)'),
-  workflow_run_id: positive('only this run'),
-  step_attempt_id: positive('only this attempt of the step'),
+  workflow_run_id: positive32('only this run'),
+  step_attempt_id: positive32('only this attempt of the step'),
 } as const;
 const SCOPE_KEYS = Object.keys(scopeProperties);
 type ScopeJson = { workflow_version_id?: number; workflow_instance_id?: number; workflow_run_id?: number; step_attempt_id?: number };

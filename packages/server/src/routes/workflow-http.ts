@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { JsonSyntaxError, parseJsonText, stringifyJson, type DefinitionIssue, type JsonValue } from '@baton/engine-core';
-import { utf8Text } from '../http/json-body.js';
+import { storableJson, utf8Text } from '../http/json-body.js';
 import { ProblemError, ProblemTypes, type FieldError } from '../http/problem.js';
 
 /** Shared by the workflow and instance route plugins: schemas, parsing and serialising. */
@@ -53,7 +53,7 @@ export function useExactJson(app: FastifyInstance): void {
     if (text.trim() === '') return done(null, undefined);
     try {
       if (/"__proto__"\s*:/.test(text)) throw new ProblemError(400, 'Invalid JSON', 'the body must not contain a "__proto__" key', { type: ProblemTypes.validation, errors: [{ field: 'body', message: 'must not contain a "__proto__" key' }] });
-      done(null, parseJsonText(text));
+      done(null, storableJson(parseJsonText(text)));
     } catch (err) {
       if (err instanceof ProblemError) return done(err, undefined);
       const message = err instanceof JsonSyntaxError ? `malformed JSON: ${err.message}` : `malformed JSON: ${(err as Error).message}`;
