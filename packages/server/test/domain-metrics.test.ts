@@ -13,19 +13,9 @@ import { createRoutePlugins } from '../src/route-plugins.js';
 import { loadServiceSettings } from '../src/service-config.js';
 import { activeDefinition, createServices, type BatonServices } from '../src/services.js';
 import { createWorkflowStarter } from '../src/wiring/starter.js';
+import { samples } from './helpers/prometheus-text.js';
 
 const logger = createLogger('silent');
-
-/** `name{labels} value` lines of a Prometheus text exposition, keyed by series. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
 
 async function until(what: () => Promise<boolean>, ms: number): Promise<void> {
   const t0 = Date.now();

@@ -13,19 +13,9 @@ import { createLogger } from '../src/logger.js';
 import { loadServiceSettings } from '../src/service-config.js';
 import { createServices } from '../src/services.js';
 import { packageMigrations } from '../src/migrations.js';
+import { samples } from './helpers/prometheus-text.js';
 
 const logger = createLogger('silent');
-
-/** `name{labels} value` lines of a Prometheus text exposition, keyed by series. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
 
 describe('GET /metrics', () => {
   let db: PGliteDb;
