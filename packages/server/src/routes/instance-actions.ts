@@ -11,11 +11,17 @@ export const instanceParams = { type: 'object', properties: { id: workflowIdPara
 export const reasonBody = { type: 'object', properties: { reason: { type: 'string', maxLength: 1000 } } } as const;
 export type ReasonBody = { reason?: string } | undefined;
 
-/** The fields that name one step attempt in an answer. */
-export const attemptKeyProperties = {
+/** The fields that name one run of an instance in an answer, all required. */
+export const runKeyProperties = {
   workflow_id: { type: 'string' },
   workflow_instance_id: { type: 'integer' },
   workflow_run_id: { type: 'integer' },
+} as const;
+export const runKeyRequired = ['workflow_id', 'workflow_instance_id', 'workflow_run_id'] as const;
+
+/** The fields that name one step attempt in an answer. */
+export const attemptKeyProperties = {
+  ...runKeyProperties,
   step_id: { type: 'string' },
   step_attempt_id: { type: 'integer' },
 } as const;

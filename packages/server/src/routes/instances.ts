@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { getVersion, INSTANCE_STATUSES, RestartError, type Db, type Engine, type EvaluatedParams, type InstanceStatus, type InstanceSummary, type TimelineEntry } from '@baton/engine-core';
 import { MAX_LINEAGE_DEPTH, type SignalService } from '@baton/signals';
 import { ProblemError } from '../http/problem.js';
-import { actionReason, attemptKeyProperties, endInstanceRoute, instanceParams, reasonBody, stepIdParam, type ReasonBody } from './instance-actions.js';
-import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, workflowIdParam } from './workflow-http.js';
+import { actionReason, attemptKeyProperties, endInstanceRoute, instanceParams, reasonBody, runKeyProperties, runKeyRequired, stepIdParam, type ReasonBody } from './instance-actions.js';
+import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, versionedRunKeyProperties, workflowIdParam } from './workflow-http.js';
 
 export interface InstanceRoutesOptions {
   db: Db;
@@ -29,10 +29,7 @@ const timeline = {
 const instanceSummary = {
   type: 'object',
   properties: {
-    workflow_id: { type: 'string' },
-    workflow_version_id: { type: 'integer' },
-    workflow_instance_id: { type: 'integer' },
-    workflow_run_id: { type: 'integer' },
+    ...versionedRunKeyProperties,
     status: { type: 'string', enum: [...INSTANCE_STATUSES] },
     request_id: { type: ['string', 'null'] },
     initiator: {},
@@ -247,12 +244,10 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
           200: {
             type: 'object',
             properties: {
-              workflow_id: { type: 'string' },
-              workflow_instance_id: { type: 'integer' },
-              workflow_run_id: { type: 'integer' },
+              ...runKeyProperties,
               carried_over_steps: { type: 'array', items: { type: 'string' } },
             },
-            required: ['workflow_id', 'workflow_instance_id', 'workflow_run_id', 'carried_over_steps'],
+            required: [...runKeyRequired, 'carried_over_steps'],
           },
           400: problemSchema,
           404: problemSchema,
@@ -290,14 +285,12 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
           200: {
             type: 'object',
             properties: {
-              workflow_id: { type: 'string' },
-              workflow_instance_id: { type: 'integer' },
-              workflow_run_id: { type: 'integer' },
+              ...runKeyProperties,
               leaves: { type: 'object', additionalProperties: { type: 'integer' } },
               children: { type: 'object', additionalProperties: { type: 'integer' } },
               composites: { type: 'object', additionalProperties: { type: 'integer' } },
             },
-            required: ['workflow_id', 'workflow_instance_id', 'workflow_run_id', 'leaves', 'children', 'composites'],
+            required: [...runKeyRequired, 'leaves', 'children', 'composites'],
           },
           400: problemSchema,
           404: problemSchema,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { getVersion, STEP_ACTIONS, StepActionError, type Breakpoint, type BreakpointScope, type Engine, type Db, type StepAction } from '@baton/engine-core';
 import { ProblemError } from '../http/problem.js';
 import { rejectUnknown } from './workflows.js';
-import { actionReason, attemptKeyProperties, reasonBody, stepIdParam, type ReasonBody } from './instance-actions.js';
+import { actionReason, attemptKeyProperties, reasonBody, runKeyRequired, stepIdParam, type ReasonBody } from './instance-actions.js';
 import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, workflowIdParam } from './workflow-http.js';
 
 export interface StepActionRoutesOptions {
@@ -193,7 +193,7 @@ export const stepActionRoutes: FastifyPluginAsync<StepActionRoutesOptions> = asy
               ...attemptKeyProperties,
               status: { type: 'string', description: 'the attempt\'s status after the action' },
             },
-            required: ['workflow_id', 'workflow_instance_id', 'workflow_run_id', 'step_id', 'step_attempt_id', 'status'],
+            required: [...runKeyRequired, 'step_id', 'step_attempt_id', 'status'],
           },
           400: problemSchema,
           404: problemSchema,

@@ -22,6 +22,14 @@ export const workflowIdParam = { type: 'string', minLength: 1, maxLength: 256, d
 export const versionParam = { type: 'string', pattern: '^(latest|active|[1-9][0-9]{0,8})$', description: 'a version number, `latest` or `active`' } as const;
 export const instanceIdParam = { type: 'string', pattern: '^[1-9][0-9]{0,15}$', description: 'the workflow instance id' } as const;
 
+/** The fields that name one run of an instance together with its workflow version, in an answer. */
+export const versionedRunKeyProperties = {
+  workflow_id: { type: 'string' },
+  workflow_version_id: { type: 'integer' },
+  workflow_instance_id: { type: 'integer' },
+  workflow_run_id: { type: 'integer' },
+} as const;
+
 /** Route schemas carry OpenAPI's summary and description next to fastify's validation keys. */
 export function doc(schema: FastifySchema & { summary?: string; description?: string; tags?: string[] }): FastifySchema {
   return schema;

@@ -26,6 +26,7 @@ import {
   rawBody,
   useExactJson,
   versionParam,
+  versionedRunKeyProperties,
   versionSelector,
   workflowIdParam,
 } from './workflow-http.js';
@@ -92,10 +93,7 @@ const startBody = {
 const startResponse = {
   type: 'object',
   properties: {
-    workflow_id: { type: 'string' },
-    workflow_version_id: { type: 'integer' },
-    workflow_instance_id: { type: 'integer' },
-    workflow_run_id: { type: 'integer' },
+    ...versionedRunKeyProperties,
     status: { type: 'string' },
     request_id: { type: 'string' },
     duplicate: { type: 'boolean', description: 'true: the request id had started this instance before; nothing new was started' },
