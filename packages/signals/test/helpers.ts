@@ -1,8 +1,9 @@
-import { migrate, PgDb, type Db, type Queryable } from '@baton/engine-core';
+import { migrate, PgDb, PGliteDb, type Db, type Queryable } from '@baton/engine-core';
 import { createTestDatabase, type Database } from '../../../test/setup/infra.js';
 import { signalsMigrations } from '../src/migrations.js';
 import type { StartRequest, StartResult, TriggerExpressions, WorkflowStarter } from '../src/ports.js';
 import { stringifyJson } from '../src/json.js';
+import { SignalService } from '../src/service.js';
 
 export interface TestDb {
   db: PgDb;
@@ -24,6 +25,17 @@ export async function openTestDb(poolSize = 10): Promise<TestDb> {
       await database.drop();
     },
   };
+}
+
+/**
+ * An in-memory PGlite with the same tables, and a service on it (not started) that starts
+ * runs one by one: the embedded default has to run the same SQL.
+ */
+export async function openPgliteService(): Promise<{ db: PGliteDb; svc: SignalService }> {
+  const db = await PGliteDb.open({});
+  await migrate(db, [signalsMigrations]);
+  await db.exec(STARTS_TABLE);
+  return { db, svc: new SignalService(db, { starter: new TableStarter(false), expressions: testExpressions }) };
 }
 
 /**

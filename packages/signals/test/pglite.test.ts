@@ -1,9 +1,8 @@
-import { migrate, PGliteDb } from '@baton/engine-core';
+import type { PGliteDb } from '@baton/engine-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { resolveDependency } from '../src/dependencies.js';
-import { signalsMigrations } from '../src/migrations.js';
-import { SignalService } from '../src/service.js';
-import { countStarts, STARTS_TABLE, TableStarter, testExpressions } from './helpers.js';
+import type { SignalService } from '../src/service.js';
+import { countStarts, openPgliteService } from './helpers.js';
 import { sampleSignalTriggerWorkflow } from './maestro-sample.js';
 
 // The embedded default: the same SQL has to run on PGlite.
@@ -11,10 +10,7 @@ let db: PGliteDb;
 let svc: SignalService;
 
 beforeAll(async () => {
-  db = await PGliteDb.open({});
-  await migrate(db, [signalsMigrations]);
-  await db.exec(STARTS_TABLE);
-  svc = new SignalService(db, { starter: new TableStarter(false), expressions: testExpressions });
+  ({ db, svc } = await openPgliteService());
 });
 afterAll(async () => {
   await svc?.stop();

@@ -1,12 +1,11 @@
-import { migrate, PGliteDb } from '@baton/engine-core';
+import type { PGliteDb } from '@baton/engine-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignalValidationError } from '../src/errors.js';
-import { SignalService } from '../src/service.js';
+import type { SignalService } from '../src/service.js';
 import type { KafkaSubscriptionConfig } from '../src/sources/config.js';
 import { convert } from '../src/sources/kafka/ingest.js';
-import { signalsMigrations } from '../src/migrations.js';
 import { normalizeBatch } from '../src/validate.js';
-import { STARTS_TABLE, TableStarter, testExpressions } from './helpers.js';
+import { openPgliteService } from './helpers.js';
 
 const NUL = '\u0000';
 const LONE = '\ud800';
@@ -50,10 +49,7 @@ describe('publish with values PostgreSQL cannot store', () => {
   let db: PGliteDb;
   let svc: SignalService;
   beforeAll(async () => {
-    db = await PGliteDb.open({});
-    await migrate(db, [signalsMigrations]);
-    await db.exec(STARTS_TABLE);
-    svc = new SignalService(db, { starter: new TableStarter(false), expressions: testExpressions });
+    ({ db, svc } = await openPgliteService());
   });
   afterAll(async () => {
     await svc?.stop();
