@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
+import { loopAndSubworkflowSteps, stepStatuses } from '../runtime/support/abort-tree.js';
 import { openTestDb, type DbKind, type TestDb } from '../runtime/support/databases.js';
 import { assertTimelinesMonotone, runsUntilAborted, testEngine, workflow } from '../runtime/support/engine.js';
 
@@ -25,16 +26,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('instance kill on %s', (kind) => {
         properties: { run_strategy: 'parallel' },
         workflow: {
           id: 'parent',
-          steps: [
-            {
-              foreach: {
-                id: 'loop',
-                params: { loop_params: { type: 'MAP', value: { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } } } },
-                steps: [hangStep('inner')],
-              },
-            },
-            { subworkflow: { id: 'sub', params: { subworkflow_id: { value: 'child', type: 'STRING' } } } },
-          ],
+          steps: loopAndSubworkflowSteps(hangStep('inner')),
         },
       }),
     );
@@ -59,15 +51,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('instance kill on %s', (kind) => {
         [workflowId, instanceId],
       )
     ).rows[0]!;
-  const steps = async (instancePk: number) =>
-    Object.fromEntries(
-      (
-        await t.db.query<{ step_id: string; status: string; reason: string | null }>(
-          'SELECT step_id, status, reason FROM baton_step_attempts WHERE instance_pk = $1 ORDER BY step_id',
-          [instancePk],
-        )
-      ).rows.map((r) => [r.step_id, `${r.status}: ${r.reason}`]),
-    );
+  const steps = (instancePk: number) => stepStatuses(t.db, instancePk);
   const running = (pk: number, ...ids: string[]) =>
     expect
       .poll(async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
 import { JOB_WORKFLOW_TIMEOUT, describeSeconds, workflowTimeoutJob } from '../../src/runtime/workflow-timeout.js';
+import { loopAndSubworkflowSteps, stepStatuses } from '../runtime/support/abort-tree.js';
 import { openTestDb, type DbKind, type TestDb } from '../runtime/support/databases.js';
 import { assertTimelinesMonotone, runsUntilAborted, testEngine, workflow } from '../runtime/support/engine.js';
 
@@ -53,16 +54,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('workflow timeouts on %s', (kind) 
         workflow: {
           id: 'parent',
           timeout: '1s',
-          steps: [
-            {
-              foreach: {
-                id: 'loop',
-                params: { loop_params: { type: 'MAP', value: { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } } } },
-                steps: [hangStep('inner')],
-              },
-            },
-            { subworkflow: { id: 'sub', params: { subworkflow_id: { value: 'child', type: 'STRING' } } } },
-          ],
+          steps: loopAndSubworkflowSteps(hangStep('inner')),
         },
       }),
     );
@@ -84,15 +76,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('workflow timeouts on %s', (kind) 
         [workflowId, instanceId, runId],
       )
     ).rows[0]!;
-  const steps = async (instancePk: number) =>
-    Object.fromEntries(
-      (
-        await t.db.query<{ step_id: string; status: string; reason: string | null }>(
-          'SELECT step_id, status, reason FROM baton_step_attempts WHERE instance_pk = $1 ORDER BY step_id',
-          [instancePk],
-        )
-      ).rows.map((r) => [r.step_id, `${r.status}: ${r.reason}`]),
-    );
+  const steps = (instancePk: number) => stepStatuses(t.db, instancePk);
   const timeoutJobs = async (instancePk: number) =>
     (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM baton_jobs WHERE job_key = $1', [`workflow-timeout:${instancePk}`])).rows[0]!.n;
   const elapsed = (i: { started_at: Date; ended_at: Date | null }) => new Date(i.ended_at!).getTime() - new Date(i.started_at).getTime();
