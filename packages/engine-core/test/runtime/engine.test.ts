@@ -5,6 +5,7 @@ import { StartError } from '../../src/runtime/start.js';
 import type { StepRuntime, StepRuntimeContext } from '../../src/runtime/step-runtime.js';
 import { openTestDb, type DbKind, type TestDb } from './support/databases.js';
 import { assertTimelinesMonotone, testEngine, workflow } from './support/engine.js';
+import { Releases } from './support/releases.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,7 +23,7 @@ class HoldRuntime implements StepRuntime {
   readonly aborted: string[] = [];
   readonly log: string[] = [];
   maxConcurrent = 0;
-  private readonly releases = new Map<string, () => void>();
+  private readonly releases = new Releases();
 
   key(ctx: { workflowId: string; instanceId: number; stepId: string }): string {
     return `${ctx.workflowId}/${ctx.instanceId}/${ctx.stepId}`;
@@ -34,10 +35,7 @@ class HoldRuntime implements StepRuntime {
     this.log.push(`start ${key}`);
     this.maxConcurrent = Math.max(this.maxConcurrent, [...this.running.keys()].filter((k) => k.startsWith(`${ctx.workflowId}/`)).length);
     try {
-      await new Promise<void>((resolve, reject) => {
-        this.releases.set(key, resolve);
-        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true });
-      });
+      await this.releases.wait(key, ctx.signal);
       this.log.push(`end ${key}`);
       return { status: 'SUCCEEDED' as const };
     } catch (e) {
@@ -45,15 +43,12 @@ class HoldRuntime implements StepRuntime {
       throw e;
     } finally {
       this.running.delete(key);
-      this.releases.delete(key);
     }
   }
 
   release(key: string): void {
-    const r = this.releases.get(key);
-    if (!r) throw new Error(`${key} is not running`);
+    this.releases.release(key);
     this.running.delete(key);
-    r();
   }
 
   async waitRunning(key: string): Promise<void> {

@@ -8,6 +8,7 @@ import { StartError, type StartWorkflowRequest } from '../../src/runtime/start.j
 import type { StepRuntime, StepRuntimeContext } from '../../src/runtime/step-runtime.js';
 import { openTestDb, type DbKind, type TestDb } from './support/databases.js';
 import { assertTimelinesMonotone, testEngine, until, workflow } from './support/engine.js';
+import { Releases } from './support/releases.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -15,28 +16,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class Gate implements StepRuntime {
   readonly running = new Set<string>();
   readonly started: string[] = [];
-  private readonly releases = new Map<string, () => void>();
+  private readonly releases = new Releases();
 
   async run(_params: unknown, ctx: StepRuntimeContext) {
     const key = `${ctx.workflowId}/${ctx.instanceId}`;
     this.running.add(key);
     this.started.push(key);
     try {
-      await new Promise<void>((resolve, reject) => {
-        this.releases.set(key, resolve);
-        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true });
-      });
+      await this.releases.wait(key, ctx.signal);
       return { status: 'SUCCEEDED' as const };
     } finally {
       this.running.delete(key);
-      this.releases.delete(key);
     }
   }
 
   release(key: string): void {
-    const r = this.releases.get(key);
-    if (!r) throw new Error(`${key} is not running`);
-    r();
+    this.releases.release(key);
   }
 }
 
