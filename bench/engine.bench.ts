@@ -18,8 +18,9 @@ import { parseWorkflowJson } from '../packages/engine-core/src/definition/parse.
 import { InMemoryDefinitions } from '../packages/engine-core/src/runtime/definitions.js';
 import { Engine } from '../packages/engine-core/src/runtime/engine.js';
 import { noOpRuntime } from '../packages/engine-core/src/runtime/step-runtime.js';
-import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
+import { createDatabase } from '../scripts/infra/postgres.js';
 import { foreachBenchmark, foreachOptionsFromEnv, printForeachTable, type ForeachFigures, type ForeachResults } from './foreach.bench.js';
+import { benchPostgres } from './support.js';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 300);
 const CHAIN = Number(process.env.BENCH_CHAIN ?? 40);
@@ -178,16 +179,10 @@ async function main(): Promise<void> {
   results.pglite = await benchOn(lite);
   await lite.close();
 
-  let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.BATON_TEST_PG_URL;
-  let stopServer: (() => Promise<void>) | undefined;
-  if (!adminUrl) {
-    const pg = await startPostgres();
-    adminUrl = pg.url;
-    stopServer = () => pg.stop();
-  }
+  const server = await benchPostgres();
   let foreach: ForeachResults;
   try {
-    const database = await createDatabase(adminUrl, 'baton_bench');
+    const database = await createDatabase(server.adminUrl, 'baton_bench');
     const pg = new PgDb({ connectionString: database.url, max: 20 });
     try {
       results.postgres = await benchOn(pg);
@@ -195,9 +190,9 @@ async function main(): Promise<void> {
       await pg.close();
       await database.drop();
     }
-    foreach = await foreachBenchmark(foreachOptions, adminUrl, (line) => console.error(line));
+    foreach = await foreachBenchmark(foreachOptions, server.adminUrl, (line) => console.error(line));
   } finally {
-    await stopServer?.();
+    await server.stop();
   }
 
   const f = (n: number) => n.toFixed(2).padStart(9);

@@ -22,6 +22,7 @@ import { parseWorkflowJson } from '../packages/engine-core/src/definition/parse.
 import { InMemoryDefinitions } from '../packages/engine-core/src/runtime/definitions.js';
 import { Engine } from '../packages/engine-core/src/runtime/engine.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
+import { benchPgUrlFromEnv } from './support.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 const repoRoot = path.resolve(path.dirname(thisFile), '..');
@@ -251,7 +252,7 @@ export function printForeachTable(r: ForeachResults): void {
 
 async function main(): Promise<void> {
   const opts = foreachOptionsFromEnv();
-  let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.BATON_TEST_PG_URL;
+  let adminUrl = benchPgUrlFromEnv();
   let stopServer: (() => Promise<void>) | undefined;
   if (!adminUrl && opts.sizes.length > 0) {
     const server = await startPostgres();

@@ -17,13 +17,14 @@
  */
 import { logLevel, Kafka, Partitioners } from 'kafkajs';
 import { migrate, PgDb, type Queryable } from '@baton/engine-core';
-import { SignalService, signalsMigrations, stringifyJson, type ActiveDefinition, type StartRequest } from '@baton/signals';
+import { SignalService, signalsMigrations, stringifyJson, type StartRequest } from '@baton/signals';
 import type { KafkaSourceConfig } from '../packages/signals/src/sources/config.js';
 import type { ConsumerRunOptions, KafkaAdapter, KafkaConsumerAdapter } from '../packages/signals/src/sources/kafka/adapter.js';
 import { DEFAULT_POSTGRES_LANES, KafkaIngestor } from '../packages/signals/src/sources/kafka/ingest.js';
 import { KafkajsAdapter } from '../packages/signals/src/sources/kafka/kafkajs-adapter.js';
 import { startKafka } from '../scripts/infra/kafka.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
+import { signalTriggerDefinition } from './support.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const PARTITIONS = 4;
@@ -73,21 +74,6 @@ async function runConcurrently(n: number, workers: number, fn: (i: number) => Pr
   );
 }
 
-function definition(workflowId: string, name: string, shard: string): ActiveDefinition {
-  return {
-    workflowId,
-    version: 1,
-    workflow: {
-      id: workflowId,
-      tags: [],
-      params: {},
-      timeTriggers: [],
-      steps: [],
-      signalTriggers: [{ definitions: { [name]: { matchParams: { shard: { value: shard, operator: '=' } }, joinKeys: [] } }, params: {} }],
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.BATON_TEST_PG_URL;
@@ -120,7 +106,7 @@ async function main(): Promise<void> {
     signals = new SignalService(db, { starter, expressions: { condition: () => true, dedupKey: () => undefined }, matcherConcurrency: 2 });
     // 1,000 triggers: 10 per name over 100 names, each selecting a shard no message carries, so
     // every signal is evaluated against its name's subscriptions and nothing starts.
-    for (let k = 0; k < TRIGGERS; k++) await signals.syncSubscriptions(`bench-wf-${k}`, definition(`bench-wf-${k}`, `bench/n${k % NAMES}`, `S${Math.floor(k / NAMES)}`));
+    for (let k = 0; k < TRIGGERS; k++) await signals.syncSubscriptions(`bench-wf-${k}`, signalTriggerDefinition(`bench-wf-${k}`, `bench/n${k % NAMES}`, `S${Math.floor(k / NAMES)}`, []));
     await signals.start();
     say(`${TRIGGERS} triggers active`);
 

@@ -26,7 +26,8 @@ import { reconcileWithEngine, Scheduler, schedulerMigrations, type TimeStartRequ
 import { cpus, loadavg } from 'node:os';
 import { DateTime } from 'luxon';
 import { createWorkflowStarter } from '../packages/server/src/wiring/starter.js';
-import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
+import { createDatabase } from '../scripts/infra/postgres.js';
+import { benchPostgres } from './support.js';
 
 const TRIGGERS = Number(process.env.BENCH_TRIGGERS ?? 100_000);
 const LEAD_MS = Number(process.env.BENCH_LEAD_MS ?? 120_000);
@@ -91,14 +92,8 @@ async function storeDefinitions(db: PgDb, count: number, shapes: Array<{ cron: s
 }
 
 async function main(): Promise<void> {
-  let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.BATON_TEST_PG_URL;
-  let stopServer: (() => Promise<void>) | undefined;
-  if (!adminUrl) {
-    const pg = await startPostgres();
-    adminUrl = pg.url;
-    stopServer = () => pg.stop();
-  }
-  const database = await createDatabase(adminUrl, 'baton_bench');
+  const server = await benchPostgres();
+  const database = await createDatabase(server.adminUrl, 'baton_bench');
   const db = new PgDb({ connectionString: database.url, max: 12, applicationName: 'scheduler-bench' });
   try {
     await migrate(db, [engineMigrations, schedulerMigrations]);
@@ -191,7 +186,7 @@ async function main(): Promise<void> {
       load_avg_at_fire: loadAtFire.map((x) => Number(x.toFixed(2))),
       load_avg_after: loadAfter.map((x) => Number(x.toFixed(2))),
       starter: 'server workflow starter → Engine.startWorkflowsInTx in the firing transaction (real instances, timeline entries, dispatch jobs); no engine workers running',
-      postgres: adminUrl.replace(/\/\/[^@]*@/, '//'),
+      postgres: server.adminUrl.replace(/\/\/[^@]*@/, '//'),
     };
     const line = (k: string, v: unknown) => console.log(`${k.padEnd(36)} ${String(v)}`);
     console.log('Scheduler: 100k stored workflows with time triggers due at one instant, started through the engine');
@@ -210,7 +205,7 @@ async function main(): Promise<void> {
   } finally {
     await db.close();
     await database.drop();
-    await stopServer?.();
+    await server.stop();
   }
 }
 

@@ -20,11 +20,11 @@
 import http from 'node:http';
 import Fastify from 'fastify';
 import { engineMigrations, getVersion, migrate, PgDb, stringifyJson as stringifyDefinition, workflowToJson, definitionHash, parseWorkflowJson, type Step } from '@baton/engine-core';
-import { SignalService, signalsMigrations, type ActiveDefinition } from '@baton/signals';
+import { SignalService, signalsMigrations } from '@baton/signals';
 import { signalRoutes } from '../packages/server/src/routes/signals.js';
 import { createWorkflowStarter } from '../packages/server/src/wiring/starter.js';
 import { createDatabase } from '../scripts/infra/postgres.js';
-import { startPostgres } from '../scripts/infra/postgres.js';
+import { benchPostgres, signalTriggerDefinition } from './support.js';
 
 const TRIGGERS = 1000;
 const NAMES = 100;
@@ -37,14 +37,8 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  let adminUrl = process.env.BATON_BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.BATON_TEST_PG_URL;
-  let stopServer: (() => Promise<void>) | undefined;
-  if (!adminUrl) {
-    const pg = await startPostgres();
-    adminUrl = pg.url;
-    stopServer = () => pg.stop();
-  }
-  const database = await createDatabase(adminUrl, 'baton_bench');
+  const server = await benchPostgres();
+  const database = await createDatabase(server.adminUrl, 'baton_bench');
   const db = new PgDb({ connectionString: database.url, max: 16, applicationName: 'signals-bench' });
   let signals: SignalService | undefined;
   try {
@@ -53,7 +47,7 @@ async function main(): Promise<void> {
 
     // 1,000 workflows: 10 per signal name over 100 names, each trigger selecting its own shard
     // value. Stored as version 1, active, straight into the definition store's tables.
-    const definitions = Array.from({ length: TRIGGERS }, (_, k) => definition(`bench-wf-${k}`, `bench/n${k % NAMES}`, `S${Math.floor(k / NAMES)}`));
+    const definitions = Array.from({ length: TRIGGERS }, (_, k) => signalTriggerDefinition(`bench-wf-${k}`, `bench/n${k % NAMES}`, `S${Math.floor(k / NAMES)}`, [noOpStep]));
     await db.query(`INSERT INTO baton_workflows (workflow_id, latest_version, active_version) SELECT w, 1, 1 FROM unnest($1::text[]) AS w`, [definitions.map((d) => d.workflowId)]);
     await db.query(
       `INSERT INTO baton_workflow_versions (workflow_id, version, definition, properties, content_hash)
@@ -207,7 +201,7 @@ async function main(): Promise<void> {
     await signals?.stop();
     await db.close();
     await database.drop();
-    if (stopServer) await stopServer();
+    await server.stop();
   }
 }
 
@@ -217,21 +211,6 @@ const noOpStep: Step = (() => {
   if (!parsed.ok) throw new Error(`bench template: ${parsed.errors.map((e) => e.message).join('; ')}`);
   return parsed.value.workflow.steps[0]!;
 })();
-
-function definition(workflowId: string, name: string, shard: string): ActiveDefinition {
-  return {
-    workflowId,
-    version: 1,
-    workflow: {
-      id: workflowId,
-      tags: [],
-      params: {},
-      timeTriggers: [],
-      steps: [noOpStep],
-      signalTriggers: [{ definitions: { [name]: { matchParams: { shard: { value: shard, operator: '=' } }, joinKeys: [] } }, params: {} }],
-    },
-  };
-}
 
 function makeBatch(b: number, shard: string) {
   return Array.from({ length: BATCH }, (_, j) => ({
