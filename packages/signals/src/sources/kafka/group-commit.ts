@@ -54,7 +54,12 @@ export class GroupCommitter {
       part.signals.push(s);
       part.sources.push(sources[i]!);
     });
-    return Promise.all([...parts].map(([lane, part]) => this.lanes[lane]!.publish(part.signals, part.sources))).then((stored) => {
+    // Settle every lane before answering: a failure reported while other lanes still write would
+    // let the caller retry the chunk alongside them.
+    return Promise.allSettled([...parts].map(([lane, part]) => this.lanes[lane]!.publish(part.signals, part.sources))).then((settled) => {
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const stored = settled.map((r) => (r as PromiseFulfilledResult<PublishResult[]>).value);
       const results: PublishResult[] = new Array(signals.length);
       [...parts.values()].forEach((part, p) => part.at.forEach((i, j) => (results[i] = stored[p]![j]!)));
       return results;
