@@ -10,7 +10,8 @@ import { BatonNode, sleep } from './cluster.js';
 import { stepKey, type Execution } from './executions.js';
 import { checkInvariants, type CronWindow, type Findings } from './invariants.js';
 import { ExecutionRecorder } from './recorder.js';
-import { Ledger, rng, runWorkload } from './workload.js';
+import { mulberry32 as rng } from '../support/rng.js';
+import { Ledger, runWorkload } from './workload.js';
 import { CRON_WF, RECORDED_STEP, workflowDefinitions } from './workflows.js';
 
 export interface ChaosOptions {

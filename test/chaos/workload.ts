@@ -2,18 +2,8 @@ import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { RetryingClient } from './client.js';
 import { sleep } from './cluster.js';
 import { MANUAL_WF, SIGNAL_A, SIGNAL_B, SIGNAL_K } from './workflows.js';
+import { mulberry32 as rng } from '../support/rng.js';
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failing run can be repeated by seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * What the workload sent, independently of what Baton stored: the expectations are computed from

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SelArray, SelError, evaluate, type Limits } from '@baton/sel';
+import { mulberry32 as rng } from '../support/rng.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -21,17 +22,6 @@ export const WALL_BOUND_MS = 250;
 /** Heap growth allowed over a whole run (compile cache, V8 code caches and JIT state included). */
 export const HEAP_GROWTH_BOUND_BYTES = 256 * 1024 * 1024;
 
-/** Small deterministic PRNG (mulberry32) so a failing program is reproducible from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VARS = ['x', 'y', 'i', 's', 'm', 'a', 'd', 'params', 'constructor', '__proto__', 'prototype', 'toString', 'globalThis', 'process'];
 const STRINGS = ["''", "'abc'", "'a,b,c'", "'20190101'", "'../etc/passwd'", "'%2e%2e/'", "'\\u0000'", "'__proto__'", "'constructor'", "'yyyy-MM-dd'", "'UTC'", "'Europe/Nowhere'", "'\\\\'", "'💥'"];

@@ -1,17 +1,7 @@
 import type { SignalTrigger } from '@baton/engine-core';
 import { triggersFromMaestro } from './maestro-sample.js';
+import { mulberry32 } from '../../../test/support/rng.js';
 
-/** A small deterministic PRNG so the parent and the worker processes derive the same plan. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const NAMES = Array.from({ length: 20 }, (_, i) => `stress/n${String(i).padStart(2, '0')}`);
 export const PUBLISHERS = 8;

@@ -6,7 +6,8 @@
 import { PgDb } from '@baton/engine-core';
 import { SignalService } from '../src/service.js';
 import { TableStarter, testExpressions } from './helpers.js';
-import { mulberry32, publisherShare, stressSignals } from './stress-plan.js';
+import { mulberry32 } from '../../../test/support/rng.js';
+import { publisherShare, stressSignals } from './stress-plan.js';
 
 const [url, firstArg, lastArg] = process.argv.slice(2);
 if (!url || firstArg === undefined || lastArg === undefined) throw new Error('usage: stress-worker <db-url> <first-publisher> <last-publisher>');
