@@ -5,7 +5,7 @@ import { advanceJob, stepJob, type CachedVersion, type EngineContext, type Insta
 import { decide } from './dag-state.js';
 import { inlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, encodeParams, type EvaluatedParams, type TypedValue } from './params.js';
-import { finish, type AttemptTarget } from './step-job.js';
+import { finish, type AttemptTarget, type OwnedRow } from './step-job.js';
 import { stopInstanceTx } from './stop.js';
 import { SUBWORKFLOW_DEPTH_LIMIT, subworkflowTick } from './subworkflow.js';
 import { WHILE_ITERATION_LIMIT, whileTick } from './while.js';
@@ -129,20 +129,7 @@ function childParams(base: EvaluatedParams, axes: LoopAxes, index: number): Eval
   return { ...base, ...vars, loop_index: index64, loop_params: loopParamsMap(vars) };
 }
 
-export interface LoopRow {
-  id: number;
-  step_id: string;
-  attempt_id: number;
-  status: string;
-  generation: number;
-  params: unknown;
-  instance_pk: number;
-  workflow_id: string;
-  version: number;
-  instance_id: number;
-  run_id: number;
-  instance_status: string;
-  instance_params: unknown;
+export interface LoopRow extends Omit<OwnedRow, 'started_at'> {
   total: number;
   launched: number;
   succeeded: number;

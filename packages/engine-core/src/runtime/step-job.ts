@@ -13,7 +13,8 @@ import { holdAtBreakpoint } from './breakpoints.js';
 import { planRetry, scheduleRetry } from './retry.js';
 import { StepTimeoutError, timeoutSeconds } from './timeouts.js';
 
-interface OwnedRow {
+/** A step attempt row with its instance's, as the step job reads it (loops add their counters). */
+export interface OwnedRow {
   id: number;
   step_id: string;
   attempt_id: number;
