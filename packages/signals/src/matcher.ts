@@ -27,8 +27,63 @@ interface BatchEffects {
   failed: number;
 }
 
-interface JobRow {
+/** A queue row: the instances seq_id .. seq_to of one name. */
+interface ClaimedJob {
   generation: number | bigint;
+  id: number | bigint;
+  name: string;
+  seq_id: number | bigint;
+  seq_to: number | bigint;
+  only_workflow_id: string | null;
+  only_trigger_id: string | null;
+}
+
+/** What one batch takes of the claimed jobs. */
+interface Take {
+  /** Jobs taken whole: deleted. */
+  done: string[];
+  /** The job taken in part: its seq_id moves to `from`. */
+  rest?: { id: string; from: string };
+  /** Instance ranges to match, inclusive. */
+  ranges: { n: string; a: string; b: string; w: string | null; t: string | null }[];
+  signals: number;
+}
+
+/**
+ * Takes claimed jobs in queue order until `budget` instances: whole jobs while they fit, then
+ * the first part of the job that does not (the rest stays queued, in its place).
+ */
+export function takeSignals(jobs: readonly Omit<ClaimedJob, 'generation'>[], budget: number): Take {
+  const take: Take = { done: [], ranges: [], signals: 0 };
+  for (const j of jobs) {
+    const left = BigInt(budget - take.signals);
+    if (left <= 0n) break;
+    const from = BigInt(j.seq_id);
+    const to = BigInt(j.seq_to);
+    const span = to - from + 1n;
+    const range = { n: j.name, a: from.toString(), w: j.only_workflow_id, t: j.only_trigger_id };
+    if (span <= left) {
+      take.done.push(String(j.id));
+      take.ranges.push({ ...range, b: to.toString() });
+      take.signals += Number(span);
+    } else {
+      take.rest = { id: String(j.id), from: (from + left).toString() };
+      take.ranges.push({ ...range, b: (from + left - 1n).toString() });
+      take.signals += Number(left);
+    }
+  }
+  return take;
+}
+
+/** Rows to claim next so that they hold about `budget` instances, from the rows claimed last. */
+export function nextClaimLimit(claimed: readonly Pick<ClaimedJob, 'seq_id' | 'seq_to'>[], budget: number): number {
+  let instances = 0;
+  for (const j of claimed) instances += Number(BigInt(j.seq_to) - BigInt(j.seq_id)) + 1;
+  const perRow = instances / claimed.length;
+  return Math.max(1, Math.min(budget, Math.ceil(budget / perRow) + 1));
+}
+
+interface JobRow {
   waiting: boolean;
   only_workflow_id: string | null;
   only_trigger_id: string | null;
@@ -65,6 +120,13 @@ export class Matcher {
   private retryAt = 0;
   private retryDelayMs = 0;
   private sweeping = false;
+  /**
+   * Queue rows claimed per batch. Every claimed row stays locked until the batch commits, taken
+   * or not, so claiming far more than the batch takes would starve the other matchers: the limit
+   * follows the instances per row of the last claim (a Kafka range covers thousands, a REST
+   * publish of one signal one).
+   */
+  private claimLimit = 16;
 
   constructor(
     private readonly db: Db,
@@ -91,26 +153,45 @@ export class Matcher {
   private async runBatch(careful: boolean): Promise<number> {
     const effects: BatchEffects = { outcomes: [], failed: 0 };
     const n = await this.db.tx(async (tx) => {
-      // One statement claims the jobs (SKIP LOCKED: processes share the queue), takes the
-      // subscription generation FOR SHARE (a subscription change waits for this batch, see
-      // syncSubscriptionsInTx) and tells whether any step waits for one of the names.
-      const jobs = await tx.query<JobRow>(
+      // Claims jobs (SKIP LOCKED: processes share the queue) and takes the subscription
+      // generation FOR SHARE, so a subscription change waits for this batch (see
+      // syncSubscriptionsInTx).
+      const claimed = await tx.query<ClaimedJob>(
         `WITH g AS (
            SELECT generation FROM signal_subscription_generation WHERE id = 1 FOR SHARE
-         ), q AS (
-           DELETE FROM signal_match_queue WHERE id IN (SELECT id FROM signal_match_queue ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-           RETURNING name, seq_id, only_workflow_id, only_trigger_id
-         ), w AS (
-           SELECT EXISTS (SELECT 1 FROM signal_step_waiters WHERE status = 'WAITING' AND signal_names && (SELECT array_agg(DISTINCT name) FROM q)) AS waiting
          )
-         SELECT (SELECT generation FROM g) AS generation, (SELECT waiting FROM w) AS waiting,
-                q.only_workflow_id, q.only_trigger_id, i.name, i.seq_id, i.params::text AS params,
-                (extract(epoch FROM i.create_time) * 1000)::float8 AS create_ms
-         FROM q JOIN signal_instances i ON i.name = q.name AND i.seq_id = q.seq_id`,
-        [this.batchSize],
+         SELECT (SELECT generation FROM g) AS generation, q.id, q.name, q.seq_id, coalesce(q.seq_to, q.seq_id) AS seq_to,
+                q.only_workflow_id, q.only_trigger_id
+         FROM (SELECT * FROM signal_match_queue ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) q ORDER BY q.id`,
+        [this.claimLimit],
       );
-      if (jobs.rows.length === 0) return 0;
-      const generation = Number(jobs.rows[0]!.generation);
+      if (claimed.rows.length === 0) return 0;
+      this.claimLimit = nextClaimLimit(claimed.rows, this.batchSize);
+      const take = takeSignals(claimed.rows, this.batchSize);
+      // Finishes the taken jobs (the last one may move on instead), reads their instances and
+      // tells whether any step waits for one of the names, in one round trip.
+      const jobs = await tx.query<JobRow>(
+        `WITH d AS (
+           DELETE FROM signal_match_queue WHERE id = ANY ($1::bigint[])
+         ), u AS (
+           UPDATE signal_match_queue SET seq_id = $2 WHERE id = $3
+         ), r AS (
+           SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(n text, a bigint, b bigint, w text, t text)
+         ), w AS (
+           SELECT EXISTS (SELECT 1 FROM signal_step_waiters WHERE status = 'WAITING' AND signal_names && (SELECT array_agg(DISTINCT n) FROM r)) AS waiting
+         )
+         SELECT (SELECT waiting FROM w) AS waiting, r.w AS only_workflow_id, r.t AS only_trigger_id, i.name, i.seq_id,
+                i.params::text AS params, (extract(epoch FROM i.create_time) * 1000)::float8 AS create_ms
+         FROM r CROSS JOIN LATERAL (
+           -- Per range, so each is a primary-key range scan: as a join (or a subquery the planner
+           -- may flatten, which OFFSET 0 prevents) the table was scanned whole and hashed.
+           SELECT name, seq_id, params, create_time FROM signal_instances WHERE name = r.n AND seq_id BETWEEN r.a AND r.b OFFSET 0
+         ) i
+         ORDER BY i.name, i.seq_id`,
+        [take.done, take.rest?.from ?? null, take.rest?.id ?? null, stringifyJson(take.ranges)],
+      );
+      if (jobs.rows.length === 0) return take.signals;
+      const generation = Number(claimed.rows[0]!.generation);
       if (!this.index || this.index.generation !== generation) this.index = await SubscriptionIndex.load(tx);
       const index = this.index;
 
@@ -134,7 +215,7 @@ export class Matcher {
       }
 
       if (jobs.rows[0]!.waiting) await wakeWaiters(tx, [...names], this.deps.gates, this.deps.onError, careful);
-      if (candidates.length === 0) return jobs.rows.length;
+      if (candidates.length === 0) return take.signals;
 
       await tx.query(
         `INSERT INTO signal_trigger_candidates (workflow_id, trigger_id, signal_name, seq_id, join_key, signal_time)
@@ -161,7 +242,7 @@ export class Matcher {
         touched.set(key, t);
       }
       await this.fireTouched(tx, [...touched.values()], careful, effects);
-      return jobs.rows.length;
+      return take.signals;
     });
     this.applied(effects);
     return n;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Matcher, nextClaimLimit, takeSignals } from '../src/matcher.js';
 import { SignalService } from '../src/service.js';
 import { getFromSignal } from '../src/sel-extensions.js';
 import { loadFiringSignals } from '../src/sel-extensions.js';
@@ -86,6 +87,42 @@ function simpleTrigger(workflowId: string, extra: Record<string, unknown> = {}) 
     ]),
   );
 }
+
+describe('takeSignals', () => {
+  const job = (id: number, seq_id: number, seq_to: number) => ({ id, name: `n${id}`, seq_id, seq_to, only_workflow_id: null, only_trigger_id: null });
+  it('takes whole jobs while they fit, then the head of the next, and leaves the rest queued', () => {
+    expect(takeSignals([job(1, 1, 3), job(2, 10, 19), job(3, 1, 1)], 8)).toEqual({
+      done: ['1'],
+      rest: { id: '2', from: '15' },
+      ranges: [
+        { n: 'n1', a: '1', b: '3', w: null, t: null },
+        { n: 'n2', a: '10', b: '14', w: null, t: null },
+      ],
+      signals: 8,
+    });
+    expect(takeSignals([job(1, 1, 3), job(2, 4, 4)], 4)).toEqual({
+      done: ['1', '2'],
+      ranges: [
+        { n: 'n1', a: '1', b: '3', w: null, t: null },
+        { n: 'n2', a: '4', b: '4', w: null, t: null },
+      ],
+      signals: 4,
+    });
+  });
+  it('keeps seq ids past 2^53 exact', () => {
+    const big = { id: 1, name: 'n', seq_id: 2n ** 60n, seq_to: 2n ** 60n + 9n, only_workflow_id: null, only_trigger_id: null };
+    expect(takeSignals([big], 4)).toMatchObject({ rest: { id: '1', from: String(2n ** 60n + 4n) }, ranges: [{ a: String(2n ** 60n), b: String(2n ** 60n + 3n) }] });
+  });
+});
+
+describe('nextClaimLimit', () => {
+  it('claims about as many rows as hold one batch of instances', () => {
+    const rows = (span: number, n: number) => Array.from({ length: n }, (_, i) => ({ seq_id: i * span + 1, seq_to: (i + 1) * span }));
+    expect(nextClaimLimit(rows(1, 16), 500)).toBe(500);
+    expect(nextClaimLimit(rows(5000, 3), 500)).toBe(2);
+    expect(nextClaimLimit(rows(100, 7), 500)).toBe(6);
+  });
+});
 
 describe('trigger semantics', () => {
   it('pairs the earliest candidates first and consumes each instance once (no N x M)', async () => {
@@ -187,6 +224,39 @@ describe('trigger semantics', () => {
     await t.db.query(`INSERT INTO signal_match_queue (name, seq_id) SELECT name, seq_id FROM signal_instances WHERE name LIKE 'signal_%'`);
     await svc.drain();
     expect(await countStarts(t.db, 'sample-signal-trigger-wf')).toBe(2);
+  });
+
+  it('matches a batch larger than the matcher takes at once in parts: every instance once, in its range', async () => {
+    const own = new SignalService(t.db, { starter: new TableStarter(), expressions: testExpressions, matchBatchSize: 7 });
+    const def = simpleTrigger('wf-ranges');
+    await own.syncSubscriptions(def.workflowId, def);
+    // One publish: one match job per name, each over 25 instances; the matcher takes 7 at a time.
+    const days = Array.from({ length: 25 }, (_, i) => 20240601 + i);
+    const results = await own.publish([
+      ...days.map((day) => ({ name: 'wf-ranges/left', params: { day } })),
+      ...days.map((day) => ({ name: 'wf-ranges/right', params: { kind: 'full', date: day } })),
+    ]);
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    const jobs = await t.db.query<{ name: string; seq_id: number; seq_to: number }>(
+      `SELECT name, seq_id, seq_to FROM signal_match_queue WHERE name LIKE 'wf-ranges/%' ORDER BY name`,
+    );
+    expect(jobs.rows).toEqual([
+      { name: 'wf-ranges/left', seq_id: 1, seq_to: 25 },
+      { name: 'wf-ranges/right', seq_id: 1, seq_to: 25 },
+    ]);
+    // Batches of at most 7 instances: the first takes 7 of left and leaves left 8..25 queued.
+    const matcher = new Matcher(t.db, { starter: new TableStarter(), expressions: testExpressions, onError: (err) => { throw err; } }, 7);
+    expect(await matcher.runOnce()).toBe(7);
+    const rest = await t.db.query<{ seq_id: number; seq_to: number }>(`SELECT seq_id, seq_to FROM signal_match_queue WHERE name = 'wf-ranges/left'`);
+    expect(rest.rows).toEqual([{ seq_id: 8, seq_to: 25 }]);
+    await own.drain();
+    const rows = await starts('wf-ranges');
+    expect(rows.map((r) => r.initiator.signals.map((s) => s.params.day ?? s.params.date)).sort()).toEqual(days.map((d) => [d, d]));
+    const left = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_match_queue WHERE name LIKE 'wf-ranges/%'`);
+    expect(left.rows[0]!.n).toBe(0);
+    const waiting = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_trigger_candidates WHERE workflow_id = 'wf-ranges'`);
+    expect(waiting.rows[0]!.n).toBe(0);
+    await own.stop();
   });
 
   it('isolates a failing start: other triggers fire, the failed one keeps its candidates and fires later', async () => {
