@@ -119,7 +119,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
 
     await sources.start();
     stops.push(() => sources.stop());
-    log.info({ kafka: sources.kafka !== undefined, sinks: settings.sources.sinks.map((s) => s.name), httpAllowedHosts: settings.httpAllowedHosts.length, shellSteps: settings.shellSteps }, 'services started');
+    log.info({ kafka: sources.kafka?.tuning ?? false, sinks: settings.sources.sinks.map((s) => s.name), httpAllowedHosts: settings.httpAllowedHosts.length, shellSteps: settings.shellSteps }, 'services started');
   }
 
   return {

@@ -25,7 +25,15 @@ export interface KafkaSourceConfig {
   groupId: string;
   deadLetterTopic: string;
   subscriptions: KafkaSubscriptionConfig[];
+  /** Throughput tuning; each absent one takes the ingestor's default (see KafkaIngestorOptions). */
+  partitionsConcurrently?: number;
+  lanes?: number;
+  chunkSize?: number;
+  maxSignalsPerTransaction?: number;
 }
+
+/** The Kafka ingestion tuning keys and the largest value each accepts. */
+const KAFKA_TUNING = { partitionsConcurrently: 64, lanes: 32, chunkSize: 100_000, maxSignalsPerTransaction: 200_000 } as const;
 
 export interface SnsSubscriptionConfig {
   /** A topic ARN, or `*` for any topic not listed otherwise. */
@@ -165,7 +173,7 @@ export function validateSourcesConfig(raw: unknown, errors: FieldError[], overri
 
   let kafka: KafkaSourceConfig | undefined;
   if (root.kafka !== undefined) {
-    const k = v.object(root.kafka, 'kafka', ['brokers', 'clientId', 'groupId', 'deadLetterTopic', 'subscriptions']) ?? {};
+    const k = v.object(root.kafka, 'kafka', ['brokers', 'clientId', 'groupId', 'deadLetterTopic', 'subscriptions', ...Object.keys(KAFKA_TUNING)]) ?? {};
     const subs = v.array(k.subscriptions, 'kafka.subscriptions') ?? [];
     kafka = {
       brokers: overrides.envBrokers ?? v.brokers(k.brokers, 'kafka.brokers', true),
@@ -174,6 +182,12 @@ export function validateSourcesConfig(raw: unknown, errors: FieldError[], overri
       deadLetterTopic: v.topic(k.deadLetterTopic, 'kafka.deadLetterTopic', false) ?? 'baton-signals-dlq',
       subscriptions: subs.map((s, i) => v.kafkaSubscription(s, `kafka.subscriptions[${i}]`, cloudevents)),
     };
+    for (const [key, max] of Object.entries(KAFKA_TUNING) as [keyof typeof KAFKA_TUNING, number][]) {
+      const n = v.positiveInt(k[key], `kafka.${key}`);
+      if (n === undefined) continue;
+      if (n > max) errors.push({ field: `kafka.${key}`, message: `must be at most ${max}` });
+      else kafka[key] = n;
+    }
     const seen = new Set<string>();
     kafka.subscriptions.forEach((s, i) => {
       if (!s.topic) return;

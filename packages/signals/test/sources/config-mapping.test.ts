@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cloudEventToSignal, parseBinaryKafkaEvent } from '../../src/sources/cloudevents.js';
 import { loadSourcesConfig, SourcesConfigError, type KafkaSubscriptionConfig } from '../../src/sources/config.js';
 import type { InboundMessage } from '../../src/sources/kafka/adapter.js';
-import { convert } from '../../src/sources/kafka/ingest.js';
+import { convert, KafkaIngestor } from '../../src/sources/kafka/ingest.js';
+import type { Db } from '@baton/engine-core';
+import type { KafkaAdapter } from '../../src/sources/kafka/adapter.js';
 import { dedupeRequestId, mapMessage, parseMessageJson } from '../../src/sources/mapping.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'baton-sources-'));
@@ -22,6 +24,8 @@ describe('loadSourcesConfig', () => {
       'ok.yaml',
       `kafka:
   brokers: [a:9092]
+  lanes: 8
+  partitionsConcurrently: 4
   subscriptions:
     - topic: orders
       name: { header: kind }
@@ -42,7 +46,8 @@ outbox: { leaseMs: 5000 }
     );
     const c = loadSourcesConfig({ BATON_SOURCES_CONFIG: f, BATON_KAFKA_BROKERS: 'k1:1,k2:2' }, dir);
     expect(c.file).toBe(path.join(dir, f));
-    expect(c.kafka).toMatchObject({ brokers: ['k1:1', 'k2:2'], groupId: 'baton-signals', deadLetterTopic: 'baton-signals-dlq' });
+    expect(c.kafka).toMatchObject({ brokers: ['k1:1', 'k2:2'], groupId: 'baton-signals', deadLetterTopic: 'baton-signals-dlq', lanes: 8, partitionsConcurrently: 4 });
+    expect(c.kafka!.chunkSize).toBeUndefined();
     expect(c.kafka!.subscriptions[0]).toMatchObject({ format: 'json', dedupe: { field: 'order.id' }, mapping: { name: { header: 'kind' }, params: { id: { field: 'order.id' }, src: { value: 'kafka' } }, payload: 'message' } });
     expect(c.kafka!.subscriptions[1]!.cloudevents).toEqual({ nameAttribute: 'signalname', params: 'data' });
     expect(c.sns).toMatchObject({ verifySignatures: true, certificateHosts: '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$' });
@@ -52,6 +57,17 @@ outbox: { leaseMs: 5000 }
     ]);
     expect(c.outbox.leaseMs).toBe(5000);
     expect(loadSourcesConfig({ BATON_SOURCES_CONFIG: f, BATON_SNS_VERIFY_SIGNATURES: 'false' }, dir).sns.verifySignatures).toBe(false);
+  });
+
+  it('tunes Kafka ingestion from the file, options first, defaults by database', () => {
+    const f = file('tuned.yaml', 'kafka:\n  brokers: [a:1]\n  lanes: 8\n  chunkSize: 1000\n  subscriptions: [{ topic: t, name: n }]\n');
+    const config = loadSourcesConfig({ BATON_SOURCES_CONFIG: f }, dir).kafka!;
+    const adapter = {} as KafkaAdapter;
+    const pg = { kind: 'postgres' } as Db;
+    expect(new KafkaIngestor({ db: pg, adapter, config }).tuning).toEqual({ partitionsConcurrently: 2, lanes: 8, chunkSize: 1000, maxSignalsPerTransaction: 20_000 });
+    expect(new KafkaIngestor({ db: pg, adapter, config, lanes: 2, concurrency: 6 }).tuning).toMatchObject({ partitionsConcurrently: 6, lanes: 2 });
+    const bare = { ...config, lanes: undefined, chunkSize: undefined };
+    expect(new KafkaIngestor({ db: { kind: 'pglite' } as Db, adapter, config: bare }).tuning).toEqual({ partitionsConcurrently: 1, lanes: 1, chunkSize: 5000, maxSignalsPerTransaction: 20_000 });
   });
 
   it('without a file there are no sources and no sinks', () => {
@@ -65,7 +81,7 @@ outbox: { leaseMs: 5000 }
     const f = file(
       'bad.json',
       JSON.stringify({
-        kafka: { subscriptions: [{ topic: 'bad topic!', name: { header: 'a', field: 'b' } }, { name: 'x', dedupe: 'never' }], extra: 1 },
+        kafka: { subscriptions: [{ topic: 'bad topic!', name: { header: 'a', field: 'b' } }, { name: 'x', dedupe: 'never' }], extra: 1, lanes: 0, chunkSize: 1e9, partitionsConcurrently: 'many' },
         sns: { verifySignatures: 'no', certificateHosts: '(', subscriptions: [{ topicArn: 'arn:nope' }] },
         sinks: [{ name: 'a', type: 'smtp' }, { name: 'a', type: 'kafka', topic: 't', events: ['everything'] }],
         outbox: { leaseMs: -1 },
@@ -83,6 +99,9 @@ outbox: { leaseMs: 5000 }
       [
         'BATON_SNS_VERIFY_SIGNATURES',
         'kafka.extra',
+        'kafka.lanes',
+        'kafka.chunkSize',
+        'kafka.partitionsConcurrently',
         'kafka.brokers',
         'kafka.subscriptions[0].topic',
         'kafka.subscriptions[0].name',

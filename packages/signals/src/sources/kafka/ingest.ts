@@ -71,10 +71,20 @@ export class KafkaIngestor {
   private producer: KafkaProducerAdapter | undefined;
   private readonly counters: KafkaIngestStats = { indexed: 0, duplicates: 0, deadLettered: 0, commits: 0 };
   private readonly writer: GroupCommitter;
+  /** The tuning in effect: the options', else the configuration's, else the defaults. */
+  readonly tuning: Required<Pick<KafkaSourceConfig, 'partitionsConcurrently' | 'lanes' | 'chunkSize' | 'maxSignalsPerTransaction'>>;
 
   constructor(private readonly opts: KafkaIngestorOptions) {
     this.subs = new Map(opts.config.subscriptions.map((s) => [s.topic, s]));
-    this.writer = new GroupCommitter(opts.db, opts.maxSignalsPerTx ?? 20_000, opts.onPublished, opts.lanes ?? (opts.db.kind === 'postgres' ? DEFAULT_POSTGRES_LANES : 1));
+    const c = opts.config;
+    const pg = opts.db.kind === 'postgres';
+    this.tuning = {
+      partitionsConcurrently: opts.concurrency ?? c.partitionsConcurrently ?? (pg ? 2 : 1),
+      lanes: opts.lanes ?? c.lanes ?? (pg ? DEFAULT_POSTGRES_LANES : 1),
+      chunkSize: opts.chunkSize ?? c.chunkSize ?? 5000,
+      maxSignalsPerTransaction: opts.maxSignalsPerTx ?? c.maxSignalsPerTransaction ?? 20_000,
+    };
+    this.writer = new GroupCommitter(opts.db, this.tuning.maxSignalsPerTransaction, opts.onPublished, this.tuning.lanes);
   }
 
   stats(): KafkaIngestStats {
@@ -93,7 +103,7 @@ export class KafkaIngestor {
     await consumer.start({
       topics: [...this.subs.keys()],
       fromBeginning: this.opts.fromBeginning ?? true,
-      concurrency: this.opts.concurrency ?? (this.opts.db.kind === 'postgres' ? 2 : 1),
+      concurrency: this.tuning.partitionsConcurrently,
       handler: (batch) => this.handle(batch),
     });
   }
@@ -110,7 +120,7 @@ export class KafkaIngestor {
   private async handle(batch: InboundBatch): Promise<void> {
     const sub = this.subs.get(batch.topic);
     if (!sub) return;
-    const size = this.opts.chunkSize ?? 5000;
+    const size = this.tuning.chunkSize;
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!batch.isRunning() || batch.isStale()) return;
       const chunk = batch.messages.slice(i, i + size);
