@@ -10,11 +10,17 @@
  *  3. The database's limit: the same rows (name, seq id, instance id, request id, params, payload,
  *     source) written with plain batched INSERTs into a copy of signal_instances (same indexes),
  *     by 4 concurrent clients, as bench:signals does: no Kafka, no dedupe, no counters, no match
- *     jobs. Any design that stores each signal in that table is bounded by it.
- * Kafka rates are measured from the first fetched batch to the last message handled (group join
- * time excluded from both). Prints a table and, as its last line, one JSON object.
+ *     jobs. Its PostgreSQL CPU per row plus the bare consumer's CPU per message is the least any
+ *     design that stores each signal in that table needs: cores / that sum bounds its rate.
+ * Steps 1 and 2 run BENCH_ROUNDS times (default 3), side by side, each Baton round into emptied
+ * tables and each consumer in a new group; rates and the ratio are medians over rounds. Kafka
+ * rates are measured from the first fetched batch to the last message handled (group join time
+ * excluded from both), and so is the CPU each used per message: this process, PostgreSQL's
+ * processes and the broker's JVM (from /proc). On a machine of few cores that sum bounds the rate:
+ * cores / (CPU per signal). Prints a table and, as its last line, one JSON object.
  * BENCH_KAFKA_LANES sets the ingestor's lanes (default: the product default).
  */
+import { availableParallelism } from 'node:os';
 import { logLevel, Kafka, Partitioners } from 'kafkajs';
 import { migrate, PgDb, type Queryable } from '@baton/engine-core';
 import { SignalService, signalsMigrations, stringifyJson, type StartRequest } from '@baton/signals';
@@ -24,7 +30,7 @@ import { DEFAULT_POSTGRES_LANES, KafkaIngestor } from '../packages/signals/src/s
 import { KafkajsAdapter } from '../packages/signals/src/sources/kafka/kafkajs-adapter.js';
 import { startKafka } from '../scripts/infra/kafka.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
-import { signalTriggerDefinition } from './support.js';
+import { cpuSince, cpuTimes, median, signalTriggerDefinition, type CpuTimes } from './support.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const PARTITIONS = 4;
@@ -33,12 +39,14 @@ const NAMES = 100;
 const RAW_BATCH = 1000;
 const RAW_CLIENTS = 4;
 const LANES = process.env.BENCH_KAFKA_LANES ? Number(process.env.BENCH_KAFKA_LANES) : undefined;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
 /** Notes when the first batch arrives, so the rate leaves out joining the group. */
 class FirstBatchClock implements KafkaAdapter {
   firstBatchAt: number | undefined;
+  onFirstBatch: () => void = () => {};
   constructor(private readonly inner: KafkaAdapter) {}
   producer() {
     return this.inner.producer();
@@ -50,7 +58,10 @@ class FirstBatchClock implements KafkaAdapter {
         c.start({
           ...opts,
           handler: (batch) => {
-            this.firstBatchAt ??= performance.now();
+            if (this.firstBatchAt === undefined) {
+              this.firstBatchAt = performance.now();
+              this.onFirstBatch();
+            }
             return opts.handler(batch);
           },
         }),
@@ -58,6 +69,45 @@ class FirstBatchClock implements KafkaAdapter {
       onCrash: (l) => c.onCrash(l),
     };
   }
+}
+
+interface Round {
+  /** From the first fetched batch to the last message handled. */
+  secs: number;
+  cpu: CpuTimes;
+}
+
+interface BatonRound extends Round {
+  commits: number;
+  backlog: number;
+  drainSecs: number;
+}
+
+/** The limit: a kafkajs consumer reading the whole topic in a new group, counting messages. */
+async function bareConsumer(kafka: Kafka, topic: string, groupId: string): Promise<Round> {
+  const bare = kafka.consumer({ groupId, maxBytes: 10 * 1024 * 1024 });
+  await bare.connect();
+  await bare.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  let cpu0: CpuTimes | undefined;
+  const secs = await new Promise<number>((resolve) => {
+    void bare.run({
+      partitionsConsumedConcurrently: PARTITIONS,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        if (!first) {
+          first = performance.now();
+          cpu0 = cpuTimes();
+        }
+        seen += batch.messages.length;
+        if (seen >= MESSAGES) resolve((performance.now() - first) / 1000);
+      },
+    });
+  });
+  const cpu = cpuSince(cpu0!);
+  await bare.disconnect();
+  return { secs, cpu };
 }
 
 /** The JSON value of message k, as produced. */
@@ -135,26 +185,6 @@ async function main(): Promise<void> {
     const produceSecs = (performance.now() - p0) / 1000;
     await producer.disconnect();
 
-    say('bare kafkajs consumer');
-    const bare = kafka.consumer({ groupId: `${topic}-bare`, maxBytes: 10 * 1024 * 1024 });
-    await bare.connect();
-    await bare.subscribe({ topic, fromBeginning: true });
-    let seen = 0;
-    let bareFirst = 0;
-    const bareSecs = await new Promise<number>((resolve) => {
-      void bare.run({
-        partitionsConsumedConcurrently: PARTITIONS,
-        eachBatchAutoResolve: true,
-        eachBatch: async ({ batch }) => {
-          if (!bareFirst) bareFirst = performance.now();
-          seen += batch.messages.length;
-          if (seen >= MESSAGES) resolve((performance.now() - bareFirst) / 1000);
-        },
-      });
-    });
-    await bare.disconnect();
-
-    say('Baton Kafka ingestion');
     const config: KafkaSourceConfig = {
       brokers: brokers!,
       clientId: 'baton-bench',
@@ -170,26 +200,41 @@ async function main(): Promise<void> {
         },
       ],
     };
-    const clock = new FirstBatchClock(new KafkajsAdapter({ brokers: brokers!, clientId: 'baton-bench', logLevel: logLevel.NOTHING }));
-    const ingestor = new KafkaIngestor({ db, adapter: clock, config, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}) });
-    await ingestor.start();
-    for (;;) {
-      const s = ingestor.stats();
-      if (s.indexed + s.duplicates + s.deadLettered >= MESSAGES) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const batonSecs = (performance.now() - clock.firstBatchAt!) / 1000;
-    const stats = ingestor.stats();
-    await ingestor.stop();
-    const stored = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM signal_instances')).rows[0]!.n;
-    if (stored !== MESSAGES) throw new Error(`expected ${MESSAGES} stored signals, found ${stored}`);
-    const drainStart = performance.now();
     // A match job covers a range of one name's instances: count the instances.
     const unmatched = async () => (await db.query<{ n: number }>('SELECT coalesce(sum(coalesce(seq_to, seq_id) - seq_id + 1), 0)::int AS n FROM signal_match_queue')).rows[0]!.n;
-    const backlog = await unmatched();
-    // The running matchers finish it (a drain() here would stop at rows they hold locked).
-    while ((await unmatched()) > 0) await new Promise((r) => setTimeout(r, 5));
-    const drainSecs = (performance.now() - drainStart) / 1000;
+
+    const bareRounds: Round[] = [];
+    const batonRounds: BatonRound[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      say(`round ${round}/${ROUNDS}: bare kafkajs consumer`);
+      bareRounds.push(await bareConsumer(kafka, topic, `${topic}-bare-${round}`));
+
+      say(`round ${round}/${ROUNDS}: Baton Kafka ingestion`);
+      // Each round stores the same messages again, into empty tables, in a group of its own.
+      await db.exec('TRUNCATE signal_instances, signal_names, signal_match_queue');
+      const clock = new FirstBatchClock(new KafkajsAdapter({ brokers: brokers!, clientId: 'baton-bench', logLevel: logLevel.NOTHING }));
+      const ingestor = new KafkaIngestor({ db, adapter: clock, config: { ...config, groupId: `${topic}-baton-${round}` }, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}) });
+      let cpu0: CpuTimes | undefined;
+      clock.onFirstBatch = () => (cpu0 = cpuTimes());
+      await ingestor.start();
+      for (;;) {
+        const s = ingestor.stats();
+        if (s.indexed + s.duplicates + s.deadLettered >= MESSAGES) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const secs = (performance.now() - clock.firstBatchAt!) / 1000;
+      const cpu = cpuSince(cpu0!);
+      const stats = ingestor.stats();
+      await ingestor.stop();
+      const stored = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM signal_instances')).rows[0]!.n;
+      if (stored !== MESSAGES) throw new Error(`expected ${MESSAGES} stored signals, found ${stored}`);
+      const drainStart = performance.now();
+      const backlog = await unmatched();
+      // The running matchers finish it (a drain() here would stop at rows they hold locked).
+      while ((await unmatched()) > 0) await new Promise((r) => setTimeout(r, 5));
+      batonRounds.push({ secs, cpu, commits: stats.commits, backlog, drainSecs: (performance.now() - drainStart) / 1000 });
+      say(`round ${round}: bare ${Math.round(MESSAGES / bareRounds[round - 1]!.secs)} msg/s, Baton ${Math.round(MESSAGES / secs)} signals/s`);
+    }
 
     say('plain batched INSERTs of the same rows');
     // Stopped first, so the matcher does not compete for the CPU the ceiling is measured with.
@@ -198,6 +243,7 @@ async function main(): Promise<void> {
     await db.exec('CREATE TABLE bench_raw_instances (LIKE signal_instances INCLUDING ALL)');
     const group = `${topic}-raw`;
     const r0 = performance.now();
+    const rawCpu0 = cpuTimes();
     await runConcurrently(Math.ceil(MESSAGES / RAW_BATCH), RAW_CLIENTS, async (b) => {
       const ks = Array.from({ length: Math.min(RAW_BATCH, MESSAGES - b * RAW_BATCH) }, (_, j) => b * RAW_BATCH + j);
       const bodies = ks.map(messageBody);
@@ -217,43 +263,70 @@ async function main(): Promise<void> {
       );
     });
     const rawSecs = (performance.now() - r0) / 1000;
+    const rawCpu = cpuSince(rawCpu0);
 
-    const bareRate = MESSAGES / bareSecs;
-    const batonRate = MESSAGES / batonSecs;
     const rawRate = MESSAGES / rawSecs;
+    const bareRate = median(bareRounds.map((r) => MESSAGES / r.secs));
+    const batonRate = median(batonRounds.map((r) => MESSAGES / r.secs));
+    const ratio = median(batonRounds.map((r, i) => bareRounds[i]!.secs / r.secs));
+    const perMessage = (rounds: Round[], k: keyof CpuTimes) => median(rounds.map((r) => (r.cpu[k] / MESSAGES) * 1e6));
+    const cpuCell = (rounds: Round[]) => {
+      const [self, pg, broker] = [perMessage(rounds, 'self'), perMessage(rounds, 'postgres'), perMessage(rounds, 'kafka')];
+      return `${(self + pg + broker).toFixed(1)} µs (Node ${self.toFixed(1)}, PostgreSQL ${pg.toFixed(1)}, broker ${broker.toFixed(1)})`;
+    };
+    const cores = availableParallelism();
+    const batonCpu = (['self', 'postgres', 'kafka'] as const).reduce((sum, k) => sum + perMessage(batonRounds, k), 0);
+    // The least CPU any design needs per signal: reading it (the bare consumer) plus the
+    // database's work to store its row (the plain INSERT's PostgreSQL time, no client work).
+    const bareCpu = (['self', 'postgres', 'kafka'] as const).reduce((sum, k) => sum + perMessage(bareRounds, k), 0);
+    const rowCpu = (rawCpu.postgres / MESSAGES) * 1e6;
+    const floorRate = (cores * 1e6) / (bareCpu + rowCpu);
     const rows: [string, string][] = [
-      ['messages', String(MESSAGES)],
-      ['partitions', String(PARTITIONS)],
-      ['active triggers', String(TRIGGERS)],
+      ['messages / partitions / active triggers', `${MESSAGES} / ${PARTITIONS} / ${TRIGGERS}`],
       ['produce (acks=all)', `${Math.round(MESSAGES / produceSecs)} msg/s`],
-      ['bare kafkajs consumer', `${Math.round(bareRate)} msg/s (${bareSecs.toFixed(2)} s)`],
-      ['Baton ingest → PostgreSQL', `${Math.round(batonRate)} signals/s (${batonSecs.toFixed(2)} s, ${stats.commits} commits)`],
-      ['Baton / bare (target >= 0.25)', (batonRate / bareRate).toFixed(3)],
-      [`plain batched INSERT of the same rows (${RAW_CLIENTS} clients)`, `${Math.round(rawRate)} rows/s (${rawSecs.toFixed(2)} s)`],
+      [`rounds (bare, then Baton, side by side)`, String(ROUNDS)],
+      ['bare kafkajs consumer, median', `${Math.round(bareRate)} msg/s (rounds: ${bareRounds.map((r) => r.secs.toFixed(2)).join(', ')} s)`],
+      ['Baton ingest → PostgreSQL, median', `${Math.round(batonRate)} signals/s (rounds: ${batonRounds.map((r) => r.secs.toFixed(2)).join(', ')} s)`],
+      ['Baton / bare, median of rounds (target >= 0.25)', ratio.toFixed(3)],
+      ['CPU per message, bare', cpuCell(bareRounds)],
+      ['CPU per signal, Baton', cpuCell(batonRounds)],
+      [`Baton's CPU bound on ${cores} cores`, `${Math.round((cores * 1e6) / batonCpu)} signals/s`],
+      [`plain batched INSERT of the same rows (${RAW_CLIENTS} clients)`, `${Math.round(rawRate)} rows/s (${rawSecs.toFixed(2)} s; PostgreSQL CPU ${rowCpu.toFixed(1)} µs/row)`],
+      [`bound of any design on ${cores} cores: read + store a row`, `${Math.round(floorRate)} signals/s = ${(floorRate / bareRate).toFixed(3)} of bare`],
       ['Baton / plain INSERT', (batonRate / rawRate).toFixed(3)],
-      ['plain INSERT / bare (the ceiling of Baton / bare)', (rawRate / bareRate).toFixed(3)],
-      ['signals left to match at ingest end', `${backlog} (drained in ${drainSecs.toFixed(2)} s)`],
+      ['plain INSERT / bare', (rawRate / bareRate).toFixed(3)],
+      ['signals left to match at ingest end', batonRounds.map((r) => `${r.backlog} (matched ${r.drainSecs.toFixed(2)} s later)`).join(', ')],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
     console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
+    const us = (x: number) => Number(x.toFixed(2));
     console.log(
       JSON.stringify({
         bench: 'kafka',
         messages: MESSAGES,
         partitions: PARTITIONS,
         triggers: TRIGGERS,
+        rounds: ROUNDS,
+        cores,
         bare_msgs_per_s: Math.round(bareRate),
         baton_signals_per_s: Math.round(batonRate),
-        ratio: Number((batonRate / bareRate).toFixed(3)),
+        ratio: Number(ratio.toFixed(3)),
+        bare_rounds_msgs_per_s: bareRounds.map((r) => Math.round(MESSAGES / r.secs)),
+        baton_rounds_signals_per_s: batonRounds.map((r) => Math.round(MESSAGES / r.secs)),
+        bare_cpu_us_per_msg: { node: us(perMessage(bareRounds, 'self')), postgres: us(perMessage(bareRounds, 'postgres')), broker: us(perMessage(bareRounds, 'kafka')) },
+        baton_cpu_us_per_signal: { node: us(perMessage(batonRounds, 'self')), postgres: us(perMessage(batonRounds, 'postgres')), broker: us(perMessage(batonRounds, 'kafka')) },
         raw_insert_rows_per_s: Math.round(rawRate),
         ratio_vs_raw_insert: Number((batonRate / rawRate).toFixed(3)),
         raw_insert_vs_bare: Number((rawRate / bareRate).toFixed(3)),
+        raw_insert_pg_cpu_us_per_row: us(rowCpu),
+        read_and_store_bound_signals_per_s: Math.round(floorRate),
+        read_and_store_bound_vs_bare: Number((floorRate / bareRate).toFixed(3)),
         lanes: LANES ?? DEFAULT_POSTGRES_LANES,
-        commits: stats.commits,
+        commits: batonRounds.map((r) => r.commits),
+        match_backlog_at_end: batonRounds.map((r) => r.backlog),
         target_signals_per_s: 10_000,
         target_ratio: 0.25,
-        meets_target: batonRate >= 10_000 && batonRate / bareRate >= 0.25,
-        match_backlog_at_end: backlog,
+        meets_target: batonRate >= 10_000 && ratio >= 0.25,
       }),
     );
   } finally {

@@ -1,4 +1,5 @@
 /** Set-up the benches share: where PostgreSQL is, and the signal-trigger workflows they store. */
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Step } from '@baton/engine-core';
 import type { ActiveDefinition } from '@baton/signals';
 import { startPostgres } from '../scripts/infra/postgres.js';
@@ -36,4 +37,55 @@ export function signalTriggerDefinition(workflowId: string, name: string, shard:
       signalTriggers: [{ definitions: { [name]: { matchParams: { shard: { value: shard, operator: '=' } }, joinKeys: [] } }, params: {} }],
     },
   };
+}
+
+/** CPU seconds used so far by this process, by PostgreSQL's processes and by Kafka's JVM. */
+export interface CpuTimes {
+  self: number;
+  postgres: number;
+  kafka: number;
+}
+
+/**
+ * Reads every process's user + system time from /proc (Linux; zeros elsewhere), so a bench can
+ * say where the CPU of a phase went: this process, the database server, the broker.
+ */
+export function cpuTimes(): CpuTimes {
+  const out: CpuTimes = { self: 0, postgres: 0, kafka: 0 };
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // The command name is parenthesised and may hold spaces: fields resume after its ')'.
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const f = stat.slice(close + 2).split(' ');
+      const secs = (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+      if (Number(pid) === process.pid) out.self += secs;
+      else if (comm === 'postgres') out.postgres += secs;
+      else if (comm === 'java' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka')) out.kafka += secs;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+export function cpuSince(start: CpuTimes): CpuTimes {
+  const now = cpuTimes();
+  return { self: now.self - start.self, postgres: now.postgres - start.postgres, kafka: now.kafka - start.kafka };
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
