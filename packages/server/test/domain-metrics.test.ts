@@ -104,6 +104,8 @@ describe('domain metrics on /metrics', () => {
       'baton_scheduler_delay_seconds',
       'baton_queue_depth',
       'baton_queue_oldest_age_seconds',
+      'baton_signals_unmatched',
+      'baton_signals_unmatched_oldest_age_seconds',
     ]) {
       expect(r.body).toMatch(new RegExp(`^# TYPE ${family} (counter|gauge|histogram)$`, 'm'));
     }
@@ -119,6 +121,9 @@ describe('domain metrics on /metrics', () => {
     expect(s.get('baton_scheduler_delay_seconds_sum')).toBeCloseTo(5, 3);
     expect(s.get('baton_scheduler_delay_seconds_bucket{le="2.5"}')).toBe(0);
     expect(s.get('baton_scheduler_delay_seconds_bucket{le="5"}')).toBe(1);
+    // Both signals were matched (their runs succeeded): nothing waits for the matcher.
+    expect(s.get('baton_signals_unmatched')).toBe(0);
+    expect(s.get('baton_signals_unmatched_oldest_age_seconds')).toBe(0);
     expect(s.get('baton_queue_depth{kind="metrics.probe"}')).toBe(1);
     expect(s.get('baton_queue_oldest_age_seconds{kind="metrics.probe"}')).toBeGreaterThanOrEqual(29);
 

@@ -9,7 +9,7 @@ export { publishInTx, SIGNAL_CHANNEL } from './publish.js';
 export { getInstance, listInstances, type ListQuery, type InstancePage } from './queries.js';
 export { OPERATORS, parseCondition, specMatches, conditionHolds, MatchSpecError, type Condition, type MatchSpec, type Operator } from './operators.js';
 export { normalizeTrigger, triggerId, syncSubscriptionsInTx, SubscriptionIndex, type Subscription, type SyncOptions, type SyncResult } from './subscriptions.js';
-export { Matcher, firingRequestId } from './matcher.js';
+export { Matcher, firingRequestId, matchBacklog, type MatchBacklog } from './matcher.js';
 export {
   resolveDependency,
   checkDependencies,

@@ -101,6 +101,25 @@ interface Candidate {
   timeMs: number;
 }
 
+export interface MatchBacklog {
+  /** Stored instances not yet evaluated against the triggers. */
+  signals: number;
+  /** Age of the oldest of them (0 when none): how far the matchers are behind. */
+  oldestAgeSeconds: number;
+}
+
+/** What the matchers have yet to do: one statement, for metrics. */
+export async function matchBacklog(q: Queryable): Promise<MatchBacklog> {
+  const r = await q.query<{ signals: number | bigint; age: number | null }>(
+    `SELECT (SELECT coalesce(sum(coalesce(seq_to, seq_id) - seq_id + 1), 0)::bigint FROM signal_match_queue) AS signals,
+            (SELECT extract(epoch FROM now() - i.create_time)::float8
+             FROM (SELECT name, seq_id FROM signal_match_queue ORDER BY id LIMIT 1) j
+             JOIN signal_instances i ON i.name = j.name AND i.seq_id = j.seq_id) AS age`,
+  );
+  const row = r.rows[0]!;
+  return { signals: Number(row.signals), oldestAgeSeconds: Math.max(0, row.age ?? 0) };
+}
+
 /** The start request id of a firing: the trigger and the consumed instances, nothing random. */
 export function firingRequestId(workflowId: string, triggerId: string, consumed: readonly ConsumedSignal[]): string {
   return `signal-trigger:${workflowId}:${triggerId}:${consumed.map((c) => `${c.name}:${c.instance_id}`).join(',')}`;

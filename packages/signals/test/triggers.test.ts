@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Matcher, nextClaimLimit, takeSignals } from '../src/matcher.js';
+import { Matcher, matchBacklog, nextClaimLimit, takeSignals } from '../src/matcher.js';
 import { SignalService } from '../src/service.js';
 import { getFromSignal } from '../src/sel-extensions.js';
 import { loadFiringSignals } from '../src/sel-extensions.js';
@@ -244,6 +244,9 @@ describe('trigger semantics', () => {
       { name: 'wf-ranges/left', seq_id: 1, seq_to: 25 },
       { name: 'wf-ranges/right', seq_id: 1, seq_to: 25 },
     ]);
+    const backlog = await matchBacklog(t.db);
+    expect(backlog.signals).toBeGreaterThanOrEqual(50);
+    expect(backlog.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
     // Batches of at most 7 instances: the first takes 7 of left and leaves left 8..25 queued.
     const matcher = new Matcher(t.db, { starter: new TableStarter(), expressions: testExpressions, onError: (err) => { throw err; } }, 7);
     expect(await matcher.runOnce()).toBe(7);
@@ -254,6 +257,7 @@ describe('trigger semantics', () => {
     expect(rows.map((r) => r.initiator.signals.map((s) => s.params.day ?? s.params.date)).sort()).toEqual(days.map((d) => [d, d]));
     const left = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_match_queue WHERE name LIKE 'wf-ranges/%'`);
     expect(left.rows[0]!.n).toBe(0);
+    expect(await matchBacklog(t.db)).toEqual({ signals: 0, oldestAgeSeconds: 0 });
     const waiting = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_trigger_candidates WHERE workflow_id = 'wf-ranges'`);
     expect(waiting.rows[0]!.n).toBe(0);
     await own.stop();

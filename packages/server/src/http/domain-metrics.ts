@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { observeStepLaunches, queueStats, type Queryable } from '@baton/engine-core';
-import type { KafkaLagReader, SignalStats } from '@baton/signals';
+import { matchBacklog, type KafkaLagReader, type SignalStats } from '@baton/signals';
 import { Histogram, type Registry } from 'prom-client';
 import { perScrape, readGauge, totalsCounter } from './metrics.js';
 
@@ -57,6 +57,15 @@ export function registerSignalMetrics(
     [...stats.firings].map(([outcome, n]) => [{ outcome }, n]),
   );
   totalsCounter(registry, 'baton_trigger_start_failures_total', 'Trigger firings whose workflow start failed; the join is retried by the sweep.', [], () => [[{}, stats.startFailures]]);
+}
+
+/** Signals stored but not yet matched against the triggers, and how old the oldest is: one query per scrape. */
+export function registerMatchBacklogMetrics(registry: Registry, db: Queryable): void {
+  const read = perScrape(() => matchBacklog(db));
+  readGauge(registry, 'baton_signals_unmatched', 'Stored signals not yet evaluated against the signal triggers.', [], async () => [[{}, (await read()).signals]]);
+  readGauge(registry, 'baton_signals_unmatched_oldest_age_seconds', 'Age of the oldest stored signal not yet evaluated against the triggers (0 when none).', [], async () => [
+    [{}, (await read()).oldestAgeSeconds],
+  ]);
 }
 
 /** Lag of Baton's Kafka consumer group per subscribed topic partition, asked of the brokers once per scrape. */

@@ -4,7 +4,7 @@ import { registerSchedulerMetrics, type Scheduler } from '@baton/scheduler';
 import { KafkaLagReader, type SignalStats } from '@baton/signals';
 import type { RoutePlugin } from '../app.js';
 import type { SourcesConfig } from '../wiring/signals-sources.js';
-import { registerEngineMetrics, registerKafkaLagMetrics, registerQueueMetrics, registerSignalMetrics } from './domain-metrics.js';
+import { registerEngineMetrics, registerKafkaLagMetrics, registerMatchBacklogMetrics, registerQueueMetrics, registerSignalMetrics } from './domain-metrics.js';
 import { metricsPlugin } from './metrics.js';
 import { registerSourcesMetrics, type SourcesMetricsSource } from './sources-metrics.js';
 
@@ -36,6 +36,7 @@ export function serviceMetrics(services: MetricsServices): RoutePlugin[] {
   ];
   if (signals) plugins.push(metricsPlugin('signals', (registry) => registerSignalMetrics(registry, signals.stats, inbound)));
   if (db) plugins.push(metricsPlugin('queue', (registry) => registerQueueMetrics(registry, db)));
+  if (db && signals) plugins.push(metricsPlugin('signal matching', (registry) => registerMatchBacklogMetrics(registry, db)));
   if (engine) {
     plugins.push({
       name: 'engine metrics',
