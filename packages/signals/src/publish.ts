@@ -84,15 +84,60 @@ function jsonDocument(value: unknown): string {
   }
 }
 
+/**
+ * One row of the document. Absent keys read as NULL, so nothing is sent for an absent payload or
+ * request time, the request id is sent only when it is not the instance id (it almost always is,
+ * or is absent: `nr`), and the source is an index into the batch's distinct sources (`s`) plus,
+ * for the sources that differ only by it (a Kafka partition's messages), the offset (`o`).
+ * Document size is most of the client's cost of a large batch (serialising it, then writing it
+ * to the socket) and the parse is part of the server's.
+ */
 interface Row {
   n: string;
   k: number;
   i: string;
-  r: string | null;
+  r?: string;
+  nr?: 1;
   p: unknown;
-  pl: unknown;
-  rt: number | bigint | null;
-  src: SignalSource;
+  pl?: unknown;
+  rt?: number | bigint;
+  s: number;
+  o?: string;
+}
+
+/** A batch's distinct sources, each with its offset apart (see Row). */
+class SourceTable {
+  readonly list: SignalSource[] = [];
+  private readonly index = new Map<unknown, number>();
+
+  ref(src: SignalSource): { s: number; o?: string } {
+    const offset = src.offset;
+    if (typeof offset !== 'string') return { s: this.slot(src, () => src) };
+    // Sources with an offset are built per message: key them by their other (scalar) entries.
+    let key = '';
+    for (const k in src) {
+      if (k === 'offset') continue;
+      const v = src[k];
+      if (v !== null && typeof v === 'object') return { s: this.slot(src, () => src) };
+      key += `${k}\u0000${typeof v}\u0000${String(v)}\u0000`;
+    }
+    return {
+      s: this.slot(key, () => {
+        const { offset: _offset, ...rest } = src;
+        return rest as SignalSource;
+      }),
+      o: offset,
+    };
+  }
+
+  private slot(key: unknown, base: () => SignalSource): number {
+    let s = this.index.get(key);
+    if (s === undefined) {
+      s = this.list.push(base()) - 1;
+      this.index.set(key, s);
+    }
+    return s;
+  }
 }
 
 /** One try. Without `check`, an instance stored already fails the insert (a unique violation). */
@@ -126,6 +171,7 @@ async function attemptPublish(
   const counts = new Map<string, number>();
   const fresh: { idx: number; k: number }[] = [];
   const rows: Row[] = [];
+  const sources = new SourceTable();
   for (const idx of unique) {
     const s = signals[idx]!;
     const seen = existingSeq.get(`${s.name}\u0000${s.instanceId}`);
@@ -136,16 +182,14 @@ async function attemptPublish(
     const k = (counts.get(s.name) ?? 0) + 1;
     counts.set(s.name, k);
     fresh.push({ idx, k });
-    rows.push({
-      n: s.name,
-      k,
-      i: s.instanceId,
-      r: s.requestId ?? null,
-      p: s.params,
-      pl: s.payload === undefined ? null : s.payload,
-      rt: s.requestTime ?? null,
-      src: sourceOf(idx),
-    });
+    const { s: src, o } = sources.ref(sourceOf(idx));
+    const row: Row = { n: s.name, k, i: s.instanceId, p: s.params, s: src };
+    if (s.requestId === undefined || s.requestId === null) row.nr = 1;
+    else if (s.requestId !== s.instanceId) row.r = s.requestId;
+    if (s.payload !== undefined && s.payload !== null) row.pl = s.payload;
+    if (s.requestTime !== undefined && s.requestTime !== null) row.rt = s.requestTime;
+    if (o !== undefined) row.o = o;
+    rows.push(row);
   }
 
   if (fresh.length > 0) {
@@ -159,8 +203,9 @@ async function attemptPublish(
          ON CONFLICT (name) DO UPDATE SET last_seq = sn.last_seq + EXCLUDED.last_seq
          RETURNING sn.name, sn.last_seq
        ), t AS (
-         SELECT u.n, l.last_seq - c.c + u.k AS s, u.i, u.r, u.p, u.pl, u.rt, u.src
-         FROM jsonb_to_recordset($2::jsonb) AS u(n text, k bigint, i text, r text, p jsonb, pl jsonb, rt bigint, src jsonb)
+         SELECT u.n, l.last_seq - c.c + u.k AS s, u.i, CASE WHEN u.nr IS NULL THEN coalesce(u.r, u.i) END AS r, u.p, u.pl, u.rt,
+                CASE WHEN u.o IS NULL THEN $3::jsonb -> u.s ELSE ($3::jsonb -> u.s) || jsonb_build_object('offset', u.o) END AS src
+         FROM jsonb_to_recordset($2::jsonb) AS u(n text, k bigint, i text, r text, nr int, p jsonb, pl jsonb, rt bigint, s int, o text)
          JOIN locked l ON l.name = u.n JOIN cnt c ON c.n = u.n
        ), ins AS (
          INSERT INTO signal_instances (name, seq_id, instance_id, request_id, params, payload, request_time, source)
@@ -170,7 +215,7 @@ async function attemptPublish(
          SELECT l.name, l.last_seq - c.c + 1, l.last_seq FROM locked l JOIN cnt c ON c.n = l.name ORDER BY l.name
        )
        SELECT l.name, l.last_seq, pg_notify('${SIGNAL_CHANNEL}', '') FROM locked l`,
-      [JSON.stringify(names.map((n) => ({ n, c: counts.get(n)! }))), jsonDocument(rows)],
+      [JSON.stringify(names.map((n) => ({ n, c: counts.get(n)! }))), jsonDocument(rows), jsonDocument(sources.list)],
     );
     const base = new Map(res.rows.map((r) => [r.name, toBig(r.last_seq) - BigInt(counts.get(r.name)!)]));
     for (const { idx, k } of fresh) {

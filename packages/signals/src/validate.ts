@@ -30,8 +30,32 @@ export function unstorableProblem(s: string): string | undefined {
   return undefined;
 }
 
-/** Field path of the first string or key in a JSON value PostgreSQL cannot store, with the problem. */
+/** True when a string or key anywhere in a JSON value is one PostgreSQL cannot store. */
+function holdsUnstorable(value: unknown): boolean {
+  // A stack, not recursion: a hostile payload may nest deeper than the call stack goes.
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (unstorableProblem(v) !== undefined) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const k in v) {
+        if (unstorableProblem(k) !== undefined) return true;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Field path of the first string or key in a JSON value PostgreSQL cannot store, with the problem.
+ * Paths are built only for a value that holds one: every signal's payload passes through here.
+ */
 function unstorableIn(value: unknown, field: string): FieldError | undefined {
+  if (!holdsUnstorable(value)) return undefined;
   const stack: Array<[unknown, string]> = [[value, field]];
   while (stack.length > 0) {
     const [v, at] = stack.pop()!;
@@ -61,7 +85,7 @@ export function nameProblem(name: unknown): string | undefined {
   if (CONTROL.test(name)) return 'must not contain control characters';
   const unstorable = unstorableProblem(name);
   if (unstorable) return unstorable;
-  if (name.split('/').some((seg) => seg.length === 0)) return 'must not have empty path segments (leading, trailing or doubled "/")';
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) return 'must not have empty path segments (leading, trailing or doubled "/")';
   return undefined;
 }
 
@@ -78,7 +102,14 @@ export function validateParams(raw: unknown, field: string, errors: FieldError[]
   }
   const out: SignalParams = {};
   for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
-    const f = `${field}.${key}`;
+    const f = (): string => `${field}.${key}`;
+    if (typeof v === 'number' && Number.isSafeInteger(v) && key.length > 0) {
+      // The common case, without a BigInt round trip (which also turns -0 into 0).
+      if (unstorableProblem(key) === undefined) {
+        out[key] = v === 0 ? 0 : v;
+        continue;
+      }
+    }
     const keyProblem = unstorableProblem(key);
     if (key.length === 0) {
       errors.push({ field, message: 'param names must not be empty' });
@@ -86,14 +117,14 @@ export function validateParams(raw: unknown, field: string, errors: FieldError[]
       errors.push({ field, message: `param name ${JSON.stringify(key)} ${keyProblem}` });
     } else if (typeof v === 'string') {
       const problem = unstorableProblem(v);
-      if (problem) errors.push({ field: f, message: problem });
+      if (problem) errors.push({ field: f(), message: problem });
       else out[key] = v;
     } else if (isIntegerValue(v)) {
       const b = BigInt(v);
-      if (b < INT64_MIN || b > INT64_MAX) errors.push({ field: f, message: 'integer is outside the 64-bit range' });
+      if (b < INT64_MIN || b > INT64_MAX) errors.push({ field: f(), message: 'integer is outside the 64-bit range' });
       else out[key] = normalizeInt(b);
     } else {
-      errors.push({ field: f, message: 'must be a string or an integer' });
+      errors.push({ field: f(), message: 'must be a string or an integer' });
     }
   }
   return out;

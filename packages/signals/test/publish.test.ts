@@ -22,6 +22,38 @@ async function count(name: string): Promise<number> {
 }
 
 describe('publish', () => {
+  it('stores each row exactly as given, whatever the document leaves out: sources, offsets, absent ids, payloads and times', async () => {
+    const batch = normalizeBatch(
+      [
+        { name: 'doc/a', params: { k: 1 }, request_id: 'rid-1', request_time: 5 },
+        { name: 'doc/a', params: { k: 2 }, payload_note: 'kept' },
+        { name: 'doc/b', params: { k: 3 }, request_id: 'rid-3' },
+        { name: 'doc/b', params: { k: 4 }, request_id: 'rid-4' },
+        { name: 'doc/b', params: { k: 5 }, request_id: 'rid-5' },
+      ],
+      'signals',
+    );
+    const shared = { type: 'REST' as const, client: 'c1' };
+    const sources = [
+      shared,
+      shared,
+      { type: 'KAFKA' as const, topic: 't', partition: 0, offset: '7', group: 'g' },
+      { type: 'KAFKA' as const, topic: 't', partition: 1, offset: '7', group: 'g' },
+      { type: 'KAFKA' as const, topic: 't', partition: 0, offset: '8', group: 'g', extra: { nested: true } },
+    ];
+    await t.db.tx((tx) => publishInTx(tx, batch, sources));
+    const rows = await t.db.query<{ name: string; request_id: string | null; instance_id: string; payload: unknown; request_time: number | null; source: unknown }>(
+      `SELECT name, request_id, instance_id, payload, request_time, source FROM signal_instances WHERE name LIKE 'doc/%' ORDER BY name, seq_id`,
+    );
+    expect(rows.rows.map(({ instance_id, ...r }) => ({ ...r, same: instance_id === r.request_id }))).toEqual([
+      { name: 'doc/a', request_id: 'rid-1', payload: null, request_time: 5, source: shared, same: true },
+      { name: 'doc/a', request_id: null, payload: { payload_note: 'kept' }, request_time: null, source: shared, same: false },
+      { name: 'doc/b', request_id: 'rid-3', payload: null, request_time: null, source: sources[2], same: true },
+      { name: 'doc/b', request_id: 'rid-4', payload: null, request_time: null, source: sources[3], same: true },
+      { name: 'doc/b', request_id: 'rid-5', payload: null, request_time: null, source: sources[4], same: true },
+    ]);
+  });
+
   it('assigns per-name seq ids, puts unknown fields into payload and stores unmatched signals', async () => {
     const res = await svc.publish([
       { name: 'signal_a', params: { foo: 'bat', watermark: 123456, updated_by: 'tester' }, extra: { source: { id: 'test-id' } }, request_id: 'test-request-id', request_time: 1234567 },

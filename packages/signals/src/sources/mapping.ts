@@ -37,7 +37,7 @@ export class MappingError extends Error {
 /** Reads a dot path from a JSON value; undefined when any step is missing. */
 export function readPath(value: unknown, path: string): unknown {
   let cur = value;
-  for (const seg of path.split('.')) {
+  for (const seg of pathSegments(path)) {
     if (cur === null || typeof cur !== 'object') return undefined;
     if (Array.isArray(cur)) {
       if (!/^\d+$/.test(seg)) return undefined;
@@ -48,6 +48,18 @@ export function readPath(value: unknown, path: string): unknown {
     }
   }
   return cur;
+}
+
+/** Paths come from the configuration, so a few are read for every message: split each once. */
+const SEGMENTS = new Map<string, readonly string[]>();
+
+function pathSegments(path: string): readonly string[] {
+  let segs = SEGMENTS.get(path);
+  if (segs === undefined) {
+    segs = path.split('.');
+    if (SEGMENTS.size < 1024) SEGMENTS.set(path, segs);
+  }
+  return segs;
 }
 
 function describe(src: ValueSource): string {
