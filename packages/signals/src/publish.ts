@@ -105,35 +105,62 @@ interface Row {
   o?: string;
 }
 
+/** True when both have the same entries, scalar and equal, except `offset`. */
+function sameButOffset(a: SignalSource, b: SignalSource): boolean {
+  let n = 0;
+  for (const k in a) {
+    n++;
+    if (k === 'offset') continue;
+    const v = a[k];
+    if ((v !== null && typeof v === 'object') || v !== b[k] || !(k in b)) return false;
+  }
+  for (const _k in b) n--;
+  return n === 0;
+}
+
 /** A batch's distinct sources, each with its offset apart (see Row). */
 class SourceTable {
   readonly list: SignalSource[] = [];
   private readonly index = new Map<unknown, number>();
 
-  ref(src: SignalSource): { s: number; o?: string } {
+  /** The source's index in `list`; sets `offset` to the offset kept apart, if any. */
+  ref(src: SignalSource): number {
+    this.offset = undefined;
     const offset = src.offset;
-    if (typeof offset !== 'string') return { s: this.slot(src, () => src) };
+    if (typeof offset !== 'string') return this.slot(src, src, false);
+    // A partition's messages come in runs: most sources match the one before but for the offset.
+    if (this.last !== undefined && sameButOffset(src, this.last.src)) {
+      this.offset = offset;
+      return this.last.slot;
+    }
     // Sources with an offset are built per message: key them by their other (scalar) entries.
     let key = '';
     for (const k in src) {
       if (k === 'offset') continue;
       const v = src[k];
-      if (v !== null && typeof v === 'object') return { s: this.slot(src, () => src) };
+      if (v !== null && typeof v === 'object') return this.slot(src, src, false);
       key += `${k}\u0000${typeof v}\u0000${String(v)}\u0000`;
     }
-    return {
-      s: this.slot(key, () => {
-        const { offset: _offset, ...rest } = src;
-        return rest as SignalSource;
-      }),
-      o: offset,
-    };
+    this.offset = offset;
+    const slot = this.slot(key, src, true);
+    this.last = { src, slot };
+    return slot;
   }
 
-  private slot(key: unknown, base: () => SignalSource): number {
+  private last: { src: SignalSource; slot: number } | undefined;
+
+  /** Set by `ref`: the offset of the source it was given, when kept apart. */
+  offset: string | undefined;
+
+  private slot(key: unknown, src: SignalSource, withoutOffset: boolean): number {
     let s = this.index.get(key);
     if (s === undefined) {
-      s = this.list.push(base()) - 1;
+      let base = src;
+      if (withoutOffset) {
+        const { offset: _offset, ...rest } = src;
+        base = rest as SignalSource;
+      }
+      s = this.list.push(base) - 1;
       this.index.set(key, s);
     }
     return s;
@@ -182,8 +209,8 @@ async function attemptPublish(
     const k = (counts.get(s.name) ?? 0) + 1;
     counts.set(s.name, k);
     fresh.push({ idx, k });
-    const { s: src, o } = sources.ref(sourceOf(idx));
-    const row: Row = { n: s.name, k, i: s.instanceId, p: s.params, s: src };
+    const row: Row = { n: s.name, k, i: s.instanceId, p: s.params, s: sources.ref(sourceOf(idx)) };
+    const o = sources.offset;
     if (s.requestId === undefined || s.requestId === null) row.nr = 1;
     else if (s.requestId !== s.instanceId) row.r = s.requestId;
     if (s.payload !== undefined && s.payload !== null) row.pl = s.payload;

@@ -102,7 +102,6 @@ export function validateParams(raw: unknown, field: string, errors: FieldError[]
   }
   const out: SignalParams = {};
   for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
-    const f = (): string => `${field}.${key}`;
     if (typeof v === 'number' && Number.isSafeInteger(v) && key.length > 0) {
       // The common case, without a BigInt round trip (which also turns -0 into 0).
       if (unstorableProblem(key) === undefined) {
@@ -117,14 +116,14 @@ export function validateParams(raw: unknown, field: string, errors: FieldError[]
       errors.push({ field, message: `param name ${JSON.stringify(key)} ${keyProblem}` });
     } else if (typeof v === 'string') {
       const problem = unstorableProblem(v);
-      if (problem) errors.push({ field: f(), message: problem });
+      if (problem) errors.push({ field: `${field}.${key}`, message: problem });
       else out[key] = v;
     } else if (isIntegerValue(v)) {
       const b = BigInt(v);
-      if (b < INT64_MIN || b > INT64_MAX) errors.push({ field: f(), message: 'integer is outside the 64-bit range' });
+      if (b < INT64_MIN || b > INT64_MAX) errors.push({ field: `${field}.${key}`, message: 'integer is outside the 64-bit range' });
       else out[key] = normalizeInt(b);
     } else {
-      errors.push({ field: f(), message: 'must be a string or an integer' });
+      errors.push({ field: `${field}.${key}`, message: 'must be a string or an integer' });
     }
   }
   return out;

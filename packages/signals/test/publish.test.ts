@@ -30,6 +30,9 @@ describe('publish', () => {
         { name: 'doc/b', params: { k: 3 }, request_id: 'rid-3' },
         { name: 'doc/b', params: { k: 4 }, request_id: 'rid-4' },
         { name: 'doc/b', params: { k: 5 }, request_id: 'rid-5' },
+        { name: 'doc/b', params: { k: 6 }, request_id: 'rid-6' },
+        { name: 'doc/b', params: { k: 7 }, request_id: 'rid-7' },
+        { name: 'doc/b', params: { k: 8 }, request_id: 'rid-8' },
       ],
       'signals',
     );
@@ -40,6 +43,10 @@ describe('publish', () => {
       { type: 'KAFKA' as const, topic: 't', partition: 0, offset: '7', group: 'g' },
       { type: 'KAFKA' as const, topic: 't', partition: 1, offset: '7', group: 'g' },
       { type: 'KAFKA' as const, topic: 't', partition: 0, offset: '8', group: 'g', extra: { nested: true } },
+      // A run of one partition, then one differing only by group, then one with a key fewer.
+      { type: 'KAFKA' as const, topic: 't', partition: 1, offset: '8', group: 'g' },
+      { type: 'KAFKA' as const, topic: 't', partition: 1, offset: '9', group: 'g2' },
+      { type: 'KAFKA' as const, topic: 't', partition: 1, offset: '10' },
     ];
     await t.db.tx((tx) => publishInTx(tx, batch, sources));
     const rows = await t.db.query<{ name: string; request_id: string | null; instance_id: string; payload: unknown; request_time: number | null; source: unknown }>(
@@ -51,6 +58,9 @@ describe('publish', () => {
       { name: 'doc/b', request_id: 'rid-3', payload: null, request_time: null, source: sources[2], same: true },
       { name: 'doc/b', request_id: 'rid-4', payload: null, request_time: null, source: sources[3], same: true },
       { name: 'doc/b', request_id: 'rid-5', payload: null, request_time: null, source: sources[4], same: true },
+      { name: 'doc/b', request_id: 'rid-6', payload: null, request_time: null, source: sources[5], same: true },
+      { name: 'doc/b', request_id: 'rid-7', payload: null, request_time: null, source: sources[6], same: true },
+      { name: 'doc/b', request_id: 'rid-8', payload: null, request_time: null, source: sources[7], same: true },
     ]);
   });
 
