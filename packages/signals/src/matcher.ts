@@ -75,12 +75,16 @@ export function takeSignals(jobs: readonly Omit<ClaimedJob, 'generation'>[], bud
   return take;
 }
 
-/** Rows to claim next so that they hold about `budget` instances, from the rows claimed last. */
-export function nextClaimLimit(claimed: readonly Pick<ClaimedJob, 'seq_id' | 'seq_to'>[], budget: number): number {
+/**
+ * Rows to claim next so that they hold about `budget` instances, from the rows claimed last. It
+ * shrinks at once but at most doubles per batch: after a run of one-signal rows, the next claim
+ * must not lock hundreds of rows that each hold a large range (mixed REST and Kafka traffic).
+ */
+export function nextClaimLimit(claimed: readonly Pick<ClaimedJob, 'seq_id' | 'seq_to'>[], budget: number, previous: number): number {
   let instances = 0;
   for (const j of claimed) instances += Number(BigInt(j.seq_to) - BigInt(j.seq_id)) + 1;
   const perRow = instances / claimed.length;
-  return Math.max(1, Math.min(budget, Math.ceil(budget / perRow) + 1));
+  return Math.max(1, Math.min(budget, previous * 2, Math.ceil(budget / perRow) + 1));
 }
 
 interface JobRow {
@@ -104,7 +108,10 @@ interface Candidate {
 export interface MatchBacklog {
   /** Stored instances not yet evaluated against the triggers. */
   signals: number;
-  /** Age of the oldest of them (0 when none): how far the matchers are behind. */
+  /**
+   * Age of the oldest published one (0 when none): how far the matchers are behind. Backfill jobs
+   * count above but not here: their signals were old when queued.
+   */
   oldestAgeSeconds: number;
 }
 
@@ -113,7 +120,7 @@ export async function matchBacklog(q: Queryable): Promise<MatchBacklog> {
   const r = await q.query<{ signals: number | bigint; age: number | null }>(
     `SELECT (SELECT coalesce(sum(coalesce(seq_to, seq_id) - seq_id + 1), 0)::bigint FROM signal_match_queue) AS signals,
             (SELECT extract(epoch FROM now() - i.create_time)::float8
-             FROM (SELECT name, seq_id FROM signal_match_queue ORDER BY id LIMIT 1) j
+             FROM (SELECT name, seq_id FROM signal_match_queue WHERE only_trigger_id IS NULL ORDER BY id LIMIT 1) j
              JOIN signal_instances i ON i.name = j.name AND i.seq_id = j.seq_id) AS age`,
   );
   const row = r.rows[0]!;
@@ -185,7 +192,7 @@ export class Matcher {
         [this.claimLimit],
       );
       if (claimed.rows.length === 0) return 0;
-      this.claimLimit = nextClaimLimit(claimed.rows, this.batchSize);
+      this.claimLimit = nextClaimLimit(claimed.rows, this.batchSize, this.claimLimit);
       const take = takeSignals(claimed.rows, this.batchSize);
       // Finishes the taken jobs (the last one may move on instead), reads their instances and
       // tells whether any step waits for one of the names, in one round trip.

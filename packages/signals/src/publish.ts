@@ -139,7 +139,9 @@ class SourceTable {
       if (k === 'offset') continue;
       const v = src[k];
       if (v !== null && typeof v === 'object') return this.slot(src, src, false);
-      key += `${k}\u0000${typeof v}\u0000${String(v)}\u0000`;
+      const text = String(v);
+      // Length-prefixed, so no two different sources can spell the same key.
+      key += `${k.length}:${k}${typeof v}${text.length}:${text}`;
     }
     this.offset = offset;
     const slot = this.slot(key, src, true);

@@ -33,6 +33,9 @@ describe('publish', () => {
         { name: 'doc/b', params: { k: 6 }, request_id: 'rid-6' },
         { name: 'doc/b', params: { k: 7 }, request_id: 'rid-7' },
         { name: 'doc/b', params: { k: 8 }, request_id: 'rid-8' },
+        { name: 'doc/c', params: { k: 9 }, payload: null, request_id: 'rid-9' },
+        { name: 'doc/c', params: { k: 10 }, request_id: 'rid-10' },
+        { name: 'doc/c', params: { k: 11 }, request_id: 'rid-11' },
       ],
       'signals',
     );
@@ -47,6 +50,10 @@ describe('publish', () => {
       { type: 'KAFKA' as const, topic: 't', partition: 1, offset: '8', group: 'g' },
       { type: 'KAFKA' as const, topic: 't', partition: 1, offset: '9', group: 'g2' },
       { type: 'KAFKA' as const, topic: 't', partition: 1, offset: '10' },
+      // Offsets that are not strings stay in the source; so does any source's string offset.
+      { type: 'INTERNAL' as const, offset: 12 },
+      { type: 'INTERNAL' as const },
+      { type: 'SNS' as const, offset: 'x' },
     ];
     await t.db.tx((tx) => publishInTx(tx, batch, sources));
     const rows = await t.db.query<{ name: string; request_id: string | null; instance_id: string; payload: unknown; request_time: number | null; source: unknown }>(
@@ -61,6 +68,9 @@ describe('publish', () => {
       { name: 'doc/b', request_id: 'rid-6', payload: null, request_time: null, source: sources[5], same: true },
       { name: 'doc/b', request_id: 'rid-7', payload: null, request_time: null, source: sources[6], same: true },
       { name: 'doc/b', request_id: 'rid-8', payload: null, request_time: null, source: sources[7], same: true },
+      { name: 'doc/c', request_id: 'rid-9', payload: null, request_time: null, source: sources[8], same: true },
+      { name: 'doc/c', request_id: 'rid-10', payload: null, request_time: null, source: sources[9], same: true },
+      { name: 'doc/c', request_id: 'rid-11', payload: null, request_time: null, source: sources[10], same: true },
     ]);
   });
 

@@ -118,9 +118,12 @@ describe('takeSignals', () => {
 describe('nextClaimLimit', () => {
   it('claims about as many rows as hold one batch of instances', () => {
     const rows = (span: number, n: number) => Array.from({ length: n }, (_, i) => ({ seq_id: i * span + 1, seq_to: (i + 1) * span }));
-    expect(nextClaimLimit(rows(1, 16), 500)).toBe(500);
-    expect(nextClaimLimit(rows(5000, 3), 500)).toBe(2);
-    expect(nextClaimLimit(rows(100, 7), 500)).toBe(6);
+    expect(nextClaimLimit(rows(1, 16), 500, 500)).toBe(500);
+    expect(nextClaimLimit(rows(5000, 3), 500, 16)).toBe(2);
+    expect(nextClaimLimit(rows(100, 7), 500, 16)).toBe(6);
+    // Grows at most twofold per batch, shrinks at once.
+    expect(nextClaimLimit(rows(1, 16), 500, 16)).toBe(32);
+    expect(nextClaimLimit(rows(5000, 1), 500, 500)).toBe(2);
   });
 });
 
@@ -252,7 +255,8 @@ describe('trigger semantics', () => {
     expect(await matcher.runOnce()).toBe(7);
     const rest = await t.db.query<{ seq_id: number; seq_to: number }>(`SELECT seq_id, seq_to FROM signal_match_queue WHERE name = 'wf-ranges/left'`);
     expect(rest.rows).toEqual([{ seq_id: 8, seq_to: 25 }]);
-    await own.drain();
+    // Every instance is matched exactly once: 7 above, the rest here.
+    expect(await own.drain()).toBe(backlog.signals - 7);
     const rows = await starts('wf-ranges');
     expect(rows.map((r) => r.initiator.signals.map((s) => s.params.day ?? s.params.date)).sort()).toEqual(days.map((d) => [d, d]));
     const left = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_match_queue WHERE name LIKE 'wf-ranges/%'`);
@@ -261,6 +265,36 @@ describe('trigger semantics', () => {
     const waiting = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_trigger_candidates WHERE workflow_id = 'wf-ranges'`);
     expect(waiting.rows[0]!.n).toBe(0);
     await own.stop();
+  });
+
+  it('shares ranges between concurrent matchers: each instance is taken once, every pair fires once', async () => {
+    const def = simpleTrigger('wf-shared');
+    await svc.syncSubscriptions(def.workflowId, def);
+    const days = Array.from({ length: 60 }, (_, i) => 20240801 + i);
+    // Three transactions, so the queue holds several ranges per name.
+    for (const part of [days.slice(0, 20), days.slice(20, 45), days.slice(45)]) {
+      await svc.publish([
+        ...part.map((day) => ({ name: 'wf-shared/left', params: { day } })),
+        ...part.map((day) => ({ name: 'wf-shared/right', params: { kind: 'full', date: day } })),
+      ]);
+    }
+    const before = (await matchBacklog(t.db)).signals;
+    const matchers = [3, 5, 8].map((size) => new Matcher(t.db, { starter: new TableStarter(), expressions: testExpressions, onError: (err) => { throw err; } }, size));
+    const taken = await Promise.all(
+      matchers.map(async (m) => {
+        let n = 0;
+        for (let idle = 0; idle < 3; ) {
+          const k = await m.runOnce();
+          n += k;
+          idle = k === 0 ? idle + 1 : 0;
+          if (k === 0) await new Promise((r) => setTimeout(r, 10));
+        }
+        return n;
+      }),
+    );
+    expect(taken.reduce((a, b) => a + b, 0)).toBe(before);
+    expect((await matchBacklog(t.db)).signals).toBe(0);
+    expect(await countStarts(t.db, 'wf-shared')).toBe(60);
   });
 
   it('isolates a failing start: other triggers fire, the failed one keeps its candidates and fires later', async () => {
