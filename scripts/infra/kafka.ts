@@ -152,9 +152,10 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
     '-cp', `${libs}/*`,
   ];
   const logFile = path.join(runDir, 'kafka.log');
-  // A KRaft cluster id is 16 random bytes, base64url without padding.
+  // A KRaft cluster id is 16 random bytes, base64url without padding. One in 64 starts with '-',
+  // which the tool's argument parser would take for an option: pass it as `--cluster-id=<id>`.
   const clusterId = randomBytes(16).toString('base64url');
-  await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { timeoutMs: 120_000 });
+  await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, '--ignore-formatted'], { timeoutMs: 120_000 });
 
   const server = await manageProcess({
     name: 'Kafka',
