@@ -26,7 +26,7 @@
 import { availableParallelism } from 'node:os';
 import { logLevel, Kafka, Partitioners } from 'kafkajs';
 import { migrate, PgDb, type Queryable } from '@baton/engine-core';
-import { SignalService, signalsMigrations, stringifyJson, type StartRequest } from '@baton/signals';
+import { matchBacklog, SignalService, signalsMigrations, stringifyJson, type StartRequest } from '@baton/signals';
 import type { KafkaSourceConfig } from '../packages/signals/src/sources/config.js';
 import type { ConsumerRunOptions, KafkaAdapter, KafkaConsumerAdapter } from '../packages/signals/src/sources/kafka/adapter.js';
 import { DEFAULT_POSTGRES_LANES, KafkaIngestor } from '../packages/signals/src/sources/kafka/ingest.js';
@@ -203,8 +203,7 @@ async function main(): Promise<void> {
         },
       ],
     };
-    // A match job covers a range of one name's instances: count the instances.
-    const unmatched = async () => (await db.query<{ n: number }>('SELECT coalesce(sum(coalesce(seq_to, seq_id) - seq_id + 1), 0)::int AS n FROM signal_match_queue')).rows[0]!.n;
+    const unmatched = async () => (await matchBacklog(db)).signals;
 
     const bareRounds: Round[] = [];
     const batonRounds: BatonRound[] = [];

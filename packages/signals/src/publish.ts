@@ -32,10 +32,10 @@ export function isConcurrentDuplicate(err: unknown): boolean {
  * instances. Two statements whatever the batch size: a duplicate check, then one statement that
  * advances the per-name counters by the number of new instances (creating or locking the counter
  * rows in name order, so concurrent batches cannot deadlock), inserts the instances with the seq
- * ids that range reserves, and writes one match job per name over that range. The counter locks are held only for that
- * statement and the commit. Seq ids are gap-free: a concurrent duplicate makes the insert fail
- * and the counters roll back with it, to a savepoint, and the batch is tried again (the check
- * then reports the instance as a duplicate), so callers never see that race.
+ * ids that range reserves, and writes one match job per name over that range. The counter locks
+ * are held only for that statement and the commit. Seq ids are gap-free: a concurrent duplicate
+ * makes the insert fail and the counters roll back with it, to a savepoint, and the batch is tried
+ * again (the check then reports the instance as a duplicate), so callers never see that race.
  *
  * `assumeNew` skips the duplicate check (its index lookups are about a tenth of the database's
  * work for a large batch): an instance stored already then fails the insert like a concurrent
@@ -121,7 +121,10 @@ function sameButOffset(a: SignalSource, b: SignalSource): boolean {
 /** A batch's distinct sources, each with its offset apart (see Row). */
 class SourceTable {
   readonly list: SignalSource[] = [];
+  /** Set by `ref`: the offset of the source it was given, when kept apart. */
+  offset: string | undefined;
   private readonly index = new Map<unknown, number>();
+  private last: { src: SignalSource; slot: number } | undefined;
 
   /** The source's index in `list`; sets `offset` to the offset kept apart, if any. */
   ref(src: SignalSource): number {
@@ -148,11 +151,6 @@ class SourceTable {
     this.last = { src, slot };
     return slot;
   }
-
-  private last: { src: SignalSource; slot: number } | undefined;
-
-  /** Set by `ref`: the offset of the source it was given, when kept apart. */
-  offset: string | undefined;
 
   private slot(key: unknown, src: SignalSource, withoutOffset: boolean): number {
     let s = this.index.get(key);
