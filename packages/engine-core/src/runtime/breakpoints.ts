@@ -134,6 +134,17 @@ export async function releasePauses(
   message: string,
 ): Promise<number> {
   const byAttempt = 'attemptPk' in which;
+  const args = [byAttempt, byAttempt ? which.attemptPk : null, byAttempt ? [] : which.breakpointIds];
+  // Attempt rows first, in id order, as a step action takes its attempt's row before its pause:
+  // the timeline rows written below take a key-share lock on each attempt row, so releasing
+  // pauses first could wait for a step action that waits for one of those pauses (a deadlock).
+  await tx.query(
+    `SELECT a.id FROM baton_step_attempts a JOIN baton_step_pauses p ON p.attempt_pk = a.id
+     WHERE a.status = 'PAUSED' AND p.released_at IS NULL
+       AND (CASE WHEN $1::boolean THEN p.attempt_pk = $2::bigint ELSE p.breakpoint_id = ANY($3::bigint[]) END)
+     ORDER BY a.id FOR UPDATE OF a`,
+    args,
+  );
   const res = await tx.query<{ attempt_pk: number }>(
     `UPDATE baton_step_pauses p SET released_at = now(), released_by = $3
      FROM baton_step_attempts a

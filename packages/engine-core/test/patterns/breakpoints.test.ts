@@ -101,6 +101,38 @@ describe.each<DbKind>(['pglite', 'postgres'])('breakpoints on %s', (kind) => {
     expect(await engine.waitForInstance('chain', four, 15_000)).toBe('SUCCEEDED');
   });
 
+  it.runIf(kind === 'postgres')('deleting a breakpoint while a step action holds a paused attempt waits for it instead of deadlocking', async () => {
+    await engine.setBreakpoint('chain', 'b');
+    const iid = (await engine.startWorkflow({ workflowId: 'chain' })).workflowInstanceId;
+    await pausedWhen('chain', iid, 'b');
+    const pk = (await engine.getStepAttempt('chain', iid, 'b'))!;
+    const attemptPk = (
+      await t.db.query<{ id: number }>(
+        `SELECT a.id FROM baton_step_attempts a JOIN baton_workflow_instances i ON i.id = a.instance_pk
+         WHERE i.workflow_id = 'chain' AND i.instance_id = $1 AND a.step_id = 'b' AND a.attempt_id = $2`,
+        [iid, pk.attemptId],
+      )
+    ).rows[0]!.id;
+    let deleting: Promise<{ deleted: number; resumed: number }> | undefined;
+    const rolledBack = new Error('rolled back on purpose');
+    // A step action's order: the attempt row, then its pause. The delete starts in between.
+    const held = t.db
+      .tx(async (tx) => {
+        await tx.query('SELECT id FROM baton_step_attempts WHERE id = $1 FOR UPDATE', [attemptPk]);
+        deleting = engine.deleteBreakpoints('chain', 'b');
+        await until('the delete waits for a lock', async () => {
+          const r = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
+          return r.rows[0]!.n > 0;
+        });
+        await tx.query('UPDATE baton_step_pauses SET released_by = released_by WHERE attempt_pk = $1', [attemptPk]);
+        throw rolledBack;
+      })
+      .catch((err: unknown) => err);
+    expect(await held).toBe(rolledBack);
+    expect(await deleting!).toEqual({ deleted: 1, resumed: 1 });
+    expect(await engine.waitForInstance('chain', iid, 15_000)).toBe('SUCCEEDED');
+  });
+
   it('narrowed to one instance, a breakpoint pauses only that instance', async () => {
     const next = (await engine.listInstances('chain', { limit: 1 })).items[0]!.instanceId + 1;
     await engine.setBreakpoint('chain', 'a', { instanceId: next + 1 });
