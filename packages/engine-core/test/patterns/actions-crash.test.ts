@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import { Engine } from '../../src/runtime/engine.js';
 import { openTestDb, type TestDb } from '../runtime/support/databases.js';
+import { spawnTsx } from '../../../../test/support/tsx-process.js';
 import { assertTimelinesMonotone } from '../runtime/support/engine.js';
 import { ABORTS_TABLE, EXECUTIONS_TABLE, INSTANCE_ENDS_TABLE, actionWorkflows } from './support/actions-workflows.js';
 
@@ -26,20 +27,8 @@ interface EngineProcess {
 const spawned: EngineProcess[] = [];
 
 function spawnEngine(url: string, workerId: string): EngineProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, url, workerId], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  let onReady!: () => void;
-  const ready = new Promise<void>((r) => (onReady = r));
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (out.includes('ready\n')) onReady();
-  });
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  // A process that dies before it is ready fails the test at `ready` instead of hanging it.
-  void exited.then(() => onReady());
-  const p = { child, ready, exited, stderr: () => err };
+  const c = spawnTsx(script, [url, workerId]);
+  const p = { child: c.child, ready: c.ready, exited: c.exited.then(({ code, signal }) => signal ?? code), stderr: c.stderr };
   spawned.push(p);
   return p;
 }
