@@ -18,7 +18,13 @@ export interface InstanceListQuery {
   until?: Date;
   /** The workflow (its properties or the instance's version) carries a tag with this name. */
   tag?: string;
-  /** Instances whose id is below this one (the per-workflow list's older integer cursor). */
+  /**
+   * `created` (default): newest first by the latest run's create time, paged by `cursor`.
+   * `instance`: one workflow's instances by instance id, highest first, paged by `beforeInstanceId`
+   * (the per-workflow list's integer cursor; instance ids only grow, so it is a keyset too).
+   */
+  order?: 'created' | 'instance';
+  /** order `instance`: instances whose id is below this one. */
   beforeInstanceId?: number;
   /** 1..1000, default 50. */
   limit?: number;
@@ -30,6 +36,8 @@ export interface InstanceListPage {
   items: InstanceSummary[];
   /** Absent on the last page. */
   nextCursor?: string;
+  /** order `instance`: the `beforeInstanceId` of the next page; absent on the last page. */
+  nextBeforeInstanceId?: number;
 }
 
 const CURSOR_KIND = 'i1';
@@ -63,7 +71,8 @@ export async function listInstancesAcross(db: Queryable, q: InstanceListQuery = 
   const rows = res.rows.slice(0, limit);
   const items = rows.map(toSummary);
   const last = rows.at(-1);
-  return res.rows.length > limit && last ? { items, nextCursor: encodeCursor(CURSOR_KIND, [last.created_us, String(last.id)]) } : { items };
+  if (res.rows.length <= limit || !last) return { items };
+  return q.order === 'instance' ? { items, nextBeforeInstanceId: Number(last.instance_id) } : { items, nextCursor: encodeCursor(CURSOR_KIND, [last.created_us, String(last.id)]) };
 }
 
 /** The SQL `listInstancesAcross` runs (one row more than the page size), for EXPLAIN in tests and benchmarks. */
@@ -90,8 +99,11 @@ export function instanceListQuery(q: InstanceListQuery): { sql: string; params: 
                  AND (v.definition->'tags' @> ${tag}::jsonb OR w.properties->'tags' @> ${tag}::jsonb))`,
     );
   }
+  const byInstance = q.order === 'instance';
+  if (byInstance && q.workflowIds?.length !== 1) throw new Error('listing by instance id needs exactly one workflow');
   if (q.beforeInstanceId !== undefined) c.add(`i.instance_id < ${c.param(q.beforeInstanceId)}`);
   if (q.cursor !== undefined) {
+    if (byInstance) throw new ListFilterError('cursor', 'this list pages by instance id');
     const [us, id] = decodeCursor(CURSOR_KIND, q.cursor, [DIGITS, DIGITS]);
     c.add(`(i.created_at, i.id) < (to_timestamp(0) + ${c.param(us)}::bigint * interval '1 microsecond', ${c.param(id)}::bigint)`);
   }
@@ -101,7 +113,7 @@ export function instanceListQuery(q: InstanceListQuery): { sql: string; params: 
             i.status, i.request_id, i.initiator, i.reason, i.created_at, i.started_at, i.ended_at
        FROM baton_workflow_instances i
        ${c.sql()}
-      ORDER BY i.created_at DESC, i.id DESC
+      ORDER BY ${byInstance ? 'i.instance_id DESC' : 'i.created_at DESC, i.id DESC'}
       LIMIT ${c.param(limit + 1)}`;
   return { sql, params: c.params, limit };
 }

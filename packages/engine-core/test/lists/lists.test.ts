@@ -11,7 +11,7 @@ const BASE = new Date('2026-06-01T12:00:00Z');
 
 async function push(db: TestDb['db'], json: object) {
   const parsed = parseWorkflowJson(JSON.stringify(json));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   return pushWorkflow(db, parsed.value);
 }
 
