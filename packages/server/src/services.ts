@@ -60,6 +60,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
     timeScale: settings.timeScale,
     paramValidators: settings.paramValidators,
     concurrency: settings.engineConcurrency,
+    stepLogs: settings.stepLogs,
     onError: (err, job) => log.error({ err, job: job.kind }, 'engine job failed; it will be retried'),
   });
   registerBuiltinRuntimes(engine, { http: { allowedHosts: settings.httpAllowedHosts }, ...(settings.shellSteps ? { shell: {} } : {}) });
