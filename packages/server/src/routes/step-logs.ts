@@ -10,6 +10,7 @@ export interface StepLogRoutesOptions {
 
 const DEFAULT_LIMIT = 256 * 1024;
 const MAX_LIMIT = 4 * 1024 * 1024;
+const QUERY_KEYS = ['stream', 'offset', 'limit'];
 
 /** One stream's sizes, as the attempt answer lists them. */
 export const logSummarySchema = {
@@ -117,6 +118,10 @@ export const stepLogRoutes: FastifyPluginAsync<StepLogRoutesOptions> = async (ap
     async (request) => {
       const { id, iid, run, stepId, attempt } = request.params;
       const q = request.query;
+      // The schema's additionalProperties drops unknown parameters silently; name them instead.
+      for (const key of new URL(request.url, 'http://x').searchParams.keys()) {
+        if (!QUERY_KEYS.includes(key)) throw badRequest(`querystring.${key}`, `is not a parameter of this route (expected ${QUERY_KEYS.join(', ')})`);
+      }
       let read;
       try {
         read = await engine.getStepLog(id, Number(iid), stepId, {
