@@ -61,7 +61,10 @@ export function createServices(deps: ServicesDeps): BatonServices {
     paramValidators: settings.paramValidators,
     concurrency: settings.engineConcurrency,
     stepLogs: settings.stepLogs,
-    onError: (err, job) => log.error({ err, job: job.kind }, 'engine job failed; it will be retried'),
+    onError: (err, job) =>
+      job.kind === 'step.logs'
+        ? log.error({ err }, 'storing a step attempt\'s logs failed; the step goes on and the lost output shows as dropped')
+        : log.error({ err, job: job.kind }, 'engine job failed; it will be retried'),
   });
   registerBuiltinRuntimes(engine, { http: { allowedHosts: settings.httpAllowedHosts }, ...(settings.shellSteps ? { shell: {} } : {}) });
 
