@@ -25,7 +25,7 @@ const HELP = [
 
 export const stepCommand: Command = {
   name: 'step',
-  summary: 'show a step attempt and its logs; resume, skip, stop or kill one step of a running instance',
+  summary: 'resume, skip, stop or kill one step of a running instance; show an attempt and its logs',
   help: HELP,
   async run(args, io) {
     const { values, positionals, conn } = parseCommand(args, io, {
