@@ -36,6 +36,8 @@ describe.each<DbKind>(['pglite', 'postgres'])('step logs (%s)', (kind) => {
     work = await mkdtemp(path.join(tmpdir(), 'baton-step-logs-'));
     server = http.createServer((req, res) => {
       res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'text/plain; charset=utf-8', 'x-test': 'kept' });
+      // /huge streams more than the runtime reads (no Content-Length): the step fails, its head is kept.
+      if (req.url === '/huge') for (let i = 0; i < 10; i++) res.write('y'.repeat(1000));
       res.end(req.url === '/missing' ? `not here ${'z'.repeat(1000)}` : 'fine');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -66,6 +68,16 @@ Workflow:
 `,
       `
 Workflow:
+  id: logs-huge
+  jobs:
+    - job:
+        id: call
+        type: Http
+        'http<pmap>':
+          url: "${base}/huge"
+`,
+      `
+Workflow:
   id: logs-http
   jobs:
     - job:
@@ -82,7 +94,7 @@ Workflow:
     }
     t = await openTestDb(kind);
     ({ engine, errors } = testEngine(t.db, defs, { stepLogs: { maxBytes: MAX, flushMs: 50, httpBodyBytes: 100 } }));
-    registerBuiltinRuntimes(engine, { shell: { killGraceMs: 500 }, http: { allowedHosts: ['127.0.0.1'] } });
+    registerBuiltinRuntimes(engine, { shell: { killGraceMs: 500 }, http: { allowedHosts: ['127.0.0.1'], maxResponseBytes: 5000 } });
     await engine.start();
   }, 60_000);
 
@@ -193,6 +205,15 @@ Workflow:
     expect(logs.page.totalBytes).toBe(0);
     expect(logs.complete).toBe(true);
     expect(errors).toEqual([]);
+  });
+
+  it('keeps the head of a response too large for the step, which fails', async () => {
+    const { workflowInstanceId: iid } = await engine.startWorkflow({ workflowId: 'logs-huge' });
+    expect(await engine.waitForInstance('logs-huge', iid, 30_000)).toBe('FAILED');
+    const a = (await engine.getStepAttempt('logs-huge', iid, 'call'))!;
+    expect(a.reason).toContain('the response body is larger than 5000 bytes');
+    expect(a.httpResponse).toMatchObject({ statusCode: 200, body: 'y'.repeat(100), bodyTruncated: true });
+    expect(a.httpResponse!.bodyBytes).toBeGreaterThan(5000);
   });
 
   it('trims the stored tail at every write, keeps characters cut between writes whole, and continues after an earlier owner', async () => {
