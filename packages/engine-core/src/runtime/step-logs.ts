@@ -15,8 +15,6 @@ export interface StepLogLimits {
 
 export const DEFAULT_STEP_LOG_LIMITS: Readonly<StepLogLimits> = { maxBytes: 1024 * 1024, flushMs: 250, httpBodyBytes: 64 * 1024 };
 
-/** Buffered output that makes a write start at once instead of waiting for the timer. */
-const FLUSH_AT_BYTES = 256 * 1024;
 const STREAMS: readonly LogStream[] = ['stdout', 'stderr'];
 
 /**
@@ -53,10 +51,9 @@ class Pending {
 /**
  * The engine's `StepLogs` for one attempt. Each stream keeps its head (the first half of the
  * bound) and its tail (the last half); what falls between is dropped, and the reader shows a
- * marker with the number of bytes. Chunks are written every `flushMs` (sooner when much is
- * waiting), each flush one transaction that also trims the stored tail to its bound, so the
- * database holds at most `maxBytes` per stream at any moment and a crash loses at most the last
- * `flushMs` of output. Offsets are positions in the stream as printed; they never move.
+ * marker with the number of bytes. Chunks are written every `flushMs`, each flush one
+ * transaction that also trims the stored tail to its bound, so the database holds at most
+ * `maxBytes` per stream at any moment and a crash loses at most the last `flushMs` of output. Offsets are positions in the stream as printed; they never move.
  */
 export class AttemptLogWriter implements StepLogs {
   private readonly headLimit: number;
@@ -88,9 +85,9 @@ export class AttemptLogWriter implements StepLogs {
       this.pending.set(stream, p);
     }
     p.push(chunk);
-    if (this.inFlight) return;
-    if (p.bytes >= FLUSH_AT_BYTES) this.startFlush();
-    else this.timer ??= setTimeout(() => this.startFlush(), this.limits.flushMs).unref();
+    // Memory is bounded by the head and tail kept, so writes wait for the timer however much comes:
+    // a command printing fast costs a few writes a second, not one per burst.
+    if (!this.inFlight) this.timer ??= setTimeout(() => this.startFlush(), this.limits.flushMs).unref();
   }
 
   async flush(): Promise<void> {
