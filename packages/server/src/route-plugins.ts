@@ -8,6 +8,7 @@ import { listRoutes } from './routes/lists.js';
 import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
 import { stepActionRoutes } from './routes/step-actions.js';
+import { stepLogRoutes } from './routes/step-logs.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { webRoutes } from './web/plugin.js';
 
@@ -32,6 +33,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('lists', listRoutes, { db: services.db }),
     routePlugin('instances', instanceRoutes, { db: services.db, engine: services.engine, signals: services.signals }),
     routePlugin('step-actions', stepActionRoutes, { db: services.db, engine: services.engine }),
+    routePlugin('step-logs', stepLogRoutes, { engine: services.engine }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
     routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
