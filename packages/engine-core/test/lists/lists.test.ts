@@ -88,6 +88,12 @@ describe.each<DbKind>(['pglite', 'postgres'])('list read models on %s', (kind) =
     expect(await fail({ limit: 0 })).toBe('limit');
     expect(await fail({ limit: 1001 })).toBe('limit');
     expect(await fail({ cursor: 'not-a-cursor' })).toBe('cursor');
+    // Well-formed but out of range for the database: still the caller's mistake, never a database error.
+    expect(await fail({ cursor: Buffer.from(JSON.stringify(['i1', '99999999999999999999', '1'])).toString('base64url') })).toBe('cursor');
+    expect(await fail({ cursor: Buffer.from(JSON.stringify(['i1', '99999999999999999', '1'])).toString('base64url') })).toBe('cursor');
+    const farFuture = await listInstancesAcross(t.db, { limit: 1, cursor: Buffer.from(JSON.stringify(['i1', '9999999999999999', '999999999999999999'])).toString('base64url') });
+    expect(farFuture.items).toHaveLength(1);
+    await expect(listWorkflows(t.db, { cursor: Buffer.from(JSON.stringify(['w1', 'a\u0000b'])).toString('base64url') })).rejects.toMatchObject({ field: 'cursor' });
     const wfCursor = (await listWorkflows(t.db, { limit: 1 })).nextCursor!;
     expect(await fail({ cursor: wfCursor })).toBe('cursor');
   });
