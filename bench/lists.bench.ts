@@ -7,7 +7,8 @@
  * database, migrated, seeded in bulk and ANALYZEd; each query runs BENCH_LIST_RUNS times (default
  * 200) after 20 warm-up runs, one page of 50. Target: the 10,000-instance status filter answers in
  * < 50 ms median, and cost does not grow with the data (keyset pages read an index in order).
- * Prints a table and, as its last line, one JSON object.
+ * BENCH_LIST_EXPLAIN=1 prints each query's EXPLAIN ANALYZE to stderr. Prints a table and, as its
+ * last line, one JSON object.
  */
 import { instanceListQuery, listInstancesAcross, migrate, engineMigrations, PgDb, type InstanceListQuery } from '@baton/engine-core';
 import { cpus, loadavg } from 'node:os';
@@ -67,6 +68,10 @@ async function measure(db: PgDb, size: number): Promise<Row[]> {
     const { sql, params } = instanceListQuery(query);
     const plan = (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
     const index = /(?:Index (?:Only )?Scan(?: Backward)? using|Bitmap Index Scan on) (baton_instances_\w+)/.exec(plan)?.[1] ?? (/Seq Scan on baton_workflow_instances/.test(plan) ? 'SEQ SCAN' : '?');
+    if (process.env.BENCH_LIST_EXPLAIN) {
+      const analyzed = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      console.error(`-- ${size} ${c.name}\n${analyzed.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
+    }
     let rows = 0;
     for (let i = 0; i < 20; i++) await listInstancesAcross(db, query);
     const times: number[] = [];
