@@ -9,6 +9,10 @@
  * < 50 ms median, and cost does not grow with the data (keyset pages read an index in order).
  * BENCH_LIST_EXPLAIN=1 prints each query's EXPLAIN ANALYZE to stderr. Prints a table and, as its
  * last line, one JSON object.
+ *
+ * Measured 2026-12-06 on 2 cores shared with other jobs (load average 16-20): status=FAILED, one
+ * page of 50, median 4.6 ms at 1,000 instances, 1.8 ms at 10,000, 2.0 ms at 100,000 (p95 under
+ * 13 ms throughout), each read in order from baton_instances_list_by_status.
  */
 import { instanceListQuery, listInstancesAcross, migrate, engineMigrations, PgDb, type InstanceListQuery } from '@baton/engine-core';
 import { cpus, loadavg } from 'node:os';
