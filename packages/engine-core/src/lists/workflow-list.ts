@@ -99,7 +99,7 @@ export async function listWorkflows(db: Queryable, q: WorkflowListQuery = {}): P
     c.add(`l.status = ANY(${c.param(q.lastStatuses)}::text[])`);
   }
   if (q.cursor !== undefined) {
-    const [after] = decodeCursor(CURSOR_KIND, q.cursor, [/^[^]{1,256}$/]);
+    const [after] = decodeCursor(CURSOR_KIND, q.cursor, [/^\P{Cc}{1,256}$/u]);
     c.add(`w.workflow_id > ${c.param(after)}`);
   }
   const res = await db.query<Row>(
