@@ -4,6 +4,7 @@ import { defaultWorkflowParams } from '../params/defaults.js';
 import type { Outbox } from '../queue/queue.js';
 import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, type EngineContext } from './context.js';
 import type { ParamsHost } from './expressions.js';
+import { extensionHost, paramTexts, signalReference } from './extension-host.js';
 import { isInlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, encodeParams, evaluateParams, type EvaluatedParams } from './params.js';
 import { stopInstanceTx } from './stop.js';
@@ -96,7 +97,7 @@ async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflow
   const def = await ctx.versions.require(workflowId, inst.version, tx);
   let params: EvaluatedParams;
   try {
-    params = evaluateWorkflowParams(ctx, def, inst, decodeParams(inst.run_params));
+    params = await evaluateWorkflowParams(ctx, tx, def, inst, decodeParams(inst.run_params));
   } catch (e) {
     const reason = `workflow params: ${(e as Error).message}`;
     const res = await tx.query(
@@ -132,7 +133,7 @@ export function runStarted(ctx: EngineContext, outbox: Outbox, workflowId: strin
   if (!isInlineWorkflowId(workflowId)) outbox.afterCommit(() => ctx.events.emit('run.started', workflowId));
 }
 
-function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): EvaluatedParams {
+async function evaluateWorkflowParams(ctx: EngineContext, tx: Queryable, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): Promise<EvaluatedParams> {
   // RUN_TS: a run param when given (the scheduler gives it), else the time trigger's fire time
   // from the initiator, else the instance's creation time — never the clock at dispatch, so a
   // re-dispatch after a crash computes the same values.
@@ -158,19 +159,19 @@ function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: Op
   };
   for (const [k, v] of Object.entries(info)) base[k] = { type: typeof v === 'bigint' ? 'LONG' : 'STRING', value: v };
   const extensionCtx = { workflowId: def.workflowId, instanceId: inst.instance_id, runId: inst.run_id };
+  // The signals that triggered the run, for `params.getFromSignal` and `<signal>__<param>`.
+  const extension = await extensionHost(ctx, tx, extensionCtx, paramTexts(def.workflow.params));
   const host: Omit<ParamsHost, 'get' | 'containsKey'> = {
     getFromStep: () => undefined,
     getFromInstance: (name) => base[name]?.value,
-    extension: (name) => {
-      const ext = ctx.extensions.get(name);
-      return ext ? (...args: unknown[]) => ext.call(undefined, extensionCtx, ...args) : undefined;
-    },
+    extension,
   };
   const evaluated = evaluateParams(ctx.sel, {
     defs: def.workflow.params,
     base,
     overrides: runParams,
     host,
+    signalRef: (name) => signalReference(extension, name),
     validate: ctx.paramValidators === 'enforce',
   });
   return { ...base, ...evaluated };

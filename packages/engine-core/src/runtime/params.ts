@@ -79,6 +79,10 @@ export interface ParamEvaluation {
   host: Omit<ParamsHost, 'get' | 'containsKey'>;
   /** Resolves `stepId__param` names. */
   crossStep?: (name: string) => ParamValue | undefined;
+  /** The step whose params these are: `<selfId>__<param>` reads a param of this map (as Maestro). */
+  selfId?: string;
+  /** Resolves `signal__param` names that are neither params nor step references (Maestro's signal form). */
+  signalRef?: (name: string) => ParamValue | undefined;
   /** False leaves `validator`s unevaluated (the engine's `ignore` mode). */
   validate?: boolean;
 }
@@ -100,6 +104,11 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
     }
     if (Object.hasOwn(ev.base, name)) return ev.base[name]!.value;
     return ev.crossStep?.(name);
+  };
+
+  const ownRef = (name: string): ParamValue | undefined => {
+    const prefix = ev.selfId === undefined ? undefined : `${ev.selfId}__`;
+    return prefix && name.startsWith(prefix) && Object.hasOwn(defs, name.slice(prefix.length)) ? lookup(name.slice(prefix.length)) : undefined;
   };
 
   const host: ParamsHost = {
@@ -148,7 +157,12 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
           if (Object.hasOwn(ev.base, name)) vars[n] = ev.base[name]!.value;
           continue;
         }
-        const v = lookup(n);
+        let v: ParamValue | undefined;
+        try {
+          v = lookup(n) ?? ownRef(n) ?? ev.signalRef?.(n);
+        } catch (e) {
+          throw new ParamEvaluationError(name, (e as Error).message);
+        }
         if (v !== undefined) vars[n] = v;
       }
       let result: unknown;
@@ -162,7 +176,13 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
     let value: unknown = def.value;
     if (typeof value === 'string' && value.includes('$')) {
       try {
-        value = interpolate(value, (ref) => (ref.stepId !== undefined ? ev.host.getFromStep(ref.stepId, ref.name) : lookup(ref.name)));
+        value = interpolate(value, (ref) =>
+          ref.stepId !== undefined
+            ? ref.stepId === ev.selfId
+              ? lookup(ref.name)
+              : (ev.host.getFromStep(ref.stepId, ref.name) ?? ev.signalRef?.(`${ref.stepId}__${ref.name}`))
+            : lookup(ref.name),
+        );
       } catch (e) {
         throw new ParamEvaluationError(name, (e as Error).message);
       }

@@ -13,6 +13,7 @@ import { holdAtBreakpoint } from './breakpoints.js';
 import { planRetry, scheduleRetry } from './retry.js';
 import { StepTimeoutError, timeoutSeconds } from './timeouts.js';
 import { AttemptLogWriter } from './step-logs.js';
+import { extensionHost, paramTexts, signalReference } from './extension-host.js';
 
 /** A step attempt row with its instance's, as the step job reads it (loops add their counters). */
 export interface OwnedRow {
@@ -357,24 +358,18 @@ async function hostFor(
   texts: readonly string[],
   workflowParams: EvaluatedParams,
   self?: EvaluatedParams,
-): Promise<{ host: Omit<ParamsHost, 'get' | 'containsKey'>; crossStep: (name: string) => ParamValue | undefined }> {
+): Promise<{ host: Omit<ParamsHost, 'get' | 'containsKey'>; crossStep: (name: string) => ParamValue | undefined; signalRef: (name: string) => ParamValue | undefined }> {
   const all = texts.join('\n');
   const others = needsOtherSteps(all) ? await loadStepParams(tx, ref.instancePk) : new Map<string, EvaluatedParams>();
   if (self) others.set(ref.stepId, self);
   const extCtx: SelExtensionContext = { workflowId: ref.workflowId, instanceId: ref.instanceId, runId: ref.runId, stepId: ref.stepId };
-  const prepared = new Map<string, unknown>();
-  for (const [name, ext] of ctx.extensions) {
-    if (all.includes(name)) prepared.set(name, ext.prepare ? await ext.prepare(tx, extCtx) : undefined);
-  }
+  const extension = await extensionHost(ctx, tx, extCtx, all);
   const getFromStep = (stepId: string, name: string): ParamValue | undefined => others.get(stepId)?.[name]?.value;
   return {
     host: {
       getFromStep,
       getFromInstance: (name) => workflowParams[name]?.value,
-      extension: (name) => {
-        const ext = ctx.extensions.get(name);
-        return ext ? (...args: unknown[]) => ext.call(prepared.get(name), extCtx, ...args) : undefined;
-      },
+      extension,
     },
     crossStep: (name) => {
       // `job1__sleep_seconds` (Maestro) — step ids may contain '_' too, so try each split point.
@@ -384,6 +379,8 @@ async function hostFor(
       }
       return undefined;
     },
+    // As Maestro: a `__` reference to no step of the workflow reads a signal that triggered the run.
+    signalRef: (name) => signalReference(extension, name),
   };
 }
 
@@ -405,13 +402,15 @@ export async function evaluateStepParams(
     kind: step.kind,
   });
   for (const [k, p] of Object.entries(defaults)) reserved[k] = { type: p.type, value: p.value };
-  const texts = Object.values(step.params).map((p) => p.expression ?? (typeof p.value === 'string' ? p.value : ''));
-  const { host, crossStep } = await hostFor(ctx, tx, ref, def, texts, workflowParams);
+  const texts = [paramTexts(step.params)];
+  const { host, crossStep, signalRef } = await hostFor(ctx, tx, ref, def, texts, workflowParams);
   const own = evaluateParams(ctx.sel, {
     defs: step.params,
     base: { ...workflowParams, ...reserved },
     host,
     crossStep,
+    signalRef,
+    selfId: ref.stepId,
     validate: ctx.paramValidators === 'enforce',
   });
   return { ...reserved, ...own };
@@ -436,7 +435,7 @@ export async function evaluateEdges(ctx: EngineContext, tx: Queryable, launch: A
       const compiled = ctx.sel.compile(text);
       const visible: Record<string, ParamValue> = Object.create(null) as Record<string, ParamValue>;
       for (const n of compiled.names) {
-        const v = n in vars ? vars[n] : env!.crossStep(n);
+        const v = n in vars ? vars[n] : (env!.crossStep(n) ?? env!.signalRef(n));
         if (v !== undefined) visible[n] = v;
       }
       const host: ParamsHost = { ...env!.host, get: (n) => vars[n], containsKey: (n) => n in vars };

@@ -7,10 +7,22 @@ import type { Queryable } from '@baton/engine-core';
  * connection, so these few lookups go through the given transaction instead. Read-only.
  */
 
-/** The request id that started an instance run (a signal trigger's firing id, for getFromSignal). */
+/**
+ * The request id that started an instance run (a signal trigger's firing id, for getFromSignal).
+ * A foreach/while iteration (an inline workflow, `#` in its id) has none of its own: it reads the
+ * run its loop step belongs to, up through nested loops.
+ */
 export async function instanceRequestId(q: Queryable, workflowId: string, instanceId: number, runId: number): Promise<string | undefined> {
   const res = await q.query<{ request_id: string | null }>(
-    'SELECT request_id FROM baton_workflow_instances WHERE workflow_id = $1 AND instance_id = $2 AND run_id = $3',
+    `WITH RECURSIVE up AS (
+       SELECT i.workflow_id, i.request_id, i.parent_attempt_pk, 0 AS depth FROM baton_workflow_instances i
+        WHERE i.workflow_id = $1 AND i.instance_id = $2 AND i.run_id = $3
+       UNION ALL
+       SELECT p.workflow_id, p.request_id, p.parent_attempt_pk, up.depth + 1
+         FROM up JOIN baton_step_attempts a ON a.id = up.parent_attempt_pk JOIN baton_workflow_instances p ON p.id = a.instance_pk
+        WHERE position('#' in up.workflow_id) > 0 AND up.depth < 100
+     )
+     SELECT request_id FROM up ORDER BY depth DESC LIMIT 1`,
     [workflowId, instanceId, runId],
   );
   return res.rows[0]?.request_id ?? undefined;

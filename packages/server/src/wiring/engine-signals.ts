@@ -69,6 +69,14 @@ function signalParam(v: unknown): unknown {
 }
 
 /**
+ * Signal params are strings or 64-bit integers; stored signals read back from JSON give small
+ * integers as numbers, which SEL would take for doubles. They are LONGs, as in Maestro.
+ */
+function asSignalLong(v: unknown): unknown {
+  return typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : v;
+}
+
+/**
  * Plugs signals into the engine's ports:
  * - gate `signals`: a step with `signal_dependencies` registers a waiter (its match values
  *   evaluated over the run's workflow params) and waits in WAITING_FOR_SIGNALS until the history
@@ -146,7 +154,7 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
         return (requestId ? await loadFiringSignals(q, requestId) : undefined) ?? [];
       },
       call(prepared, _ctx, ...args) {
-        return getFromSignal(prepared as ConsumedSignal[], stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name'));
+        return asSignalLong(getFromSignal(prepared as ConsumedSignal[], stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name')));
       },
     });
     engine.registerSelExtension('getFromSignalDependency', {
@@ -158,7 +166,7 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
       },
       call(prepared, _ctx, ...args) {
         const index = args[0];
-        return getFromSignalDependency(prepared as (ConsumedSignal | null)[], typeof index === 'bigint' ? Number(index) : (index as string), stringArg(args[1], 'param name'));
+        return asSignalLong(getFromSignalDependency(prepared as (ConsumedSignal | null)[], typeof index === 'bigint' ? Number(index) : (index as string), stringArg(args[1], 'param name')));
       },
     });
   };
