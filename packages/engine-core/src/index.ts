@@ -35,6 +35,7 @@ export { LOG_STREAMS, StepLogOffsetError, droppedMarker, type StepLogSummary, ty
 export type { StepGate, StepRef, StepCompletedEvent, StepCompletionHook, InstanceCompletedEvent, InstanceCompletionHook } from './runtime/context.js';
 export type { SelExtension, SelExtensionContext } from './runtime/expressions.js';
 export type { EvaluatedParams, TypedValue } from './runtime/params.js';
+export { decodeParams } from './runtime/params.js';
 export { STEP_STATUSES, INSTANCE_STATUSES, STEP_TERMINAL, INSTANCE_TERMINAL, type StepStatus, type InstanceStatus } from './runtime/status.js';
 export type { InstancePage, InstanceSummary, RunDetails, StepSummary, StepAttemptDetails, TimelineEntry } from './runtime/read-api.js';
 export { httpRuntime, shellRuntime, registerBuiltinRuntimes, HostAllowList, processGroupMembers, killProcessGroup, type HttpRuntimeOptions, type ShellRuntimeOptions, type BuiltinRuntimeOptions, type RuntimeTarget } from './runtimes/index.js';

@@ -1,4 +1,4 @@
-import type { Queryable } from '@baton/engine-core';
+import { decodeParams, type EvaluatedParams, type Queryable } from '@baton/engine-core';
 
 /*
  * Reads of the engine's tables inside the caller's transaction. Hooks, gates and SEL extensions
@@ -48,4 +48,10 @@ export async function attemptPk(q: Queryable, workflowId: string, instanceId: st
   );
   const id = res.rows[0]?.id;
   return id === undefined ? undefined : Number(id);
+}
+
+/** The evaluated workflow params of an instance run (by the engine's key), as the run stored them. */
+export async function instanceParams(q: Queryable, instancePk: number): Promise<EvaluatedParams> {
+  const res = await q.query<{ params: unknown }>('SELECT params FROM baton_workflow_instances WHERE id = $1', [instancePk]);
+  return decodeParams(res.rows[0]?.params);
 }

@@ -1,5 +1,5 @@
-import { getVersion, walkSteps } from '@baton/engine-core';
-import type { Db, Engine, EvaluatedParams, ParamDef, Queryable, Step, StepGate, StepRef, WorkflowVersion } from '@baton/engine-core';
+import { getVersion, interpolate, walkSteps } from '@baton/engine-core';
+import type { Db, Engine, EvaluatedParams, ParamDef, ParamValue, Queryable, Step, StepGate, StepRef, WorkflowVersion } from '@baton/engine-core';
 import {
   getFromSignal,
   getFromSignalDependency,
@@ -16,7 +16,7 @@ import {
 } from '@baton/signals';
 import type { Logger } from '../logger.js';
 import { enqueueOutbound, signalEventsOf, type SinkConfig } from './signals-sources.js';
-import { attemptPk, instanceRequestId, latestAttemptId } from './engine-reads.js';
+import { attemptPk, instanceParams, instanceRequestId, latestAttemptId } from './engine-reads.js';
 import { evaluateSel, stringArg } from './sel.js';
 
 export interface SignalWiring {
@@ -52,9 +52,11 @@ function plain(params: EvaluatedParams): Record<string, unknown> {
   return out;
 }
 
-/** A literal as given, an expression evaluated over `vars`. */
+/** A literal as given (`${name}` in a string replaced from `vars`), an expression evaluated over `vars`. */
 function paramValue(def: ParamDef, vars: Record<string, unknown>): unknown {
-  return def.expression !== undefined ? evaluateSel(def.expression, vars) : def.value;
+  if (def.expression !== undefined) return evaluateSel(def.expression, vars);
+  if (typeof def.value !== 'string' || !def.value.includes('$')) return def.value;
+  return interpolate(def.value, (ref) => (ref.stepId === undefined ? (vars[ref.name] as ParamValue | undefined) : undefined));
 }
 
 /**
@@ -127,7 +129,8 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
         return;
       }
       if (step.signalOutputs.length === 0) return;
-      const vars = { ...plain(event.params), ...plain(event.outputs) };
+      // As Maestro: names resolve in the step's params (and outputs) first, then the workflow's.
+      const vars = { ...plain(await instanceParams(tx, event.instancePk)), ...plain(event.params), ...plain(event.outputs) };
       const outputs: StepOutput[] = step.signalOutputs.map((o) => {
         const params: Record<string, unknown> = {};
         for (const [name, p] of Object.entries(o.params)) params[name] = signalParam(paramValue(p, vars));
