@@ -5,6 +5,7 @@ const UNIT_SECONDS: Record<string, number> = {
   h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
   m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
   s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
+  ms: 0.001, millisecond: 0.001, milliseconds: 0.001,
 };
 
 /** Largest duration accepted: 100 years, far beyond any sensible timeout but safe arithmetic. */
@@ -85,4 +86,23 @@ export function durationSpecToJson(d: DurationSpec): number | string {
 
 export function intSpecToJson(i: IntSpec): number | string {
   return typeof i === 'number' ? i : i.template;
+}
+
+/**
+ * A `*_in_secs` retry backoff field as written: a whole number of seconds, a `${param}` template,
+ * or (as Maestro's DurationParser reads them) a duration text such as `"1 min 40 s"`, `"5mins"`
+ * or `"2hours"`, kept as written and read as whole seconds when the retry is planned.
+ */
+export function toSecondsSpec(raw: unknown): IntSpec {
+  if (typeof raw === 'string' && !/^\s*-?\d+\s*$/.test(raw) && !hasTemplate(raw)) {
+    parseDurationSeconds(raw);
+    return { template: raw };
+  }
+  return toIntSpec(raw);
+}
+
+/** Whole seconds in a resolved `*_in_secs` text: a number, or a duration text. */
+export function secondsOf(text: string): number {
+  const t = text.trim();
+  return /^\d+(\.\d+)?$/.test(t) ? Number(t) : Math.floor(parseDurationSeconds(t));
 }

@@ -1,4 +1,4 @@
-import { toDurationSpec, toIntSpec } from './duration.js';
+import { toDurationSpec, toIntSpec, toSecondsSpec } from './duration.js';
 import { fieldPath, Issues, type DefinitionIssue } from './issues.js';
 import {
   BACKOFF_TYPES,
@@ -133,10 +133,10 @@ export class MaestroReader {
     }
   }
 
-  private intSpec(v: JsonValue | undefined, path: string): IntSpec | undefined {
+  private intSpec(v: JsonValue | undefined, path: string, seconds = false): IntSpec | undefined {
     if (v === undefined || v === null) return undefined;
     try {
-      return toIntSpec(v);
+      return seconds ? toSecondsSpec(v) : toIntSpec(v);
     } catch (e) {
       this.err(path, (e as Error).message);
       return undefined;
@@ -335,7 +335,9 @@ export class MaestroReader {
     if (!obj) return undefined;
     const type = this.enumValue(obj.type, ['CRON', 'PREDEFINED', 'INTERVAL'] as const, fieldPath(path, 'type'));
     if (obj.type === undefined) this.err(fieldPath(path, 'type'), 'is required (CRON, PREDEFINED or INTERVAL)');
-    const timezone = this.str(obj, 'timezone', path);
+    // An empty `timezone` means the default zone, as in Maestro (it is dropped, not refused).
+    const tz = this.str(obj, 'timezone', path);
+    const timezone = tz !== undefined && tz.trim() === '' ? undefined : tz;
     const fuzzy = this.duration(obj.fuzzy_max_delay, fieldPath(path, 'fuzzy_max_delay'));
     if (type === 'CRON') {
       const cron = this.str(obj, 'cron', path, true);
@@ -566,7 +568,7 @@ export class MaestroReader {
         ['timeout_retry_limit_in_secs', 'timeoutRetryLimitInSecs'],
       ] as const;
       for (const [key, field] of fields) {
-        const spec = this.intSpec(bobj[key], fieldPath(fieldPath(path, 'backoff'), key));
+        const spec = this.intSpec(bobj[key], fieldPath(fieldPath(path, 'backoff'), key), key.endsWith('_in_secs'));
         if (spec !== undefined) backoff[field] = spec;
       }
       const extra = this.extra(bobj, ['type', ...fields.map((f) => f[0])]);

@@ -1,6 +1,6 @@
 import { compile } from '@baton/sel';
 import { IANAZone } from 'luxon';
-import { hasTemplate } from './duration.js';
+import { hasTemplate, secondsOf } from './duration.js';
 import { fieldPath, Issues, type DefinitionIssue } from './issues.js';
 import type { IntSpec, ParamDef, ParamDefMap, Properties, RetryPolicy, Step, Workflow, WorkflowRequest } from './model.js';
 import { RESERVED_PARAM_NAMES } from '../params/defaults.js';
@@ -277,7 +277,9 @@ class Validator {
 
   private retryPolicy(rp: RetryPolicy, path: string): void {
     const check = (v: IntSpec | undefined, key: string, min: number, max: number): void => {
-      if (typeof v === 'number' && (v < min || v > max)) this.err(fieldPath(path, key), `must be between ${min} and ${max}, got ${v}`);
+      // A duration text ("1 min 40 s") without `${...}` is checked as the seconds it reads as.
+      const n = typeof v === 'object' && !hasTemplate(v.template) ? secondsOf(v.template) : v;
+      if (typeof n === 'number' && (n < min || n > max)) this.err(fieldPath(path, key), `must be between ${min} and ${max}, got ${typeof v === 'number' ? v : `"${String((v as { template: string }).template)}" (${n} seconds)`}`);
     };
     check(rp.errorRetryLimit, 'error_retry_limit', 0, MAX_RETRY_LIMIT);
     check(rp.platformRetryLimit, 'platform_retry_limit', 0, MAX_RETRY_LIMIT);

@@ -1,3 +1,4 @@
+import { secondsOf } from '../definition/duration.js';
 import type { Queryable } from '../db/db.js';
 import type { Backoff, IntSpec, RetryPolicy } from '../definition/model.js';
 import { interpolate } from '../params/interpolate.js';
@@ -19,12 +20,18 @@ export const RETRY_DEFAULTS = {
   capSecs: { error: 600, platform: 3600, timeout: 3600 },
 } as const;
 
-function resolveInt(spec: IntSpec | undefined, fallback: number, scope: EvaluatedParams, what: string): number {
+function resolveInt(spec: IntSpec | undefined, fallback: number, scope: EvaluatedParams, what: string, seconds = false): number {
   if (spec === undefined) return fallback;
   if (typeof spec === 'number') return spec;
   const text = interpolate(spec.template, (ref) => scope[ref.name]?.value);
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`retry_policy ${what}: ${spec.template} is ${text}, not a non-negative number`);
+  let n: number;
+  try {
+    // Backoff and cap fields also take duration texts ("1 min 40 s"), as Maestro does.
+    n = seconds ? secondsOf(text) : Number(text);
+  } catch {
+    n = NaN;
+  }
+  if (!Number.isFinite(n) || n < 0) throw new Error(`retry_policy ${what}: ${spec.template} is ${text}, not a non-negative ${seconds ? 'duration' : 'number'}`);
   return n;
 }
 
@@ -33,10 +40,10 @@ function resolveInt(spec: IntSpec | undefined, fallback: number, scope: Evaluate
  * base × exponent^(retry-1) for EXPONENTIAL_BACKOFF (the default), never above the cap.
  */
 export function backoffSeconds(backoff: Backoff | undefined, cls: ErrorClass, retry: number, scope: EvaluatedParams): number {
-  const base = resolveInt(backoff?.[`${cls}RetryBackoffInSecs`], RETRY_DEFAULTS.backoffSecs[cls], scope, `${cls} backoff`);
+  const base = resolveInt(backoff?.[`${cls}RetryBackoffInSecs`], RETRY_DEFAULTS.backoffSecs[cls], scope, `${cls} backoff`, true);
   if (backoff?.type === 'FIXED_BACKOFF') return base;
   const exponent = resolveInt(backoff?.[`${cls}RetryExponent`], RETRY_DEFAULTS.exponent[cls], scope, `${cls} exponent`);
-  const cap = resolveInt(backoff?.[`${cls}RetryLimitInSecs`], RETRY_DEFAULTS.capSecs[cls], scope, `${cls} backoff cap`);
+  const cap = resolveInt(backoff?.[`${cls}RetryLimitInSecs`], RETRY_DEFAULTS.capSecs[cls], scope, `${cls} backoff cap`, true);
   return Math.min(cap, base * exponent ** (retry - 1));
 }
 

@@ -92,13 +92,17 @@ export const noOpRuntime: StepRuntime = {
   run: async () => ({ status: 'SUCCEEDED' }),
 };
 
+/** Maestro's SleepStepRuntime default when a Sleep step has no `sleep_seconds`. */
+export const DEFAULT_SLEEP_SECONDS = 3;
+
 /**
  * Sleeps `sleep_seconds` (scaled by `ctx.timeScale`). A resumed attempt sleeps only what is left
  * since the attempt first started, as Maestro's sleep step does after a restart.
  */
 export const sleepRuntime: StepRuntime = {
   async run(params, ctx) {
-    const raw = params.sleep_seconds;
+    // Without sleep_seconds, Maestro's Sleep step sleeps its default of 3 seconds.
+    const raw = params.sleep_seconds ?? DEFAULT_SLEEP_SECONDS;
     const seconds = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
     if (!Number.isFinite(seconds) || seconds < 0) {
       return { status: 'USER_FAILED', message: `Sleep needs a non-negative number param sleep_seconds, got ${raw === undefined ? 'nothing' : String(raw)}` };
