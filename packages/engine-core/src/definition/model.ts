@@ -87,7 +87,7 @@ export type DurationSpec = { seconds: number } | { template: string };
 /** A whole number that may be given as a `${param}` template (retry limits, backoffs). */
 export type IntSpec = number | { template: string };
 
-export const RUN_STRATEGY_RULES = ['SEQUENTIAL', 'STRICT_SEQUENTIAL', 'FIRST_ONLY', 'LAST_ONLY', 'PARALLEL'] as const;
+export const RUN_STRATEGY_RULES = ['SEQUENTIAL', 'STRICT_SEQUENTIAL', 'FIRST_ONLY', 'LAST_ONLY', 'PARALLEL', 'SERIAL_LATEST_ONLY'] as const;
 export type RunStrategyRule = (typeof RUN_STRATEGY_RULES)[number];
 
 export interface RunStrategy {

@@ -32,6 +32,8 @@ interface OpenInstance {
  * - FIRST_ONLY: while one runs, newer ones are stopped.
  * - LAST_ONLY: the newest one runs; older running and queued ones are stopped.
  * - PARALLEL: FIFO, up to `workflow_concurrency` at once.
+ * - SERIAL_LATEST_ONLY: one at a time; of the queued ones only the newest waits, older queued
+ *   ones are stopped (the running one is not).
  */
 export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): Promise<void> {
   await ctx.queue.tx(async (tx, outbox) => {
@@ -81,6 +83,16 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
           await stopInstanceTx(ctx, tx, outbox, i.id, 'STOPPED', `LAST_ONLY run strategy: superseded by instance ${last.instance_id}`);
         }
         await begin(ctx, tx, outbox, workflowId, last);
+        break;
+      }
+      case 'SERIAL_LATEST_ONLY': {
+        // One at a time, as SEQUENTIAL, but only the newest queued instance waits: older queued
+        // ones are stopped when a newer one arrives (a running instance is never stopped).
+        const last = queued.at(-1)!;
+        for (const i of queued.slice(0, -1)) {
+          await stopInstanceTx(ctx, tx, outbox, i.id, 'STOPPED', `SERIAL_LATEST_ONLY run strategy: superseded by instance ${last.instance_id}`);
+        }
+        if (running.length === 0) await begin(ctx, tx, outbox, workflowId, last);
         break;
       }
       case 'PARALLEL': {

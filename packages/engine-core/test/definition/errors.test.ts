@@ -88,7 +88,7 @@ describe('malformed input', () => {
       { field: 'workflow.steps[1].id', message: 'is required' },
       { field: 'workflow.steps[1].failure_mode', message: 'must be one of FAIL_AFTER_RUNNING, FAIL_IMMEDIATELY, IGNORE_FAILURE, got "maybe"' },
       { field: 'workflow.steps[1].timeout', message: "bad duration '5 fortnights': unknown unit 'fortnights' (use d, h, m or s)" },
-      { field: 'properties.run_strategy', message: 'must be one of SEQUENTIAL, STRICT_SEQUENTIAL, FIRST_ONLY, LAST_ONLY, PARALLEL, got "sometimes"' },
+      { field: 'properties.run_strategy', message: 'must be one of SEQUENTIAL, STRICT_SEQUENTIAL, FIRST_ONLY, LAST_ONLY, PARALLEL, SERIAL_LATEST_ONLY, got "sometimes"' },
       { field: 'properties.step_concurrency', message: 'must be between 1 and 1000000, got 0' },
     ]);
   });

@@ -76,6 +76,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('engine on %s', (kind) => {
     defs.add(strategyWf('strict', 'strict_sequential'));
     defs.add(strategyWf('first', 'first_only'));
     defs.add(strategyWf('last', 'last_only'));
+    defs.add(strategyWf('serial-latest', 'serial_latest_only'));
     defs.add(strategyWf('par', { rule: 'parallel', workflow_concurrency: 2 }));
     defs.add(
       workflow({
@@ -334,6 +335,25 @@ describe.each<DbKind>(['pglite', 'postgres'])('engine on %s', (kind) => {
     await hold.waitRunning(`last/${b.workflowInstanceId}/hold`);
     hold.release(`last/${b.workflowInstanceId}/hold`);
     expect(await engine.waitForInstance('last', b.workflowInstanceId)).toBe('SUCCEEDED');
+  });
+
+  it('SERIAL_LATEST_ONLY runs one at a time and keeps only the newest queued instance', async () => {
+    const a = await engine.startWorkflow({ workflowId: 'serial-latest' });
+    await hold.waitRunning(`serial-latest/${a.workflowInstanceId}/hold`);
+    const b = await engine.startWorkflow({ workflowId: 'serial-latest' });
+    const c = await engine.startWorkflow({ workflowId: 'serial-latest' });
+    // The running one goes on; the older queued one is stopped, naming the one that replaced it.
+    expect(await engine.waitForInstance('serial-latest', b.workflowInstanceId)).toBe('STOPPED');
+    expect((await engine.getRun('serial-latest', b.workflowInstanceId))?.reason).toBe(`SERIAL_LATEST_ONLY run strategy: superseded by instance ${c.workflowInstanceId}`);
+    await sleep(100);
+    expect((await engine.getRun('serial-latest', a.workflowInstanceId))?.status).toBe('IN_PROGRESS');
+    expect((await engine.getRun('serial-latest', c.workflowInstanceId))?.status).toBe('CREATED');
+    expect([...hold.running.keys()].filter((k) => k.startsWith('serial-latest/'))).toEqual([`serial-latest/${a.workflowInstanceId}/hold`]);
+    hold.release(`serial-latest/${a.workflowInstanceId}/hold`);
+    expect(await engine.waitForInstance('serial-latest', a.workflowInstanceId)).toBe('SUCCEEDED');
+    await hold.waitRunning(`serial-latest/${c.workflowInstanceId}/hold`);
+    hold.release(`serial-latest/${c.workflowInstanceId}/hold`);
+    expect(await engine.waitForInstance('serial-latest', c.workflowInstanceId)).toBe('SUCCEEDED');
   });
 
   it('PARALLEL runs up to workflow_concurrency instances at once', async () => {
