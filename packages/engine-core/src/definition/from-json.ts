@@ -187,8 +187,11 @@ export class MaestroReader {
 
   properties(obj: JsonObject, path: string): Properties {
     const p: Properties = {};
-    const owner = this.str(obj, 'owner', path);
+    // Maestro's owner is a User: a name, or an object {name, ...} (kept as given).
+    const ownerObj = isObject(obj.owner) ? obj.owner : undefined;
+    const owner = ownerObj ? this.str(ownerObj, 'name', fieldPath(path, 'owner'), true) : this.str(obj, 'owner', path);
     if (owner !== undefined) p.owner = owner;
+    if (ownerObj && owner !== undefined) p.ownerDetails = ownerObj;
     const rs = this.runStrategy(obj.run_strategy, fieldPath(path, 'run_strategy'));
     if (rs) p.runStrategy = rs;
     const sc = this.int(obj, 'step_concurrency', path, 1, 1_000_000);

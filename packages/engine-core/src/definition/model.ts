@@ -101,7 +101,10 @@ export const DEFAULT_STEP_CONCURRENCY = 20;
 
 /** Workflow-level settings kept across versions (Maestro `properties`). */
 export interface Properties {
+  /** The owner's name (`owner` as a string, or the `name` of an owner object). */
   owner?: string;
+  /** `owner` given as an object (Maestro's `User`: `{name, …}`), kept and returned as given. */
+  ownerDetails?: JsonObject;
   runStrategy?: RunStrategy;
   stepConcurrency?: number;
   signalTriggerDisabled?: boolean;

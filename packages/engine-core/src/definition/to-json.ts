@@ -58,7 +58,7 @@ export function paramsToJson(params: ParamDefMap): JsonObject {
 
 export function propertiesToJson(p: Properties): JsonObject {
   const o: JsonObject = {};
-  put(o, 'owner', p.owner);
+  put(o, 'owner', p.ownerDetails ?? p.owner);
   if (p.runStrategy) {
     const rs = p.runStrategy;
     put(o, 'run_strategy', rs.maxConcurrency === undefined && !rs.extra ? rs.rule : withExtra(rs.maxConcurrency === undefined ? { rule: rs.rule } : { rule: rs.rule, workflow_concurrency: rs.maxConcurrency }, rs.extra));

@@ -85,7 +85,8 @@ export async function listWorkflows(db: Queryable, q: WorkflowListQuery = {}): P
     const p = c.param(`%${likeLiteral(q.text)}%`);
     c.add(`(w.workflow_id ILIKE ${p} OR COALESCE(v.definition->>'name', '') ILIKE ${p} OR COALESCE(v.definition->>'description', '') ILIKE ${p})`);
   }
-  if (q.owner !== undefined) c.add(`w.properties->>'owner' = ${c.param(q.owner)}`);
+  // An owner given as an object ({name, ...}) is matched by its name.
+  if (q.owner !== undefined) c.add(`COALESCE(w.properties->'owner'->>'name', w.properties->>'owner') = ${c.param(q.owner)}`);
   if (q.tag !== undefined) {
     const tag = c.param(JSON.stringify([{ name: q.tag }]));
     c.add(`(w.properties->'tags' @> ${tag}::jsonb OR v.definition->'tags' @> ${tag}::jsonb)`);
@@ -130,7 +131,9 @@ function tagNames(v: unknown): string[] {
 
 function toItem(r: Row): WorkflowListItem {
   const props = r.properties ?? {};
-  const owner = typeof props.owner === 'string' ? props.owner : null;
+  const o = props.owner as unknown;
+  const named = o && typeof o === 'object' ? (o as { name?: unknown }).name : o;
+  const owner = typeof named === 'string' ? named : null;
   return {
     workflowId: r.workflow_id,
     name: r.name,
