@@ -1,80 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, AuthError, BatonClient, RateLimitedError, ServerUnreachableError, ValidationError, WaitTimeoutError, type PublishResult } from '@baton/client';
-import { spawnBaton, stop, tempDir, waitUntilReady, type BatonProcess } from '../../packages/server/test/helpers/baton-process.js';
-import { createTestDatabase, type Database } from '../setup/infra.js';
+import { ApiError, AuthError, BatonClient, ServerUnreachableError, ValidationError, WaitTimeoutError, type PublishResult } from '@baton/client';
 import { mulberry32 } from '../support/rng.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { allInstances, noop, push, startServer, TOKENS, workflowInstanceCount, type Server } from './servers.js';
 
 /**
  * @baton/client against real Baton processes on PGlite and on PostgreSQL: dropped connections
  * (a proxy cuts a third of the answers after the server sent them) never store a signal or start
- * a workflow twice; 503 from a gateway, refused connections and 429 are retried within the
- * deadline; auth errors are not; the wait helpers time out cleanly.
+ * a workflow twice; 503 from a gateway and refused connections are retried within the deadline
+ * (429: ts-client-rate-limit.test.ts); auth errors are not; the wait helpers time out cleanly.
  */
-const TOKENS = { admin: 'tsclient-admin-token-0123456789', publisher: 'tsclient-publisher-token-0123456789', reader: 'tsclient-reader-token-0123456789' };
-const TOKEN_SETTING = Object.entries(TOKENS).map(([role, t]) => `ts-${role}:${role}:${t}`).join(',');
 const FAST = { deadlineMs: 60_000, backoffInitialMs: 10, backoffMaxMs: 200 };
-
-interface Server {
-  proc: BatonProcess;
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-async function startServer(backend: 'pglite' | 'postgres', env: Record<string, string> = {}): Promise<Server> {
-  const dir = await tempDir('baton-tsclient-');
-  let database: Database | undefined;
-  const settings: Record<string, string> = { PORT: '0', LOG_LEVEL: 'info', BATON_TOKENS: TOKEN_SETTING, BATON_PUBLISH_RATE_LIMIT: '0', BATON_DATA_DIR: `${dir.path}/data`, ...env };
-  if (backend === 'postgres') {
-    database = await createTestDatabase();
-    settings.DATABASE_URL = database.url;
-  }
-  const proc = spawnBaton(settings);
-  await waitUntilReady(proc, 120_000);
-  const url = await proc.ready;
-  return {
-    proc,
-    url,
-    port: Number(new URL(url).port),
-    async close() {
-      await stop(proc);
-      await database?.drop();
-      await dir.remove();
-    },
-  };
-}
-
-async function push(server: Server, definition: unknown): Promise<void> {
-  const admin = new BatonClient(server.url, TOKENS.admin);
-  await admin.request('POST', '/api/v3/workflows', { body: JSON.stringify(definition) });
-}
-
-const noop = { step: { id: 'only', type: 'NoOp', transition: { successors: {} } } };
-
-async function allInstances(server: Server, name: string): Promise<Array<{ instance_id: string; params: Record<string, unknown> }>> {
-  const admin = new BatonClient(server.url, TOKENS.admin);
-  const out: Array<{ instance_id: string; params: Record<string, unknown> }> = [];
-  let cursor: string | undefined;
-  do {
-    const page = (await admin.get(`/api/v3/signals/${encodeURIComponent(name)}/instances`, { limit: 1000, cursor })).body as { instances: typeof out; next_cursor?: string };
-    out.push(...page.instances);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return out;
-}
-
-async function workflowInstanceCount(server: Server, wf: string): Promise<number> {
-  const admin = new BatonClient(server.url, TOKENS.admin);
-  let count = 0;
-  let cursor: number | undefined;
-  do {
-    const page = (await admin.get(`/api/v3/workflows/${wf}/instances`, { limit: 1000, cursor })).body as { items: unknown[]; next_cursor?: number };
-    count += page.items.length;
-    cursor = page.next_cursor;
-  } while (cursor);
-  return count;
-}
 
 /** Publishes `count` signals (one by one, then batches of 50 from `batchFrom`) through a proxy dropping a third of the answers; checks each is stored once. */
 async function publishThroughDrops(server: Server, name: string, count: number, batchFrom: number, seed: number): Promise<PublishResult[]> {
@@ -211,32 +147,5 @@ describe.each(['pglite', 'postgres'] as const)('@baton/client on %s', (backend) 
     expect(again.duplicate).toBe(true);
     const lineage = await client.instanceLineage(wf, started.workflow_instance_id);
     expect(lineage.nodes?.some((n) => n.id === `signal:${gate}#1`)).toBe(true);
-  }, 120_000);
-});
-
-describe('@baton/client and the publish rate limit', () => {
-  let server: Server;
-  beforeAll(async () => {
-    server = await startServer('pglite', { BATON_PUBLISH_RATE_LIMIT: '3' });
-  }, 180_000);
-  afterAll(async () => server?.close());
-
-  it('429: fails at once when Retry-After is beyond the deadline, waits it out otherwise', async () => {
-    const name = 'ts-limited/x';
-    const short = new BatonClient(server.url, TOKENS.publisher, 30_000, { retry: { deadlineMs: 5000 } });
-    for (let i = 0; i < 3; i++) await short.publish(name, { i });
-    const t0 = Date.now();
-    const err = await short.publish(name, { i: 3 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RateLimitedError);
-    expect(Date.now() - t0).toBeLessThan(2000);
-    const wait = (err as RateLimitedError).retryAfterSeconds!;
-    expect(wait).toBeGreaterThanOrEqual(1);
-    expect(wait).toBeLessThanOrEqual(60);
-
-    const patient = new BatonClient(server.url, TOKENS.publisher, 30_000, { retry: { deadlineMs: 90_000 } });
-    const t1 = Date.now();
-    expect((await patient.publish(name, { i: 3 })).duplicate).toBe(false);
-    expect(Date.now() - t1).toBeGreaterThanOrEqual((wait - 3) * 1000);
-    expect((await allInstances(server, name)).map((s) => s.params.i).sort()).toEqual([0, 1, 2, 3]);
   }, 120_000);
 });
