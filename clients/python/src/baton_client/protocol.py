@@ -36,8 +36,8 @@ def _signal_body(name: str, params: Optional[Params], payload: Any, request_id: 
     return body
 
 
-def _normalize(signal: SignalLike) -> Tuple[Dict[str, Any], bool]:
-    """A signal's request body and whether its request id was generated here."""
+def _normalize(signal: SignalLike, default_id: str) -> Tuple[Dict[str, Any], bool]:
+    """A signal's request body and whether its request id (else ``default_id``) was generated here."""
     if isinstance(signal, Signal):
         name, params, payload, rid = signal.name, signal.params, signal.payload, signal.request_id
     elif isinstance(signal, Mapping):
@@ -46,7 +46,7 @@ def _normalize(signal: SignalLike) -> Tuple[Dict[str, Any], bool]:
         name, params, payload, rid = signal["name"], signal.get("params"), signal.get("payload"), signal.get("request_id")
     else:
         raise TypeError(f"a signal is a baton_client.Signal or a mapping, not {type(signal).__name__}")
-    return _signal_body(name, params, payload, rid or new_request_id()), rid is None
+    return _signal_body(name, params, payload, rid or default_id), rid is None
 
 
 def _own(result: PublishResult, generated: bool, attempts: int) -> PublishResult:
@@ -85,7 +85,10 @@ class Protocol:
         return _own(PublishResult.from_json(decode_json(res.body)), request_id is None, attempts_of(res))
 
     def publish_batch(self, signals: Iterable[SignalLike], deadline: Optional[float]) -> Operation[List[PublishResult]]:
-        items = [_normalize(s) for s in signals]
+        # One random prefix per call, the signal's index after it: an id of its own for every
+        # signal, stable across retries, for the price of one uuid4 per call.
+        prefix = new_request_id()
+        items = [_normalize(s, f"{prefix}-{i}") for i, s in enumerate(signals)]
         end = self._end(deadline)
         out: List[PublishResult] = []
         # Each chunk is stored atomically; the deadline covers the whole call.
