@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test run (`npm test`): prepares PostgreSQL, the Kafka broker jars and the moto
 # virtualenv (each cached under .cache/) and Debian's chromium for the web page tests, then
-# typecheck, lint and every vitest test with all components started. Extra arguments go to `vitest run` (e.g. a path filter).
+# typecheck, lint and every vitest test with all components started, then the Python client's pytest
+# suite (scripts/test-python-client.ts). Extra arguments go to `vitest run` (e.g. a path filter).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

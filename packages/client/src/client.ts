@@ -152,9 +152,11 @@ export class BatonClient {
 
   /** Publishes signals, up to 1,000 per request (each stored atomically); one result per signal, in order. */
   async publishBatch(signals: readonly SignalInput[], opts: { deadlineMs?: number; single?: boolean } = {}): Promise<PublishResult[]> {
-    const items = signals.map((s) => ({
+    // One random prefix per call and the signal's index: an id of its own for every signal, stable across retries.
+    const prefix = randomUUID();
+    const items = signals.map((s, i) => ({
       generated: s.requestId === undefined,
-      body: { name: s.name, params: s.params ?? {}, request_id: s.requestId ?? randomUUID(), ...(s.payload === undefined ? {} : { payload: s.payload }) },
+      body: { name: s.name, params: s.params ?? {}, request_id: s.requestId ?? (opts.single ? prefix : `${prefix}-${i}`), ...(s.payload === undefined ? {} : { payload: s.payload }) },
     }));
     const end = Date.now() + (opts.deadlineMs ?? this.retryPolicy.deadlineMs);
     const out: PublishResult[] = [];
