@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError, type CliIo } from './command.js';
+import { send, type Answer } from './http-send.js';
 
 /** Exit codes shared by the commands that talk to a server. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -60,14 +61,14 @@ export class BatonClient {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-    let res: Response;
+    let res: Answer;
     try {
-      res = await fetch(url, { method, headers, body: opts.body, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await send(url, { method, headers, body: opts.body, timeoutMs: this.timeoutMs });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ServerUnreachableError(`cannot reach ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      const e = err as { code?: string; message?: string };
+      throw new ServerUnreachableError(`cannot reach ${this.baseUrl}: ${e.code ?? e.message}`);
     }
-    const text = await res.text();
+    const text = res.text;
     const body = text ? await parseExact(text).catch(() => text) : undefined;
     if (res.status >= 400) {
       const problem = body && typeof body === 'object' ? (body as ApiError['problem']) : undefined;
