@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, apiError, NotFoundError, RateLimitedError, ServerUnreachableError, WaitTimeoutError, type Problem } from './errors.js';
+import { send, type Answer } from './http-send.js';
 import { parseJsonExact, stringifyExact } from './json.js';
 import { backoffMs, DEFAULT_RETRY, RETRY_STATUSES, retryAfterMs, sleep, type RetryPolicy } from './retry.js';
 import {
@@ -110,15 +111,15 @@ export class BatonClient {
   }
 
   private async attempt(method: string, url: URL, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<ApiResponse> {
-    let res: Response;
-    let text: string;
+    // node:http, not fetch: on Node 20 fetch's first use loads undici, which costs a short CLI command more than the rest.
+    let res: Answer;
     try {
-      res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
-      text = await res.text();
+      res = await send(url, { method, headers, body, timeoutMs });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ServerUnreachableError(`cannot reach ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      const e = err as { code?: string; message?: string };
+      throw new ServerUnreachableError(`cannot reach ${this.baseUrl}: ${e.code ?? e.message}`);
     }
+    const text = res.text;
     let parsed: unknown;
     try {
       parsed = text ? parseJsonExact(text) : undefined;
@@ -129,7 +130,7 @@ export class BatonClient {
       const problem = parsed && typeof parsed === 'object' ? (parsed as Problem) : undefined;
       const detail = problem?.detail ?? (text.slice(0, 200) || res.statusText);
       const err = apiError(res.status, problem, `${res.status} ${problem?.title ?? res.statusText}: ${detail}`);
-      err.retryAfterMs = retryAfterMs(res.headers.get('retry-after'));
+      err.retryAfterMs = retryAfterMs(res.header('retry-after') ?? null);
       if (err instanceof RateLimitedError && err.retryAfterMs !== undefined) err.retryAfterSeconds = err.retryAfterMs / 1000;
       throw err;
     }
