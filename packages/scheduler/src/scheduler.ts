@@ -6,7 +6,9 @@ import { compileTrigger, type CompileOptions, type TimeTriggerDefinition } from 
 import { planFires, type FirePlan } from './plan.js';
 import { timeTriggerRequestId, type Clock, type TimeStartRequest, type WorkflowStarter } from './ports.js';
 import { advanceRows, lockDue, lockOne, type Advance, type FiringRow } from './firing-sql.js';
+import { activateTimeTriggersInTx, pauseTimeTriggersInTx, type ActivationPreview, type PauseRequest } from './pauses.js';
 import { earliestWakeup, listSchedule, type ActiveSchedule, type ScheduleRow } from './schedule-rows.js';
+import { listSchedules, type ScheduleListQuery, type SchedulePage } from './schedule-list.js';
 import { syncSchedules, type SyncItem, type SyncReport } from './sync.js';
 import { seedWatermarks } from './watermarks.js';
 
@@ -164,6 +166,28 @@ export class Scheduler {
 
   list(workflowId?: string): Promise<ScheduleRow[]> {
     return listSchedule(this.opts.db, workflowId);
+  }
+
+  /** The schedule list (pause state, next fire times never in the past) at this scheduler's clock. */
+  listPage(query: Omit<ScheduleListQuery, 'now' | 'compile'>): Promise<SchedulePage> {
+    return listSchedules(this.opts.db, { ...query, now: this.now(), compile: this.opts.compile });
+  }
+
+  /**
+   * Pauses time triggers in the caller's transaction (which may pause signal triggers too): it
+   * waits for fires claimed before it, and no fire is claimed after it commits.
+   */
+  pauseInTx(tx: Queryable, req: PauseRequest): Promise<boolean> {
+    return pauseTimeTriggersInTx(tx, req);
+  }
+
+  /**
+   * Activates paused time triggers in the caller's transaction and says what they start at once
+   * (their catch-up policy at this scheduler's clock and misfire grace). Call `wake()` after the
+   * commit; with `dryRun` nothing changes.
+   */
+  activateInTx(tx: Queryable, workflowId: string, triggerKey: string | undefined, dryRun = false): Promise<{ changed: boolean; previews: ActivationPreview[] }> {
+    return activateTimeTriggersInTx(tx, workflowId, triggerKey, { now: this.now(), graceMs: this.o.misfireGraceMs, ...(this.opts.compile ? { compile: this.opts.compile } : {}), dryRun });
   }
 
   /**
