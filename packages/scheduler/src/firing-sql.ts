@@ -4,10 +4,10 @@ import { NOT_PAUSED } from './pause-sql.js';
 import { num, type ScheduleRow } from './schedule-rows.js';
 
 // What firing reads; the rest of the row (counters, timestamps) stays in the database.
-const FIRING_COLUMNS = 'workflow_id, trigger_key, workflow_version, definition, enabled, next_fire_ms, next_due_ms, watermark_ms, last_error';
+export const FIRING_COLUMNS = 'workflow_id, trigger_key, workflow_version, definition, enabled, next_fire_ms, next_due_ms, watermark_ms, last_error';
 export type FiringRow = Pick<ScheduleRow, 'workflow_id' | 'trigger_key' | 'workflow_version' | 'definition' | 'enabled' | 'next_fire_ms' | 'next_due_ms' | 'watermark_ms' | 'last_error'>;
 
-function toFiringRow(r: Record<string, unknown>): FiringRow {
+export function toFiringRow(r: Record<string, unknown>): FiringRow {
   return {
     workflow_id: r.workflow_id as string,
     trigger_key: r.trigger_key as string,

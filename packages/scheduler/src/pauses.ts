@@ -1,9 +1,9 @@
 import type { Queryable } from '@baton/engine-core';
 import { stableJitterMs } from './cron/jitter.js';
-import { compileTrigger, type CompileOptions, type TimeTriggerDefinition } from './cron/trigger.js';
+import { compileTrigger, type CompileOptions } from './cron/trigger.js';
+import { FIRING_COLUMNS, toFiringRow, type FiringRow } from './firing-sql.js';
 import { ALL_TRIGGERS } from './pause-sql.js';
 import { planFires, type PlannedFire } from './plan.js';
-import { num } from './schedule-rows.js';
 
 /** A trigger id that none of the workflow's time triggers has. */
 export class UnknownTriggerError extends Error {
@@ -43,32 +43,14 @@ export interface ActivationPreview {
   nextFireMs: number | null;
 }
 
-interface LockedRow {
-  trigger_key: string;
-  definition: TimeTriggerDefinition;
-  enabled: boolean;
-  next_fire_ms: number | null;
-  watermark_ms: number | null;
-}
-
 /**
  * Locks the workflow's schedule rows. A firing transaction holds its rows' locks until it commits,
  * so this waits for every fire claimed before the pause (or activation): those runs start, and
  * once the pause commits no process claims the rows again (the firing query skips paused rows).
  */
-async function lockRows(tx: Queryable, workflowId: string): Promise<LockedRow[]> {
-  const res = await tx.query<Record<string, unknown>>(
-    `SELECT trigger_key, definition, enabled, next_fire_ms, watermark_ms FROM scheduler_triggers
-      WHERE workflow_id = $1 ORDER BY trigger_key FOR UPDATE`,
-    [workflowId],
-  );
-  return res.rows.map((r) => ({
-    trigger_key: r.trigger_key as string,
-    definition: r.definition as TimeTriggerDefinition,
-    enabled: r.enabled as boolean,
-    next_fire_ms: num(r.next_fire_ms),
-    watermark_ms: num(r.watermark_ms),
-  }));
+async function lockRows(tx: Queryable, workflowId: string): Promise<FiringRow[]> {
+  const res = await tx.query<Record<string, unknown>>(`SELECT ${FIRING_COLUMNS} FROM scheduler_triggers WHERE workflow_id = $1 ORDER BY trigger_key FOR UPDATE`, [workflowId]);
+  return res.rows.map(toFiringRow);
 }
 
 /** Pauses one time trigger or all of a workflow's; returns whether anything changed. Idempotent. */
@@ -87,7 +69,7 @@ export async function pauseTimeTriggersInTx(tx: Queryable, req: PauseRequest): P
 
 export interface ActivateOptions {
   now: number;
-  /** The scheduler's misfire grace: due fire times older than this follow the catch-up policy. */
+  /** Due fire times older than this follow the catch-up policy (activation uses 0: every fire time that came due while paused). */
   graceMs: number;
   compile?: CompileOptions;
   /** Only say what activation would start; change nothing. */
@@ -96,12 +78,12 @@ export interface ActivateOptions {
 
 /**
  * Activates one paused time trigger, or every paused time trigger of a workflow (removing the
- * workflow-wide pause too), and says per trigger what the scheduler starts at once: the fire
- * times that came due while paused, as the trigger's catch-up policy decides (the same plan the
- * firing transaction makes). Activating one trigger while the whole workflow's time triggers are
- * paused is a PauseConflictError.
+ * workflow-wide pause too), and says per trigger what to start at once: the fire times that came
+ * due while paused, as the trigger's catch-up policy decides (the firing transaction's plan).
+ * Returns the resumed rows, locked, for the caller to fire in the same transaction. Activating
+ * one trigger while the whole workflow's time triggers are paused is a PauseConflictError.
  */
-export async function activateTimeTriggersInTx(tx: Queryable, workflowId: string, triggerKey: string | undefined, opts: ActivateOptions): Promise<{ changed: boolean; previews: ActivationPreview[] }> {
+export async function activateTimeTriggersInTx(tx: Queryable, workflowId: string, triggerKey: string | undefined, opts: ActivateOptions): Promise<{ changed: boolean; previews: ActivationPreview[]; resumed: FiringRow[] }> {
   const rows = await lockRows(tx, workflowId);
   const pauses = new Set((await tx.query<{ trigger_key: string }>('SELECT trigger_key FROM scheduler_pauses WHERE workflow_id = $1', [workflowId])).rows.map((r) => r.trigger_key));
   if (triggerKey !== undefined) {
@@ -136,5 +118,5 @@ export async function activateTimeTriggersInTx(tx: Queryable, workflowId: string
   if (!opts.dryRun && targets.length > 0) {
     await tx.query('DELETE FROM scheduler_pauses WHERE workflow_id = $1 AND trigger_key = ANY($2::text[])', [workflowId, targets]);
   }
-  return { changed: targets.length > 0, previews };
+  return { changed: targets.length > 0, previews, resumed };
 }

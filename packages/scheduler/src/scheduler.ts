@@ -182,12 +182,16 @@ export class Scheduler {
   }
 
   /**
-   * Activates paused time triggers in the caller's transaction and says what they start at once
-   * (their catch-up policy at this scheduler's clock and misfire grace). Call `wake()` after the
-   * commit; with `dryRun` nothing changes.
+   * Activates paused time triggers in the caller's transaction and starts, in it, what came due
+   * while they were paused as each trigger's catch-up policy decides (exactly the returned
+   * preview). Call `wake()` after the commit; with `dryRun` nothing changes.
    */
-  activateInTx(tx: Queryable, workflowId: string, triggerKey: string | undefined, dryRun = false): Promise<{ changed: boolean; previews: ActivationPreview[] }> {
-    return activateTimeTriggersInTx(tx, workflowId, triggerKey, { now: this.now(), graceMs: this.o.misfireGraceMs, ...(this.opts.compile ? { compile: this.opts.compile } : {}), dryRun });
+  async activateInTx(tx: Queryable, workflowId: string, triggerKey: string | undefined, dryRun = false): Promise<{ changed: boolean; previews: ActivationPreview[] }> {
+    const now = this.now();
+    // Every fire time that came due while paused was missed on purpose: no grace, the policy decides.
+    const res = await activateTimeTriggersInTx(tx, workflowId, triggerKey, { now, graceMs: 0, ...(this.opts.compile ? { compile: this.opts.compile } : {}), dryRun });
+    if (!dryRun && res.resumed.length > 0) addTick(this.stats, await this.fireRows(tx, res.resumed, now, [], 0));
+    return { changed: res.changed, previews: res.previews };
   }
 
   /**
@@ -265,7 +269,7 @@ export class Scheduler {
   }
 
   /** Fires the rows in the caller's transaction; `due` receives the due time of every run started. */
-  private async fireRows(tx: Queryable, rows: readonly FiringRow[], now: number, due: number[]): Promise<TickResult> {
+  private async fireRows(tx: Queryable, rows: readonly FiringRow[], now: number, due: number[], graceMs = this.o.misfireGraceMs): Promise<TickResult> {
     const result = { ...emptyTick(), claimed: rows.length };
     const advances: Advance[] = [];
     const requests: TimeStartRequest[] = [];
@@ -289,10 +293,10 @@ export class Scheduler {
       const trigger = compileTrigger(row.definition, this.opts.compile);
       const jitter = stableJitterMs(row.workflow_id, row.trigger_key, trigger.fuzzyMaxDelayMs);
       // Rows sharing a schedule (thousands of workflows on one cron) share one plan.
-      const memoKey = `${trigger.expression}\u0000${trigger.timezone}\u0000${trigger.catchUp.policy}\u0000${trigger.catchUp.maxRuns}\u0000${jitter}\u0000${row.next_fire_ms}\u0000${row.watermark_ms}`;
+      const memoKey = `${trigger.expression}\u0000${trigger.timezone}\u0000${trigger.catchUp.policy}\u0000${trigger.catchUp.maxRuns}\u0000${jitter}\u0000${row.next_fire_ms}\u0000${row.watermark_ms}\u0000${graceMs}`;
       let plan = plans.get(memoKey);
       if (!plan) {
-        plan = planFires(trigger, jitter, row.next_fire_ms, row.watermark_ms, now, this.o.misfireGraceMs);
+        plan = planFires(trigger, jitter, row.next_fire_ms, row.watermark_ms, now, graceMs);
         plans.set(memoKey, plan);
       }
       for (const fire of plan.start) {

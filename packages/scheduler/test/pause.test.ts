@@ -57,10 +57,12 @@ for (const kind of ['pglite', 'postgres'] as const) {
       expect(await s.tick()).toMatchObject({ claimed: 0 });
       expect((await s.listPage({ limit: 10 })).items[0]!.paused).toBe(true);
 
+      // Activation starts what the preview said, in its own transaction.
       const done = await activate(s, 'wf');
       expect(done.previews).toEqual(preview.previews);
-      expect(await s.tick()).toMatchObject({ claimed: 1, started: 1, catchUp: 1, skipped: 2 });
       expect((await instances(db, 'wf')).map((r) => [iso(r.run_ts), r.initiator.catch_up])).toEqual([['2024-06-01T12:00:00.000Z', true]]);
+      expect(s.stats).toMatchObject({ started: 1, catchUp: 1, skipped: 2 });
+      expect(await s.tick()).toMatchObject({ claimed: 0 });
       const after = (await s.listPage({ limit: 10 })).items[0]!;
       expect(after).toMatchObject({ status: 'ACTIVE', paused: false, due_fire: null, next_fire: { utc: '2024-06-01T13:00:00.000Z' }, last_fire: { utc: '2024-06-01T12:00:00.000Z' } });
       expect(await activate(s, 'wf')).toMatchObject({ changed: false, previews: [] });
@@ -81,21 +83,31 @@ for (const kind of ['pglite', 'postgres'] as const) {
       expect(all.previews[0]!.wouldStart.map((f) => iso(f.fireMs))).toEqual(['2024-06-01T11:00:00.000Z', '2024-06-01T12:00:00.000Z']);
       const none = await activate(s, 'none');
       expect(none.previews[0]).toMatchObject({ wouldStart: [], wouldSkip: 3, nextFireMs: Date.parse('2024-06-01T13:00:00Z') });
-      expect(await s.tick()).toMatchObject({ claimed: 2, started: 2, catchUp: 2, skipped: 4 });
+      expect(await s.tick()).toMatchObject({ claimed: 0 });
+      expect(s.stats).toMatchObject({ started: 2, catchUp: 2, skipped: 4 });
       expect((await instances(db, 'all')).map((r) => iso(r.run_ts))).toEqual(['2024-06-01T11:00:00.000Z', '2024-06-01T12:00:00.000Z']);
       expect(await instances(db, 'none')).toEqual([]);
     });
 
-    it('a fire still within the misfire grace at activation starts on time, not as a catch-up', async () => {
+    it('a fire time that came due while paused is missed even if only seconds ago: the policy decides', async () => {
       const clock = new ManualClock(Date.parse('2024-06-01T09:30:00Z'));
       const s = make(clock);
-      await s.syncWorkflow('wf', { version: 1, triggers: [cron('0 * * * *', { catch_up: 'NONE' })] });
-      await pause(s, 'wf');
-      clock.set('2024-06-01T10:00:30Z');
+      await s.syncMany([
+        { workflowId: 'none', active: { version: 1, triggers: [cron('0 * * * *', { catch_up: 'NONE' })] } },
+        { workflowId: 'latest', active: { version: 1, triggers: [cron('0 * * * *')] } },
+      ]);
+      await pause(s, 'none');
+      await pause(s, 'latest');
+      clock.set('2024-06-01T10:00:30Z'); // within the 60 s misfire grace of 10:00
       expect(await s.tick()).toMatchObject({ claimed: 0 });
-      const res = await activate(s, 'wf');
-      expect(res.previews[0]!.wouldStart).toEqual([{ fireMs: Date.parse('2024-06-01T10:00:00Z'), catchUp: false }]);
-      expect(await s.tick()).toMatchObject({ started: 1, catchUp: 0 });
+      expect((await activate(s, 'none')).previews[0]).toMatchObject({ wouldStart: [], wouldSkip: 1 });
+      expect((await activate(s, 'latest')).previews[0]!.wouldStart).toEqual([{ fireMs: Date.parse('2024-06-01T10:00:00Z'), catchUp: true }]);
+      expect(await s.tick()).toMatchObject({ claimed: 0 });
+      expect(await instances(db, 'none')).toEqual([]);
+      expect((await instances(db, 'latest')).map((r) => r.initiator.catch_up)).toEqual([true]);
+      // From then on both fire on time again.
+      clock.set('2024-06-01T11:00:01Z');
+      expect(await s.tick()).toMatchObject({ claimed: 2, started: 2, catchUp: 0 });
     });
 
     it('pauses one trigger by id; the workflow-wide pause covers triggers added later', async () => {

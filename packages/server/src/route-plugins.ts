@@ -7,6 +7,7 @@ import { instanceRoutes } from './routes/instances.js';
 import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
 import { stepActionRoutes } from './routes/step-actions.js';
+import { triggerRoutes } from './routes/triggers.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { webRoutes } from './web/plugin.js';
 
@@ -31,6 +32,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('instances', instanceRoutes, { db: services.db, engine: services.engine, signals: services.signals }),
     routePlugin('step-actions', stepActionRoutes, { db: services.db, engine: services.engine }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
+    routePlugin('triggers', triggerRoutes, { db: services.db, scheduler: services.scheduler }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
     routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
     routePlugin('web', webRoutes, { db: services.db, runs: services.engine }),
