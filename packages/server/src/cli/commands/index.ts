@@ -8,7 +8,8 @@ import { serveCommand } from './serve.js';
 import { signalCommand } from './signal.js';
 import { snsCommand } from './sns.js';
 import { stepCommand } from './step.js';
+import { triggerCommand } from './trigger.js';
 import { workflowCommand } from './workflow.js';
 
 /** Every `baton` command, in the order `baton --help` lists them. */
-export const commands: readonly Command[] = [serveCommand, workflowCommand, instanceCommand, stepCommand, breakpointCommand, signalCommand, lineageCommand, scheduleCommand, selCommand, snsCommand];
+export const commands: readonly Command[] = [serveCommand, workflowCommand, instanceCommand, stepCommand, breakpointCommand, signalCommand, lineageCommand, scheduleCommand, triggerCommand, selCommand, snsCommand];

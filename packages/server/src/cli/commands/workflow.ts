@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, type CliIo, type Command } from '../command.js';
 import { CONNECTION_HELP, EXIT, enc, parseCommand, requirePositionals, stringifyExact, withServer, type ConnectionArgs } from '../client.js';
+import { runTriggerAction, TRIGGER_ACTIONS, TRIGGER_ACTIONS_HELP } from './workflow-triggers.js';
 
 const HELP = [
   'Usage: baton workflow <subcommand> [options]',
@@ -18,6 +19,7 @@ const HELP = [
   '  restart ID IID [--reason TEXT]',
   '                                a new run of a failed, stopped or timed-out instance in which only',
   '                                the steps that did not end well run again',
+  ...TRIGGER_ACTIONS_HELP,
   '',
   'Options:',
   ...CONNECTION_HELP,
@@ -34,9 +36,10 @@ const VERSION = /^(latest|active|[1-9]\d{0,8})$/;
 
 export const workflowCommand: Command = {
   name: 'workflow',
-  summary: 'push, validate, start, show, stop and restart workflows',
+  summary: 'push, validate, start, show, stop and restart workflows; pause and activate their triggers',
   help: HELP,
   async run(args, io) {
+    if ((TRIGGER_ACTIONS as readonly string[]).includes(args[0] ?? '')) return runTriggerAction(args, io);
     const { values, positionals, conn } = parseCommand(args, io, OPTIONS);
     const [sub, ...rest] = positionals;
     const version = values.version as string | undefined;
