@@ -106,7 +106,8 @@ function toItem(r: Record<string, unknown>, now: number, compile: CompileOptions
   const stored = num(r.next_fire_ms);
   let trigger;
   try {
-    trigger = compileTrigger(def, compile);
+    // Rows were validated when they were scheduled; the list only needs their fire times.
+    trigger = compileTrigger(def, compile ?? { minIntervalMs: 0 });
   } catch {
     trigger = undefined;
   }
