@@ -109,8 +109,10 @@ export const triggerRoutes: FastifyPluginAsync<TriggerRoutesOptions> = async (ap
       const req = { workflowId: id, by: who(request), reason: body.reason };
       const changed = await db
         .tx(async (tx) => {
-          const t = kinds.time ? await scheduler.pauseInTx(tx, { ...req, triggerKey: body.trigger_id }) : false;
+          // Signals first: the subscription generation before any schedule or engine row, the order
+          // a match batch takes them in (it holds the generation while it starts runs).
           const s = kinds.signal ? await pauseSignalTriggersInTx(tx, { ...req, triggerId: body.trigger_id }) : false;
+          const t = kinds.time ? await scheduler.pauseInTx(tx, { ...req, triggerKey: body.trigger_id }) : false;
           return t || s;
         })
         .catch(domainError);
@@ -146,8 +148,9 @@ export const triggerRoutes: FastifyPluginAsync<TriggerRoutesOptions> = async (ap
       await requireWorkflow(id);
       const result = await db
         .tx(async (tx) => {
-          const t = kinds.time ? await scheduler.activateInTx(tx, id, body.trigger_id, dryRun) : { changed: false, previews: [] as ActivationPreview[] };
+          // Same lock order as pausing: the generation, then the schedule rows and the runs they start.
           const s: SignalActivation = kinds.signal ? await activateSignalTriggersInTx(tx, id, body.trigger_id, dryRun) : { changed: false, resumed: [] };
+          const t = kinds.time ? await scheduler.activateInTx(tx, id, body.trigger_id, dryRun) : { changed: false, previews: [] as ActivationPreview[] };
           return { t, s };
         })
         .catch(domainError);
