@@ -120,3 +120,15 @@ export async function activateTimeTriggersInTx(tx: Queryable, workflowId: string
   }
   return { changed: targets.length > 0, previews, resumed };
 }
+
+/**
+ * Workflows with a paused time trigger (or a workflow-wide time pause), optionally only among
+ * `workflowIds`: what a workflow list shows as paused and filters on.
+ */
+export async function workflowsWithPausedTimeTriggers(q: Queryable, workflowIds?: readonly string[]): Promise<Set<string>> {
+  const res = await q.query<{ workflow_id: string }>(
+    `SELECT DISTINCT workflow_id FROM scheduler_pauses WHERE $1::text[] IS NULL OR workflow_id = ANY($1::text[])`,
+    [workflowIds ?? null],
+  );
+  return new Set(res.rows.map((r) => r.workflow_id));
+}

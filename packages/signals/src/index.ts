@@ -30,5 +30,5 @@ export { getFromSignal, getFromSignalDependency, loadFiringSignals, SignalParamE
 export type * from './ports.js';
 export { SignalStats, sourceLabel, type FiringOutcome } from './stats.js';
 export { KafkaLagReader, type KafkaLagOptions, type LagAdmin, type PartitionLag } from './sources/kafka/lag.js';
-export { pauseSignalTriggersInTx, activateSignalTriggersInTx, type SignalPauseRequest, type SignalActivation } from './pauses.js';
+export { pauseSignalTriggersInTx, activateSignalTriggersInTx, workflowsWithPausedSignalTriggers, type SignalPauseRequest, type SignalActivation } from './pauses.js';
 export { listSignalTriggers, type SignalTriggerListQuery, type SignalTriggerItem, type SignalTriggerPage, type SignalTriggerInput } from './trigger-list.js';

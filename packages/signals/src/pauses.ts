@@ -84,3 +84,15 @@ export async function activateSignalTriggersInTx(tx: Queryable, workflowId: stri
     resumed: details.rows.map((r) => ({ triggerId: r.trigger_id, signalNames: r.signal_names, waitingCandidates: Number(r.waiting) })),
   };
 }
+
+/**
+ * Workflows with a paused signal trigger (or a workflow-wide signal pause), optionally only among
+ * `workflowIds`: what a workflow list shows as paused and filters on.
+ */
+export async function workflowsWithPausedSignalTriggers(q: Queryable, workflowIds?: readonly string[]): Promise<Set<string>> {
+  const res = await q.query<{ workflow_id: string }>(
+    `SELECT DISTINCT workflow_id FROM signal_trigger_pauses WHERE $1::text[] IS NULL OR workflow_id = ANY($1::text[])`,
+    [workflowIds ?? null],
+  );
+  return new Set(res.rows.map((r) => r.workflow_id));
+}
