@@ -36,6 +36,23 @@ async function instanceCount(workflowId: string, url: string): Promise<number> {
   return ((await res.json()) as { items: unknown[] }).items.length;
 }
 
+async function signalRuns(database: Database, workflowId: string): Promise<number> {
+  const pg = await import('pg');
+  const client = new pg.default.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM baton_workflow_instances WHERE workflow_id = $1 AND initiator->>'type' = 'SIGNAL'`, [workflowId]);
+    return Number(r.rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
+async function publish(url: string, day: number): Promise<void> {
+  const res = await fetch(`${url}/api/v3/signals`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ticker/ready', params: { day } }) });
+  expect(res.status).toBe(200);
+}
+
 beforeAll(async () => {
   dir = await tempDir('baton-pause-cli-');
   database = await createTestDatabase();
@@ -73,7 +90,10 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
     expect(paused).toMatchObject({ code: 0, stderr: '' });
     expect(paused.stdout).toMatch(/^paused triggers of ticker\n {2}time every-2s \[PAUSED\] \*\/2 \* \* \* \* \* UTC\n {2}signal [0-9a-f]{16} \[PAUSED\] ticker\/ready\n$/);
     const before = await instanceCount('ticker', urls[1]!);
+    // A matching signal published through the other process starts nothing either.
+    await publish(urls[1]!, 1);
     await sleep(5000);
+    expect(await signalRuns(database, 'ticker')).toBe(0);
     expect(await instanceCount('ticker', urls[1]!)).toBe(before);
     expect(await instanceCount('ticker', urls[0]!)).toBe(before);
 
@@ -101,6 +121,14 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
     expect(await instanceCount('ticker', urls[0]!)).toBeGreaterThanOrEqual(before + wouldStart.length);
     // The signal trigger stays paused: only --kind time was activated.
     expect((await baton(['trigger', 'list', '--paused', 'true', '--json'])).stdout).toContain('"workflow_id":"ticker"');
+    await publish(urls[0]!, 2);
+    await sleep(1500);
+    expect(await signalRuns(database, 'ticker')).toBe(0);
+    // Activated through one process, a signal published through the other starts a run.
+    expect((await baton(['workflow', 'activate', 'ticker', '--kind', 'signal'], urls[0])).code).toBe(0);
+    await publish(urls[1]!, 3);
+    for (let i = 0; i < 100 && (await signalRuns(database, 'ticker')) === 0; i++) await sleep(100);
+    expect(await signalRuns(database, 'ticker')).toBe(1);
     expect((await baton(['workflow', 'pause', 'ticker'])).code).toBe(0);
   }, 90_000);
 
