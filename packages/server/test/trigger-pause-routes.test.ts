@@ -113,6 +113,8 @@ describe('pausing and activating triggers over REST', () => {
       ['POST', `/api/v3/workflows/${wf}/triggers/pause`, { kind: 'sometimes' }, 400, 'body.kind'],
       ['POST', `/api/v3/workflows/${wf}/triggers/pause`, { trigger_id: 'tick' }, 400, 'body.kind'],
       ['POST', `/api/v3/workflows/${wf}/triggers/activate`, { dry_run: 'yes please' }, 400, 'body.dry_run'],
+      ['POST', `/api/v3/workflows/${wf}/triggers/pause`, { knd: 'time' }, 400, 'body.knd'],
+      ['GET', '/api/v3/triggers/signals?colour=red', undefined, 400, 'querystring.colour'],
       ['POST', `/api/v3/workflows/${wf}/triggers/pause`, { kind: 'time', trigger_id: 'nope' }, 404, 'body.trigger_id'],
       ['POST', `/api/v3/workflows/${wf}/triggers/pause`, { kind: 'signal', trigger_id: 'nope' }, 404, 'body.trigger_id'],
       ['GET', '/api/v3/schedules?paused=maybe', undefined, 400, 'querystring.paused'],

@@ -35,6 +35,19 @@ interface ListQuery {
 }
 
 const STATE_LIMIT = 1000;
+
+/**
+ * Refuses keys the schema does not name (fastify would drop them silently): a misspelt `kind`
+ * must not widen a pause to every trigger.
+ */
+function knownKeys(where: 'body' | 'querystring', properties: object): (request: FastifyRequest) => Promise<void> {
+  const known = Object.keys(properties);
+  return async (request) => {
+    const given = where === 'body' ? request.body : request.query;
+    if (given === null || typeof given !== 'object' || Array.isArray(given)) return;
+    for (const key of Object.keys(given)) if (!known.includes(key)) throw badRequest(`${where}.${key}`, `is not a field of this request (known: ${known.join(', ')})`);
+  };
+}
 const kindSchema = { type: 'string', enum: ['all', 'time', 'signal'], description: 'which triggers: time, signal or all (default all)' } as const;
 const triggerIdSchema = { type: 'string', minLength: 1, maxLength: 256, description: 'one trigger, as the schedule or signal trigger list names it (needs kind time or signal)' } as const;
 const listCommon = {
@@ -43,6 +56,7 @@ const listCommon = {
   limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'page size (default 100)' },
   cursor: { type: 'string', minLength: 1, maxLength: 2000, description: 'the previous page\'s next_cursor' },
 } as const;
+const signalListFields = { ...listCommon, signal: { type: 'string', minLength: 1, maxLength: 512, description: 'only triggers fed by this signal name' } } as const;
 const stateResponse = {
   workflow_id: { type: 'string' },
   changed: { type: 'boolean', description: 'false when nothing was (or, in a dry run, would be) paused or activated' },
@@ -79,11 +93,9 @@ export const triggerRoutes: FastifyPluginAsync<TriggerRoutesOptions> = async (ap
     if (err instanceof PauseConflictError || err instanceof TriggerPauseConflictError) throw new ProblemError(409, 'Conflict', err.message, { type: 'urn:baton:problem:conflict' });
     throw err;
   };
-  const bodySchema = (extra: Record<string, unknown>) => ({
-    type: 'object',
-    properties: { kind: kindSchema, trigger_id: triggerIdSchema, ...extra },
-    additionalProperties: false,
-  });
+  const pauseFields = { kind: kindSchema, trigger_id: triggerIdSchema, reason: { type: 'string', maxLength: 1000, description: 'shown in the lists' } } as const;
+  const activateFields = { kind: kindSchema, trigger_id: triggerIdSchema, dry_run: { type: 'boolean', description: 'only preview (default false)' } } as const;
+  const bodySchema = (properties: object) => ({ type: 'object', properties, additionalProperties: false });
   const who = (request: FastifyRequest): string | undefined => request.apiToken?.name;
 
   app.post<{ Params: { id: string }; Body: PauseBody | undefined }>(
@@ -97,9 +109,10 @@ export const triggerRoutes: FastifyPluginAsync<TriggerRoutesOptions> = async (ap
           'a signal trigger is paused never count for it. Idempotent. Deactivating a version is a different thing and works as before.',
         tags: ['triggers'],
         params: { type: 'object', properties: { id: workflowIdParam }, required: ['id'] },
-        body: bodySchema({ reason: { type: 'string', maxLength: 1000, description: 'shown in the lists' } }),
+        body: bodySchema(pauseFields),
         response: { 200: { type: 'object', properties: stateResponse, required: ['workflow_id', 'changed', 'time_triggers', 'signal_triggers'] }, 400: problemSchema, 404: problemSchema },
       }),
+      preValidation: knownKeys('body', pauseFields),
     },
     async (request) => {
       const { id } = request.params;
@@ -131,7 +144,7 @@ export const triggerRoutes: FastifyPluginAsync<TriggerRoutesOptions> = async (ap
           'halves of joins collected before the pause can still complete. `preview` says what starts at once; with `dry_run` nothing changes.',
         tags: ['triggers'],
         params: { type: 'object', properties: { id: workflowIdParam }, required: ['id'] },
-        body: bodySchema({ dry_run: { type: 'boolean', description: 'only preview (default false)' } }),
+        body: bodySchema(activateFields),
         response: {
           200: { type: 'object', properties: { ...stateResponse, dry_run: { type: 'boolean' }, preview: activationPreviewSchema }, required: ['workflow_id', 'changed', 'dry_run', 'preview', 'time_triggers', 'signal_triggers'] },
           400: problemSchema,
@@ -139,6 +152,7 @@ export const triggerRoutes: FastifyPluginAsync<TriggerRoutesOptions> = async (ap
           409: problemSchema,
         },
       }),
+      preValidation: knownKeys('body', activateFields),
     },
     async (request) => {
       const { id } = request.params;
@@ -178,6 +192,7 @@ export const triggerRoutes: FastifyPluginAsync<TriggerRoutesOptions> = async (ap
         querystring: { type: 'object', properties: listCommon, additionalProperties: false },
         response: pagedResponse(scheduleItemSchema),
       }),
+      preValidation: knownKeys('querystring', listCommon),
     },
     async (request) => {
       const q = request.query;
@@ -199,9 +214,10 @@ export const triggerRoutes: FastifyPluginAsync<TriggerRoutesOptions> = async (ap
         summary: 'Signal triggers: which signal names feed which workflows, with match params, join keys and pause state',
         description: 'Signal triggers of active versions, ordered by workflow id, then trigger id. Pages with `cursor` = the previous `next_cursor`.',
         tags: ['triggers'],
-        querystring: { type: 'object', properties: { ...listCommon, signal: { type: 'string', minLength: 1, maxLength: 512, description: 'only triggers fed by this signal name' } }, additionalProperties: false },
+        querystring: { type: 'object', properties: signalListFields, additionalProperties: false },
         response: pagedResponse(signalTriggerItemSchema),
       }),
+      preValidation: knownKeys('querystring', signalListFields),
     },
     async (request) => {
       const q = request.query;
