@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.baton-data/**', '.cache/**', 'coverage/**', 'test-artifacts/**'] },
+  { ignores: ['node_modules/**', 'packages/*/dist/**', '.baton-data/**', '.cache/**', 'coverage/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,3 +4,4 @@ export { startKafka, ensureKafkaJars, KAFKA_VERSION, type KafkaServer, type Star
 export { startSns, ensureMotoVenv, MOTO_VERSION, type SnsServer, type StartSnsOptions, type MotoVenv } from './sns.js';
 export { freePort } from './proc.js';
 export { repoRoot, cacheRoot } from './paths.js';
+export { ensureBuilt } from './build.js';

@@ -4,6 +4,7 @@
  * one JSON object with the figures; exits 1 when an invariant is violated.
  */
 import { parseArgs } from 'node:util';
+import { ensureBuilt } from '../../scripts/infra/build.js';
 import { BOUNDED, LONG, runChaos } from './chaos.js';
 import { runSoak } from './soak.js';
 
@@ -27,6 +28,9 @@ function positive(name: string, raw: string | undefined, fallback: number): numb
 }
 
 const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+// The cluster runs the compiled `baton`: build it when a source is newer than the last build.
+for (const line of await ensureBuilt()) log(line);
 
 if (values.soak) {
   if (!values.long && values.minutes === undefined) log('soak: 30 minutes (pass --minutes N for another length)');

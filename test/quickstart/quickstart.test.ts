@@ -37,7 +37,7 @@ const EXPECTATIONS: Expectation[] = [
   { command: /^npx baton signal publish db\/test\/table2 vtts_utc_dateint==\$\(date -u \+%Y%m%d\) vtts_utc_hour==00$/, output: [/^published db\/test\/table2#1 \(instance [0-9a-f-]{36}\)$/m] },
   {
     command: /^npx baton instance status sample-signal-trigger-wf 1 --watch$/,
-    output: [/^sample-signal-trigger-wf instance 1: SUCCEEDED$/m, ...[1, 2, 3, 4, 5, 6].map((n) => new RegExp(`^\\s+job\\.${n}: SUCCEEDED$`, 'm'))],
+    output: [/^sample-signal-trigger-wf instance 1 run 1: SUCCEEDED$/m, ...[1, 2, 3, 4, 5, 6].map((n) => new RegExp(`^\\s+job\\.${n}\\s+SUCCEEDED$`, 'm'))],
   },
   { command: /^npx baton signal show dummy\/test\/signal1 latest$/, output: [/^dummy\/test\/signal1#1 \S+ key1="v1" key2=1$/m] },
   {

@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { OVERRIDE_ENV, parseComponents, type Component } from '../../scripts/infra/components.js';
+import { ensureBuilt } from '../../scripts/infra/build.js';
 import { startKafka } from '../../scripts/infra/kafka.js';
 import { startPostgres } from '../../scripts/infra/postgres.js';
 import { elapsed } from '../../scripts/infra/proc.js';
@@ -13,6 +14,9 @@ import type { InfraSettings } from './provided.js';
  * A BATON_TEST_* override variable points at a server that already runs instead.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Tests that spawn `baton` or `sel` run the compiled bins: a source edited since the last build
+  // is built first (a fresh clone's `npm ci` has built them through `prepare`).
+  for (const line of await ensureBuilt()) if (!line.endsWith('up to date')) say('build')(line);
   const wanted = parseComponents(process.env.BATON_TEST_COMPONENTS);
   const settings: InfraSettings = { requested: [...wanted] };
   const started: ManagedServer[] = [];

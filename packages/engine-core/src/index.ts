@@ -37,9 +37,12 @@ export { STEP_STATUSES, INSTANCE_STATUSES, STEP_TERMINAL, INSTANCE_TERMINAL, typ
 export type { InstancePage, InstanceSummary, RunDetails, StepSummary, StepAttemptDetails, TimelineEntry } from './runtime/read-api.js';
 export { httpRuntime, shellRuntime, registerBuiltinRuntimes, HostAllowList, processGroupMembers, killProcessGroup, type HttpRuntimeOptions, type ShellRuntimeOptions, type BuiltinRuntimeOptions, type RuntimeTarget } from './runtimes/index.js';
 export { queueStats, type QueueKindStats } from './queue/stats.js';
-export { observeStepLaunches } from './runtime/metrics.js';
+export { observeRuns, observeStepLaunches, type RunObservers } from './runtime/metrics.js';
 export { RestartError, type RestartResult } from './runtime/restart.js';
 export { StepActionError } from './runtime/step-action-error.js';
 export { STEP_ACTIONS, type StepAction, type StepActionResult } from './runtime/step-actions.js';
 export type { Breakpoint, BreakpointScope } from './runtime/breakpoints.js';
 export type { Rollup } from './runtime/rollup.js';
+export { listInstancesAcross, instanceListQuery, INITIATOR_KINDS, type InitiatorKind, type InstanceListQuery, type InstanceListPage } from './lists/instance-list.js';
+export { listWorkflows, TRIGGER_KINDS, type TriggerKind, type WorkflowListQuery, type WorkflowListItem, type WorkflowListPage, type WorkflowLastRun } from './lists/workflow-list.js';
+export { ListFilterError, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from './lists/cursor.js';

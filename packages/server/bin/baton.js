@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The sources are TypeScript run in place: tsx compiles them as they load.
-import { register } from 'tsx/esm/api';
+// Runs the compiled program in ../dist, which `npm run build` writes (`npm ci` runs it through
+// `prepare`). The TypeScript sources run only under tsx, in development and tests.
+import { existsSync } from 'node:fs';
 
-register();
-const { runCli } = await import('../src/cli/main.ts');
-await runCli();
+const program = new URL('../dist/baton.js', import.meta.url);
+if (!existsSync(program)) {
+  process.stderr.write('baton: the compiled program is missing; run "npm run build" in the Baton checkout\n');
+  process.exit(1);
+}
+await import(program.href);

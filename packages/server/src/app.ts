@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import { packageMigrations } from './migrations.js';
 import { healthRoutes } from './http/health.js';
 import { errorHandler, notFoundHandler } from './http/problem.js';
+import { LeveledRequestLogs } from './http/request-logs.js';
 import { assignAccess, authHook } from './http/auth.js';
 import { limitPublishing, registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
+    logController: new LeveledRequestLogs(deps.config.requestLogLevel),
     // `/healthz/` finds the same route as `/healthz`.
     routerOptions: { ignoreTrailingSlash: true },
   });

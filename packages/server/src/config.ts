@@ -4,6 +4,8 @@ import { checkUnique, parseTokenList, readTokenFile, type ApiToken } from './htt
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface ServerConfig {
   /** TCP port to listen on; 0 lets the operating system pick a free one (reported in the log). */
@@ -14,6 +16,10 @@ export interface ServerConfig {
   /** Absolute path of the PGlite data folder (unused when `databaseUrl` is set). */
   dataDir: string;
   logLevel: LogLevel;
+  /** The level of the two lines each HTTP request logs (received, completed). */
+  requestLogLevel: LogLevel;
+  /** JSON lines or human-readable lines; undefined: readable when stdout is a terminal, else JSON. */
+  logFormat?: LogFormat;
   /** API tokens from BATON_TOKENS and BATON_TOKENS_FILE; none means auth is off (loopback + PGlite only). */
   tokens: ApiToken[];
   /** Publish requests each token may make per minute; 0 means no limit. */
@@ -24,6 +30,7 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_DATA_DIR = './.baton-data';
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+export const DEFAULT_REQUEST_LOG_LEVEL: LogLevel = 'debug';
 export const DEFAULT_PUBLISH_RATE_LIMIT = 1200;
 
 /** The settings read from the environment, for `--help` and documentation. */
@@ -33,6 +40,8 @@ export const SETTINGS: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'DATABASE_URL', description: 'PostgreSQL URL, postgres://user:password@host:5432/db; without it Baton uses PGlite' },
   { name: 'BATON_DATA_DIR', description: `PGlite data folder when DATABASE_URL is unset (default ${DEFAULT_DATA_DIR})` },
   { name: 'LOG_LEVEL', description: `one of ${LOG_LEVELS.join(', ')} (default ${DEFAULT_LOG_LEVEL})` },
+  { name: 'LOG_FORMAT', description: 'json (one JSON object a line) or pretty (readable lines); default pretty when stdout is a terminal, else json' },
+  { name: 'REQUEST_LOG_LEVEL', description: `level of each HTTP request's log lines, one of ${LOG_LEVELS.join(', ')} (default ${DEFAULT_REQUEST_LOG_LEVEL})` },
   { name: 'BATON_TOKENS', description: 'API tokens, comma-separated name:role:token (role: reader, publisher or admin); required unless HOST is loopback and DATABASE_URL is unset' },
   { name: 'BATON_TOKENS_FILE', description: 'JSON or YAML file listing {name, role, token | sha256} API tokens (adds to BATON_TOKENS)' },
   { name: 'BATON_PUBLISH_RATE_LIMIT', description: `publish requests per minute per token (default ${DEFAULT_PUBLISH_RATE_LIMIT}; 0 = no limit)` },
@@ -52,7 +61,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     host: parseHost(setting(env, 'HOST')),
     databaseUrl,
     dataDir: path.resolve(cwd, setting(env, 'BATON_DATA_DIR') ?? DEFAULT_DATA_DIR),
-    logLevel: parseLogLevel(setting(env, 'LOG_LEVEL')),
+    logLevel: parseLogLevel('LOG_LEVEL', setting(env, 'LOG_LEVEL'), DEFAULT_LOG_LEVEL),
+    requestLogLevel: parseLogLevel('REQUEST_LOG_LEVEL', setting(env, 'REQUEST_LOG_LEVEL'), DEFAULT_REQUEST_LOG_LEVEL),
+    logFormat: parseLogFormat(setting(env, 'LOG_FORMAT')),
     tokens: loadTokens(env, cwd),
     publishRateLimit: parsePublishRateLimit(setting(env, 'BATON_PUBLISH_RATE_LIMIT')),
   };
@@ -110,13 +121,20 @@ function parseHost(raw: string | undefined): string {
   return raw;
 }
 
-function parseLogLevel(raw: string | undefined): LogLevel {
-  if (raw === undefined) return DEFAULT_LOG_LEVEL;
+function parseLogLevel(name: string, raw: string | undefined, fallback: LogLevel): LogLevel {
+  if (raw === undefined) return fallback;
   const level = raw.toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new StartupError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
+    throw new StartupError(name, `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`);
   }
   return level as LogLevel;
+}
+
+function parseLogFormat(raw: string | undefined): LogFormat | undefined {
+  if (raw === undefined) return undefined;
+  const format = raw.toLowerCase();
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new StartupError('LOG_FORMAT', `must be json or pretty, got ${JSON.stringify(raw)}`);
+  return format as LogFormat;
 }
 
 function checkDatabaseUrl(raw: string): void {

@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { PGliteDb, PgDb, type Db } from '@baton/engine-core';
@@ -37,12 +38,29 @@ async function openPostgres(url: string): Promise<OpenedDatabase> {
   return { db, target, close: () => db.close() };
 }
 
+/** PGlite's own folder inside the data folder (a sub-folder keeps its files apart from Baton's lock). */
+function pgliteDir(dataDir: string): string {
+  return path.join(dataDir, 'pglite');
+}
+
+/**
+ * What opening the database will do, for the log line said before it: creating the embedded
+ * database (its first start, several seconds), opening it, or connecting to PostgreSQL.
+ */
+export async function databasePlan(config: ServerConfig): Promise<{ action: 'connecting to PostgreSQL' | 'creating the embedded database' | 'opening the embedded database'; target: string }> {
+  if (config.databaseUrl) return { action: 'connecting to PostgreSQL', target: redactUrl(config.databaseUrl) };
+  const exists = await access(path.join(pgliteDir(config.dataDir), 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+  return { action: exists ? 'opening the embedded database' : 'creating the embedded database', target: config.dataDir };
+}
+
 async function openPglite(dataDir: string): Promise<OpenedDatabase> {
   const release = await claimDataDir(dataDir);
   let db: PGliteDb;
   try {
-    // A sub-folder keeps PGlite's files apart from Baton's own (the lock).
-    db = await PGliteDb.open({ dataDir: path.join(dataDir, 'pglite') });
+    db = await PGliteDb.open({ dataDir: pgliteDir(dataDir) });
   } catch (err) {
     await release();
     const why = err instanceof Error ? err.message : String(err);

@@ -18,3 +18,20 @@ export function createLogger(level: LogLevel, destination: pino.DestinationStrea
     destination,
   );
 }
+
+/**
+ * Readable lines for a terminal (pino-pretty, loaded only then): `2026-12-06T20:40:01.123Z INFO
+ * server ready {"url":"http://127.0.0.1:8080"}`, colored, one line per event, written
+ * synchronously to stdout like the JSON lines.
+ */
+export async function prettyDestination(fd = 1): Promise<pino.DestinationStream> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({
+    destination: fd,
+    sync: true,
+    colorize: true,
+    singleLine: true,
+    translateTime: "UTC:yyyy-mm-dd'T'HH:MM:ss.l'Z'",
+    ignore: 'pid,hostname,name',
+  });
+}

@@ -1,7 +1,7 @@
 import { migrate, migrationsApplied, type Db, type MigrationSource } from '@baton/engine-core';
 import { buildApp, type BatonApp, type RoutePlugin } from './app.js';
 import type { ServerConfig } from './config.js';
-import { openDatabase, type OpenedDatabase } from './database.js';
+import { databasePlan, openDatabase, type OpenedDatabase } from './database.js';
 import { createLogger, type Logger } from './logger.js';
 import { packageMigrations } from './migrations.js';
 import { createRoutePlugins } from './route-plugins.js';
@@ -52,6 +52,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const settings = options.services ?? loadServiceSettings(options.env ?? process.env);
 
   await probeListen(config);
+  const plan = await databasePlan(config);
+  logger.info({ database: plan.target }, plan.action === 'creating the embedded database' ? `${plan.action} (first start: this takes a few seconds)` : plan.action);
   const database = await openDatabase(config);
   const openedAt = performance.now();
   logger.info({ database: database.target, kind: database.db.kind, openMs: Math.round(openedAt - started) }, 'database opened');
@@ -59,12 +61,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let services: BatonServices | undefined;
   try {
     // One query on a warm start instead of a locked transaction per migration.
-    const applied = (await migrationsApplied(database.db, [...migrations])) ? [] : await migrate(database.db, [...migrations]);
+    const upToDate = await migrationsApplied(database.db, [...migrations]);
+    if (!upToDate) logger.info('migrating the database');
+    const applied = upToDate ? [] : await migrate(database.db, [...migrations]);
     for (const m of applied) logger.info({ pkg: m.pkg, version: m.version, migration: m.name }, 'migration applied');
-    logger.info({ applied: applied.length, migrateMs: Math.round(performance.now() - openedAt) }, 'migrations up to date');
+    const migratedAt = performance.now();
+    logger.info({ applied: applied.length, migrateMs: Math.round(migratedAt - openedAt) }, 'migrations up to date');
     services = (options.createServices ?? createServices)({ db: database.db, logger, settings });
     app = await buildApp({ db: database.db, config, logger, plugins: options.plugins ?? createRoutePlugins({ db: database.db, config, logger, services }), migrations });
     setServicesReadiness(app.server, 'services starting');
+    logger.debug({ buildMs: Math.round(performance.now() - migratedAt) }, 'HTTP API built');
     await listen(app, config);
   } catch (err) {
     await app?.close().catch(() => {});

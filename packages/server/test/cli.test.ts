@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { UsageError, type CliIo, type Command } from '../src/cli/command.js';
+import { commands } from '../src/cli/commands/index.js';
 import { main } from '../src/cli/main.js';
 import { StartupError } from '../src/startup-error.js';
 
@@ -88,5 +89,22 @@ describe('baton CLI', () => {
     const bug = io();
     expect(await main(['echo', 'bug'], bug, [echo])).toBe(1);
     expect(bug.err()).toMatch(/^baton: echo failed: TypeError: x is undefined\n\s+at /);
+  });
+
+  it('lists each command under the name and summary its module gives, loading it only to run it', async () => {
+    for (const entry of commands) {
+      const loaded = await entry.load();
+      expect({ name: loaded.name, summary: loaded.summary }, entry.name).toEqual({ name: entry.name, summary: entry.summary });
+    }
+    let loads = 0;
+    const lazy = { name: 'echo', summary: echo.summary, load: async () => (loads++, echo) };
+    const help = io();
+    expect(await main(['--help'], help, [lazy])).toBe(0);
+    expect(help.out()).toMatch(/^ {2}echo {2,}prints its arguments$/m);
+    expect(loads).toBe(0);
+    const cli = io();
+    expect(await main(['echo', 'x'], cli, [lazy])).toBe(0);
+    expect(cli.out()).toBe('x\n');
+    expect(loads).toBe(1);
   });
 });

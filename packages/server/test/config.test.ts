@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       dataDir: path.resolve('/srv/baton', '.baton-data'),
       logLevel: 'info',
+      requestLogLevel: 'debug',
+      logFormat: undefined,
       tokens: [],
       publishRateLimit: 1200,
     });
@@ -29,10 +31,10 @@ describe('loadConfig', () => {
   it('reads every setting and treats empty values as unset', () => {
     expect(
       loadConfig(
-        { PORT: ' 0 ', HOST: '0.0.0.0', DATABASE_URL: 'postgresql://u:p@db.internal:6543/baton', BATON_DATA_DIR: 'data', LOG_LEVEL: 'DEBUG' },
+        { PORT: ' 0 ', HOST: '0.0.0.0', DATABASE_URL: 'postgresql://u:p@db.internal:6543/baton', BATON_DATA_DIR: 'data', LOG_LEVEL: 'DEBUG', REQUEST_LOG_LEVEL: 'Info', LOG_FORMAT: 'pretty' },
         '/srv/baton',
       ),
-    ).toEqual({ port: 0, host: '0.0.0.0', databaseUrl: 'postgresql://u:p@db.internal:6543/baton', dataDir: '/srv/baton/data', logLevel: 'debug', tokens: [], publishRateLimit: 1200 });
+    ).toEqual({ port: 0, host: '0.0.0.0', databaseUrl: 'postgresql://u:p@db.internal:6543/baton', dataDir: '/srv/baton/data', logLevel: 'debug', requestLogLevel: 'info', logFormat: 'pretty', tokens: [], publishRateLimit: 1200 });
     expect(loadConfig({ PORT: '', DATABASE_URL: '  ', LOG_LEVEL: '' }, '/x')).toMatchObject({ port: 8080, databaseUrl: undefined, logLevel: 'info' });
   });
 
@@ -47,6 +49,8 @@ describe('loadConfig', () => {
     [{ PORT: '65536' }, 'PORT', 'must be a whole number from 0 to 65535, got "65536"'],
     [{ HOST: 'http://x' }, 'HOST', 'must be a host name or IP address, got "http://x"'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    [{ REQUEST_LOG_LEVEL: 'all' }, 'REQUEST_LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent, got "all"'],
+    [{ LOG_FORMAT: 'text' }, 'LOG_FORMAT', 'must be json or pretty, got "text"'],
   ])('rejects %j naming %s', (env, setting, message) => {
     const err = failure(env);
     expect(err.setting).toBe(setting);

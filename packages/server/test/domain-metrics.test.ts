@@ -101,6 +101,9 @@ describe('domain metrics on /metrics', () => {
       'baton_signals_duplicates_total',
       'baton_trigger_matches_total',
       'baton_step_launch_seconds',
+      'baton_runs_started_total',
+      'baton_runs_ended_total',
+      'baton_step_duration_seconds',
       'baton_scheduler_delay_seconds',
       'baton_queue_depth',
       'baton_queue_oldest_age_seconds',
@@ -117,6 +120,11 @@ describe('domain metrics on /metrics', () => {
     // Both runs' steps were launched by this process's engine after becoming ready here.
     expect(s.get('baton_step_launch_seconds_count')).toBeGreaterThanOrEqual(2);
     expect(s.get('baton_step_launch_seconds_sum')).toBeGreaterThan(0);
+    // The two signal-started runs began and succeeded in this process, each through its one NoOp step.
+    expect(s.get('baton_runs_started_total{workflow="metrics-signal-wf"}')).toBe(2);
+    expect(s.get('baton_runs_ended_total{workflow="metrics-signal-wf",status="SUCCEEDED"}')).toBe(2);
+    expect(s.get('baton_step_duration_seconds_count{step_type="NoOp",status="SUCCEEDED"}')).toBeGreaterThanOrEqual(2);
+    expect(s.get('baton_step_duration_seconds_bucket{le="+Inf",step_type="NoOp",status="SUCCEEDED"}')).toBe(s.get('baton_step_duration_seconds_count{step_type="NoOp",status="SUCCEEDED"}'));
     expect(s.get('baton_scheduler_delay_seconds_count')).toBe(1);
     expect(s.get('baton_scheduler_delay_seconds_sum')).toBeCloseTo(5, 3);
     expect(s.get('baton_scheduler_delay_seconds_bucket{le="2.5"}')).toBe(0);

@@ -148,7 +148,7 @@ describe('request logs', () => {
       },
     });
     const db = await PGliteDb.open({});
-    const app = await buildApp({ db, config: loadConfig({}, tmpdir()), logger: createLogger('info', sink) });
+    const app = await buildApp({ db, config: loadConfig({ REQUEST_LOG_LEVEL: 'info' }, tmpdir()), logger: createLogger('info', sink) });
     try {
       const given = await app.inject({ url: '/metrics', headers: { 'x-request-id': 'trace-42' } });
       expect(given.headers['x-request-id']).toBe('trace-42');
@@ -161,6 +161,33 @@ describe('request logs', () => {
       expect(lines.some((l) => l.reqId === 'trace-42')).toBe(false);
     } finally {
       await app.close();
+      await db.close();
+    }
+  });
+
+  it('are at debug level unless REQUEST_LOG_LEVEL says otherwise', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const db = await PGliteDb.open({});
+    const config = loadConfig({}, tmpdir());
+    const atInfo = await buildApp({ db, config, logger: createLogger('info', sink) });
+    const atDebug = await buildApp({ db, config, logger: createLogger('debug', sink) });
+    try {
+      await atInfo.inject({ url: '/no/such', headers: { 'x-request-id': 'quiet-1' } });
+      await atDebug.inject({ url: '/no/such', headers: { 'x-request-id': 'loud-1' } });
+      expect(lines.filter((l) => l.reqId === 'quiet-1')).toEqual([]);
+      expect(lines.filter((l) => l.reqId === 'loud-1').map((l) => [l.level, l.msg])).toEqual([
+        [20, 'incoming request'],
+        [20, 'request completed'],
+      ]);
+    } finally {
+      await atInfo.close();
+      await atDebug.close();
       await db.close();
     }
   });

@@ -37,6 +37,25 @@ describe('baton serve on PGlite', () => {
     const url = await warm.ready;
     const res = await fetch(`${url}/readyz`);
     expect(await res.json()).toEqual({ status: 'ready' });
+    // Each phase is said as it begins, the first line before any of them.
+    // (Fastify's own "Server listening at" line aside; the service's lines go on to say what it stops.)
+    const phases = (p: BatonProcess) => {
+      const msgs = p.logs.map((l) => String(l.msg)).filter((m) => m !== 'migration applied' && !m.startsWith('Server listening at'));
+      return msgs.slice(0, msgs.indexOf('server ready') + 1);
+    };
+    expect(phases(cold)).toEqual([
+      'Baton starting',
+      'server code loaded',
+      'creating the embedded database (first start: this takes a few seconds)',
+      'database opened',
+      'migrating the database',
+      'migrations up to date',
+      'server listening; starting services',
+      'services started',
+      'server ready',
+    ]);
+    expect(cold.logs[0]).toMatchObject({ database: 'pglite', dataDir: dir, node: process.version });
+    expect(phases(warm).slice(0, 5)).toEqual(['Baton starting', 'server code loaded', 'opening the embedded database', 'database opened', 'migrations up to date']);
     // The warm start finds every migration in place and applies none.
     expect(warm.logs.filter((l) => l.msg === 'migration applied')).toEqual([]);
     expect(cold.logs.filter((l) => l.msg === 'migration applied').length).toBeGreaterThan(0);
@@ -46,7 +65,7 @@ describe('baton serve on PGlite', () => {
   });
 
   it('logs JSON lines carrying the request id of each request', async () => {
-    const proc = start({ BATON_DATA_DIR: await dataDir() });
+    const proc = start({ BATON_DATA_DIR: await dataDir(), REQUEST_LOG_LEVEL: 'info' });
     const url = await proc.ready;
     const res = await fetch(`${url}/no-such-page`, { headers: { 'x-request-id': 'trace-abc.123' } });
     expect(res.status).toBe(404);

@@ -111,7 +111,11 @@ export interface EngineContext {
   timeScale: number;
   /** Whether param `validator`s are checked (default) or only kept, as Maestro does. */
   paramValidators: ParamValidatorMode;
-  /** Emits 'step.ready' / 'step.launch' (attemptPk, hrtime ms) and 'instance.completed'. */
+  /**
+   * Emits 'step.ready' / 'step.launch' (attemptPk, hrtime ms), 'step.ended' (step type, status,
+   * seconds), 'run.started' (workflow id) and 'instance.completed' (event); all but the launch
+   * once the transaction recording them has committed, in the process that committed it.
+   */
   events: EventEmitter;
   /** Attempts running in this process, to abort them at once on stop. */
   running: Map<number, AbortController>;

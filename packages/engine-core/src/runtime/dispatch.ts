@@ -106,6 +106,7 @@ async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflow
     );
     if (res.rowCount > 0) {
       await writeInstanceTimeline(tx, inst.id, 'CREATED', 'FAILED', reason);
+      runStarted(ctx, outbox, workflowId);
       await afterInstanceEnded(ctx, tx, outbox, def, inst, 'FAILED', reason);
     }
     return;
@@ -117,8 +118,18 @@ async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflow
   );
   if (res.rowCount === 0) return;
   await writeInstanceTimeline(tx, inst.id, 'CREATED', 'IN_PROGRESS', 'started by the run strategy');
+  runStarted(ctx, outbox, workflowId);
   await outbox.add(advanceJob(inst.id));
   await scheduleWorkflowTimeout(ctx, tx, outbox, def, inst.id);
+}
+
+/**
+ * 'run.started' (workflow id) once the transaction that began a run commits, in the process that
+ * committed it: a run leaving CREATED here (to IN_PROGRESS, or FAILED on its workflow params), or
+ * a restart's new run. Loop iterations are the loop step's business and are not runs.
+ */
+export function runStarted(ctx: EngineContext, outbox: Outbox, workflowId: string): void {
+  if (!isInlineWorkflowId(workflowId)) outbox.afterCommit(() => ctx.events.emit('run.started', workflowId));
 }
 
 function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): EvaluatedParams {

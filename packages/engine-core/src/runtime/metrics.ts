@@ -1,4 +1,7 @@
 import type { EventEmitter } from 'node:events';
+import type { InstanceStatus, StepStatus } from './status.js';
+import type { InstanceCompletedEvent } from './context.js';
+import { isInlineWorkflowId } from './inline-definitions.js';
 
 /** Ready steps remembered while waiting for their launch; beyond this the oldest are dropped. */
 const MAX_PENDING = 10_000;
@@ -30,5 +33,36 @@ export function observeStepLaunches(engine: { events: EventEmitter }, observe: (
     engine.events.off('step.ready', onReady);
     engine.events.off('step.launch', onLaunch);
     ready.clear();
+  };
+}
+
+export interface RunObservers {
+  /** A run began (left CREATED, or a restart's new run): workflow id. */
+  runStarted(workflowId: string): void;
+  /** A run ended: workflow id and terminal status. */
+  runEnded(workflowId: string, status: InstanceStatus): void;
+  /** A step attempt that had started ended: its step type, terminal status and seconds since it started. */
+  stepEnded(stepType: string, status: StepStatus, seconds: number): void;
+}
+
+/**
+ * Calls the observers as runs start and end and step attempts end, each once the transaction that
+ * recorded it has committed and only in the process that committed it: summed over every process
+ * sharing a database, each transition counts exactly once. Loop iterations are not runs and are
+ * left out (their steps are not). Returns a function that stops listening.
+ */
+export function observeRuns(engine: { events: EventEmitter }, observers: RunObservers): () => void {
+  const onStarted = (workflowId: string): void => observers.runStarted(workflowId);
+  const onCompleted = (e: InstanceCompletedEvent): void => {
+    if (!isInlineWorkflowId(e.workflowId)) observers.runEnded(e.workflowId, e.status);
+  };
+  const onStepEnded = (stepType: string, status: StepStatus, seconds: number): void => observers.stepEnded(stepType, status, seconds);
+  engine.events.on('run.started', onStarted);
+  engine.events.on('instance.completed', onCompleted);
+  engine.events.on('step.ended', onStepEnded);
+  return () => {
+    engine.events.off('run.started', onStarted);
+    engine.events.off('instance.completed', onCompleted);
+    engine.events.off('step.ended', onStepEnded);
   };
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/db.js';
+import { listInstancesAcross } from '../lists/instance-list.js';
 import type { CachedVersion, VersionCache } from './context.js';
 import { decodeParams, type EvaluatedParams } from './params.js';
 import type { InstanceStatus, StepStatus } from './status.js';
@@ -104,17 +105,16 @@ function summary(r: InstanceRow): InstanceSummary {
   };
 }
 
-/** Instances of a workflow (latest run of each), newest first, `limit` per page (1..1000). */
+/** Instances of a workflow (latest run of each), highest instance id first, `limit` per page (1..1000). */
 export async function listInstances(db: Db, workflowId: string, opts: { limit?: number; before?: number; status?: InstanceStatus } = {}): Promise<InstancePage> {
-  const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 50), 1), 1000);
-  const res = await db.query<InstanceRow>(
-    `SELECT DISTINCT ON (instance_id) * FROM baton_workflow_instances
-     WHERE workflow_id = $1 AND ($2::bigint IS NULL OR instance_id < $2) AND ($3::text IS NULL OR status = $3)
-     ORDER BY instance_id DESC, run_id DESC LIMIT $4`,
-    [workflowId, opts.before ?? null, opts.status ?? null, limit + 1],
-  );
-  const items = res.rows.slice(0, limit).map(summary);
-  return res.rows.length > limit ? { items, nextCursor: items.at(-1)!.instanceId } : { items };
+  const page = await listInstancesAcross(db, {
+    workflowIds: [workflowId],
+    order: 'instance',
+    limit: Math.min(Math.max(Math.trunc(opts.limit ?? 50), 1), 1000),
+    ...(opts.before !== undefined ? { beforeInstanceId: opts.before } : {}),
+    ...(opts.status ? { statuses: [opts.status] } : {}),
+  });
+  return page.nextBeforeInstanceId !== undefined ? { items: page.items, nextCursor: page.nextBeforeInstanceId } : { items: page.items };
 }
 
 /** One run of an instance with every step's status (latest run when `runId` is omitted). */

@@ -1,4 +1,5 @@
 import { advanceJob, writeInstanceTimeline, type EngineContext } from './context.js';
+import { runStarted } from './dispatch.js';
 import { scheduleWorkflowTimeout } from './workflow-timeout.js';
 
 export interface RestartResult {
@@ -68,6 +69,7 @@ export async function restartInstance(ctx: EngineContext, workflowId: string, in
     );
     await writeInstanceTimeline(tx, created.id, null, 'IN_PROGRESS', `${reason}: run ${runId} restarts run ${last.run_id} from its failed steps`);
     await tx.query('UPDATE baton_workflow_state SET blocked_by_instance = NULL WHERE workflow_id = $1 AND blocked_by_instance = $2', [workflowId, instanceId]);
+    runStarted(ctx, outbox, workflowId);
     await outbox.add(advanceJob(created.id));
     await scheduleWorkflowTimeout(ctx, tx, outbox, await ctx.versions.require(workflowId, last.version, tx), created.id);
     return { workflowId, workflowInstanceId: instanceId, runId, carried: carried.rows.map((r) => r.step_id) };

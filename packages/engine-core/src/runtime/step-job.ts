@@ -283,7 +283,11 @@ export async function finish(ctx: EngineContext, tx: Queryable, outbox: Outbox, 
   await endAttempt(ctx, tx, outbox, launch.ref, launch.generation, 'RUNNING', status, message, launch.own, edges, outputs);
 }
 
-/** Records a terminal status (fenced), runs the completion hooks and asks for an advance. */
+/**
+ * Records a terminal status (fenced), runs the completion hooks and asks for an advance. Once that
+ * commits, emits 'step.ended' (step type, status, seconds since the attempt started) for an
+ * attempt that had started.
+ */
 export async function endAttempt(
   ctx: EngineContext,
   tx: Queryable,
@@ -297,19 +301,24 @@ export async function endAttempt(
   edges: Record<string, boolean> | null,
   outputs: EvaluatedParams,
 ): Promise<boolean> {
-  const res = await tx.query(
+  const res = await tx.query<{ step_type: string | null; seconds: number | null }>(
     `WITH u AS (
        UPDATE baton_step_attempts SET status = $3, reason = $4, params = COALESCE($5::jsonb, params), outputs = $6::jsonb,
          edges = $7::jsonb, ended_at = now(), updated_at = now()
-       WHERE id = $1 AND generation = $2 AND status IN ('INITIALIZED', 'PAUSED', 'WAITING_FOR_SIGNALS', 'RUNNING') RETURNING id
-     ) INSERT INTO baton_step_timeline (attempt_pk, from_status, to_status, message) SELECT id, $8, $3, $9 FROM u RETURNING attempt_pk`,
+       WHERE id = $1 AND generation = $2 AND status IN ('INITIALIZED', 'PAUSED', 'WAITING_FOR_SIGNALS', 'RUNNING')
+       RETURNING id, step_type, EXTRACT(EPOCH FROM ended_at - started_at)::float8 AS seconds
+     ), t AS (
+       INSERT INTO baton_step_timeline (attempt_pk, from_status, to_status, message) SELECT id, $8, $3, $9 FROM u
+     ) SELECT step_type, seconds FROM u`,
     [
       ref.attemptPk, generation, to, message,
       Object.keys(params).length ? encodeParams(params) : null, encodeParams(outputs), edges ? JSON.stringify(edges) : null,
       from, message ?? (to === 'SUCCEEDED' ? 'runtime finished' : to),
     ],
   );
-  if (res.rows.length === 0) return false;
+  const ended = res.rows[0];
+  if (!ended) return false;
+  if (ended.seconds !== null) outbox.afterCommit(() => ctx.events.emit('step.ended', ended.step_type ?? 'unknown', to, Math.max(0, Number(ended.seconds))));
   for (const hook of ctx.stepHooks) await hook(tx, outbox, { ...ref, status: to, params, outputs });
   await outbox.add(advanceJob(ref.instancePk));
   return true;

@@ -97,5 +97,3 @@ export async function main(argv: string[]): Promise<number> {
   }
   return error ? 1 : 0;
 }
-
-process.exitCode = await main(process.argv.slice(2));

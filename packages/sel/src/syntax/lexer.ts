@@ -328,25 +328,33 @@ for (const type of allTokens) {
   if (text !== undefined) (OPERATORS_BY_FIRST[text.charCodeAt(0)] ??= []).push({ text, type });
 }
 
-// Tokens carry their start line and column; an error at the end of input derives the end from
-// the last token's image.
-const selLexer = new Lexer(allTokens, { positionTracking: 'onlyStart', ensureOptimizations: true, safeMode: false });
+type TokenizeFn = (text: string) => ILexingResult;
+let tokenizeWithLexer: TokenizeFn | undefined;
 
 /**
+ * Chevrotain's lexer, built on first use: valid programs are read by the scanner alone, so a
+ * process that never meets a syntax error (or a `sel eval` of one) does not pay for building it.
+ * Tokens carry their start line and column; an error at the end of input derives the end from
+ * the last token's image.
+ *
  * Lexer.tokenize re-checks the lexer's definition errors (with lodash's generic isEmpty) on every
  * call, which costs more than lexing a short program. The Lexer constructor already throws on a
  * bad definition, so the check can never fail here: go to the tokenizer itself when this
  * Chevrotain version has it, else through the public method.
  */
-type TokenizeFn = (text: string) => ILexingResult;
-const internals = selLexer as unknown as { tokenizeInternal?: (text: string, mode: unknown) => ILexingResult; defaultMode?: unknown };
-const tokenizeFast: TokenizeFn =
-  typeof internals.tokenizeInternal === 'function' && internals.defaultMode !== undefined
-    ? (text) => internals.tokenizeInternal!.call(selLexer, text, internals.defaultMode)
-    : (text) => selLexer.tokenize(text);
+function lexer(): TokenizeFn {
+  if (tokenizeWithLexer) return tokenizeWithLexer;
+  const selLexer = new Lexer(allTokens, { positionTracking: 'onlyStart', ensureOptimizations: true, safeMode: false });
+  const internals = selLexer as unknown as { tokenizeInternal?: (text: string, mode: unknown) => ILexingResult; defaultMode?: unknown };
+  tokenizeWithLexer =
+    typeof internals.tokenizeInternal === 'function' && internals.defaultMode !== undefined
+      ? (text) => internals.tokenizeInternal!.call(selLexer, text, internals.defaultMode)
+      : (text) => selLexer.tokenize(text);
+  return tokenizeWithLexer;
+}
 
 export function tokenize(source: string): IToken[] {
-  const result = tokenizeFast(source);
+  const result = lexer()(source);
   const bad = result.errors[0];
   if (bad) {
     const ch = source.charAt(bad.offset);

@@ -86,10 +86,11 @@ let exactParser: ((text: string) => unknown) | undefined;
 
 /**
  * JSON with exact integers (bigint beyond 2^53), parsed by the definitions package's parser
- * (loaded on first use). Throws on malformed JSON.
+ * (loaded on first use, that module alone: the engine's index would bring its dependencies).
+ * Throws on malformed JSON.
  */
 export async function parseExact(text: string): Promise<unknown> {
-  exactParser ??= (await import('@baton/engine-core')).parseJsonText;
+  exactParser ??= (await import('@baton/engine-core/json-text')).parseJsonText;
   return exactParser(text);
 }
 

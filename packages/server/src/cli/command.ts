@@ -19,6 +19,18 @@ export interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
+/**
+ * A command as `baton --help` lists it, in `commands/index.ts`: its module (and whatever that
+ * imports) loads only when the command runs, so `baton --help` and a command that talks HTTP do
+ * not pay for the server's dependencies. `name` and `summary` repeat the loaded command's own (a
+ * test checks they agree).
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
 /** Wrong arguments: main prints the message and a pointer to `--help`, and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -1,10 +1,12 @@
 import { StartupError } from '../startup-error.js';
-import { UsageError, type CliIo, type Command } from './command.js';
+import { UsageError, type CliIo, type Command, type CommandEntry } from './command.js';
 import { commands as builtinCommands } from './commands/index.js';
 
 const HELP_FLAGS = new Set(['--help', '-h', 'help']);
 
-export function usage(commands: readonly Command[]): string {
+type Listed = Command | CommandEntry;
+
+export function usage(commands: readonly Listed[]): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   return [
     'Usage: baton <command> [options]',
@@ -20,17 +22,18 @@ export function usage(commands: readonly Command[]): string {
  * Runs one command line and returns the exit code: 0 success, 1 the command failed (one line on
  * stderr saying why), 2 the command line itself was wrong.
  */
-export async function main(argv: readonly string[], io: CliIo, commands: readonly Command[] = builtinCommands): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo, commands: readonly Listed[] = builtinCommands): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || HELP_FLAGS.has(name)) {
     io.stdout.write(`${usage(commands)}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const listed = commands.find((c) => c.name === name);
+  if (!listed) {
     io.stderr.write(`baton: unknown command "${name}"; run "baton --help" for the list\n`);
     return 2;
   }
+  const command = 'load' in listed ? await listed.load() : listed;
   if (rest.some((a) => a === '--help' || a === '-h')) {
     io.stdout.write(`${command.help}\n`);
     return 0;

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import { observeStepLaunches, queueStats, type Queryable } from '@baton/engine-core';
+import { observeRuns, observeStepLaunches, queueStats, type Queryable } from '@baton/engine-core';
 import { matchBacklog, type KafkaLagReader, type SignalStats } from '@baton/signals';
-import { Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { perScrape, readGauge, totalsCounter } from './metrics.js';
 
 /** Step launches take about a millisecond when the engine keeps up; seconds when it does not. */
@@ -28,7 +28,15 @@ export function registerQueueMetrics(registry: Registry, db: Queryable): void {
   );
 }
 
-/** Launch latency of the engine's steps (permit committed → runtime called), from its events. */
+/** Steps last from a millisecond (NoOp) to hours (a long Shell or a wait). */
+const STEP_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 3 * 3600, 12 * 3600];
+
+/**
+ * From the engine's events: launch latency of its steps (permit committed → runtime called), runs
+ * started and ended by workflow (and terminal status), and step durations by step type and status.
+ * Each transition is counted by the process whose transaction recorded it, so the sum over all
+ * processes sharing a database counts each once (`sum by (workflow) (rate(...))`).
+ */
 export function registerEngineMetrics(registry: Registry, engine: { events: EventEmitter }): () => void {
   const launch = new Histogram({
     name: 'baton_step_launch_seconds',
@@ -36,7 +44,35 @@ export function registerEngineMetrics(registry: Registry, engine: { events: Even
     buckets: LAUNCH_BUCKETS,
     registers: [registry],
   });
-  return observeStepLaunches(engine, (seconds) => launch.observe(seconds));
+  const started = new Counter({
+    name: 'baton_runs_started_total',
+    help: 'Workflow runs begun by this process (left CREATED, or a restart), by workflow.',
+    labelNames: ['workflow'] as const,
+    registers: [registry],
+  });
+  const ended = new Counter({
+    name: 'baton_runs_ended_total',
+    help: 'Workflow runs ended by this process, by workflow and terminal status (SUCCEEDED, FAILED, STOPPED, TIMED_OUT).',
+    labelNames: ['workflow', 'status'] as const,
+    registers: [registry],
+  });
+  const stepDuration = new Histogram({
+    name: 'baton_step_duration_seconds',
+    help: 'Time from a step attempt starting to its end being recorded by this process, by step type and terminal status.',
+    labelNames: ['step_type', 'status'] as const,
+    buckets: STEP_BUCKETS,
+    registers: [registry],
+  });
+  const stopLaunches = observeStepLaunches(engine, (seconds) => launch.observe(seconds));
+  const stopRuns = observeRuns(engine, {
+    runStarted: (workflow) => started.inc({ workflow }),
+    runEnded: (workflow, status) => ended.inc({ workflow, status }),
+    stepEnded: (stepType, status, seconds) => stepDuration.observe({ step_type: stepType, status }, seconds),
+  });
+  return () => {
+    stopLaunches();
+    stopRuns();
+  };
 }
 
 /**

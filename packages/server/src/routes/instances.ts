@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { getVersion, INSTANCE_STATUSES, RestartError, type Db, type Engine, type EvaluatedParams, type InstanceStatus, type InstanceSummary, type TimelineEntry } from '@baton/engine-core';
+import { getVersion, INSTANCE_STATUSES, listInstancesAcross, RestartError, type Db, type Engine, type EvaluatedParams, type InstanceSummary, type TimelineEntry } from '@baton/engine-core';
 import { MAX_LINEAGE_DEPTH, type SignalService } from '@baton/signals';
 import { ProblemError } from '../http/problem.js';
+import { instanceFilterProperties, instanceListFilters, knownQuery, runList, type InstanceFilterQuerystring } from './list-query.js';
 import { actionReason, attemptKeyProperties, endInstanceRoute, instanceParams, reasonBody, runKeyProperties, runKeyRequired, stepIdParam, type ReasonBody } from './instance-actions.js';
 import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, versionedRunKeyProperties, workflowIdParam } from './workflow-http.js';
 
@@ -26,7 +27,11 @@ const timeline = {
     properties: { at: { type: 'string', format: 'date-time' }, from: { type: ['string', 'null'] }, to: { type: ['string', 'null'] }, message: { type: 'string' } },
   },
 } as const;
-const instanceSummary = {
+const workflowInstancesQuery = {
+  ...instanceFilterProperties,
+  cursor: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'instances older than this id (`next_cursor` of the previous page)' },
+} as const;
+export const instanceSummary = {
   type: 'object',
   properties: {
     ...versionedRunKeyProperties,
@@ -77,36 +82,31 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
     return details;
   };
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number; cursor?: number; status?: InstanceStatus } }>(
+  app.get<{ Params: { id: string }; Querystring: Omit<InstanceFilterQuerystring, 'cursor'> & { cursor?: number } }>(
     '/api/v3/workflows/:id/instances',
     {
       schema: doc({
         summary: 'Instances of a workflow, newest first',
-        description: 'The latest run of each instance. Pages with `cursor` = the previous `next_cursor`.',
+        description:
+          'The latest run of each instance, highest instance id (newest) first, with the filters of `GET /api/v3/instances`. Pages with `cursor` = the previous `next_cursor`: an instance id, the list goes on below it.',
         tags: ['instances'],
         params: { type: 'object', properties: { id: workflowIdParam }, required: ['id'] },
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'page size (default 50)' },
-            cursor: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'instances older than this id' },
-            status: { type: 'string', enum: [...INSTANCE_STATUSES] },
-          },
-          additionalProperties: false,
-        },
+        querystring: { type: 'object', properties: workflowInstancesQuery, additionalProperties: false },
         response: {
           200: { type: 'object', properties: { workflow_id: { type: 'string' }, items: { type: 'array', items: instanceSummary }, next_cursor: { type: 'integer' } }, required: ['items'] },
           400: problemSchema,
           404: problemSchema,
         },
       }),
+      preValidation: knownQuery(workflowInstancesQuery),
     },
     async (request) => {
       const { id } = request.params;
       await requireWorkflow(id);
       const q = request.query;
-      const page = await engine.listInstances(id, { limit: q.limit ?? 50, ...(q.cursor ? { before: q.cursor } : {}), ...(q.status ? { status: q.status } : {}) });
-      return { workflow_id: id, items: page.items.map(summaryJson), ...(page.nextCursor !== undefined ? { next_cursor: page.nextCursor } : {}) };
+      const filters = instanceListFilters(q);
+      const page = await runList(() => listInstancesAcross(db, { ...filters, workflowIds: [id], order: 'instance', ...(q.cursor !== undefined ? { beforeInstanceId: q.cursor } : {}) }));
+      return { workflow_id: id, items: page.items.map(summaryJson), ...(page.nextBeforeInstanceId !== undefined ? { next_cursor: page.nextBeforeInstanceId } : {}) };
     },
   );
 
@@ -329,7 +329,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
   );
 };
 
-function summaryJson(s: InstanceSummary) {
+export function summaryJson(s: InstanceSummary) {
   return {
     workflow_id: s.workflowId,
     workflow_version_id: s.version,

@@ -19,9 +19,12 @@ export interface ServiceApp {
   close(): Promise<void>;
 }
 
-/** The whole service (every route, engine, signals, scheduler) on an in-memory PGlite, started. */
-export async function startServiceApp(env: Record<string, string> = {}): Promise<ServiceApp> {
-  const db = await PGliteDb.open({});
+/**
+ * The whole service (every route, engine, signals, scheduler), started, on an in-memory PGlite or
+ * on the given database (closed with the app).
+ */
+export async function startServiceApp(env: Record<string, string> = {}, given?: Db): Promise<ServiceApp> {
+  const db = given ?? (await PGliteDb.open({}));
   await migrate(db, [...packageMigrations]);
   const config = loadConfig({}, tmpdir());
   const logger = createLogger('silent');

@@ -1,9 +1,12 @@
 import { UsageError, type CliIo, type Command } from '../command.js';
 import { CONNECTION_HELP, EXIT, enc, parseCommand, requirePositionals, stringifyExact, withServer, type ConnectionArgs } from '../client.js';
+import { runLines } from '../render.js';
+import { INSTANCE_LIST_HELP, listInstancesCommand } from './instance-list.js';
 
 const HELP = [
   'Usage: baton instance status ID IID [--watch] [--interval MS]',
   '       baton instance kill ID IID [--reason TEXT]',
+  ...INSTANCE_LIST_HELP,
   '',
   'status  shows the status of a workflow instance (its latest run) and of each step.',
   'kill    ends the instance FAILED, as Maestro\'s kill does: its steps that have not ended end',
@@ -12,8 +15,8 @@ const HELP = [
   '        To end it STOPPED instead: baton workflow stop ID IID.',
   '',
   'Options:',
-  '  --watch          follow the run until it ends: on a terminal the step list is redrawn in place,',
-  '                   otherwise one line is printed per change; exits 0 when the run SUCCEEDED, 1 otherwise',
+  '  --watch          follow the run until it ends, in the layout of status: on a terminal redrawn in place,',
+  '                   otherwise printed again after each change; exits 0 when the run SUCCEEDED, 1 otherwise',
   '  --interval <ms>  how often --watch asks the server (default 500)',
   '  --reason <text>  kill: recorded as the instance\'s and its steps\' reason (default "killed by request")',
   ...CONNECTION_HELP,
@@ -32,12 +35,13 @@ interface Run {
 
 export const instanceCommand: Command = {
   name: 'instance',
-  summary: 'show or watch the status of a workflow instance, or kill it',
+  summary: 'list instances, show or watch the status of one, or kill it',
   help: HELP,
   async run(args, io) {
+    if (args[0] === 'list') return listInstancesCommand(args.slice(1), io);
     const { values, positionals, conn } = parseCommand(args, io, { watch: { type: 'boolean', default: false }, interval: { type: 'string' }, reason: { type: 'string' } });
     const [sub, ...rest] = positionals;
-    if (sub !== 'status' && sub !== 'kill') throw new UsageError(sub === undefined ? 'missing subcommand: status or kill' : `unknown subcommand "${sub}": expected status or kill`);
+    if (sub !== 'status' && sub !== 'kill') throw new UsageError(sub === undefined ? 'missing subcommand: list, status or kill' : `unknown subcommand "${sub}": expected list, status or kill`);
     const [id, iid] = requirePositionals(rest, ['ID', 'IID'], sub === 'kill' ? 'baton instance kill ID IID [--reason TEXT]' : 'baton instance status ID IID [--watch]');
     if (!/^[1-9]\d{0,15}$/.test(iid!)) throw new UsageError(`IID must be an instance number, got "${iid}"`);
     if (sub === 'kill') {
@@ -70,46 +74,27 @@ async function fetchRun(conn: ConnectionArgs, id: string, iid: string): Promise<
 
 async function once(io: CliIo, conn: ConnectionArgs, id: string, iid: string): Promise<number> {
   const { run, text } = await fetchRun(conn, id, iid);
-  io.stdout.write(conn.json ? `${text}\n` : render(run).join('\n') + '\n');
+  io.stdout.write(conn.json ? `${text}\n` : runLines(run).join('\n') + '\n');
   return EXIT.ok;
-}
-
-function render(run: Run): string[] {
-  const width = Math.max(4, ...run.steps.map((s) => s.step_id.length));
-  return [
-    `${run.workflow_id} instance ${run.workflow_instance_id} run ${run.workflow_run_id}: ${run.status}${run.reason ? ` (${run.reason})` : ''}`,
-    ...run.steps.map((s) => `  ${s.step_id.padEnd(width)}  ${s.status}${s.reason && s.status !== 'SUCCEEDED' ? `  ${s.reason}` : ''}`),
-  ];
 }
 
 async function watch(io: CliIo, conn: ConnectionArgs, id: string, iid: string, interval: number): Promise<number> {
   const tty = (io.stdout as NodeJS.WriteStream).isTTY === true && !conn.json;
   let drawn = 0;
-  const seen = new Map<string, string>();
+  let seen = '';
   for (;;) {
     const { run } = await fetchRun(conn, id, iid);
-    if (conn.json) {
-      const key = `${run.status}|${run.steps.map((s) => s.status).join(',')}`;
-      if (seen.get('') !== key) {
-        seen.set('', key);
-        io.stdout.write(`${stringifyExact(run)}\n`);
-      }
-    } else if (tty) {
-      const lines = render(run);
+    if (tty) {
+      const lines = runLines(run);
       // Move up over the previous drawing and clear it, then draw again.
       if (drawn > 0) io.stdout.write(`\u001b[${drawn}F\u001b[0J`);
       io.stdout.write(lines.join('\n') + '\n');
       drawn = lines.length;
     } else {
-      const changes: string[] = [];
-      if (seen.get('') !== run.status) changes.push(`${run.workflow_id} instance ${run.workflow_instance_id}: ${run.status}`);
-      seen.set('', run.status);
-      for (const s of run.steps) {
-        if (seen.get(s.step_id) === s.status) continue;
-        seen.set(s.step_id, s.status);
-        if (s.status !== 'NOT_CREATED') changes.push(`  ${s.step_id}: ${s.status}`);
-      }
-      if (changes.length) io.stdout.write(changes.join('\n') + '\n');
+      // Piped or --json: the same output as `status`, printed again whenever a status changed.
+      const key = `${run.status}|${run.steps.map((s) => s.status).join(',')}`;
+      if (key !== seen) io.stdout.write(conn.json ? `${stringifyExact(run)}\n` : `${runLines(run).join('\n')}\n`);
+      seen = key;
     }
     if (TERMINAL.has(run.status)) return run.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
     await new Promise((r) => setTimeout(r, interval));

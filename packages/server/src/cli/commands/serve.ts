@@ -23,13 +23,18 @@ export const serveCommand: Command = {
       throw new UsageError((err as Error).message);
     }
     const config = loadConfig(io.env, io.cwd);
+    const { createLogger, prettyDestination } = await import('../../logger.js');
+    const pretty = (config.logFormat ?? ((io.stdout as { isTTY?: boolean }).isTTY ? 'pretty' : 'json')) === 'pretty';
+    const logger = createLogger(config.logLevel, pretty ? await prettyDestination() : undefined);
+    // Said before anything slow (loading the server, creating the embedded database) happens.
+    logger.info(
+      { pid: process.pid, node: process.version, database: config.databaseUrl ? 'postgresql' : 'pglite', dataDir: config.databaseUrl ? undefined : config.dataDir, sinceProcessStartMs: Math.round(performance.now()) },
+      'Baton starting',
+    );
     // Loaded on demand so other commands and --help do not pay for the server's dependencies.
-    const [{ createLogger }, { startServer }, { stopOnSignal }] = await Promise.all([
-      import('../../logger.js'),
-      import('../../server.js'),
-      import('../../shutdown.js'),
-    ]);
-    const logger = createLogger(config.logLevel);
+    const loading = performance.now();
+    const [{ startServer }, { stopOnSignal }] = await Promise.all([import('../../server.js'), import('../../shutdown.js')]);
+    logger.info({ loadMs: Math.round(performance.now() - loading) }, 'server code loaded');
     let server;
     try {
       server = await startServer(config, { logger });

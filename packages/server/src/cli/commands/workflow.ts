@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, type CliIo, type Command } from '../command.js';
 import { CONNECTION_HELP, EXIT, enc, parseCommand, requirePositionals, stringifyExact, withServer, type ConnectionArgs } from '../client.js';
+import { stepLines, type StepJson } from '../render.js';
+import { PAGE_HELP } from '../pages.js';
+import { describeWorkflow, listWorkflowsCommand, WORKFLOW_LIST_HELP } from './workflow-list.js';
 import { runTriggerAction, TRIGGER_ACTIONS, TRIGGER_ACTIONS_HELP } from './workflow-triggers.js';
 
 const HELP = [
@@ -14,12 +17,17 @@ const HELP = [
   '                                start an instance (V: a number, latest or active; default active);',
   '                                whole-number values are sent as integers, others as strings;',
   '                                the same request id never starts a second instance',
+  '  list [filters] [--all]        workflows with versions, owner, tags, triggers and last run',
+  '  describe ID [--runs N]        versions, params, triggers, steps and the N recent runs (default 5)',
   '  show ID [--version V]         a version of a workflow (default latest) and its steps',
   '  stop ID IID [--reason TEXT]   stop a running instance',
   '  restart ID IID [--reason TEXT]',
   '                                a new run of a failed, stopped or timed-out instance in which only',
   '                                the steps that did not end well run again',
   ...TRIGGER_ACTIONS_HELP,
+  '',
+  ...WORKFLOW_LIST_HELP,
+  ...PAGE_HELP,
   '',
   'Options:',
   ...CONNECTION_HELP,
@@ -36,9 +44,11 @@ const VERSION = /^(latest|active|[1-9]\d{0,8})$/;
 
 export const workflowCommand: Command = {
   name: 'workflow',
-  summary: 'push, validate, start, show, stop and restart workflows; pause and activate their triggers',
+  summary: 'push, validate, start, list, describe, show, stop and restart workflows; pause and activate their triggers',
   help: HELP,
   async run(args, io) {
+    if (args[0] === 'list') return listWorkflowsCommand(args.slice(1), io);
+    if (args[0] === 'describe') return describeWorkflow(args.slice(1), io);
     if ((TRIGGER_ACTIONS as readonly string[]).includes(args[0] ?? '')) return runTriggerAction(args, io);
     const { values, positionals, conn } = parseCommand(args, io, OPTIONS);
     const [sub, ...rest] = positionals;
@@ -77,9 +87,9 @@ export const workflowCommand: Command = {
         return restart(io, conn, id!, iid!, values.reason as string | undefined);
       }
       case undefined:
-        throw new UsageError('missing subcommand: push, validate, start, show, stop or restart');
+        throw new UsageError('missing subcommand: push, validate, start, list, describe, show, stop or restart');
       default:
-        throw new UsageError(`unknown subcommand "${sub}": expected push, validate, start, show, stop or restart`);
+        throw new UsageError(`unknown subcommand "${sub}": expected push, validate, start, list, describe, show, stop or restart`);
     }
   },
 };
@@ -150,7 +160,7 @@ interface ShownVersion {
   workflow_version_id: number;
   active_version_id: number | null;
   create_time: string;
-  definition: { workflow: { name?: string; steps: Array<Record<string, { id: string; type?: string; transition?: { successors?: Record<string, string> } }>> }; properties: Record<string, unknown> };
+  definition: { workflow: { name?: string; steps: Array<Record<string, StepJson>> }; properties: Record<string, unknown> };
 }
 
 async function show(io: CliIo, conn: ConnectionArgs, id: string, version: string): Promise<number> {
@@ -163,11 +173,7 @@ async function show(io: CliIo, conn: ConnectionArgs, id: string, version: string
     const b = res.body as ShownVersion;
     const w = b.definition.workflow;
     io.stdout.write(`${b.workflow_id}${w.name ? ` (${w.name})` : ''} version ${b.workflow_version_id}, created ${b.create_time}; active version ${b.active_version_id ?? 'none'}\n`);
-    for (const wrapped of w.steps) {
-      const [kind, step] = Object.entries(wrapped)[0]!;
-      const next = Object.entries(step.transition?.successors ?? {}).map(([to, cond]) => (cond === 'true' ? to : `${to} if ${cond}`));
-      io.stdout.write(`  ${step.id} [${step.type ?? kind}]${next.length ? ` -> ${next.join(', ')}` : ''}\n`);
-    }
+    for (const line of stepLines(w.steps)) io.stdout.write(`${line}\n`);
     return EXIT.ok;
   });
 }

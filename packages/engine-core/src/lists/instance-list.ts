@@ -1,0 +1,135 @@
+import type { Queryable } from '../db/db.js';
+import type { InstanceSummary } from '../runtime/read-api.js';
+import { INSTANCE_STATUSES, type InstanceStatus } from '../runtime/status.js';
+import { Conditions, decodeCursor, encodeCursor, ListFilterError, pageSize } from './cursor.js';
+
+/** Who started an instance, as `initiator.type` says (lists filter on it, in any letter case). */
+export const INITIATOR_KINDS = ['MANUAL', 'SIGNAL', 'TIME', 'SUBWORKFLOW'] as const;
+export type InitiatorKind = (typeof INITIATOR_KINDS)[number];
+
+export interface InstanceListQuery {
+  /** Instances of these workflows only. */
+  workflowIds?: readonly string[];
+  /** The latest run's status is one of these. */
+  statuses?: readonly InstanceStatus[];
+  initiators?: readonly InitiatorKind[];
+  /** Created at or after / before this instant (the latest run's create time). */
+  since?: Date;
+  until?: Date;
+  /** The workflow (its properties or the instance's version) carries a tag with this name. */
+  tag?: string;
+  /**
+   * `created` (default): newest first by the latest run's create time, paged by `cursor`.
+   * `instance`: one workflow's instances by instance id, highest first, paged by `beforeInstanceId`
+   * (the per-workflow list's integer cursor; instance ids only grow, so it is a keyset too).
+   */
+  order?: 'created' | 'instance';
+  /** order `instance`: instances whose id is below this one. */
+  beforeInstanceId?: number;
+  /** 1..1000, default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface InstanceListPage {
+  items: InstanceSummary[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+  /** order `instance`: the `beforeInstanceId` of the next page; absent on the last page. */
+  nextBeforeInstanceId?: number;
+}
+
+const CURSOR_KIND = 'i1';
+const DIGITS = /^\d{1,19}$/;
+
+interface Row {
+  id: string | number;
+  created_us: string;
+  workflow_id: string;
+  version: number;
+  instance_id: string | number;
+  run_id: number;
+  status: InstanceStatus;
+  request_id: string | null;
+  initiator: unknown;
+  reason: string | null;
+  created_at: Date | string;
+  started_at: Date | string | null;
+  ended_at: Date | string | null;
+}
+
+/**
+ * Workflow instances across workflows (the latest run of each), newest first by the latest run's
+ * create time, then id. Loop iterations are not listed; subworkflow runs are. Pages are keyset
+ * based, so instances created while a caller pages through never shift or repeat the rows that
+ * existed at its first page (a restarted instance moves to the front: its new run is newer).
+ */
+export async function listInstancesAcross(db: Queryable, q: InstanceListQuery = {}): Promise<InstanceListPage> {
+  const { sql, params, limit } = instanceListQuery(q);
+  const res = await db.query<Row>(sql, params);
+  const rows = res.rows.slice(0, limit);
+  const items = rows.map(toSummary);
+  const last = rows.at(-1);
+  if (res.rows.length <= limit || !last) return { items };
+  return q.order === 'instance' ? { items, nextBeforeInstanceId: Number(last.instance_id) } : { items, nextCursor: encodeCursor(CURSOR_KIND, [last.created_us, String(last.id)]) };
+}
+
+/** The SQL `listInstancesAcross` runs (one row more than the page size), for EXPLAIN in tests and benchmarks. */
+export function instanceListQuery(q: InstanceListQuery): { sql: string; params: unknown[]; limit: number } {
+  const limit = pageSize(q.limit);
+  const c = new Conditions();
+  c.add(`strpos(i.workflow_id, '#') = 0`);
+  if (q.workflowIds?.length) c.add(q.workflowIds.length === 1 ? `i.workflow_id = ${c.param(q.workflowIds[0])}` : `i.workflow_id = ANY(${c.param(q.workflowIds)}::text[])`);
+  if (q.statuses?.length) {
+    for (const s of q.statuses) if (!(INSTANCE_STATUSES as readonly string[]).includes(s)) throw new ListFilterError('status', `"${s}" is not one of ${INSTANCE_STATUSES.join(', ')}`);
+    c.add(q.statuses.length === 1 ? `i.status = ${c.param(q.statuses[0])}` : `i.status = ANY(${c.param(q.statuses)}::text[])`);
+  }
+  if (q.initiators?.length) {
+    for (const k of q.initiators) if (!(INITIATOR_KINDS as readonly string[]).includes(k)) throw new ListFilterError('initiator', `"${k}" is not one of ${INITIATOR_KINDS.join(', ')}`);
+    c.add(`upper(i.initiator->>'type') = ANY(${c.param(q.initiators)}::text[])`);
+  }
+  if (q.since) c.add(`i.created_at >= ${c.param(q.since.toISOString())}::timestamptz`);
+  if (q.until) c.add(`i.created_at < ${c.param(q.until.toISOString())}::timestamptz`);
+  if (q.tag !== undefined) {
+    const tag = c.param(JSON.stringify([{ name: q.tag }]));
+    c.add(
+      `EXISTS (SELECT 1 FROM baton_workflow_versions v JOIN baton_workflows w ON w.workflow_id = v.workflow_id
+               WHERE v.workflow_id = i.workflow_id AND v.version = i.version
+                 AND (v.definition->'tags' @> ${tag}::jsonb OR w.properties->'tags' @> ${tag}::jsonb))`,
+    );
+  }
+  const byInstance = q.order === 'instance';
+  if (byInstance && q.workflowIds?.length !== 1) throw new Error('listing by instance id needs exactly one workflow');
+  if (q.beforeInstanceId !== undefined) c.add(`i.instance_id < ${c.param(q.beforeInstanceId)}`);
+  if (q.cursor !== undefined) {
+    if (byInstance) throw new ListFilterError('cursor', 'this list pages by instance id');
+    const [us, id] = decodeCursor(CURSOR_KIND, q.cursor, [DIGITS, DIGITS]);
+    c.add(`(i.created_at, i.id) < (to_timestamp(0) + ${c.param(us)}::bigint * interval '1 microsecond', ${c.param(id)}::bigint)`);
+  }
+  // Only the latest run of each instance (one probe of the (workflow_id, instance_id, run_id) key).
+  c.add(`NOT EXISTS (SELECT 1 FROM baton_workflow_instances n WHERE n.workflow_id = i.workflow_id AND n.instance_id = i.instance_id AND n.run_id > i.run_id)`);
+  const sql = `SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint::text AS created_us, i.workflow_id, i.version, i.instance_id, i.run_id,
+            i.status, i.request_id, i.initiator, i.reason, i.created_at, i.started_at, i.ended_at
+       FROM baton_workflow_instances i
+       ${c.sql()}
+      ORDER BY ${byInstance ? 'i.instance_id DESC' : 'i.created_at DESC, i.id DESC'}
+      LIMIT ${c.param(limit + 1)}`;
+  return { sql, params: c.params, limit };
+}
+
+function toSummary(r: Row): InstanceSummary {
+  return {
+    workflowId: r.workflow_id,
+    version: r.version,
+    instanceId: Number(r.instance_id),
+    runId: r.run_id,
+    status: r.status,
+    requestId: r.request_id,
+    initiator: r.initiator,
+    reason: r.reason,
+    createdAt: new Date(r.created_at),
+    startedAt: r.started_at == null ? null : new Date(r.started_at),
+    endedAt: r.ended_at == null ? null : new Date(r.ended_at),
+  };
+}
