@@ -8,7 +8,7 @@ import type { CommandEntry } from '../command.js';
 export const commands: readonly CommandEntry[] = [
   { name: 'serve', summary: 'run the Baton service (HTTP API, triggers, workflow engine)', load: async () => (await import('./serve.js')).serveCommand },
   { name: 'workflow', summary: 'push, validate, start, list, describe, show, stop and restart workflows; pause and activate their triggers', load: async () => (await import('./workflow.js')).workflowCommand },
-  { name: 'instance', summary: 'show or watch the status of a workflow instance, or kill it', load: async () => (await import('./instance.js')).instanceCommand },
+  { name: 'instance', summary: 'list instances, show or watch the status of one, or kill it', load: async () => (await import('./instance.js')).instanceCommand },
   { name: 'step', summary: 'resume, skip, stop or kill one step of a running instance', load: async () => (await import('./step.js')).stepCommand },
   { name: 'breakpoint', summary: 'set, delete and list step breakpoints', load: async () => (await import('./breakpoint.js')).breakpointCommand },
   { name: 'signal', summary: 'publish, list and show signals', load: async () => (await import('./signal.js')).signalCommand },
