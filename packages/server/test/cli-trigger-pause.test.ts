@@ -102,6 +102,8 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
     expect(schedules.stdout).toMatch(/^WORKFLOW +TRIGGER +STATUS +CRON +ZONE +CATCH-UP +NEXT FIRE +LAST FIRE\nticker +every-2s +PAUSED +\*\/2 \* \* \* \* \* +UTC +ALL +due since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00 +\d{4}-\d\d-\d\dT/);
     const json = JSON.parse((await baton(['schedule', 'list', '--paused', 'true', '--json'])).stdout) as { items: Array<{ workflow_id: string; paused: boolean; pause_reason: string }> };
     expect(json.items).toEqual([expect.objectContaining({ workflow_id: 'ticker', paused: true, pause_reason: 'load test' })]);
+    const workflows = await baton(['workflow', 'list', '--paused', 'true']);
+    expect(workflows.stdout).toMatch(/\nticker +1 +1 +- +time,signal \(paused: time,signal\)/);
     const triggers = await baton(['trigger', 'list', '--signal', 'ticker/ready']);
     expect(triggers.stdout).toMatch(/^WORKFLOW +TRIGGER +STATUS +WAITING +SIGNALS\nticker +[0-9a-f]{16} +PAUSED +0 +ticker\/ready \[day >= 1\] join day\n$/);
 

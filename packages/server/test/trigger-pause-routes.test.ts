@@ -140,6 +140,18 @@ describe('pausing and activating triggers over REST', () => {
     // Pausing one kind leaves the other alone.
     const state = await send('POST', `/api/v3/workflows/${wf}/triggers/pause`, { kind: 'time' });
     expect(state.json()).toMatchObject({ changed: false, time_triggers: [{ paused: true }], signal_triggers: [{ paused: false }] });
+
+    // The workflow list shows it paused, and filters on it.
+    const pausedList = await send('GET', '/api/v3/workflows?paused=true&limit=1000');
+    expect(pausedList.statusCode).toBe(200);
+    const pausedItems = pausedList.json().items as Array<{ workflow_id: string; paused: boolean; paused_trigger_kinds: string[] }>;
+    expect(pausedItems.find((i) => i.workflow_id === wf)).toMatchObject({ paused: true, paused_trigger_kinds: ['time'] });
+    expect(pausedItems.every((i) => i.paused)).toBe(true);
+    const unpaused = (await send('GET', '/api/v3/workflows?paused=false&limit=1000')).json().items as Array<{ workflow_id: string; paused: boolean }>;
+    expect(unpaused.map((i) => i.workflow_id)).not.toContain(wf);
+    expect(unpaused.every((i) => !i.paused)).toBe(true);
+    expect(unpaused.length + pausedItems.length).toBe(((await send('GET', '/api/v3/workflows?limit=1000')).json().items as unknown[]).length);
+    expect((await send('GET', '/api/v3/workflows?paused=yes')).json().errors).toEqual([expect.objectContaining({ field: 'querystring.paused' })]);
   });
 
   it('pages both lists with next_cursor in a stable order', async () => {

@@ -53,7 +53,7 @@ const triggerIdSchema = { type: 'string', minLength: 1, maxLength: 256, descript
 const listCommon = {
   workflow_id: workflowIdParam,
   paused: { type: 'string', enum: ['true', 'false'], description: 'only paused (true) or only unpaused (false) triggers' },
-  limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'page size (default 100)' },
+  limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'page size (default 50)' },
   cursor: { type: 'string', minLength: 1, maxLength: 2000, description: 'the previous page\'s next_cursor' },
 } as const;
 const signalListFields = { ...listCommon, signal: { type: 'string', minLength: 1, maxLength: 512, description: 'only triggers fed by this signal name' } } as const;
@@ -179,7 +179,7 @@ export const triggerRoutes: FastifyPluginAsync<TriggerRoutesOptions> = async (ap
   });
   const paging = (q: ListQuery) => {
     const after = q.cursor === undefined ? undefined : decodeKeyCursor(q.cursor);
-    return { limit: q.limit ?? 100, paused: q.paused === undefined ? undefined : q.paused === 'true', after };
+    return { limit: q.limit ?? 50, paused: q.paused === undefined ? undefined : q.paused === 'true', after };
   };
 
   app.get<{ Querystring: ListQuery }>(
