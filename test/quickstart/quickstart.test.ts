@@ -39,6 +39,18 @@ const EXPECTATIONS: Expectation[] = [
     command: /^npx baton instance status sample-signal-trigger-wf 1 --watch$/,
     output: [/^sample-signal-trigger-wf instance 1 run 1: SUCCEEDED$/m, ...[1, 2, 3, 4, 5, 6].map((n) => new RegExp(`^\\s+job\\.${n}\\s+SUCCEEDED$`, 'm'))],
   },
+  {
+    command: /^npx baton workflow list$/,
+    output: [/^WORKFLOW\s+ACTIVE\s+LATEST\s+OWNER\s+TRIGGERS\s+TAGS\s+LAST RUN$/m, /^sample-signal-trigger-wf\s+1\s+1\s+tester\s+signal\s+-\s+SUCCEEDED #1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/m],
+  },
+  {
+    command: /^npx baton instance list --status SUCCEEDED --since 1h$/,
+    output: [/^sample-signal-trigger-wf\s+1\s+1\s+SUCCEEDED\s+signal\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+\d{4}-\d\d-\d\dT[\d:.]+Z$/m],
+  },
+  {
+    command: /^npx baton workflow describe sample-signal-trigger-wf$/,
+    output: [/^ {2}signal: signal_a \+ signal_b$/m, /^ {2}job\.1 \[NoOp\] -> job\.2, job\.5$/m, /^ {2}1\s+1\s+1\s+SUCCEEDED\s+signal\s/m],
+  },
   { command: /^npx baton signal show dummy\/test\/signal1 latest$/, output: [/^dummy\/test\/signal1#1 \S+ key1="v1" key2=1$/m] },
   {
     command: /^npx baton lineage signal signal_a 1$/,

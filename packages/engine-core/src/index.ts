@@ -29,7 +29,9 @@ export { StartError, type StartWorkflowRequest, type StartWorkflowResult } from 
 export type { StartInTxOptions } from './runtime/start-batch.js';
 export type { StartDefinition } from './runtime/start.js';
 export { bulkStoreDefinitions, type BulkDefinitionSource, type VersionKey } from './runtime/start-definitions.js';
-export { noOpRuntime, sleepRuntime, type StepRuntime, type StepRuntimeContext, type StepResult, type StepOutcome } from './runtime/step-runtime.js';
+export { noOpRuntime, sleepRuntime, type StepRuntime, type StepRuntimeContext, type StepResult, type StepOutcome, type StepLogs, type LogStream, type HttpResponseRecord } from './runtime/step-runtime.js';
+export { DEFAULT_STEP_LOG_LIMITS, type StepLogLimits } from './runtime/step-logs.js';
+export { LOG_STREAMS, StepLogOffsetError, droppedMarker, type StepLogSummary, type StepLogPage, type StepLogRead, type StepHttpResponse, type LogAttempt } from './runtime/step-logs-read.js';
 export type { StepGate, StepRef, StepCompletedEvent, StepCompletionHook, InstanceCompletedEvent, InstanceCompletionHook } from './runtime/context.js';
 export type { SelExtension, SelExtensionContext } from './runtime/expressions.js';
 export type { EvaluatedParams, TypedValue } from './runtime/params.js';

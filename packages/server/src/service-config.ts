@@ -1,4 +1,4 @@
-import { HostAllowList, parseDurationSeconds, type ParamValidatorMode } from '@baton/engine-core';
+import { DEFAULT_STEP_LOG_LIMITS, HostAllowList, parseDurationSeconds, type ParamValidatorMode } from '@baton/engine-core';
 import { loadSourcesConfig, SourcesConfigError, type SourcesConfig } from './wiring/signals-sources.js';
 import { StartupError } from './startup-error.js';
 import { SERVICE_SETTINGS } from './service-settings.js';
@@ -11,6 +11,8 @@ export interface ServiceSettings {
   httpAllowedHosts: string[];
   /** Shell steps run programs as the service's user, so they are opt-in. */
   shellSteps: boolean;
+  /** Output kept per step attempt: bytes per Shell stream, bytes of an Http response body. */
+  stepLogs: { maxBytes: number; httpBodyBytes: number };
   /** Multiplies every wait a step makes (Sleep); 1 is real time. */
   timeScale: number;
   /** Queue jobs (dispatch, advance, step attempts) this process runs at once. */
@@ -39,6 +41,10 @@ export function loadServiceSettings(env: Env = process.env, cwd: string = proces
   return {
     httpAllowedHosts: parseHosts(setting(env, 'BATON_HTTP_ALLOWED_HOSTS')),
     shellSteps: parseFlag('BATON_SHELL_STEPS', setting(env, 'BATON_SHELL_STEPS')),
+    stepLogs: {
+      maxBytes: parseByteSize('BATON_STEP_LOG_BYTES', setting(env, 'BATON_STEP_LOG_BYTES'), DEFAULT_STEP_LOG_LIMITS.maxBytes),
+      httpBodyBytes: parseByteSize('BATON_STEP_HTTP_BODY_BYTES', setting(env, 'BATON_STEP_HTTP_BODY_BYTES'), DEFAULT_STEP_LOG_LIMITS.httpBodyBytes),
+    },
     timeScale: parseTimeScale(setting(env, 'BATON_TIME_SCALE')),
     engineConcurrency: parseConcurrency(setting(env, 'BATON_ENGINE_CONCURRENCY')),
     paramValidators: parseParamValidators(setting(env, 'BATON_PARAM_VALIDATORS')),
@@ -63,6 +69,19 @@ function parseFlag(name: string, raw: string | undefined): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
   throw new StartupError(name, `must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kib: 1024, kb: 1000, mib: 1024 ** 2, mb: 1000 ** 2, gib: 1024 ** 3, gb: 1000 ** 3 };
+const MAX_LOG_BYTES = 1024 ** 3;
+
+/** Bytes (`1048576`) or a size with a unit (`512KiB`, `4MiB`, `1MB`); from 2 bytes to 1 GiB. */
+function parseByteSize(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(raw);
+  const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+  const n = m && unit ? Number(m[1]) * unit : NaN;
+  if (!(n >= 2 && n <= MAX_LOG_BYTES)) throw new StartupError(name, `must be a size from 2 bytes to 1GiB such as 1048576, 512KiB or 4MiB, got ${JSON.stringify(raw)}`);
+  return n;
 }
 
 function parseTimeScale(raw: string | undefined): number {

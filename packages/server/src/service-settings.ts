@@ -6,6 +6,8 @@ export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string
   { name: 'BATON_SNS_VERIFY_SIGNATURES', description: 'true (default) or false: verify SNS message signatures' },
   { name: 'BATON_HTTP_ALLOWED_HOSTS', description: 'comma-separated hosts Http steps may call (api.example.com, *.example.com, host:8080); default none' },
   { name: 'BATON_SHELL_STEPS', description: '1 enables Shell steps (they run programs as this user); default 0' },
+  { name: 'BATON_STEP_LOG_BYTES', description: 'bytes of stdout and of stderr kept per Shell step attempt (the first and the last half), e.g. 1048576, 512KiB, 4MiB; default 1MiB' },
+  { name: 'BATON_STEP_HTTP_BODY_BYTES', description: 'bytes of an Http step\'s response body kept with the attempt; default 64KiB' },
   { name: 'BATON_TIME_SCALE', description: 'factor applied to Sleep waits, e.g. 0.01 in tests; default 1' },
   { name: 'BATON_ENGINE_CONCURRENCY', description: 'engine jobs run at once by this process (1-1000); default 32' },
   { name: 'BATON_PARAM_VALIDATORS', description: "enforce (default): values failing a param's validator fail the start, run or step; ignore: keep validators unchecked, as Maestro does" },

@@ -60,7 +60,11 @@ export function createServices(deps: ServicesDeps): BatonServices {
     timeScale: settings.timeScale,
     paramValidators: settings.paramValidators,
     concurrency: settings.engineConcurrency,
-    onError: (err, job) => log.error({ err, job: job.kind }, 'engine job failed; it will be retried'),
+    stepLogs: settings.stepLogs,
+    onError: (err, job) =>
+      job.kind === 'step.logs'
+        ? log.error({ err }, 'storing a step attempt\'s logs failed; the step goes on and the lost output shows as dropped')
+        : log.error({ err, job: job.kind }, 'engine job failed; it will be retried'),
   });
   registerBuiltinRuntimes(engine, { http: { allowedHosts: settings.httpAllowedHosts }, ...(settings.shellSteps ? { shell: {} } : {}) });
 

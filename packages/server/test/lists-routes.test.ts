@@ -123,6 +123,11 @@ describe.each<Kind>(['pglite', 'postgres'])('REST lists on %s', (kind) => {
     await refused('/api/v3/instances?since=yesterday', 'querystring.since');
     await refused('/api/v3/instances?until=2026-13-45', 'querystring.until');
     await refused('/api/v3/instances?since=1h&until=2h', 'querystring.until');
+    await refused('/api/v3/instances?since=0000-01-01', 'querystring.since');
+    await refused('/api/v3/instances?since=999999999w', 'querystring.since');
+    await refused('/api/v3/instances?tag=a%00b', 'querystring.tag');
+    await refused('/api/v3/instances?workflow=a%00b', 'querystring.workflow');
+    await refused('/api/v3/workflows?q=%00', 'querystring.q');
     await refused('/api/v3/instances?limit=5000', 'querystring.limit');
     await refused('/api/v3/instances?cursor=abc', 'querystring.cursor');
     await refused(`/api/v3/instances?cursor=${String((await get('/api/v3/workflows?limit=1')).body.next_cursor)}`, 'querystring.cursor');

@@ -41,7 +41,9 @@ export interface InstanceListPage {
 }
 
 const CURSOR_KIND = 'i1';
-const DIGITS = /^\d{1,19}$/;
+// Microseconds since 1970 up to 16 digits (until the year 2286) and a bigint id: both within range.
+const MICROS = /^\d{1,16}$/;
+const ID = /^\d{1,18}$/;
 
 interface Row {
   id: string | number;
@@ -104,7 +106,7 @@ export function instanceListQuery(q: InstanceListQuery): { sql: string; params: 
   if (q.beforeInstanceId !== undefined) c.add(`i.instance_id < ${c.param(q.beforeInstanceId)}`);
   if (q.cursor !== undefined) {
     if (byInstance) throw new ListFilterError('cursor', 'this list pages by instance id');
-    const [us, id] = decodeCursor(CURSOR_KIND, q.cursor, [DIGITS, DIGITS]);
+    const [us, id] = decodeCursor(CURSOR_KIND, q.cursor, [MICROS, ID]);
     c.add(`(i.created_at, i.id) < (to_timestamp(0) + ${c.param(us)}::bigint * interval '1 microsecond', ${c.param(id)}::bigint)`);
   }
   // Only the latest run of each instance (one probe of the (workflow_id, instance_id, run_id) key).

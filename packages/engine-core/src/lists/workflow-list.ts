@@ -105,7 +105,7 @@ export async function listWorkflows(db: Queryable, q: WorkflowListQuery = {}): P
   if (q.onlyWorkflowIds !== undefined) c.add(`w.workflow_id = ANY(${c.param(q.onlyWorkflowIds)}::text[])`);
   if (q.exceptWorkflowIds?.length) c.add(`NOT (w.workflow_id = ANY(${c.param(q.exceptWorkflowIds)}::text[]))`);
   if (q.cursor !== undefined) {
-    const [after] = decodeCursor(CURSOR_KIND, q.cursor, [/^[^]{1,256}$/]);
+    const [after] = decodeCursor(CURSOR_KIND, q.cursor, [/^\P{Cc}{1,256}$/u]);
     c.add(`w.workflow_id > ${c.param(after)}`);
   }
   const res = await db.query<Row>(

@@ -4,6 +4,7 @@ import type { Outbox, Queue } from '../queue/queue.js';
 import { buildDag, type Dag, type DefinitionSource, type VersionSelector, type WorkflowVersion } from './definitions.js';
 import type { ExpressionPort, SelExtension } from './expressions.js';
 import type { EvaluatedParams } from './params.js';
+import type { StepLogLimits } from './step-logs.js';
 import type { RuntimeRegistry } from './step-runtime.js';
 import type { InstanceStatus, StepStatus } from './status.js';
 
@@ -119,6 +120,10 @@ export interface EngineContext {
   events: EventEmitter;
   /** Attempts running in this process, to abort them at once on stop. */
   running: Map<number, AbortController>;
+  /** Bounds of the output kept per step attempt. */
+  stepLogs: StepLogLimits;
+  /** A log chunk or Http record could not be stored (the step goes on). */
+  onLogError: (err: unknown) => void;
 }
 
 export interface StepTimelineEntry {

@@ -31,11 +31,13 @@ import { selExpressionPort } from './sel-port.js';
 import { runStepJob as runStep } from './step-job.js';
 import { startWorkflow, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
 import { JOB_DISPATCH_MANY, runDispatchMany, startWorkflowsInTx, type StartInTxOptions } from './start-batch.js';
-import { RuntimeRegistry, noOpRuntime, sleepRuntime, type StepRuntime } from './step-runtime.js';
+import { RuntimeRegistry, noOpRuntime, sleepRuntime, type LogStream, type StepRuntime } from './step-runtime.js';
+import { getStepLog, type StepLogRead } from './step-logs-read.js';
 import { INSTANCE_TERMINAL, type InstanceStatus } from './status.js';
 import { killInstance, stopInstance } from './stop.js';
 import { JOB_WORKFLOW_TIMEOUT, dropWorkflowTimeout, runWorkflowTimeoutJob } from './workflow-timeout.js';
 import { deleteBreakpoints, listBreakpoints, setBreakpoint, type Breakpoint, type BreakpointScope } from './breakpoints.js';
+import { DEFAULT_STEP_LOG_LIMITS, type StepLogLimits } from './step-logs.js';
 import { applyStepAction, type StepAction, type StepActionResult } from './step-actions.js';
 
 export interface EngineOptions {
@@ -61,6 +63,8 @@ export interface EngineOptions {
   subworkflowDepthLimit?: number;
   /** SEL; default `@baton/sel`. */
   expressions?: ExpressionPort;
+  /** Output kept per step attempt (Shell stdout/stderr, Http response body); see StepLogLimits. */
+  stepLogs?: Partial<StepLogLimits>;
   /** Called when a queue handler fails unexpectedly (it is retried with backoff). */
   onError?: (err: unknown, job: { kind: string; payload: Record<string, unknown> }) => void;
 }
@@ -100,6 +104,8 @@ export class Engine {
       paramValidators: opts.paramValidators ?? 'enforce',
       events: this.events,
       running: new Map(),
+      stepLogs: stepLogLimits(opts.stepLogs),
+      onLogError: (err) => opts.onError?.(err, { kind: 'step.logs', payload: {} }),
     };
     const ctx = this.ctx;
     this.extensions.set('getFromForeach', getFromForeach);
@@ -278,6 +284,16 @@ export class Engine {
     return getStepAttempt(this.opts.db, workflowId, instanceId, stepId, opts);
   }
 
+  /** Up to `limit` bytes of a step attempt's stdout or stderr from `offset`; throws StepLogOffsetError past the end. */
+  getStepLog(
+    workflowId: string,
+    instanceId: number,
+    stepId: string,
+    opts: { runId?: number; attemptId?: number; stream: LogStream; offset: number; limit: number },
+  ): Promise<StepLogRead | undefined> {
+    return getStepLog(this.opts.db, workflowId, instanceId, stepId, opts);
+  }
+
   /**
    * Resolves with the terminal status once the instance ended: woken by this process's completion
    * events, and polling the database for instances other processes finish.
@@ -316,3 +332,10 @@ export class Engine {
   }
 }
 
+function stepLogLimits(given: Partial<StepLogLimits> = {}): StepLogLimits {
+  const limits = { ...DEFAULT_STEP_LOG_LIMITS, ...given };
+  for (const [k, v] of Object.entries(limits)) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`stepLogs.${k} must be a positive whole number, got ${v}`);
+  }
+  return limits;
+}

@@ -3,6 +3,7 @@ import { listInstancesAcross } from '../lists/instance-list.js';
 import type { CachedVersion, VersionCache } from './context.js';
 import { decodeParams, type EvaluatedParams } from './params.js';
 import type { InstanceStatus, StepStatus } from './status.js';
+import { stepHttpResponse, stepLogSummaries, type StepHttpResponse, type StepLogSummary } from './step-logs-read.js';
 
 export interface InstanceSummary {
   workflowId: string;
@@ -67,6 +68,10 @@ export interface StepAttemptDetails {
   startedAt: Date | null;
   endedAt: Date | null;
   timeline: TimelineEntry[];
+  /** Sizes of what the attempt printed (Shell steps), per stream. */
+  logs: StepLogSummary[];
+  /** An Http step's response. */
+  httpResponse: StepHttpResponse | null;
 }
 
 interface InstanceRow {
@@ -197,5 +202,7 @@ export async function getStepAttempt(
     startedAt: dn(a.started_at),
     endedAt: dn(a.ended_at),
     timeline: tl.rows.map((t) => ({ at: d(t.at), from: t.from_status, to: t.to_status, message: t.message })),
+    logs: await stepLogSummaries(db, a.id),
+    httpResponse: await stepHttpResponse(db, a.id),
   };
 }

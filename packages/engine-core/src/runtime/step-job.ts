@@ -12,6 +12,7 @@ import { beginComposite } from './composite.js';
 import { holdAtBreakpoint } from './breakpoints.js';
 import { planRetry, scheduleRetry } from './retry.js';
 import { StepTimeoutError, timeoutSeconds } from './timeouts.js';
+import { AttemptLogWriter } from './step-logs.js';
 
 /** A step attempt row with its instance's, as the step job reads it (loops add their counters). */
 export interface OwnedRow {
@@ -70,6 +71,7 @@ export async function runStepJob(ctx: EngineContext, attemptPk: number, jobSigna
   const onJobAbort = (): void => ctrl.abort(jobSignal.reason);
   jobSignal.addEventListener('abort', onJobAbort, { once: true });
   ctx.running.set(attemptPk, ctrl);
+  const logs = new AttemptLogWriter(ctx.db, attemptPk, ctx.stepLogs, ctx.onLogError);
   let result: StepResult;
   let timer: NodeJS.Timeout | undefined;
   let timedOut: StepTimeoutError | undefined;
@@ -96,12 +98,15 @@ export async function runStepJob(ctx: EngineContext, attemptPk: number, jobSigna
       timeline: async (message) => {
         await writeStepTimeline(ctx.db, [{ attemptPk, from: null, to: null, message }]);
       },
+      logs,
     });
   } catch (e) {
     result = { status: 'PLATFORM_FAILED', message: `step runtime ${launch.stepType} failed: ${(e as Error).message}` };
   } finally {
     clearTimeout(timer);
     jobSignal.removeEventListener('abort', onJobAbort);
+    // Stored before the ending is, so a reader that sees the attempt ended sees all its output.
+    await logs.close(launch.resumed);
     ctx.running.delete(attemptPk);
   }
   if (timedOut && ctrl.signal.reason === timedOut) result = { status: 'TIMED_OUT', message: timedOut.message };

@@ -21,6 +21,38 @@ export interface StepRuntimeContext {
   timeScale: number;
   /** Appends an entry to the attempt's timeline. */
   timeline(message: string, details?: Record<string, unknown>): Promise<void>;
+  /** The attempt's output logs and Http response record, stored by the engine. */
+  logs: StepLogs;
+}
+
+export type LogStream = 'stdout' | 'stderr';
+
+/** An Http step's response as kept with the attempt (the body is cut to the engine's bound). */
+export interface HttpResponseRecord {
+  method: string;
+  /** Without user info or query. */
+  url: string;
+  statusCode: number;
+  statusText: string;
+  headers: Record<string, string>;
+  /** The body, or its first bytes when it was larger than the engine keeps. */
+  body: Buffer;
+  /** Size of the whole body in bytes. */
+  bodyBytes: number;
+  /** True when `body` is not the whole body (it was too large to read, or to keep). */
+  truncated: boolean;
+}
+
+/**
+ * Where a runtime puts what its process printed. `write` never blocks nor throws: the engine keeps
+ * the head and the tail of each stream up to its bound and writes them to the database in chunks
+ * while the step runs. The engine flushes and closes the logs when the runtime returns.
+ */
+export interface StepLogs {
+  write(stream: LogStream, chunk: Buffer): void;
+  /** Resolves once everything written so far is stored. */
+  flush(): Promise<void>;
+  recordHttpResponse(record: HttpResponseRecord): Promise<void>;
 }
 
 export type StepOutcome = 'SUCCEEDED' | 'USER_FAILED' | 'PLATFORM_FAILED' | 'FATALLY_FAILED' | 'TIMED_OUT';

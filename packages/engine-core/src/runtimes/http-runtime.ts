@@ -108,11 +108,21 @@ async function send(
       req = redirected(req, res.status, next);
       continue;
     }
-    const body = await readCapped(res, limits.maxBytes);
     const headers: Record<string, string> = {};
     res.headers.forEach((value, name) => {
       Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
     });
+    const record = (raw: Buffer, bodyBytes: number, truncated: boolean): Promise<void> =>
+      ctx.logs.recordHttpResponse({ method: req.method, url: redact(req.url), statusCode: res.status, statusText: res.statusText, headers, body: raw, bodyBytes, truncated });
+    let raw: Buffer;
+    try {
+      raw = await readCapped(res, limits.maxBytes);
+    } catch (e) {
+      if (e instanceof ResponseTooLargeError) await record(e.head, e.bytes, true);
+      throw e;
+    }
+    await record(raw, raw.length, false);
+    const body = new TextDecoder('utf-8').decode(raw);
     const outputs: Record<string, ParamValue> = { status_code: BigInt(res.status), response_body: body, response_headers: headers };
     const what = `HTTP ${req.method} ${redact(req.url)} answered ${res.status}`;
     await ctx.timeline(what);

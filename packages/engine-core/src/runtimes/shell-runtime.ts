@@ -14,7 +14,11 @@ export interface ShellRuntimeOptions {
   defaultTimeoutMs?: number;
   /** Between SIGTERM and SIGKILL to the process group. Default 5 s. */
   killGraceMs?: number;
-  /** Bytes of stdout and of stderr kept (the last ones). Default 64 KiB. */
+  /**
+   * Bytes of stdout and of stderr kept in memory (the last ones), for `output_from: stdout` and the
+   * stderr tail of a failure message. Default 64 KiB. The whole output goes to the attempt's logs
+   * (`ctx.logs`), bounded by the engine.
+   */
   tailBytes?: number;
   /** Largest output file read. Default 1 MiB. */
   maxOutputBytes?: number;
@@ -102,7 +106,7 @@ export function shellRuntime(options: ShellRuntimeOptions = {}): StepRuntime {
         await ctx.timeline(`${ctx.resumed ? 'running again (idempotent) ' : ''}${describeArgv(cmd.argv)} in ${cmd.cwd}`);
         const stdout = new TailBuffer(tailBytes);
         const stderr = new TailBuffer(tailBytes);
-        const exit = await runProcess(cmd, { ...cmd.env, BATON_OUTPUT_FILE: outputFile }, ctx.signal, killGraceMs, stdout, stderr);
+        const exit = await runProcess(cmd, { ...cmd.env, BATON_OUTPUT_FILE: outputFile }, ctx, killGraceMs, stdout, stderr);
         return await conclude(cmd, exit, stdout, stderr, outputFile, maxOutputBytes, ctx);
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -147,11 +151,12 @@ async function checkDirectory(dir: string): Promise<void> {
 function runProcess(
   cmd: ShellCommand,
   env: Record<string, string>,
-  signal: AbortSignal,
+  ctx: StepRuntimeContext,
   killGraceMs: number,
   stdout: TailBuffer,
   stderr: TailBuffer,
 ): Promise<Exit> {
+  const { signal, logs } = ctx;
   return new Promise((resolve) => {
     const child = spawn(cmd.argv[0] as string, cmd.argv.slice(1), {
       cwd: cmd.cwd,
@@ -159,8 +164,14 @@ function runProcess(
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout.on('data', (c: Buffer) => stdout.push(c));
-    child.stderr.on('data', (c: Buffer) => stderr.push(c));
+    child.stdout.on('data', (c: Buffer) => {
+      stdout.push(c);
+      logs.write('stdout', c);
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr.push(c);
+      logs.write('stderr', c);
+    });
     let ended: Exit['ended'];
     let killing: Promise<{ survivors: number[] }> | undefined;
     const pgid = child.pid;
@@ -227,10 +238,10 @@ async function conclude(
     const why = e.code === 'ENOENT' ? 'was not found' : e.code === 'EACCES' ? 'is not executable' : `could not be started (${e.code ?? e.message})`;
     return { status: 'USER_FAILED', message: `${program} ${why}` };
   }
-  const err = stderr.describe();
-  const out = stdout.describe();
-  if (out) await ctx.timeline(`stdout:\n${out}`);
-  if (err) await ctx.timeline(`stderr:\n${err}`);
+  const printed = (b: TailBuffer): number => b.dropped + b.length;
+  if (printed(stdout) + printed(stderr) > 0) {
+    await ctx.timeline(`printed ${printed(stdout)} bytes on stdout and ${printed(stderr)} on stderr (see the attempt's logs)`);
+  }
   if (exit.survivors.length > 0) await ctx.timeline(`processes ${exit.survivors.join(', ')} of the command's group did not end`);
   const errTail = (): string => {
     const t = stderr.text().trimEnd();

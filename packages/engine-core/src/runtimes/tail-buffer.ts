@@ -24,6 +24,16 @@ export class TailBuffer {
     }
   }
 
+  /** Bytes kept. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** The tail as bytes (it may start in the middle of a UTF-8 character). */
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
   /** The tail as text; a character cut at the front by trimming is skipped. */
   text(): string {
     let buf = Buffer.concat(this.chunks);
@@ -34,10 +44,5 @@ export class TailBuffer {
       buf = buf.subarray(skip);
     }
     return buf.toString('utf8');
-  }
-
-  /** The tail, marked as such when the beginning was dropped. */
-  describe(): string {
-    return this.dropped > 0 ? `…(${this.dropped} earlier bytes dropped)\n${this.text()}` : this.text();
   }
 }

@@ -88,6 +88,12 @@ describe.each<DbKind>(['pglite', 'postgres'])('list read models on %s', (kind) =
     expect(await fail({ limit: 0 })).toBe('limit');
     expect(await fail({ limit: 1001 })).toBe('limit');
     expect(await fail({ cursor: 'not-a-cursor' })).toBe('cursor');
+    // Well-formed but out of range for the database: still the caller's mistake, never a database error.
+    expect(await fail({ cursor: Buffer.from(JSON.stringify(['i1', '99999999999999999999', '1'])).toString('base64url') })).toBe('cursor');
+    expect(await fail({ cursor: Buffer.from(JSON.stringify(['i1', '99999999999999999', '1'])).toString('base64url') })).toBe('cursor');
+    const farFuture = await listInstancesAcross(t.db, { limit: 1, cursor: Buffer.from(JSON.stringify(['i1', '9999999999999999', '999999999999999999'])).toString('base64url') });
+    expect(farFuture.items).toHaveLength(1);
+    await expect(listWorkflows(t.db, { cursor: Buffer.from(JSON.stringify(['w1', 'a\u0000b'])).toString('base64url') })).rejects.toMatchObject({ field: 'cursor' });
     const wfCursor = (await listWorkflows(t.db, { limit: 1 })).nextCursor!;
     expect(await fail({ cursor: wfCursor })).toBe('cursor');
   });
@@ -152,9 +158,14 @@ describe.each<DbKind>(['pglite', 'postgres'])('list read models on %s', (kind) =
     for (const q of [{ statuses: ['FAILED' as const] }, { statuses: ['FAILED' as const, 'TIMED_OUT' as const] }, {}, { workflowIds: ['wf-3'], statuses: ['STOPPED' as const] }, { initiators: ['SIGNAL' as const] }]) {
       const { sql, params } = instanceListQuery({ ...q, limit: 50 });
       const plan = (await t.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(plan, JSON.stringify(q)).toMatch(/Index (Only )?Scan (Backward )?using baton_instances_list|Bitmap Index Scan on baton_instances_list/);
+      expect(plan, JSON.stringify(q)).toMatch(/Index (Only )?Scan (Backward )?using baton_\w+ on baton_workflow_instances i|Bitmap Index Scan on baton_/);
       expect(plan, JSON.stringify(q)).not.toMatch(/Seq Scan on baton_workflow_instances/);
     }
+    // The status filter reads the status index in order and stops after one page (no sort of every FAILED row).
+    const { sql, params } = instanceListQuery({ statuses: ['FAILED'], limit: 50 });
+    const plan = (await t.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Index Scan Backward using baton_instances_list_by_status on baton_workflow_instances i/);
+    expect(plan).not.toMatch(/Sort/);
     const page = await listInstancesAcross(t.db, { statuses: ['FAILED'], limit: 50 });
     expect(page.items).toHaveLength(50);
     expect(page.items.every((i) => i.status === 'FAILED')).toBe(true);

@@ -1,8 +1,14 @@
-import type { StepRuntimeContext } from '../../src/runtime/step-runtime.js';
+import type { HttpResponseRecord, LogStream, StepRuntimeContext } from '../../src/runtime/step-runtime.js';
 
-/** A StepRuntimeContext as the engine would pass it, recording timeline entries. */
-export function stepContext(overrides: Partial<StepRuntimeContext> = {}): StepRuntimeContext & { entries: string[] } {
+/** A StepRuntimeContext as the engine would pass it, recording timeline entries, output and Http responses. */
+export function stepContext(overrides: Partial<StepRuntimeContext> = {}): StepRuntimeContext & {
+  entries: string[];
+  printed: Record<LogStream, string>;
+  responses: HttpResponseRecord[];
+} {
   const entries: string[] = [];
+  const printed: Record<LogStream, string> = { stdout: '', stderr: '' };
+  const responses: HttpResponseRecord[] = [];
   return {
     signal: new AbortController().signal,
     workflowId: 'wf',
@@ -19,7 +25,19 @@ export function stepContext(overrides: Partial<StepRuntimeContext> = {}): StepRu
       entries.push(message);
       return Promise.resolve();
     },
+    logs: {
+      write: (stream, chunk) => {
+        printed[stream] += chunk.toString('utf8');
+      },
+      flush: () => Promise.resolve(),
+      recordHttpResponse: (r) => {
+        responses.push(r);
+        return Promise.resolve();
+      },
+    },
     ...overrides,
     entries,
+    printed,
+    responses,
   };
 }

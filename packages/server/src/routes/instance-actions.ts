@@ -4,6 +4,8 @@ import { doc, instanceIdParam, problemSchema, workflowIdParam } from './workflow
 
 /** Shared by the instance and step action routes: their params, bodies and answers. */
 
+export const runParam = { type: 'string', pattern: '^(latest|[1-9][0-9]{0,8})$', description: 'a run number or `latest`' } as const;
+export const attemptParam = { type: 'string', pattern: '^(latest|[1-9][0-9]{0,8})$', description: 'an attempt number or `latest`' } as const;
 export const stepIdParam = { type: 'string', minLength: 1, maxLength: 256, description: 'the step id' } as const;
 export const instanceParams = { type: 'object', properties: { id: workflowIdParam, iid: instanceIdParam }, required: ['id', 'iid'] } as const;
 

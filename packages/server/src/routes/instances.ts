@@ -3,7 +3,8 @@ import { getVersion, INSTANCE_STATUSES, listInstancesAcross, RestartError, type 
 import { MAX_LINEAGE_DEPTH, type SignalService } from '@baton/signals';
 import { ProblemError } from '../http/problem.js';
 import { instanceFilterProperties, instanceListFilters, knownQuery, runList, type InstanceFilterQuerystring } from './list-query.js';
-import { actionReason, attemptKeyProperties, endInstanceRoute, instanceParams, reasonBody, runKeyProperties, runKeyRequired, stepIdParam, type ReasonBody } from './instance-actions.js';
+import { actionReason, attemptKeyProperties, attemptParam, runParam, endInstanceRoute, instanceParams, reasonBody, runKeyProperties, runKeyRequired, stepIdParam, type ReasonBody } from './instance-actions.js';
+import { httpResponseJson, httpResponseSchema, logSummaryJson, logSummarySchema } from './step-logs.js';
 import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, versionedRunKeyProperties, workflowIdParam } from './workflow-http.js';
 
 export interface InstanceRoutesOptions {
@@ -12,8 +13,6 @@ export interface InstanceRoutesOptions {
   signals: SignalService;
 }
 
-const runParam = { type: 'string', pattern: '^(latest|[1-9][0-9]{0,8})$', description: 'a run number or `latest`' } as const;
-const attemptParam = { type: 'string', pattern: '^(latest|[1-9][0-9]{0,8})$', description: 'an attempt number or `latest`' } as const;
 
 const typedParams = {
   type: 'object',
@@ -153,7 +152,8 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
     '/api/v3/workflows/:id/instances/:iid/runs/:run/steps/:stepId/attempts/:attempt',
     {
       schema: doc({
-        summary: 'One step attempt: status, params, outputs and timeline',
+        summary: 'One step attempt: status, params, outputs, timeline, log sizes and Http response',
+        description: 'The evaluated params and outputs, the failure reason (`reason`), the timeline, the sizes of what a Shell step printed (read it at `.../logs`) and an Http step\'s response.',
         tags: ['instances'],
         params: {
           type: 'object',
@@ -171,12 +171,14 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
               params: typedParams,
               outputs: typedParams,
               edges: { type: ['object', 'null'], additionalProperties: { type: 'boolean' }, description: 'successor id → whether its condition held' },
-              create_time: { type: 'string' },
-              start_time: { type: ['string', 'null'] },
-              end_time: { type: ['string', 'null'] },
+              create_time: { type: 'string', format: 'date-time' },
+              start_time: { type: ['string', 'null'], format: 'date-time' },
+              end_time: { type: ['string', 'null'], format: 'date-time' },
               timeline,
+              logs: { type: 'array', items: logSummarySchema, description: 'sizes of stdout and stderr (Shell steps); read them at `.../logs`' },
+              http_response: httpResponseSchema,
             },
-            required: ['workflow_id', 'workflow_instance_id', 'step_id', 'step_attempt_id', 'status', 'timeline'],
+            required: ['workflow_id', 'workflow_instance_id', 'step_id', 'step_attempt_id', 'status', 'timeline', 'logs'],
           },
           400: problemSchema,
           404: problemSchema,
@@ -209,6 +211,8 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
         start_time: a.startedAt,
         end_time: a.endedAt,
         timeline: timelineJson(a.timeline),
+        logs: a.logs.map(logSummaryJson),
+        http_response: httpResponseJson(a.httpResponse),
       };
     },
   );

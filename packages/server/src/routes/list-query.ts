@@ -54,10 +54,12 @@ const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_00
 /** An ISO-8601 instant (UTC when it has no offset) or a time ago (`15m`, `1h`, `2d`) before `now`. */
 export function parseInstant(text: string, field: string, now = Date.now()): Date {
   const ago = AGO.exec(text.trim());
-  if (ago) return new Date(now - Number(ago[1]) * UNIT_MS[ago[2] as keyof typeof UNIT_MS]);
-  const dt = DateTime.fromISO(text.trim(), { zone: 'utc' });
-  if (!/^\d{4}-\d{2}/.test(text.trim()) || !dt.isValid) throw badRequest(field, `"${text}" is neither an ISO-8601 instant (2026-05-01T10:00:00Z) nor a time ago (90s, 15m, 1h, 2d, 1w)`);
-  return dt.toJSDate();
+  const dt = ago ? undefined : DateTime.fromISO(text.trim(), { zone: 'utc' });
+  if (!ago && (!/^\d{4}-\d{2}/.test(text.trim()) || !dt!.isValid)) throw badRequest(field, `"${text}" is neither an ISO-8601 instant (2026-05-01T10:00:00Z) nor a time ago (90s, 15m, 1h, 2d, 1w)`);
+  const at = ago ? new Date(now - Number(ago[1]) * UNIT_MS[ago[2] as keyof typeof UNIT_MS]) : dt!.toJSDate();
+  // PostgreSQL's timestamps run from 4713 BC; JavaScript's from 271821 BC: keep to years 1..9999.
+  if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1 || at.getUTCFullYear() > 9999) throw badRequest(field, `"${text}" is outside the years 1 to 9999`);
+  return at;
 }
 
 /** The engine's list query for the instance filters of a request. */
@@ -94,8 +96,10 @@ export async function runList<T>(fn: () => Promise<T>): Promise<T> {
 export function knownQuery(properties: object): (request: FastifyRequest) => Promise<void> {
   const known = Object.keys(properties);
   return async (request) => {
-    for (const key of Object.keys((request.query ?? {}) as object)) {
+    for (const [key, value] of Object.entries((request.query ?? {}) as Record<string, unknown>)) {
       if (!known.includes(key)) throw badRequest(`querystring.${key}`, `is not a parameter of this list (known: ${known.join(', ')})`);
+      // PostgreSQL text cannot hold NUL: refused here rather than failing in the database.
+      if ((Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && v.includes('\u0000'))) throw badRequest(`querystring.${key}`, 'must not contain a NUL character');
     }
   };
 }
