@@ -201,6 +201,292 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Instances of every workflow, newest first, with filters
+         * @description The latest run of each instance (loop iterations are not listed; subworkflow runs are), newest first by create time. Pages are keyset based: instances created while paging never shift or repeat the ones already there. Pass `cursor` = the previous `next_cursor`.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `next_cursor` of the previous page, unchanged */
+                    cursor?: string;
+                    /** @description who started it: manual, signal, time or subworkflow (initiator.type); several by repeating or with commas */
+                    initiator?: string[];
+                    /** @description page size, 1 to 1000 (default 50); more is a 400 */
+                    limit?: number;
+                    /** @description created at or after: an ISO-8601 instant (UTC when it has no offset) or a time ago such as 90s, 15m, 1h, 2d, 1w */
+                    since?: string;
+                    /** @description latest run's status, one of CREATED, IN_PROGRESS, PAUSED, TIMED_OUT, STOPPED, FAILED, SUCCEEDED; several by repeating the parameter or separating them with commas */
+                    status?: string[];
+                    /** @description a tag name of the workflow (its properties or the instance's version) */
+                    tag?: string;
+                    /** @description created before: an ISO-8601 instant (UTC when it has no offset) or a time ago such as 90s, 15m, 1h, 2d, 1w */
+                    until?: string;
+                    /** @description instances of this workflow; several by repeating the parameter */
+                    workflow?: string[];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: date-time */
+                                create_time?: string;
+                                /** Format: date-time */
+                                end_time?: string | null;
+                                initiator?: unknown;
+                                reason?: string | null;
+                                request_id?: string | null;
+                                /** Format: date-time */
+                                start_time?: string | null;
+                                /** @enum {string} */
+                                status: "CREATED" | "IN_PROGRESS" | "PAUSED" | "TIMED_OUT" | "STOPPED" | "FAILED" | "SUCCEEDED";
+                                workflow_id: string;
+                                workflow_instance_id: number;
+                                workflow_run_id: number;
+                                workflow_version_id?: number;
+                            }[];
+                            /** @description pass as `cursor` for the next page; absent on the last page */
+                            next_cursor?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time triggers: next and last fire times (UTC and local), pause state
+         * @description Ordered by workflow id, then trigger id. Pages with `cursor` = the previous `next_cursor`.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the previous page's next_cursor */
+                    cursor?: string;
+                    /** @description page size (default 50) */
+                    limit?: number;
+                    /** @description only paused (true) or only unpaused (false) triggers */
+                    paused?: "true" | "false";
+                    /** @description the workflow id */
+                    workflow_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                catch_up?: {
+                                    max_runs?: number;
+                                    /** @enum {string} */
+                                    policy?: "ALL" | "LATEST" | "NONE";
+                                } | null;
+                                catch_up_count?: number;
+                                /**
+                                 * Format: date-time
+                                 * @description the earliest fire time not yet handled when it is already past: due now while active; while paused, where catch-up starts on activation, ISO-8601 UTC
+                                 */
+                                due_fire_time?: string | null;
+                                /** @description the due fire time, ISO-8601 in the trigger's zone with its offset */
+                                due_fire_time_local?: string | null;
+                                expression: string;
+                                last_error?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the latest fire time handled (started, or skipped by the catch-up policy), ISO-8601 UTC
+                                 */
+                                last_fire_time: string | null;
+                                /** @description the last fire time, ISO-8601 in the trigger's zone with its offset */
+                                last_fire_time_local?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the next fire time, never in the past; null while paused or disabled, ISO-8601 UTC
+                                 */
+                                next_fire_time: string | null;
+                                /** @description the next fire time, ISO-8601 in the trigger's zone with its offset */
+                                next_fire_time_local?: string | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                skipped_count?: number;
+                                started_count?: number;
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                timezone: string;
+                                /** @description the trigger's `id`, or cron-<hash of expression and zone> */
+                                trigger_id: string;
+                                /** @description CRON or PREDEFINED */
+                                type?: string;
+                                workflow_id: string;
+                                /** @description the active version whose trigger this is */
+                                workflow_version?: number;
+                            }[];
+                            /** @description absent on the last page */
+                            next_cursor?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/signals": {
         parameters: {
             query?: never;
@@ -832,6 +1118,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/triggers/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Signal triggers: which signal names feed which workflows, with match params, join keys and pause state
+         * @description Signal triggers of active versions, ordered by workflow id, then trigger id. Pages with `cursor` = the previous `next_cursor`.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the previous page's next_cursor */
+                    cursor?: string;
+                    /** @description page size (default 50) */
+                    limit?: number;
+                    /** @description only paused (true) or only unpaused (false) triggers */
+                    paused?: "true" | "false";
+                    /** @description only triggers fed by this signal name */
+                    signal?: string;
+                    /** @description the workflow id */
+                    workflow_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /**
+                                 * Format: date-time
+                                 * @description signals published before this do not count (activation, or the end of a pause)
+                                 */
+                                active_since?: string;
+                                condition?: string | null;
+                                dedup_expr?: string | null;
+                                join_window_seconds?: number | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                signals: {
+                                    join_keys: string[];
+                                    /** @description param name -> conditions that must all hold */
+                                    match_params: {
+                                        [key: string]: {
+                                            operator: string;
+                                            value: unknown;
+                                        }[];
+                                    };
+                                    name: string;
+                                }[];
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                /** @description a hash of the trigger's content (stable across versions that keep it) */
+                                trigger_id: string;
+                                /** @description position in the active version's signal_triggers */
+                                trigger_index?: number;
+                                /** @description matching signals waiting for the rest of their join */
+                                waiting_candidates?: number;
+                                workflow_id: string;
+                                workflow_version?: number | null;
+                            }[];
+                            /** @description absent on the last page */
+                            next_cursor?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/ui/lineage": {
         parameters: {
             query?: never;
@@ -1273,7 +1708,132 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Workflows, in id order, with filters
+         * @description Every stored workflow with its versions, owner, tags, trigger kinds and last run. Pages with `cursor` = the previous `next_cursor`.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `next_cursor` of the previous page, unchanged */
+                    cursor?: string;
+                    /** @description status of the newest instance, one of CREATED, IN_PROGRESS, PAUSED, TIMED_OUT, STOPPED, FAILED, SUCCEEDED; several by repeating or with commas */
+                    last_status?: string[];
+                    /** @description page size, 1 to 1000 (default 50); more is a 400 */
+                    limit?: number;
+                    /** @description properties.owner equals this */
+                    owner?: string;
+                    /** @description only workflows with (true) or without (false) a paused trigger */
+                    paused?: "true" | "false";
+                    /** @description case-insensitive text in the id, name or description */
+                    q?: string;
+                    /** @description a tag name of the workflow */
+                    tag?: string;
+                    /** @description has a trigger of this kind */
+                    trigger?: "time" | "signal";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                active_version_id: number | null;
+                                /** Format: date-time */
+                                create_time?: string;
+                                description?: string | null;
+                                /** @description the newest instance (its latest run); null when the workflow never ran */
+                                last_run: {
+                                    /** Format: date-time */
+                                    create_time?: string;
+                                    /** Format: date-time */
+                                    end_time?: string | null;
+                                    /** @enum {string} */
+                                    status?: "CREATED" | "IN_PROGRESS" | "PAUSED" | "TIMED_OUT" | "STOPPED" | "FAILED" | "SUCCEEDED";
+                                    workflow_instance_id?: number;
+                                    workflow_run_id?: number;
+                                } | null;
+                                latest_version_id: number;
+                                name?: string | null;
+                                owner: string | null;
+                                /** @description some or all of its triggers are paused (POST .../triggers/pause); see paused_trigger_kinds */
+                                paused: boolean;
+                                /** @description kinds with a paused trigger */
+                                paused_trigger_kinds?: ("time" | "signal")[];
+                                /** @description tag names of the workflow's properties and of its active (else latest) version */
+                                tags: string[];
+                                /** @description kinds of trigger the active (else latest) version defines */
+                                trigger_kinds: ("time" | "signal")[];
+                                /** Format: date-time */
+                                update_time?: string;
+                                workflow_id: string;
+                            }[];
+                            /** @description pass as `cursor` for the next page; absent on the last page */
+                            next_cursor?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Create a workflow or a new version of it (JSON)
@@ -1621,18 +2181,27 @@ export interface paths {
         };
         /**
          * Instances of a workflow, newest first
-         * @description The latest run of each instance. Pages with `cursor` = the previous `next_cursor`.
+         * @description The latest run of each instance, highest instance id (newest) first, with the filters of `GET /api/v3/instances`. Pages with `cursor` = the previous `next_cursor`: an instance id, the list goes on below it.
          *
          *     Needs a reader or admin token.
          */
         get: {
             parameters: {
                 query?: {
-                    /** @description instances older than this id */
+                    /** @description instances older than this id (`next_cursor` of the previous page) */
                     cursor?: number;
-                    /** @description page size (default 50) */
+                    /** @description who started it: manual, signal, time or subworkflow (initiator.type); several by repeating or with commas */
+                    initiator?: string[];
+                    /** @description page size, 1 to 1000 (default 50); more is a 400 */
                     limit?: number;
-                    status?: "CREATED" | "IN_PROGRESS" | "PAUSED" | "TIMED_OUT" | "STOPPED" | "FAILED" | "SUCCEEDED";
+                    /** @description created at or after: an ISO-8601 instant (UTC when it has no offset) or a time ago such as 90s, 15m, 1h, 2d, 1w */
+                    since?: string;
+                    /** @description latest run's status, one of CREATED, IN_PROGRESS, PAUSED, TIMED_OUT, STOPPED, FAILED, SUCCEEDED; several by repeating the parameter or separating them with commas */
+                    status?: string[];
+                    /** @description a tag name of the workflow (its properties or the instance's version) */
+                    tag?: string;
+                    /** @description created before: an ISO-8601 instant (UTC when it has no offset) or a time ago such as 90s, 15m, 1h, 2d, 1w */
+                    until?: string;
                 };
                 header?: never;
                 path: {
@@ -2572,8 +3141,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One step attempt: status, params, outputs and timeline
-         * @description Needs a reader or admin token.
+         * One step attempt: status, params, outputs, timeline, log sizes and Http response
+         * @description The evaluated params and outputs, the failure reason (`reason`), the timeline, the sizes of what a Shell step printed (read it at `.../logs`) and an Http step's response.
+         *
+         *     Needs a reader or admin token.
          */
         get: {
             parameters: {
@@ -2602,12 +3173,44 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** Format: date-time */
                             create_time?: string;
                             /** @description successor id → whether its condition held */
                             edges?: {
                                 [key: string]: boolean;
                             } | null;
+                            /** Format: date-time */
                             end_time?: string | null;
+                            /** @description an Http step's response (the last one, after redirects): status, headers and the first bytes of the body */
+                            http_response?: {
+                                body?: string;
+                                /** @description size of the whole body */
+                                body_bytes?: number;
+                                body_truncated?: boolean;
+                                headers?: {
+                                    [key: string]: string;
+                                };
+                                method?: string;
+                                status_code?: number;
+                                status_text?: string;
+                                /** Format: date-time */
+                                time?: string;
+                                /** @description without user info or query */
+                                url?: string;
+                            } | null;
+                            /** @description sizes of stdout and stderr (Shell steps); read them at `.../logs` */
+                            logs: {
+                                /** @description the writer stored everything and finished */
+                                closed: boolean;
+                                /** @description bytes dropped from the middle */
+                                dropped_bytes: number;
+                                /** @description bytes kept: the first and the last half of the bound */
+                                stored_bytes: number;
+                                /** @enum {string} */
+                                stream: "stdout" | "stderr";
+                                /** @description bytes the process printed */
+                                total_bytes: number;
+                            }[];
                             /** @description params by name: {type, value}; LONG values are exact JSON integers */
                             outputs?: {
                                 [key: string]: {
@@ -2623,6 +3226,7 @@ export interface paths {
                                 };
                             };
                             reason?: string | null;
+                            /** Format: date-time */
                             start_time?: string | null;
                             status: string;
                             step_attempt_id: number;
@@ -2638,6 +3242,179 @@ export interface paths {
                             workflow_id: string;
                             workflow_instance_id: number;
                             workflow_run_id?: number;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/workflows/{id}/instances/{iid}/runs/{run}/steps/{stepId}/attempts/{attempt}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a step attempt printed, from an offset
+         * @description A Shell step's stdout or stderr as stored while it runs: its first and last bytes up to the bound (`BATON_STEP_LOG_BYTES` per stream), the middle replaced by a marker `[… N bytes dropped …]` (also listed in `gaps`). Offsets are byte positions in the stream as printed. To follow a running step, ask again with `offset` = the previous `next_offset` until `complete` is true (the attempt ended and everything it printed was read). An Http step's response is in `http_response`.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description most bytes of the stream returned (default 262144) */
+                    limit?: number;
+                    /** @description byte offset to read from (default 0) */
+                    offset?: number;
+                    /** @description default stdout */
+                    stream?: "stdout" | "stderr";
+                };
+                header?: never;
+                path: {
+                    /** @description an attempt number or `latest` */
+                    attempt: string;
+                    /** @description the workflow id */
+                    id: string;
+                    /** @description the workflow instance id */
+                    iid: string;
+                    /** @description a run number or `latest` */
+                    run: string;
+                    /** @description the step id */
+                    stepId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description the writer stored everything and finished */
+                            closed?: boolean;
+                            /** @description the attempt ended and nothing more will be printed after next_offset */
+                            complete: boolean;
+                            /** @description bytes dropped from the middle */
+                            dropped_bytes?: number;
+                            gaps?: {
+                                bytes?: number;
+                                offset?: number;
+                            }[];
+                            /** @description an Http step's response (the last one, after redirects): status, headers and the first bytes of the body */
+                            http_response?: {
+                                body?: string;
+                                /** @description size of the whole body */
+                                body_bytes?: number;
+                                body_truncated?: boolean;
+                                headers?: {
+                                    [key: string]: string;
+                                };
+                                method?: string;
+                                status_code?: number;
+                                status_text?: string;
+                                /** Format: date-time */
+                                time?: string;
+                                /** @description without user info or query */
+                                url?: string;
+                            } | null;
+                            /** @description pass as `offset` to read on */
+                            next_offset: number;
+                            offset: number;
+                            /** @description the attempt's status */
+                            status: string;
+                            step_attempt_id: number;
+                            step_id: string;
+                            step_type?: string | null;
+                            /** @description bytes kept: the first and the last half of the bound */
+                            stored_bytes?: number;
+                            /** @enum {string} */
+                            stream: "stdout" | "stderr";
+                            text: string;
+                            /** @description bytes the process printed */
+                            total_bytes?: number;
+                            workflow_id: string;
+                            workflow_instance_id: number;
+                            workflow_run_id: number;
                         };
                     };
                 };
@@ -3177,6 +3954,647 @@ export interface paths {
                             }[];
                             workflow_id: string;
                             workflow_version_id: number;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/workflows/{id}/triggers/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate a workflow's paused triggers (with a preview of what fires)
+         * @description Time triggers continue from where they were paused: fire times that came due meanwhile follow each trigger's catch_up policy (LATEST, the default: the latest one; ALL: up to max_runs; NONE: none). Signal triggers count signals published from now on; halves of joins collected before the pause can still complete. `preview` says what starts at once; with `dry_run` nothing changes.
+         *
+         *     Needs an admin token.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the workflow id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description only preview (default false) */
+                        dry_run?: boolean;
+                        /**
+                         * @description which triggers: time, signal or all (default all)
+                         * @enum {string}
+                         */
+                        kind?: "all" | "time" | "signal";
+                        /** @description one trigger, as the schedule or signal trigger list names it (needs kind time or signal) */
+                        trigger_id?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description false when nothing was (or, in a dry run, would be) paused or activated */
+                            changed: boolean;
+                            dry_run: boolean;
+                            /** @description What activating starts at once (for a dry run: would start) */
+                            preview: {
+                                signal_triggers: {
+                                    signal_names: string[];
+                                    trigger_id: string;
+                                    waiting_candidates: number;
+                                }[];
+                                time_triggers: {
+                                    catch_up?: {
+                                        max_runs?: number;
+                                        policy?: string;
+                                    };
+                                    expression?: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description the first fire time after those, ISO-8601 UTC
+                                     */
+                                    next_fire_time: string | null;
+                                    /** @description the first fire time after those, ISO-8601 in the trigger's zone with its offset */
+                                    next_fire_time_local?: string | null;
+                                    timezone?: string;
+                                    trigger_id: string;
+                                    /** @description fire times that came due while paused and that the catch-up policy drops */
+                                    would_skip: number;
+                                    would_start: {
+                                        /** @description a missed fire time started by the catch-up policy */
+                                        catch_up: boolean;
+                                        /** Format: date-time */
+                                        fire_time: string;
+                                        fire_time_local: string;
+                                    }[];
+                                }[];
+                            };
+                            /** @description the workflow's signal triggers afterwards */
+                            signal_triggers: {
+                                /**
+                                 * Format: date-time
+                                 * @description signals published before this do not count (activation, or the end of a pause)
+                                 */
+                                active_since?: string;
+                                condition?: string | null;
+                                dedup_expr?: string | null;
+                                join_window_seconds?: number | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                signals: {
+                                    join_keys: string[];
+                                    /** @description param name -> conditions that must all hold */
+                                    match_params: {
+                                        [key: string]: {
+                                            operator: string;
+                                            value: unknown;
+                                        }[];
+                                    };
+                                    name: string;
+                                }[];
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                /** @description a hash of the trigger's content (stable across versions that keep it) */
+                                trigger_id: string;
+                                /** @description position in the active version's signal_triggers */
+                                trigger_index?: number;
+                                /** @description matching signals waiting for the rest of their join */
+                                waiting_candidates?: number;
+                                workflow_id: string;
+                                workflow_version?: number | null;
+                            }[];
+                            /** @description the workflow's time triggers afterwards */
+                            time_triggers: {
+                                catch_up?: {
+                                    max_runs?: number;
+                                    /** @enum {string} */
+                                    policy?: "ALL" | "LATEST" | "NONE";
+                                } | null;
+                                catch_up_count?: number;
+                                /**
+                                 * Format: date-time
+                                 * @description the earliest fire time not yet handled when it is already past: due now while active; while paused, where catch-up starts on activation, ISO-8601 UTC
+                                 */
+                                due_fire_time?: string | null;
+                                /** @description the due fire time, ISO-8601 in the trigger's zone with its offset */
+                                due_fire_time_local?: string | null;
+                                expression: string;
+                                last_error?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the latest fire time handled (started, or skipped by the catch-up policy), ISO-8601 UTC
+                                 */
+                                last_fire_time: string | null;
+                                /** @description the last fire time, ISO-8601 in the trigger's zone with its offset */
+                                last_fire_time_local?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the next fire time, never in the past; null while paused or disabled, ISO-8601 UTC
+                                 */
+                                next_fire_time: string | null;
+                                /** @description the next fire time, ISO-8601 in the trigger's zone with its offset */
+                                next_fire_time_local?: string | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                skipped_count?: number;
+                                started_count?: number;
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                timezone: string;
+                                /** @description the trigger's `id`, or cron-<hash of expression and zone> */
+                                trigger_id: string;
+                                /** @description CRON or PREDEFINED */
+                                type?: string;
+                                workflow_id: string;
+                                /** @description the active version whose trigger this is */
+                                workflow_version?: number;
+                            }[];
+                            workflow_id: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/workflows/{id}/triggers/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a workflow's time and signal triggers
+         * @description A paused trigger fires nothing until activated; a pause of all triggers of a kind also covers triggers later versions add. Fires claimed before the pause complete first (the call waits for them); none starts after it returns. Signals published while a signal trigger is paused never count for it. Idempotent. Deactivating a version is a different thing and works as before.
+         *
+         *     Needs an admin token.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the workflow id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description which triggers: time, signal or all (default all)
+                         * @enum {string}
+                         */
+                        kind?: "all" | "time" | "signal";
+                        /** @description shown in the lists */
+                        reason?: string;
+                        /** @description one trigger, as the schedule or signal trigger list names it (needs kind time or signal) */
+                        trigger_id?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description false when nothing was (or, in a dry run, would be) paused or activated */
+                            changed: boolean;
+                            /** @description the workflow's signal triggers afterwards */
+                            signal_triggers: {
+                                /**
+                                 * Format: date-time
+                                 * @description signals published before this do not count (activation, or the end of a pause)
+                                 */
+                                active_since?: string;
+                                condition?: string | null;
+                                dedup_expr?: string | null;
+                                join_window_seconds?: number | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                signals: {
+                                    join_keys: string[];
+                                    /** @description param name -> conditions that must all hold */
+                                    match_params: {
+                                        [key: string]: {
+                                            operator: string;
+                                            value: unknown;
+                                        }[];
+                                    };
+                                    name: string;
+                                }[];
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                /** @description a hash of the trigger's content (stable across versions that keep it) */
+                                trigger_id: string;
+                                /** @description position in the active version's signal_triggers */
+                                trigger_index?: number;
+                                /** @description matching signals waiting for the rest of their join */
+                                waiting_candidates?: number;
+                                workflow_id: string;
+                                workflow_version?: number | null;
+                            }[];
+                            /** @description the workflow's time triggers afterwards */
+                            time_triggers: {
+                                catch_up?: {
+                                    max_runs?: number;
+                                    /** @enum {string} */
+                                    policy?: "ALL" | "LATEST" | "NONE";
+                                } | null;
+                                catch_up_count?: number;
+                                /**
+                                 * Format: date-time
+                                 * @description the earliest fire time not yet handled when it is already past: due now while active; while paused, where catch-up starts on activation, ISO-8601 UTC
+                                 */
+                                due_fire_time?: string | null;
+                                /** @description the due fire time, ISO-8601 in the trigger's zone with its offset */
+                                due_fire_time_local?: string | null;
+                                expression: string;
+                                last_error?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the latest fire time handled (started, or skipped by the catch-up policy), ISO-8601 UTC
+                                 */
+                                last_fire_time: string | null;
+                                /** @description the last fire time, ISO-8601 in the trigger's zone with its offset */
+                                last_fire_time_local?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the next fire time, never in the past; null while paused or disabled, ISO-8601 UTC
+                                 */
+                                next_fire_time: string | null;
+                                /** @description the next fire time, ISO-8601 in the trigger's zone with its offset */
+                                next_fire_time_local?: string | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                skipped_count?: number;
+                                started_count?: number;
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                timezone: string;
+                                /** @description the trigger's `id`, or cron-<hash of expression and zone> */
+                                trigger_id: string;
+                                /** @description CRON or PREDEFINED */
+                                type?: string;
+                                workflow_id: string;
+                                /** @description the active version whose trigger this is */
+                                workflow_version?: number;
+                            }[];
+                            workflow_id: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/workflows/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Versions of a workflow, newest first
+         * @description Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the workflow id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            active_version_id: number | null;
+                            versions: {
+                                content_hash?: string;
+                                /** Format: date-time */
+                                create_time?: string;
+                                is_active?: boolean;
+                                workflow_version_id?: number;
+                            }[];
+                            workflow_id: string;
                         };
                     };
                 };
