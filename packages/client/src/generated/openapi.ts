@@ -328,6 +328,165 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time triggers: next and last fire times (UTC and local), pause state
+         * @description Ordered by workflow id, then trigger id. Pages with `cursor` = the previous `next_cursor`.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the previous page's next_cursor */
+                    cursor?: string;
+                    /** @description page size (default 50) */
+                    limit?: number;
+                    /** @description only paused (true) or only unpaused (false) triggers */
+                    paused?: "true" | "false";
+                    /** @description the workflow id */
+                    workflow_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                catch_up?: {
+                                    max_runs?: number;
+                                    /** @enum {string} */
+                                    policy?: "ALL" | "LATEST" | "NONE";
+                                } | null;
+                                catch_up_count?: number;
+                                /**
+                                 * Format: date-time
+                                 * @description the earliest fire time not yet handled when it is already past: due now while active; while paused, where catch-up starts on activation, ISO-8601 UTC
+                                 */
+                                due_fire_time?: string | null;
+                                /** @description the due fire time, ISO-8601 in the trigger's zone with its offset */
+                                due_fire_time_local?: string | null;
+                                expression: string;
+                                last_error?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the latest fire time handled (started, or skipped by the catch-up policy), ISO-8601 UTC
+                                 */
+                                last_fire_time: string | null;
+                                /** @description the last fire time, ISO-8601 in the trigger's zone with its offset */
+                                last_fire_time_local?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the next fire time, never in the past; null while paused or disabled, ISO-8601 UTC
+                                 */
+                                next_fire_time: string | null;
+                                /** @description the next fire time, ISO-8601 in the trigger's zone with its offset */
+                                next_fire_time_local?: string | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                skipped_count?: number;
+                                started_count?: number;
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                timezone: string;
+                                /** @description the trigger's `id`, or cron-<hash of expression and zone> */
+                                trigger_id: string;
+                                /** @description CRON or PREDEFINED */
+                                type?: string;
+                                workflow_id: string;
+                                /** @description the active version whose trigger this is */
+                                workflow_version?: number;
+                            }[];
+                            /** @description absent on the last page */
+                            next_cursor?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/signals": {
         parameters: {
             query?: never;
@@ -959,6 +1118,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/triggers/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Signal triggers: which signal names feed which workflows, with match params, join keys and pause state
+         * @description Signal triggers of active versions, ordered by workflow id, then trigger id. Pages with `cursor` = the previous `next_cursor`.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the previous page's next_cursor */
+                    cursor?: string;
+                    /** @description page size (default 50) */
+                    limit?: number;
+                    /** @description only paused (true) or only unpaused (false) triggers */
+                    paused?: "true" | "false";
+                    /** @description only triggers fed by this signal name */
+                    signal?: string;
+                    /** @description the workflow id */
+                    workflow_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /**
+                                 * Format: date-time
+                                 * @description signals published before this do not count (activation, or the end of a pause)
+                                 */
+                                active_since?: string;
+                                condition?: string | null;
+                                dedup_expr?: string | null;
+                                join_window_seconds?: number | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                signals: {
+                                    join_keys: string[];
+                                    /** @description param name -> conditions that must all hold */
+                                    match_params: {
+                                        [key: string]: {
+                                            operator: string;
+                                            value: unknown;
+                                        }[];
+                                    };
+                                    name: string;
+                                }[];
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                /** @description a hash of the trigger's content (stable across versions that keep it) */
+                                trigger_id: string;
+                                /** @description position in the active version's signal_triggers */
+                                trigger_index?: number;
+                                /** @description matching signals waiting for the rest of their join */
+                                waiting_candidates?: number;
+                                workflow_id: string;
+                                workflow_version?: number | null;
+                            }[];
+                            /** @description absent on the last page */
+                            next_cursor?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/ui/lineage": {
         parameters: {
             query?: never;
@@ -1417,6 +1725,8 @@ export interface paths {
                     limit?: number;
                     /** @description properties.owner equals this */
                     owner?: string;
+                    /** @description only workflows with (true) or without (false) a paused trigger */
+                    paused?: "true" | "false";
                     /** @description case-insensitive text in the id, name or description */
                     q?: string;
                     /** @description a tag name of the workflow */
@@ -1456,6 +1766,10 @@ export interface paths {
                                 latest_version_id: number;
                                 name?: string | null;
                                 owner: string | null;
+                                /** @description some or all of its triggers are paused (POST .../triggers/pause); see paused_trigger_kinds */
+                                paused: boolean;
+                                /** @description kinds with a paused trigger */
+                                paused_trigger_kinds?: ("time" | "signal")[];
                                 /** @description tag names of the workflow's properties and of its active (else latest) version */
                                 tags: string[];
                                 /** @description kinds of trigger the active (else latest) version defines */
@@ -3715,6 +4029,527 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/workflows/{id}/triggers/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate a workflow's paused triggers (with a preview of what fires)
+         * @description Time triggers continue from where they were paused: fire times that came due meanwhile follow each trigger's catch_up policy (LATEST, the default: the latest one; ALL: up to max_runs; NONE: none). Signal triggers count signals published from now on; halves of joins collected before the pause can still complete. `preview` says what starts at once; with `dry_run` nothing changes.
+         *
+         *     Needs an admin token.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the workflow id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description only preview (default false) */
+                        dry_run?: boolean;
+                        /**
+                         * @description which triggers: time, signal or all (default all)
+                         * @enum {string}
+                         */
+                        kind?: "all" | "time" | "signal";
+                        /** @description one trigger, as the schedule or signal trigger list names it (needs kind time or signal) */
+                        trigger_id?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description false when nothing was (or, in a dry run, would be) paused or activated */
+                            changed: boolean;
+                            dry_run: boolean;
+                            /** @description What activating starts at once (for a dry run: would start) */
+                            preview: {
+                                signal_triggers: {
+                                    signal_names: string[];
+                                    trigger_id: string;
+                                    waiting_candidates: number;
+                                }[];
+                                time_triggers: {
+                                    catch_up?: {
+                                        max_runs?: number;
+                                        policy?: string;
+                                    };
+                                    expression?: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description the first fire time after those, ISO-8601 UTC
+                                     */
+                                    next_fire_time: string | null;
+                                    /** @description the first fire time after those, ISO-8601 in the trigger's zone with its offset */
+                                    next_fire_time_local?: string | null;
+                                    timezone?: string;
+                                    trigger_id: string;
+                                    /** @description fire times that came due while paused and that the catch-up policy drops */
+                                    would_skip: number;
+                                    would_start: {
+                                        /** @description a missed fire time started by the catch-up policy */
+                                        catch_up: boolean;
+                                        /** Format: date-time */
+                                        fire_time: string;
+                                        fire_time_local: string;
+                                    }[];
+                                }[];
+                            };
+                            /** @description the workflow's signal triggers afterwards */
+                            signal_triggers: {
+                                /**
+                                 * Format: date-time
+                                 * @description signals published before this do not count (activation, or the end of a pause)
+                                 */
+                                active_since?: string;
+                                condition?: string | null;
+                                dedup_expr?: string | null;
+                                join_window_seconds?: number | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                signals: {
+                                    join_keys: string[];
+                                    /** @description param name -> conditions that must all hold */
+                                    match_params: {
+                                        [key: string]: {
+                                            operator: string;
+                                            value: unknown;
+                                        }[];
+                                    };
+                                    name: string;
+                                }[];
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                /** @description a hash of the trigger's content (stable across versions that keep it) */
+                                trigger_id: string;
+                                /** @description position in the active version's signal_triggers */
+                                trigger_index?: number;
+                                /** @description matching signals waiting for the rest of their join */
+                                waiting_candidates?: number;
+                                workflow_id: string;
+                                workflow_version?: number | null;
+                            }[];
+                            /** @description the workflow's time triggers afterwards */
+                            time_triggers: {
+                                catch_up?: {
+                                    max_runs?: number;
+                                    /** @enum {string} */
+                                    policy?: "ALL" | "LATEST" | "NONE";
+                                } | null;
+                                catch_up_count?: number;
+                                /**
+                                 * Format: date-time
+                                 * @description the earliest fire time not yet handled when it is already past: due now while active; while paused, where catch-up starts on activation, ISO-8601 UTC
+                                 */
+                                due_fire_time?: string | null;
+                                /** @description the due fire time, ISO-8601 in the trigger's zone with its offset */
+                                due_fire_time_local?: string | null;
+                                expression: string;
+                                last_error?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the latest fire time handled (started, or skipped by the catch-up policy), ISO-8601 UTC
+                                 */
+                                last_fire_time: string | null;
+                                /** @description the last fire time, ISO-8601 in the trigger's zone with its offset */
+                                last_fire_time_local?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the next fire time, never in the past; null while paused or disabled, ISO-8601 UTC
+                                 */
+                                next_fire_time: string | null;
+                                /** @description the next fire time, ISO-8601 in the trigger's zone with its offset */
+                                next_fire_time_local?: string | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                skipped_count?: number;
+                                started_count?: number;
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                timezone: string;
+                                /** @description the trigger's `id`, or cron-<hash of expression and zone> */
+                                trigger_id: string;
+                                /** @description CRON or PREDEFINED */
+                                type?: string;
+                                workflow_id: string;
+                                /** @description the active version whose trigger this is */
+                                workflow_version?: number;
+                            }[];
+                            workflow_id: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/workflows/{id}/triggers/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a workflow's time and signal triggers
+         * @description A paused trigger fires nothing until activated; a pause of all triggers of a kind also covers triggers later versions add. Fires claimed before the pause complete first (the call waits for them); none starts after it returns. Signals published while a signal trigger is paused never count for it. Idempotent. Deactivating a version is a different thing and works as before.
+         *
+         *     Needs an admin token.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the workflow id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description which triggers: time, signal or all (default all)
+                         * @enum {string}
+                         */
+                        kind?: "all" | "time" | "signal";
+                        /** @description shown in the lists */
+                        reason?: string;
+                        /** @description one trigger, as the schedule or signal trigger list names it (needs kind time or signal) */
+                        trigger_id?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description false when nothing was (or, in a dry run, would be) paused or activated */
+                            changed: boolean;
+                            /** @description the workflow's signal triggers afterwards */
+                            signal_triggers: {
+                                /**
+                                 * Format: date-time
+                                 * @description signals published before this do not count (activation, or the end of a pause)
+                                 */
+                                active_since?: string;
+                                condition?: string | null;
+                                dedup_expr?: string | null;
+                                join_window_seconds?: number | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                signals: {
+                                    join_keys: string[];
+                                    /** @description param name -> conditions that must all hold */
+                                    match_params: {
+                                        [key: string]: {
+                                            operator: string;
+                                            value: unknown;
+                                        }[];
+                                    };
+                                    name: string;
+                                }[];
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                /** @description a hash of the trigger's content (stable across versions that keep it) */
+                                trigger_id: string;
+                                /** @description position in the active version's signal_triggers */
+                                trigger_index?: number;
+                                /** @description matching signals waiting for the rest of their join */
+                                waiting_candidates?: number;
+                                workflow_id: string;
+                                workflow_version?: number | null;
+                            }[];
+                            /** @description the workflow's time triggers afterwards */
+                            time_triggers: {
+                                catch_up?: {
+                                    max_runs?: number;
+                                    /** @enum {string} */
+                                    policy?: "ALL" | "LATEST" | "NONE";
+                                } | null;
+                                catch_up_count?: number;
+                                /**
+                                 * Format: date-time
+                                 * @description the earliest fire time not yet handled when it is already past: due now while active; while paused, where catch-up starts on activation, ISO-8601 UTC
+                                 */
+                                due_fire_time?: string | null;
+                                /** @description the due fire time, ISO-8601 in the trigger's zone with its offset */
+                                due_fire_time_local?: string | null;
+                                expression: string;
+                                last_error?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the latest fire time handled (started, or skipped by the catch-up policy), ISO-8601 UTC
+                                 */
+                                last_fire_time: string | null;
+                                /** @description the last fire time, ISO-8601 in the trigger's zone with its offset */
+                                last_fire_time_local?: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the next fire time, never in the past; null while paused or disabled, ISO-8601 UTC
+                                 */
+                                next_fire_time: string | null;
+                                /** @description the next fire time, ISO-8601 in the trigger's zone with its offset */
+                                next_fire_time_local?: string | null;
+                                pause_reason?: string | null;
+                                paused: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when it was paused, ISO-8601 UTC
+                                 */
+                                paused_at?: string | null;
+                                /** @description the API token that paused it */
+                                paused_by?: string | null;
+                                /** @description the pause covers every trigger of this kind of the workflow, present and future */
+                                paused_workflow_wide?: boolean;
+                                skipped_count?: number;
+                                started_count?: number;
+                                /**
+                                 * @description DISABLED (time triggers only): no active version, time_trigger_disabled, or an invalid trigger
+                                 * @enum {string}
+                                 */
+                                status: "ACTIVE" | "PAUSED" | "DISABLED";
+                                timezone: string;
+                                /** @description the trigger's `id`, or cron-<hash of expression and zone> */
+                                trigger_id: string;
+                                /** @description CRON or PREDEFINED */
+                                type?: string;
+                                workflow_id: string;
+                                /** @description the active version whose trigger this is */
+                                workflow_version?: number;
+                            }[];
+                            workflow_id: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detail?: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status?: number;
+                            title?: string;
+                            type?: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

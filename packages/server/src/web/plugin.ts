@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifySchema } from 'fastify';
 import type { Db } from '@baton/engine-core';
-import { listSchedule, nextFireMs, compileTrigger, formatInZone } from '@baton/scheduler';
+import { listSchedules, nextFireMs, compileTrigger, formatInZone } from '@baton/scheduler';
 import { SignalNotFoundError, SignalValidationError, stringifyJson } from '@baton/signals';
 import type { Access } from '../http/auth.js';
 import { ProblemError, ProblemTypes } from '../http/problem.js';
@@ -194,25 +194,29 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts)
 
   app.get('/api/v3/ui/schedules', { schema: doc({ summary: 'Time triggers with their next fire times (for the web pages)' }) }, async () => {
     const now = Date.now();
-    const rows = await listSchedule(db);
+    // The schedule list's read model: the next fire is never in the past while active, none while paused.
+    const { items } = await listSchedules(db, { limit: 10_000, now });
     return {
       now,
-      schedules: rows.map((r) => {
+      schedules: items.map((r) => {
         let upcoming: { epoch_ms: number; fire_time: string }[] = [];
         try {
-          const trigger = compileTrigger(r.definition);
-          upcoming = nextFireMs(trigger, Math.max(now, (r.next_fire_ms ?? now) - 1), UPCOMING_FIRES).map((ms) => ({ epoch_ms: ms, fire_time: formatInZone(ms, trigger.timezone) }));
+          const trigger = compileTrigger({ type: r.type, cron: r.expression, expression: r.expression, timezone: r.timezone }, { minIntervalMs: 0 });
+          if (r.next_fire) upcoming = nextFireMs(trigger, r.next_fire.epoch_ms - 1, UPCOMING_FIRES).map((ms) => ({ epoch_ms: ms, fire_time: formatInZone(ms, trigger.timezone) }));
         } catch {
           // The row's own last_error says why the trigger does not compile.
         }
         return {
           workflow_id: r.workflow_id,
-          trigger_key: r.trigger_key,
+          trigger_key: r.trigger_id,
           workflow_version: r.workflow_version,
           expression: r.expression,
           timezone: r.timezone,
-          enabled: r.enabled,
-          next_fire_ms: r.next_fire_ms,
+          enabled: r.status !== 'DISABLED',
+          status: r.status,
+          paused: r.paused,
+          next_fire_ms: r.next_fire?.epoch_ms ?? null,
+          due_fire_ms: r.due_fire?.epoch_ms ?? null,
           upcoming,
           started_count: r.started_count,
           catch_up_count: r.catch_up_count,
