@@ -96,7 +96,7 @@ async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflow
   const def = await ctx.versions.require(workflowId, inst.version, tx);
   let params: EvaluatedParams;
   try {
-    params = evaluateWorkflowParams(ctx, def, inst, decodeParams(inst.run_params));
+    params = await evaluateWorkflowParams(ctx, def, inst, decodeParams(inst.run_params));
   } catch (e) {
     const reason = `workflow params: ${(e as Error).message}`;
     const res = await tx.query(
@@ -121,7 +121,7 @@ async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflow
   await scheduleWorkflowTimeout(ctx, tx, outbox, def, inst.id);
 }
 
-function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): EvaluatedParams {
+async function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): Promise<EvaluatedParams> {
   // RUN_TS: a run param when given (the scheduler gives it), else the time trigger's fire time
   // from the initiator, else the instance's creation time — never the clock at dispatch, so a
   // re-dispatch after a crash computes the same values.
@@ -155,7 +155,7 @@ function evaluateWorkflowParams(ctx: EngineContext, def: CachedVersion, inst: Op
       return ext ? (...args: unknown[]) => ext.call(undefined, extensionCtx, ...args) : undefined;
     },
   };
-  const evaluated = evaluateParams(ctx.sel, {
+  const evaluated = await evaluateParams(ctx.sel, {
     defs: def.workflow.params,
     base,
     overrides: runParams,
