@@ -27,7 +27,7 @@ import { JOB_LOOP, onIterationEnded, runLoopJob, setLoopLimits } from './foreach
 import { withInlineWorkflows } from './inline-definitions.js';
 import type { ExpressionPort, SelExtension } from './expressions.js';
 import { getRun, getStepAttempt, listInstances, type InstancePage, type RunDetails, type StepAttemptDetails } from './read-api.js';
-import { selExpressionPort } from './sel-port.js';
+import { selEvaluator, selExpressionPort, type SelEvaluate } from './sel-port.js';
 import { SelWorkerPool } from '../sel-pool/pool.js';
 import { runStepJob as runStep } from './step-job.js';
 import { startWorkflow, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
@@ -93,10 +93,16 @@ export class Engine {
   private readonly extensions = new Map<string, SelExtension>();
   /** Where SEL programs that may run long are evaluated, off the event loop. */
   readonly selPool: SelWorkerPool;
+  /**
+   * Evaluates a SEL program outside params (trigger conditions, signal outputs) the way the engine
+   * evaluates params: inline when cheap, else in the worker pool, under the wall-clock limit.
+   */
+  readonly evaluateSel: SelEvaluate;
 
   constructor(private readonly opts: EngineOptions) {
     this.queue = new Queue(opts.db);
     this.selPool = new SelWorkerPool({ workers: opts.selWorkers, queueLimit: opts.selQueueLimit });
+    this.evaluateSel = selEvaluator({ pool: this.selPool, timeoutMs: opts.selTimeoutMs });
     this.runtimes.register('NoOp', noOpRuntime);
     this.runtimes.register('Sleep', sleepRuntime);
     this.ctx = {

@@ -82,3 +82,42 @@ export function selExpressionPort(extensionNames: () => Iterable<string>, opts: 
     },
   };
 }
+
+/** `params.<name>(...)` functions for `selEvaluator`: SEL arguments in, plain data out. */
+export type SelMethods = Readonly<Record<string, (args: readonly unknown[]) => unknown>>;
+
+/** Evaluates a SEL program (Maestro mode) over plain variables; resolves with plain data. */
+export type SelEvaluate = (source: string, vars: Record<string, unknown>, methods?: SelMethods) => Promise<unknown>;
+
+/**
+ * SEL evaluation for programs outside params (trigger conditions, signal outputs, dependency
+ * match values): the same inline/worker split and wall-clock limit as the engine's port.
+ */
+export function selEvaluator(opts: SelPortOptions = {}): SelEvaluate {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_SEL_TIMEOUT_MS;
+  const pool = opts.pool;
+  return async (source, vars, methods = {}) => {
+    const program = compile(source, { maestro: true });
+    if (!pool || mayRunInline(source)) {
+      const paramMethods: Record<string, ExtensionFunction> = {};
+      for (const [name, fn] of Object.entries(methods)) paramMethods[name] = (args) => fn(args);
+      try {
+        return selToPlain(program.evaluateOrThrow(vars, { extensions: { paramMethods }, limits: { timeoutMs } }));
+      } catch (e) {
+        throw isTimeLimitError(e) ? new SelWallClockError(timeoutMs) : e;
+      }
+    }
+    return pool.run({
+      source,
+      maestro: true,
+      vars,
+      timeoutMs,
+      methods: Object.keys(methods),
+      call: (name, args) => {
+        const fn = Object.hasOwn(methods, name) ? methods[name] : undefined;
+        if (!fn) throw new Error(`params.${name} is not available here`);
+        return fn(args);
+      },
+    });
+  };
+}
