@@ -10,6 +10,8 @@ export interface CompiledExpression {
   readonly names: readonly string[];
   /** True when the program uses `params` beyond literal `params.get('x')` reads it declares. */
   readonly readsParams: boolean;
+  /** False when evaluating may wait for a SEL worker (callers in a transaction evaluate it first). */
+  readonly inline?: boolean;
   /**
    * Evaluates and resolves with the result as a plain value (LONG = bigint, arrays, objects for
    * maps). Programs that may run long are evaluated off the event loop, under the wall-clock

@@ -61,6 +61,7 @@ export function selExpressionPort(extensionNames: () => Iterable<string>, opts: 
       return {
         names: [...program.inputNames],
         readsParams: program.readsParams,
+        inline,
         async evaluate(vars, params) {
           if (inline) {
             try {

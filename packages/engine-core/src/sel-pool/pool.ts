@@ -89,7 +89,6 @@ export class SelWorkerPool {
     if (this.queue.length >= this.queueLimit && !this.idleSlot()) return Promise.reject(new SelPoolFullError(this.queueLimit));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, job, resolve, reject });
-      while (this.slots.size < this.size) this.spawn();
       this.pump();
     });
   }
@@ -208,7 +207,18 @@ export class SelWorkerPool {
       this.startFailures = 0;
       return;
     }
-    if (this.queue.length > 0) this.spawn();
+    this.pump();
+  }
+
+  /**
+   * Starts one more worker when evaluations wait, none is idle or starting, and the pool is not
+   * full: one at a time, so starting workers (compiling the interpreter) never crowd the cores
+   * the main thread needs.
+   */
+  private grow(): void {
+    if (this.queue.length === 0 || this.slots.size >= this.size) return;
+    for (const s of this.slots) if (!s.ready || !s.current) return;
+    this.spawn();
   }
 
   /** Hands waiting evaluations to idle workers and arms their hard deadlines. */
@@ -227,6 +237,7 @@ export class SelWorkerPool {
         this.settle(slot, () => p.reject(new SelWorkerError(`the program's variables cannot be passed to a SEL worker: ${(e as Error).message}`)));
       }
     }
+    this.grow();
   }
 
   /** The hard deadline: terminate the worker running `p` and start a replacement. */
@@ -236,7 +247,6 @@ export class SelWorkerPool {
     this.slots.delete(slot);
     void slot.worker.terminate();
     p.reject(new SelWallClockError(p.job.timeoutMs));
-    if (this.queue.length > 0) this.spawn();
     this.pump();
   }
 }
