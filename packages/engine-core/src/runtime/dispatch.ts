@@ -4,7 +4,7 @@ import type { Outbox } from '../queue/queue.js';
 import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, type EngineContext } from './context.js';
 import { isInlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, encodeParams, type EvaluatedParams } from './params.js';
-import { DEFAULT_WORKFLOW_CONCURRENCY, evaluateWorkflowParams, preEvaluateWorkflowParams, type OpenInstance, type PreEvaluated } from './workflow-params.js';
+import { DEFAULT_WORKFLOW_CONCURRENCY, evaluateWorkflowParams, noteDispatched, preEvaluateWorkflowParams, type OpenInstance, type PreEvaluated } from './workflow-params.js';
 import { stopInstanceTx } from './stop.js';
 import { scheduleWorkflowTimeout } from './workflow-timeout.js';
 
@@ -44,6 +44,7 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
     // Properties (the run strategy among them) are the workflow's current ones, whatever version
     // each instance runs.
     const current = (await ctx.versions.get(workflowId, 'latest', tx)) ?? (await ctx.versions.require(workflowId, Math.max(...open.map((i) => i.version)), tx));
+    noteDispatched(ctx, workflowId, [current]);
     const strategy: RunStrategy = current.properties.runStrategy ?? { rule: 'SEQUENTIAL' };
     const blocked = state.rows[0]!.blocked_by_instance;
 

@@ -23,6 +23,27 @@ export type PreEvaluated = ReadonlyMap<number, { ok: true; params: EvaluatedPara
 
 const NONE: PreEvaluated = new Map();
 
+/**
+ * Per workflow: whether its latest definition had params that may wait for a SEL worker, as the
+ * last dispatch saw it, so workflows without such params cost no extra query. A workflow not seen
+ * yet is checked (one read of its latest version); a stale `false` (a new version just pushed)
+ * means one dispatch evaluates in its transaction, as before, and `noteDispatched` corrects it.
+ */
+const waitsByWorkflow = new WeakMap<EngineContext, Map<string, boolean>>();
+
+function memo(ctx: EngineContext): Map<string, boolean> {
+  let m = waitsByWorkflow.get(ctx);
+  if (!m) waitsByWorkflow.set(ctx, (m = new Map()));
+  return m;
+}
+
+/** Called by the dispatch with the definitions it saw in its transaction. */
+export function noteDispatched(ctx: EngineContext, workflowId: string, defs: readonly CachedVersion[]): void {
+  const m = memo(ctx);
+  if (m.size >= 10_000 && !m.has(workflowId)) m.clear();
+  m.set(workflowId, defs.some((d) => mayWait(ctx, d.workflow.params)));
+}
+
 /** True when some program among the params (expressions, validators, nested maps) may wait for a SEL worker. */
 function mayWait(ctx: EngineContext, defs: ParamDefMap): boolean {
   const waits = (source: string | undefined): boolean => {
@@ -49,6 +70,7 @@ function mayWait(ctx: EngineContext, defs: ParamDefMap): boolean {
  * results. Cheap params are evaluated in the transaction as before.
  */
 export async function preEvaluateWorkflowParams(ctx: EngineContext, workflowId: string): Promise<PreEvaluated> {
+  if (memo(ctx).get(workflowId) === false) return NONE;
   const latest = await ctx.versions.get(workflowId, 'latest');
   if (!latest || !mayWait(ctx, latest.workflow.params)) return NONE;
   const strategy: RunStrategy = latest.properties.runStrategy ?? { rule: 'SEQUENTIAL' };
