@@ -13,6 +13,7 @@ import { sleep, spawnBaton, stop, tempDir, waitUntilReady, type BatonProcess } f
  */
 const LIMIT_MS = 500;
 const LIMIT_TEXT = `exceeded the wall-clock limit of ${LIMIT_MS} ms`;
+const TOKEN = 'sel-isolation-admin-token-0123456789';
 
 const a = (n: number): string => 'a'.repeat(n);
 /** SEL sources (Java string literals: `\\w` in SEL is the regex `\w`). */
@@ -86,7 +87,7 @@ interface Answer {
 async function api(base: string, method: string, p: string, body?: unknown): Promise<{ status: number; json: Answer }> {
   const res = await fetch(`${base}${p}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -117,7 +118,7 @@ async function settled(base: () => string, id: string, instance: number, timeout
     const r = await run(base(), id, instance);
     if (['SUCCEEDED', 'FAILED', 'STOPPED', 'TIMED_OUT'].includes(r.status ?? '')) return r;
     if (performance.now() > deadline) throw new Error(`${id}/${instance} still ${r.status} after ${timeoutMs} ms`);
-    await sleep(200);
+    await sleep(500);
   }
 }
 
@@ -148,6 +149,7 @@ describe.each(['pglite', 'postgres'])('hostile SEL on %s', (name) => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       BATON_SEL_TIMEOUT: `${LIMIT_MS}ms`,
+      BATON_TOKENS: `tester:admin:${TOKEN}`,
       ...(database ? { DATABASE_URL: database.url } : { BATON_DATA_DIR: path.join(dir.path, 'data') }),
     };
     await launch();

@@ -74,7 +74,17 @@ export async function preEvaluateWorkflowParams(ctx: EngineContext, workflowId: 
   const latest = await ctx.versions.get(workflowId, 'latest');
   if (!latest || !mayWait(ctx, latest.workflow.params)) return NONE;
   const strategy: RunStrategy = latest.properties.runStrategy ?? { rule: 'SEQUENTIAL' };
-  const count = strategy.rule === 'PARALLEL' ? (strategy.maxConcurrency ?? DEFAULT_WORKFLOW_CONCURRENCY) : 1;
+  const running = Number(
+    (
+      await ctx.db.query<{ n: string | number }>(`SELECT count(*) AS n FROM baton_workflow_instances WHERE workflow_id = $1 AND status IN ('IN_PROGRESS', 'PAUSED')`, [
+        workflowId,
+      ])
+    ).rows[0]?.n ?? 0,
+  );
+  // How many queued instances the run strategy would begin now (the transaction decides for good).
+  const count =
+    strategy.rule === 'PARALLEL' ? Math.max(0, (strategy.maxConcurrency ?? DEFAULT_WORKFLOW_CONCURRENCY) - running) : strategy.rule === 'LAST_ONLY' || running === 0 ? 1 : 0;
+  if (count === 0) return NONE;
   const order = strategy.rule === 'LAST_ONLY' ? 'DESC' : 'ASC';
   const rows = (
     await ctx.db.query<OpenInstance>(
