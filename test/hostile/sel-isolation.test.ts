@@ -193,6 +193,7 @@ describe.each(['pglite', 'postgres'])('hostile SEL on %s', (name) => {
     } finally {
       await probe.stop();
     }
+    console.log(`[${name}] /healthz during the hostile runs: ${probe.samples.length} answers, slowest ${Math.max(...probe.samples).toFixed(0)} ms`);
     expect(probe.failures).toEqual([]);
     expect(probe.samples.length).toBeGreaterThan(10);
   }, 150_000);
@@ -222,6 +223,7 @@ describe.each(['pglite', 'postgres'])('hostile SEL on %s', (name) => {
     }
     expect(done.status, reasons(done)).toBe('FAILED');
     expect(reasons(done)).toContain(`evaluation of param p ${LIMIT_TEXT}`);
+    console.log(`[${name}] /healthz after the restart: ${probe.samples.length} answers, slowest ${Math.max(...probe.samples).toFixed(0)} ms`);
     expect(probe.failures).toEqual([]);
     expect(probe.samples.length).toBeGreaterThan(5);
   }, 150_000);
