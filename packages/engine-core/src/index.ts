@@ -23,6 +23,9 @@ export { defaultWorkflowParams, defaultStepParams, RESERVED_PARAM_NAMES, WORKFLO
 export { Queue, type Job, type JobSpec, type Outbox, type QueueOptions } from './queue/queue.js';
 export { Worker, type JobHandler, type JobContext, type WorkerOptions } from './queue/worker.js';
 export { Engine, type EngineOptions } from './runtime/engine.js';
+export { DEFAULT_SEL_TIMEOUT_MS, selEvaluator, type SelEvaluate, type SelMethods } from './runtime/sel-port.js';
+export { SelWorkerPool, DEFAULT_SEL_WORKERS, DEFAULT_SEL_QUEUE_LIMIT, type SelPoolOptions, type PoolJob } from './sel-pool/pool.js';
+export { SelWallClockError, SelPoolFullError, SelWorkerError } from './sel-pool/protocol.js';
 export type { ParamValidatorMode } from './runtime/context.js';
 export { InMemoryDefinitions, storeDefinitions, type DefinitionSource, type WorkflowVersion } from './runtime/definitions.js';
 export { StartError, type StartWorkflowRequest, type StartWorkflowResult } from './runtime/start.js';

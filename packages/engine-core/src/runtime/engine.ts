@@ -27,7 +27,8 @@ import { JOB_LOOP, onIterationEnded, runLoopJob, setLoopLimits } from './foreach
 import { withInlineWorkflows } from './inline-definitions.js';
 import type { ExpressionPort, SelExtension } from './expressions.js';
 import { getRun, getStepAttempt, listInstances, type InstancePage, type RunDetails, type StepAttemptDetails } from './read-api.js';
-import { selExpressionPort } from './sel-port.js';
+import { selEvaluator, selExpressionPort, type SelEvaluate } from './sel-port.js';
+import { SelWorkerPool } from '../sel-pool/pool.js';
 import { runStepJob as runStep } from './step-job.js';
 import { startWorkflow, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
 import { JOB_DISPATCH_MANY, runDispatchMany, startWorkflowsInTx, type StartInTxOptions } from './start-batch.js';
@@ -61,10 +62,19 @@ export interface EngineOptions {
   whileIterationLimit?: number;
   /** How deep subworkflows may nest (default 10). */
   subworkflowDepthLimit?: number;
-  /** SEL; default `@baton/sel`. */
+  /** SEL; default `@baton/sel`, with the worker pool and wall-clock limit below. */
   expressions?: ExpressionPort;
   /** Output kept per step attempt (Shell stdout/stderr, Http response body); see StepLogLimits. */
   stepLogs?: Partial<StepLogLimits>;
+  /**
+   * Wall-clock limit of one SEL evaluation (params, conditions, validators), in ms (default 5,000;
+   * 0 = none). Passing it fails the step or run with the param or condition named.
+   */
+  selTimeoutMs?: number;
+  /** Worker threads that evaluate SEL programs which may run long (default: cores, 2 to 4). */
+  selWorkers?: number;
+  /** SEL evaluations that may wait for a worker before more are refused (default 1,000). */
+  selQueueLimit?: number;
   /** Called when a queue handler fails unexpectedly (it is retried with backoff). */
   onError?: (err: unknown, job: { kind: string; payload: Record<string, unknown> }) => void;
 }
@@ -85,15 +95,24 @@ export class Engine {
   private readonly worker: Worker;
   private readonly runtimes = new RuntimeRegistry();
   private readonly extensions = new Map<string, SelExtension>();
+  /** Where SEL programs that may run long are evaluated, off the event loop. */
+  readonly selPool: SelWorkerPool;
+  /**
+   * Evaluates a SEL program outside params (trigger conditions, signal outputs) the way the engine
+   * evaluates params: inline when cheap, else in the worker pool, under the wall-clock limit.
+   */
+  readonly evaluateSel: SelEvaluate;
 
   constructor(private readonly opts: EngineOptions) {
     this.queue = new Queue(opts.db);
+    this.selPool = new SelWorkerPool({ workers: opts.selWorkers, queueLimit: opts.selQueueLimit });
+    this.evaluateSel = selEvaluator({ pool: this.selPool, timeoutMs: opts.selTimeoutMs });
     this.runtimes.register('NoOp', noOpRuntime);
     this.runtimes.register('Sleep', sleepRuntime);
     this.ctx = {
       db: opts.db,
       queue: this.queue,
-      sel: opts.expressions ?? selExpressionPort(() => this.extensions.keys()),
+      sel: opts.expressions ?? selExpressionPort(() => this.extensions.keys(), { pool: this.selPool, timeoutMs: opts.selTimeoutMs }),
       versions: new VersionCache(withInlineWorkflows(opts.definitions)),
       runtimes: this.runtimes,
       gates: new Map(),
@@ -183,6 +202,7 @@ export class Engine {
   /** Stops this process's workers; running attempts are aborted and resume elsewhere or on restart. */
   async stop(): Promise<void> {
     await this.worker.stop();
+    await this.selPool.close();
   }
 
   /** Resolves when this process has nothing running and nothing claimable right now. */

@@ -86,7 +86,7 @@ export async function prepareStart(ctx: { versions: StartDefinitions; sel?: Expr
   const def = await ctx.versions.get(req.workflowId, selector, q);
   if (!def) throw new StartError('not_found', `workflow ${req.workflowId} has no ${typeof selector === 'number' ? `version ${selector}` : `${selector} version`}`);
   const runParams = typeRunParams(req.params ?? {}, (name) => def.workflow.params[name]?.type);
-  const invalid = ctx.paramValidators !== 'ignore' ? runParamsFailure(ctx.sel, def.workflow.params, runParams) : undefined;
+  const invalid = ctx.paramValidators !== 'ignore' ? await runParamsFailure(ctx.sel, def.workflow.params, runParams) : undefined;
   if (invalid) throw new StartError('invalid_params', invalid);
   return { workflowId: req.workflowId, requestId, def, runParams, initiator: req.initiator ?? { type: 'MANUAL' } };
 }

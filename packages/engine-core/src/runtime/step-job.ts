@@ -407,7 +407,7 @@ export async function evaluateStepParams(
   for (const [k, p] of Object.entries(defaults)) reserved[k] = { type: p.type, value: p.value };
   const texts = Object.values(step.params).map((p) => p.expression ?? (typeof p.value === 'string' ? p.value : ''));
   const { host, crossStep } = await hostFor(ctx, tx, ref, def, texts, workflowParams);
-  const own = evaluateParams(ctx.sel, {
+  const own = await evaluateParams(ctx.sel, {
     defs: step.params,
     base: { ...workflowParams, ...reserved },
     host,
@@ -440,7 +440,7 @@ export async function evaluateEdges(ctx: EngineContext, tx: Queryable, launch: A
         if (v !== undefined) visible[n] = v;
       }
       const host: ParamsHost = { ...env!.host, get: (n) => vars[n], containsKey: (n) => n in vars };
-      value = compiled.evaluate(visible, host);
+      value = await compiled.evaluate(visible, host);
     } catch (e) {
       throw new Error(`condition for successor ${succ} (${text}): ${(e as Error).message}`, { cause: e });
     }

@@ -53,8 +53,8 @@ function plain(params: EvaluatedParams): Record<string, unknown> {
 }
 
 /** A literal as given, an expression evaluated over `vars`. */
-function paramValue(def: ParamDef, vars: Record<string, unknown>): unknown {
-  return def.expression !== undefined ? evaluateSel(def.expression, vars) : def.value;
+async function paramValue(def: ParamDef, vars: Record<string, unknown>): Promise<unknown> {
+  return def.expression !== undefined ? await evaluateSel(def.expression, vars) : def.value;
 }
 
 /**
@@ -120,11 +120,12 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
       }
       if (step.signalOutputs.length === 0) return;
       const vars = { ...plain(event.params), ...plain(event.outputs) };
-      const outputs: StepOutput[] = step.signalOutputs.map((o) => {
+      const outputs: StepOutput[] = [];
+      for (const o of step.signalOutputs) {
         const params: Record<string, unknown> = {};
-        for (const [name, p] of Object.entries(o.params)) params[name] = signalParam(paramValue(p, vars));
-        return { name: o.name, params, ...(o.payload !== undefined ? { payload: o.payload } : {}) };
-      });
+        for (const [name, p] of Object.entries(o.params)) params[name] = signalParam(await paramValue(p, vars));
+        outputs.push({ name: o.name, params, ...(o.payload !== undefined ? { payload: o.payload } : {}) });
+      }
       const results = await signals.emitOutputs(tx, attemptOf(event), outputs);
       if (signalSinks.length > 0) await enqueueOutbound(tx, signalEventsOf(results, outputs as { params: SignalParams; payload?: unknown }[]), signalSinks);
     });
@@ -174,17 +175,19 @@ function waiting(step: Step): string {
 async function resolveDependencies(engine: Engine, ref: StepRef, step: Step): Promise<ResolvedDependency[]> {
   const run = await engine.getRun(ref.workflowId, ref.instanceId, ref.runId);
   const vars = run ? plain(run.params) : {};
-  return step.signalDependencies.map((d, i) => {
+  const out: ResolvedDependency[] = [];
+  for (const [i, d] of step.signalDependencies.entries()) {
     const match: Record<string, { value: unknown; operator: string }> = {};
     for (const [param, mp] of Object.entries(d.matchParams)) {
       try {
-        match[param] = { value: paramValue(mp.param, vars), operator: mp.operator };
+        match[param] = { value: await paramValue(mp.param, vars), operator: mp.operator };
       } catch (err) {
         throw new Error(`signal_dependencies[${i}].match_params.${param}: ${(err as Error).message}`, { cause: err });
       }
     }
-    return resolveDependency(d.name, match, `signal_dependencies[${i}]`);
-  });
+    out.push(resolveDependency(d.name, match, `signal_dependencies[${i}]`));
+  }
+  return out;
 }
 
 /** Numbered versions never change, so their definitions are kept (bounded) once read. */
