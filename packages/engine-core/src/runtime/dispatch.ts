@@ -4,6 +4,7 @@ import { defaultWorkflowParams } from '../params/defaults.js';
 import type { Outbox } from '../queue/queue.js';
 import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, type EngineContext } from './context.js';
 import type { ParamsHost } from './expressions.js';
+import { instanceHooksNoting } from './hooks.js';
 import { isInlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, encodeParams, evaluateParams, type EvaluatedParams } from './params.js';
 import { stopInstanceTx } from './stop.js';
@@ -196,7 +197,7 @@ export async function afterInstanceEnded(
     status,
     reason,
   };
-  for (const hook of ctx.instanceHooks) await hook(tx, outbox, event);
+  await instanceHooksNoting(tx, outbox, ctx.instanceHooks, event);
   if (!inline) await outbox.add(dispatchJob(def.workflowId));
   outbox.afterCommit(() => ctx.events.emit('instance.completed', event));
 }

@@ -37,6 +37,7 @@ import { killInstance, stopInstance } from './stop.js';
 import { JOB_WORKFLOW_TIMEOUT, dropWorkflowTimeout, runWorkflowTimeoutJob } from './workflow-timeout.js';
 import { deleteBreakpoints, listBreakpoints, setBreakpoint, type Breakpoint, type BreakpointScope } from './breakpoints.js';
 import { applyStepAction, type StepAction, type StepActionResult } from './step-actions.js';
+import { DEFAULT_PLATFORM_RETRY, endingOnError, type PlatformRetry } from './terminal.js';
 
 export interface EngineOptions {
   db: Db;
@@ -61,6 +62,12 @@ export interface EngineOptions {
   subworkflowDepthLimit?: number;
   /** SEL; default `@baton/sel`. */
   expressions?: ExpressionPort;
+  /**
+   * Retries of a job that failed on a passing platform problem (lost database connection,
+   * deadlock): deliveries before its step or instance fails with the error (default 10), and the
+   * cap on the exponential backoff between them in seconds (default 60).
+   */
+  platformRetry?: Partial<PlatformRetry>;
   /** Called when a queue handler fails unexpectedly (it is retried with backoff). */
   onError?: (err: unknown, job: { kind: string; payload: Record<string, unknown> }) => void;
 }
@@ -83,7 +90,8 @@ export class Engine {
   private readonly extensions = new Map<string, SelExtension>();
 
   constructor(private readonly opts: EngineOptions) {
-    this.queue = new Queue(opts.db);
+    const retry: PlatformRetry = { ...DEFAULT_PLATFORM_RETRY, ...opts.platformRetry };
+    this.queue = new Queue(opts.db, { maxBackoffSeconds: retry.maxBackoffSeconds });
     this.runtimes.register('NoOp', noOpRuntime);
     this.runtimes.register('Sleep', sleepRuntime);
     this.ctx = {
@@ -102,11 +110,12 @@ export class Engine {
       running: new Map(),
     };
     const ctx = this.ctx;
+    const report = (err: unknown, job: { kind: string; payload: Record<string, unknown> }): void => opts.onError?.(err, job);
     this.extensions.set('getFromForeach', getFromForeach);
     this.extensions.set('getFromSubworkflow', getFromSubworkflow);
     setLoopLimits(ctx, { foreachIterations: opts.foreachIterationLimit, whileIterations: opts.whileIterationLimit, subworkflowDepth: opts.subworkflowDepthLimit });
-    ctx.instanceHooks.push(onIterationEnded);
-    ctx.instanceHooks.push((tx, _outbox, e) => dropWorkflowTimeout(ctx, tx, e));
+    ctx.instanceHooks.push({ name: 'loop iteration ended', hook: onIterationEnded });
+    ctx.instanceHooks.push({ name: 'workflow timeout', hook: (tx, _outbox, e) => dropWorkflowTimeout(ctx, tx, e) });
     this.worker = new Worker(this.queue, {
       workerId: opts.workerId ?? `engine-${randomUUID()}`,
       concurrency: opts.concurrency ?? 32,
@@ -115,9 +124,9 @@ export class Engine {
       onError: (job, err) => opts.onError?.(err, job),
       handlers: {
         [JOB_DISPATCH]: (job) => dispatchWorkflow(ctx, String(job.payload.workflowId)),
-        [JOB_ADVANCE]: (job) => advanceInstance(ctx, Number(job.payload.instancePk)),
-        [JOB_STEP]: (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal),
-        [JOB_LOOP]: (job) => runLoopJob(ctx, Number(job.payload.attemptPk)),
+        [JOB_ADVANCE]: endingOnError(ctx, retry, 'instance', 'advancing the instance', (job) => advanceInstance(ctx, Number(job.payload.instancePk)), report),
+        [JOB_STEP]: endingOnError(ctx, retry, 'attempt', 'the step job', (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal), report),
+        [JOB_LOOP]: endingOnError(ctx, retry, 'attempt', 'the loop job', (job) => runLoopJob(ctx, Number(job.payload.attemptPk)), report),
         [JOB_WORKFLOW_TIMEOUT]: (job, jc) => runWorkflowTimeoutJob(ctx, Number(job.payload.instancePk), jc.signal),
         [JOB_DISPATCH_MANY]: (job) => runDispatchMany(ctx, job.payload),
       },
@@ -144,12 +153,17 @@ export class Engine {
     this.extensions.set(name, extension);
   }
 
-  onStepCompleted(hook: StepCompletionHook): void {
-    this.ctx.stepHooks.push(hook);
+  /**
+   * Runs `hook` in the transaction that ends a step. A hook that throws (other than a passing
+   * database problem) fails the step with a reason naming it (`name`) and the error: see hooks.ts.
+   */
+  onStepCompleted(hook: StepCompletionHook, name = `step completion hook ${this.ctx.stepHooks.length + 1}`): void {
+    this.ctx.stepHooks.push({ name, hook });
   }
 
-  onInstanceCompleted(hook: InstanceCompletionHook): void {
-    this.ctx.instanceHooks.push(hook);
+  /** Runs `hook` in the transaction that ends an instance; a failure is noted on the instance. */
+  onInstanceCompleted(hook: InstanceCompletionHook, name = `instance completion hook ${this.ctx.instanceHooks.length + 1}`): void {
+    this.ctx.instanceHooks.push({ name, hook });
   }
 
   /**
