@@ -31,7 +31,7 @@ import { selExpressionPort } from './sel-port.js';
 import { runStepJob as runStep } from './step-job.js';
 import { startWorkflow, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
 import { JOB_DISPATCH_MANY, runDispatchMany, startWorkflowsInTx, type StartInTxOptions } from './start-batch.js';
-import { RuntimeRegistry, noOpRuntime, sleepRuntime, type StepRuntime } from './step-runtime.js';
+import { RuntimeRegistry, noOpRuntime, sleepRuntime, type StepRuntime, type StepTypeCatalog } from './step-runtime.js';
 import { INSTANCE_TERMINAL, type InstanceStatus } from './status.js';
 import { killInstance, stopInstance } from './stop.js';
 import { JOB_WORKFLOW_TIMEOUT, dropWorkflowTimeout, runWorkflowTimeoutJob } from './workflow-timeout.js';
@@ -140,6 +140,11 @@ export class Engine {
   /** Registers (or replaces) the runtime for a step type; NoOp and Sleep are built in. */
   registerRuntime(type: string, runtime: StepRuntime): void {
     this.runtimes.register(type, runtime);
+  }
+
+  /** The step types this engine has a runtime for (case-insensitive), for checking definitions at push. */
+  get stepTypes(): StepTypeCatalog {
+    return this.runtimes;
   }
 
   /** Adds a gate every step passes before evaluating params (signal dependencies are one). */

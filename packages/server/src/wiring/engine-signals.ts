@@ -59,9 +59,11 @@ function paramValue(def: ParamDef, vars: Record<string, unknown>): unknown {
 
 /**
  * Signals hold strings and 64-bit integers; other param types are sent as their text (booleans,
- * doubles) or JSON (arrays, maps) rather than failing the step's completion.
+ * doubles) or JSON (arrays, maps) rather than failing the step's completion. Null (an unknown
+ * name reads as null in SEL) is refused: the step fails naming the output and the param.
  */
 function signalParam(v: unknown): unknown {
+  if (v === null || v === undefined) throw new Error("evaluated to null (a signal output sees the step's params and outputs, not the workflow's)");
   if (typeof v === 'string' || typeof v === 'bigint') return v;
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : String(v);
   if (typeof v === 'boolean') return String(v);
