@@ -169,7 +169,7 @@ export const signalRoutes: FastifyPluginAsync<SignalRoutesOptions> = async (app,
         querystring: {
           type: 'object',
           properties: {
-            params: { type: 'string', description: 'JSON object of param equality filters' },
+            params: { type: 'string', pattern: '^\\s*\\{[\\s\\S]*\\}\\s*$', description: 'JSON object of param equality filters, e.g. {"dateint":20260101}' },
             from: { type: 'string', description: 'inclusive lower bound on create_time' },
             to: { type: 'string', description: 'exclusive upper bound on create_time' },
             limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'page size 1..1000, default 100' },
