@@ -45,7 +45,8 @@ const PROBLEM_TYPE = 'application/problem+json';
  * when it does not list it.
  */
 export function problemResponses(response: unknown, takesInput: boolean): unknown {
-  const given = { ...((response ?? {}) as Record<string, unknown>) };
+  if (response === undefined && !takesInput) return undefined;
+  const given = { ...((response ?? { 200: { description: 'Default Response' } }) as Record<string, unknown>) };
   if (takesInput && given[400] === undefined) given[400] = { ...PROBLEM_DOC, description: 'the request is invalid; `errors` names each field at fault' };
   const out: Record<string, unknown> = {};
   for (const [code, raw] of Object.entries(given)) {
