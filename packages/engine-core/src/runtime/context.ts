@@ -59,6 +59,8 @@ export type InstanceCompletionHook = (tx: Queryable, outbox: Outbox, event: Inst
 export interface Named<H> {
   name: string;
   hook: H;
+  /** The engine's own hooks: run without a savepoint (a failure is a bug; the job's error handling ends the run). */
+  trusted?: boolean;
 }
 
 export interface CachedVersion extends WorkflowVersion {

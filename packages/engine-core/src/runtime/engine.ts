@@ -114,8 +114,8 @@ export class Engine {
     this.extensions.set('getFromForeach', getFromForeach);
     this.extensions.set('getFromSubworkflow', getFromSubworkflow);
     setLoopLimits(ctx, { foreachIterations: opts.foreachIterationLimit, whileIterations: opts.whileIterationLimit, subworkflowDepth: opts.subworkflowDepthLimit });
-    ctx.instanceHooks.push({ name: 'loop iteration ended', hook: onIterationEnded });
-    ctx.instanceHooks.push({ name: 'workflow timeout', hook: (tx, _outbox, e) => dropWorkflowTimeout(ctx, tx, e) });
+    ctx.instanceHooks.push({ name: 'loop iteration ended', hook: onIterationEnded, trusted: true });
+    ctx.instanceHooks.push({ name: 'workflow timeout', hook: (tx, _outbox, e) => dropWorkflowTimeout(ctx, tx, e), trusted: true });
     this.worker = new Worker(this.queue, {
       workerId: opts.workerId ?? `engine-${randomUUID()}`,
       concurrency: opts.concurrency ?? 32,
