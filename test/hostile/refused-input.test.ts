@@ -155,4 +155,33 @@ describe('the three 500s are 400s naming the field', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json<Problem>().errors?.map((e) => e.field).join(' ')).toMatch(/limit/);
   });
+
+  it('a numeric query value that is not finite (1e400) is a 400 naming it on every route (was a 500 from the database)', async () => {
+    const push = await s.app.inject({ method: 'POST', url: '/api/v3/workflows', headers: JSON_TYPE, payload: wf([{ step: { id: 'a', type: 'NoOp' } }]) });
+    expect(push.statusCode, push.body).toBe(200);
+    const cases: Array<[string, string]> = [
+      ['/api/v3/workflows/hostile-types/instances?cursor=1e400', 'querystring.cursor'],
+      ['/api/v3/workflows/hostile-types/instances?cursor=-1e400', 'querystring.cursor'],
+      ['/api/v3/workflows/hostile-types/instances?limit=1e400', 'querystring.limit'],
+      ['/api/v3/workflows/hostile-types/instances/1/rollup?run=1e400', 'querystring.run'],
+    ];
+    for (const [url, field] of cases) {
+      const res = await s.app.inject({ url });
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(400);
+      expect(res.json<Problem>().errors?.map((e) => e.field)).toContain(field);
+    }
+  });
+});
+
+describe('unknown methods on known paths', () => {
+  it('answer 405 with Allow and a problem document; unknown paths stay 404', async () => {
+    for (const [method, url, allow] of [['PATCH', '/api/v3/signals', 'POST'], ['DELETE', '/api/v3/workflows/x/versions/1', 'GET, HEAD'], ['PUT', '/healthz', 'GET, HEAD']] as const) {
+      const res = await s.app.inject({ method, url });
+      expect(res.statusCode, `${method} ${url}`).toBe(405);
+      expect(res.headers.allow).toBe(allow);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json<Problem>().detail).toContain(`${method} is not allowed on ${url}`);
+    }
+    expect((await s.app.inject({ method: 'GET', url: '/api/v3/nothing-here' })).statusCode).toBe(404);
+  });
 });

@@ -8,6 +8,7 @@ import { packageMigrations } from './migrations.js';
 import { healthRoutes } from './http/health.js';
 import { errorHandler } from './http/problem.js';
 import { RouteMethods } from './http/method-not-allowed.js';
+import { refuseNonFiniteNumbers } from './http/finite-numbers.js';
 import { assignAccess, authHook } from './http/auth.js';
 import { limitPublishing, registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -103,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
     return payload;
   });
   app.setErrorHandler(errorHandler);
+  refuseNonFiniteNumbers(app);
   const routeMethods = new RouteMethods();
   app.setNotFoundHandler(routeMethods.handler());
 
