@@ -107,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
   refuseNonFiniteNumbers(app);
   const routeMethods = new RouteMethods();
   app.setNotFoundHandler(routeMethods.handler());
+  app.addHook('onRequest', routeMethods.hook());
 
   // onRoute hooks run in the order added: access first, since the rate limit and the OpenAPI
   // document read it from the route's config.

@@ -28,19 +28,32 @@ export class RouteMethods {
 
   /** The not-found handler: 405 with Allow for a known path, else the 404 problem. */
   handler(): (request: FastifyRequest, reply: FastifyReply) => FastifyReply {
-    return (request, reply) => {
-      const path = request.url.split('?')[0]!;
-      const allow = this.allowed(path);
-      if (allow.length === 0 || allow.includes(request.method)) return notFoundHandler(request, reply);
-      reply.header('allow', allow.join(', '));
-      return sendProblem(reply, {
-        type: ProblemTypes.methodNotAllowed,
-        title: 'Method Not Allowed',
-        status: 405,
-        detail: `${request.method} is not allowed on ${path}: use ${allow.join(', ')}`,
-        instance: request.url,
-      });
+    return (request, reply) => this.refuse(request, reply) ?? notFoundHandler(request, reply);
+  }
+
+  /**
+   * An onRequest hook answering 405 before the body is read: a request without a route (with a
+   * method such as QUERY that fastify expects a body for) would otherwise fail on its missing
+   * Content-Type first.
+   */
+  hook(): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+    return async (request, reply) => {
+      if (request.is404) this.refuse(request, reply);
     };
+  }
+
+  private refuse(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+    const path = request.url.split('?')[0]!;
+    const allow = this.allowed(path);
+    if (allow.length === 0 || allow.includes(request.method)) return undefined;
+    reply.header('allow', allow.join(', '));
+    return sendProblem(reply, {
+      type: ProblemTypes.methodNotAllowed,
+      title: 'Method Not Allowed',
+      status: 405,
+      detail: `${request.method} is not allowed on ${path}: use ${allow.join(', ')}`,
+      instance: request.url,
+    });
   }
 }
 
