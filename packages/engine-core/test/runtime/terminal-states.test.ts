@@ -30,6 +30,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('terminal states on %s', (kind) =>
   beforeAll(async () => {
     t = await openTestDb(kind);
     defs.add(one('hook-fails', {}));
+    defs.add(one('sql-hook-fails', {}));
     defs.add(
       workflow({
         workflow: {
@@ -82,9 +83,11 @@ describe.each<DbKind>(['pglite', 'postgres'])('terminal states on %s', (kind) =>
         return { open: true };
       },
     });
-    engine.onStepCompleted(async (_tx, _outbox, e) => {
+    engine.onStepCompleted(async (tx, _outbox, e) => {
       if (e.workflowId.startsWith('hook-fails') && e.stepId === 'a' && e.status === 'SUCCEEDED') throw new Error('signal_outputs[0] (out) param p: unknown variable run_date');
       if (e.workflowId === 'kill-hook-fails') throw new Error('the sink refused the event');
+      // A statement the database refuses aborts a PostgreSQL transaction: the savepoint recovers it.
+      if (e.workflowId === 'sql-hook-fails' && e.status === 'SUCCEEDED') await tx.query('SELECT 1 / 0');
     }, 'test outputs');
     engine.onInstanceCompleted(async (tx, _outbox, e) => {
       if (e.workflowId === 'instance-hook-fails') {
@@ -116,6 +119,12 @@ describe.each<DbKind>(['pglite', 'postgres'])('terminal states on %s', (kind) =>
     expect(r.status).toBe('FAILED');
     expect(r.steps.a).toEqual({ status: 'FATALLY_FAILED', reason: 'step completion hook "test outputs" failed: signal_outputs[0] (out) param p: unknown variable run_date' });
     expect(r.reason).toBe('step a ended FATALLY_FAILED');
+  });
+
+  it('a completion hook whose statement the database refuses fails the step; the ending still commits', async () => {
+    const r = await run('sql-hook-fails');
+    expect(r.status).toBe('FAILED');
+    expect(r.steps.a).toEqual({ status: 'FATALLY_FAILED', reason: 'step completion hook "test outputs" failed: division by zero' });
   });
 
   it('with IGNORE_FAILURE the step completes with the error and the run goes on', async () => {
