@@ -9,7 +9,7 @@ export type * from './definition/model.js';
 export { PARAM_TYPES, PARAM_MODES, RUN_STRATEGY_RULES, FAILURE_MODES, BACKOFF_TYPES, DEFAULT_STEP_CONCURRENCY, walkSteps } from './definition/model.js';
 export { parseWorkflowJson, checkWorkflowDefinition, type ParseResult, type CheckOptions } from './definition/parse.js';
 export { parseWorkflowYaml, type YamlParseOptions } from './definition/yaml-dsl.js';
-export { validateWorkflow, selCompiler, DEFAULT_MAX_STEPS, type ValidateOptions, type SelCompiler, type SelDiagnostic } from './definition/validate.js';
+export { validateWorkflow, selCompiler, DEFAULT_MAX_STEPS, MAESTRO_STEP_TYPES, type ValidateOptions, type SelCompiler, type SelDiagnostic } from './definition/validate.js';
 export { DefinitionError, formatIssues, type DefinitionIssue } from './definition/issues.js';
 export { parseJsonText, stringifyJson, JsonSyntaxError } from './definition/json-text.js';
 export { requestToJson, workflowToJson, propertiesToJson, paramDefToJson } from './definition/to-json.js';
@@ -32,7 +32,7 @@ export { StartError, type StartWorkflowRequest, type StartWorkflowResult } from 
 export type { StartInTxOptions } from './runtime/start-batch.js';
 export type { StartDefinition } from './runtime/start.js';
 export { bulkStoreDefinitions, type BulkDefinitionSource, type VersionKey } from './runtime/start-definitions.js';
-export { noOpRuntime, sleepRuntime, type StepRuntime, type StepRuntimeContext, type StepResult, type StepOutcome, type StepLogs, type LogStream, type HttpResponseRecord } from './runtime/step-runtime.js';
+export { noOpRuntime, sleepRuntime, type StepRuntime, type StepRuntimeContext, type StepResult, type StepOutcome, type StepTypeCatalog, type StepLogs, type LogStream, type HttpResponseRecord } from './runtime/step-runtime.js';
 export { DEFAULT_STEP_LOG_LIMITS, type StepLogLimits } from './runtime/step-logs.js';
 export { LOG_STREAMS, StepLogOffsetError, droppedMarker, type StepLogSummary, type StepLogPage, type StepLogRead, type StepHttpResponse, type LogAttempt } from './runtime/step-logs-read.js';
 export type { StepGate, StepRef, StepCompletedEvent, StepCompletionHook, InstanceCompletedEvent, InstanceCompletionHook } from './runtime/context.js';

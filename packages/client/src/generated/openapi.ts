@@ -97,16 +97,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -116,7 +116,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -131,7 +131,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -146,16 +146,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -165,16 +165,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -184,7 +184,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -275,16 +275,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -294,7 +294,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -309,7 +309,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -434,16 +434,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -453,7 +453,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -468,7 +468,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -572,16 +572,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -591,7 +591,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -606,7 +606,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -621,7 +621,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -659,7 +659,7 @@ export interface paths {
                     from?: string;
                     /** @description page size 1..1000, default 100 */
                     limit?: string;
-                    /** @description JSON object of param equality filters */
+                    /** @description JSON object of param equality filters, e.g. {"dateint":20260101} */
                     params?: string;
                     /** @description exclusive upper bound on create_time */
                     to?: string;
@@ -704,16 +704,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -723,7 +723,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -738,7 +738,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -810,16 +810,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -829,7 +829,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -844,7 +844,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -859,16 +859,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -935,16 +935,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -954,7 +954,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -969,7 +969,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -984,16 +984,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -1059,16 +1059,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -1078,16 +1078,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -1097,16 +1097,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -1214,16 +1214,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -1233,7 +1233,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1248,7 +1248,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1303,13 +1303,28 @@ export interface paths {
                         "application/json": unknown;
                     };
                 };
+                /** @description the request is invalid; `errors` names each field at fault */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
                 /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1324,7 +1339,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1378,7 +1393,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1393,7 +1408,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1443,13 +1458,28 @@ export interface paths {
                         "application/json": unknown;
                     };
                 };
+                /** @description the request is invalid; `errors` names each field at fault */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
                 /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1464,7 +1494,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1518,7 +1548,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1533,7 +1563,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1585,13 +1615,28 @@ export interface paths {
                         "application/json": unknown;
                     };
                 };
+                /** @description the request is invalid; `errors` names each field at fault */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
                 /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1606,7 +1651,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1661,13 +1706,28 @@ export interface paths {
                         "application/json": unknown;
                     };
                 };
+                /** @description the request is invalid; `errors` names each field at fault */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
                 /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1682,7 +1742,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1789,16 +1849,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -1808,7 +1868,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1823,7 +1883,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1893,16 +1953,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -1912,7 +1972,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1927,7 +1987,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -1942,16 +2002,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2001,13 +2061,28 @@ export interface paths {
                         };
                     };
                 };
+                /** @description the request is invalid; `errors` names each field at fault */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
                 /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2022,7 +2097,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2037,16 +2112,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2113,13 +2188,28 @@ export interface paths {
                         };
                     };
                 };
+                /** @description the request is invalid; `errors` names each field at fault */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
                 /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2134,7 +2224,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2149,16 +2239,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2247,16 +2337,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2266,7 +2356,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2281,7 +2371,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2296,16 +2386,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2373,16 +2463,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2392,7 +2482,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2407,7 +2497,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2422,16 +2512,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2499,16 +2589,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2518,7 +2608,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2533,7 +2623,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2548,16 +2638,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2567,16 +2657,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2642,16 +2732,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2661,7 +2751,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2676,7 +2766,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2691,16 +2781,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2768,16 +2858,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2787,7 +2877,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2802,7 +2892,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2817,16 +2907,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2898,16 +2988,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -2917,7 +3007,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2932,7 +3022,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -2947,16 +3037,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3061,16 +3151,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3080,7 +3170,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3095,7 +3185,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3110,16 +3200,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3251,16 +3341,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3270,7 +3360,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3285,7 +3375,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3300,16 +3390,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3424,16 +3514,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3443,7 +3533,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3458,7 +3548,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3473,16 +3563,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3557,16 +3647,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3576,7 +3666,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3591,7 +3681,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3606,16 +3696,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3625,16 +3715,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3722,16 +3812,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3741,7 +3831,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3756,7 +3846,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3771,16 +3861,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3836,16 +3926,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3855,7 +3945,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3870,7 +3960,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3885,16 +3975,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3963,16 +4053,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -3982,7 +4072,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -3997,7 +4087,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4012,16 +4102,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4233,16 +4323,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4252,7 +4342,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4267,7 +4357,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4282,16 +4372,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4301,16 +4391,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4486,16 +4576,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4505,7 +4595,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4520,7 +4610,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4535,16 +4625,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4604,16 +4694,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4623,7 +4713,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4638,7 +4728,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4653,16 +4743,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4734,16 +4824,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4753,7 +4843,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4768,7 +4858,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4783,16 +4873,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4852,16 +4942,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4871,7 +4961,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4886,7 +4976,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -4901,16 +4991,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -4987,16 +5077,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -5006,7 +5096,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5021,7 +5111,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5036,16 +5126,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -5114,16 +5204,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -5133,7 +5223,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5148,7 +5238,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5216,16 +5306,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -5235,7 +5325,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5250,7 +5340,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5326,16 +5416,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -5345,7 +5435,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5360,7 +5450,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5428,16 +5518,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -5447,7 +5537,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5462,7 +5552,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5539,16 +5629,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -5558,7 +5648,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5573,7 +5663,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5588,16 +5678,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail?: string;
+                        "application/problem+json": {
+                            detail: string;
                             errors?: {
                                 field?: string;
                                 message?: string;
                             }[];
                             instance?: string;
-                            status?: number;
-                            title?: string;
-                            type?: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         };
                     };
                 };
@@ -5673,13 +5763,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/plain; version=0.0.4 */
+                /** @description the Prometheus text format (version 0.0.4) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "text/plain": string;
                     };
                 };
                 /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
@@ -5688,7 +5778,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5703,7 +5793,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             detail: string;
                             instance?: string;
                             status: number;
@@ -5754,13 +5844,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description problem document */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description what is not ready, e.g. database unreachable: ... */
                             reason: string;
                             /** @enum {string} */
@@ -5842,7 +5932,24 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description the request is invalid; `errors` names each field at fault */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
                 };
             };
         };

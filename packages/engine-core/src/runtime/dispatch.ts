@@ -2,6 +2,7 @@ import type { Queryable } from '../db/db.js';
 import type { RunStrategy } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, type EngineContext } from './context.js';
+import { instanceHooksNoting } from './hooks.js';
 import { isInlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, encodeParams, type EvaluatedParams } from './params.js';
 import { DEFAULT_WORKFLOW_CONCURRENCY, evaluateWorkflowParams, noteDispatched, preEvaluateWorkflowParams, type OpenInstance, type PreEvaluated } from './workflow-params.js';
@@ -155,7 +156,7 @@ export async function afterInstanceEnded(
     status,
     reason,
   };
-  for (const hook of ctx.instanceHooks) await hook(tx, outbox, event);
+  await instanceHooksNoting(tx, outbox, ctx.instanceHooks, event);
   if (!inline) await outbox.add(dispatchJob(def.workflowId));
   outbox.afterCommit(() => ctx.events.emit('instance.completed', event));
 }

@@ -59,9 +59,11 @@ async function paramValue(def: ParamDef, vars: Record<string, unknown>): Promise
 
 /**
  * Signals hold strings and 64-bit integers; other param types are sent as their text (booleans,
- * doubles) or JSON (arrays, maps) rather than failing the step's completion.
+ * doubles) or JSON (arrays, maps) rather than failing the step's completion. Null (an unknown
+ * name reads as null in SEL) is refused: the step fails naming the output and the param.
  */
 function signalParam(v: unknown): unknown {
+  if (v === null || v === undefined) throw new Error("evaluated to null (a signal output sees the step's params and outputs, not the workflow's)");
   if (typeof v === 'string' || typeof v === 'bigint') return v;
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : String(v);
   if (typeof v === 'boolean') return String(v);
@@ -121,14 +123,20 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
       if (step.signalOutputs.length === 0) return;
       const vars = { ...plain(event.params), ...plain(event.outputs) };
       const outputs: StepOutput[] = [];
-      for (const o of step.signalOutputs) {
+      for (const [i, o] of step.signalOutputs.entries()) {
         const params: Record<string, unknown> = {};
-        for (const [name, p] of Object.entries(o.params)) params[name] = signalParam(await paramValue(p, vars));
+        for (const [name, p] of Object.entries(o.params)) {
+          try {
+            params[name] = signalParam(await paramValue(p, vars));
+          } catch (err) {
+            throw new Error(`signal_outputs[${i}] (${o.name}) param ${name}: ${(err as Error).message}`, { cause: err });
+          }
+        }
         outputs.push({ name: o.name, params, ...(o.payload !== undefined ? { payload: o.payload } : {}) });
       }
       const results = await signals.emitOutputs(tx, attemptOf(event), outputs);
       if (signalSinks.length > 0) await enqueueOutbound(tx, signalEventsOf(results, outputs as { params: SignalParams; payload?: unknown }[]), signalSinks);
-    });
+    }, 'signal outputs');
 
     // A run that ended while a step still waited: the waiter goes, so a later signal neither
     // records UNBLOCKED lineage for it nor asks the engine to look at it again.
@@ -139,7 +147,7 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
         const attemptId = await latestAttemptId(tx, event.workflowId, event.instanceId, event.runId, step.id);
         if (attemptId !== undefined) await signals.cancelWaiter(tx, attemptOf({ ...event, stepId: step.id, attemptId }));
       }
-    });
+    }, 'signal waiters');
 
     engine.registerSelExtension('getFromSignal', {
       async prepare(q, ctx) {
@@ -147,7 +155,8 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
         return (requestId ? await loadFiringSignals(q, requestId) : undefined) ?? [];
       },
       call(prepared, _ctx, ...args) {
-        return getFromSignal(prepared as ConsumedSignal[], stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name'));
+        // Workflow params of a run no signal started are evaluated with nothing prepared.
+        return getFromSignal((prepared as ConsumedSignal[] | undefined) ?? [], stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name'));
       },
     });
     engine.registerSelExtension('getFromSignalDependency', {
@@ -159,7 +168,7 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
       },
       call(prepared, _ctx, ...args) {
         const index = args[0];
-        return getFromSignalDependency(prepared as (ConsumedSignal | null)[], typeof index === 'bigint' ? Number(index) : (index as string), stringArg(args[1], 'param name'));
+        return getFromSignalDependency((prepared as (ConsumedSignal | null)[] | undefined) ?? [], typeof index === 'bigint' ? Number(index) : (index as string), stringArg(args[1], 'param name'));
       },
     });
   };
