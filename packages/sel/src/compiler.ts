@@ -1,6 +1,6 @@
 import { SelError, limitError } from './errors.js';
 import type { Expr, Pos, ProgramAst, Stmt } from './syntax/ast.js';
-import { HOST_DECLARED_TYPES, findIn, hasConstructor, staticClass } from './runtime/library.js';
+import { HOST_DECLARED_TYPES, findIn, hasConstructor, regexLiteralError, staticClass } from './runtime/library.js';
 import { callMethod, callStatic, classRef, construct, invoke, PARAMS, paramsGet, readField, readIndex, type ClassRef } from './runtime/members.js';
 import { add, arith, compare, equals, negate, plus, typeError } from './runtime/operators.js';
 import { UNSET, type EvalState } from './runtime/state.js';
@@ -764,6 +764,11 @@ class Compiler {
       this.inputNames.add(key);
       this.need(base + 2, pos);
       return (s) => paramsGet(s, key);
+    }
+    const first = e.args[0];
+    if (first?.k === 'lit' && typeof first.value === 'string') {
+      const bad = regexLiteralError(name, argc, first.value);
+      if (bad !== undefined) throw new SelError('syntax', bad, first.pos.line, first.pos.column);
     }
     const obj = this.expr(e.object, base);
     const args = this.exprs(e.args, base + 1);
