@@ -79,23 +79,29 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   let error: SelError | undefined;
-  let value: Value | undefined;
+  let shown = '';
   try {
     const r = compile(source, { maestro }).evaluate(vars);
-    if (r.ok) value = r.value;
+    if (r.ok) shown = json ? resultLine(r.value) : formatValue(r.value);
     else error = r.error;
   } catch (e) {
-    if (!(e instanceof SelError)) throw e;
-    error = e;
+    // Showing the value can fail too (a map that contains itself): an error like any other.
+    error = e instanceof SelError ? e : new SelError('runtime', e instanceof Error ? e.message : String(e));
   }
   if (json) {
-    process.stdout.write(`${error ? errorLine(error) : resultLine(value)}\n`);
+    process.stdout.write(`${error ? errorLine(error) : shown}\n`);
   } else if (error) {
     process.stderr.write(`${formatError(source, error)}\n`);
   } else {
-    process.stdout.write(`${formatValue(value)}\n`);
+    process.stdout.write(`${shown}\n`);
   }
   return error ? 1 : 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  // Whatever the input, the user gets one line, never a stack trace.
+  process.stderr.write(`sel: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}
