@@ -15,10 +15,16 @@ const EOF = -8;
 /**
  * Work units per engine step over one character and compiled instruction, and per search. Measured
  * on re2js's NFA over inputs of 20K to 1M characters: 10 to 40 ns per instruction and character,
- * against some 100 ns (64 units) per evaluation step; setting up a search takes about a microsecond.
+ * against some 100 ns (64 units) per evaluation step; setting up a search (with its capture
+ * arrays) takes from under one to a few microseconds.
  */
 const STEP_UNITS = 24;
-const SEARCH_UNITS = 64;
+const SEARCH_UNITS = 128;
+/**
+ * re2js backtracks (with a visited bitmap of instructions × input length, cleared on every search)
+ * while that bitmap stays within this many bits; clearing 256 bits costs about a work unit.
+ */
+const BITSTATE_BITS = 262144;
 
 class OverBudget extends Error {}
 
@@ -110,7 +116,8 @@ export class CountingInput {
 export function regexFind(ctx: HostContext, p: JavaPattern, input: CountingInput, pos: number): number[] | null {
   const unit = STEP_UNITS * p.weight;
   input.steps = 0;
-  ctx.chargeWork(SEARCH_UNITS);
+  const bits = p.weight * (input.end + 1);
+  ctx.chargeWork(SEARCH_UNITS + (bits <= BITSTATE_BITS ? bits >> 8 : 0));
   input.allowed = Math.floor(ctx.workLeft() / unit);
   let found: number[] | null;
   try {
