@@ -427,11 +427,10 @@ class Compiler {
       const { line, column } = e.pos;
       throw new SelError('limit', `expression too deeply nested at line ${line}, column ${column}: more than ${MAX_EXPRESSION_DEPTH} operations inside one another`, line, column);
     }
-    try {
-      return this.exprAt(e, base);
-    } finally {
-      this.exprDepth--;
-    }
+    // No finally: an error ends the whole compilation, and this compiler with it.
+    const ev = this.exprAt(e, base);
+    this.exprDepth--;
+    return ev;
   }
 
   private exprAt(e: Expr, base: number): Ev {
