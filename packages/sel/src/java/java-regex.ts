@@ -31,6 +31,8 @@ export interface JavaPattern {
   readonly re2: ReturnType<RE2JS['re2']>;
   readonly groupCount: number;
   readonly groupNames: ReadonlyMap<string, number>;
+  /** Whether a whole string matches (Bean Validation's @Pattern, Java's String.matches); linear time. */
+  readonly matchesWhole: (s: string) => boolean;
   /** How much one engine step over one character costs: the compiled program's instructions. */
   readonly weight: number;
 }
@@ -343,6 +345,7 @@ export function javaRegex(pattern: string): JavaPattern {
     re2,
     groupCount: compiled.groupCount(),
     groupNames: new Map(Object.entries(compiled.namedGroups())),
+    matchesWhole: (text) => compiled.testExact(text),
     weight: Math.max(1, re2.numberOfInstructions() as number),
   };
   if (cache.size >= MAX_CACHED) cache.clear();
