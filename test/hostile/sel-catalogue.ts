@@ -38,5 +38,11 @@ export const HOSTILE_SEL: readonly HostileSel[] = [
   { name: '2^63 as a literal', source: 'return String.valueOf(9223372036854775808);', outcome: 'syntax', matches: /integer literal out of range/, atCheck: true },
   { name: 'a back reference', source: "return 'aa'.replaceAll('(a)\\\\1', 'x');", outcome: 'syntax', matches: /back reference \(\\1\) at index 3/, atCheck: true },
   { name: 'a lookahead', source: "return 'ab'.replaceAll('a(?=b)', 'x');", outcome: 'syntax', matches: /lookahead \(\?=\.\.\.\) at index 1/, atCheck: true },
+  {
+    name: 'Double.parseDouble of 32,768 digits and an x (its own check backtracked quadratically)',
+    source: "String s = '1'; for (int i = 0; i < 15; i = i + 1) { s = s + s; } return String.valueOf(Double.parseDouble(s + 'x'));",
+    outcome: 'runtime',
+    matches: /NumberFormatException: For input string/,
+  },
   { name: 'a lookbehind built at run time', source: "p = '(?<=a)'; return 'ab'.replaceAll(p + 'b', 'x');", outcome: 'runtime', matches: /lookbehind \(\?<=\.\.\.\) at index 0/ },
 ];
