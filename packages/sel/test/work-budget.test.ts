@@ -24,6 +24,15 @@ describe('the steps limit counts the work done inside library calls', () => {
     }
   });
 
+  it('charges compiling a regex by the size of its program', () => {
+    // Built at run time (not compiled at check time), about 11,000 instructions.
+    const source = "p = '(((=|.)+?|(\\\\d|\\\\s)*){1000}|(.*[ab]){30}!$)*'; return 'x'.split(p + 'z').length;";
+    const r = compile(source, { limits: { steps: 10_000 } }).evaluate({});
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/steps limit of 10000 exceeded/);
+    expect(compile(source).evaluate({})).toMatchObject({ ok: true, value: 1n });
+  });
+
   it('leaves small programs their steps: a call over a short string costs what any call costs', () => {
     const fewestSteps = (call: string): number => {
       let lo = 1;

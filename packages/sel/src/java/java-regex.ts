@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { runtimeError } from '../errors.js';
+import type { HostContext } from '../host-context.js';
 
 /**
  * Java regex → RE2 (re2js), a linear-time engine: no pattern can make a match backtrack.
@@ -327,8 +328,14 @@ function translate(pattern: string): Translated {
   return { source: out, flags };
 }
 
-/** The compiled (cached) pattern for a Java regex; throws a SEL runtime error naming what is wrong. */
-export function javaRegex(pattern: string): JavaPattern {
+/** Work units compiling costs per instruction of the compiled program (some hundreds of ns). */
+const COMPILE_UNITS = 256;
+
+/**
+ * The compiled (cached) pattern for a Java regex; throws a SEL runtime error naming what is wrong.
+ * Compiling charges `ctx` (a pattern of 2,000 characters can compile to over 10,000 instructions).
+ */
+export function javaRegex(pattern: string, ctx?: HostContext): JavaPattern {
   const hit = cache.get(pattern);
   if (hit) return hit;
   const { source, flags } = translate(pattern);
@@ -350,5 +357,6 @@ export function javaRegex(pattern: string): JavaPattern {
   };
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(pattern, p);
+  ctx?.chargeWork(p.weight * COMPILE_UNITS);
   return p;
 }

@@ -10,7 +10,7 @@ import {
 
 /** Java's String.split(regex, limit): leading zero-width match skipped, trailing empties dropped when limit == 0. */
 export function javaSplit(ctx: HostContext, s: string, regex: string, limit = 0): string[] {
-  const re = javaRegex(regex);
+  const re = javaRegex(regex, ctx);
   const input = new CountingInput(s);
   const parts: string[] = [];
   let index = 0;
@@ -116,7 +116,7 @@ function parseReplacement(rep: string, re: JavaPattern): ReplacementPart[] {
 
 /** Java's String.replaceAll / replaceFirst with Matcher replacement syntax. */
 export function javaReplaceAll(ctx: HostContext, s: string, regex: string, replacement: string, firstOnly = false): string {
-  const re = javaRegex(regex);
+  const re = javaRegex(regex, ctx);
   const rep = parseReplacement(replacement, re);
   const input = new CountingInput(s);
   let out = '';
