@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
 import { compile, evaluate } from '@baton/sel';
+import { runRepl } from '../src/cli/repl.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/sel.js');
 
@@ -39,6 +41,18 @@ describe('errors name what is wrong (issue 15)', () => {
 });
 
 describe('the sel CLI prints errors without a stack trace', () => {
+  it('the REPL shows a map that contains itself as an error and goes on', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (d: Buffer) => (text += d.toString()));
+    const done = runRepl({ input, output, terminal: false });
+    input.end("m = new HashMap(); m.put('self', m); return m;\nreturn 1 + 1;\n");
+    await done;
+    expect(text).toMatch(/limit error( at line 1, column 1)?: data nesting depth limit of \d+ exceeded: the value nests deeper than that, or contains itself/);
+    expect(text).toContain('2 : LONG');
+  });
+
   const sel = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
 
   it('a map that contains itself: a clear error, exit 1, no stack trace', () => {
