@@ -89,6 +89,19 @@ describe('regexes run in linear time (re2js)', () => {
     if (!r.ok) expect(r.error).toMatchObject({ kind: 'runtime', line: 1, column: 27, message: expect.stringMatching(/back reference \(\\1\) at index 3/) });
   });
 
+  it('refuses repetitions that expand a pattern past 2,500 parts (found by the fuzzer: slow to compile and to run)', () => {
+    expect(() => compile("return 'a'.split('(.*.*.*.*.*){1000}');")).toThrow(/is too large: its repetitions expand it to 6000 parts at index 12 \(at most 2500\)/);
+    expect(() => compile("return 'a'.split('((a{10}){10}){30}');")).toThrow(/expand it to 3330 parts at index 13/);
+    expect(value(evaluate("return 'x12-345-678-y'.replaceAll('(\\d{3}-){2}', '#');"))).toBe('x12-#y');
+    expect(value(evaluate("return 'ab'.replaceAll('[\\s\\S]{2}', '#');"))).toBe('#');
+  });
+
+  it('reads an escape or ] first in a class as a member', () => {
+    expect(value(evaluate("return 'a1 b2]'.replaceAll('[\\d]', '#');"))).toBe('a# b#]');
+    expect(value(evaluate("return 'x]y'.replaceAll('[]x]', '-');"))).toBe('--y');
+    expect(value(evaluate("return 'a^b]'.replaceAll('[^]a]', '.');"))).toBe('a..]');
+  });
+
   it('names other bad patterns clearly', () => {
     expect(() => compile("return 'a'.split('a{1001}');")).toThrow(/repetition count over 1000 \(\{1001\}\) at index 1/);
     expect(() => compile("return 'a'.split('(a');")).toThrow(/unclosed group/);

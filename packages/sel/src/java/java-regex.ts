@@ -1,6 +1,7 @@
 import { RE2JS } from 're2js';
 import { runtimeError } from '../errors.js';
 import type { HostContext } from '../host-context.js';
+import { MAX_REGEX_PARTS, RegexSize } from './regex-size.js';
 
 /**
  * Java regex → RE2 (re2js), a linear-time engine: no pattern can make a match backtrack.
@@ -111,10 +112,15 @@ function translate(pattern: string): Translated {
   let inClass = false;
   let classStart = false;
   let depth = 0;
+  const size = new RegexSize();
 
   while (i < pattern.length) {
     const at = i;
     const c = pattern[i]!;
+    // A ']' right after '[' or '[^' is a literal; an escape there counts as the first member too.
+    const classFirst = classStart;
+    classStart = false;
+    if (!inClass && c !== '(' && c !== ')' && c !== '*' && c !== '+' && c !== '?' && c !== '{') size.atom();
     if (c === '\\') {
       const n = pattern[i + 1];
       if (n === undefined) invalid(pattern, 'unexpected trailing backslash', at);
@@ -237,7 +243,7 @@ function translate(pattern: string): Translated {
     if (inClass) {
       if (c === '[') unsupported(pattern, 'a nested character class', at);
       if (c === '&' && pattern[i + 1] === '&') unsupported(pattern, 'character class intersection (&&)', at);
-      if (c === ']' && !classStart) {
+      if (c === ']' && !classFirst) {
         inClass = false;
         out += ']';
       } else if (c === ']') {
@@ -245,7 +251,6 @@ function translate(pattern: string): Translated {
       } else {
         out += c === '-' || c === '^' ? c : literal(c);
       }
-      classStart = false;
       i++;
       continue;
     }
@@ -285,11 +290,13 @@ function translate(pattern: string): Translated {
           i++;
         }
         depth++;
+        size.open();
         continue;
       }
       case ')':
         if (depth === 0) invalid(pattern, "unmatched ')'", at);
         depth--;
+        size.close();
         out += ')';
         i++;
         continue;
@@ -300,6 +307,11 @@ function translate(pattern: string): Translated {
           if (!m) invalid(pattern, "bad '{' quantifier", at);
           if (Number(m[1]) > 1000 || (m[3] !== undefined && m[3] !== '' && Number(m[3]) > 1000)) {
             unsupported(pattern, `a repetition count over 1000 (${m[0]})`, at);
+          }
+          const times = m[3] === undefined ? Number(m[1]) : m[3] === '' ? Number(m[1]) + 1 : Number(m[3]);
+          const parts = size.repeat(times);
+          if (parts > MAX_REGEX_PARTS) {
+            throw runtimeError(`regex '${pattern}' is too large: its repetitions expand it to ${parts} parts at index ${at} (at most ${MAX_REGEX_PARTS})`);
           }
           q = m[0];
         }
