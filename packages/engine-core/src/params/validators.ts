@@ -1,6 +1,7 @@
 import type { ParamDefMap, ParamType, ParamValue } from '../definition/model.js';
 import type { ExpressionPort, ParamsHost } from '../runtime/expressions.js';
 import { selExpressionPort } from '../runtime/sel-port.js';
+import { javaRegex, type JavaPattern } from '@baton/sel';
 
 /**
  * Param validators (Maestro's `validator` on a param definition). Two forms:
@@ -162,14 +163,15 @@ const ANNOTATIONS: Record<string, AnnotationSpec> = {
     build: (args) => {
       const source = args.positional.length === 1 && args.named.size === 0 ? args.positional[0] : args.named.size === 1 ? args.named.get('regexp') : undefined;
       if (source === undefined) throw new ValidatorSyntaxError('@Pattern needs one regular expression, as in @Pattern("[a-z]+") or @Pattern(regexp = "[a-z]+")');
-      let re: RegExp;
+      let re: JavaPattern;
       try {
+        // Java regex syntax on a linear-time engine (a value cannot make the check backtrack);
         // Bean Validation matches the whole value, not a part of it.
-        re = new RegExp(`^(?:${source})$`, 'u');
+        re = javaRegex(source);
       } catch (e) {
         throw new ValidatorSyntaxError(`@Pattern: ${(e as Error).message}`);
       }
-      return (v) => (typeof v !== 'string' ? '@Pattern applies to strings' : re.test(v) ? undefined : `must match ${source}`);
+      return (v) => (typeof v !== 'string' ? '@Pattern applies to strings' : re.matchesWhole(v) ? undefined : `must match ${source}`);
     },
   },
 };

@@ -47,6 +47,11 @@ describe('annotation validators', () => {
     expect(await check('@Pattern("[a-z]+_\\d{2}")', 'ab_12')).toBeUndefined();
     // The whole value must match, as in Bean Validation.
     expect(await check('@Pattern(regexp = "[a-z]+")', 'ab1')).toMatch(/must match \[a-z\]\+/);
+    // Java syntax, on a linear-time engine: a hostile value cannot make the check backtrack.
+    expect(await check('@Pattern("\\p{Alpha}+")', 'abC')).toBeUndefined();
+    const t = performance.now();
+    expect(await check('@Pattern("(a|aa)*(\\w|\\d)+b")', `${'a'.repeat(100_000)}!`)).toMatch(/must match/);
+    expect(performance.now() - t).toBeLessThan(2000);
     expect(await check('@NotNull @Positive, @Max(10)', 11n)).toMatch(/"@NotNull @Positive, @Max\(10\)": must be less than or equal to 10/);
     expect(await check('@NotNull @Positive, @Max(10)', 3n)).toBeUndefined();
   });
@@ -59,7 +64,8 @@ describe('annotation validators', () => {
     expect(annotationValidatorProblem('@NotNull(1)', 'LONG')).toBe('@NotNull takes no arguments');
     expect(annotationValidatorProblem('@Size(3)', 'STRING')).toMatch(/@Size takes min and\/or max by name/);
     expect(annotationValidatorProblem('@Size(min = 3, max = 1)', 'STRING')).toBe('@Size min 3 is greater than max 1');
-    expect(annotationValidatorProblem('@Pattern("(")', 'STRING')).toMatch(/^@Pattern: Invalid regular expression/);
+    expect(annotationValidatorProblem('@Pattern("(")', 'STRING')).toMatch(/^@Pattern: regex '\(' is invalid: unclosed group/);
+    expect(annotationValidatorProblem('@Pattern("(a)\\1")', 'STRING')).toMatch(/^@Pattern: regex '\(a\)\\1': a back reference \(\\1\) at index 3 is not supported/);
     expect(annotationValidatorProblem('@Positive', 'STRING')).toBe('@Positive does not apply to a STRING param (it applies to LONG, DOUBLE)');
     expect(annotationValidatorProblem('@NotEmpty x', 'STRING')).toMatch(/expected an annotation such as @NotNull/);
     expect(annotationValidatorProblem('@', 'STRING')).toMatch(/an annotation name must follow '@'/);

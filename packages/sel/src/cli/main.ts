@@ -94,27 +94,27 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   let error: SelError | undefined;
-  let value: Value | undefined;
+  let shown = '';
   const limitText = `wall-clock limit of ${timeoutMs} ms exceeded (sel eval --timeout MS sets another)`;
   const finished = timeoutMs > 0
     ? startWatchdog(timeoutMs + WATCHDOG_GRACE_MS, json ? 1 : 2, json ? errorLine(new SelError('limit', limitText, 1, 1)) : `limit error: ${limitText}`)
     : () => {};
   try {
     const r = compile(source, { maestro }).evaluate(vars, { limits: { timeoutMs } });
-    if (r.ok) value = r.value;
+    if (r.ok) shown = json ? resultLine(r.value) : formatValue(r.value);
     else error = r.error;
   } catch (e) {
-    if (!(e instanceof SelError)) throw e;
-    error = e;
+    // Showing the value can fail too (a map that contains itself): an error like any other.
+    error = e instanceof SelError ? e : new SelError('runtime', e instanceof Error ? e.message : String(e));
   } finally {
     finished();
   }
   if (json) {
-    process.stdout.write(`${error ? errorLine(error) : resultLine(value)}\n`);
+    process.stdout.write(`${error ? errorLine(error) : shown}\n`);
   } else if (error) {
     process.stderr.write(`${formatError(source, error)}\n`);
   } else {
-    process.stdout.write(`${formatValue(value)}\n`);
+    process.stdout.write(`${shown}\n`);
   }
   return error ? 1 : 0;
 }
