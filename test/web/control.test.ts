@@ -1,0 +1,144 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import '../setup/provided.js';
+import { launchBrowser, type TestBrowser } from './support/browser.js';
+import { startWebTestService, type WebTestService } from './support/service.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const artifacts = path.join(repoRoot, 'test-artifacts', 'web');
+const BULK = 27;
+
+let service: WebTestService;
+let chrome: TestBrowser;
+let page: Page;
+let scratch: string;
+const pageErrors: string[] = [];
+
+/** prep → work (a Shell step that fails until its marker file exists) → gate (waits for web/ctl/go) → done. */
+function etlWorkflow(marker: string) {
+  return {
+    properties: { owner: 'ops-team' },
+    workflow: {
+      id: 'ctl-etl-wf',
+      name: 'Nightly ETL',
+      params: {
+        pct: { value: 50, type: 'LONG', validator: 'param > 0 && param < 100' },
+        label: { value: 'daily', type: 'STRING' },
+      },
+      steps: [
+        { step: { id: 'prep', type: 'NoOp', transition: { successors: { work: 'true' } } } },
+        {
+          step: {
+            id: 'work',
+            type: 'Shell',
+            params: { command: { type: 'STRING_ARRAY', value: ['sh', '-c', `echo "checking ${marker}"; if [ -f '${marker}' ]; then echo found; else echo "marker missing" >&2; exit 3; fi`] } },
+            transition: { successors: { gate: 'true' } },
+          },
+        },
+        { step: { id: 'gate', type: 'NoOp', signal_dependencies: [{ name: 'web/ctl/go', match_params: {} }], transition: { successors: { done: 'true' } } } },
+        { step: { id: 'done', type: 'NoOp', transition: {} } },
+      ],
+    },
+  };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function instanceStatus(iid: number): Promise<string> {
+  return (await service.call<{ status: string }>('GET', `/api/v3/workflows/ctl-etl-wf/instances/${iid}/runs/latest`)).status;
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/** Signs the tab in with a token through the page's own token form. */
+async function signIn(token: string): Promise<void> {
+  await page.locator('#token-form input[name="token"]').fill(token);
+  await page.locator('#token-form button').click();
+}
+
+beforeAll(async () => {
+  await mkdir(artifacts, { recursive: true });
+  scratch = await mkdtemp(path.join(tmpdir(), 'baton-web-ctl-'));
+  service = await startWebTestService({ postgres: inject('batonInfra').postgres !== undefined, env: { BATON_SHELL_STEPS: '1' } });
+  chrome = await launchBrowser();
+  page = await chrome.context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
+  });
+  await service.call('POST', '/api/v3/workflows', etlWorkflow(path.join(scratch, 'marker')));
+  await service.call('POST', '/api/v3/workflows', {
+    properties: { owner: 'ops-team' },
+    workflow: { id: 'ctl-cron-wf', name: 'Hourly tick', time_triggers: [{ type: 'CRON', cron: '0 * * * *', timezone: 'UTC' }], steps: [{ step: { id: 'tick', type: 'NoOp', transition: {} } }] },
+  });
+  for (let i = 1; i <= BULK; i++) {
+    const id = `ctl-bulk-${String(i).padStart(2, '0')}`;
+    await service.call('POST', '/api/v3/workflows', {
+      properties: { owner: 'bulk' },
+      workflow: { id, signal_triggers: [{ definitions: { [`bulk/${i}`]: { match_params: {}, join_keys: [] } }, params: {} }], steps: [{ step: { id: 'only', type: 'NoOp', transition: {} } }] },
+    });
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await chrome?.close();
+  await service?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe('the web control plane in headless Chromium', () => {
+  it('finds a workflow by search and filters, pages through the list, and links to the workflow', async () => {
+    await page.goto(`${service.url}/ui/workflows`);
+    await page.locator('#token-form').waitFor();
+    await signIn(service.token);
+    const rows = page.locator('#workflows tbody tr');
+    await rows.first().waitFor();
+    // 29 workflows, 25 a page.
+    expect(await rows.count()).toBe(25);
+    await page.locator('#next-page').click();
+    await page.locator('#page-number', { hasText: 'page 2' }).waitFor();
+    expect(await rows.count()).toBe(4);
+    expect(await page.locator('#next-page').isDisabled()).toBe(true);
+    await page.locator('#prev-page').click();
+    await page.locator('#page-number', { hasText: 'page 1' }).waitFor();
+    expect(await rows.count()).toBe(25);
+
+    await page.locator('#workflow-filters select[name="trigger"]').selectOption('time');
+    await page.locator('#workflows tr[data-workflow="ctl-cron-wf"]').waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(page.url()).toContain('trigger=time');
+    await page.locator('#workflow-filters select[name="trigger"]').selectOption('');
+
+    await page.locator('#workflow-filters input[name="q"]').fill('nightly');
+    await page.locator('#workflow-filters button[type="submit"]').click();
+    await page.locator('#workflows tr[data-workflow="ctl-etl-wf"]').waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('Nightly ETL');
+    expect(await rows.first().textContent()).toContain('no runs yet');
+    await shot('workflows-search');
+
+    await page.locator('#workflow-filters input[name="q"]').fill('no-such-thing');
+    await page.locator('#workflow-filters button[type="submit"]').click();
+    await page.locator('#no-workflows').waitFor();
+
+    await page.locator('#workflow-filters input[name="q"]').fill('nightly');
+    await page.locator('#workflow-filters button[type="submit"]').click();
+    await page.locator('#workflows tr[data-workflow="ctl-etl-wf"] a', { hasText: 'ctl-etl-wf' }).click();
+    await page.waitForURL(/\/ui\/workflows\/ctl-etl-wf$/);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});
