@@ -141,4 +141,56 @@ describe('the web control plane in headless Chromium', () => {
     await page.waitForURL(/\/ui\/workflows\/ctl-etl-wf$/);
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('shows the definition and starts runs with params: a bad type is caught before sending, the server\'s 400 lands by the field it names', async () => {
+    await page.locator('#run-grid #no-runs').waitFor();
+    expect(await page.locator('#steps tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-step')))).toEqual(['prep', 'work', 'gate', 'done']);
+    expect(await page.locator('#params tr[data-param="pct"]').textContent()).toContain('param > 0 && param < 100');
+    expect(await page.locator('#steps tr[data-step="gate"]').textContent()).toContain('web/ctl/go');
+
+    const pct = page.locator('#start-form .field[data-field="pct"]');
+    await pct.locator('input').fill('lots');
+    await page.locator('#start-form button[type="submit"]').click();
+    expect(await pct.locator('.field-error').textContent()).toContain('not a whole number');
+    expect((await service.call<{ items: unknown[] }>('GET', '/api/v3/workflows/ctl-etl-wf/instances')).items).toHaveLength(0);
+
+    await pct.locator('input').fill('150');
+    await page.locator('#start-form button[type="submit"]').click();
+    await pct.locator('.field-error', { hasText: 'fails validator' }).waitFor();
+    expect(await pct.getAttribute('class')).toContain('invalid');
+    expect(await pct.locator('.field-error').textContent()).toContain('param pct: value 150');
+    await shot('workflow-start-error');
+    expect((await service.call<{ items: unknown[] }>('GET', '/api/v3/workflows/ctl-etl-wf/instances')).items).toHaveLength(0);
+
+    await pct.locator('input').fill('60');
+    await page.locator('#start-form button[type="submit"]').click();
+    await page.locator('#started-run', { hasText: '#1' }).waitFor();
+    expect(await pct.locator('.field-error').textContent()).toBe('');
+    expect((await service.call<{ params: Record<string, { value: unknown }> }>('GET', '/api/v3/workflows/ctl-etl-wf/instances/1/runs/latest')).params.pct?.value).toBe(60);
+    await waitFor('#1 failed', async () => ((await instanceStatus(1)) === 'FAILED' ? true : undefined));
+  }, 60_000);
+
+  it('draws the runs × steps grid, newest run first, paged by the list cursor', async () => {
+    for (const request_id of ['grid-2', 'grid-3']) await service.call('POST', '/api/v3/workflows/ctl-etl-wf/versions/active/actions/start', { request_id });
+    await waitFor('#3 failed', async () => ((await instanceStatus(3)) === 'FAILED' && (await instanceStatus(2)) === 'FAILED' ? true : undefined));
+    await page.goto(`${service.url}/ui/workflows/ctl-etl-wf?runs=2`);
+    const heads = page.locator('#run-grid thead th.run');
+    await heads.first().waitFor();
+    expect(await heads.evaluateAll((ths) => ths.map((th) => th.getAttribute('data-instance')))).toEqual(['3', '2']);
+    const cell = (step: string, iid: number) => page.locator(`#run-grid tr[data-step="${step}"] td[data-instance="${iid}"] [data-status]`);
+    expect(await cell('prep', 3).getAttribute('data-status')).toBe('SUCCEEDED');
+    expect(await cell('work', 3).getAttribute('data-status')).toMatch(/FAILED/);
+    expect(await page.locator('#run-grid tr.run-status td [data-status]').first().getAttribute('data-status')).toBe('FAILED');
+    await page.locator('#grid-older').click();
+    await page.locator('#grid-page', { hasText: 'page 2' }).waitFor();
+    await page.locator('#run-grid thead th.run[data-instance="1"]').waitFor();
+    expect(await heads.count()).toBe(1);
+    expect(await page.locator('#grid-older').isDisabled()).toBe(true);
+    await page.locator('#grid-newer').click();
+    await page.locator('#run-grid thead th.run[data-instance="3"]').waitFor();
+    await shot('workflow-grid');
+    await cell('work', 3).click();
+    await page.waitForURL(/instances\/3\?step=work/);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });
