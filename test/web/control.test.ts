@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import '../setup/provided.js';
 import { launchBrowser, type TestBrowser } from './support/browser.js';
 import { startWebTestService, type WebTestService } from './support/service.js';
@@ -93,6 +93,11 @@ beforeAll(async () => {
     });
   }
 }, 180_000);
+
+afterEach(async (ctx) => {
+  // What the page showed when a test failed, for whoever reads the failure.
+  if (ctx.task.result?.state === 'fail' && page) await shot(`failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`);
+});
 
 afterAll(async () => {
   await chrome?.close();
@@ -193,4 +198,68 @@ describe('the web control plane in headless Chromium', () => {
     await page.waitForURL(/instances\/3\?step=work/);
     expect(pageErrors).toEqual([]);
   }, 60_000);
+
+  it('shows the failure on a banner and a failed step\'s logs, restarts from the failed step and skips a waiting one, with confirmations', async () => {
+    await page.goto(`${service.url}/ui/workflows/ctl-etl-wf/instances/1?step=work`);
+    const banner = page.locator('#failure-banner');
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain('FAILED');
+    expect(await banner.locator('li[data-step="work"]').textContent()).toMatch(/work \S*FAILED/);
+    await page.locator('#show-logs').click();
+    await page.locator('#step-logs [data-stream="stderr"] pre').waitFor();
+    expect(await page.locator('#step-logs [data-stream="stdout"] pre').textContent()).toContain('checking');
+    expect(await page.locator('#step-logs [data-stream="stderr"] pre').textContent()).toContain('marker missing');
+    await shot('instance-failed-logs');
+
+    // Cancelling the confirmation changes nothing.
+    await page.locator('#step-restart').click();
+    await page.locator('#confirm-cancel').click();
+    expect(await page.locator('#confirm').count()).toBe(0);
+    expect((await service.call<{ workflow_run_id: number }>('GET', '/api/v3/workflows/ctl-etl-wf/instances/1/runs/latest')).workflow_run_id).toBe(1);
+
+    await writeFile(path.join(scratch, 'marker'), 'ok');
+    await page.locator('#step-restart').click();
+    await page.locator('#confirm input[name="reason"]').fill('marker is there now');
+    await shot('instance-confirm-restart');
+    await page.locator('#confirm-ok').click();
+    await page.locator('#action-result', { hasText: 'Run 2 started' }).waitFor();
+    await page.locator('svg.graph .node[data-id="gate"][data-status="WAITING_FOR_SIGNALS"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('svg.graph .node[data-id="work"]').getAttribute('data-status')).toBe('SUCCEEDED');
+    expect(await page.locator('#failure-banner').count()).toBe(0);
+
+    await page.locator('svg.graph .node[data-id="gate"]').click();
+    await page.locator('#step-detail[data-step="gate"] #step-skip').click();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#instance-status [data-status="SUCCEEDED"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('svg.graph .node[data-id="gate"]').getAttribute('data-status')).toBe('SKIPPED');
+    expect(await page.locator('svg.graph .node[data-id="done"]').getAttribute('data-status')).toBe('SUCCEEDED');
+    await shot('instance-restarted-skipped');
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('kills a run, runs it again from the start, and stops that one', async () => {
+    const started = await service.call<{ workflow_instance_id: number }>('POST', '/api/v3/workflows/ctl-etl-wf/versions/active/actions/start', { request_id: 'to-kill' });
+    const iid = started.workflow_instance_id;
+    await page.goto(`${service.url}/ui/workflows/ctl-etl-wf/instances/${iid}`);
+    await page.locator('svg.graph .node[data-id="gate"][data-status="WAITING_FOR_SIGNALS"]').waitFor({ timeout: 20_000 });
+    await page.locator('#action-kill').click();
+    await page.locator('#confirm input[name="reason"]').fill('bad input data');
+    await page.locator('#confirm-ok').click();
+    await page.locator('#instance-status [data-status="FAILED"]').waitFor({ timeout: 20_000 });
+    await page.locator('#failure-banner').waitFor();
+    expect(await page.locator('#failure-banner').textContent()).toContain('bad input data');
+    expect(await page.locator('#action-stop').count()).toBe(0);
+    await shot('instance-killed');
+
+    await page.locator('#action-rerun').click();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#new-instance').click();
+    await page.waitForURL(new RegExp(`instances/${iid + 1}$`));
+    await page.locator('svg.graph .node[data-id="gate"][data-status="WAITING_FOR_SIGNALS"]').waitFor({ timeout: 20_000 });
+    await page.locator('#action-stop').click();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#instance-status [data-status="STOPPED"]').waitFor({ timeout: 20_000 });
+    expect(await instanceStatus(iid + 1)).toBe('STOPPED');
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
 });

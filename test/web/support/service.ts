@@ -34,7 +34,7 @@ export async function startWebTestService(opts: { postgres?: boolean; env?: Reco
   if (dataDir) env.BATON_DATA_DIR = dataDir;
   let server: RunningServer;
   try {
-    server = await startServer(loadConfig(env), { logger: createLogger('warn'), env: {} });
+    server = await startServer(loadConfig(env), { logger: createLogger('warn'), env: { ...opts.env } });
   } catch (err) {
     await database?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });

@@ -1,6 +1,8 @@
-/* global document, history, location, URLSearchParams, setTimeout */
+/* global clearTimeout, document, history, location, URLSearchParams, setTimeout */
+import { instanceActions, stepActions } from './actions.js';
 import { drawGraph } from './graph.js';
-import { el, enc, errorBox, fmtTime, getJson, header, lineageOfRun, main, showJson, statusBadge, table } from './ui.js';
+import { stepLogs } from './step-logs.js';
+import { el, enc, errorBox, fmtTime, getJson, header, lineageOfRun, main, runLink, session, showJson, statusBadge, statusGroup, table, workflowLink } from './ui.js';
 
 header('');
 
@@ -9,7 +11,38 @@ const match = /^\/ui\/workflows\/([^/]+)\/instances\/([^/]+)\/?$/.exec(location.
 const workflowId = match ? decodeURIComponent(match[1]) : '';
 const instanceId = match ? decodeURIComponent(match[2]) : '';
 const api = `/api/v3/ui/workflows/${enc(workflowId)}/instances/${enc(instanceId)}`;
-const state = { view: undefined, selected: new URLSearchParams(location.search).get('step') ?? undefined, attempt: undefined, error: undefined, polls: 0 };
+const state = { view: undefined, selected: new URLSearchParams(location.search).get('step') ?? undefined, attempt: undefined, error: undefined, polls: 0, who: undefined, notice: undefined, timer: undefined };
+
+/** What the action buttons report back: a notice (or the refusal), then a fresh look at the run. */
+const handlers = {
+  onDone(result) {
+    const message = typeof result === 'string' ? result : result.message;
+    state.notice = { ok: true, message, instance: typeof result === 'object' ? result.instance : undefined };
+    void poll();
+  },
+  onError(err) {
+    state.notice = { ok: false, message: err.message };
+    draw();
+  },
+};
+
+function noticeLine() {
+  const n = state.notice;
+  if (!n) return null;
+  return el('p', { class: n.ok ? 'notice' : 'error', id: 'action-result', role: n.ok ? 'status' : 'alert' }, n.message,
+    n.instance ? [' ', el('a', { href: runLink(workflowId, n.instance), id: 'new-instance' }, `Open #${n.instance}`)] : null);
+}
+
+/** The failure reason on top of the page, with the steps that failed and why. */
+function failureBanner(v) {
+  const group = statusGroup(v.status);
+  if (group !== 'failed' && group !== 'stopped') return null;
+  const failed = v.steps.filter((s) => ['failed', 'stopped'].includes(statusGroup(s.status)));
+  return el('div', { class: `banner ${group}`, id: 'failure-banner', role: 'alert' },
+    el('strong', null, `${v.status}: `), v.reason ?? 'no reason recorded',
+    failed.length ? el('ul', { class: 'plain' }, failed.map((s) => el('li', { 'data-step': s.step_id },
+      el('a', { href: `?step=${enc(s.step_id)}`, 'data-step': s.step_id, onclick: (ev) => { ev.preventDefault(); select(s.step_id); } }, s.step_id), ` ${s.status}`, s.reason ? `: ${s.reason}` : ''))) : null);
+}
 
 function timelineTable(entries, id) {
   return table(['At', 'From', 'To', 'Message'], entries.map((t) =>
@@ -51,8 +84,10 @@ function stepPanel() {
         el('dt', null, 'Started'), el('dd', null, fmtTime(a.started_at)),
         el('dt', null, 'Ended'), el('dd', null, fmtTime(a.ended_at)),
       ),
+      state.who?.may_act && state.view ? stepActions(workflowId, instanceId, a, state.view, handlers) : null,
       el('h2', null, 'Timeline'), timelineTable(a.timeline, 'step-timeline'),
       Object.keys(a.outputs ?? {}).length ? [el('h2', null, 'Outputs'), el('pre', null, showJson(a.outputs))] : null,
+      el('h2', null, 'Logs'), stepLogs(workflowId, instanceId, a.run_id, a.step_id, a.attempt_id),
     ));
   }
   return box;
@@ -68,14 +103,18 @@ function draw() {
   const rollup = Object.entries(v.rollup).map(([s, n]) => el('span', null, statusBadge(s), ` ${n}`));
   main(
     title,
+    failureBanner(v),
     el('div', { class: 'toolbar' },
       el('span', { id: 'instance-status' }, statusBadge(v.status)),
       v.workflow_name ? el('span', { class: 'muted' }, v.workflow_name) : null,
+      el('a', { href: workflowLink(workflowId), id: 'workflow-link' }, 'Workflow'),
       el('span', { class: 'muted' }, `version ${v.version} · run ${v.run_id}`),
       el('a', { href: lineageOfRun(workflowId, instanceId), id: 'lineage-link' }, 'Lineage'),
       v.terminal ? null : el('span', { class: 'muted', id: 'live' }, 'live'),
     ),
-    v.reason ? el('p', { class: 'error' }, v.reason) : null,
+    state.who?.may_act ? instanceActions(workflowId, instanceId, v, handlers) : el('p', { class: 'muted', id: 'read-only' }, state.who ? `Token "${state.who.token_name}" (role ${state.who.role}) may read but not act.` : ''),
+    noticeLine(),
+    failureBanner(v) ? null : v.reason ? el('p', { class: 'muted' }, v.reason) : null,
     el('div', { class: 'legend', id: 'rollup' }, rollup),
     state.error ? errorBox(state.error) : null,
     el('div', { class: 'graph-box', id: 'dag' }, drawGraph(v.graph, { selected: state.selected, label: `steps of ${workflowId} #${instanceId}`, onClick: (n) => select(n.id), title: (n) => `${n.label}: ${n.status}` })),
@@ -95,7 +134,9 @@ function draw() {
 }
 
 async function poll() {
+  clearTimeout(state.timer);
   try {
+    state.who ??= await session();
     state.view = await getJson(api);
     state.error = undefined;
   } catch (err) {
@@ -109,7 +150,7 @@ async function poll() {
   state.polls++;
   document.body.dataset.polls = String(state.polls);
   draw();
-  if (!state.view?.terminal) setTimeout(() => void poll(), POLL_MS);
+  if (!state.view?.terminal) state.timer = setTimeout(() => void poll(), POLL_MS);
 }
 
 if (!match) main(el('h1', null, 'Workflow instance'), errorBox('the address must look like /ui/workflows/<workflow id>/instances/<instance id>'));
