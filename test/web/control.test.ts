@@ -262,4 +262,46 @@ describe('the web control plane in headless Chromium', () => {
     expect(await instanceStatus(iid + 1)).toBe('STOPPED');
     expect(pageErrors).toEqual([]);
   }, 90_000);
+
+  it('shows a reader token no action buttons, and the server refuses its actions anyway', async () => {
+    const reader = await chrome.context.newPage();
+    const readerErrors: string[] = [];
+    reader.on('pageerror', (err) => readerErrors.push(err.message));
+    try {
+      // A new tab has its own session storage: it asks for a token again.
+      await reader.goto(`${service.url}/ui/workflows/ctl-etl-wf/instances/4?step=gate`);
+      await reader.locator('#token-form input[name="token"]').fill(service.readerToken);
+      await reader.locator('#token-form button').click();
+      await reader.locator('#instance-status [data-status="FAILED"]').waitFor();
+      await reader.locator('#step-detail[data-step="gate"] #step-timeline').waitFor();
+      expect(await reader.locator('#read-only').textContent()).toContain('role reader');
+      expect(await reader.locator('#instance-actions, #step-actions, #action-restart, #step-restart').count()).toBe(0);
+      expect(await reader.locator('main button').allTextContents()).toEqual(['Show logs']);
+      await reader.screenshot({ path: path.join(artifacts, 'instance-reader.png'), fullPage: true });
+
+      await reader.goto(`${service.url}/ui/workflows/ctl-etl-wf`);
+      await reader.locator('#run-grid thead th.run').first().waitFor();
+      expect(await reader.locator('#start-run #read-only').textContent()).toContain('may read but not start runs');
+      expect(await reader.locator('#start-form').count()).toBe(0);
+      await reader.screenshot({ path: path.join(artifacts, 'workflow-reader.png'), fullPage: true });
+
+      // The same calls the buttons make, with the reader's token, from the page: 403 each, nothing changed.
+      const statuses = await reader.evaluate(async (token) => {
+        const call = async (method: string, url: string, body?: unknown) =>
+          (await fetch(url, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) })).status;
+        return [
+          await call('POST', '/api/v3/workflows/ctl-etl-wf/instances/4/actions/restart'),
+          await call('PUT', '/api/v3/workflows/ctl-etl-wf/instances/4/actions/kill'),
+          await call('PUT', '/api/v3/workflows/ctl-etl-wf/instances/4/actions/stop'),
+          await call('POST', '/api/v3/workflows/ctl-etl-wf/instances/4/steps/gate/actions/skip'),
+          await call('POST', '/api/v3/workflows/ctl-etl-wf/versions/active/actions/start', { run_params: {} }),
+        ];
+      }, service.readerToken);
+      expect(statuses).toEqual([403, 403, 403, 403, 403]);
+      expect((await service.call<{ workflow_run_id: number }>('GET', '/api/v3/workflows/ctl-etl-wf/instances/4/runs/latest')).workflow_run_id).toBe(1);
+      expect(readerErrors).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
 });

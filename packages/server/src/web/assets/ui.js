@@ -162,6 +162,7 @@ export function ago(value, now = Date.now()) {
 
 const GROUPS = {
   SUCCEEDED: 'ok',
+  SKIPPED: 'skipped',
   RUNNING: 'active',
   STARTING: 'active',
   FINISHING: 'active',
