@@ -1,5 +1,6 @@
 /* global FormData, history, location, URLSearchParams */
-import { el, errorBox, fmtTime, getJson, header, main, qs, runLink, statusBadge, table, workflowLink } from './ui.js';
+import { triggerToggle } from './trigger-toggle.js';
+import { el, errorBox, fmtTime, getJson, header, main, qs, runLink, session, statusBadge, table, workflowLink } from './ui.js';
 
 header('/ui/workflows');
 
@@ -16,6 +17,7 @@ const state = {
   cursor: undefined,
   page: undefined,
   error: undefined,
+  who: undefined,
 };
 
 function select(name, label, value, options) {
@@ -55,7 +57,9 @@ function row(w) {
   return el('tr', { 'data-workflow': w.workflow_id },
     el('td', null, el('a', { href: workflowLink(w.workflow_id), class: 'mono' }, w.workflow_id), w.name ? el('div', { class: 'muted' }, w.name) : null),
     el('td', null, w.owner ?? '—'),
-    el('td', { class: 'triggers' }, w.trigger_kinds.length ? w.trigger_kinds.join(', ') : el('span', { class: 'muted' }, 'manual only')),
+    el('td', { class: 'triggers' }, w.trigger_kinds.length
+      ? [w.trigger_kinds.join(', '), ' ', state.who?.may_act ? triggerToggle(w, () => void load()) : w.paused ? el('span', { class: 'badge st-waiting', 'data-paused': 'true' }, 'paused') : null]
+      : el('span', { class: 'muted' }, 'manual only')),
     el('td', { class: 'num' }, w.active_version_id ?? el('span', { class: 'muted', title: 'no active version: triggers do not start runs' }, 'inactive')),
     el('td', { class: 'num' }, w.latest_version_id),
     el('td', { class: 'last-run' }, last
@@ -95,6 +99,7 @@ async function load() {
   state.error = undefined;
   draw();
   try {
+    state.who ??= await session();
     state.page = await getJson(`/api/v3/workflows?${qs({ q: state.q || undefined, trigger: state.trigger || undefined, last_status: state.lastStatus || undefined, limit: state.limit, cursor: state.cursor })}`);
   } catch (err) {
     state.error = err;
