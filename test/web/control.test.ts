@@ -171,7 +171,8 @@ describe('the web control plane in headless Chromium', () => {
     await page.locator('#start-form button[type="submit"]').click();
     await page.locator('#started-run', { hasText: '#1' }).waitFor();
     expect(await pct.locator('.field-error').textContent()).toBe('');
-    expect((await service.call<{ params: Record<string, { value: unknown }> }>('GET', '/api/v3/workflows/ctl-etl-wf/instances/1/runs/latest')).params.pct?.value).toBe(60);
+    // The run params as the request gave them (the evaluated params come once the run starts).
+    expect((await service.call<{ run_params: Record<string, { value: unknown; type: string }> }>('GET', '/api/v3/workflows/ctl-etl-wf/instances/1/runs/latest')).run_params.pct).toEqual({ value: 60, type: 'LONG' });
     await waitFor('#1 failed', async () => ((await instanceStatus(1)) === 'FAILED' ? true : undefined));
   }, 60_000);
 
