@@ -1,12 +1,20 @@
 import { el, enc, errorBox, getJson } from './ui.js';
 
 const STREAMS = ['stdout', 'stderr'];
+/** One viewer per attempt, so the page's redraws (it polls a live run) keep logs already shown. */
+const viewers = new Map();
 
 /**
  * What a step attempt printed (Shell steps), both streams, read from the logs route on demand.
  * `run` and `attempt` name the attempt shown in the step panel.
  */
 export function stepLogs(workflowId, instanceId, run, stepId, attempt) {
+  const key = JSON.stringify([workflowId, instanceId, run, stepId, attempt]);
+  if (!viewers.has(key)) viewers.set(key, logViewer(workflowId, instanceId, run, stepId, attempt));
+  return viewers.get(key);
+}
+
+function logViewer(workflowId, instanceId, run, stepId, attempt) {
   const box = el('div', { id: 'step-logs' });
   const button = el('button', { type: 'button', id: 'show-logs' }, 'Show logs');
   const base = `/api/v3/workflows/${enc(workflowId)}/instances/${enc(instanceId)}/runs/${run}/steps/${enc(stepId)}/attempts/${attempt}/logs`;
