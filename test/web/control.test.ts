@@ -194,6 +194,11 @@ describe('the web control plane in headless Chromium', () => {
     expect(await page.locator('#grid-older').isDisabled()).toBe(true);
     await page.locator('#grid-newer').click();
     await page.locator('#run-grid thead th.run[data-instance="3"]').waitFor();
+    // The status filter narrows the runs (here to none).
+    await page.locator('#run-grid select[name="status"]').selectOption('SUCCEEDED');
+    await page.locator('#run-grid #no-runs', { hasText: 'No SUCCEEDED runs' }).waitFor();
+    await page.locator('#run-grid select[name="status"]').selectOption('FAILED');
+    await page.locator('#run-grid thead th.run[data-instance="3"]').waitFor();
     await shot('workflow-grid');
     await cell('work', 3).click();
     await page.waitForURL(/instances\/3\?step=work/);
@@ -235,6 +240,20 @@ describe('the web control plane in headless Chromium', () => {
     expect(await page.locator('svg.graph .node[data-id="gate"]').getAttribute('data-status')).toBe('SKIPPED');
     expect(await page.locator('svg.graph .node[data-id="done"]').getAttribute('data-status')).toBe('SUCCEEDED');
     await shot('instance-restarted-skipped');
+
+    // The earlier run stays browsable, read only.
+    await page.locator('#run-picker').selectOption('1');
+    await page.waitForURL(/instances\/1\?step=gate&run=1$/);
+    await page.locator('#instance-status [data-status="FAILED"]').waitFor();
+    expect(await page.locator('svg.graph .node[data-id="work"]').getAttribute('data-status')).toBe('USER_FAILED');
+    expect(await page.locator('#earlier-run').textContent()).toContain('the latest is run 2');
+    expect(await page.locator('#instance-actions, #step-actions').count()).toBe(0);
+    await page.locator('svg.graph .node[data-id="work"]').click();
+    await page.locator('#step-detail[data-step="work"] [data-status="USER_FAILED"]').waitFor();
+    await shot('instance-earlier-run');
+    await page.locator('#run-picker').selectOption('2');
+    await page.waitForURL((u) => !u.search.includes('run='));
+    await page.locator('#instance-status [data-status="SUCCEEDED"]').waitFor();
     expect(pageErrors).toEqual([]);
   }, 90_000);
 

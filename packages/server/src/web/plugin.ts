@@ -40,6 +40,13 @@ const instanceParams = {
   required: ['workflowId', 'instanceId'],
 } as const;
 
+const runQuery = {
+  type: 'object',
+  properties: { run: { type: 'string', pattern: '^[1-9][0-9]{0,8}$', description: 'a run of the instance (default the latest)' } },
+  additionalProperties: false,
+} as const;
+const runOf = (q: { run?: string }): number | undefined => (q.run === undefined ? undefined : Number(q.run));
+
 function doc(schema: FastifySchema & { summary?: string; description?: string; hide?: boolean }): FastifySchema {
   return schema;
 }
@@ -120,30 +127,39 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts)
     };
   });
 
-  app.get<{ Params: { workflowId: string; instanceId: string } }>(
+  app.get<{ Params: { workflowId: string; instanceId: string }; Querystring: { run?: string } }>(
     '/api/v3/ui/workflows/:workflowId/instances/:instanceId',
-    { schema: doc({ summary: 'A workflow run with its step DAG laid out and step statuses (for the web pages)', params: instanceParams }) },
+    {
+      schema: doc({
+        summary: 'A workflow run with its step DAG laid out and step statuses (for the web pages)',
+        description: 'The latest run unless `run` names an earlier one.',
+        params: instanceParams,
+        querystring: runQuery,
+      }),
+    },
     async (request) => {
       const { workflowId, instanceId } = request.params;
-      const view = await instanceView(db, runs, workflowId, Number(instanceId));
-      if (!view) throw new ProblemError(404, 'Not Found', `workflow "${workflowId}" has no instance ${instanceId}`, { type: ProblemTypes.notFound });
+      const run = runOf(request.query);
+      const view = await instanceView(db, runs, workflowId, Number(instanceId), run);
+      if (!view) throw new ProblemError(404, 'Not Found', `workflow "${workflowId}" has no instance ${instanceId}${run === undefined ? '' : ` run ${run}`}`, { type: ProblemTypes.notFound });
       return view;
     },
   );
 
-  app.get<{ Params: { workflowId: string; instanceId: string; stepId: string }; Querystring: { attempt?: string } }>(
+  app.get<{ Params: { workflowId: string; instanceId: string; stepId: string }; Querystring: { attempt?: string; run?: string } }>(
     '/api/v3/ui/workflows/:workflowId/instances/:instanceId/steps/:stepId',
     {
       schema: doc({
         summary: 'One step attempt with its timeline (the latest attempt unless `attempt` is given)',
         params: { ...instanceParams, properties: { ...instanceParams.properties, stepId: { type: 'string', pattern: idPattern } }, required: ['workflowId', 'instanceId', 'stepId'] },
-        querystring: { type: 'object', properties: { attempt: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } }, additionalProperties: false },
+        querystring: { type: 'object', properties: { attempt: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' }, ...runQuery.properties }, additionalProperties: false },
       }),
     },
     async (request) => {
       const { workflowId, instanceId, stepId } = request.params;
       const attempt = request.query.attempt === undefined ? undefined : Number(request.query.attempt);
-      const a = await runs.getStepAttempt(workflowId, Number(instanceId), stepId, attempt === undefined ? {} : { attemptId: attempt });
+      const run = runOf(request.query);
+      const a = await runs.getStepAttempt(workflowId, Number(instanceId), stepId, { ...(attempt === undefined ? {} : { attemptId: attempt }), ...(run === undefined ? {} : { runId: run }) });
       if (!a) throw new ProblemError(404, 'Not Found', `step "${stepId}" of ${workflowId} #${instanceId} has no ${attempt === undefined ? 'attempt' : `attempt ${attempt}`}`, { type: ProblemTypes.notFound });
       return {
         step_id: a.stepId,

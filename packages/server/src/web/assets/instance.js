@@ -10,8 +10,11 @@ const POLL_MS = 1000;
 const match = /^\/ui\/workflows\/([^/]+)\/instances\/([^/]+)\/?$/.exec(location.pathname);
 const workflowId = match ? decodeURIComponent(match[1]) : '';
 const instanceId = match ? decodeURIComponent(match[2]) : '';
+/** An earlier run chosen with ?run=N; the latest otherwise. */
+const chosenRun = /^[1-9][0-9]{0,8}$/.test(new URLSearchParams(location.search).get('run') ?? '') ? Number(new URLSearchParams(location.search).get('run')) : undefined;
 const api = `/api/v3/ui/workflows/${enc(workflowId)}/instances/${enc(instanceId)}`;
-const state = { view: undefined, selected: new URLSearchParams(location.search).get('step') ?? undefined, attempt: undefined, error: undefined, polls: 0, who: undefined, notice: undefined, timer: undefined };
+const runQuery = chosenRun === undefined ? '' : `?run=${chosenRun}`;
+const state = { latestRun: undefined, view: undefined, selected: new URLSearchParams(location.search).get('step') ?? undefined, attempt: undefined, error: undefined, polls: 0, who: undefined, notice: undefined, timer: undefined };
 
 /** What the action buttons report back: a notice (or the refusal), then a fresh look at the run. */
 const handlers = {
@@ -25,6 +28,31 @@ const handlers = {
     draw();
   },
 };
+
+function isEarlierRun() {
+  return chosenRun !== undefined && chosenRun !== state.latestRun;
+}
+
+function actionsOrNote(v) {
+  if (isEarlierRun()) return el('p', { class: 'muted', id: 'earlier-run' }, `An earlier run of this instance (the latest is run ${state.latestRun}): read only.`);
+  if (state.who?.may_act) return instanceActions(workflowId, instanceId, v, handlers);
+  return el('p', { class: 'muted', id: 'read-only' }, state.who ? `Token "${state.who.token_name}" (role ${state.who.role}) may read but not act.` : '');
+}
+
+/** Picks a run of the instance (restarts add runs); an earlier one opens read-only. */
+function runPicker(v) {
+  if (!state.latestRun || state.latestRun < 2) return el('span', { class: 'muted' }, `run ${v.run_id}`);
+  const pick = el('select', { id: 'run-picker', 'aria-label': 'Run' },
+    Array.from({ length: state.latestRun }, (_, i) => state.latestRun - i).map((r) =>
+      el('option', { value: String(r), selected: r === v.run_id ? 'selected' : undefined }, `run ${r}${r === state.latestRun ? ' (latest)' : ''}`)));
+  pick.addEventListener('change', () => {
+    const u = new URL(location.href);
+    if (Number(pick.value) === state.latestRun) u.searchParams.delete('run');
+    else u.searchParams.set('run', pick.value);
+    location.assign(u);
+  });
+  return pick;
+}
 
 function noticeLine() {
   const n = state.notice;
@@ -60,7 +88,7 @@ function select(stepId) {
 async function refreshStep() {
   if (!state.selected) return;
   try {
-    state.attempt = await getJson(`${api}/steps/${enc(state.selected)}`);
+    state.attempt = await getJson(`${api}/steps/${enc(state.selected)}${runQuery}`);
   } catch (err) {
     // A step that has not started yet has no attempt to show.
     state.attempt = err.status === 404 ? null : { error: err };
@@ -84,7 +112,7 @@ function stepPanel() {
         el('dt', null, 'Started'), el('dd', null, fmtTime(a.started_at)),
         el('dt', null, 'Ended'), el('dd', null, fmtTime(a.ended_at)),
       ),
-      state.who?.may_act && state.view ? stepActions(workflowId, instanceId, a, state.view, handlers) : null,
+      state.who?.may_act && state.view && !isEarlierRun() ? stepActions(workflowId, instanceId, a, state.view, handlers) : null,
       el('h2', null, 'Timeline'), timelineTable(a.timeline, 'step-timeline'),
       Object.keys(a.outputs ?? {}).length ? [el('h2', null, 'Outputs'), el('pre', null, showJson(a.outputs))] : null,
       el('h2', null, 'Logs'), stepLogs(workflowId, instanceId, a.run_id, a.step_id, a.attempt_id),
@@ -108,11 +136,11 @@ function draw() {
       el('span', { id: 'instance-status' }, statusBadge(v.status)),
       v.workflow_name ? el('span', { class: 'muted' }, v.workflow_name) : null,
       el('a', { href: workflowLink(workflowId), id: 'workflow-link' }, 'Workflow'),
-      el('span', { class: 'muted' }, `version ${v.version} · run ${v.run_id}`),
+      el('span', { class: 'muted' }, `version ${v.version}`), runPicker(v),
       el('a', { href: lineageOfRun(workflowId, instanceId), id: 'lineage-link' }, 'Lineage'),
       v.terminal ? null : el('span', { class: 'muted', id: 'live' }, 'live'),
     ),
-    state.who?.may_act ? instanceActions(workflowId, instanceId, v, handlers) : el('p', { class: 'muted', id: 'read-only' }, state.who ? `Token "${state.who.token_name}" (role ${state.who.role}) may read but not act.` : ''),
+    actionsOrNote(v),
     noticeLine(),
     failureBanner(v) ? null : v.reason ? el('p', { class: 'muted' }, v.reason) : null,
     el('div', { class: 'legend', id: 'rollup' }, rollup),
@@ -137,7 +165,10 @@ async function poll() {
   clearTimeout(state.timer);
   try {
     state.who ??= await session();
-    state.view = await getJson(api);
+    state.view = await getJson(`${api}${runQuery}`);
+    // Viewing an earlier run: the latest run's number, once, for the run selector.
+    state.latestRun ??= chosenRun === undefined ? state.view.run_id : (await getJson(`/api/v3/workflows/${enc(workflowId)}/instances/${enc(instanceId)}/runs/latest`)).workflow_run_id;
+    if (chosenRun === undefined) state.latestRun = state.view.run_id;
     state.error = undefined;
   } catch (err) {
     state.error = err;
