@@ -1427,6 +1427,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/ui/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the caller is (for the web pages): token name and role, and whether it may act
+         * @description `may_act` is true when the token may call actions (role admin) or when the service runs without tokens. The pages hide action buttons otherwise; the action routes refuse such tokens anyway (403).
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            auth: boolean;
+                            may_act: boolean;
+                            role: string | null;
+                            token_name: string | null;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/ui/signal-names": {
         parameters: {
             query?: never;
@@ -1591,11 +1667,16 @@ export interface paths {
         };
         /**
          * A workflow run with its step DAG laid out and step statuses (for the web pages)
-         * @description Needs a reader or admin token.
+         * @description The latest run unless `run` names an earlier one.
+         *
+         *     Needs a reader or admin token.
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description a run of the instance (default the latest) */
+                    run?: string;
+                };
                 header?: never;
                 path: {
                     /** @description workflow instance id */
@@ -1685,6 +1766,8 @@ export interface paths {
             parameters: {
                 query?: {
                     attempt?: string;
+                    /** @description a run of the instance (default the latest) */
+                    run?: string;
                 };
                 header?: never;
                 path: {
@@ -6051,6 +6134,82 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Web page /ui/workflows (HTML)
+         * @description No token needed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/workflows/{workflowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Web page /ui/workflows/:workflowId (HTML)
+         * @description No token needed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workflowId: string;
+                };
                 cookie?: never;
             };
             requestBody?: never;
