@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** What is built: one entry (the bin's program) per package, its chunks beside it. */
 export const TARGETS = [
-  { name: 'baton', entry: 'packages/server/src/cli/bin.ts', outdir: 'packages/server/dist' },
+  { name: 'baton', entry: 'packages/server/src/cli/bin.ts', outdir: 'packages/server/dist', extra: { 'sel-worker': 'packages/engine-core/src/sel-pool/sel-worker.ts' } },
   { name: 'sel', entry: 'packages/sel/src/cli/bin.ts', outdir: 'packages/sel/dist' },
 ];
 
@@ -80,7 +80,7 @@ async function buildTarget(target) {
   const startedAt = Date.now();
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { [target.name]: path.join(root, target.entry) },
+    entryPoints: { [target.name]: path.join(root, target.entry), ...Object.fromEntries(Object.entries(target.extra ?? {}).map(([n, e]) => [n, path.join(root, e)])) },
     outdir,
     entryNames: '[name]',
     chunkNames: 'chunk-[hash]',

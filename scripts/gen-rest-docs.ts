@@ -54,7 +54,7 @@ export function renderRestDocs(doc: JsonObject): string {
     '',
     `Version ${String(info.version)}. ${String(info.description ?? '')}`,
     '',
-    'Every error answer is an `application/problem+json` document: `type` (a URI such as `urn:baton:problem:validation`), `title`, `status`, `detail`, `instance` (the request path) and, for invalid input, `errors`: a list of `{field, message}` naming each field at fault.',
+    'Every error answer is an `application/problem+json` document: `type` (a URI such as `urn:baton:problem:validation`), `title`, `status`, `detail`, `instance` (the request path) and, for invalid input, `errors`: a list of `{field, message}` naming each field at fault. A known path asked with a method it does not answer is a 405 with an `Allow` header listing the methods it does.',
     '',
   ];
   const paths = (doc.paths ?? {}) as Record<string, JsonObject>;

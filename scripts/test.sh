@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test run (`npm test`): prepares PostgreSQL, the Kafka broker jars and the moto
 # virtualenv (each cached under .cache/) and Debian's chromium for the web page tests, then
-# typecheck, lint and every vitest test with all components started. Extra arguments go to `vitest run` (e.g. a path filter).
+# typecheck, lint and every vitest test with all components started, then the Python client's pytest
+# suite (scripts/test-python-client.ts). Extra arguments go to `vitest run` (e.g. a path filter).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -35,6 +36,10 @@ mkdir -p test-artifacts
 results=test-artifacts/vitest-results.json
 rm -f "$results"
 step "vitest (components: ${BATON_TEST_COMPONENTS})" npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
+# The Python client's tests (clients/python) against real servers; a run with no test fails the step.
+pytest_results=test-artifacts/pytest-results.xml
+rm -f "$pytest_results"
+step "pytest (clients/python)" npx --no-install tsx scripts/test-python-client.ts
 
 echo
 if ((${#failed[@]})); then
@@ -45,11 +50,7 @@ else
   status=0
 fi
 
-# CI reads a plain closing line; vitest's own summary is not one it knows, so the counts go last.
-if [[ -f "$results" ]]; then
-  node -e '
-    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-  ' "$results"
-fi
+# CI reads a plain closing line; vitest's own summary is not one it knows, so the counts (vitest's
+# and pytest's together) go last.
+node scripts/test-counts.js "$results" "$pytest_results"
 exit $status

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cachePath, makeRunDir } from './paths.js';
-import { freePort, onPath, run, ServerProcess } from './proc.js';
+import { freePort, ServerProcess } from './proc.js';
+import { ensureVenv } from './python.js';
 import { manageProcess, type ManagedServer } from './server.js';
 
 export const MOTO_VERSION = '5.2.5';
@@ -15,29 +14,10 @@ export interface MotoVenv {
   installed: boolean;
 }
 
-async function findPython(): Promise<string> {
-  for (const py of ['python3', 'python']) if (await onPath(py)) return py;
-  throw new Error('Python 3 is needed for the SNS emulator (moto): install it (apt-get install python3 python3-venv)');
-}
-
 /** Creates `.cache/venv` with moto's server installed from PyPI; reused while the pin is unchanged. */
 export async function ensureMotoVenv(log: (msg: string) => void = () => {}): Promise<MotoVenv> {
-  const venv = cachePath('venv');
-  const motoServer = path.join(venv, 'bin', 'moto_server');
-  const stamp = path.join(venv, '.baton-requirement');
-  if (existsSync(motoServer) && existsSync(stamp) && (await readFile(stamp, 'utf8')).trim() === REQUIREMENT) {
-    return { motoServer, installed: false };
-  }
-  const python = await findPython();
-  await rm(venv, { recursive: true, force: true });
-  log(`creating virtualenv ${venv}`);
-  await run(python, ['-m', 'venv', venv]).catch((err: unknown) => {
-    throw new Error(`could not create a Python virtualenv (on Debian: apt-get install python3-venv): ${(err as Error).message}`, { cause: err });
-  });
-  log(`pip install ${REQUIREMENT}`);
-  await run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', REQUIREMENT]);
-  await writeFile(stamp, REQUIREMENT);
-  return { motoServer, installed: true };
+  const venv = await ensureVenv({ dir: cachePath('venv'), requirements: [REQUIREMENT], purpose: 'the SNS emulator (moto)', log, marker: 'moto_server' });
+  return { motoServer: venv.bin('moto_server'), installed: venv.installed };
 }
 
 export interface SnsServer extends ManagedServer {

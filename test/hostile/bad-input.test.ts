@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServiceApp, type ServiceApp } from '../../packages/server/test/helpers/service-app.js';
+import { HOSTILE_SEL } from './sel-catalogue.js';
 
 /**
  * The bad-input catalogue against the whole service (every route plugin, engine, signals,
@@ -262,3 +263,38 @@ async function waitForEnd(id: string): Promise<{ status: string; reason?: string
     await new Promise((res) => setTimeout(res, 50));
   }
 }
+
+/** Every string inside a JSON answer, one a line: what its messages say, unescaped. */
+const texts = (v: unknown): string => (typeof v === 'string' ? v : v !== null && typeof v === 'object' ? Object.values(v).map(texts).join('\n') : '');
+
+describe('the hostile SEL catalogue as workflow params (issue 15)', () => {
+  for (const h of HOSTILE_SEL) {
+    it(`${h.name}: ${h.atCheck ? 'refused at push' : h.outcome === 'ok' ? 'the run succeeds' : 'the run fails with the reason'}, quickly; the service stays healthy`, async () => {
+      const id = `hostile-${h.name.replace(/\W+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}`;
+      const payload = workflow({ id }, { p: { expression: h.source, type: 'STRING' } });
+      const t0 = performance.now();
+      if (h.atCheck) {
+        const p = await refused({ url: '/api/v3/workflows', payload }, 400, 'workflow.params.p.expression');
+        expect(texts(p)).toMatch(h.matches);
+        return;
+      }
+      const push = await s.app.inject({ method: 'POST', url: '/api/v3/workflows', headers: JSON_TYPE, payload });
+      expect(push.statusCode, push.body).toBe(200);
+      const start = await s.app.inject({ method: 'POST', url: `/api/v3/workflows/${id}/versions/latest/actions/start`, headers: JSON_TYPE, payload: '{}' });
+      if (start.statusCode === 400) {
+        // Params evaluated at start: the error is the start's answer, naming the params.
+        expect(h.outcome).not.toBe('ok');
+        const p = start.json<Problem>();
+        expect(p.errors?.map((e) => e.field)).toContain('run_params');
+        expect(texts(p)).toMatch(h.matches);
+      } else {
+        expect(start.statusCode, start.body).toBe(200);
+        const run = await waitForEnd(id);
+        expect(run.status, JSON.stringify(run)).toBe(h.outcome === 'ok' ? 'SUCCEEDED' : 'FAILED');
+        if (h.outcome !== 'ok') expect(texts(run)).toMatch(h.matches);
+      }
+      expect(performance.now() - t0).toBeLessThan(15_000);
+      expect((await s.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    }, 30_000);
+  }
+});

@@ -1,7 +1,7 @@
 /**
  * SEL fuzzing at scale: a grammar-based generator of SEL programs (loops, string ops, maps,
- * arrays, dates, method calls on the wrong types) plus mutations of the conformance suite's
- * security probes, each evaluated under tight limits. A run fails on any JavaScript exception
+ * arrays, dates, method calls on the wrong types, catastrophic-backtracking regexes over long
+ * inputs) plus mutations of the conformance suite's security probes and the hostile catalogue, each evaluated under tight limits. A run fails on any JavaScript exception
  * escaping `evaluate`, a result slower than the wall bound, a global changed, or memory growing
  * without bound.
  *
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SelArray, SelError, evaluate, type Limits } from '@baton/sel';
 import { mulberry32 as rng } from '../support/rng.js';
+import { HOSTILE_SEL } from './sel-catalogue.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -40,6 +41,14 @@ const CALLS = [
   "DateTimeFormat.forPattern(E).withZone(DateTimeZone.UTC).parseMillis('2019')", 'new Map()', 'new HashMap()', 'new int[]{E, E}', 'new String[]{E}', 'new long[E]',
   'params.get(E)', "params.getFromSignal('s', E)", 'new FileReader(E)', "Runtime.getRuntime().exec(E)", 'System.exit(0)', 'Class.forName(E)',
 ];
+/** Regex pieces whose combinations backtrack catastrophically in a backtracking engine. */
+const REGEX_ATOMS = ['a', 'aa', '.', '\\w', '\\d', '[ab]', '[^b]', '\\s', 'b', '=', '!'];
+const REGEX_QUANTIFIERS = ['*', '+', '?', '*', '+', '{20}', '{2,}', '{0,100}', '{1000}', '*?', '+?'];
+/** Constructs that need backtracking: refused with a named error. */
+const REGEX_REFUSED = ['\\1', '(?=a)', '(?!a)', '(?<=a)', '(?<!a)', 'a++', '(?>a)', '\\k<n>', 'a{2}+'];
+/** Long inputs: runs of one character, optionally with a different last one. */
+const REGEX_INPUTS = ["'a'", "'ab'", "'a!'", "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'", "'x=y'"];
+
 const BINOPS = ['+', '-', '*', '/', '%', '==', '!=', '<', '<=', '>', '>=', '&&', '||', '+', '+'];
 const TYPES = ['int', 'long', 'String', 'boolean', 'double', 'Map', 'int[]', 'String[]', 'DateTime'];
 
@@ -74,6 +83,43 @@ export class Generator {
       default:
         return `(${this.expr(depth - 1)} ? ${this.expr(depth - 1)} : ${this.expr(depth - 1)})`;
     }
+  }
+
+  /** A Java regex from the catastrophic families: nested and overlapping quantifiers, alternations, stacked wildcards, counted repetition of wildcards. */
+  regex(depth: number): string {
+    const k = depth <= 0 ? 0 : Math.floor(this.r() * 8);
+    switch (k) {
+      case 0:
+        return this.pick(REGEX_ATOMS);
+      case 1:
+        return `(${this.regex(depth - 1)})${this.pick(REGEX_QUANTIFIERS)}`;
+      case 2:
+        return `(${this.regex(depth - 1)}|${this.regex(depth - 1)})${this.pick(REGEX_QUANTIFIERS)}`;
+      case 3:
+        return `${this.regex(depth - 1)}${this.pick(REGEX_QUANTIFIERS)}${this.regex(depth - 1)}${this.pick(REGEX_QUANTIFIERS)}`;
+      case 4:
+        return `${'.*'.repeat(1 + Math.floor(this.r() * 5))}${this.pick(['=', 'b', '$', ''])}`;
+      case 5:
+        return `(.*${this.pick(REGEX_ATOMS)}){${1 + Math.floor(this.r() * 30)}}${this.pick(['b', '$', '!'])}`;
+      case 6:
+        return `${this.regex(depth - 1)}${this.pick(['$', '^', '\\b', '\\z', ''])}`;
+      default:
+        return this.r() < 0.5 ? this.pick(REGEX_REFUSED) : `((${this.regex(depth - 1)})+)+${this.pick(['$', 'b', ''])}`;
+    }
+  }
+
+  /** A regex call over a long input (doubled up to 2^16 characters), in a program of its own. */
+  regexProgram(): string {
+    const pattern = this.regex(3).replace(/\\/g, '\\\\');
+    const build = `String s = ${this.pick(REGEX_INPUTS)}; for (int i = 0; i < ${this.pick(['4', '10', '14', '16'])}; i = i + 1) { s = s + s; } s = s + ${this.pick(["'!'", "'b'", "''", "'='"])};`;
+    const call = this.pick([
+      `s.replaceAll('${pattern}', 'x').length()`,
+      `s.replaceAll('${pattern}', '$0$0').length()`,
+      `s.split('${pattern}').length`,
+      `s.split('${pattern}', ${this.pick(['-1', '2', '0'])}).length`,
+    ]);
+    // A pattern passed in a variable is checked when the call runs, not when the program is compiled.
+    return this.r() < 0.3 ? `${build} String p = '${pattern}'; return ${call.replace(`'${pattern}'`, 'p')};` : `${build} return ${call};`;
   }
 
   stmt(depth: number): string {
@@ -117,6 +163,7 @@ export class Generator {
   }
 
   program(): string {
+    if (this.r() < 0.1) return this.regexProgram();
     const n = 1 + Math.floor(this.r() * 4);
     const parts: string[] = [];
     for (let i = 0; i < n; i++) parts.push(this.stmt(2));
@@ -147,7 +194,7 @@ export function loadProbeSeeds(): string[] {
   const cases = JSON.parse(readFileSync(file, 'utf8')) as Array<{ source: string; category: string }>;
   const seeds = cases.filter((c) => c.category === 'security-probe' || c.category === 'security' || c.category === 'limits').map((c) => c.source);
   if (seeds.length === 0) throw new Error(`no security probes found in ${file}`);
-  return seeds;
+  return [...seeds, ...HOSTILE_SEL.map((h) => h.source)];
 }
 
 export function mutate(seed: string, r: () => number): string {

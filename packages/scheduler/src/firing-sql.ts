@@ -1,12 +1,13 @@
 import type { Queryable } from '@baton/engine-core';
 import type { TimeTriggerDefinition } from './cron/trigger.js';
+import { NOT_PAUSED } from './pause-sql.js';
 import { num, type ScheduleRow } from './schedule-rows.js';
 
 // What firing reads; the rest of the row (counters, timestamps) stays in the database.
-const FIRING_COLUMNS = 'workflow_id, trigger_key, workflow_version, definition, enabled, next_fire_ms, next_due_ms, watermark_ms, last_error';
+export const FIRING_COLUMNS = 'workflow_id, trigger_key, workflow_version, definition, enabled, next_fire_ms, next_due_ms, watermark_ms, last_error';
 export type FiringRow = Pick<ScheduleRow, 'workflow_id' | 'trigger_key' | 'workflow_version' | 'definition' | 'enabled' | 'next_fire_ms' | 'next_due_ms' | 'watermark_ms' | 'last_error'>;
 
-function toFiringRow(r: Record<string, unknown>): FiringRow {
+export function toFiringRow(r: Record<string, unknown>): FiringRow {
   return {
     workflow_id: r.workflow_id as string,
     trigger_key: r.trigger_key as string,
@@ -22,12 +23,12 @@ function toFiringRow(r: Record<string, unknown>): FiringRow {
 
 /**
  * Locks up to `limit` due rows for the caller's transaction, skipping rows another process is
- * firing right now. The row lock is the claim: it lasts exactly as long as the transaction that
+ * firing right now and paused rows. The row lock is the claim: it lasts exactly as long as the transaction that
  * starts the runs and advances the rows, and a process that dies releases it with its connection.
  */
 export async function lockDue(tx: Queryable, now: number, limit: number): Promise<FiringRow[]> {
   const res = await tx.query<Record<string, unknown>>(
-    `SELECT ${FIRING_COLUMNS} FROM scheduler_triggers WHERE enabled AND next_due_ms <= $1
+    `SELECT ${FIRING_COLUMNS} FROM scheduler_triggers WHERE enabled AND next_due_ms <= $1 AND ${NOT_PAUSED}
       ORDER BY next_due_ms LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [now, limit],
   );
@@ -38,7 +39,7 @@ export async function lockDue(tx: Queryable, now: number, limit: number): Promis
 export async function lockOne(tx: Queryable, workflowId: string, key: string, nextFire: number, now: number): Promise<FiringRow[]> {
   const res = await tx.query<Record<string, unknown>>(
     `SELECT ${FIRING_COLUMNS} FROM scheduler_triggers WHERE workflow_id = $1 AND trigger_key = $2 AND enabled AND next_fire_ms = $3 AND next_due_ms <= $4
-     FOR UPDATE SKIP LOCKED`,
+       AND ${NOT_PAUSED} FOR UPDATE SKIP LOCKED`,
     [workflowId, key, nextFire, now],
   );
   return res.rows.map(toFiringRow);

@@ -9,3 +9,5 @@ export { schedulerMigrations } from './migrations.js';
 export { toTriggerDefinition, scheduleOf, reconcileWithEngine, followEngineLifecycle } from './engine-schedule.js';
 export { registerSchedulerMetrics } from './metrics.js';
 export { parseMaestroTriggerExecution, type MaestroTriggerExecution, type TriggerWatermark } from './maestro-watermarks.js';
+export { pauseTimeTriggersInTx, activateTimeTriggersInTx, workflowsWithPausedTimeTriggers, UnknownTriggerError, PauseConflictError, type PauseRequest, type ActivationPreview, type ActivateOptions } from './pauses.js';
+export { listSchedules, type ScheduleListQuery, type SchedulePage, type ScheduleItem, type ZonedTime } from './schedule-list.js';

@@ -1,5 +1,6 @@
 import type { Queryable } from '@baton/engine-core';
 import type { TimeTriggerDefinition } from './cron/trigger.js';
+import { NOT_PAUSED } from './pause-sql.js';
 
 /** A workflow's time triggers as its active version defines them. */
 export interface ActiveSchedule {
@@ -42,10 +43,10 @@ export function toRow(r: Record<string, unknown>): ScheduleRow {
   };
 }
 
-/** When this process should look again: the earliest due row. */
+/** When this process should look again: the earliest due row that is not paused. */
 export async function earliestWakeup(db: Queryable): Promise<number | null> {
   const res = await db.query<{ at: number | string | null }>(
-    `SELECT next_due_ms AS at FROM scheduler_triggers WHERE enabled AND next_due_ms IS NOT NULL ORDER BY next_due_ms LIMIT 1`,
+    `SELECT next_due_ms AS at FROM scheduler_triggers WHERE enabled AND next_due_ms IS NOT NULL AND ${NOT_PAUSED} ORDER BY next_due_ms LIMIT 1`,
   );
   return num(res.rows[0]?.at);
 }

@@ -6,7 +6,9 @@ import { compileTrigger, type CompileOptions, type TimeTriggerDefinition } from 
 import { planFires, type FirePlan } from './plan.js';
 import { timeTriggerRequestId, type Clock, type TimeStartRequest, type WorkflowStarter } from './ports.js';
 import { advanceRows, lockDue, lockOne, type Advance, type FiringRow } from './firing-sql.js';
+import { activateTimeTriggersInTx, pauseTimeTriggersInTx, type ActivationPreview, type PauseRequest } from './pauses.js';
 import { earliestWakeup, listSchedule, type ActiveSchedule, type ScheduleRow } from './schedule-rows.js';
+import { listSchedules, type ScheduleListQuery, type SchedulePage } from './schedule-list.js';
 import { syncSchedules, type SyncItem, type SyncReport } from './sync.js';
 import { seedWatermarks } from './watermarks.js';
 
@@ -166,6 +168,32 @@ export class Scheduler {
     return listSchedule(this.opts.db, workflowId);
   }
 
+  /** The schedule list (pause state, next fire times never in the past) at this scheduler's clock. */
+  listPage(query: Omit<ScheduleListQuery, 'now' | 'compile'>): Promise<SchedulePage> {
+    return listSchedules(this.opts.db, { ...query, now: this.now(), compile: this.opts.compile });
+  }
+
+  /**
+   * Pauses time triggers in the caller's transaction (which may pause signal triggers too): it
+   * waits for fires claimed before it, and no fire is claimed after it commits.
+   */
+  pauseInTx(tx: Queryable, req: PauseRequest): Promise<boolean> {
+    return pauseTimeTriggersInTx(tx, req);
+  }
+
+  /**
+   * Activates paused time triggers in the caller's transaction and starts, in it, what came due
+   * while they were paused as each trigger's catch-up policy decides (exactly the returned
+   * preview). Call `wake()` after the commit; with `dryRun` nothing changes.
+   */
+  async activateInTx(tx: Queryable, workflowId: string, triggerKey: string | undefined, dryRun = false): Promise<{ changed: boolean; previews: ActivationPreview[] }> {
+    const now = this.now();
+    // Every fire time that came due while paused was missed on purpose: no grace, the policy decides.
+    const res = await activateTimeTriggersInTx(tx, workflowId, triggerKey, { now, graceMs: 0, ...(this.opts.compile ? { compile: this.opts.compile } : {}), dryRun });
+    if (!dryRun && res.resumed.length > 0) addTick(this.stats, await this.fireRows(tx, res.resumed, now, [], 0));
+    return { changed: res.changed, previews: res.previews };
+  }
+
   /**
    * Starts every due fire time. `concurrency` workers each lock a batch of due rows, start and
    * advance them in one transaction, and go again until no due row is left, so no worker waits
@@ -241,7 +269,7 @@ export class Scheduler {
   }
 
   /** Fires the rows in the caller's transaction; `due` receives the due time of every run started. */
-  private async fireRows(tx: Queryable, rows: readonly FiringRow[], now: number, due: number[]): Promise<TickResult> {
+  private async fireRows(tx: Queryable, rows: readonly FiringRow[], now: number, due: number[], graceMs = this.o.misfireGraceMs): Promise<TickResult> {
     const result = { ...emptyTick(), claimed: rows.length };
     const advances: Advance[] = [];
     const requests: TimeStartRequest[] = [];
@@ -265,10 +293,10 @@ export class Scheduler {
       const trigger = compileTrigger(row.definition, this.opts.compile);
       const jitter = stableJitterMs(row.workflow_id, row.trigger_key, trigger.fuzzyMaxDelayMs);
       // Rows sharing a schedule (thousands of workflows on one cron) share one plan.
-      const memoKey = `${trigger.expression}\u0000${trigger.timezone}\u0000${trigger.catchUp.policy}\u0000${trigger.catchUp.maxRuns}\u0000${jitter}\u0000${row.next_fire_ms}\u0000${row.watermark_ms}`;
+      const memoKey = `${trigger.expression}\u0000${trigger.timezone}\u0000${trigger.catchUp.policy}\u0000${trigger.catchUp.maxRuns}\u0000${jitter}\u0000${row.next_fire_ms}\u0000${row.watermark_ms}\u0000${graceMs}`;
       let plan = plans.get(memoKey);
       if (!plan) {
-        plan = planFires(trigger, jitter, row.next_fire_ms, row.watermark_ms, now, this.o.misfireGraceMs);
+        plan = planFires(trigger, jitter, row.next_fire_ms, row.watermark_ms, now, graceMs);
         plans.set(memoKey, plan);
       }
       for (const fire of plan.start) {

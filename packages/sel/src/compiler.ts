@@ -1,6 +1,7 @@
 import { SelError, limitError } from './errors.js';
 import type { Expr, Pos, ProgramAst, Stmt } from './syntax/ast.js';
-import { HOST_DECLARED_TYPES, findIn, hasConstructor, staticClass } from './runtime/library.js';
+import { LONG_LITERAL_LIMIT } from './syntax/ast-build.js';
+import { HOST_DECLARED_TYPES, findIn, hasConstructor, regexLiteralError, staticClass } from './runtime/library.js';
 import { callMethod, callStatic, classRef, construct, invoke, PARAMS, paramsGet, readField, readIndex, type ClassRef } from './runtime/members.js';
 import { add, arith, compare, equals, negate, plus, typeError } from './runtime/operators.js';
 import { UNSET, type EvalState } from './runtime/state.js';
@@ -418,10 +419,27 @@ class Compiler {
   // ---- expressions ----
 
   /** Compiles an expression; `base` is how many values are already on the operand stack. */
+  /** How deeply the expression being compiled nests (its closures nest as deeply when it runs). */
+  private exprDepth = 0;
+
   expr(e: Expr, base: number): Ev {
+    if (++this.exprDepth > MAX_EXPRESSION_DEPTH) {
+      const { line, column } = e.pos;
+      throw new SelError('limit', `expression too deeply nested at line ${line}, column ${column}: more than ${MAX_EXPRESSION_DEPTH} operations inside one another`, line, column);
+    }
+    // No finally: an error ends the whole compilation, and this compiler with it.
+    const ev = this.exprAt(e, base);
+    this.exprDepth--;
+    return ev;
+  }
+
+  private exprAt(e: Expr, base: number): Ev {
     switch (e.k) {
       case 'lit': {
         this.need(base + 1, e.pos);
+        if (e.value === LONG_LITERAL_LIMIT) {
+          throw new SelError('syntax', 'integer literal out of range: 9223372036854775808 is larger than the largest LONG, 9223372036854775807 (only -9223372036854775808 may be written)', e.pos.line, e.pos.column);
+        }
         const v = e.value as Value;
         return () => v;
       }
@@ -765,6 +783,11 @@ class Compiler {
       this.need(base + 2, pos);
       return (s) => paramsGet(s, key);
     }
+    const first = e.args[0];
+    if (first?.k === 'lit' && typeof first.value === 'string') {
+      const bad = regexLiteralError(name, argc, first.value);
+      if (bad !== undefined) throw new SelError('syntax', bad, first.pos.line, first.pos.column);
+    }
     const obj = this.expr(e.object, base);
     const args = this.exprs(e.args, base + 1);
     return (s) => {
@@ -891,6 +914,12 @@ function countedLoop(test: Expr | null, update: Expr | null): CountedLoop | null
   const k = value.value as bigint;
   return { name: left.name, bound: right.value as bigint, step: update.op === '+=' ? k : -k, cmp };
 }
+
+/**
+ * Operations one expression may nest (`1+1+...+1` nests one per `+`): evaluating it recurses as
+ * deeply, so beyond this the JavaScript stack, not a SEL limit, would stop it.
+ */
+export const MAX_EXPRESSION_DEPTH = 1000;
 
 /** Library code may fail with a plain JS error; it reaches the user as a runtime error. */
 export function asSelError(err: unknown): unknown {

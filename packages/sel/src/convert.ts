@@ -4,6 +4,7 @@ import { SelArray, isHostObject, newArray, typeOf, type ElementType, type Value 
 
 /** Deepest nesting of input data accepted (deeper data is refused, never a stack overflow). */
 export const MAX_DATA_DEPTH = 256;
+const DEPTH_DETAIL = 'the value nests deeper than that, or contains itself';
 
 /**
  * Copies a host value into a fresh SEL value: SEL values are deep-copied (arrays and maps), and
@@ -22,7 +23,7 @@ const JSON_DATA: ImportMode = { wholeNumbersAreLong: true };
 
 export function importValue(v: unknown, mode: ImportMode = SEL_VALUES, depth = 0): Value {
   const host = mode.host;
-  if (depth > MAX_DATA_DEPTH) throw limitError('data nesting depth', MAX_DATA_DEPTH);
+  if (depth > MAX_DATA_DEPTH) throw limitError('data nesting depth', MAX_DATA_DEPTH, DEPTH_DETAIL);
   switch (typeof v) {
     case 'bigint':
       return BigInt.asIntN(64, v);
@@ -126,7 +127,7 @@ export interface ToJsonOptions {
  * number (non-finite → string), arrays → arrays, maps → objects, host objects → their text.
  */
 export function toJson(v: Value | undefined, options: ToJsonOptions = {}, depth = 0): unknown {
-  if (depth > MAX_DATA_DEPTH) throw limitError('data nesting depth', MAX_DATA_DEPTH);
+  if (depth > MAX_DATA_DEPTH) throw limitError('data nesting depth', MAX_DATA_DEPTH, DEPTH_DETAIL);
   switch (typeof v) {
     case 'bigint':
       if (v >= -9007199254740991n && v <= 9007199254740991n) return Number(v);
@@ -152,7 +153,7 @@ export function toJson(v: Value | undefined, options: ToJsonOptions = {}, depth 
 
 /** Checks a result can be handed to a workflow (JSON-able, maps without nulls), as Maestro requires. */
 export function checkWorkflowResult(v: Value | undefined, depth = 0): void {
-  if (depth > MAX_DATA_DEPTH) throw limitError('data nesting depth', MAX_DATA_DEPTH);
+  if (depth > MAX_DATA_DEPTH) throw limitError('data nesting depth', MAX_DATA_DEPTH, DEPTH_DETAIL);
   if (v === undefined || v === null || typeof v !== 'object') return;
   if (v instanceof SelArray) return;
   if (v instanceof Map) {

@@ -16,6 +16,8 @@ export type { HostExtensions, ExtensionFunction, ExtensionCall } from './extensi
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export type { Limits } from './limits.js';
 export { SelArray, typeOf, javaString } from './runtime/values.js';
+export { javaRegex } from './java/java-regex.js';
+export type { JavaPattern } from './java/java-regex.js';
 export type { Value, SelMap, SelTypeName, ElementType } from './runtime/values.js';
 export { fromJson, varsFromJson, toJson, importValue, checkWorkflowResult } from './convert.js';
 export type { ToJsonOptions, ImportMode } from './convert.js';

@@ -109,7 +109,7 @@ export function selValuesFromJsonText(text: string): Value {
 
 /** A SEL value as JSON text: LONGs exact, DOUBLEs as Java prints them, host objects as their text. */
 export function stringifySel(v: Value | undefined, options: { bigLongAsString?: boolean } = {}, depth = 0): string {
-  if (depth > MAX_DATA_DEPTH) throw new SelError('limit', `data nesting depth limit of ${MAX_DATA_DEPTH} exceeded`);
+  if (depth > MAX_DATA_DEPTH) throw new SelError('limit', `data nesting depth limit of ${MAX_DATA_DEPTH} exceeded: the value nests deeper than that, or contains itself`);
   switch (typeof v) {
     case 'bigint':
       return options.bigLongAsString && (v > 9007199254740992n || v < -9007199254740992n) ? `"${v}"` : v.toString();

@@ -48,3 +48,9 @@ export function resolveLimits(partial?: Partial<Limits>): Limits {
 export const OBJECT_BYTES = 32;
 export const CHAR_BYTES = 2;
 export const ELEMENT_BYTES = 8;
+
+/**
+ * Work units per evaluation step. A step (a statement, loop turn or call) costs some tens of
+ * nanoseconds; scanning or copying one character costs well under one, so 64 of them make a step.
+ */
+export const WORK_UNITS_PER_STEP = 64;

@@ -6,8 +6,10 @@ import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { packageMigrations } from './migrations.js';
 import { healthRoutes } from './http/health.js';
-import { errorHandler, notFoundHandler } from './http/problem.js';
+import { errorHandler } from './http/problem.js';
 import { LeveledRequestLogs } from './http/request-logs.js';
+import { RouteMethods } from './http/method-not-allowed.js';
+import { refuseNonFiniteNumbers } from './http/finite-numbers.js';
 import { assignAccess, authHook } from './http/auth.js';
 import { limitPublishing, registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -104,13 +106,17 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
     return payload;
   });
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
+  refuseNonFiniteNumbers(app);
+  const routeMethods = new RouteMethods();
+  app.setNotFoundHandler(routeMethods.handler());
+  app.addHook('onRequest', routeMethods.hook());
 
   // onRoute hooks run in the order added: access first, since the rate limit and the OpenAPI
   // document read it from the route's config.
   app.addHook('onRoute', (route) => {
     assignAccess(route);
     limitPublishing(route, deps.config.publishRateLimit);
+    routeMethods.add(route);
     deps.onRoute?.(route);
   });
   app.addHook('onRequest', authHook({ tokens: deps.config.tokens, enabled: deps.config.tokens.length > 0 }));

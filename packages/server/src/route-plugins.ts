@@ -9,6 +9,7 @@ import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
 import { stepActionRoutes } from './routes/step-actions.js';
 import { stepLogRoutes } from './routes/step-logs.js';
+import { triggerRoutes } from './routes/triggers.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { webRoutes } from './web/plugin.js';
 
@@ -35,6 +36,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('step-actions', stepActionRoutes, { db: services.db, engine: services.engine }),
     routePlugin('step-logs', stepLogRoutes, { engine: services.engine }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
+    routePlugin('triggers', triggerRoutes, { db: services.db, scheduler: services.scheduler }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
     routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
     routePlugin('web', webRoutes, { db: services.db, runs: services.engine }),

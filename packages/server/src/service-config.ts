@@ -1,4 +1,4 @@
-import { DEFAULT_STEP_LOG_LIMITS, HostAllowList, parseDurationSeconds, type ParamValidatorMode } from '@baton/engine-core';
+import { DEFAULT_SEL_TIMEOUT_MS, DEFAULT_STEP_LOG_LIMITS, HostAllowList, parseDurationSeconds, type ParamValidatorMode } from '@baton/engine-core';
 import { loadSourcesConfig, SourcesConfigError, type SourcesConfig } from './wiring/signals-sources.js';
 import { StartupError } from './startup-error.js';
 import { SERVICE_SETTINGS } from './service-settings.js';
@@ -19,6 +19,12 @@ export interface ServiceSettings {
   engineConcurrency: number;
   /** Whether param validators are checked (`enforce`) or only kept, as Maestro does (`ignore`). */
   paramValidators: ParamValidatorMode;
+  /** Wall-clock limit of one SEL evaluation in ms (0 = none). */
+  selTimeoutMs: number;
+  /** Worker threads for SEL programs that may run long (undefined = the engine's default). */
+  selWorkers: number | undefined;
+  /** SEL evaluations that may wait for a worker. */
+  selQueueLimit: number | undefined;
   /** Time triggers firing closer together than this are refused at push (and not scheduled). */
   minTriggerIntervalMs: number;
   /** Kafka/SNS/CloudEvents sources and outbound sinks. */
@@ -48,6 +54,9 @@ export function loadServiceSettings(env: Env = process.env, cwd: string = proces
     timeScale: parseTimeScale(setting(env, 'BATON_TIME_SCALE')),
     engineConcurrency: parseConcurrency(setting(env, 'BATON_ENGINE_CONCURRENCY')),
     paramValidators: parseParamValidators(setting(env, 'BATON_PARAM_VALIDATORS')),
+    selTimeoutMs: parseSelTimeout(setting(env, 'BATON_SEL_TIMEOUT')),
+    selWorkers: parseWholeNumber('BATON_SEL_WORKERS', setting(env, 'BATON_SEL_WORKERS'), 1, 64),
+    selQueueLimit: parseWholeNumber('BATON_SEL_QUEUE_LIMIT', setting(env, 'BATON_SEL_QUEUE_LIMIT'), 1, 100_000),
     minTriggerIntervalMs: parseMinTriggerInterval(setting(env, 'BATON_MIN_TRIGGER_INTERVAL')),
     sources: loadSources(env, cwd),
   };
@@ -97,6 +106,24 @@ function parseConcurrency(raw: string | undefined): number {
   if (raw === undefined) return 32;
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= 1000)) throw new StartupError('BATON_ENGINE_CONCURRENCY', `must be a whole number from 1 to 1000, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** `500` or `500ms` (milliseconds), `5s` (seconds); 0 turns the limit off; at most an hour. */
+function parseSelTimeout(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_SEL_TIMEOUT_MS;
+  const m = /^(\d+)\s*(ms|s)?$/i.exec(raw);
+  const ms = m ? Number(m[1]) * (m[2]?.toLowerCase() === 's' ? 1000 : 1) : NaN;
+  if (!(ms >= 0 && ms <= 3_600_000)) {
+    throw new StartupError('BATON_SEL_TIMEOUT', `must be milliseconds (500, 500ms) or seconds (5s) from 0 to 1 hour, got ${JSON.stringify(raw)}`);
+  }
+  return ms;
+}
+
+function parseWholeNumber(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) throw new StartupError(name, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return n;
 }
 

@@ -10,6 +10,9 @@ export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string
   { name: 'BATON_STEP_HTTP_BODY_BYTES', description: 'bytes of an Http step\'s response body kept with the attempt; default 64KiB' },
   { name: 'BATON_TIME_SCALE', description: 'factor applied to Sleep waits, e.g. 0.01 in tests; default 1' },
   { name: 'BATON_ENGINE_CONCURRENCY', description: 'engine jobs run at once by this process (1-1000); default 32' },
+  { name: 'BATON_SEL_TIMEOUT', description: 'wall-clock limit of one SEL evaluation (params, conditions, validators): milliseconds or 500ms, 5s; 0 = none; default 5s' },
+  { name: 'BATON_SEL_WORKERS', description: 'worker threads evaluating SEL programs that may run long (1-64); default: the cores, 2 to 4' },
+  { name: 'BATON_SEL_QUEUE_LIMIT', description: 'SEL evaluations that may wait for a worker before more are refused (1-100000); default 1000' },
   { name: 'BATON_PARAM_VALIDATORS', description: "enforce (default): values failing a param's validator fail the start, run or step; ignore: keep validators unchecked, as Maestro does" },
   { name: 'BATON_MIN_TRIGGER_INTERVAL', description: 'shortest allowed spacing of a time trigger\'s fire times, seconds or a duration (30s, 5m); pushes of faster crons are refused; default 1m' },
 ];

@@ -15,6 +15,7 @@ import type { Logger } from './logger.js';
 import type { ServiceSettings } from './service-config.js';
 import { createWorkflowStarter } from './wiring/starter.js';
 import { signalTriggerExpressions } from './wiring/trigger-expressions.js';
+import { useSelEvaluator } from './wiring/sel.js';
 import { wireSignalsIntoEngine } from './wiring/engine-signals.js';
 import { publishedSignalsOutbound, wireOutboundEvents } from './wiring/outbound.js';
 import { followWorkflowEvents } from './wiring/workflow-events.js';
@@ -61,11 +62,15 @@ export function createServices(deps: ServicesDeps): BatonServices {
     paramValidators: settings.paramValidators,
     concurrency: settings.engineConcurrency,
     stepLogs: settings.stepLogs,
+    selTimeoutMs: settings.selTimeoutMs,
+    selWorkers: settings.selWorkers,
+    selQueueLimit: settings.selQueueLimit,
     onError: (err, job) =>
       job.kind === 'step.logs'
         ? log.error({ err }, 'storing a step attempt\'s logs failed; the step goes on and the lost output shows as dropped')
         : log.error({ err, job: job.kind }, 'engine job failed; it will be retried'),
   });
+  useSelEvaluator(engine.evaluateSel);
   registerBuiltinRuntimes(engine, { http: { allowedHosts: settings.httpAllowedHosts }, ...(settings.shellSteps ? { shell: {} } : {}) });
 
   const starter = createWorkflowStarter(db);

@@ -75,6 +75,24 @@ describe('OpenAPI document', () => {
 });
 
 describe('docs/rest.md', () => {
+  it('documents every error answer as application/problem+json, and 400 wherever a route takes input', () => {
+    const wrong: string[] = [];
+    const no400: string[] = [];
+    for (const [p, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const responses = (op.responses ?? {}) as Record<string, { content?: Record<string, unknown> }>;
+        for (const [code, r] of Object.entries(responses)) {
+          if (Number(code) >= 400 && Object.keys(r.content ?? {}).join() !== 'application/problem+json') wrong.push(`${method} ${p} ${code}`);
+        }
+        const takesInput = ((op as { parameters?: unknown[] }).parameters?.length ?? 0) > 0 || (op as { requestBody?: unknown }).requestBody !== undefined;
+        // The web pages (/ui/...) take any path and answer HTML, never 400.
+        if (takesInput && p.startsWith('/api/') && responses['400'] === undefined) no400.push(`${method} ${p}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(no400).toEqual([]);
+  });
+
   it('is up to date with the code (regenerate with `npm run docs:rest`)', async () => {
     const onDisk = await readFile(REST_DOCS_PATH, 'utf8').catch(() => '(docs/rest.md is missing)');
     expect(onDisk === renderRestDocs(doc as never), 'docs/rest.md is stale: run `npm run docs:rest` and commit the result').toBe(true);

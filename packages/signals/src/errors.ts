@@ -19,3 +19,8 @@ export class SignalNotFoundError extends Error {
     this.name = 'SignalNotFoundError';
   }
 }
+
+/** Activating one signal trigger while every signal trigger of its workflow is paused as a whole. */
+export class TriggerPauseConflictError extends Error {
+  override readonly name = 'TriggerPauseConflictError';
+}

@@ -2,7 +2,7 @@ export { SignalService, type SignalServiceOptions } from './service.js';
 export { signalsMigrations } from './migrations.js';
 export type { PublishInput, PublishResult, SignalInstance, SignalParams, ParamValue, SignalSource } from './model.js';
 export { MAX_BATCH, MAX_NAME_LENGTH } from './model.js';
-export { SignalValidationError, SignalNotFoundError, type FieldError } from './errors.js';
+export { SignalValidationError, SignalNotFoundError, TriggerPauseConflictError, type FieldError } from './errors.js';
 export { parseJson, stringifyJson, type Json } from './json.js';
 export { normalizeBatch, nameProblem, type NormalizedSignal } from './validate.js';
 export { publishInTx, SIGNAL_CHANNEL } from './publish.js';
@@ -30,3 +30,5 @@ export { getFromSignal, getFromSignalDependency, loadFiringSignals, SignalParamE
 export type * from './ports.js';
 export { SignalStats, sourceLabel, type FiringOutcome } from './stats.js';
 export { KafkaLagReader, type KafkaLagOptions, type LagAdmin, type PartitionLag } from './sources/kafka/lag.js';
+export { pauseSignalTriggersInTx, activateSignalTriggersInTx, workflowsWithPausedSignalTriggers, type SignalPauseRequest, type SignalActivation } from './pauses.js';
+export { listSignalTriggers, type SignalTriggerListQuery, type SignalTriggerItem, type SignalTriggerPage, type SignalTriggerInput } from './trigger-list.js';

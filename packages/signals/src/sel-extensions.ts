@@ -23,7 +23,10 @@ export function getFromSignal(signals: readonly ConsumedSignal[], first: string,
     throw new SignalParamError(`no signal that started this run has a param named ${first}`);
   }
   const s = signals.find((x) => x.name === first);
-  if (!s) throw new SignalParamError(`signal ${first} did not start this run (it consumed ${signals.map((x) => x.name).join(', ') || 'no signals'})`);
+  if (!s) {
+    const by = signals.length > 0 ? `it was triggered by ${signals.map((x) => x.name).join(', ')}` : 'no signal triggered it';
+    throw new SignalParamError(`no signal named ${first} triggered this run (${by})`);
+  }
   if (!Object.prototype.hasOwnProperty.call(s.params, second)) throw new SignalParamError(`signal ${first}#${s.seq_id} has no param named ${second}`);
   return s.params[second]!;
 }

@@ -2,6 +2,7 @@ import type { Queryable, SignalTrigger } from '@baton/engine-core';
 import { shortHash, stableJson } from './canonical.js';
 import { parseJson, stringifyJson } from './json.js';
 import { MatchSpecError, parseCondition, type MatchSpec } from './operators.js';
+import { SUB_NOT_PAUSED } from './pause-sql.js';
 import type { ActiveDefinition } from './ports.js';
 import { nameProblem } from './validate.js';
 
@@ -203,7 +204,8 @@ export class SubscriptionIndex {
 
   static async load(q: Queryable): Promise<SubscriptionIndex> {
     const gen = await q.query<{ generation: number }>('SELECT generation FROM signal_subscription_generation WHERE id = 1');
-    const rows = await q.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM signal_subscriptions WHERE active`);
+    // Paused triggers are left out: signals published while paused neither join nor fire them.
+    const rows = await q.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM signal_subscriptions s WHERE active AND ${SUB_NOT_PAUSED}`);
     return new SubscriptionIndex(Number(gen.rows[0]?.generation ?? 0), rows.rows.map(rowToSubscription));
   }
 

@@ -158,7 +158,9 @@ function normalizeOne(raw: unknown, field: string, errors: FieldError[]): Normal
   let requestTime: number | bigint | undefined;
   if (rec.request_time !== undefined && rec.request_time !== null) {
     if (!isIntegerValue(rec.request_time)) errors.push({ field: `${field}.request_time`, message: 'must be an integer (epoch milliseconds)' });
-    else requestTime = rec.request_time;
+    else if (BigInt(rec.request_time) < INT64_MIN || BigInt(rec.request_time) > INT64_MAX) {
+      errors.push({ field: `${field}.request_time`, message: 'integer is outside the 64-bit range (epoch milliseconds)' });
+    } else requestTime = rec.request_time;
   }
 
   const extras = Object.keys(rec).filter((k) => !KNOWN_FIELDS.has(k));

@@ -51,7 +51,7 @@ describe('sample-signal-trigger-wf', () => {
     expect(getFromSignal(consumed!, 'signal_a', 'watermark')).toBe(123456);
     expect(getFromSignal(consumed!, 'foo')).toBe('bat');
     expect(getFromSignal(rows[0]!.initiator.signals, 'signal_b', 'posted_by')).toBe('tester');
-    expect(() => getFromSignal(consumed!, 'signal_c', 'x')).toThrow('signal signal_c did not start this run');
+    expect(() => getFromSignal(consumed!, 'signal_c', 'x')).toThrow('no signal named signal_c triggered this run (it was triggered by ');
 
     // Publishing them again dedupes; a signal_b by someone else has no partner.
     const again = await svc.publish([signalA, signalB]);

@@ -12,6 +12,8 @@ export interface WebTestService {
   server: RunningServer;
   /** An admin API token: the service runs with auth on, as a deployment does. */
   token: string;
+  /** A reader API token of the same service (may read, may not act). */
+  readerToken: string;
   /** Authenticated JSON call; throws with the problem document on an error status. */
   call<T = unknown>(method: 'GET' | 'POST', urlPath: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
@@ -22,16 +24,17 @@ export interface WebTestService {
  * on a free loopback port, over a fresh database on the run's PostgreSQL (`postgres: true`) or an
  * embedded PGlite in a temporary folder.
  */
-export async function startWebTestService(opts: { postgres?: boolean } = {}): Promise<WebTestService> {
+export async function startWebTestService(opts: { postgres?: boolean; env?: Record<string, string> } = {}): Promise<WebTestService> {
   const database: Database | undefined = opts.postgres ? await createTestDatabase() : undefined;
   const dataDir = database ? undefined : await mkdtemp(path.join(tmpdir(), 'baton-web-'));
   const token = randomBytes(24).toString('hex');
-  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', BATON_TOKENS: `web-test:admin:${token}` };
+  const readerToken = randomBytes(24).toString('hex');
+  const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', BATON_TOKENS: `web-test:admin:${token},web-reader:reader:${readerToken}`, ...opts.env };
   if (database) env.DATABASE_URL = database.url;
   if (dataDir) env.BATON_DATA_DIR = dataDir;
   let server: RunningServer;
   try {
-    server = await startServer(loadConfig(env), { logger: createLogger('warn'), env: {} });
+    server = await startServer(loadConfig(env), { logger: createLogger('warn'), env: { ...opts.env } });
   } catch (err) {
     await database?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -42,6 +45,7 @@ export async function startWebTestService(opts: { postgres?: boolean } = {}): Pr
     url,
     server,
     token,
+    readerToken,
     async call<T>(method: 'GET' | 'POST', urlPath: string, body?: unknown): Promise<T> {
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
       if (body !== undefined) headers['content-type'] = 'application/json';

@@ -27,7 +27,16 @@ export interface ValidateOptions {
   maxSteps?: number;
   /** Checks SEL syntax and types. Default: `@baton/sel` as the engine evaluates; false skips SEL. */
   sel?: SelCompiler | false;
+  /**
+   * The step types the process that will run the definition has a runtime for. When given, a
+   * step of any other type is refused (naming the step and the type), so what cannot run is not
+   * stored; without it (parsing a file, the compatibility suite) any type is accepted.
+   */
+  stepTypes?: { has(type: string): boolean; names(): string[] };
 }
+
+/** Maestro's leaf step types that need an outside platform (known, but run only with a registered runtime). */
+export const MAESTRO_STEP_TYPES = ['NoOp', 'Sleep', 'Titus', 'Notebook', 'Kubernetes', 'Join', 'Template'];
 
 /** `@baton/sel` compiling the way the engine evaluates params and conditions (final `;` optional). */
 export const selCompiler: SelCompiler = { compile: (source) => compile(source, { maestro: true }) };
@@ -81,6 +90,14 @@ class Validator {
 
   private err(field: string, message: string, pos?: { line: number; column: number }): void {
     this.issues.add(field, message, pos);
+  }
+
+  private noRuntime(stepId: string, type: string): string {
+    const here = `types with a runtime here: ${this.opts.stepTypes!.names().join(', ')}`;
+    if (type === '') return `step '${stepId}' has no type (${here})`;
+    const maestro = MAESTRO_STEP_TYPES.find((t) => t.toLowerCase() === type.trim().toLowerCase());
+    if (maestro) return `step '${stepId}' has type ${type.toUpperCase()}, for which no runtime is registered in this Baton process (${here})`;
+    return `step '${stepId}' has type ${type}, which is not a step type Baton knows (${here}; Maestro's others, ${MAESTRO_STEP_TYPES.filter((t) => !this.opts.stepTypes!.has(t)).join(', ')}, need a registered runtime)`;
   }
 
   request(r: WorkflowRequest): void {
@@ -236,6 +253,7 @@ class Validator {
     switch (s.kind) {
       case 'step':
         if (s.type.trim() === '' && s.type !== '') this.err(fieldPath(path, 'type'), 'must not be blank');
+        else if (this.opts.stepTypes && !this.opts.stepTypes.has(s.type)) this.err(fieldPath(path, 'type'), this.noRuntime(s.id, s.type));
         if (s.retryPolicy) this.retryPolicy(s.retryPolicy, fieldPath(path, 'retry_policy'));
         break;
       case 'foreach': {

@@ -35,15 +35,31 @@ const HINTS: Record<string, string> = {
   'string[]': 'STRING_ARRAY', 'long[]': 'LONG_ARRAY', 'int[]': 'LONG_ARRAY', 'double[]': 'DOUBLE_ARRAY', 'boolean[]': 'BOOLEAN_ARRAY',
 };
 
-/** Numbers from YAML: bigint only where a number would lose digits. */
-function normalize(v: unknown): JsonValue {
+/** Deepest nesting of maps and lists a definition may have. */
+export const MAX_YAML_DEPTH = 200;
+
+class YamlShapeError extends Error {}
+
+/**
+ * Numbers from YAML: bigint only where a number would lose digits. Refuses an alias to a node
+ * that contains it (`a: &a [*a]` is a structure without end) and nesting beyond MAX_YAML_DEPTH.
+ */
+function normalize(v: unknown, path = '', ancestors: unknown[] = []): JsonValue {
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v;
-  if (Array.isArray(v)) return v.map(normalize);
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'object' && v !== null) {
-    const out: JsonObject = {};
-    for (const [k, x] of Object.entries(v)) defineEntry(out, k, normalize(x));
-    return out;
+    const where = path || 'the document';
+    if (ancestors.includes(v)) throw new YamlShapeError(`${where}: an alias refers to a node that contains it (the structure would never end)`);
+    if (ancestors.length >= MAX_YAML_DEPTH) throw new YamlShapeError(`${where}: nested deeper than ${MAX_YAML_DEPTH} levels`);
+    ancestors.push(v);
+    try {
+      if (Array.isArray(v)) return v.map((x, i) => normalize(x, `${path}[${i}]`, ancestors));
+      const out: JsonObject = {};
+      for (const [k, x] of Object.entries(v)) defineEntry(out, k, normalize(x, path ? `${path}.${k}` : k, ancestors));
+      return out;
+    } finally {
+      ancestors.pop();
+    }
   }
   if (v === undefined) return null;
   return v as JsonValue;
@@ -261,8 +277,16 @@ export function parseWorkflowYaml(text: string, opts: YamlParseOptions = {}): Pa
   } catch (e) {
     return { ok: false, errors: [{ field: '', message: `YAML rejected: ${(e as Error).message}` }] };
   }
+  let normalized: JsonValue;
+  try {
+    normalized = normalize(plain);
+  } catch (e) {
+    if (!(e instanceof YamlShapeError)) throw e;
+    const [field, message] = splitField(e.message);
+    return { ok: false, errors: [{ field, message: `YAML rejected: ${message}` }] };
+  }
   const issues = new Issues();
-  const json = new YamlRewriter(issues).request(normalize(plain));
+  const json = new YamlRewriter(issues).request(normalized);
   const request = issues.empty ? new MaestroReader(issues, { allowUntypedExpressions: true }).request(json) : undefined;
   if (!issues.empty || !request) {
     return {
@@ -274,6 +298,12 @@ export function parseWorkflowYaml(text: string, opts: YamlParseOptions = {}): Pa
     };
   }
   return { ok: true, value: request };
+}
+
+function splitField(text: string): [string, string] {
+  const i = text.indexOf(': ');
+  const field = text.slice(0, i);
+  return [field === 'the document' ? '' : field, text.slice(i + 2)];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import type { InstanceSummary } from '../runtime/read-api.js';
+import type { InstanceSummary } from './instance-summary.js';
 import { INSTANCE_STATUSES, type InstanceStatus } from '../runtime/status.js';
 import { Conditions, decodeCursor, encodeCursor, ListFilterError, pageSize } from './cursor.js';
 

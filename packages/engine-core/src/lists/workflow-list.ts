@@ -16,6 +16,10 @@ export interface WorkflowListQuery {
   trigger?: TriggerKind;
   /** The latest instance's status is one of these (workflows never run are left out). */
   lastStatuses?: readonly InstanceStatus[];
+  /** Only these workflows (a filter other packages' read models compute, e.g. paused triggers). */
+  onlyWorkflowIds?: readonly string[];
+  /** None of these workflows. */
+  exceptWorkflowIds?: readonly string[];
   /** 1..1000, default 50. */
   limit?: number;
   cursor?: string;
@@ -99,6 +103,8 @@ export async function listWorkflows(db: Queryable, q: WorkflowListQuery = {}): P
     for (const s of q.lastStatuses) if (!(INSTANCE_STATUSES as readonly string[]).includes(s)) throw new ListFilterError('last_status', `"${s}" is not one of ${INSTANCE_STATUSES.join(', ')}`);
     c.add(`l.status = ANY(${c.param(q.lastStatuses)}::text[])`);
   }
+  if (q.onlyWorkflowIds !== undefined) c.add(`w.workflow_id = ANY(${c.param(q.onlyWorkflowIds)}::text[])`);
+  if (q.exceptWorkflowIds?.length) c.add(`NOT (w.workflow_id = ANY(${c.param(q.exceptWorkflowIds)}::text[]))`);
   if (q.cursor !== undefined) {
     const [after] = decodeCursor(CURSOR_KIND, q.cursor, [/^\P{Cc}{1,256}$/u]);
     c.add(`w.workflow_id > ${c.param(after)}`);

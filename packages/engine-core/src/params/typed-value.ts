@@ -143,6 +143,8 @@ export function jsonToParamValue(type: ParamType, v: unknown): ParamValue {
       }
       return out;
     }
+    default:
+      throw new ParamTypeError(`unknown param type ${JSON.stringify(type)}; use ${PARAM_TYPES.join(', ')}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ParamDefMap, ParamType, ParamValue } from '../definition/model.js';
 import type { ExpressionPort, ParamsHost } from '../runtime/expressions.js';
 import { selExpressionPort } from '../runtime/sel-port.js';
+import { javaRegex, type JavaPattern } from '@baton/sel';
 
 /**
  * Param validators (Maestro's `validator` on a param definition). Two forms:
@@ -162,14 +163,15 @@ const ANNOTATIONS: Record<string, AnnotationSpec> = {
     build: (args) => {
       const source = args.positional.length === 1 && args.named.size === 0 ? args.positional[0] : args.named.size === 1 ? args.named.get('regexp') : undefined;
       if (source === undefined) throw new ValidatorSyntaxError('@Pattern needs one regular expression, as in @Pattern("[a-z]+") or @Pattern(regexp = "[a-z]+")');
-      let re: RegExp;
+      let re: JavaPattern;
       try {
+        // Java regex syntax on a linear-time engine (a value cannot make the check backtrack);
         // Bean Validation matches the whole value, not a part of it.
-        re = new RegExp(`^(?:${source})$`, 'u');
+        re = javaRegex(source);
       } catch (e) {
         throw new ValidatorSyntaxError(`@Pattern: ${(e as Error).message}`);
       }
-      return (v) => (typeof v !== 'string' ? '@Pattern applies to strings' : re.test(v) ? undefined : `must match ${source}`);
+      return (v) => (typeof v !== 'string' ? '@Pattern applies to strings' : re.matchesWhole(v) ? undefined : `must match ${source}`);
     },
   },
 };
@@ -300,13 +302,13 @@ const NO_HOST: ParamsHost = {
  * passes, else a message naming the value, the validator and why: a false result, a SEL error, or
  * a failed annotation. A SEL validator may read other params by name through `other`.
  */
-export function validatorFailure(
+export async function validatorFailure(
   sel: ExpressionPort,
   validator: string,
   value: ParamValue,
   host: ParamsHost = NO_HOST,
-  other: (name: string) => ParamValue | undefined = () => undefined,
-): string | undefined {
+  other: (name: string) => ParamValue | undefined | Promise<ParamValue | undefined> = () => undefined,
+): Promise<string | undefined> {
   const shown = `value ${showValue(value)} fails validator ${JSON.stringify(validator)}`;
   if (isAnnotationValidator(validator)) {
     let parsed: ParsedAnnotation[];
@@ -327,10 +329,10 @@ export function validatorFailure(
     const compiled = sel.compile(source);
     const vars: Record<string, ParamValue> = Object.create(null) as Record<string, ParamValue>;
     for (const n of compiled.names) {
-      const v = n === 'param' ? value : other(n);
+      const v = n === 'param' ? value : await other(n);
       if (v !== undefined) vars[n] = v;
     }
-    result = compiled.evaluate(vars, host);
+    result = await compiled.evaluate(vars, host);
   } catch (e) {
     return `${shown}: ${(e as Error).message}`;
   }
@@ -363,11 +365,11 @@ function selfContained(sel: ExpressionPort | undefined, validator: string): bool
  * other params, are checked when the run evaluates them. Without `sel`, SEL validators run on
  * `@baton/sel` without extensions.
  */
-export function runParamsFailure(sel: ExpressionPort | undefined, defs: ParamDefMap, given: Readonly<Record<string, { value: ParamValue }>>): string | undefined {
+export async function runParamsFailure(sel: ExpressionPort | undefined, defs: ParamDefMap, given: Readonly<Record<string, { value: ParamValue }>>): Promise<string | undefined> {
   for (const [name, tv] of Object.entries(given)) {
     const validator = Object.hasOwn(defs, name) ? defs[name]?.validator : undefined;
     if (validator === undefined || !selfContained(sel, validator)) continue;
-    const why = validatorFailure(sel ?? (plainSel ??= selExpressionPort(() => [])), validator, tv.value);
+    const why = await validatorFailure(sel ?? (plainSel ??= selExpressionPort(() => [])), validator, tv.value);
     if (why) return `param ${name}: ${why}`;
   }
   return undefined;

@@ -56,6 +56,14 @@ export interface InstanceCompletedEvent {
 export type StepCompletionHook = (tx: Queryable, outbox: Outbox, event: StepCompletedEvent) => Promise<void>;
 export type InstanceCompletionHook = (tx: Queryable, outbox: Outbox, event: InstanceCompletedEvent) => Promise<void>;
 
+/** A hook with the name reasons give when it fails ("signal outputs", "outbound events", ...). */
+export interface Named<H> {
+  name: string;
+  hook: H;
+  /** The engine's own hooks: run without a savepoint (a failure is a bug; the job's error handling ends the run). */
+  trusted?: boolean;
+}
+
 export interface CachedVersion extends WorkflowVersion {
   dag: Dag;
 }
@@ -106,8 +114,8 @@ export interface EngineContext {
   versions: VersionCache;
   runtimes: RuntimeRegistry;
   gates: Map<string, StepGate>;
-  stepHooks: StepCompletionHook[];
-  instanceHooks: InstanceCompletionHook[];
+  stepHooks: Named<StepCompletionHook>[];
+  instanceHooks: Named<InstanceCompletionHook>[];
   extensions: Map<string, SelExtension>;
   timeScale: number;
   /** Whether param `validator`s are checked (default) or only kept, as Maestro does. */

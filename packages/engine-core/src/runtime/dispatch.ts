@@ -1,28 +1,15 @@
 import type { Queryable } from '../db/db.js';
-import type { ParamValue, RunStrategy } from '../definition/model.js';
-import { defaultWorkflowParams } from '../params/defaults.js';
+import type { RunStrategy } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, type EngineContext } from './context.js';
-import type { ParamsHost } from './expressions.js';
-import { extensionHost, paramTexts, signalReference } from './extension-host.js';
+import { instanceHooksNoting } from './hooks.js';
 import { isInlineWorkflowId } from './inline-definitions.js';
-import { decodeParams, encodeParams, evaluateParams, type EvaluatedParams } from './params.js';
+import { decodeParams, encodeParams, type EvaluatedParams } from './params.js';
+import { DEFAULT_WORKFLOW_CONCURRENCY, evaluateWorkflowParams, noteDispatched, preEvaluateWorkflowParams, type OpenInstance, type PreEvaluated } from './workflow-params.js';
 import { stopInstanceTx } from './stop.js';
 import { scheduleWorkflowTimeout } from './workflow-timeout.js';
 
-/** PARALLEL without `workflow_concurrency`: Maestro's default limit. */
-export const DEFAULT_WORKFLOW_CONCURRENCY = 20;
 
-interface OpenInstance {
-  id: number;
-  created_at: Date | string;
-  initiator: Record<string, unknown> | null;
-  version: number;
-  instance_id: number;
-  run_id: number;
-  status: 'CREATED' | 'IN_PROGRESS' | 'PAUSED';
-  run_params: unknown;
-}
 
 /**
  * Applies the workflow's run strategy to its queued (CREATED) instances, under a per-workflow
@@ -36,6 +23,8 @@ interface OpenInstance {
  *   ones are stopped (the running one is not).
  */
 export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): Promise<void> {
+  // Params that may wait for a SEL worker are evaluated before the transaction, not inside it.
+  const pre = await preEvaluateWorkflowParams(ctx, workflowId);
   await ctx.queue.tx(async (tx, outbox) => {
     // An advisory lock, not the state row's: starts update that row (the instance counter) and
     // must not queue behind a dispatch.
@@ -58,6 +47,7 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
     // Properties (the run strategy among them) are the workflow's current ones, whatever version
     // each instance runs.
     const current = (await ctx.versions.get(workflowId, 'latest', tx)) ?? (await ctx.versions.require(workflowId, Math.max(...open.map((i) => i.version)), tx));
+    noteDispatched(ctx, workflowId, [current]);
     const strategy: RunStrategy = current.properties.runStrategy ?? { rule: 'SEQUENTIAL' };
     const blocked = state.rows[0]!.blocked_by_instance;
 
@@ -65,13 +55,13 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
       case 'SEQUENTIAL':
       case 'STRICT_SEQUENTIAL':
         if (running.length === 0 && !(strategy.rule === 'STRICT_SEQUENTIAL' && blocked != null)) {
-          await begin(ctx, tx, outbox, workflowId, queued[0]!);
+          await begin(ctx, tx, outbox, workflowId, queued[0]!, pre);
         }
         break;
       case 'FIRST_ONLY': {
         let rest = queued;
         if (running.length === 0) {
-          await begin(ctx, tx, outbox, workflowId, queued[0]!);
+          await begin(ctx, tx, outbox, workflowId, queued[0]!, pre);
           rest = queued.slice(1);
         }
         for (const i of rest) await stopInstanceTx(ctx, tx, outbox, i.id, 'STOPPED', 'FIRST_ONLY run strategy: another instance is running');
@@ -82,7 +72,7 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
         for (const i of [...running, ...queued.slice(0, -1)]) {
           await stopInstanceTx(ctx, tx, outbox, i.id, 'STOPPED', `LAST_ONLY run strategy: superseded by instance ${last.instance_id}`);
         }
-        await begin(ctx, tx, outbox, workflowId, last);
+        await begin(ctx, tx, outbox, workflowId, last, pre);
         break;
       }
       case 'SERIAL_LATEST_ONLY': {
@@ -92,12 +82,12 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
         for (const i of queued.slice(0, -1)) {
           await stopInstanceTx(ctx, tx, outbox, i.id, 'STOPPED', `SERIAL_LATEST_ONLY run strategy: superseded by instance ${last.instance_id}`);
         }
-        if (running.length === 0) await begin(ctx, tx, outbox, workflowId, last);
+        if (running.length === 0) await begin(ctx, tx, outbox, workflowId, last, pre);
         break;
       }
       case 'PARALLEL': {
         const limit = strategy.maxConcurrency ?? DEFAULT_WORKFLOW_CONCURRENCY;
-        for (const i of queued.slice(0, Math.max(0, limit - running.length))) await begin(ctx, tx, outbox, workflowId, i);
+        for (const i of queued.slice(0, Math.max(0, limit - running.length))) await begin(ctx, tx, outbox, workflowId, i, pre);
         break;
       }
     }
@@ -105,11 +95,13 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
 }
 
 /** CREATED → IN_PROGRESS: evaluates the workflow params (a failure fails the instance). */
-async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflowId: string, inst: OpenInstance): Promise<void> {
+async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflowId: string, inst: OpenInstance, pre: PreEvaluated): Promise<void> {
   const def = await ctx.versions.require(workflowId, inst.version, tx);
   let params: EvaluatedParams;
   try {
-    params = await evaluateWorkflowParams(ctx, tx, def, inst, decodeParams(inst.run_params));
+    const ready = pre.get(inst.id);
+    if (ready && !ready.ok) throw ready.error;
+    params = ready ? ready.params : await evaluateWorkflowParams(ctx, tx, def, inst, decodeParams(inst.run_params));
   } catch (e) {
     const reason = `workflow params: ${(e as Error).message}`;
     const res = await tx.query(
@@ -145,50 +137,6 @@ export function runStarted(ctx: EngineContext, outbox: Outbox, workflowId: strin
   if (!isInlineWorkflowId(workflowId)) outbox.afterCommit(() => ctx.events.emit('run.started', workflowId));
 }
 
-async function evaluateWorkflowParams(ctx: EngineContext, tx: Queryable, def: CachedVersion, inst: OpenInstance, runParams: EvaluatedParams): Promise<EvaluatedParams> {
-  // RUN_TS: a run param when given (the scheduler gives it), else the time trigger's fire time
-  // from the initiator, else the instance's creation time — never the clock at dispatch, so a
-  // re-dispatch after a crash computes the same values.
-  const fireTime = inst.initiator?.fire_time;
-  const scheduled = typeof fireTime === 'string' ? Date.parse(fireTime) : NaN;
-  const zone = inst.initiator?.timezone;
-  const given: Record<string, ParamValue> = {};
-  for (const [k, tv] of Object.entries(runParams)) given[k] = tv.value;
-  const defaults = defaultWorkflowParams({
-    workflowId: def.workflowId,
-    owner: def.properties.owner,
-    runTs: Number.isSafeInteger(scheduled) ? scheduled : new Date(inst.created_at).getTime(),
-    initiatorTimezone: typeof zone === 'string' ? zone : undefined,
-    firstTimeTriggerTimezone: def.workflow.timeTriggers.map((t) => ('timezone' in t ? t.timezone : undefined)).find((z) => z),
-    given,
-  });
-  const base: EvaluatedParams = {};
-  for (const [k, p] of Object.entries(defaults)) base[k] = { type: p.type, value: p.value };
-  const info: Record<string, string | bigint> = {
-    workflow_instance_id: BigInt(inst.instance_id),
-    workflow_run_id: BigInt(inst.run_id),
-    RUN_POLICY: 'START_FRESH_NEW_RUN',
-  };
-  for (const [k, v] of Object.entries(info)) base[k] = { type: typeof v === 'bigint' ? 'LONG' : 'STRING', value: v };
-  const extensionCtx = { workflowId: def.workflowId, instanceId: inst.instance_id, runId: inst.run_id };
-  // The signals that triggered the run, for `params.getFromSignal` and `<signal>__<param>`.
-  const extension = await extensionHost(ctx, tx, extensionCtx, paramTexts(def.workflow.params));
-  const host: Omit<ParamsHost, 'get' | 'containsKey'> = {
-    getFromStep: () => undefined,
-    getFromInstance: (name) => base[name]?.value,
-    extension,
-  };
-  const evaluated = evaluateParams(ctx.sel, {
-    defs: def.workflow.params,
-    base,
-    overrides: runParams,
-    host,
-    signalRef: (name) => signalReference(extension, name),
-    validate: ctx.paramValidators === 'enforce',
-  });
-  return { ...base, ...evaluated };
-}
-
 /**
  * Bookkeeping when an instance reaches a terminal status: STRICT_SEQUENTIAL blocking, the
  * instance hooks, and a dispatch so the run strategy can start the next queued instance.
@@ -220,7 +168,7 @@ export async function afterInstanceEnded(
     status,
     reason,
   };
-  for (const hook of ctx.instanceHooks) await hook(tx, outbox, event);
+  await instanceHooksNoting(tx, outbox, ctx.instanceHooks, event);
   if (!inline) await outbox.add(dispatchJob(def.workflowId));
   outbox.afterCommit(() => ctx.events.emit('instance.completed', event));
 }

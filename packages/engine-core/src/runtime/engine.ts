@@ -27,11 +27,12 @@ import { JOB_LOOP, onIterationEnded, runLoopJob, setLoopLimits } from './foreach
 import { withInlineWorkflows } from './inline-definitions.js';
 import type { ExpressionPort, SelExtension } from './expressions.js';
 import { getRun, getStepAttempt, listInstances, type InstancePage, type RunDetails, type StepAttemptDetails } from './read-api.js';
-import { selExpressionPort } from './sel-port.js';
+import { selEvaluator, selExpressionPort, type SelEvaluate } from './sel-port.js';
+import { SelWorkerPool } from '../sel-pool/pool.js';
 import { runStepJob as runStep } from './step-job.js';
 import { startWorkflow, type StartWorkflowRequest, type StartWorkflowResult } from './start.js';
 import { JOB_DISPATCH_MANY, runDispatchMany, startWorkflowsInTx, type StartInTxOptions } from './start-batch.js';
-import { RuntimeRegistry, noOpRuntime, sleepRuntime, type LogStream, type StepRuntime } from './step-runtime.js';
+import { RuntimeRegistry, noOpRuntime, sleepRuntime, type LogStream, type StepRuntime, type StepTypeCatalog } from './step-runtime.js';
 import { getStepLog, type StepLogRead } from './step-logs-read.js';
 import { INSTANCE_TERMINAL, type InstanceStatus } from './status.js';
 import { killInstance, stopInstance } from './stop.js';
@@ -39,6 +40,7 @@ import { JOB_WORKFLOW_TIMEOUT, dropWorkflowTimeout, runWorkflowTimeoutJob } from
 import { deleteBreakpoints, listBreakpoints, setBreakpoint, type Breakpoint, type BreakpointScope } from './breakpoints.js';
 import { DEFAULT_STEP_LOG_LIMITS, type StepLogLimits } from './step-logs.js';
 import { applyStepAction, type StepAction, type StepActionResult } from './step-actions.js';
+import { DEFAULT_PLATFORM_RETRY, endingOnError, type PlatformRetry } from './terminal.js';
 
 export interface EngineOptions {
   db: Db;
@@ -61,10 +63,25 @@ export interface EngineOptions {
   whileIterationLimit?: number;
   /** How deep subworkflows may nest (default 10). */
   subworkflowDepthLimit?: number;
-  /** SEL; default `@baton/sel`. */
+  /** SEL; default `@baton/sel`, with the worker pool and wall-clock limit below. */
   expressions?: ExpressionPort;
   /** Output kept per step attempt (Shell stdout/stderr, Http response body); see StepLogLimits. */
   stepLogs?: Partial<StepLogLimits>;
+  /**
+   * Wall-clock limit of one SEL evaluation (params, conditions, validators), in ms (default 5,000;
+   * 0 = none). Passing it fails the step or run with the param or condition named.
+   */
+  selTimeoutMs?: number;
+  /** Worker threads that evaluate SEL programs which may run long (default: cores, 2 to 4). */
+  selWorkers?: number;
+  /** SEL evaluations that may wait for a worker before more are refused (default 1,000). */
+  selQueueLimit?: number;
+  /**
+   * Retries of a job that failed on a passing platform problem (lost database connection,
+   * deadlock): deliveries before its step or instance fails with the error (default 10), and the
+   * cap on the exponential backoff between them in seconds (default 60).
+   */
+  platformRetry?: Partial<PlatformRetry>;
   /** Called when a queue handler fails unexpectedly (it is retried with backoff). */
   onError?: (err: unknown, job: { kind: string; payload: Record<string, unknown> }) => void;
 }
@@ -85,15 +102,25 @@ export class Engine {
   private readonly worker: Worker;
   private readonly runtimes = new RuntimeRegistry();
   private readonly extensions = new Map<string, SelExtension>();
+  /** Where SEL programs that may run long are evaluated, off the event loop. */
+  readonly selPool: SelWorkerPool;
+  /**
+   * Evaluates a SEL program outside params (trigger conditions, signal outputs) the way the engine
+   * evaluates params: inline when cheap, else in the worker pool, under the wall-clock limit.
+   */
+  readonly evaluateSel: SelEvaluate;
 
   constructor(private readonly opts: EngineOptions) {
-    this.queue = new Queue(opts.db);
+    const retry: PlatformRetry = { ...DEFAULT_PLATFORM_RETRY, ...opts.platformRetry };
+    this.queue = new Queue(opts.db, { maxBackoffSeconds: retry.maxBackoffSeconds });
+    this.selPool = new SelWorkerPool({ workers: opts.selWorkers, queueLimit: opts.selQueueLimit });
+    this.evaluateSel = selEvaluator({ pool: this.selPool, timeoutMs: opts.selTimeoutMs });
     this.runtimes.register('NoOp', noOpRuntime);
     this.runtimes.register('Sleep', sleepRuntime);
     this.ctx = {
       db: opts.db,
       queue: this.queue,
-      sel: opts.expressions ?? selExpressionPort(() => this.extensions.keys()),
+      sel: opts.expressions ?? selExpressionPort(() => this.extensions.keys(), { pool: this.selPool, timeoutMs: opts.selTimeoutMs }),
       versions: new VersionCache(withInlineWorkflows(opts.definitions)),
       runtimes: this.runtimes,
       gates: new Map(),
@@ -108,11 +135,12 @@ export class Engine {
       onLogError: (err) => opts.onError?.(err, { kind: 'step.logs', payload: {} }),
     };
     const ctx = this.ctx;
+    const report = (err: unknown, job: { kind: string; payload: Record<string, unknown> }): void => opts.onError?.(err, job);
     this.extensions.set('getFromForeach', getFromForeach);
     this.extensions.set('getFromSubworkflow', getFromSubworkflow);
     setLoopLimits(ctx, { foreachIterations: opts.foreachIterationLimit, whileIterations: opts.whileIterationLimit, subworkflowDepth: opts.subworkflowDepthLimit });
-    ctx.instanceHooks.push(onIterationEnded);
-    ctx.instanceHooks.push((tx, _outbox, e) => dropWorkflowTimeout(ctx, tx, e));
+    ctx.instanceHooks.push({ name: 'loop iteration ended', hook: onIterationEnded, trusted: true });
+    ctx.instanceHooks.push({ name: 'workflow timeout', hook: (tx, _outbox, e) => dropWorkflowTimeout(ctx, tx, e), trusted: true });
     this.worker = new Worker(this.queue, {
       workerId: opts.workerId ?? `engine-${randomUUID()}`,
       concurrency: opts.concurrency ?? 32,
@@ -121,9 +149,9 @@ export class Engine {
       onError: (job, err) => opts.onError?.(err, job),
       handlers: {
         [JOB_DISPATCH]: (job) => dispatchWorkflow(ctx, String(job.payload.workflowId)),
-        [JOB_ADVANCE]: (job) => advanceInstance(ctx, Number(job.payload.instancePk)),
-        [JOB_STEP]: (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal),
-        [JOB_LOOP]: (job) => runLoopJob(ctx, Number(job.payload.attemptPk)),
+        [JOB_ADVANCE]: endingOnError(ctx, retry, 'instance', 'advancing the instance', (job) => advanceInstance(ctx, Number(job.payload.instancePk)), report),
+        [JOB_STEP]: endingOnError(ctx, retry, 'attempt', 'the step job', (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal), report),
+        [JOB_LOOP]: endingOnError(ctx, retry, 'attempt', 'the loop job', (job) => runLoopJob(ctx, Number(job.payload.attemptPk)), report),
         [JOB_WORKFLOW_TIMEOUT]: (job, jc) => runWorkflowTimeoutJob(ctx, Number(job.payload.instancePk), jc.signal),
         [JOB_DISPATCH_MANY]: (job) => runDispatchMany(ctx, job.payload),
       },
@@ -139,6 +167,11 @@ export class Engine {
     this.runtimes.register(type, runtime);
   }
 
+  /** The step types this engine has a runtime for (case-insensitive), for checking definitions at push. */
+  get stepTypes(): StepTypeCatalog {
+    return this.runtimes;
+  }
+
   /** Adds a gate every step passes before evaluating params (signal dependencies are one). */
   registerGate(name: string, gate: StepGate): void {
     this.ctx.gates.set(name, gate);
@@ -150,12 +183,17 @@ export class Engine {
     this.extensions.set(name, extension);
   }
 
-  onStepCompleted(hook: StepCompletionHook): void {
-    this.ctx.stepHooks.push(hook);
+  /**
+   * Runs `hook` in the transaction that ends a step. A hook that throws (other than a passing
+   * database problem) fails the step with a reason naming it (`name`) and the error: see hooks.ts.
+   */
+  onStepCompleted(hook: StepCompletionHook, name = `step completion hook ${this.ctx.stepHooks.length + 1}`): void {
+    this.ctx.stepHooks.push({ name, hook });
   }
 
-  onInstanceCompleted(hook: InstanceCompletionHook): void {
-    this.ctx.instanceHooks.push(hook);
+  /** Runs `hook` in the transaction that ends an instance; a failure is noted on the instance. */
+  onInstanceCompleted(hook: InstanceCompletionHook, name = `instance completion hook ${this.ctx.instanceHooks.length + 1}`): void {
+    this.ctx.instanceHooks.push({ name, hook });
   }
 
   /**
@@ -183,6 +221,7 @@ export class Engine {
   /** Stops this process's workers; running attempts are aborted and resume elsewhere or on restart. */
   async stop(): Promise<void> {
     await this.worker.stop();
+    await this.selPool.close();
   }
 
   /** Resolves when this process has nothing running and nothing claimable right now. */

@@ -10,8 +10,14 @@ export interface CompiledExpression {
   readonly names: readonly string[];
   /** True when the program uses `params` beyond literal `params.get('x')` reads it declares. */
   readonly readsParams: boolean;
-  /** Evaluates and returns the result as a plain value (LONG = bigint, arrays, objects for maps). */
-  evaluate(vars: Readonly<Record<string, ParamValue>>, params: ParamsHost): unknown;
+  /** False when evaluating may wait for a SEL worker (callers in a transaction evaluate it first). */
+  readonly inline?: boolean;
+  /**
+   * Evaluates and resolves with the result as a plain value (LONG = bigint, arrays, objects for
+   * maps). Programs that may run long are evaluated off the event loop, under the wall-clock
+   * limit: passing it rejects with SelWallClockError.
+   */
+  evaluate(vars: Readonly<Record<string, ParamValue>>, params: ParamsHost): Promise<unknown>;
 }
 
 export interface ExpressionPort {

@@ -1,7 +1,8 @@
 import type { ParamDef, ParamDefMap, ParamType, ParamValue } from '../definition/model.js';
-import { interpolate } from '../params/interpolate.js';
+import { interpolate, templateRefs } from '../params/interpolate.js';
 import { inferParamType, jsonToParamValue } from '../params/typed-value.js';
 import { validatorFailure } from '../params/validators.js';
+import { SelWallClockError } from '../sel-pool/protocol.js';
 import type { ExpressionPort, ParamsHost } from './expressions.js';
 
 export interface TypedValue {
@@ -15,8 +16,9 @@ export class ParamEvaluationError extends Error {
   constructor(
     readonly param: string,
     message: string,
+    cause?: unknown,
   ) {
-    super(`param ${param}: ${message}`);
+    super(cause instanceof SelWallClockError ? `evaluation of param ${param} exceeded the wall-clock limit of ${cause.limitMs} ms` : `param ${param}: ${message}`, { cause });
     this.name = 'ParamEvaluationError';
   }
 }
@@ -92,32 +94,35 @@ export interface ParamEvaluation {
  * SEL in dependency order (a param may use another param of the same map, whatever the order they
  * are written in). Overrides replace definitions of the same name. A cycle is an error.
  */
-export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): EvaluatedParams {
+export async function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Promise<EvaluatedParams> {
   const out: EvaluatedParams = {};
   const state = new Map<string, 'busy' | 'done'>();
   const defs = ev.defs;
 
-  const lookup = (name: string): ParamValue | undefined => {
-    if (Object.hasOwn(defs, name) || (ev.overrides && Object.hasOwn(ev.overrides, name))) {
-      evalOne(name);
-      return out[name]?.value;
-    }
+  const owns = (name: string): boolean => Object.hasOwn(defs, name) || (!!ev.overrides && Object.hasOwn(ev.overrides, name));
+  /** A value known now, without evaluating pending params. */
+  const known = (name: string): ParamValue | undefined => {
+    if (owns(name)) return out[name]?.value;
     if (Object.hasOwn(ev.base, name)) return ev.base[name]!.value;
     return ev.crossStep?.(name);
   };
+  const lookup = async (name: string): Promise<ParamValue | undefined> => {
+    if (owns(name)) await evalOne(name);
+    return known(name);
+  };
 
-  const ownRef = (name: string): ParamValue | undefined => {
+  const ownRef = async (name: string): Promise<ParamValue | undefined> => {
     const prefix = ev.selfId === undefined ? undefined : `${ev.selfId}__`;
-    return prefix && name.startsWith(prefix) && Object.hasOwn(defs, name.slice(prefix.length)) ? lookup(name.slice(prefix.length)) : undefined;
+    return prefix && name.startsWith(prefix) && Object.hasOwn(defs, name.slice(prefix.length)) ? await lookup(name.slice(prefix.length)) : undefined;
   };
 
   const host: ParamsHost = {
     ...ev.host,
-    get: (name) => lookup(name),
-    containsKey: (name) => lookup(name) !== undefined,
+    get: (name) => known(name),
+    containsKey: (name) => known(name) !== undefined,
   };
 
-  const evalOne = (name: string): void => {
+  const evalOne = async (name: string): Promise<void> => {
     const st = state.get(name);
     if (st === 'done') return;
     if (st === 'busy') throw new ParamEvaluationError(name, 'depends on itself (a cycle between params)');
@@ -127,17 +132,17 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
     if (override) {
       out[name] = def?.type && def.type !== override.type ? toTypedValue(name, def.type, override.value) : override;
     } else if (def) {
-      out[name] = evalDef(name, def);
+      out[name] = await evalDef(name, def);
     }
     const value = out[name]?.value;
     if (ev.validate !== false && def?.validator !== undefined && value !== undefined) {
-      const why = validatorFailure(sel, def.validator, value, host, lookup);
+      const why = await validatorFailure(sel, def.validator, value, host, lookup);
       if (why) throw new ParamEvaluationError(name, why);
     }
     state.set(name, 'done');
   };
 
-  const evalDef = (name: string, def: ParamDef): TypedValue => {
+  const evalDef = async (name: string, def: ParamDef): Promise<TypedValue> => {
     if (def.expression !== undefined) {
       let compiled;
       try {
@@ -159,7 +164,7 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
         }
         let v: ParamValue | undefined;
         try {
-          v = lookup(n) ?? ownRef(n) ?? ev.signalRef?.(n);
+          v = (await lookup(n)) ?? (await ownRef(n)) ?? ev.signalRef?.(n);
         } catch (e) {
           throw new ParamEvaluationError(name, (e as Error).message);
         }
@@ -167,21 +172,24 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
       }
       let result: unknown;
       try {
-        result = compiled.evaluate(vars, host);
+        result = await compiled.evaluate(vars, host);
       } catch (e) {
-        throw new ParamEvaluationError(name, (e as Error).message);
+        throw new ParamEvaluationError(name, (e as Error).message, e);
       }
       return toTypedValue(name, def.type, result);
     }
     let value: unknown = def.value;
     if (typeof value === 'string' && value.includes('$')) {
       try {
+        // Every reference resolved first (params may wait for a SEL worker), then one sync pass.
+        const refs = new Map<string, ParamValue | undefined>();
+        for (const ref of templateRefs(value)) {
+          if (ref.stepId === undefined || ref.stepId === ev.selfId) refs.set(`${ref.stepId ?? ''}\u0000${ref.name}`, await lookup(ref.name));
+        }
         value = interpolate(value, (ref) =>
-          ref.stepId !== undefined
-            ? ref.stepId === ev.selfId
-              ? lookup(ref.name)
-              : (ev.host.getFromStep(ref.stepId, ref.name) ?? ev.signalRef?.(`${ref.stepId}__${ref.name}`))
-            : lookup(ref.name),
+          ref.stepId !== undefined && ref.stepId !== ev.selfId
+            ? (ev.host.getFromStep(ref.stepId, ref.name) ?? ev.signalRef?.(`${ref.stepId}__${ref.name}`))
+            : refs.get(`${ref.stepId ?? ''}\u0000${ref.name}`),
         );
       } catch (e) {
         throw new ParamEvaluationError(name, (e as Error).message);
@@ -189,7 +197,7 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
     }
     if (def.type === 'MAP' && value && typeof value === 'object' && !Array.isArray(value)) {
       // A MAP literal holds nested param definitions: evaluate them as their own map.
-      const nested = evaluateParams(sel, { ...ev, defs: value as ParamDefMap, overrides: undefined });
+      const nested = await evaluateParams(sel, { ...ev, defs: value as ParamDefMap, overrides: undefined });
       const m: Record<string, ParamValue> = {};
       for (const [k, tv] of Object.entries(nested)) Object.defineProperty(m, k, { value: tv.value, enumerable: true, writable: true, configurable: true });
       return { type: 'MAP', value: m };
@@ -197,7 +205,7 @@ export function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): Evalua
     return toTypedValue(name, def.type, value);
   };
 
-  for (const name of Object.keys(defs)) evalOne(name);
-  if (ev.overrides) for (const name of Object.keys(ev.overrides)) evalOne(name);
+  for (const name of Object.keys(defs)) await evalOne(name);
+  if (ev.overrides) for (const name of Object.keys(ev.overrides)) await evalOne(name);
   return out;
 }

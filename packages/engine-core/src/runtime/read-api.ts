@@ -1,23 +1,12 @@
 import type { Db } from '../db/db.js';
 import { listInstancesAcross } from '../lists/instance-list.js';
+import type { InstanceSummary } from '../lists/instance-summary.js';
+
+export type { InstanceSummary } from '../lists/instance-summary.js';
 import type { CachedVersion, VersionCache } from './context.js';
 import { decodeParams, type EvaluatedParams } from './params.js';
 import type { InstanceStatus, StepStatus } from './status.js';
 import { stepHttpResponse, stepLogSummaries, type StepHttpResponse, type StepLogSummary } from './step-logs-read.js';
-
-export interface InstanceSummary {
-  workflowId: string;
-  version: number;
-  instanceId: number;
-  runId: number;
-  status: InstanceStatus;
-  requestId: string | null;
-  initiator: unknown;
-  reason: string | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  endedAt: Date | null;
-}
 
 export interface InstancePage {
   items: InstanceSummary[];

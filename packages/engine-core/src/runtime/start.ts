@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ParamType, Workflow } from '../definition/model.js';
+import { PARAM_TYPES, type ParamType, type Workflow } from '../definition/model.js';
+import { parseParamType } from '../params/typed-value.js';
 import { runParamsFailure } from '../params/validators.js';
 import type { Queryable } from '../db/db.js';
 import { dispatchJob, type EngineContext, type ParamValidatorMode } from './context.js';
@@ -86,7 +87,7 @@ export async function prepareStart(ctx: { versions: StartDefinitions; sel?: Expr
   const def = await ctx.versions.get(req.workflowId, selector, q);
   if (!def) throw new StartError('not_found', `workflow ${req.workflowId} has no ${typeof selector === 'number' ? `version ${selector}` : `${selector} version`}`);
   const runParams = typeRunParams(req.params ?? {}, (name) => def.workflow.params[name]?.type);
-  const invalid = ctx.paramValidators !== 'ignore' ? runParamsFailure(ctx.sel, def.workflow.params, runParams) : undefined;
+  const invalid = ctx.paramValidators !== 'ignore' ? await runParamsFailure(ctx.sel, def.workflow.params, runParams) : undefined;
   if (invalid) throw new StartError('invalid_params', invalid);
   return { workflowId: req.workflowId, requestId, def, runParams, initiator: req.initiator ?? { type: 'MANUAL' } };
 }
@@ -159,8 +160,12 @@ function typeRunParams(given: Record<string, unknown>, declared: (name: string) 
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new StartError('invalid_params', 'params must be an object of name → value');
   const out: EvaluatedParams = {};
   for (const [name, raw] of Object.entries(given)) {
-    const explicit = raw && typeof raw === 'object' && !Array.isArray(raw) && 'value' in raw ? (raw as { value: unknown; type?: string }) : undefined;
-    const type = (explicit?.type?.toUpperCase() as ParamType | undefined) ?? declared(name);
+    const explicit = raw && typeof raw === 'object' && !Array.isArray(raw) && 'value' in raw ? (raw as { value: unknown; type?: unknown }) : undefined;
+    let type = declared(name);
+    if (explicit?.type !== undefined) {
+      type = typeof explicit.type === 'string' ? parseParamType(explicit.type) : undefined;
+      if (!type) throw new StartError('invalid_params', `param ${name}: unknown param type ${JSON.stringify(explicit.type)}; use ${PARAM_TYPES.join(', ')}`);
+    }
     try {
       Object.defineProperty(out, name, { value: toTypedValue(name, type, explicit ? explicit.value : raw), enumerable: true, writable: true, configurable: true });
     } catch (e) {

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/db.js';
 import { walkSteps, type Step } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import { releasePauses } from './breakpoints.js';
+import { stepHooksNoting } from './hooks.js';
 import { advanceJob, stepJob, writeStepTimeline, type CachedVersion, type EngineContext, type StepRef } from './context.js';
 import { stopChildren } from './foreach.js';
 import { inlineWorkflowId } from './inline-definitions.js';
@@ -111,7 +112,7 @@ export async function applyStepAction(
     }
     const ended = await endByAction(ctx, tx, outbox, ref, row, status, message, edges);
     if (step.kind !== 'step') await stopChildren(ctx, tx, outbox, ref.attemptPk, `step ${stepId} ${verb}`);
-    for (const hook of ctx.stepHooks) await hook(tx, outbox, { ...ref, status, params: own, outputs: {} });
+    await stepHooksNoting(tx, outbox, ctx.stepHooks, { ...ref, status, params: own, outputs: {} });
     await outbox.add(advanceJob(inst.id));
     return { ...result, status: ended };
   });

@@ -7,12 +7,14 @@ import { advanceJob, writeStepTimeline, type CachedVersion, type EngineContext, 
 import type { ParamsHost, SelExtensionContext } from './expressions.js';
 import { decodeParams, encodeParams, evaluateParams, plainValues, toTypedValue, type EvaluatedParams } from './params.js';
 import type { StepResult, StepRuntime } from './step-runtime.js';
-import type { StepStatus } from './status.js';
+import { STEP_FAILED, type StepStatus } from './status.js';
 import { beginComposite } from './composite.js';
 import { holdAtBreakpoint } from './breakpoints.js';
 import { planRetry, scheduleRetry } from './retry.js';
 import { StepTimeoutError, timeoutSeconds } from './timeouts.js';
 import { AttemptLogWriter } from './step-logs.js';
+import { hookFailureText, runStepHooks, stepHooksNoting, type HookFailure } from './hooks.js';
+import { errorText, isTransientError } from './transient.js';
 import { extensionHost, paramTexts, signalReference } from './extension-host.js';
 
 /** A step attempt row with its instance's, as the step job reads it (loops add their counters). */
@@ -153,7 +155,20 @@ async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | 
   const end = async (from: StepStatus, to: StepStatus, message: string, own: EvaluatedParams = {}, via: StepTimelineEntry[] = []): Promise<undefined> => {
     await ctx.queue.tx(async (tx, outbox) => {
       await writeStepTimeline(tx, via);
-      await endAttempt(ctx, tx, outbox, ref, generation, from, to, message, own, null, {});
+      let edges: Record<string, boolean> | null = null;
+      // IGNORE_FAILURE: the step completes with an error and its successors' conditions decide.
+      if (step && STEP_FAILED.has(to) && step.failureMode === 'IGNORE_FAILURE') {
+        const merged = { ...workflowParams, ...own };
+        try {
+          edges = await evaluateEdges(ctx, tx, { ref, def, step, stepType, generation, merged, own }, merged);
+          message = `${to} ignored (failure mode IGNORE_FAILURE): ${message}`;
+          to = 'COMPLETED_WITH_ERROR';
+        } catch (e) {
+          message = `${message}; ${errorText(e)}`;
+          to = 'FATALLY_FAILED';
+        }
+      }
+      await endAttempt(ctx, tx, outbox, ref, generation, from, to, message, own, edges, {});
     });
     return undefined;
   };
@@ -183,7 +198,13 @@ async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | 
   if (await holdAtBreakpoint(ctx, ref, generation, row.status)) return undefined;
 
   for (const [name, gate] of ctx.gates) {
-    const verdict = await gate.check(db, ref, def);
+    let verdict: { open: boolean; reason?: string };
+    try {
+      verdict = await gate.check(db, ref, def);
+    } catch (e) {
+      if (isTransientError(e)) throw e;
+      return end(row.status, 'USER_FAILED', `step gate "${name}" failed: ${errorText(e)}`);
+    }
     if (!verdict.open) {
       if (row.status === 'INITIALIZED' || row.status === 'PAUSED') {
         await guardedTransition(db, attemptPk, generation, row.status, 'WAITING_FOR_SIGNALS', {}, [
@@ -325,9 +346,49 @@ export async function endAttempt(
   const ended = res.rows[0];
   if (!ended) return false;
   if (ended.seconds !== null) outbox.afterCommit(() => ctx.events.emit('step.ended', ended.step_type ?? 'unknown', to, Math.max(0, Number(ended.seconds))));
-  for (const hook of ctx.stepHooks) await hook(tx, outbox, { ...ref, status: to, params, outputs });
+  const failed = await runStepHooks(tx, outbox, ctx.stepHooks, { ...ref, status: to, params, outputs });
+  if (failed) await endAfterHookFailure(ctx, tx, outbox, ref, to, message, params, outputs, failed);
   await outbox.add(advanceJob(ref.instancePk));
   return true;
+}
+
+/**
+ * A completion hook failed on an ending just recorded (its writes were undone): a step that ended
+ * well fails FATALLY_FAILED — or, with failure mode IGNORE_FAILURE, COMPLETED_WITH_ERROR — with a
+ * reason naming the hook and its error; a step that already failed keeps its status and gets the
+ * hook's error added to its reason. The hooks then see the new ending; failing again only adds
+ * to the reason, so the ending always commits.
+ */
+async function endAfterHookFailure(
+  ctx: EngineContext,
+  tx: Queryable,
+  outbox: Outbox,
+  ref: StepRef,
+  to: StepStatus,
+  message: string | null,
+  params: EvaluatedParams,
+  outputs: EvaluatedParams,
+  failed: HookFailure,
+): Promise<void> {
+  const text = hookFailureText('step completion', failed);
+  let status = to;
+  let reason = message ? `${message}; ${text}` : text;
+  if (to === 'SUCCEEDED' || to === 'COMPLETED_WITH_ERROR') {
+    const def = await ctx.versions.get(ref.workflowId, ref.version, tx);
+    if (def?.dag.steps.get(ref.stepId)?.failureMode === 'IGNORE_FAILURE') {
+      status = 'COMPLETED_WITH_ERROR';
+      reason = `FATALLY_FAILED ignored (failure mode IGNORE_FAILURE): ${text}`;
+    } else {
+      status = 'FATALLY_FAILED';
+      reason = text;
+    }
+  }
+  await tx.query(
+    `UPDATE baton_step_attempts SET status = $2, reason = $3, edges = CASE WHEN $4::boolean THEN edges END, updated_at = now() WHERE id = $1`,
+    [ref.attemptPk, status, reason, status !== 'FATALLY_FAILED'],
+  );
+  await writeStepTimeline(tx, [{ attemptPk: ref.attemptPk, from: to, to: status, message: text }]);
+  await stepHooksNoting(tx, outbox, ctx.stepHooks, { ...ref, status, params, outputs: status === 'FATALLY_FAILED' ? {} : outputs });
 }
 
 /** Stable per step instance (run + step), so a resumed or re-evaluated attempt sees the same id. */
@@ -404,7 +465,7 @@ export async function evaluateStepParams(
   for (const [k, p] of Object.entries(defaults)) reserved[k] = { type: p.type, value: p.value };
   const texts = [paramTexts(step.params)];
   const { host, crossStep, signalRef } = await hostFor(ctx, tx, ref, def, texts, workflowParams);
-  const own = evaluateParams(ctx.sel, {
+  const own = await evaluateParams(ctx.sel, {
     defs: step.params,
     base: { ...workflowParams, ...reserved },
     host,
@@ -439,7 +500,7 @@ export async function evaluateEdges(ctx: EngineContext, tx: Queryable, launch: A
         if (v !== undefined) visible[n] = v;
       }
       const host: ParamsHost = { ...env!.host, get: (n) => vars[n], containsKey: (n) => n in vars };
-      value = compiled.evaluate(visible, host);
+      value = await compiled.evaluate(visible, host);
     } catch (e) {
       throw new Error(`condition for successor ${succ} (${text}): ${(e as Error).message}`, { cause: e });
     }

@@ -70,21 +70,36 @@ export interface StepResult {
  * safe to call again for the same attempt after a crash (`ctx.resumed`). Throwing counts as a
  * platform failure.
  */
+/** The step types a process can run (what a push checks definitions against). */
+export interface StepTypeCatalog {
+  has(type: string): boolean;
+  /** The registered types as registered (for messages). */
+  names(): string[];
+}
+
 export interface StepRuntime {
   run(params: Readonly<Record<string, ParamValue>>, ctx: StepRuntimeContext): Promise<StepResult>;
 }
 
 /** Runtimes by step type, matched case-insensitively (Maestro writes `NoOp`, `noop`, ...). */
-export class RuntimeRegistry {
-  private readonly byType = new Map<string, StepRuntime>();
+export class RuntimeRegistry implements StepTypeCatalog {
+  private readonly byType = new Map<string, { name: string; runtime: StepRuntime }>();
 
   register(type: string, runtime: StepRuntime): void {
     if (!type.trim()) throw new Error('a step runtime needs a type name');
-    this.byType.set(type.trim().toLowerCase(), runtime);
+    this.byType.set(type.trim().toLowerCase(), { name: type.trim(), runtime });
   }
 
   get(type: string): StepRuntime | undefined {
-    return this.byType.get(type.trim().toLowerCase());
+    return this.byType.get(type.trim().toLowerCase())?.runtime;
+  }
+
+  has(type: string): boolean {
+    return this.byType.has(type.trim().toLowerCase());
+  }
+
+  names(): string[] {
+    return [...this.byType.values()].map((r) => r.name);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/db.js';
 import type { Outbox } from '../queue/queue.js';
 import { stepJob, writeInstanceTimeline, writeStepTimeline, type EngineContext } from './context.js';
 import { afterInstanceEnded } from './dispatch.js';
+import { stepHooksNoting } from './hooks.js';
 import { decodeParams } from './params.js';
 
 const OPEN = `('CREATED', 'IN_PROGRESS', 'PAUSED')`;
@@ -64,7 +65,7 @@ export async function stopInstanceTx(
         workflowId: row.workflow_id, version: row.version, instanceId: Number(row.instance_id), runId: row.run_id, instancePk,
         stepId: s.step_id, attemptId: s.attempt_id, attemptPk: Number(s.id),
       };
-      for (const hook of ctx.stepHooks) await hook(tx, outbox, { ...ref, status: stepStatus, params: decodeParams(s.params), outputs: {} });
+      await stepHooksNoting(tx, outbox, ctx.stepHooks, { ...ref, status: stepStatus, params: decodeParams(s.params), outputs: {} });
     }
   }
   // Loop iterations (and what they started) end with the attempt that runs them.

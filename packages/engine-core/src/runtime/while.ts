@@ -51,7 +51,7 @@ export async function whileTick(ctx: EngineContext, tx: Queryable, outbox: Outbo
       getFromInstance: (n) => instanceParams[n]?.value,
       extension: () => undefined,
     };
-    go = compiled.evaluate(vars, host);
+    go = await compiled.evaluate(vars, host);
   } catch (e) {
     await finish(ctx, tx, outbox, target(), { status: 'USER_FAILED', message: `while condition (${step.condition}): ${(e as Error).message}` });
     return;

@@ -1,3 +1,4 @@
+import type { SelEvaluate } from '../runtime/sel-port.js';
 import type { StepRuntime } from '../runtime/step-runtime.js';
 import { httpRuntime, type HttpRuntimeOptions } from './http-runtime.js';
 import { shellRuntime, type ShellRuntimeOptions } from './shell-runtime.js';
@@ -21,7 +22,9 @@ export function registerBuiltinRuntimes(target: RuntimeTarget, options: BuiltinR
     if ('registerRuntime' in target) target.registerRuntime(type, runtime);
     else target.register(type, runtime);
   };
-  add('Http', httpRuntime(options.http ?? { allowedHosts: [] }));
+  // On an Engine, `state_expr` is evaluated with its SEL pool and wall-clock limit.
+  const evaluateSel = 'evaluateSel' in target ? (target as { evaluateSel: SelEvaluate }).evaluateSel : undefined;
+  add('Http', httpRuntime({ evaluateSel, ...(options.http ?? { allowedHosts: [] }) }));
   if (options.shell) {
     const shell = shellRuntime(options.shell);
     add('Shell', shell);

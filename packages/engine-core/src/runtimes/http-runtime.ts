@@ -2,6 +2,7 @@ import type { ParamValue } from '../definition/model.js';
 import type { StepResult, StepRuntime, StepRuntimeContext } from '../runtime/step-runtime.js';
 import { HostAllowList } from './host-allow-list.js';
 import { evaluateStateExpr } from './http-state.js';
+import type { SelEvaluate } from '../runtime/sel-port.js';
 import { readCapped, ResponseTooLargeError } from './read-capped.js';
 import { isParamMap, optionalDurationMs, optionalStringMap, optionalText, requiredText, StepParamError } from './step-params.js';
 
@@ -14,6 +15,8 @@ export interface HttpRuntimeOptions {
   maxResponseBytes?: number;
   /** Redirects followed (each checked against the allow-list); 0 returns the 3xx itself. Default 5. */
   maxRedirects?: number;
+  /** Evaluates `state_expr` (the engine's `evaluateSel`: worker pool, wall-clock limit); default inline with the default limit. */
+  evaluateSel?: SelEvaluate;
 }
 
 interface HttpRequest {
@@ -69,7 +72,7 @@ export function httpRuntime(options: HttpRuntimeOptions): StepRuntime {
       const signal = AbortSignal.any([ctx.signal, timeout.signal]);
       await ctx.timeline(`HTTP ${req.method} ${redact(req.url)}`);
       try {
-        return await send(req, ctx, signal, { allowList, maxBytes, maxRedirects }, params);
+        return await send(req, ctx, signal, { allowList, maxBytes, maxRedirects, evaluateSel: options.evaluateSel }, params);
       } catch (e) {
         if (ctx.signal.aborted) return { status: 'PLATFORM_FAILED', message: `HTTP ${req.method} ${redact(req.url)} stopped` };
         if (timeout.signal.aborted) return { status: 'TIMED_OUT', message: `HTTP ${req.method} ${redact(req.url)} ${(timeout.signal.reason as Error).message}` };
@@ -86,7 +89,7 @@ async function send(
   first: HttpRequest,
   ctx: StepRuntimeContext,
   signal: AbortSignal,
-  limits: { allowList: HostAllowList; maxBytes: number; maxRedirects: number },
+  limits: { allowList: HostAllowList; maxBytes: number; maxRedirects: number; evaluateSel?: SelEvaluate },
   params: Readonly<Record<string, ParamValue>>,
 ): Promise<StepResult> {
   let req = first;
@@ -128,7 +131,7 @@ async function send(
     await ctx.timeline(what);
     const stateExpr = optionalText(params.state_expr, 'state_expr');
     if (stateExpr !== undefined && stateExpr.trim() !== '') {
-      const verdict = evaluateStateExpr(stateExpr, { ...params, ...outputs });
+      const verdict = await evaluateStateExpr(stateExpr, { ...params, ...outputs }, limits.evaluateSel);
       if (!verdict.ok) return { status: 'USER_FAILED', outputs, message: `${what}; ${verdict.message}` };
       return verdict.outcome === 'SUCCEEDED' ? { status: 'SUCCEEDED', outputs } : { status: verdict.outcome, outputs, message: `${what}; state_expr chose ${verdict.outcome}` };
     }

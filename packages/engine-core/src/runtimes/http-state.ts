@@ -1,4 +1,5 @@
 import { compile } from '@baton/sel';
+import { selEvaluator, type SelEvaluate } from '../runtime/sel-port.js';
 import type { ParamValue } from '../definition/model.js';
 import type { StepOutcome } from '../runtime/step-runtime.js';
 
@@ -17,19 +18,37 @@ export type StateVerdict = { ok: true; outcome: StepOutcome } | { ok: false; mes
  * Maestro's `state_expr`: a SEL program run after the response, seeing the step's params with
  * `status_code`, `response_body` (and `response_headers`) laid over them; it returns a state name.
  */
-export function evaluateStateExpr(source: string, vars: Readonly<Record<string, ParamValue>>): StateVerdict {
-  let program;
+let inline: SelEvaluate | undefined;
+
+/** The SEL type name of a plain result, for the message. */
+function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'bigint') return 'LONG';
+  if (typeof v === 'number') return 'DOUBLE';
+  if (typeof v === 'boolean') return 'BOOLEAN';
+  return Array.isArray(v) ? 'an array' : 'a MAP';
+}
+
+/**
+ * Evaluated like params (`evaluate`: the engine's, with its worker pool and wall-clock limit;
+ * without one, inline under the default limit).
+ */
+export async function evaluateStateExpr(source: string, vars: Readonly<Record<string, ParamValue>>, evaluate?: SelEvaluate): Promise<StateVerdict> {
   try {
-    program = compile(source, { maestro: true });
+    compile(source, { maestro: true });
   } catch (e) {
     return { ok: false, message: `state_expr does not compile: ${(e as Error).message}` };
   }
-  const r = program.evaluate(vars as Record<string, unknown>);
-  if (!r.ok) return { ok: false, message: `state_expr failed: ${r.error.message}` };
-  const name = typeof r.value === 'string' ? r.value.trim().toUpperCase() : undefined;
+  let value: unknown;
+  try {
+    value = await (evaluate ?? (inline ??= selEvaluator()))(source, vars as Record<string, unknown>);
+  } catch (e) {
+    return { ok: false, message: `state_expr failed: ${(e as Error).message}` };
+  }
+  const name = typeof value === 'string' ? value.trim().toUpperCase() : undefined;
   const outcome = name === undefined ? undefined : STATES[name];
   if (!outcome) {
-    return { ok: false, message: `state_expr returned ${typeof r.value === 'string' ? JSON.stringify(r.value) : r.type}; expected one of ${Object.keys(STATES).join(', ')}` };
+    return { ok: false, message: `state_expr returned ${typeof value === 'string' ? JSON.stringify(value) : typeName(value)}; expected one of ${Object.keys(STATES).join(', ')}` };
   }
   return { ok: true, outcome };
 }

@@ -26,11 +26,15 @@ export function evaluateBatchLine(line: string, options: EvaluateOptions & { mae
   try {
     program = compile(source, { maestro: options.maestro });
   } catch (e) {
-    return errorLine(e as SelError);
+    return errorLine(e instanceof SelError ? e : new SelError('runtime', (e as Error).message));
   }
   const r = program.evaluate(params as Record<string, unknown>, options);
   if (!r.ok) return errorLine(r.error);
-  return resultLine(r.value);
+  try {
+    return resultLine(r.value);
+  } catch (e) {
+    return errorLine(e instanceof SelError ? e : new SelError('runtime', (e as Error).message));
+  }
 }
 
 export function resultLine(v: Value | undefined): string {

@@ -5,7 +5,7 @@ import { typeOf, type Value } from '../runtime/values.js';
 /** An error with the offending source line and a caret under the fault. */
 export function formatError(source: string, err: SelError): string {
   const lines = source.split(/\r\n|\r|\n/);
-  const header = `${err.kind} error at line ${err.line}, column ${err.column}: ${err.message}`;
+  const header = err.line < 1 ? `${err.kind} error: ${err.message}` : `${err.kind} error at line ${err.line}, column ${err.column}: ${err.message}`;
   const text = lines[err.line - 1];
   if (text === undefined || err.line < 1) return header;
   const gutter = String(err.line);

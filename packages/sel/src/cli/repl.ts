@@ -103,7 +103,7 @@ export function runRepl(opts: ReplOptions): Promise<void> {
         out(HELP);
         break;
       case ':vars':
-        for (const [k, v] of vars) out(`${k} = ${formatValue(v)}`);
+        for (const [k, v] of vars) out(`${k} = ${showValue(v)}`);
         break;
       case ':set': {
         const m = /^([A-Za-z_$][A-Za-z0-9_$]*)\s*=\s*([\s\S]+)$/.exec(arg);
@@ -116,7 +116,7 @@ export function runRepl(opts: ReplOptions): Promise<void> {
         else if (r.value === undefined) out(`${m[1]} not set: the expression has no value`);
         else {
           vars.set(m[1]!, r.value);
-          out(`${m[1]} = ${formatValue(r.value)}`);
+          out(`${m[1]} = ${showValue(r.value)}`);
         }
         break;
       }
@@ -180,14 +180,14 @@ export function runRepl(opts: ReplOptions): Promise<void> {
       buffer = '';
       remember(opts.historyFile, source.replace(/\n/g, ' '));
       const r = evalSource(source);
-      out(r.ok ? formatValue(r.value) : formatError(source, r.error));
+      out(r.ok ? showValue(r.value) : formatError(source, r.error));
       prompt();
     });
     rl.on('close', () => {
       // Input ended inside an unfinished entry: evaluate it so its error is shown, not lost.
       if (buffer.trim()) {
         const r = evalSource(buffer);
-        out(r.ok ? formatValue(r.value) : formatError(buffer, r.error));
+        out(r.ok ? showValue(r.value) : formatError(buffer, r.error));
         buffer = '';
       }
       resolve();
@@ -203,5 +203,15 @@ function remember(file: string | undefined, entry: string): void {
     appendFileSync(file, `${entry}\n`);
   } catch {
     // History is a convenience; an unwritable file must not stop the session.
+  }
+}
+
+/** A value as the REPL prints it, or the error showing it met (a map that contains itself). */
+function showValue(v: Parameters<typeof formatValue>[0]): string {
+  try {
+    return formatValue(v);
+  } catch (e) {
+    const err = e instanceof SelError ? e : new SelError('runtime', (e as Error).message);
+    return `${err.kind} error: ${err.message}`;
   }
 }

@@ -279,7 +279,14 @@ function padSigned(ctx: HostContext, s: Spec, text: string): string {
   return pad(ctx, text, s, true);
 }
 
+/** Most digits `%e`, `%f` and `%g` may print after the point (a double has 17 significant digits). */
+export const MAX_FORMAT_PRECISION = 10_000;
+
 function floating(ctx: HostContext, s: Spec, v: number): string {
+  if (s.precision > MAX_FORMAT_PRECISION) {
+    throw runtimeError(`format precision ${s.precision} exceeds the limit ${MAX_FORMAT_PRECISION}`);
+  }
+  ctx.chargeWork(Math.max(0, s.precision));
   if (!Number.isFinite(v)) {
     const neg = v < 0;
     const body = Number.isNaN(v) ? 'NaN' : 'Infinity';

@@ -28,6 +28,8 @@ export { TypedList, configureArrays, findMethod, selTypeOf } from './types.js';
 export { javaDoubleToString } from './double-to-string.js';
 export { javaToString } from './java-string.js';
 export { javaFormat } from './format.js';
+export { javaRegex } from './java-regex.js';
+export type { JavaPattern } from './java-regex.js';
 export { javaSplit, javaReplaceAll, javaTrim, javaCompareTo, stringMethods } from './strings.js';
 export { javaParseLong, javaParseDouble, JavaUUID } from './numbers.js';
 export { DateTime, Days } from './datetime.js';

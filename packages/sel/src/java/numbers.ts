@@ -22,7 +22,9 @@ function javaTrimChars(s: string): string {
   return s.slice(a, b);
 }
 
-const DOUBLE_RE = /^[+-]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)[fFdD]?)$/;
+// Unambiguous (`\d+(\.\d*)?`, not `\d+\.?\d*`): a long run of digits that fails to match must not
+// make the check backtrack quadratically (20,000 digits and an 'x' took 16 s).
+const DOUBLE_RE = /^[+-]?(NaN|Infinity|((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)[fFdD]?)$/;
 const HEX_DOUBLE_RE = /^[+-]?0[xX]/;
 
 /** Java's Double.parseDouble: surrounding whitespace (<= U+0020) ignored, f/d suffixes accepted. */

@@ -1,7 +1,8 @@
 import type { HostContext } from '../host-context.js';
 import { runtimeError } from '../errors.js';
 import { javaFormat } from './format.js';
-import { javaRegex, groupCountOf } from './java-regex.js';
+import { javaRegex, type JavaPattern } from './java-regex.js';
+import { CountingInput, regexFind } from './regex-search.js';
 import { javaToString } from './java-string.js';
 import {
   TypedList, argError, argInt, argString, isSelArray, methodTable, selArrayItems, type MethodTable,
@@ -9,27 +10,26 @@ import {
 
 /** Java's String.split(regex, limit): leading zero-width match skipped, trailing empties dropped when limit == 0. */
 export function javaSplit(ctx: HostContext, s: string, regex: string, limit = 0): string[] {
-  const re = javaRegex(regex);
+  const re = javaRegex(regex, ctx);
+  const input = new CountingInput(s);
   const parts: string[] = [];
   let index = 0;
-  re.lastIndex = 0;
+  let from = 0;
   const limited = limit > 0;
-  while (!limited || parts.length < limit - 1) {
-    const m = re.exec(s);
+  while ((!limited || parts.length < limit - 1) && from <= s.length) {
+    const m = regexFind(ctx, re, input, from);
     if (!m) break;
-    const start = m.index;
-    const end = start + m[0].length;
+    const start = m[0]!;
+    const end = m[1]!;
+    from = end;
     if (end === start) {
-      re.lastIndex = end + (codePointWidth(s, end) || 1);
-      if (start === 0 || start >= s.length) {
-        if (start >= s.length) break;
-        continue;
-      }
+      from = end + (codePointWidth(s, end) || 1);
+      if (start === 0) continue;
+      if (start >= s.length) break;
     }
     parts.push(s.slice(index, start));
     ctx.checkArrayLength(parts.length + 1);
     index = end;
-    if (re.lastIndex > s.length) break;
   }
   if (parts.length === 0 && index === 0) {
     ctx.chargeMemory(s.length + 1);
@@ -43,6 +43,7 @@ export function javaSplit(ctx: HostContext, s: string, regex: string, limit = 0)
   }
   ctx.checkArrayLength(parts.length);
   ctx.chargeMemory(parts.length + s.length);
+  ctx.chargeWork(s.length);
   return parts;
 }
 
@@ -54,14 +55,15 @@ function codePointWidth(s: string, i: number): number {
 
 interface ReplacementPart {
   text?: string;
-  group?: number | string;
+  group?: number;
 }
 
 const replacementCache = new Map<string, ReplacementPart[]>();
 
 /** Parses a Java Matcher replacement: `$n` (longest valid group number), `${name}`, `\x` escapes. */
-function parseReplacement(rep: string, groups: number, names: ReadonlySet<string>): ReplacementPart[] {
-  const key = `${groups}\u0000${[...names].join(',')}\u0000${rep}`;
+function parseReplacement(rep: string, re: JavaPattern): ReplacementPart[] {
+  const groups = re.groupCount;
+  const key = `${re.pattern}\u0000${rep}`;
   const hit = replacementCache.get(key);
   if (hit) return hit;
   const parts: ReplacementPart[] = [];
@@ -79,10 +81,11 @@ function parseReplacement(rep: string, groups: number, names: ReadonlySet<string
         const end = rep.indexOf('}', i);
         const name = end < 0 ? '' : rep.slice(i + 1, end);
         if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) throw runtimeError('replaceAll: named capturing group is missing trailing }');
-        if (!names.has(name)) throw runtimeError(`replaceAll: no group with name {${name}}`);
+        const index = re.groupNames.get(name);
+        if (index === undefined) throw runtimeError(`replaceAll: no group with name {${name}}`);
         if (text) parts.push({ text });
         text = '';
-        parts.push({ group: name });
+        parts.push({ group: index });
         i = end;
       } else {
         let d = rep.charCodeAt(i) - 48;
@@ -113,37 +116,40 @@ function parseReplacement(rep: string, groups: number, names: ReadonlySet<string
 
 /** Java's String.replaceAll / replaceFirst with Matcher replacement syntax. */
 export function javaReplaceAll(ctx: HostContext, s: string, regex: string, replacement: string, firstOnly = false): string {
-  const re = javaRegex(regex);
-  const groups = groupCountOf(re);
-  const names = new Set<string>();
-  for (const m of re.source.matchAll(/\(\?<([A-Za-z][A-Za-z0-9]*)>/g)) names.add(m[1]!);
-  const rep = parseReplacement(replacement, groups, names);
+  const re = javaRegex(regex, ctx);
+  const rep = parseReplacement(replacement, re);
+  const input = new CountingInput(s);
   let out = '';
   let last = 0;
-  re.lastIndex = 0;
-  while (true) {
-    const m = re.exec(s);
+  let from = 0;
+  while (from <= s.length) {
+    const m = regexFind(ctx, re, input, from);
     if (!m) break;
-    out += s.slice(last, m.index);
+    const start = m[0]!;
+    const end = m[1]!;
+    out += s.slice(last, start);
     for (const p of rep) {
       if (p.text !== undefined) out += p.text;
-      else if (typeof p.group === 'number') out += m[p.group] ?? '';
-      else out += m.groups?.[p.group!] ?? '';
+      else {
+        const g = p.group! * 2;
+        if (m[g]! >= 0) out += s.slice(m[g], m[g + 1]);
+      }
     }
     ctx.checkStringLength(out.length);
-    last = m.index + m[0].length;
-    if (m[0].length === 0) {
-      const w = codePointWidth(s, last);
+    last = end;
+    from = end;
+    if (end === start) {
+      const w = codePointWidth(s, end);
       if (w === 0) break;
-      out += s.slice(last, last + w);
-      last += w;
-      re.lastIndex = last;
+      out += s.slice(end, end + w);
+      last = from = end + w;
     }
     if (firstOnly) break;
   }
   out += s.slice(last);
   ctx.checkStringLength(out.length);
   ctx.chargeMemory(out.length);
+  ctx.chargeWork(out.length);
   return out;
 }
 
@@ -183,6 +189,7 @@ function substring(ctx: HostContext, s: string, begin: number, end: number): str
     throw runtimeError(`substring: begin ${begin}, end ${end}, length ${s.length} (StringIndexOutOfBoundsException)`);
   }
   ctx.chargeMemory(end - begin);
+  ctx.chargeWork(end - begin);
   return s.slice(begin, end);
 }
 
@@ -197,7 +204,9 @@ function formatCall(ctx: HostContext, args: unknown[]): string {
   if (args.length === 0) throw runtimeError('String.format needs a format string');
   const fmt = argString('String.format', args, 0);
   const rest = args.length === 2 && isSelArray(args[1]) ? selArrayItems(args[1]) : args.slice(1);
-  return javaFormat(ctx, fmt, rest);
+  const out = javaFormat(ctx, fmt, rest);
+  ctx.chargeWork(fmt.length + out.length);
+  return out;
 }
 
 /** String.join(sep, s1, s2...) / String.join(sep, STRING_ARRAY). */
@@ -219,15 +228,20 @@ function joinCall(ctx: HostContext, args: unknown[]): string {
   }
   ctx.checkStringLength(len);
   ctx.chargeMemory(len);
+  ctx.chargeWork(len);
   return (items as string[]).join(sep);
 }
 
-function escapeCall(self: string | undefined, args: unknown[]): string {
+function escapeCall(ctx: HostContext, self: string | undefined, args: unknown[]): string {
   if (args.length === 0) {
     if (self === undefined) throw runtimeError('String.escape() needs a string to escape');
+    ctx.chargeWork(self.length * 7);
     return selEscape(self);
   }
-  if (args.length === 1 && typeof args[0] === 'string') return selEscape(args[0]);
+  if (args.length === 1 && typeof args[0] === 'string') {
+    ctx.chargeWork(args[0].length * 7);
+    return selEscape(args[0]);
+  }
   throw runtimeError('String.escape takes no argument or one STRING');
 }
 
@@ -249,13 +263,13 @@ const shared = {
 /** Methods on STRING values (self is the JS string); the reference's exact method set. */
 export const stringMethods: MethodTable = methodTable({
   ...shared,
-  escape: { 0: (_c, self: string, args) => escapeCall(self, args), 1: (_c, self: string, args) => escapeCall(self, args) },
+  escape: { 0: (ctx, self: string, args) => escapeCall(ctx, self, args), 1: (ctx, self: string, args) => escapeCall(ctx, self, args) },
   split: {
     1: (ctx, self: string, args) => new TypedList('STRING', javaSplit(ctx, self, stringArg('split', args, 0))),
     2: (ctx, self: string, args) => new TypedList('STRING', javaSplit(ctx, self, stringArg('split', args, 0), argInt('split', args, 1))),
   },
-  toUpperCase: { 0: (ctx, self: string) => { const r = self.toUpperCase(); ctx.chargeMemory(r.length); return r; } },
-  toLowerCase: { 0: (ctx, self: string) => { const r = self.toLowerCase(); ctx.chargeMemory(r.length); return r; } },
+  toUpperCase: { 0: (ctx, self: string) => { ctx.chargeWork(self.length); const r = self.toUpperCase(); ctx.chargeMemory(r.length); return r; } },
+  toLowerCase: { 0: (ctx, self: string) => { ctx.chargeWork(self.length); const r = self.toLowerCase(); ctx.chargeMemory(r.length); return r; } },
   replaceAll: { 2: (ctx, self: string, args) => javaReplaceAll(ctx, self, stringArg('replaceAll', args, 0), stringArg('replaceAll', args, 1)) },
   replace: {
     2: (ctx, self: string, args) => {
@@ -263,30 +277,44 @@ export const stringMethods: MethodTable = methodTable({
       const rep = stringArg('replace', args, 1);
       const count = target === '' ? self.length + 1 : self.split(target).length - 1;
       const len = self.length + count * (rep.length - target.length);
+      ctx.chargeWork(self.length + len);
       ctx.checkStringLength(len);
       ctx.chargeMemory(len);
       return self.replaceAll(target, () => rep);
     },
   },
-  startsWith: { 1: (_c, self: string, args) => self.startsWith(stringArg('startsWith', args, 0)) },
-  endsWith: { 1: (_c, self: string, args) => self.endsWith(stringArg('endsWith', args, 0)) },
-  contains: { 1: (_c, self: string, args) => self.includes(stringArg('contains', args, 0)) },
+  startsWith: { 1: (ctx, self: string, args) => { const t = stringArg('startsWith', args, 0); ctx.chargeWork(t.length); return self.startsWith(t); } },
+  endsWith: { 1: (ctx, self: string, args) => { const t = stringArg('endsWith', args, 0); ctx.chargeWork(t.length); return self.endsWith(t); } },
+  contains: {
+    1: (ctx, self: string, args) => {
+      const t = stringArg('contains', args, 0);
+      const at = self.indexOf(t);
+      ctx.chargeWork(at < 0 ? self.length : at + t.length);
+      return at >= 0;
+    },
+  },
   substring: {
     1: (ctx, self: string, args) => substring(ctx, self, argInt('substring', args, 0), self.length),
     2: (ctx, self: string, args) => substring(ctx, self, argInt('substring', args, 0), argInt('substring', args, 1)),
   },
-  lastIndexOf: { 1: (_c, self: string, args) => BigInt(self.lastIndexOf(stringArg('lastIndexOf', args, 0))) },
+  lastIndexOf: {
+    1: (ctx, self: string, args) => {
+      const at = self.lastIndexOf(stringArg('lastIndexOf', args, 0));
+      ctx.chargeWork(self.length - Math.max(0, at));
+      return BigInt(at);
+    },
+  },
   length: { 0: (_c, self: string) => BigInt(self.length) },
   isEmpty: { 0: (_c, self: string) => self.length === 0 },
-  equals: { 1: (_c, self: string, args) => typeof args[0] === 'string' && args[0] === self },
-  compareTo: { 1: (_c, self: string, args) => BigInt(javaCompareTo(self, stringArg('compareTo', args, 0))) },
-  trim: { 0: (_c, self: string) => javaTrim(self) },
+  equals: { 1: (ctx, self: string, args) => { ctx.chargeWork(self.length); return typeof args[0] === 'string' && args[0] === self; } },
+  compareTo: { 1: (ctx, self: string, args) => { ctx.chargeWork(self.length); return BigInt(javaCompareTo(self, stringArg('compareTo', args, 0))); } },
+  trim: { 0: (ctx, self: string) => { ctx.chargeWork(self.length); return javaTrim(self); } },
 });
 
 /** `String.x(...)`: the reference's static String object has no value, so only these work on it. */
 export const stringStatics: MethodTable = methodTable({
   ...shared,
-  escape: { 1: (_c, _self, args) => escapeCall(undefined, args) },
+  escape: { 1: (ctx, _self, args) => escapeCall(ctx, undefined, args) },
 });
 
 /** `new String()`, `new String(STRING|LONG)`. */

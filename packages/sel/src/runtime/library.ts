@@ -59,3 +59,20 @@ export const HOST_DECLARED_TYPES: Record<string, string> = Object.assign(Object.
 });
 
 export const javaDoubleToString = java.javaDoubleToString;
+
+/** String methods whose first argument is a Java regex, by arity. */
+const REGEX_METHODS: Readonly<Record<string, readonly number[]>> = { split: [1, 2], replaceAll: [2] };
+
+/**
+ * For a call `x.name(<string literal>, ...)` of a method that takes a regex: the error a bad or
+ * backtracking-only pattern gets, found at check time rather than when the call runs.
+ */
+export function regexLiteralError(name: string, argc: number, pattern: string): string | undefined {
+  if (!Object.hasOwn(REGEX_METHODS, name) || !REGEX_METHODS[name]!.includes(argc)) return undefined;
+  try {
+    java.javaRegex(pattern);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

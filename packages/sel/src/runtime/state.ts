@@ -1,6 +1,6 @@
 import { limitError, type SelError } from '../errors.js';
 import type { HostContext } from '../host-context.js';
-import { CHAR_BYTES, ELEMENT_BYTES, OBJECT_BYTES, type Limits } from '../limits.js';
+import { CHAR_BYTES, ELEMENT_BYTES, OBJECT_BYTES, WORK_UNITS_PER_STEP, type Limits } from '../limits.js';
 import type { HostExtensions } from '../extensions.js';
 import type { Value } from './values.js';
 
@@ -64,6 +64,20 @@ export class EvalState implements HostContext {
     if ((s & 1023) === 0 && this.deadline !== 0 && Date.now() > this.deadline) {
       throw limitError('time', this.limits.timeoutMs, 'milliseconds');
     }
+  }
+
+  /** Work of a library call: whole steps of it count at once, the wall clock is read after large ones. */
+  chargeWork(units: number): void {
+    if (units < WORK_UNITS_PER_STEP) return;
+    const s = (this.steps += Math.floor(units / WORK_UNITS_PER_STEP));
+    if (s > this.maxSteps) throw limitError('steps', this.maxSteps, 'counting the work done inside library calls');
+    if (units >= 1024 * WORK_UNITS_PER_STEP && this.deadline !== 0 && Date.now() > this.deadline) {
+      throw limitError('time', this.limits.timeoutMs, 'milliseconds');
+    }
+  }
+
+  workLeft(): number {
+    return Math.max(0, this.maxSteps - this.steps) * WORK_UNITS_PER_STEP;
   }
 
   chargeMemory(units: number): void {

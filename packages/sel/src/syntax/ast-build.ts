@@ -30,15 +30,18 @@ export function unescapeJava(raw: string): string {
   });
 }
 
+/** 2^63: a literal only as the operand of a unary minus (Long.MIN_VALUE), as in Java. */
+export const LONG_LITERAL_LIMIT = 9223372036854775808n;
+
 export function parseLong(image: string, pos: Pos): bigint {
   const last = image.charCodeAt(image.length - 1);
   const digits = last === 108 || last === 76 ? image.slice(0, -1) : image;
   // Up to 15 digits are exact as a double, and converting from one is cheaper than from text.
   const value = digits.length <= 15 ? BigInt(Number(digits)) : BigInt(digits);
   // Java rejects integer literals beyond the LONG range; 2^63 itself only after a unary minus,
-  // which the parser folds, so it is accepted here and wraps to MIN_VALUE.
-  if (value > 9223372036854775808n) throw new SelError('syntax', `integer number too large: ${digits}`, pos.line, pos.column);
-  return BigInt.asIntN(64, value);
+  // which the parser folds into -2^63. Left unfolded, the compiler refuses it (LONG_LITERAL_LIMIT).
+  if (value > LONG_LITERAL_LIMIT) throw new SelError('syntax', `integer number too large: ${digits}`, pos.line, pos.column);
+  return value === LONG_LITERAL_LIMIT ? value : BigInt.asIntN(64, value);
 }
 
 export function foldUnary(op: '-' | '+' | '!', pos: Pos, arg: Expr): Expr {

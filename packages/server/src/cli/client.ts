@@ -1,10 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ApiError, BatonClient, DEFAULT_URL, ServerUnreachableError, stringifyExact } from '@baton/client';
 import { UsageError, type CliIo } from './command.js';
 
 /** Exit codes shared by the commands that talk to a server. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
-
-export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 /** Help lines for the options every server command takes. */
 export const CONNECTION_HELP = [
@@ -21,66 +20,8 @@ const connectionOptions = {
   json: { type: 'boolean', default: false },
 } as const;
 
-/** The server could not be reached at all (refused, DNS, timeout). */
-export class ServerUnreachableError extends Error {
-  override readonly name = 'ServerUnreachableError';
-}
-
-/** The server answered with an error status; `problem` is its problem document when it sent one. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  constructor(
-    readonly status: number,
-    readonly problem: { title?: string; detail?: string; errors?: Array<{ field: string; message: string }> } | undefined,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface ApiResponse {
-  status: number;
-  /** The body exactly as sent (64-bit integers intact), for --json. */
-  text: string;
-  /** The body parsed with exact integers (bigint beyond 2^53). */
-  body: unknown;
-}
-
-/** A small HTTP client for Baton's REST API. */
-export class BatonClient {
-  constructor(
-    readonly baseUrl: string,
-    private readonly token: string | undefined,
-    private readonly timeoutMs = 30_000,
-  ) {}
-
-  async request(method: string, path: string, opts: { body?: string; contentType?: string; query?: Record<string, string | number | undefined> } = {}): Promise<ApiResponse> {
-    const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(url, { method, headers, body: opts.body, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ServerUnreachableError(`cannot reach ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
-    }
-    const text = await res.text();
-    const body = text ? await parseExact(text).catch(() => text) : undefined;
-    if (res.status >= 400) {
-      const problem = body && typeof body === 'object' ? (body as ApiError['problem']) : undefined;
-      const detail = problem?.detail ?? (text.slice(0, 200) || res.statusText);
-      throw new ApiError(res.status, problem, `${res.status} ${problem?.title ?? res.statusText}: ${detail}`);
-    }
-    return { status: res.status, text, body };
-  }
-
-  get(path: string, query?: Record<string, string | number | undefined>): Promise<ApiResponse> {
-    return this.request('GET', path, { query });
-  }
-}
+// The HTTP client itself is the public @baton/client package; the CLI's commands import it from here.
+export { ApiError, BatonClient, DEFAULT_URL, ServerUnreachableError, stringifyExact, type ApiResponse } from '@baton/client';
 
 let exactParser: ((text: string) => unknown) | undefined;
 
@@ -92,21 +33,6 @@ let exactParser: ((text: string) => unknown) | undefined;
 export async function parseExact(text: string): Promise<unknown> {
   exactParser ??= (await import('@baton/engine-core/json-text')).parseJsonText;
   return exactParser(text);
-}
-
-/** JSON text in which bigint values are written as exact numbers. */
-export function stringifyExact(value: unknown, indent?: number): string {
-  const marks: string[] = [];
-  const text = JSON.stringify(
-    value,
-    (_k, v: unknown) => {
-      if (typeof v !== 'bigint') return v;
-      marks.push(v.toString());
-      return `\u0000big${marks.length - 1}\u0000`;
-    },
-    indent,
-  );
-  return text.replace(/"\\u0000big(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]!);
 }
 
 export interface ConnectionArgs {

@@ -51,7 +51,7 @@ export const metricsRoute: FastifyPluginAsync<{ registry: Registry }> = async (a
         summary: 'Prometheus metrics',
         description: 'Process, HTTP and domain metrics in the Prometheus text exposition format.',
         tags: ['operations'],
-        response: { 200: { type: 'string', description: 'text/plain; version=0.0.4' } },
+        response: { 200: { description: 'the Prometheus text format (version 0.0.4)', content: { 'text/plain': { schema: { type: 'string' } } } } },
       },
     },
     async (_request, reply) => {

@@ -37,6 +37,30 @@ function withAuthResponses(response: unknown, access: Access): unknown {
   return { ...added, ...given, ...(Object.keys(given).length === 0 ? { 200: { description: 'Default Response' } } : {}) };
 }
 
+const PROBLEM_TYPE = 'application/problem+json';
+
+/**
+ * Error answers are documented as what they are: `application/problem+json` problem documents. A
+ * route that takes params, a query or a body may answer 400 (its input failed validation) even
+ * when it does not list it.
+ */
+export function problemResponses(response: unknown, takesInput: boolean): unknown {
+  if (response === undefined && !takesInput) return undefined;
+  const given = { ...((response ?? { 200: { description: 'Default Response' } }) as Record<string, unknown>) };
+  if (takesInput && given[400] === undefined) given[400] = { ...PROBLEM_DOC, description: 'the request is invalid; `errors` names each field at fault' };
+  const out: Record<string, unknown> = {};
+  for (const [code, raw] of Object.entries(given)) {
+    const schema = raw as Record<string, unknown> | undefined;
+    if (!/^[45]\d\d$/.test(code) || !schema || typeof schema !== 'object' || 'content' in schema) {
+      out[code] = raw;
+      continue;
+    }
+    const { description, ...body } = schema;
+    out[code] = { description: typeof description === 'string' ? description : 'problem document', content: { [PROBLEM_TYPE]: { schema: { ...PROBLEM_DOC, ...body } } } };
+  }
+  return out;
+}
+
 /**
  * Collects every route's schema into an OpenAPI 3 document. Register before any route: the
  * plugin learns routes from `onRoute`, so a route added earlier would be missing from the document.
@@ -61,7 +85,9 @@ export async function registerOpenApi(app: BatonApp, opts: { version: string }):
       const description = given.description ? `${given.description}\n\n${note}` : note;
       // Documented as deployed: only the loopback + PGlite setup runs without tokens.
       const security = access === 'open' ? [] : [{ [BEARER_SCHEME]: [] }];
-      return { schema: { ...given, description, security, response: withAuthResponses(given.response, access) } as FastifySchema, url };
+      const takesInput = Boolean(given.params || given.querystring || given.body);
+      const response = problemResponses(withAuthResponses(given.response, access), takesInput);
+      return { schema: { ...given, description, security, response } as FastifySchema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: DOCS_PATH, uiConfig: { deepLinking: true }, staticCSP: true });

@@ -24,6 +24,7 @@ export const ProblemTypes = {
   generic: 'about:blank',
   validation: 'urn:baton:problem:validation',
   notFound: 'urn:baton:problem:not-found',
+  methodNotAllowed: 'urn:baton:problem:method-not-allowed',
   bodyTooLarge: 'urn:baton:problem:body-too-large',
   internal: 'urn:baton:problem:internal',
 } as const;

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { INSTANCE_STATUSES, TRIGGER_KINDS, listInstancesAcross, listVersions, listWorkflows, type Db, type InstanceStatus, type TriggerKind, type WorkflowListItem } from '@baton/engine-core';
+import { workflowsWithPausedTimeTriggers } from '@baton/scheduler';
+import { workflowsWithPausedSignalTriggers } from '@baton/signals';
 import { instanceSummary, summaryJson } from './instances.js';
 import { cursorParam, instanceFilterProperties, instanceListFilters, knownQuery, limitParam, listValues, runList, statusFilter, type InstanceFilterQuerystring } from './list-query.js';
 import { doc, notFound, problemSchema, useExactJson, workflowIdParam } from './workflow-http.js';
@@ -35,8 +37,10 @@ export const workflowItem = {
     },
     create_time: { type: 'string', format: 'date-time' },
     update_time: { type: 'string', format: 'date-time' },
+    paused: { type: 'boolean', description: 'some or all of its triggers are paused (POST .../triggers/pause); see paused_trigger_kinds' },
+    paused_trigger_kinds: { type: 'array', items: { type: 'string', enum: [...TRIGGER_KINDS] }, description: 'kinds with a paused trigger' },
   },
-  required: ['workflow_id', 'active_version_id', 'latest_version_id', 'owner', 'tags', 'trigger_kinds', 'last_run'],
+  required: ['workflow_id', 'active_version_id', 'latest_version_id', 'owner', 'tags', 'trigger_kinds', 'last_run', 'paused'],
 } as const;
 
 export function workflowItemJson(w: WorkflowListItem) {
@@ -60,6 +64,7 @@ const workflowQueryProperties = {
   owner: { type: 'string', minLength: 1, maxLength: 256, description: 'properties.owner equals this' },
   tag: { type: 'string', minLength: 1, maxLength: 256, description: 'a tag name of the workflow' },
   trigger: { type: 'string', enum: [...TRIGGER_KINDS], description: 'has a trigger of this kind' },
+  paused: { type: 'string', enum: ['true', 'false'], description: 'only workflows with (true) or without (false) a paused trigger' },
   last_status: { ...statusFilter, description: `status of the newest instance, one of ${INSTANCE_STATUSES.join(', ')}; several by repeating or with commas` },
   limit: limitParam,
   cursor: cursorParam,
@@ -75,6 +80,7 @@ interface WorkflowListQuerystring {
   owner?: string;
   tag?: string;
   trigger?: TriggerKind;
+  paused?: 'true' | 'false';
   last_status?: string[];
   limit?: number;
   cursor?: string;
@@ -111,6 +117,10 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (app, opt
         async (request) => {
       const q = request.query;
       const lastStatuses = listValues(q.last_status) as InstanceStatus[];
+      // Pauses live with each kind's firing (the scheduler's and signals' tables): read both sets.
+      const pausedTime = await workflowsWithPausedTimeTriggers(db);
+      const pausedSignal = await workflowsWithPausedSignalTriggers(db);
+      const pausedIds = [...new Set([...pausedTime, ...pausedSignal])];
       const page = await runList(() =>
         listWorkflows(db, {
           ...(q.q !== undefined ? { text: q.q } : {}),
@@ -118,11 +128,16 @@ export const listRoutes: FastifyPluginAsync<ListRoutesOptions> = async (app, opt
           ...(q.tag !== undefined ? { tag: q.tag } : {}),
           ...(q.trigger !== undefined ? { trigger: q.trigger } : {}),
           ...(lastStatuses.length ? { lastStatuses } : {}),
+          ...(q.paused === 'true' ? { onlyWorkflowIds: pausedIds } : q.paused === 'false' ? { exceptWorkflowIds: pausedIds } : {}),
           ...(q.limit !== undefined ? { limit: q.limit } : {}),
           ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         }),
       );
-      return { items: page.items.map(workflowItemJson), ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) };
+      const items = page.items.map((w) => {
+        const kinds = [...(pausedTime.has(w.workflowId) ? (['time'] as const) : []), ...(pausedSignal.has(w.workflowId) ? (['signal'] as const) : [])];
+        return { ...workflowItemJson(w), paused: kinds.length > 0, paused_trigger_kinds: kinds };
+      });
+      return { items, ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) };
     },
   );
 

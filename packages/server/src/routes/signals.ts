@@ -169,10 +169,10 @@ export const signalRoutes: FastifyPluginAsync<SignalRoutesOptions> = async (app,
         querystring: {
           type: 'object',
           properties: {
-            params: { type: 'string', description: 'JSON object of param equality filters' },
+            params: { type: 'string', pattern: '^\\s*\\{[\\s\\S]*\\}\\s*$', description: 'JSON object of param equality filters, e.g. {"dateint":20260101}' },
             from: { type: 'string', description: 'inclusive lower bound on create_time' },
             to: { type: 'string', description: 'exclusive upper bound on create_time' },
-            limit: { type: 'string', pattern: '^[0-9]{1,4}$', description: 'page size 1..1000, default 100' },
+            limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'page size 1..1000, default 100' },
             cursor: { type: 'string' },
           },
           additionalProperties: { type: 'string' },
@@ -228,10 +228,17 @@ function seqOf(text: string): number | bigint | 'latest' {
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
+/** Times the database and ISO-8601 (four-digit years) both represent. */
+const MIN_TIME_MS = Date.parse('0001-01-01T00:00:00Z');
+const MAX_TIME_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 function timeOf(text: string | undefined, field: string, errors: FieldError[]): Date | undefined {
   if (text === undefined) return undefined;
   const d = /^-?\d+$/.test(text) ? new Date(Number(text)) : new Date(text);
   if (Number.isNaN(d.getTime())) errors.push({ field: `querystring.${field}`, message: 'must be an ISO-8601 time or epoch milliseconds' });
+  else if (d.getTime() < MIN_TIME_MS || d.getTime() > MAX_TIME_MS) {
+    errors.push({ field: `querystring.${field}`, message: 'must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z' });
+  }
   return d;
 }
 

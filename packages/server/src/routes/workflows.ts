@@ -12,6 +12,7 @@ import {
   workflowToJson,
   type Db,
   type Engine,
+  type StepTypeCatalog,
   type StoredVersion,
   type WorkflowLifecycle,
 } from '@baton/engine-core';
@@ -146,7 +147,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
   };
 
   const create = async (request: FastifyRequest, format: Format) => {
-    const checked = checkDefinition(textOf(request), format, opts.minTriggerIntervalMs);
+    const checked = checkDefinition(textOf(request), format, opts.minTriggerIntervalMs, engine.stepTypes);
     if (!checked.ok) throw invalidDefinition(checked.errors);
     let pushed;
     try {
@@ -160,7 +161,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     return { ...versionJson(stored, pushed.activeVersion ?? null), created: pushed.created };
   };
   const validate = (request: FastifyRequest, format: Format) => {
-    const checked = checkDefinition(textOf(request), format, opts.minTriggerIntervalMs);
+    const checked = checkDefinition(textOf(request), format, opts.minTriggerIntervalMs, engine.stepTypes);
     return checked.ok ? { valid: true, workflow_id: checked.value.workflow.id, errors: [] } : { valid: false, errors: issueErrors(checked.errors) };
   };
 
@@ -324,8 +325,8 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
  * a schedule that can fire at all, e.g. not `0 0 30 2 *`): engine-core cannot ask the scheduler,
  * so a trigger that would never fire or be refused later is caught here, before anything is stored.
  */
-function checkDefinition(text: string, format: Format, minIntervalMs: number | undefined): ReturnType<typeof checkWorkflowDefinition> {
-  const checked = checkWorkflowDefinition(text, { format });
+function checkDefinition(text: string, format: Format, minIntervalMs: number | undefined, stepTypes: StepTypeCatalog): ReturnType<typeof checkWorkflowDefinition> {
+  const checked = checkWorkflowDefinition(text, { format, stepTypes });
   if (!checked.ok) return checked;
   const errors = checked.value.workflow.timeTriggers.flatMap((t, i) => {
     if (t.type === 'INTERVAL') return [];

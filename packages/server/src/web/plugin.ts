@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifySchema } from 'fastify';
 import type { Db } from '@baton/engine-core';
-import { listSchedule, nextFireMs, compileTrigger, formatInZone } from '@baton/scheduler';
+import { listSchedules, nextFireMs, compileTrigger, formatInZone } from '@baton/scheduler';
 import { SignalNotFoundError, SignalValidationError, stringifyJson } from '@baton/signals';
-import type { Access } from '../http/auth.js';
+import { ALLOWED_ROLES, type Access } from '../http/auth.js';
 import { ProblemError, ProblemTypes } from '../http/problem.js';
 import { loadAssets } from './assets.js';
+import { PAGES, renderShell } from './shell.js';
 import { listSignalNames, listWorkflows } from './queries.js';
 import { instanceView, lineageView, type LineageCenter, type RunReads } from './views.js';
 
@@ -13,15 +14,6 @@ export interface WebRoutesOptions {
   /** The engine's run queries (pass the process's `Engine`). */
   runs: RunReads;
 }
-
-/** The pages; each loads its own module from /ui/assets/ and reads the JSON API from the browser. */
-const PAGES: Record<string, string> = {
-  '/ui': 'home.html',
-  '/ui/signals': 'signals.html',
-  '/ui/lineage': 'lineage.html',
-  '/ui/workflows/:workflowId/instances/:instanceId': 'instance.html',
-  '/ui/schedules': 'schedules.html',
-};
 
 /**
  * Pages never build markup from data (the scripts set text content), and this policy makes sure
@@ -48,6 +40,13 @@ const instanceParams = {
   required: ['workflowId', 'instanceId'],
 } as const;
 
+const runQuery = {
+  type: 'object',
+  properties: { run: { type: 'string', pattern: '^[1-9][0-9]{0,8}$', description: 'a run of the instance (default the latest)' } },
+  additionalProperties: false,
+} as const;
+const runOf = (q: { run?: string }): number | undefined => (q.run === undefined ? undefined : Number(q.run));
+
 function doc(schema: FastifySchema & { summary?: string; description?: string; hide?: boolean }): FastifySchema {
   return schema;
 }
@@ -62,25 +61,47 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts)
   // bigint params (64-bit signal values) stay exact numbers in the JSON the pages read.
   app.setReplySerializer((payload) => stringifyJson(payload));
 
+  const withHeaders = (reply: FastifyReply): FastifyReply =>
+    reply.header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache');
   const sendAsset = (reply: FastifyReply, name: string): FastifyReply => {
     const asset = assets.get(name);
     if (!asset) throw new ProblemError(404, 'Not Found', `no asset named "${name}"`, { type: ProblemTypes.notFound });
-    return reply
-      .header('content-type', asset.type)
-      .header('content-security-policy', CSP)
-      .header('x-content-type-options', 'nosniff')
-      .header('cache-control', 'no-cache')
-      .send(asset.body);
+    return withHeaders(reply).header('content-type', asset.type).send(asset.body);
   };
 
   app.get('/', { config: OPEN, schema: doc({ tags: ['web pages'], summary: 'Redirects to the web pages at /ui' }) }, async (_request, reply) => reply.redirect('/ui'));
-  for (const [url, file] of Object.entries(PAGES)) {
-    app.get(url, { config: OPEN, schema: doc({ tags: ['web pages'], summary: `Web page ${url} (HTML)`, produces: ['text/html'] } as FastifySchema) }, async (_request, reply) => sendAsset(reply, file));
+  const template = assets.get('page.html')!.body.toString('utf8');
+  for (const [url, page] of Object.entries(PAGES)) {
+    const html = Buffer.from(renderShell(template, page));
+    app.get(url, { config: OPEN, schema: doc({ tags: ['web pages'], summary: `Web page ${url} (HTML)`, produces: ['text/html'] } as FastifySchema) }, async (_request, reply) =>
+      withHeaders(reply).header('content-type', 'text/html; charset=utf-8').send(html),
+    );
   }
   app.get<{ Params: { file: string } }>(
     '/ui/assets/:file',
     { config: OPEN, schema: doc({ tags: ['web pages'], summary: 'A static file of the web pages (script, style sheet)', params: { type: 'object', properties: { file: { type: 'string', pattern: '^[\\w.-]{1,100}$' } }, required: ['file'] } }) },
     async (request, reply) => sendAsset(reply, request.params.file),
+  );
+
+  app.get(
+    '/api/v3/ui/session',
+    {
+      schema: doc({
+        summary: 'Who the caller is (for the web pages): token name and role, and whether it may act',
+        description: '`may_act` is true when the token may call actions (role admin) or when the service runs without tokens. The pages hide action buttons otherwise; the action routes refuse such tokens anyway (403).',
+        response: {
+          200: {
+            type: 'object',
+            properties: { auth: { type: 'boolean' }, token_name: { type: ['string', 'null'] }, role: { type: ['string', 'null'] }, may_act: { type: 'boolean' } },
+            required: ['auth', 'token_name', 'role', 'may_act'],
+          },
+        },
+      }),
+    },
+    async (request) => {
+      const token = request.apiToken;
+      return { auth: token !== undefined, token_name: token?.name ?? null, role: token?.role ?? null, may_act: token === undefined || ALLOWED_ROLES.admin.includes(token.role) };
+    },
   );
 
   app.get<{ Querystring: { prefix?: string } }>(
@@ -106,30 +127,39 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts)
     };
   });
 
-  app.get<{ Params: { workflowId: string; instanceId: string } }>(
+  app.get<{ Params: { workflowId: string; instanceId: string }; Querystring: { run?: string } }>(
     '/api/v3/ui/workflows/:workflowId/instances/:instanceId',
-    { schema: doc({ summary: 'A workflow run with its step DAG laid out and step statuses (for the web pages)', params: instanceParams }) },
+    {
+      schema: doc({
+        summary: 'A workflow run with its step DAG laid out and step statuses (for the web pages)',
+        description: 'The latest run unless `run` names an earlier one.',
+        params: instanceParams,
+        querystring: runQuery,
+      }),
+    },
     async (request) => {
       const { workflowId, instanceId } = request.params;
-      const view = await instanceView(db, runs, workflowId, Number(instanceId));
-      if (!view) throw new ProblemError(404, 'Not Found', `workflow "${workflowId}" has no instance ${instanceId}`, { type: ProblemTypes.notFound });
+      const run = runOf(request.query);
+      const view = await instanceView(db, runs, workflowId, Number(instanceId), run);
+      if (!view) throw new ProblemError(404, 'Not Found', `workflow "${workflowId}" has no instance ${instanceId}${run === undefined ? '' : ` run ${run}`}`, { type: ProblemTypes.notFound });
       return view;
     },
   );
 
-  app.get<{ Params: { workflowId: string; instanceId: string; stepId: string }; Querystring: { attempt?: string } }>(
+  app.get<{ Params: { workflowId: string; instanceId: string; stepId: string }; Querystring: { attempt?: string; run?: string } }>(
     '/api/v3/ui/workflows/:workflowId/instances/:instanceId/steps/:stepId',
     {
       schema: doc({
         summary: 'One step attempt with its timeline (the latest attempt unless `attempt` is given)',
         params: { ...instanceParams, properties: { ...instanceParams.properties, stepId: { type: 'string', pattern: idPattern } }, required: ['workflowId', 'instanceId', 'stepId'] },
-        querystring: { type: 'object', properties: { attempt: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } }, additionalProperties: false },
+        querystring: { type: 'object', properties: { attempt: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' }, ...runQuery.properties }, additionalProperties: false },
       }),
     },
     async (request) => {
       const { workflowId, instanceId, stepId } = request.params;
       const attempt = request.query.attempt === undefined ? undefined : Number(request.query.attempt);
-      const a = await runs.getStepAttempt(workflowId, Number(instanceId), stepId, attempt === undefined ? {} : { attemptId: attempt });
+      const run = runOf(request.query);
+      const a = await runs.getStepAttempt(workflowId, Number(instanceId), stepId, { ...(attempt === undefined ? {} : { attemptId: attempt }), ...(run === undefined ? {} : { runId: run }) });
       if (!a) throw new ProblemError(404, 'Not Found', `step "${stepId}" of ${workflowId} #${instanceId} has no ${attempt === undefined ? 'attempt' : `attempt ${attempt}`}`, { type: ProblemTypes.notFound });
       return {
         step_id: a.stepId,
@@ -194,25 +224,29 @@ export const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts)
 
   app.get('/api/v3/ui/schedules', { schema: doc({ summary: 'Time triggers with their next fire times (for the web pages)' }) }, async () => {
     const now = Date.now();
-    const rows = await listSchedule(db);
+    // The schedule list's read model: the next fire is never in the past while active, none while paused.
+    const { items } = await listSchedules(db, { limit: 10_000, now });
     return {
       now,
-      schedules: rows.map((r) => {
+      schedules: items.map((r) => {
         let upcoming: { epoch_ms: number; fire_time: string }[] = [];
         try {
-          const trigger = compileTrigger(r.definition);
-          upcoming = nextFireMs(trigger, Math.max(now, (r.next_fire_ms ?? now) - 1), UPCOMING_FIRES).map((ms) => ({ epoch_ms: ms, fire_time: formatInZone(ms, trigger.timezone) }));
+          const trigger = compileTrigger({ type: r.type, cron: r.expression, expression: r.expression, timezone: r.timezone }, { minIntervalMs: 0 });
+          if (r.next_fire) upcoming = nextFireMs(trigger, r.next_fire.epoch_ms - 1, UPCOMING_FIRES).map((ms) => ({ epoch_ms: ms, fire_time: formatInZone(ms, trigger.timezone) }));
         } catch {
           // The row's own last_error says why the trigger does not compile.
         }
         return {
           workflow_id: r.workflow_id,
-          trigger_key: r.trigger_key,
+          trigger_key: r.trigger_id,
           workflow_version: r.workflow_version,
           expression: r.expression,
           timezone: r.timezone,
-          enabled: r.enabled,
-          next_fire_ms: r.next_fire_ms,
+          enabled: r.status !== 'DISABLED',
+          status: r.status,
+          paused: r.paused,
+          next_fire_ms: r.next_fire?.epoch_ms ?? null,
+          due_fire_ms: r.due_fire?.epoch_ms ?? null,
           upcoming,
           started_count: r.started_count,
           catch_up_count: r.catch_up_count,

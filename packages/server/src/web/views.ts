@@ -70,8 +70,8 @@ export interface InstanceView {
 }
 
 /** A workflow run with its step DAG laid out and coloured by step status. */
-export async function instanceView(db: Db, runs: RunReads, workflowId: string, instanceId: number): Promise<InstanceView | undefined> {
-  const run = await runs.getRun(workflowId, instanceId);
+export async function instanceView(db: Db, runs: RunReads, workflowId: string, instanceId: number, runId?: number): Promise<InstanceView | undefined> {
+  const run = await runs.getRun(workflowId, instanceId, runId);
   if (!run) return undefined;
   const version = await getVersion(db, workflowId, run.version);
   const status = new Map(run.steps.map((s) => [s.stepId, s.status]));

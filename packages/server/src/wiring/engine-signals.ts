@@ -53,17 +53,19 @@ function plain(params: EvaluatedParams): Record<string, unknown> {
 }
 
 /** A literal as given (`${name}` in a string replaced from `vars`), an expression evaluated over `vars`. */
-function paramValue(def: ParamDef, vars: Record<string, unknown>): unknown {
-  if (def.expression !== undefined) return evaluateSel(def.expression, vars);
+async function paramValue(def: ParamDef, vars: Record<string, unknown>): Promise<unknown> {
+  if (def.expression !== undefined) return await evaluateSel(def.expression, vars);
   if (typeof def.value !== 'string' || !def.value.includes('$')) return def.value;
   return interpolate(def.value, (ref) => (ref.stepId === undefined ? (vars[ref.name] as ParamValue | undefined) : undefined));
 }
 
 /**
  * Signals hold strings and 64-bit integers; other param types are sent as their text (booleans,
- * doubles) or JSON (arrays, maps) rather than failing the step's completion.
+ * doubles) or JSON (arrays, maps) rather than failing the step's completion. Null (an unknown
+ * name reads as null in SEL) is refused: the step fails naming the output and the param.
  */
 function signalParam(v: unknown): unknown {
+  if (v === null || v === undefined) throw new Error("evaluated to null (a signal output sees the step's params and outputs, not the workflow's)");
   if (typeof v === 'string' || typeof v === 'bigint') return v;
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : String(v);
   if (typeof v === 'boolean') return String(v);
@@ -131,14 +133,21 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
       if (step.signalOutputs.length === 0) return;
       // As Maestro: names resolve in the step's params (and outputs) first, then the workflow's.
       const vars = { ...plain(await instanceParams(tx, event.instancePk)), ...plain(event.params), ...plain(event.outputs) };
-      const outputs: StepOutput[] = step.signalOutputs.map((o) => {
+      const outputs: StepOutput[] = [];
+      for (const [i, o] of step.signalOutputs.entries()) {
         const params: Record<string, unknown> = {};
-        for (const [name, p] of Object.entries(o.params)) params[name] = signalParam(paramValue(p, vars));
-        return { name: o.name, params, ...(o.payload !== undefined ? { payload: o.payload } : {}) };
-      });
+        for (const [name, p] of Object.entries(o.params)) {
+          try {
+            params[name] = signalParam(await paramValue(p, vars));
+          } catch (err) {
+            throw new Error(`signal_outputs[${i}] (${o.name}) param ${name}: ${(err as Error).message}`, { cause: err });
+          }
+        }
+        outputs.push({ name: o.name, params, ...(o.payload !== undefined ? { payload: o.payload } : {}) });
+      }
       const results = await signals.emitOutputs(tx, attemptOf(event), outputs);
       if (signalSinks.length > 0) await enqueueOutbound(tx, signalEventsOf(results, outputs as { params: SignalParams; payload?: unknown }[]), signalSinks);
-    });
+    }, 'signal outputs');
 
     // A run that ended while a step still waited: the waiter goes, so a later signal neither
     // records UNBLOCKED lineage for it nor asks the engine to look at it again.
@@ -149,7 +158,7 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
         const attemptId = await latestAttemptId(tx, event.workflowId, event.instanceId, event.runId, step.id);
         if (attemptId !== undefined) await signals.cancelWaiter(tx, attemptOf({ ...event, stepId: step.id, attemptId }));
       }
-    });
+    }, 'signal waiters');
 
     engine.registerSelExtension('getFromSignal', {
       async prepare(q, ctx) {
@@ -157,7 +166,8 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
         return (requestId ? await loadFiringSignals(q, requestId) : undefined) ?? [];
       },
       call(prepared, _ctx, ...args) {
-        return asSignalLong(getFromSignal(prepared as ConsumedSignal[], stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name')));
+        // Workflow params of a run no signal started are evaluated with nothing prepared.
+        return asSignalLong(getFromSignal((prepared as ConsumedSignal[] | undefined) ?? [], stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name')));
       },
     });
     engine.registerSelExtension('getFromSignalDependency', {
@@ -169,7 +179,7 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
       },
       call(prepared, _ctx, ...args) {
         const index = args[0];
-        return asSignalLong(getFromSignalDependency(prepared as (ConsumedSignal | null)[], typeof index === 'bigint' ? Number(index) : (index as string), stringArg(args[1], 'param name')));
+        return asSignalLong(getFromSignalDependency((prepared as (ConsumedSignal | null)[] | undefined) ?? [], typeof index === 'bigint' ? Number(index) : (index as string), stringArg(args[1], 'param name')));
       },
     });
   };
@@ -185,17 +195,19 @@ function waiting(step: Step): string {
 async function resolveDependencies(engine: Engine, ref: StepRef, step: Step): Promise<ResolvedDependency[]> {
   const run = await engine.getRun(ref.workflowId, ref.instanceId, ref.runId);
   const vars = run ? plain(run.params) : {};
-  return step.signalDependencies.map((d, i) => {
+  const out: ResolvedDependency[] = [];
+  for (const [i, d] of step.signalDependencies.entries()) {
     const match: Record<string, { value: unknown; operator: string }> = {};
     for (const [param, mp] of Object.entries(d.matchParams)) {
       try {
-        match[param] = { value: paramValue(mp.param, vars), operator: mp.operator };
+        match[param] = { value: await paramValue(mp.param, vars), operator: mp.operator };
       } catch (err) {
         throw new Error(`signal_dependencies[${i}].match_params.${param}: ${(err as Error).message}`, { cause: err });
       }
     }
-    return resolveDependency(d.name, match, `signal_dependencies[${i}]`);
-  });
+    out.push(resolveDependency(d.name, match, `signal_dependencies[${i}]`));
+  }
+  return out;
 }
 
 /** Numbered versions never change, so their definitions are kept (bounded) once read. */

@@ -15,7 +15,7 @@ export function wireOutboundEvents(engine: Engine, sinks: readonly SinkConfig[])
         { kind: 'step', workflowId: e.workflowId, workflowInstanceId: e.instanceId, runId: e.runId, stepId: e.stepId, attempt: e.attemptId, status: e.status, details: { version: e.version } },
         sinks,
       );
-    });
+    }, 'outbound step events');
   }
   if (wants('workflow')) {
     engine.onInstanceCompleted(async (tx, _outbox, e) => {
@@ -24,7 +24,7 @@ export function wireOutboundEvents(engine: Engine, sinks: readonly SinkConfig[])
         { kind: 'workflow', workflowId: e.workflowId, workflowInstanceId: e.instanceId, runId: e.runId, status: e.status, details: { version: e.version, ...(e.reason ? { reason: e.reason } : {}) } },
         sinks,
       );
-    });
+    }, 'outbound workflow events');
   }
 }
 

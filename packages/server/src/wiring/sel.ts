@@ -1,25 +1,22 @@
-import { compile, SelArray, type ExtensionFunction, type Value } from '@baton/sel';
+import { selEvaluator, type SelEvaluate, type SelMethods } from '@baton/engine-core';
 
-/** A SEL value as plain data: LONG stays bigint, arrays become arrays, maps objects. */
-export function selToPlain(v: Value | undefined): unknown {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'object') return v;
-  if (v instanceof SelArray) return v.items.map((x) => selToPlain(x as Value));
-  if (v instanceof Map) {
-    const o: Record<string, unknown> = {};
-    for (const [k, x] of v) Object.defineProperty(o, k, { value: selToPlain(x as Value), enumerable: true, writable: true, configurable: true });
-    return o;
-  }
-  return String(v);
+/**
+ * How the wiring evaluates SEL (trigger conditions and params, signal outputs, dependency match
+ * values). Inline with the default wall-clock limit until `useSelEvaluator` hands it the
+ * engine's (worker pool, configured limit), which `createServices` does.
+ */
+let current: SelEvaluate = selEvaluator();
+
+export function useSelEvaluator(evaluate: SelEvaluate): void {
+  current = evaluate;
 }
 
 /**
  * Evaluates a SEL program the way the engine does (Maestro mode) with the given variables and
- * `params.*` methods, and returns plain data.
+ * `params.*` methods, and resolves with plain data (LONG = bigint, arrays, objects for maps).
  */
-export function evaluateSel(source: string, vars: Record<string, unknown>, paramMethods: Record<string, ExtensionFunction> = {}): unknown {
-  const program = compile(source, { maestro: true });
-  return selToPlain(program.evaluateOrThrow(vars, { extensions: { paramMethods } }));
+export function evaluateSel(source: string, vars: Record<string, unknown>, paramMethods: SelMethods = {}): Promise<unknown> {
+  return current(source, vars, paramMethods);
 }
 
 export function stringArg(v: unknown, what: string): string {

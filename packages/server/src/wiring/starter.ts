@@ -21,7 +21,9 @@ type AnyStartRequest = SignalStartRequest | TimeStartRequest;
 export function createWorkflowStarter(engineOrDb: Engine | Db): SignalWorkflowStarter & TimeWorkflowStarter {
   const engine = engineOrDb instanceof Engine ? engineOrDb : new Engine({ db: engineOrDb, definitions: bulkStoreDefinitions(engineOrDb) });
   const startMany = async (tx: Queryable, reqs: readonly AnyStartRequest[]): Promise<StartResult[]> => {
-    const results = await engine.startWorkflowsInTx(tx, reqs.map(toEngineRequest));
+    const requests: StartWorkflowRequest[] = [];
+    for (const req of reqs) requests.push(await toEngineRequest(req));
+    const results = await engine.startWorkflowsInTx(tx, requests);
     return results.map((r) => ({ workflowInstanceId: r.workflowInstanceId, created: !r.duplicate }));
   };
   return {
@@ -30,11 +32,11 @@ export function createWorkflowStarter(engineOrDb: Engine | Db): SignalWorkflowSt
   } as SignalWorkflowStarter & TimeWorkflowStarter;
 }
 
-function toEngineRequest(req: AnyStartRequest): StartWorkflowRequest {
+async function toEngineRequest(req: AnyStartRequest): Promise<StartWorkflowRequest> {
   return {
     workflowId: req.workflowId,
     version: req.version,
-    params: runParams(req),
+    params: await runParams(req),
     requestId: req.requestId,
     initiator: jsonSafe(req.initiator) as Record<string, unknown>,
   };
@@ -50,7 +52,7 @@ interface TriggerParamDef {
  * Time triggers hand plain values; signal triggers hand their `params` definitions, whose SEL
  * expressions see the consumed signals through `params.getFromSignal`.
  */
-function runParams(req: AnyStartRequest): Record<string, unknown> {
+async function runParams(req: AnyStartRequest): Promise<Record<string, unknown>> {
   if (req.initiator.type !== 'SIGNAL') return req.params;
   const signals = req.initiator.signals;
   const out: Record<string, unknown> = {};
@@ -62,7 +64,7 @@ function runParams(req: AnyStartRequest): Record<string, unknown> {
     }
     const value =
       def.expression !== undefined
-        ? evaluateSel(def.expression, {}, { getFromSignal: (args) => getFromSignal(signals, stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name')) })
+        ? await evaluateSel(def.expression, {}, { getFromSignal: (args) => getFromSignal(signals, stringArg(args[0], 'signal name or param'), args[1] === undefined ? undefined : stringArg(args[1], 'param name')) })
         : def.value;
     out[name] = def.type ? { value, type: def.type } : value;
   }

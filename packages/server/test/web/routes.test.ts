@@ -30,13 +30,24 @@ describe('web pages and assets', () => {
     const root = await app.inject({ url: '/' });
     expect(root.statusCode).toBe(302);
     expect(root.headers.location).toBe('/ui');
-    for (const url of ['/ui', '/ui/', '/ui/signals', '/ui/lineage?signal=a%2Fb&seq=1', '/ui/workflows/wf%2Fx/instances/3', '/ui/schedules']) {
+    const scripts: Record<string, string> = {};
+    for (const url of ['/ui', '/ui/', '/ui/signals', '/ui/lineage?signal=a%2Fb&seq=1', '/ui/workflows', '/ui/workflows/wf%2Fx', '/ui/workflows/wf%2Fx/instances/3', '/ui/schedules']) {
       const r = await app.inject({ url });
       expect(r.statusCode, url).toBe(200);
       expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(r.headers['content-security-policy']).toContain("script-src 'self'");
       expect(r.body).toMatch(/<script type="module" src="\/ui\/assets\/\w+\.js"><\/script>/);
+      scripts[url] = /assets\/([\w-]+\.js)/.exec(r.body)![1]!;
+      // One shell for every page: the placeholders are all filled in.
+      expect(r.body).not.toContain('{{');
     }
+    expect(scripts).toMatchObject({ '/ui/workflows': 'workflows.js', '/ui/workflows/wf%2Fx': 'workflow.js', '/ui/workflows/wf%2Fx/instances/3': 'instance.js' });
+    // Every page's script is an asset that exists.
+    for (const file of new Set(Object.values(scripts))) expect((await app.inject({ url: `/ui/assets/${file}` })).statusCode, file).toBe(200);
+  });
+
+  it('tells the pages that, without tokens, the caller may act', async () => {
+    expect((await app.inject({ url: '/api/v3/ui/session' })).json()).toEqual({ auth: false, token_name: null, role: null, may_act: true });
   });
 
   it('serves only the files of the assets folder', async () => {
@@ -59,7 +70,7 @@ describe('with API tokens required', () => {
     const runs = new Engine({ db, definitions: storeDefinitions(db) });
     const secured = await buildApp({
       db,
-      config: loadConfig({ PORT: '0', BATON_TOKENS: `viewer:reader:${token}` }),
+      config: loadConfig({ PORT: '0', BATON_TOKENS: `viewer:reader:${token},boss:admin:${'c'.repeat(40)}` }),
       logger: createLogger('silent'),
       plugins: [routePlugin('web', webRoutes, { db, runs })],
     });
@@ -70,6 +81,10 @@ describe('with API tokens required', () => {
       expect((await secured.inject({ url: '/api/v3/ui/signal-names' })).statusCode).toBe(401);
       const ok = await secured.inject({ url: '/api/v3/ui/signal-names', headers: { authorization: `Bearer ${token}` } });
       expect(ok.statusCode).toBe(200);
+      // The session view names the token's role: a reader may not act, an admin may.
+      expect((await secured.inject({ url: '/api/v3/ui/session' })).statusCode).toBe(401);
+      expect((await secured.inject({ url: '/api/v3/ui/session', headers: { authorization: `Bearer ${token}` } })).json()).toEqual({ auth: true, token_name: 'viewer', role: 'reader', may_act: false });
+      expect((await secured.inject({ url: '/api/v3/ui/session', headers: { authorization: `Bearer ${'c'.repeat(40)}` } })).json()).toEqual({ auth: true, token_name: 'boss', role: 'admin', may_act: true });
     } finally {
       await secured.close();
     }

@@ -7,13 +7,14 @@ import type { CommandEntry } from '../command.js';
  */
 export const commands: readonly CommandEntry[] = [
   { name: 'serve', summary: 'run the Baton service (HTTP API, triggers, workflow engine)', load: async () => (await import('./serve.js')).serveCommand },
-  { name: 'workflow', summary: 'push, validate, start, show, stop and restart workflows', load: async () => (await import('./workflow.js')).workflowCommand },
-  { name: 'instance', summary: 'show or watch the status of a workflow instance, or kill it', load: async () => (await import('./instance.js')).instanceCommand },
-  { name: 'step', summary: 'resume, skip, stop or kill one step of a running instance', load: async () => (await import('./step.js')).stepCommand },
+  { name: 'workflow', summary: 'push, validate, start, list, describe, show, stop and restart workflows; pause and activate their triggers', load: async () => (await import('./workflow.js')).workflowCommand },
+  { name: 'instance', summary: 'list instances, show or watch the status of one, or kill it', load: async () => (await import('./instance.js')).instanceCommand },
+  { name: 'step', summary: 'resume, skip, stop or kill one step of a running instance; show an attempt and its logs', load: async () => (await import('./step.js')).stepCommand },
   { name: 'breakpoint', summary: 'set, delete and list step breakpoints', load: async () => (await import('./breakpoint.js')).breakpointCommand },
   { name: 'signal', summary: 'publish, list and show signals', load: async () => (await import('./signal.js')).signalCommand },
   { name: 'lineage', summary: 'show the lineage of a signal instance or a workflow instance', load: async () => (await import('./lineage.js')).lineageCommand },
-  { name: 'schedule', summary: 'preview the fire times of a cron expression', load: async () => (await import('./schedule.js')).scheduleCommand },
+  { name: 'schedule', summary: 'list the time triggers and their next fire times; preview a cron expression', load: async () => (await import('./schedule.js')).scheduleCommand },
+  { name: 'trigger', summary: 'list signal triggers: which signals start which workflows, paused or not', load: async () => (await import('./trigger.js')).triggerCommand },
   { name: 'sel', summary: 'the SEL expression REPL and evaluator', load: async () => (await import('./sel.js')).selCommand },
   { name: 'sns', summary: "subscribe Baton's SNS endpoint to an SNS topic", load: async () => (await import('./sns.js')).snsCommand },
 ];

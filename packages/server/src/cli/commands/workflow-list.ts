@@ -11,6 +11,7 @@ export const WORKFLOW_LIST_HELP = [
   '  --owner <o>         owned by o',
   '  --tag <t>           tagged t',
   '  --trigger <k>       has a time or signal trigger',
+  '  --paused true|false has (or has no) paused trigger (baton workflow pause)',
   '  --last-status <s>   the newest instance is s (e.g. FAILED; several with commas)',
 ];
 
@@ -31,6 +32,8 @@ interface WorkflowItem {
   owner: string | null;
   tags: string[];
   trigger_kinds: string[];
+  paused?: boolean;
+  paused_trigger_kinds?: string[];
   last_run: { workflow_instance_id: number; status: string; create_time: string } | null;
 }
 
@@ -40,14 +43,18 @@ export async function listWorkflowsCommand(args: string[], io: CliIo): Promise<n
     owner: { type: 'string' },
     tag: { type: 'string' },
     trigger: { type: 'string' },
+    paused: { type: 'string' },
     'last-status': { type: 'string', multiple: true },
     ...PAGE_OPTIONS,
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (usage: baton workflow list [filters])`);
   const trigger = values.trigger as string | undefined;
   if (trigger !== undefined && trigger !== 'time' && trigger !== 'signal') throw new UsageError(`--trigger must be time or signal, got "${trigger}"`);
+  const paused = values.paused as string | undefined;
+  if (paused !== undefined && paused !== 'true' && paused !== 'false') throw new UsageError(`--paused must be true or false, got "${paused}"`);
   const query = {
     q: values.text as string | undefined,
+    paused,
     owner: values.owner as string | undefined,
     tag: values.tag as string | undefined,
     trigger,
@@ -65,7 +72,7 @@ export async function listWorkflowsCommand(args: string[], io: CliIo): Promise<n
           w.active_version_id === null ? '-' : String(w.active_version_id),
           String(w.latest_version_id),
           w.owner ?? '-',
-          w.trigger_kinds.join(',') || '-',
+          `${w.trigger_kinds.join(',') || '-'}${w.paused ? ` (paused: ${(w.paused_trigger_kinds ?? []).join(',')})` : ''}`,
           w.tags.join(',') || '-',
           w.last_run ? `${w.last_run.status} #${w.last_run.workflow_instance_id} ${w.last_run.create_time}` : '-',
         ]);

@@ -5,6 +5,7 @@ import { CONNECTION_HELP, EXIT, enc, parseCommand, requirePositionals, stringify
 import { stepLines, type StepJson } from '../render.js';
 import { PAGE_HELP } from '../pages.js';
 import { describeWorkflow, listWorkflowsCommand, WORKFLOW_LIST_HELP } from './workflow-list.js';
+import { runTriggerAction, TRIGGER_ACTIONS, TRIGGER_ACTIONS_HELP } from './workflow-triggers.js';
 
 const HELP = [
   'Usage: baton workflow <subcommand> [options]',
@@ -23,6 +24,7 @@ const HELP = [
   '  restart ID IID [--reason TEXT]',
   '                                a new run of a failed, stopped or timed-out instance in which only',
   '                                the steps that did not end well run again',
+  ...TRIGGER_ACTIONS_HELP,
   '',
   ...WORKFLOW_LIST_HELP,
   ...PAGE_HELP,
@@ -42,11 +44,12 @@ const VERSION = /^(latest|active|[1-9]\d{0,8})$/;
 
 export const workflowCommand: Command = {
   name: 'workflow',
-  summary: 'push, validate, start, list, describe, show, stop and restart workflows',
+  summary: 'push, validate, start, list, describe, show, stop and restart workflows; pause and activate their triggers',
   help: HELP,
   async run(args, io) {
     if (args[0] === 'list') return listWorkflowsCommand(args.slice(1), io);
     if (args[0] === 'describe') return describeWorkflow(args.slice(1), io);
+    if ((TRIGGER_ACTIONS as readonly string[]).includes(args[0] ?? '')) return runTriggerAction(args, io);
     const { values, positionals, conn } = parseCommand(args, io, OPTIONS);
     const [sub, ...rest] = positionals;
     const version = values.version as string | undefined;

@@ -6,6 +6,7 @@ async function render() {
   const pages = el('div', { class: 'card' },
     el('h1', null, 'Baton'),
     el('ul', { class: 'plain' },
+      el('li', null, el('a', { href: '/ui/workflows' }, 'Workflows'), el('span', { class: 'muted' }, ' — search workflows, their runs by step, start, stop and restart runs')),
       el('li', null, el('a', { href: '/ui/signals' }, 'Signals'), el('span', { class: 'muted' }, ' — names, counts, recent instances and their params')),
       el('li', null, el('a', { href: '/ui/lineage' }, 'Lineage'), el('span', { class: 'muted' }, ' — what a signal started, and what started a run')),
       el('li', null, el('a', { href: '/ui/schedules' }, 'Schedules'), el('span', { class: 'muted' }, ' — time triggers and their next fire times')),

@@ -1,6 +1,8 @@
-/* global document, history, location, URLSearchParams, setTimeout */
+/* global clearTimeout, document, history, location, URLSearchParams, setTimeout */
+import { instanceActions, stepActions } from './actions.js';
 import { drawGraph } from './graph.js';
-import { el, enc, errorBox, fmtTime, getJson, header, lineageOfRun, main, showJson, statusBadge, table } from './ui.js';
+import { stepLogs } from './step-logs.js';
+import { el, enc, errorBox, fmtTime, getJson, header, lineageOfRun, main, runLink, session, showJson, statusBadge, statusGroup, table, workflowLink } from './ui.js';
 
 header('');
 
@@ -8,8 +10,67 @@ const POLL_MS = 1000;
 const match = /^\/ui\/workflows\/([^/]+)\/instances\/([^/]+)\/?$/.exec(location.pathname);
 const workflowId = match ? decodeURIComponent(match[1]) : '';
 const instanceId = match ? decodeURIComponent(match[2]) : '';
+/** An earlier run chosen with ?run=N; the latest otherwise. */
+const chosenRun = /^[1-9][0-9]{0,8}$/.test(new URLSearchParams(location.search).get('run') ?? '') ? Number(new URLSearchParams(location.search).get('run')) : undefined;
 const api = `/api/v3/ui/workflows/${enc(workflowId)}/instances/${enc(instanceId)}`;
-const state = { view: undefined, selected: new URLSearchParams(location.search).get('step') ?? undefined, attempt: undefined, error: undefined, polls: 0 };
+const runQuery = chosenRun === undefined ? '' : `?run=${chosenRun}`;
+const state = { latestRun: undefined, view: undefined, selected: new URLSearchParams(location.search).get('step') ?? undefined, attempt: undefined, error: undefined, polls: 0, who: undefined, notice: undefined, timer: undefined };
+
+/** What the action buttons report back: a notice (or the refusal), then a fresh look at the run. */
+const handlers = {
+  onDone(result) {
+    const message = typeof result === 'string' ? result : result.message;
+    state.notice = { ok: true, message, instance: typeof result === 'object' ? result.instance : undefined };
+    void poll();
+  },
+  onError(err) {
+    state.notice = { ok: false, message: err.message };
+    draw();
+  },
+};
+
+function isEarlierRun() {
+  return chosenRun !== undefined && chosenRun !== state.latestRun;
+}
+
+function actionsOrNote(v) {
+  if (isEarlierRun()) return el('p', { class: 'muted', id: 'earlier-run' }, `An earlier run of this instance (the latest is run ${state.latestRun}): read only.`);
+  if (state.who?.may_act) return instanceActions(workflowId, instanceId, v, handlers);
+  return el('p', { class: 'muted', id: 'read-only' }, state.who ? `Token "${state.who.token_name}" (role ${state.who.role}) may read but not act.` : '');
+}
+
+/** Picks a run of the instance (restarts add runs); an earlier one opens read-only. */
+function runPicker(v) {
+  if (!state.latestRun || state.latestRun < 2) return el('span', { class: 'muted' }, `run ${v.run_id}`);
+  const pick = el('select', { id: 'run-picker', 'aria-label': 'Run' },
+    Array.from({ length: state.latestRun }, (_, i) => state.latestRun - i).map((r) =>
+      el('option', { value: String(r), selected: r === v.run_id ? 'selected' : undefined }, `run ${r}${r === state.latestRun ? ' (latest)' : ''}`)));
+  pick.addEventListener('change', () => {
+    const u = new URL(location.href);
+    if (Number(pick.value) === state.latestRun) u.searchParams.delete('run');
+    else u.searchParams.set('run', pick.value);
+    location.assign(u);
+  });
+  return pick;
+}
+
+function noticeLine() {
+  const n = state.notice;
+  if (!n) return null;
+  return el('p', { class: n.ok ? 'notice' : 'error', id: 'action-result', role: n.ok ? 'status' : 'alert' }, n.message,
+    n.instance ? [' ', el('a', { href: runLink(workflowId, n.instance), id: 'new-instance' }, `Open #${n.instance}`)] : null);
+}
+
+/** The failure reason on top of the page, with the steps that failed and why. */
+function failureBanner(v) {
+  const group = statusGroup(v.status);
+  if (group !== 'failed' && group !== 'stopped') return null;
+  const failed = v.steps.filter((s) => ['failed', 'stopped'].includes(statusGroup(s.status)));
+  return el('div', { class: `banner ${group}`, id: 'failure-banner', role: 'alert' },
+    el('strong', null, `${v.status}: `), v.reason ?? 'no reason recorded',
+    failed.length ? el('ul', { class: 'plain' }, failed.map((s) => el('li', { 'data-step': s.step_id },
+      el('a', { href: `?step=${enc(s.step_id)}`, 'data-step': s.step_id, onclick: (ev) => { ev.preventDefault(); select(s.step_id); } }, s.step_id), ` ${s.status}`, s.reason ? `: ${s.reason}` : ''))) : null);
+}
 
 function timelineTable(entries, id) {
   return table(['At', 'From', 'To', 'Message'], entries.map((t) =>
@@ -27,7 +88,7 @@ function select(stepId) {
 async function refreshStep() {
   if (!state.selected) return;
   try {
-    state.attempt = await getJson(`${api}/steps/${enc(state.selected)}`);
+    state.attempt = await getJson(`${api}/steps/${enc(state.selected)}${runQuery}`);
   } catch (err) {
     // A step that has not started yet has no attempt to show.
     state.attempt = err.status === 404 ? null : { error: err };
@@ -51,8 +112,10 @@ function stepPanel() {
         el('dt', null, 'Started'), el('dd', null, fmtTime(a.started_at)),
         el('dt', null, 'Ended'), el('dd', null, fmtTime(a.ended_at)),
       ),
+      state.who?.may_act && state.view && !isEarlierRun() ? stepActions(workflowId, instanceId, a, state.view, handlers) : null,
       el('h2', null, 'Timeline'), timelineTable(a.timeline, 'step-timeline'),
       Object.keys(a.outputs ?? {}).length ? [el('h2', null, 'Outputs'), el('pre', null, showJson(a.outputs))] : null,
+      el('h2', null, 'Logs'), stepLogs(workflowId, instanceId, a.run_id, a.step_id, a.attempt_id),
     ));
   }
   return box;
@@ -68,14 +131,18 @@ function draw() {
   const rollup = Object.entries(v.rollup).map(([s, n]) => el('span', null, statusBadge(s), ` ${n}`));
   main(
     title,
+    failureBanner(v),
     el('div', { class: 'toolbar' },
       el('span', { id: 'instance-status' }, statusBadge(v.status)),
       v.workflow_name ? el('span', { class: 'muted' }, v.workflow_name) : null,
-      el('span', { class: 'muted' }, `version ${v.version} · run ${v.run_id}`),
+      el('a', { href: workflowLink(workflowId), id: 'workflow-link' }, 'Workflow'),
+      el('span', { class: 'muted' }, `version ${v.version}`), runPicker(v),
       el('a', { href: lineageOfRun(workflowId, instanceId), id: 'lineage-link' }, 'Lineage'),
       v.terminal ? null : el('span', { class: 'muted', id: 'live' }, 'live'),
     ),
-    v.reason ? el('p', { class: 'error' }, v.reason) : null,
+    actionsOrNote(v),
+    noticeLine(),
+    failureBanner(v) ? null : v.reason ? el('p', { class: 'muted' }, v.reason) : null,
     el('div', { class: 'legend', id: 'rollup' }, rollup),
     state.error ? errorBox(state.error) : null,
     el('div', { class: 'graph-box', id: 'dag' }, drawGraph(v.graph, { selected: state.selected, label: `steps of ${workflowId} #${instanceId}`, onClick: (n) => select(n.id), title: (n) => `${n.label}: ${n.status}` })),
@@ -95,8 +162,13 @@ function draw() {
 }
 
 async function poll() {
+  clearTimeout(state.timer);
   try {
-    state.view = await getJson(api);
+    state.who ??= await session();
+    state.view = await getJson(`${api}${runQuery}`);
+    // Viewing an earlier run: the latest run's number, once, for the run selector.
+    state.latestRun ??= chosenRun === undefined ? state.view.run_id : (await getJson(`/api/v3/workflows/${enc(workflowId)}/instances/${enc(instanceId)}/runs/latest`)).workflow_run_id;
+    if (chosenRun === undefined) state.latestRun = state.view.run_id;
     state.error = undefined;
   } catch (err) {
     state.error = err;
@@ -109,7 +181,7 @@ async function poll() {
   state.polls++;
   document.body.dataset.polls = String(state.polls);
   draw();
-  if (!state.view?.terminal) setTimeout(() => void poll(), POLL_MS);
+  if (!state.view?.terminal) state.timer = setTimeout(() => void poll(), POLL_MS);
 }
 
 if (!match) main(el('h1', null, 'Workflow instance'), errorBox('the address must look like /ui/workflows/<workflow id>/instances/<instance id>'));

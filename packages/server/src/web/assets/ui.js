@@ -98,10 +98,19 @@ function tokenForm(message) {
 }
 
 export async function getJson(url) {
+  return sendJson('GET', url);
+}
+
+/**
+ * A call of the JSON API with the tab's token. An error status throws an HttpError that carries the
+ * problem document (`problem.errors` names the fields of a 400).
+ */
+export async function sendJson(method, url, payload) {
   const headers = { accept: 'application/json' };
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, { headers });
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url, { method, headers, body: payload === undefined ? undefined : showJson(payload) });
   if (res.status === 401) {
     if (token) sessionStorage.removeItem(TOKEN_KEY);
     throw new HttpError(401, token ? 'The token was not accepted; enter another one.' : 'This Baton service requires an API token to read its data.');
@@ -113,8 +122,23 @@ export async function getJson(url) {
   } catch {
     throw new HttpError(res.status, `${url}: the answer is not JSON (HTTP ${res.status})`);
   }
-  if (!res.ok) throw new HttpError(res.status, body?.detail ?? `${url}: HTTP ${res.status}`);
+  if (!res.ok) {
+    const err = new HttpError(res.status, body?.detail ?? `${url}: HTTP ${res.status}`);
+    err.problem = body;
+    throw err;
+  }
   return body;
+}
+
+let sessionPromise;
+/** The caller's token name and role, and whether it may act (`may_act`); asked once per page. */
+export function session() {
+  sessionPromise ??= getJson('/api/v3/ui/session');
+  return sessionPromise;
+}
+
+export function workflowLink(workflow) {
+  return `/ui/workflows/${enc(workflow)}`;
 }
 
 export function fmtTime(value) {
@@ -138,6 +162,7 @@ export function ago(value, now = Date.now()) {
 
 const GROUPS = {
   SUCCEEDED: 'ok',
+  SKIPPED: 'skipped',
   RUNNING: 'active',
   STARTING: 'active',
   FINISHING: 'active',
@@ -169,6 +194,7 @@ export function statusBadge(status) {
 
 const NAV = [
   ['/ui', 'Home'],
+  ['/ui/workflows', 'Workflows'],
   ['/ui/signals', 'Signals'],
   ['/ui/lineage', 'Lineage'],
   ['/ui/schedules', 'Schedules'],
