@@ -51,12 +51,12 @@ async function startAndWait(id: string): Promise<{ run: Run; step: (stepId: stri
 }
 
 describe('a step whose completion cannot be recorded ends, with the reason', () => {
-  it('a signal output reading a workflow param (outputs cannot see them) fails the step and the run (was RUNNING forever)', async () => {
+  it('a signal output reading a name that neither the step nor the workflow has fails the step and the run (the issue\'s reproducer was RUNNING forever)', async () => {
     await push({
       workflow: {
         id: 'hostile-output-reads-workflow-param',
         params: { run_day: { value: '20260101', type: 'STRING' } },
-        steps: [{ step: { id: 'emit', type: 'NoOp', signal_outputs: [{ name: 'hostile/out', params: { day: { expression: 'return run_day;', type: 'STRING' } } }] } }],
+        steps: [{ step: { id: 'emit', type: 'NoOp', signal_outputs: [{ name: 'hostile/out', params: { day: { expression: 'return no_such_day;', type: 'STRING' } } }] } }],
       },
     });
     const { run, step, ms } = await startAndWait('hostile-output-reads-workflow-param');
