@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import type { InstanceSummary } from './instance-summary.js';
+import { toInstanceSummary, type InstanceSummary } from './instance-summary.js';
 import { INSTANCE_STATUSES, type InstanceStatus } from '../runtime/status.js';
 import { Conditions, decodeCursor, encodeCursor, ListFilterError, pageSize } from './cursor.js';
 
@@ -71,7 +71,7 @@ export async function listInstancesAcross(db: Queryable, q: InstanceListQuery = 
   const { sql, params, limit } = instanceListQuery(q);
   const res = await db.query<Row>(sql, params);
   const rows = res.rows.slice(0, limit);
-  const items = rows.map(toSummary);
+  const items = rows.map(toInstanceSummary);
   const last = rows.at(-1);
   if (res.rows.length <= limit || !last) return { items };
   return q.order === 'instance' ? { items, nextBeforeInstanceId: Number(last.instance_id) } : { items, nextCursor: encodeCursor(CURSOR_KIND, [last.created_us, String(last.id)]) };
@@ -120,18 +120,3 @@ export function instanceListQuery(q: InstanceListQuery): { sql: string; params: 
   return { sql, params: c.params, limit };
 }
 
-function toSummary(r: Row): InstanceSummary {
-  return {
-    workflowId: r.workflow_id,
-    version: r.version,
-    instanceId: Number(r.instance_id),
-    runId: r.run_id,
-    status: r.status,
-    requestId: r.request_id,
-    initiator: r.initiator,
-    reason: r.reason,
-    createdAt: new Date(r.created_at),
-    startedAt: r.started_at == null ? null : new Date(r.started_at),
-    endedAt: r.ended_at == null ? null : new Date(r.ended_at),
-  };
-}

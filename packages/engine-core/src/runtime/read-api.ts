@@ -1,6 +1,6 @@
 import type { Db } from '../db/db.js';
 import { listInstancesAcross } from '../lists/instance-list.js';
-import type { InstanceSummary } from '../lists/instance-summary.js';
+import { toInstanceSummary, type InstanceSummary } from '../lists/instance-summary.js';
 
 export type { InstanceSummary } from '../lists/instance-summary.js';
 import type { CachedVersion, VersionCache } from './context.js';
@@ -83,21 +83,6 @@ interface InstanceRow {
 const d = (v: unknown): Date => new Date(v as string);
 const dn = (v: unknown): Date | null => (v == null ? null : new Date(v as string));
 
-function summary(r: InstanceRow): InstanceSummary {
-  return {
-    workflowId: r.workflow_id,
-    version: r.version,
-    instanceId: Number(r.instance_id),
-    runId: r.run_id,
-    status: r.status,
-    requestId: r.request_id,
-    initiator: r.initiator,
-    reason: r.reason,
-    createdAt: d(r.created_at),
-    startedAt: dn(r.started_at),
-    endedAt: dn(r.ended_at),
-  };
-}
 
 /** Instances of a workflow (latest run of each), highest instance id first, `limit` per page (1..1000). */
 export async function listInstances(db: Db, workflowId: string, opts: { limit?: number; before?: number; status?: InstanceStatus } = {}): Promise<InstancePage> {
@@ -142,7 +127,7 @@ export async function getRun(db: Db, versions: VersionCache, workflowId: string,
     [inst.id],
   );
   return {
-    ...summary(inst),
+    ...toInstanceSummary(inst),
     params: decodeParams(inst.params),
     runParams: decodeParams(inst.run_params),
     steps,
