@@ -152,7 +152,8 @@ describe.each<DbKind>(['pglite', 'postgres'])('list read models on %s', (kind) =
     await expect(listWorkflows(t.db, { lastStatuses: ['OK' as never] })).rejects.toMatchObject({ field: 'last_status' });
   });
 
-  it.runIf(kind === 'postgres')('answers a status filter over 10,000 instances from an index (EXPLAIN)', async () => {
+  // PostgreSQL's planner only (PGlite plans the same SQL, but its plans are not what production runs): defined there, not skipped here.
+  if (kind === 'postgres') it('answers a status filter over 10,000 instances from an index (EXPLAIN)', async () => {
     await seedInstances(t.db, 10_000, { workflows: 10, base: new Date(BASE.getTime() - 86_400_000), firstId: 1000 });
     await t.db.query('ANALYZE baton_workflow_instances');
     for (const q of [{ statuses: ['FAILED' as const] }, { statuses: ['FAILED' as const, 'TIMED_OUT' as const] }, {}, { workflowIds: ['wf-3'], statuses: ['STOPPED' as const] }, { initiators: ['SIGNAL' as const] }]) {
