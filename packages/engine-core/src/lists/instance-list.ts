@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import { toInstanceSummary, type InstanceSummary } from './instance-summary.js';
+import { toInstanceSummary, type InstanceSummary, type InstanceSummaryRow } from './instance-summary.js';
 import { INSTANCE_STATUSES, type InstanceStatus } from '../runtime/status.js';
 import { Conditions, decodeCursor, encodeCursor, ListFilterError, pageSize } from './cursor.js';
 
@@ -45,20 +45,10 @@ const CURSOR_KIND = 'i1';
 const MICROS = /^\d{1,16}$/;
 const ID = /^\d{1,18}$/;
 
-interface Row {
+/** A summary's columns, plus the keyset position the cursor is made of. */
+interface Row extends InstanceSummaryRow {
   id: string | number;
   created_us: string;
-  workflow_id: string;
-  version: number;
-  instance_id: string | number;
-  run_id: number;
-  status: InstanceStatus;
-  request_id: string | null;
-  initiator: unknown;
-  reason: string | null;
-  created_at: Date | string;
-  started_at: Date | string | null;
-  ended_at: Date | string | null;
 }
 
 /**
