@@ -1,39 +1,23 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { isObject, MaestroReader, type ParseResult } from './from-json.js';
-import { fieldPath, Issues, type DefinitionIssue } from './issues.js';
+import { MaestroReader, type ParseResult } from './from-json.js';
+import { Issues, type DefinitionIssue } from './issues.js';
 import type { JsonObject, JsonValue, WorkflowRequest } from './model.js';
-import { defineEntry, inferParamType, parseParamType } from '../params/typed-value.js';
+import { defineEntry } from '../params/typed-value.js';
+import { DslRewriter, type DslOptions } from './yaml-dsl-rewrite.js';
+import { locateSegments } from './yaml-dsl-where.js';
 
 /**
- * Maestro's YAML DSL → model. The DSL is rewritten into the JSON request shape and read by the
- * same reader as JSON, so both forms obey one set of rules:
- * - `Workflow:` holds the workflow; `owner`, `run_strategy`, `step_concurrency`, `*_disabled` are
- *   properties; any key the DSL does not know is a workflow param.
- * - `jobs:` is a list of `{job: {...}}` (also `foreach`, `while`, `subworkflow`, whose inner steps
- *   are `jobs:` again); a job's unknown keys are its params.
- * - Param keys: `name: literal` (type inferred), `'name<type>': literal` (type hint, `pmap` = a MAP
- *   of nested params), `'!name': SEL` (an expression), `'!name<type>': SEL`.
- * - `transition:` lists `job.2`, `IF <SEL> THEN job.4` and `OTHERWISE job.6` (taken when no IF of
- *   that list holds); `dag: sequential` chains jobs without a transition in list order.
+ * Maestro's YAML DSL (the `maestro-dsl` module) → model. The document is rewritten into
+ * Maestro's JSON create request (`yaml-dsl-rewrite.ts`: `Workflow:`/`workflow:`, jobs, typed
+ * params, transitions, `dag:`, loops, subworkflows) and read by the same reader as JSON, so both
+ * forms obey one set of rules. Every problem is reported with its field and, where it points
+ * into the document, its line and column.
  */
 
-export interface YamlParseOptions {
+export interface YamlParseOptions extends DslOptions {
   /** Most aliases expanded (billion-laughs guard). Default 100. */
   maxAliasCount?: number;
 }
-
-const PROPERTY_KEYS = ['owner', 'run_strategy', 'step_concurrency', 'signal_trigger_disabled', 'time_trigger_disabled'];
-const WORKFLOW_KEYS = ['id', 'name', 'description', 'tags', 'timeout', 'time_triggers', 'signal_triggers', 'jobs', 'dag', 'params', 'is_active', ...PROPERTY_KEYS];
-const JOB_KINDS: Record<string, string> = { job: 'step', step: 'step', foreach: 'foreach', while: 'while', subworkflow: 'subworkflow' };
-const JOB_KEYS = [
-  'id', 'name', 'description', 'type', 'sub_type', 'tags', 'transition', 'failure_mode', 'timeout', 'retry_policy',
-  'signal_dependencies', 'signal_outputs', 'sync', 'explicit_params', 'concurrency', 'strict_ordering', 'condition', 'jobs', 'dag', 'params',
-];
-
-const HINTS: Record<string, string> = {
-  int: 'LONG', integer: 'LONG', float: 'DOUBLE', bool: 'BOOLEAN', str: 'STRING', map: 'STRING_MAP', pmap: 'MAP',
-  'string[]': 'STRING_ARRAY', 'long[]': 'LONG_ARRAY', 'int[]': 'LONG_ARRAY', 'double[]': 'DOUBLE_ARRAY', 'boolean[]': 'BOOLEAN_ARRAY',
-};
 
 /** Deepest nesting of maps and lists a definition may have. */
 export const MAX_YAML_DEPTH = 200;
@@ -41,11 +25,12 @@ export const MAX_YAML_DEPTH = 200;
 class YamlShapeError extends Error {}
 
 /**
- * Numbers from YAML: bigint only where a number would lose digits. Refuses an alias to a node
- * that contains it (`a: &a [*a]` is a structure without end) and nesting beyond MAX_YAML_DEPTH.
+ * Plain JSON from YAML. Integers stay bigint (so a DSL literal `1` is a LONG and `1.0` a
+ * DOUBLE); `demote` turns the safe ones into numbers once the DSL is rewritten. Refuses an alias
+ * to a node that contains it (`a: &a [*a]` is a structure without end) and nesting beyond
+ * MAX_YAML_DEPTH.
  */
 function normalize(v: unknown, path = '', ancestors: unknown[] = []): JsonValue {
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v;
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'object' && v !== null) {
     const where = path || 'the document';
@@ -65,174 +50,16 @@ function normalize(v: unknown, path = '', ancestors: unknown[] = []): JsonValue 
   return v as JsonValue;
 }
 
-class YamlRewriter {
-  constructor(private readonly issues: Issues) {}
-
-  private err(path: string, message: string): void {
-    this.issues.add(path, message);
-  }
-
-  request(root: JsonValue): JsonValue {
-    if (!isObject(root) || !isObject(root.Workflow ?? root.workflow)) {
-      this.err('Workflow', 'the document must be a map with a "Workflow:" key holding the workflow');
-      return null;
-    }
-    const wf = (root.Workflow ?? root.workflow) as JsonObject;
-    const properties: JsonObject = {};
-    const workflow: JsonObject = {};
-    const params: JsonObject = {};
-    for (const [k, v] of Object.entries(wf)) {
-      if (PROPERTY_KEYS.includes(k)) defineEntry(properties, k, v);
-      else if (k === 'params' && isObject(v)) Object.assign(params, v);
-      else if (WORKFLOW_KEYS.includes(k)) {
-        if (k !== 'jobs' && k !== 'dag' && k !== 'is_active') defineEntry(workflow, k, v);
-      } else this.param(k, v, 'Workflow', params);
-    }
-    if (Object.keys(params).length > 0) workflow.params = params;
-    workflow.steps = this.jobs(wf.jobs, 'Workflow.jobs', wf.dag, 'Workflow.dag');
-    const req: JsonObject = { workflow };
-    if (Object.keys(properties).length > 0) req.properties = properties;
-    if (wf.is_active !== undefined) req.is_active = wf.is_active;
-    return req;
-  }
-
-  private jobs(v: JsonValue | undefined, path: string, dag: JsonValue | undefined, dagPath: string): JsonValue[] {
-    if (v === undefined || v === null) {
-      this.err(path, 'is required: a list of jobs');
-      return [];
-    }
-    if (!Array.isArray(v)) {
-      this.err(path, 'must be a list of jobs');
-      return [];
-    }
-    let sequential = false;
-    if (dag !== undefined && dag !== null) {
-      if (typeof dag === 'string' && /^(sequential|parallel)$/i.test(dag)) sequential = dag.toLowerCase() === 'sequential';
-      else this.err(dagPath, `must be "sequential" or "parallel", got ${JSON.stringify(dag)}`);
-    }
-    const steps = v.map((j, i) => this.job(j, fieldPath(path, i)));
-    if (sequential) {
-      steps.forEach((s, i) => {
-        const next = steps[i + 1];
-        const inner = s && (Object.values(s)[0] as JsonObject | undefined);
-        const nextInner = next && (Object.values(next)[0] as JsonObject | undefined);
-        if (inner && nextInner && inner.transition === undefined && typeof nextInner.id === 'string') {
-          inner.transition = { successors: { [nextInner.id]: 'true' } };
-        }
-      });
-    }
-    return steps.filter((s): s is JsonObject => s !== undefined);
-  }
-
-  private job(v: JsonValue, path: string): JsonObject | undefined {
-    if (!isObject(v) || Object.keys(v).length !== 1) {
-      this.err(path, 'must be a map with one key: job, foreach, while or subworkflow');
-      return undefined;
-    }
-    const [key, body] = Object.entries(v)[0] as [string, JsonValue];
-    const kind = JOB_KINDS[key.toLowerCase()];
-    const p = fieldPath(path, key);
-    if (!kind) {
-      this.err(path, `unknown job kind "${key}"; use job, foreach, while or subworkflow`);
-      return undefined;
-    }
-    if (!isObject(body)) {
-      this.err(p, 'must be a map');
-      return undefined;
-    }
+/** bigint → number where no digit is lost (as the JSON reader reads numbers). */
+function demote(v: JsonValue): JsonValue {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v;
+  if (Array.isArray(v)) return v.map(demote);
+  if (typeof v === 'object' && v !== null) {
     const out: JsonObject = {};
-    const params: JsonObject = {};
-    for (const [k, x] of Object.entries(body)) {
-      if (k === 'params' && isObject(x)) Object.assign(params, x);
-      else if (k === 'transition') out.transition = this.transition(x, fieldPath(p, 'transition'));
-      else if (k === 'jobs') out.steps = this.jobs(x, fieldPath(p, 'jobs'), body.dag, fieldPath(p, 'dag'));
-      else if (k === 'dag') continue;
-      else if (JOB_KEYS.includes(k)) defineEntry(out, k, x);
-      else this.param(k, x, p, params);
-    }
-    if (Object.keys(params).length > 0) out.params = params;
-    return { [kind]: out };
+    for (const [k, x] of Object.entries(v)) defineEntry(out, k, demote(x));
+    return out;
   }
-
-  private transition(v: JsonValue, path: string): JsonValue {
-    if (isObject(v)) return v; // already Maestro's {successors: {...}}
-    const lines = typeof v === 'string' ? [v] : Array.isArray(v) ? v : null;
-    if (!lines) {
-      this.err(path, 'must be a list of job ids, "IF <condition> THEN <job>" or "OTHERWISE <job>"');
-      return {};
-    }
-    const conds = new Map<string, string[]>();
-    const ifConditions: string[] = [];
-    const otherwise: string[] = [];
-    lines.forEach((line, i) => {
-      const lp = fieldPath(path, i);
-      if (typeof line !== 'string') {
-        this.err(lp, 'must be a string');
-        return;
-      }
-      const ifm = /^\s*if\s+([\s\S]+?)\s+then\s+(\S+)\s*$/i.exec(line);
-      const om = /^\s*otherwise\s+(\S+)\s*$/i.exec(line);
-      if (ifm) {
-        const [, cond = '', target = ''] = ifm;
-        ifConditions.push(cond);
-        conds.set(target, [...(conds.get(target) ?? []), cond]);
-      } else if (om) otherwise.push(om[1] as string);
-      else if (/^\s*\S+\s*$/.test(line)) conds.set(line.trim(), [...(conds.get(line.trim()) ?? []), 'true']);
-      else this.err(lp, `cannot read "${line}": expected a job id, "IF <condition> THEN <job>" or "OTHERWISE <job>"`);
-    });
-    const otherwiseCond = ifConditions.length === 0 ? 'true' : ifConditions.map((c) => `!(${c})`).join(' && ');
-    for (const target of otherwise) conds.set(target, [...(conds.get(target) ?? []), otherwiseCond]);
-    const successors: JsonObject = {};
-    for (const [target, cs] of conds) defineEntry(successors, target, cs.length === 1 ? (cs[0] as string) : cs.map((c) => `(${c})`).join(' || '));
-    return { successors };
-  }
-
-  /** One DSL param key/value → a Maestro param definition in `into`. */
-  private param(key: string, v: JsonValue, path: string, into: JsonObject): void {
-    const m = /^(!)?\s*([^<>!]+?)\s*(?:<\s*([^<>]+?)\s*>)?$/.exec(key);
-    const p = fieldPath(path, key);
-    if (!m) {
-      this.err(p, `cannot read param key "${key}": expected name, name<type>, !name or !name<type>`);
-      return;
-    }
-    const [, bang, name = '', hintText] = m;
-    let type: string | undefined;
-    if (hintText !== undefined) {
-      type = HINTS[hintText.toLowerCase()] ?? parseParamType(hintText);
-      if (!type) {
-        this.err(p, `unknown type hint <${hintText}>`);
-        return;
-      }
-    }
-    if (v === null) {
-      this.err(p, 'has no value');
-      return;
-    }
-    const def: JsonObject = {};
-    if (bang) {
-      if (typeof v !== 'string') {
-        this.err(p, `a "!" param is a SEL expression and must be a string, got ${Array.isArray(v) ? 'a list' : typeof v}`);
-        return;
-      }
-      def.expression = v;
-      if (type) def.type = type;
-    } else {
-      let inferred: string;
-      try {
-        inferred = type ?? inferParamType(v);
-      } catch (e) {
-        this.err(p, (e as Error).message);
-        return;
-      }
-      if (inferred === 'MAP' && isObject(v)) {
-        const nested: JsonObject = {};
-        for (const [k, x] of Object.entries(v)) this.param(k, x, p, nested);
-        def.value = nested;
-      } else def.value = v;
-      def.type = inferred;
-    }
-    defineEntry(into, name, def);
-  }
+  return v;
 }
 
 /** Source position of the YAML node a model path like `workflow.steps[2].steps[0].id` is about. */
@@ -286,14 +113,17 @@ export function parseWorkflowYaml(text: string, opts: YamlParseOptions = {}): Pa
     return { ok: false, errors: [{ field, message: `YAML rejected: ${message}` }] };
   }
   const issues = new Issues();
-  const json = new YamlRewriter(issues).request(normalized);
-  const request = issues.empty ? new MaestroReader(issues, { allowUntypedExpressions: true }).request(json) : undefined;
+  const rewriter = new DslRewriter(issues, opts);
+  const json = rewriter.request(normalized);
+  const request = issues.empty ? new MaestroReader(issues, { allowUntypedExpressions: true }).request(demote(json)) : undefined;
   if (!issues.empty || !request) {
     return {
       ok: false,
       errors: issues.list.map((i) => {
-        const pos = locate(doc, lineCounter, i.field);
-        return pos && i.line === undefined ? { ...i, line: pos.line, column: pos.column } : i;
+        if (i.line !== undefined) return i;
+        const segments = rewriter.places.get(i.field);
+        const pos = segments ? locateSegments(doc, lineCounter, segments) : locate(doc, lineCounter, i.field);
+        return pos ? { ...i, line: pos.line, column: pos.column } : i;
       }),
     };
   }

@@ -63,8 +63,8 @@ describe('malformed input', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors).toEqual([
-      { field: 'Workflow.jobs[0].job.transition[0]', message: 'cannot read "IF x > 1 job.2": expected a job id, "IF <condition> THEN <job>" or "OTHERWISE <job>"' },
-      { field: 'Workflow.jobs[1].job.p<weird>', message: 'unknown type hint <weird>' },
+      { field: 'Workflow.jobs[0].job.transition[0]', message: 'cannot read "IF x > 1 job.2": expected a job id, "IF <condition> THEN <job>" or "OTHERWISE <job>"', line: 8, column: 13 },
+      { field: 'Workflow.jobs[1].job.p<weird>', message: expect.stringMatching(/^unknown type hint <weird>; use string, long/), line: 11, column: 9 },
     ]);
     const untyped = parseWorkflowYaml('Workflow:\n  id: wf\n  jobs:\n    - job:\n        id: a\n        type: NoOp\n    - job:\n        type: NoOp\n');
     expect(untyped.ok).toBe(false);

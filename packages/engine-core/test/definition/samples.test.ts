@@ -125,9 +125,9 @@ describe('what the samples mean', () => {
     const wf = cond.value.workflow;
     expect(cond.value.properties).toEqual({ owner: 'tester', runStrategy: { rule: 'PARALLEL' } });
     expect(wf.params.param0).toEqual({ name: 'param0', type: 'LONG', value: 15n });
-    expect(wf.steps[2]?.transition.successors).toEqual({ 'job.4': 'param2 < 0', 'job.6': '!(param2 < 0)' });
+    expect(wf.steps[2]?.transition.successors).toEqual({ 'job.4': 'param2 < 0', 'job.6': '!((param2 < 0))' });
     expect(wf.steps[4]?.transition.successors).toEqual({ 'job.6': "params.getFromStep('job.4', 'param3') > 0" });
-    expect(wf.steps[6]?.params.param5).toEqual({ name: 'param5', expression: "params.get('param0')" });
+    expect(wf.steps[6]?.params.param5).toEqual({ name: 'param5', type: 'STRING', expression: "params.get('param0')" });
 
     const http = parseWorkflowYaml(readSample(path.join(SAMPLES_DIR, 'yaml/sample-http-wf.yaml')));
     if (!http.ok) throw new Error(JSON.stringify(http.errors));

@@ -96,7 +96,7 @@ Workflow:
 `).workflow;
     expect(wf.steps.map((s) => s.transition.successors)).toEqual([
       { b: 'true' },
-      { c: '(x > 1) || (x < -1)', d: 'x == 0', e: '!(x > 1) && !(x < -1) && !(x == 0)' },
+      { c: '(x > 1) || (x < -1)', d: 'x == 0', e: '!((x > 1) || (x < -1) || (x == 0))' },
       { d: 'true' },
       { e: 'true' },
       {},
@@ -109,14 +109,14 @@ Workflow:
   });
 
   it('explains documents that are not workflows', () => {
-    expect(parseWorkflowYaml('just text')).toEqual({ ok: false, errors: [{ field: 'Workflow', message: 'the document must be a map with a "Workflow:" key holding the workflow' }] });
+    expect(parseWorkflowYaml('just text')).toEqual({ ok: false, errors: [{ field: 'Workflow', message: 'the document must be a map with a "Workflow:" key holding the workflow', line: 1, column: 1 }] });
     const r = parseWorkflowYaml('Workflow:\n  id: wf\n  dag: zigzag\n  jobs:\n    - task: {id: a}\n    - job: {id: b, type: NoOp, "!p": [1]}\n');
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.errors).toEqual([
-        { field: 'Workflow.dag', message: 'must be "sequential" or "parallel", got "zigzag"' },
-        { field: 'Workflow.jobs[0]', message: 'unknown job kind "task"; use job, foreach, while or subworkflow' },
-        { field: 'Workflow.jobs[1].job.!p', message: 'a "!" param is a SEL expression and must be a string, got a list' },
+        { field: 'Workflow.dag', message: 'must be "sequential", "parallel" or a map of job id → transition, got "zigzag"', line: 3, column: 3 },
+        { field: 'Workflow.jobs[0]', message: 'unknown job kind "task"; use job, foreach, while or subworkflow', line: 5, column: 7 },
+        { field: 'Workflow.jobs[1].job.!p', message: 'a "!" param is a SEL expression and must be a string, got a list', line: 6, column: 32 },
       ]);
     }
     const dup = parseWorkflowYaml('Workflow:\n  id: a\n  id: b\n');
