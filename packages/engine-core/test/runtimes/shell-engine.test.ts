@@ -36,7 +36,7 @@ Workflow:
     - job:
         id: report
         type: NoOp
-        '!total': "params.getFromStep('extract', 'rows') + 1"
+        '!total<long>': "params.getFromStep('extract', 'rows') + 1"
         note: "table \${extract__table}"
 `,
       `
