@@ -24,16 +24,24 @@ export class DslWhere {
   }
 }
 
+/** A segment standing for the value of a map's only entry (a job under its `job:`/`foreach:` key). */
+export const FIRST_ENTRY = Symbol('first entry');
+
 /**
  * Line and column of the deepest node of `segments` present in the document: the key of a map
  * entry (so a bad param key points at the key), an item of a list, or the nearest ancestor when
  * the field is missing.
  */
-export function locateSegments(doc: Document, lc: LineCounter, segments: readonly (string | number)[]): { line: number; column: number } | undefined {
+export function locateSegments(doc: Document, lc: LineCounter, segments: readonly (string | number | typeof FIRST_ENTRY)[]): { line: number; column: number } | undefined {
   let node: unknown = doc.contents;
   let offset: number | undefined = (node as YamlNode | null)?.range?.[0];
   for (const seg of segments) {
-    if (isMap(node)) {
+    if (seg === FIRST_ENTRY) {
+      const value = isMap(node) ? (node.items[0]?.value as YamlNode | null | undefined) : undefined;
+      if (!value) break;
+      offset = value.range?.[0] ?? offset;
+      node = value;
+    } else if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? p.key.value : p.key) === seg);
       if (!pair) break;
       const keyNode = pair.key as YamlNode | null;

@@ -1,10 +1,10 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import { MaestroReader, type ParseResult } from './from-json.js';
 import { Issues, type DefinitionIssue } from './issues.js';
 import type { JsonObject, JsonValue, WorkflowRequest } from './model.js';
 import { defineEntry } from '../params/typed-value.js';
 import { DslRewriter, type DslOptions } from './yaml-dsl-rewrite.js';
-import { locateSegments } from './yaml-dsl-where.js';
+import { FIRST_ENTRY, locateSegments } from './yaml-dsl-where.js';
 
 /**
  * Maestro's YAML DSL (the `maestro-dsl` module) → model. The document is rewritten into
@@ -62,28 +62,23 @@ function demote(v: JsonValue): JsonValue {
   return v;
 }
 
-/** Source position of the YAML node a model path like `workflow.steps[2].steps[0].id` is about. */
+/**
+ * Source position of what a model path like `workflow.steps[2].steps[0].timeout` or
+ * `properties.run_strategy` is about: steps are the jobs of the DSL, properties are keys of the
+ * workflow; a field the document does not spell the same way points at its job (or workflow).
+ */
 function locate(doc: Document, lc: LineCounter, field: string): { line: number; column: number } | undefined {
   const root = doc.contents;
-  if (!isMap(root)) return undefined;
-  let node = (root.get('Workflow', true) ?? root.get('workflow', true)) as YamlNode | undefined;
-  const re = /(?:^|\.)steps\[(\d+)\]/g;
-  if (!field.startsWith('workflow')) return undefined;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(field)) !== null) {
-    if (!isMap(node)) break;
-    const jobs = node.get('jobs', true);
-    if (!isSeq(jobs)) break;
-    const wrapper = jobs.items[Number(m[1])];
-    if (!isMap(wrapper)) break;
-    const first = wrapper.items[0]?.value;
-    if (!first) break;
-    node = first as YamlNode;
+  const m = /^(workflow|properties)((?:\.|\[|$)[\s\S]*)$/.exec(field);
+  if (!isMap(root) || !m) return undefined;
+  const segments: (string | number | typeof FIRST_ENTRY)[] = [root.has('Workflow') ? 'Workflow' : 'workflow'];
+  let rest = m[2] as string;
+  for (let step = /^\.steps\[(\d+)\]/.exec(rest); step; step = /^\.steps\[(\d+)\]/.exec(rest)) {
+    segments.push('jobs', Number(step[1]), FIRST_ENTRY);
+    rest = rest.slice(step[0].length);
   }
-  const offset = node?.range?.[0];
-  if (offset === undefined) return undefined;
-  const pos = lc.linePos(offset);
-  return { line: pos.line, column: pos.col };
+  for (const t of rest.matchAll(/\.([^.[]+)|\[(\d+)\]/g)) segments.push(t[1] ?? Number(t[2]));
+  return locateSegments(doc, lc, segments);
 }
 
 /** Parses Maestro's YAML DSL. Syntax errors carry line and column; every problem is reported. */

@@ -234,7 +234,7 @@ describe('validation', () => {
 describe('checkWorkflowDefinition', () => {
   it('parses JSON or YAML and validates in one call', () => {
     const yaml = 'Workflow:\n  id: wf\n  jobs:\n    - job:\n        id: a\n        type: NoOp\n        transition: [b]\n';
-    expect(checkWorkflowDefinition(yaml)).toEqual({ ok: false, errors: [{ field: 'workflow.steps[0].transition.successors.b', message: 'unknown step id', line: 5, column: 9 }] });
+    expect(checkWorkflowDefinition(yaml)).toEqual({ ok: false, errors: [{ field: 'workflow.steps[0].transition.successors.b', message: 'unknown step id', line: 7, column: 9 }] });
     const json = JSON.stringify(request([step('a')]));
     const ok = checkWorkflowDefinition(json);
     expect(ok.ok && ok.value.workflow.id).toBe('wf');
