@@ -238,6 +238,11 @@ describe('the other DslWorkflow and job fields', () => {
   it('names each wrong field with its line', () => {
     expect(errorsOf(wfWith('  criticality: urgent'))).toEqual([{ field: 'Workflow.criticality', message: 'must be one of CRITICAL, HIGH, MEDIUM, LOW, got "urgent"', line: 3, column: 3 }]);
     expect(errorsOf(wfWith('  workflow_concurrency: many'))).toEqual([{ field: 'Workflow.workflow_concurrency', message: 'must be a whole number, got "many"', line: 3, column: 3 }]);
+    // Found by the JSON reader after the rewrite, still placed in the document.
+    expect(errorsOf(wfWith('  run_strategy: sometimes'))).toEqual([
+      { field: 'properties.run_strategy', message: expect.stringMatching(/^must be one of SEQUENTIAL, .*got "sometimes"$/), line: 3, column: 3 },
+    ]);
+    expect(errorsOf(wfWith('  timeout: 5 fortnights'))[0]).toMatchObject({ field: 'workflow.timeout', line: 3, column: 3 });
     const loop = `Workflow:
   id: wf
   jobs:
