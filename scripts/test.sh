@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test run (`npm test`): prepares PostgreSQL, the Kafka broker jars and the moto
 # virtualenv (each cached under .cache/) and Debian's chromium for the web page tests, then
-# typecheck, lint and every vitest test with all components started, then the Python client's pytest
+# typecheck, lint, the structure check (scripts/check-structure.js) and every vitest test with all components started, then the Python client's pytest
 # suite (scripts/test-python-client.ts). Extra arguments go to `vitest run` (e.g. a path filter).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,6 +32,7 @@ echo "==> prepare: ok ($((SECONDS - t0)) s)"
 
 step typecheck npx --no-install tsc -p tsconfig.json --noEmit
 step lint npx --no-install eslint .
+step "structure (import circles, long files)" node scripts/check-structure.js
 mkdir -p test-artifacts
 results=test-artifacts/vitest-results.json
 rm -f "$results"

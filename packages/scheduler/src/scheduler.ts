@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db, Queryable } from '@baton/engine-core';
-import { stableJitterMs } from './cron/jitter.js';
-import { compileTrigger, type CompileOptions, type TimeTriggerDefinition } from './cron/trigger.js';
-import { planFires, type FirePlan } from './plan.js';
-import { timeTriggerRequestId, type Clock, type TimeStartRequest, type WorkflowStarter } from './ports.js';
-import { advanceRows, lockDue, lockOne, type Advance, type FiringRow } from './firing-sql.js';
+import { type CompileOptions, type TimeTriggerDefinition } from './cron/trigger.js';
+import { type Clock, type WorkflowStarter } from './ports.js';
+import { advanceRows, lockDue, lockOne, type FiringRow } from './firing-sql.js';
 import { activateTimeTriggersInTx, pauseTimeTriggersInTx, type ActivationPreview, type PauseRequest } from './pauses.js';
 import { earliestWakeup, listSchedule, type ActiveSchedule, type ScheduleRow } from './schedule-rows.js';
 import { listSchedules, type ScheduleListQuery, type SchedulePage } from './schedule-list.js';
 import { syncSchedules, type SyncItem, type SyncReport } from './sync.js';
 import { seedWatermarks } from './watermarks.js';
+import { planBatch } from './fire-plan.js';
+import { addTick, emptyTick, type TickResult } from './tick-result.js';
+
+export type { TickResult } from './tick-result.js';
 
 export interface SchedulerOptions {
   db: Db;
@@ -36,24 +38,6 @@ export interface SchedulerOptions {
   retryDelayMs?: number;
   compile?: CompileOptions;
   onError?: (err: unknown, context: string) => void;
-}
-
-export interface TickResult {
-  claimed: number;
-  started: number;
-  catchUp: number;
-  skipped: number;
-  failed: number;
-}
-
-const emptyTick = (): TickResult => ({ claimed: 0, started: 0, catchUp: 0, skipped: 0, failed: 0 });
-
-function addTick(a: TickResult, b: TickResult): void {
-  a.claimed += b.claimed;
-  a.started += b.started;
-  a.catchUp += b.catchUp;
-  a.skipped += b.skipped;
-  a.failed += b.failed;
 }
 
 /**
@@ -270,68 +254,7 @@ export class Scheduler {
 
   /** Fires the rows in the caller's transaction; `due` receives the due time of every run started. */
   private async fireRows(tx: Queryable, rows: readonly FiringRow[], now: number, due: number[], graceMs = this.o.misfireGraceMs): Promise<TickResult> {
-    const result = { ...emptyTick(), claimed: rows.length };
-    const advances: Advance[] = [];
-    const requests: TimeStartRequest[] = [];
-    const plans = new Map<string, FirePlan>();
-    for (const row of rows) {
-      const keep: Advance = {
-        workflowId: row.workflow_id,
-        key: row.trigger_key,
-        nextFire: row.next_fire_ms,
-        nextDue: row.next_due_ms,
-        watermark: row.watermark_ms,
-        started: 0,
-        catchUp: 0,
-        skipped: 0,
-        error: row.last_error,
-      };
-      if (!row.enabled || row.next_fire_ms === null) {
-        advances.push(keep);
-        continue;
-      }
-      const trigger = compileTrigger(row.definition, this.opts.compile);
-      const jitter = stableJitterMs(row.workflow_id, row.trigger_key, trigger.fuzzyMaxDelayMs);
-      // Rows sharing a schedule (thousands of workflows on one cron) share one plan.
-      const memoKey = `${trigger.expression}\u0000${trigger.timezone}\u0000${trigger.catchUp.policy}\u0000${trigger.catchUp.maxRuns}\u0000${jitter}\u0000${row.next_fire_ms}\u0000${row.watermark_ms}\u0000${graceMs}`;
-      let plan = plans.get(memoKey);
-      if (!plan) {
-        plan = planFires(trigger, jitter, row.next_fire_ms, row.watermark_ms, now, graceMs);
-        plans.set(memoKey, plan);
-      }
-      for (const fire of plan.start) {
-        const req: TimeStartRequest = {
-          workflowId: row.workflow_id,
-          version: row.workflow_version,
-          params: { RUN_TS: fire.fireMs, WORKFLOW_CRON_TIMEZONE: trigger.timezone },
-          requestId: timeTriggerRequestId(row.workflow_id, row.trigger_key, fire.fireMs),
-          initiator: {
-            type: 'TIME',
-            trigger: row.trigger_key,
-            fire_time: new Date(fire.fireMs).toISOString(),
-            ...(fire.catchUp ? { catch_up: true as const } : {}),
-            timezone: trigger.timezone,
-            expression: trigger.expression,
-          },
-        };
-        requests.push(req);
-        due.push(fire.fireMs + jitter);
-      }
-      const catchUp = plan.start.filter((f) => f.catchUp).length;
-      result.started += plan.start.length;
-      result.catchUp += catchUp;
-      result.skipped += plan.skipped;
-      advances.push({
-        ...keep,
-        nextFire: plan.nextFireMs,
-        nextDue: plan.nextFireMs === null ? null : plan.nextFireMs + jitter,
-        watermark: plan.watermarkMs,
-        started: plan.start.length,
-        catchUp,
-        skipped: plan.skipped,
-        error: null,
-      });
-    }
+    const { result, advances, requests } = planBatch(rows, now, due, graceMs, this.opts.compile);
     const starter = this.opts.starter;
     if (starter.startWorkflows && requests.length > 1) await starter.startWorkflows(tx, requests);
     else for (const req of requests) await starter.startWorkflow(tx, req);

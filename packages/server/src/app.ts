@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type RawServerDefault, type RouteOptions } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type RouteOptions } from 'fastify';
 import type { Db, MigrationSource } from '@baton/engine-core';
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -15,41 +15,9 @@ import { limitPublishing, registerRateLimit } from './http/rate-limit.js';
 import { registerOpenApi } from './http/openapi.js';
 import { createMetricsRegistry, httpMetricsHook, metricsRoute } from './http/metrics.js';
 import { missingTokensError } from './config.js';
+import type { BatonApp, RoutePlugin } from './baton-app.js';
 
-/** What the composition root has to hand when it builds the route plugins and their services. */
-export interface RouteContext {
-  db: Db;
-  config: ServerConfig;
-  logger: Logger;
-}
-
-/**
- * A group of routes for one domain (signals, workflows, ...), mounted as its own encapsulated
- * fastify plugin, so hooks, decorators and error handlers it adds stay inside it. Make one with
- * `routePlugin`.
- */
-export interface RoutePlugin {
-  readonly name: string;
-  /** URL prefix for every route of the plugin, e.g. `/api/v3`. */
-  readonly prefix?: string;
-  mount(app: BatonApp): Promise<void>;
-}
-
-/** Pairs a fastify plugin with its options, type-checked here so a list of them needs no casts. */
-export function routePlugin<O extends object>(
-  name: string,
-  plugin: FastifyPluginAsync<O>,
-  options: O,
-  prefix?: string,
-): RoutePlugin {
-  return {
-    name,
-    prefix,
-    async mount(app) {
-      await app.register(plugin, { ...options, prefix });
-    },
-  };
-}
+export { routePlugin, type BatonApp, type RouteContext, type RoutePlugin } from './baton-app.js';
 
 export interface AppDeps {
   db: Db;
@@ -61,9 +29,6 @@ export interface AppDeps {
   /** Sees every route as it is registered, with its access decided (route listings, coverage tests). */
   onRoute?: (route: RouteOptions) => void;
 }
-
-/** The fastify instance Baton runs, logging through pino. */
-export type BatonApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
 
 /** Large enough for big workflow definitions, small enough that a stray upload cannot exhaust memory. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;

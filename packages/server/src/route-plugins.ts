@@ -1,4 +1,4 @@
-import { routePlugin, type RouteContext, type RoutePlugin } from './app.js';
+import { routePlugin, type RouteContext, type RoutePlugin } from './baton-app.js';
 import { serviceMetrics } from './http/service-metrics.js';
 import { loadServiceSettings } from './service-config.js';
 import { createServices, type BatonServices } from './services.js';

@@ -1,7 +1,7 @@
 import { DEFAULT_STEP_CONCURRENCY } from '../definition/model.js';
 import { stepJob, writeInstanceTimeline, writeStepTimeline, type EngineContext } from './context.js';
 import { decide, outcome, type StepState } from './dag-state.js';
-import { afterInstanceEnded } from './dispatch.js';
+import { afterInstanceEnded } from './run-lifecycle.js';
 import { STEP_ACTIVE, STEP_FAILED, type StepStatus } from './status.js';
 import { stopInstanceTx } from './stop.js';
 

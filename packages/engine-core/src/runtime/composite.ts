@@ -1,10 +1,12 @@
 import type { ForeachStep, Step, WhileStep } from '../definition/model.js';
 import { writeStepTimeline, type CachedVersion, type EngineContext, type StepRef } from './context.js';
-import { loopAxes, loopJob, loopLimits } from './foreach.js';
+import { loopAxes } from './foreach.js';
+import { loopJob, loopLimits } from './loop-helpers.js';
 import { encodeParams, type EvaluatedParams } from './params.js';
 import { beginSubworkflow } from './subworkflow.js';
 import type { StepStatus } from './status.js';
-import { endAttempt, evaluateStepParams, finish, guardedTransition } from './step-job.js';
+import { endAttempt, finish, guardedTransition } from './step-ending.js';
+import { evaluateStepParams } from './step-evaluation.js';
 
 export interface CompositeStart {
   ref: StepRef;

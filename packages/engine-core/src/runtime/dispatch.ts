@@ -1,9 +1,8 @@
 import type { Queryable } from '../db/db.js';
 import type { RunStrategy } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
-import { advanceJob, dispatchJob, writeInstanceTimeline, type CachedVersion, type EngineContext } from './context.js';
-import { instanceHooksNoting } from './hooks.js';
-import { isInlineWorkflowId } from './inline-definitions.js';
+import { advanceJob, writeInstanceTimeline, type EngineContext } from './context.js';
+import { afterInstanceEnded, runStarted } from './run-lifecycle.js';
 import { decodeParams, encodeParams, type EvaluatedParams } from './params.js';
 import { DEFAULT_WORKFLOW_CONCURRENCY, evaluateWorkflowParams, noteDispatched, preEvaluateWorkflowParams, type OpenInstance, type PreEvaluated } from './workflow-params.js';
 import { stopInstanceTx } from './stop.js';
@@ -126,49 +125,4 @@ async function begin(ctx: EngineContext, tx: Queryable, outbox: Outbox, workflow
   runStarted(ctx, outbox, workflowId);
   await outbox.add(advanceJob(inst.id));
   await scheduleWorkflowTimeout(ctx, tx, outbox, def, inst.id);
-}
-
-/**
- * 'run.started' (workflow id) once the transaction that began a run commits, in the process that
- * committed it: a run leaving CREATED here (to IN_PROGRESS, or FAILED on its workflow params), or
- * a restart's new run. Loop iterations are the loop step's business and are not runs.
- */
-export function runStarted(ctx: EngineContext, outbox: Outbox, workflowId: string): void {
-  if (!isInlineWorkflowId(workflowId)) outbox.afterCommit(() => ctx.events.emit('run.started', workflowId));
-}
-
-/**
- * Bookkeeping when an instance reaches a terminal status: STRICT_SEQUENTIAL blocking, the
- * instance hooks, and a dispatch so the run strategy can start the next queued instance.
- * Loop iterations (inline workflow ids) skip the run strategy: they are created running, never
- * queue, and have no workflow state row, so a dispatch for them would find nothing to do.
- */
-export async function afterInstanceEnded(
-  ctx: EngineContext,
-  tx: Queryable,
-  outbox: Outbox,
-  def: CachedVersion,
-  inst: { id: number; instance_id: number; run_id: number; version: number },
-  status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | 'TIMED_OUT',
-  reason: string | null,
-): Promise<void> {
-  const inline = isInlineWorkflowId(def.workflowId);
-  if (!inline && status === 'FAILED' && def.properties.runStrategy?.rule === 'STRICT_SEQUENTIAL') {
-    await tx.query('UPDATE baton_workflow_state SET blocked_by_instance = $2 WHERE workflow_id = $1 AND blocked_by_instance IS NULL', [
-      def.workflowId,
-      inst.instance_id,
-    ]);
-  }
-  const event = {
-    workflowId: def.workflowId,
-    version: inst.version,
-    instanceId: Number(inst.instance_id),
-    runId: inst.run_id,
-    instancePk: inst.id,
-    status,
-    reason,
-  };
-  await instanceHooksNoting(tx, outbox, ctx.instanceHooks, event);
-  if (!inline) await outbox.add(dispatchJob(def.workflowId));
-  outbox.afterCommit(() => ctx.events.emit('instance.completed', event));
 }

@@ -1,5 +1,5 @@
 import { advanceJob, writeInstanceTimeline, type EngineContext } from './context.js';
-import { runStarted } from './dispatch.js';
+import { runStarted } from './run-lifecycle.js';
 import { scheduleWorkflowTimeout } from './workflow-timeout.js';
 
 export interface RestartResult {

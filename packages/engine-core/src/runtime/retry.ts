@@ -5,7 +5,7 @@ import { interpolate } from '../params/interpolate.js';
 import type { Outbox } from '../queue/queue.js';
 import { stepJob, type EngineContext } from './context.js';
 import type { EvaluatedParams } from './params.js';
-import type { AttemptTarget } from './step-job.js';
+import type { AttemptTarget } from './attempt-target.js';
 import type { StepStatus } from './status.js';
 
 type ErrorClass = 'error' | 'platform' | 'timeout';

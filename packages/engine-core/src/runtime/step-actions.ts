@@ -9,7 +9,7 @@ import { inlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, type EvaluatedParams } from './params.js';
 import { STEP_TERMINAL, type StepStatus } from './status.js';
 import { StepActionError } from './step-action-error.js';
-import { evaluateEdges, evaluateStepParams } from './step-job.js';
+import { evaluateEdges, evaluateStepParams } from './step-evaluation.js';
 
 /**
  * What an operator can do to one step of a running instance (Maestro's step actions):

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/db.js';
 import type { Outbox } from '../queue/queue.js';
 import { stepJob, writeInstanceTimeline, writeStepTimeline, type EngineContext } from './context.js';
-import { afterInstanceEnded } from './dispatch.js';
+import { afterInstanceEnded } from './run-lifecycle.js';
 import { stepHooksNoting } from './hooks.js';
 import { decodeParams } from './params.js';
 

@@ -3,14 +3,13 @@ import type { SubworkflowStep } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import { dispatchJob, writeStepTimeline, type CachedVersion, type EngineContext, type StepRef } from './context.js';
 import type { VersionSelector } from './definitions.js';
-import { refOf, type LoopRow } from './foreach.js';
+import { refOf, type LoopRow } from './loop-helpers.js';
 import { isInlineWorkflowId } from './inline-definitions.js';
 import { decodeParams, encodeParams, type EvaluatedParams } from './params.js';
-import { endAttempt, evaluateStepParams, finish, guardedTransition, type AttemptTarget } from './step-job.js';
+import type { AttemptTarget } from './attempt-target.js';
+import { endAttempt, finish, guardedTransition } from './step-ending.js';
+import { evaluateStepParams } from './step-evaluation.js';
 import type { StepStatus } from './status.js';
-
-/** How deep subworkflows may nest (a workflow that starts itself stops here). */
-export const SUBWORKFLOW_DEPTH_LIMIT = 10;
 
 const RESERVED = new Set(['subworkflow_id', 'subworkflow_version']);
 

@@ -2,7 +2,7 @@ import type { Job } from '../queue/queue.js';
 import type { JobContext, JobHandler } from '../queue/worker.js';
 import type { EngineContext, StepRef } from './context.js';
 import { stopChildren } from './foreach.js';
-import { endAttempt } from './step-job.js';
+import { endAttempt } from './step-ending.js';
 import { STEP_TERMINAL, type StepStatus } from './status.js';
 import { stopInstanceTx } from './stop.js';
 import { errorText, isTransientError } from './transient.js';

@@ -3,12 +3,10 @@ import type { ParamValue, WhileStep } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import type { CachedVersion, EngineContext } from './context.js';
 import type { ParamsHost } from './expressions.js';
-import { createIterations, inheritedParams, loopParamsMap, refOf, type LoopRow } from './foreach.js';
+import { createIterations, inheritedParams, loopParamsMap, refOf, type LoopRow } from './loop-helpers.js';
 import { decodeParams, encodeParams, plainValues, toTypedValue, type EvaluatedParams } from './params.js';
-import { finish, type AttemptTarget } from './step-job.js';
-
-/** Most iterations one while step may run (Maestro's limit). */
-export const WHILE_ITERATION_LIMIT = 100_000;
+import type { AttemptTarget } from './attempt-target.js';
+import { finish } from './step-ending.js';
 
 /**
  * One step of a while loop, under the loop's locks: once the running iteration (if any) ended,

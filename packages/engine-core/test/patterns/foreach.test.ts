@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/index.js';
 import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
-import { loopParamsMap } from '../../src/runtime/foreach.js';
+import { loopParamsMap } from '../../src/runtime/loop-helpers.js';
 import { decodeParams, encodeParams } from '../../src/runtime/params.js';
 import type { StepRuntime } from '../../src/runtime/step-runtime.js';
 import { openTestDb, type TestDb } from '../runtime/support/databases.js';

@@ -1,4 +1,4 @@
-import type { BatonApp } from '../app.js';
+import type { BatonApp } from '../baton-app.js';
 import { ProblemError, ProblemTypes, type FieldError } from './problem.js';
 
 /**

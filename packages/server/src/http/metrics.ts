@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RoutePlugin } from '../app.js';
+import type { RoutePlugin } from '../baton-app.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifySchema } from 'fastify';
-import type { BatonApp } from '../app.js';
+import type { BatonApp } from '../baton-app.js';
 import { ALLOWED_ROLES, type Access } from './auth.js';
 
 export const DOCS_PATH = '/docs';

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest, RouteOptions } from 'fastify';
-import type { BatonApp } from '../app.js';
+import type { BatonApp } from '../baton-app.js';
 import { ProblemError } from './problem.js';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Queryable } from '@baton/engine-core';
 import { registerSchedulerMetrics, type Scheduler } from '@baton/scheduler';
 import { KafkaLagReader, type SignalStats } from '@baton/signals';
-import type { RoutePlugin } from '../app.js';
+import type { RoutePlugin } from '../baton-app.js';
 import type { SourcesConfig } from '../wiring/signals-sources.js';
 import { registerEngineMetrics, registerKafkaLagMetrics, registerMatchBacklogMetrics, registerQueueMetrics, registerSignalMetrics } from './domain-metrics.js';
 import { metricsPlugin } from './metrics.js';
