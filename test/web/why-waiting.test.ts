@@ -120,7 +120,8 @@ describe('"Why is this waiting?" in headless Chromium', () => {
     expect(await met.getAttribute('data-met')).toBe('true');
     expect(await met.textContent()).toContain('met by web/why/ready #1');
     // Met in green: the panel's stylesheet loads under the pages' CSP.
-    await page.waitForFunction(() => getComputedStyle(document.querySelector('.why-cond.met')!).backgroundColor === 'rgb(227, 245, 233)');
+    const green = async () => (await met.evaluate((e) => e.ownerDocument.defaultView!.getComputedStyle(e).backgroundColor)) === 'rgb(227, 245, 233)';
+    await waitFor('the met condition in green', async () => ((await green()) ? true : undefined));
     const unmet = panel.locator('.why-cond[data-signal="web/why/rows"]');
     expect(await unmet.getAttribute('data-met')).toBe('false');
     expect(await unmet.locator('.why-head').textContent()).toContain('rows > 1000');
@@ -131,8 +132,9 @@ describe('"Why is this waiting?" in headless Chromium', () => {
     expect(await rows.nth(1).locator('li[data-kind="param"][data-param="rows"]').textContent()).toMatch(/rows > 1000\s*— actual\s*640/);
     expect(await rows.nth(0).locator('li[data-kind="param"]').textContent()).toContain('"many"');
     // The explanation survives the page's polling redraws.
-    const polls = Number(await page.evaluate(() => document.body.dataset.polls));
-    await page.waitForFunction((n) => Number(document.body.dataset.polls) > n + 1, polls);
+    const polls = async () => Number(await page.locator('body').getAttribute('data-polls'));
+    const before = await polls();
+    await waitFor('two more polls', async () => ((await polls()) > before + 1 ? true : undefined));
     expect(await panel.locator('.why-cond').count()).toBe(2);
     await shot('why-waiting-step');
   });

@@ -1,11 +1,11 @@
-import { migrate, PGliteDb, type Db } from '@baton/engine-core';
+import { migrate, PGliteDb, type Db, type Queryable } from '@baton/engine-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDependency } from '../src/dependencies.js';
 import { signalsMigrations } from '../src/migrations.js';
 import { SignalService } from '../src/service.js';
 import { explainStepWait } from '../src/wait-step.js';
 import { explainTriggerWaits } from '../src/wait-trigger.js';
-import { countStarts, openTestDb, STARTS_TABLE, TableStarter, testExpressions } from './helpers.js';
+import { countStarts, openTestDb, STARTS_TABLE, TableStarter, testExpressions, type TestDb as TestDbHandle } from './helpers.js';
 import { definitionWith, triggersFromMaestro } from './maestro-sample.js';
 
 // "Why is this waiting?" on both databases the service runs on: the same reads, the same answers.
@@ -179,3 +179,57 @@ describe.each(backends)('why waiting on $name', ({ open }) => {
   });
 });
 
+
+describe('why waiting reads on a big history (PostgreSQL)', () => {
+  let t: TestDbHandle;
+  beforeAll(async () => {
+    t = await openTestDb(2);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('every read of the explanations is an index scan: no table is read whole', async () => {
+    const svc = new SignalService(t.db, { starter: new TableStarter(), expressions: testExpressions });
+    const wf = 'wf-big';
+    await svc.syncSubscriptions(wf, definitionWith(wf, triggersFromMaestro([{ definitions: { 'big/l': { match_params: {}, join_keys: ['k'] }, 'big/r': { match_params: { v: { value: 5, operator: '>' } }, join_keys: ['k'] } } }])));
+    // 200,000 instances over 20 names; 50,000 waiting halves and 50,000 consumptions of other triggers.
+    await t.db.exec(`INSERT INTO signal_instances (name, seq_id, instance_id, params)
+      SELECT 'big/' || (g % 20), g, 'i-' || g, jsonb_build_object('k', g % 1000, 'v', g % 7) FROM generate_series(1, 200000) g`);
+    await t.db.exec(`INSERT INTO signal_trigger_candidates (workflow_id, trigger_id, signal_name, seq_id, join_key, signal_time)
+      SELECT 'other-' || (g % 50), 't', 'big/' || (g % 20), g, '[' || (g % 1000) || ']', now() FROM generate_series(1, 50000) g`);
+    await t.db.exec(`INSERT INTO signal_trigger_firings (workflow_id, trigger_id, request_id, join_key, signals, outcome)
+      SELECT 'other-' || (g % 50), 't', 'r-' || g, '[]', '[]', 'STARTED' FROM generate_series(1, 50000) g`);
+    await t.db.exec(`INSERT INTO signal_trigger_consumptions (workflow_id, trigger_id, signal_name, seq_id, firing_id)
+      SELECT workflow_id, trigger_id, 'big/' || (id % 20), id, id FROM signal_trigger_firings`);
+    await svc.publish([{ name: 'big/l', params: { k: 1 } }, { name: 'big/r', params: { k: 2, v: 9 } }, { name: 'big/r', params: { k: 1, v: 1 } }]);
+    await svc.drain();
+    await t.db.exec('ANALYZE signal_instances; ANALYZE signal_trigger_candidates; ANALYZE signal_trigger_consumptions; ANALYZE signal_trigger_firings; ANALYZE signal_subscriptions');
+    const step = { workflowId: wf, workflowInstanceId: 1, stepId: 's', attempt: 1 };
+    await t.db.tx((tx) => svc.registerWaiter(tx, step, [resolveDependency('big/3', { v: { value: 100, operator: '>' } }), resolveDependency('big/l', { k: { value: 1 } })]));
+
+    const seen: { sql: string; params: readonly unknown[] }[] = [];
+    const spy = { query: (sql: string, params: readonly unknown[] = []) => (seen.push({ sql, params }), t.db.query(sql, params)) } as Queryable;
+    const why = await explainStepWait(spy, step, { scanLimit: 100 });
+    expect(why.conditions.map((c) => c.met)).toEqual([false, true]);
+    const trig = await explainTriggerWaits(spy, wf);
+    expect(trig.triggers[0]!.partial_joins).toBe(2);
+    expect(seen.length).toBeGreaterThan(4);
+    const all: string[] = [];
+    for (const { sql, params } of seen) {
+      const plan = await t.db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, [...params]);
+      const scans: string[] = [];
+      const walk = (n: Record<string, unknown>): void => {
+        if (typeof n['Relation Name'] === 'string') scans.push(`${n['Node Type'] as string} on ${n['Relation Name']}`);
+        for (const c of (n.Plans as Record<string, unknown>[] | undefined) ?? []) walk(c);
+      };
+      walk((plan.rows[0]!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+      all.push(...scans);
+      expect(scans.filter((x) => /^Seq Scan on signal_(instances|trigger_candidates|trigger_consumptions)$/.test(x)), `${sql}\n${scans.join('; ')}`).toEqual([]);
+    }
+    // The walk sees the plans' scans: the reads go through the tables' keys.
+    expect(all.filter((x) => /^Index (Only )?Scan/.test(x)).map((x) => x.replace(/^.* on /, '')).sort()).toEqual(
+      expect.arrayContaining(['signal_instances', 'signal_trigger_candidates', 'signal_trigger_consumptions']),
+    );
+  }, 120_000);
+});
