@@ -31,11 +31,12 @@ export interface SignalRef {
  * - `param`: a match condition failed (`operator` with `expected` against `actual`, null when the param is absent);
  * - `join_key`: its join key differs from the join's (`param` is the key, `expected`/`actual` the values);
  * - `before_active`: it was published before the trigger became active (`expected` is active_since);
+ * - `paused`: it was published while the trigger is paused (`expected` is the pause's time);
  * - `consumed`: it already fed a firing of the trigger;
  * - `unprocessed`: it matches every condition but the matcher has not taken it yet.
  */
 export interface Mismatch {
-  kind: 'param' | 'join_key' | 'before_active' | 'consumed' | 'unprocessed';
+  kind: 'param' | 'join_key' | 'before_active' | 'paused' | 'consumed' | 'unprocessed';
   param: string | null;
   operator: string | null;
   expected: ParamValue | ParamValue[] | boolean | string | null;

@@ -1,7 +1,7 @@
 import type { Queryable } from '@baton/engine-core';
 import { parseJson } from './json.js';
 import type { ParamValue, SignalParams } from './model.js';
-import { SUB_NOT_PAUSED } from './pause-sql.js';
+import { ALL_SIGNAL_TRIGGERS } from './pause-sql.js';
 import { rowToSubscription, SUBSCRIPTION_COLUMNS, type Subscription, type TriggerSignal } from './subscriptions.js';
 import {
   clampScan,
@@ -39,7 +39,9 @@ export interface TriggerWait {
   workflow_version: number | null;
   signal_names: string[];
   active_since: Date;
+  /** A paused trigger counts no signal published while it is paused. */
   paused: boolean;
+  paused_at: Date | null;
   join_window_seconds: number | null;
   /** Joins found among the candidates read that hold some signals but not all. */
   partial_joins: number;
@@ -70,26 +72,29 @@ interface CandidateRow {
  * Explains why a workflow's active signal triggers have not fired: for each pending join (signals
  * held as candidates for one join key), which signals it holds and, for each missing one, the
  * closest recent instances of that name and why they do not count (a failed condition, another
- * join key, published before activation, already consumed, or not yet matched). A trigger with
+ * join key, published before activation or while paused, already consumed, or not yet matched). A trigger with
  * no candidates is explained as one empty join. Every read is bounded and uses a primary key.
  */
 export async function explainTriggerWaits(q: Queryable, workflowId: string, opts: TriggerWaitOptions = {}): Promise<TriggerWaitExplanation> {
   const { scanLimit, closest } = clampScan(opts);
   const joinLimit = Math.max(1, Math.min(MAX_JOIN_LIMIT, Math.trunc(opts.joinLimit ?? DEFAULT_JOIN_LIMIT)));
   const subs = await q.query<Record<string, unknown>>(
-    `SELECT ${SUBSCRIPTION_COLUMNS}, NOT (${SUB_NOT_PAUSED}) AS paused FROM signal_subscriptions s
+    `SELECT ${SUBSCRIPTION_COLUMNS},
+            (SELECT min(p.paused_at) FROM signal_trigger_pauses p WHERE p.workflow_id = s.workflow_id AND p.trigger_id IN ($3, s.trigger_id)) AS paused_at
+       FROM signal_subscriptions s
       WHERE s.workflow_id = $1 AND s.active AND ($2::text IS NULL OR s.trigger_id = $2) ORDER BY s.trigger_index, s.trigger_id`,
-    [workflowId, opts.triggerId ?? null],
+    [workflowId, opts.triggerId ?? null, ALL_SIGNAL_TRIGGERS],
   );
   const out: TriggerWaitExplanation = { workflow_id: workflowId, scan_limit: scanLimit, triggers: [] };
   for (const row of subs.rows) {
     const sub = rowToSubscription(row as unknown as Parameters<typeof rowToSubscription>[0]);
-    out.triggers.push(await explainTrigger(q, sub, row.paused === true, { scanLimit, closest, joinLimit }));
+    const pausedAt = row.paused_at === null || row.paused_at === undefined ? null : new Date(row.paused_at as string | Date);
+    out.triggers.push(await explainTrigger(q, sub, pausedAt, { scanLimit, closest, joinLimit }));
   }
   return out;
 }
 
-async function explainTrigger(q: Queryable, sub: Subscription, paused: boolean, lim: { scanLimit: number; closest: number; joinLimit: number }): Promise<TriggerWait> {
+async function explainTrigger(q: Queryable, sub: Subscription, pausedAt: Date | null, lim: { scanLimit: number; closest: number; joinLimit: number }): Promise<TriggerWait> {
   // The newest candidates of each signal: a range of the candidates' primary key per name.
   const cands = await q.query<CandidateRow>(
     `SELECT c.signal_name, c.seq_id, c.join_key, i.instance_id, i.params::text AS params, (extract(epoch FROM i.create_time) * 1000)::bigint AS create_ms
@@ -121,7 +126,8 @@ async function explainTrigger(q: Queryable, sub: Subscription, paused: boolean, 
     workflow_version: sub.workflowVersion,
     signal_names: sub.signals.map((s) => s.name),
     active_since: sub.activeSince,
-    paused,
+    paused: pausedAt !== null,
+    paused_at: pausedAt,
     join_window_seconds: sub.joinWindowSeconds ?? null,
     partial_joins: ordered.filter(([, held]) => isPartial(held)).length,
     joins: [],
@@ -148,7 +154,7 @@ async function explainTrigger(q: Queryable, sub: Subscription, paused: boolean, 
       if (!by) {
         const scan = await scans.of(s.name);
         c.scanned = scan.recent.length;
-        c.closest = closestMisses(scan.recent, (i) => missesOf(sub, s, values, scan.consumed, i), lim.closest);
+        c.closest = closestMisses(scan.recent, (i) => missesOf(sub, s, values, scan.consumed, pausedAt, i), lim.closest);
       }
       conditions.push(c);
     }
@@ -168,7 +174,7 @@ async function explainTrigger(q: Queryable, sub: Subscription, paused: boolean, 
  * reported too when it cannot count for another reason (consumed, not yet matched), so a missing
  * signal is never shown without an explanation.
  */
-function missesOf(sub: Subscription, s: TriggerSignal, values: ParamValue[] | null, consumed: Set<string>, i: SignalRef): Mismatch[] {
+function missesOf(sub: Subscription, s: TriggerSignal, values: ParamValue[] | null, consumed: Set<string>, pausedAt: Date | null, i: SignalRef): Mismatch[] {
   const out = paramMismatches(s.spec, i.params);
   if (values) out.push(...joinMismatches(s.joinKeys, values, i.params));
   if (i.create_time < sub.activeSince) {
@@ -179,6 +185,16 @@ function missesOf(sub: Subscription, s: TriggerSignal, values: ParamValue[] | nu
       expected: sub.activeSince.toISOString(),
       actual: i.create_time.toISOString(),
       message: `published ${i.create_time.toISOString()}, before the trigger became active (${sub.activeSince.toISOString()})`,
+    });
+  }
+  if (pausedAt && i.create_time >= pausedAt) {
+    out.push({
+      kind: 'paused',
+      param: null,
+      operator: null,
+      expected: pausedAt.toISOString(),
+      actual: i.create_time.toISOString(),
+      message: `published ${i.create_time.toISOString()}, while the trigger is paused (since ${pausedAt.toISOString()}): it never counts`,
     });
   }
   if (consumed.has(i.seq_id.toString())) {

@@ -1,6 +1,7 @@
 import { migrate, PGliteDb, type Db, type Queryable } from '@baton/engine-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDependency } from '../src/dependencies.js';
+import { pauseSignalTriggersInTx } from '../src/pauses.js';
 import { signalsMigrations } from '../src/migrations.js';
 import { SignalService } from '../src/service.js';
 import { explainStepWait } from '../src/wait-step.js';
@@ -176,6 +177,17 @@ describe.each(backends)('why waiting on $name', ({ open }) => {
     expect((await explainTriggerWaits(db, wf, { triggerId: 'nope' })).triggers).toEqual([]);
     expect((await explainTriggerWaits(db, wf, { triggerId: t.trigger_id })).triggers).toHaveLength(1);
     expect((await explainTriggerWaits(db, 'no-such-workflow')).triggers).toEqual([]);
+
+    // Paused: a matching signal published during the pause is named as such.
+    await db.tx((tx) => pauseSignalTriggersInTx(tx, { workflowId: wf }));
+    await svc.publish([{ name: 'empty/x', params: { n: 9 } }]);
+    await svc.drain();
+    const paused = (await explainTriggerWaits(db, wf)).triggers[0]!;
+    expect(paused.paused).toBe(true);
+    expect(paused.paused_at).toBeInstanceOf(Date);
+    const miss = paused.joins[0]!.conditions[0]!.closest[0]!;
+    expect(miss.signal.params).toEqual({ n: 9 });
+    expect(miss.mismatches).toEqual([expect.objectContaining({ kind: 'paused', expected: paused.paused_at!.toISOString() })]);
   });
 });
 

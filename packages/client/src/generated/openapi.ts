@@ -3869,10 +3869,10 @@ export interface paths {
                                         /** @description the condition's value (a list for in, a boolean for exists), the join's key value, or active_since */
                                         expected: unknown;
                                         /**
-                                         * @description param: a match condition failed; join_key: the join key differs from the join's; before_active: published before the trigger became active; consumed: it already fed a firing; unprocessed: it matches but the matcher has not taken it yet
+                                         * @description param: a match condition failed; join_key: the join key differs from the join's; before_active: published before the trigger became active; paused: published while the trigger is paused; consumed: it already fed a firing; unprocessed: it matches but the matcher has not taken it yet
                                          * @enum {string}
                                          */
-                                        kind: "param" | "join_key" | "before_active" | "consumed" | "unprocessed";
+                                        kind: "param" | "join_key" | "before_active" | "paused" | "consumed" | "unprocessed";
                                         /** @description the same, as a sentence */
                                         message: string;
                                         /** @description the condition's operator (=, !=, <, <=, >, >=, prefix, in, exists) */
@@ -4988,10 +4988,10 @@ export interface paths {
                                                 /** @description the condition's value (a list for in, a boolean for exists), the join's key value, or active_since */
                                                 expected: unknown;
                                                 /**
-                                                 * @description param: a match condition failed; join_key: the join key differs from the join's; before_active: published before the trigger became active; consumed: it already fed a firing; unprocessed: it matches but the matcher has not taken it yet
+                                                 * @description param: a match condition failed; join_key: the join key differs from the join's; before_active: published before the trigger became active; paused: published while the trigger is paused; consumed: it already fed a firing; unprocessed: it matches but the matcher has not taken it yet
                                                  * @enum {string}
                                                  */
-                                                kind: "param" | "join_key" | "before_active" | "consumed" | "unprocessed";
+                                                kind: "param" | "join_key" | "before_active" | "paused" | "consumed" | "unprocessed";
                                                 /** @description the same, as a sentence */
                                                 message: string;
                                                 /** @description the condition's operator (=, !=, <, <=, >, >=, prefix, in, exists) */
@@ -5053,8 +5053,10 @@ export interface paths {
                                 }[];
                                 /** @description joins among the candidates read that hold some signals but not all */
                                 partial_joins: number;
-                                /** @description a paused trigger counts no signal */
+                                /** @description a paused trigger counts no signal published while it is paused */
                                 paused: boolean;
+                                /** Format: date-time */
+                                paused_at: string | null;
                                 signal_names: string[];
                                 trigger_id: string;
                                 trigger_index: number;

@@ -22,9 +22,9 @@ export const mismatchSchema = {
   properties: {
     kind: {
       type: 'string',
-      enum: ['param', 'join_key', 'before_active', 'consumed', 'unprocessed'],
+      enum: ['param', 'join_key', 'before_active', 'paused', 'consumed', 'unprocessed'],
       description:
-        'param: a match condition failed; join_key: the join key differs from the join\'s; before_active: published before the trigger became active; consumed: it already fed a firing; unprocessed: it matches but the matcher has not taken it yet',
+        'param: a match condition failed; join_key: the join key differs from the join\'s; before_active: published before the trigger became active; paused: published while the trigger is paused; consumed: it already fed a firing; unprocessed: it matches but the matcher has not taken it yet',
     },
     param: { type: ['string', 'null'], description: 'the param or join key' },
     operator: { type: ['string', 'null'], description: 'the condition\'s operator (=, !=, <, <=, >, >=, prefix, in, exists)' },
@@ -103,12 +103,13 @@ export const triggerWaitsSchema = {
           workflow_version: { type: ['integer', 'null'] },
           signal_names: { type: 'array', items: { type: 'string' } },
           active_since: { type: 'string', format: 'date-time' },
-          paused: { type: 'boolean', description: 'a paused trigger counts no signal' },
+          paused: { type: 'boolean', description: 'a paused trigger counts no signal published while it is paused' },
+          paused_at: { type: ['string', 'null'], format: 'date-time' },
           join_window_seconds: { type: ['number', 'null'] },
           partial_joins: { type: 'integer', description: 'joins among the candidates read that hold some signals but not all' },
           joins: { type: 'array', items: joinSchema },
         },
-        required: ['trigger_id', 'trigger_index', 'workflow_version', 'signal_names', 'active_since', 'paused', 'join_window_seconds', 'partial_joins', 'joins'],
+        required: ['trigger_id', 'trigger_index', 'workflow_version', 'signal_names', 'active_since', 'paused', 'paused_at', 'join_window_seconds', 'partial_joins', 'joins'],
       },
     },
   },
