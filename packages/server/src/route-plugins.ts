@@ -10,6 +10,7 @@ import { snsRoutes } from './routes/sns.js';
 import { stepActionRoutes } from './routes/step-actions.js';
 import { stepLogRoutes } from './routes/step-logs.js';
 import { triggerRoutes } from './routes/triggers.js';
+import { waitingRoutes } from './routes/waiting.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { webRoutes } from './web/plugin.js';
 
@@ -37,6 +38,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('step-logs', stepLogRoutes, { engine: services.engine }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
     routePlugin('triggers', triggerRoutes, { db: services.db, scheduler: services.scheduler }),
+    routePlugin('waiting', waitingRoutes, { db: services.db, engine: services.engine }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
     routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
     routePlugin('web', webRoutes, { db: services.db, runs: services.engine }),

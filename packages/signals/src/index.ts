@@ -32,3 +32,16 @@ export { SignalStats, sourceLabel, type FiringOutcome } from './stats.js';
 export { KafkaLagReader, type KafkaLagOptions, type LagAdmin, type PartitionLag } from './sources/kafka/lag.js';
 export { pauseSignalTriggersInTx, activateSignalTriggersInTx, workflowsWithPausedSignalTriggers, type SignalPauseRequest, type SignalActivation } from './pauses.js';
 export { listSignalTriggers, type SignalTriggerListQuery, type SignalTriggerItem, type SignalTriggerPage, type SignalTriggerInput } from './trigger-list.js';
+export {
+  DEFAULT_SCAN_LIMIT,
+  MAX_SCAN_LIMIT,
+  DEFAULT_CLOSEST,
+  MAX_CLOSEST,
+  type ConditionExplanation,
+  type Mismatch,
+  type NearMiss,
+  type SignalRef,
+  type ScanOptions,
+} from './wait-explain.js';
+export { explainStepWait, DEEP_MATCH_WINDOW, type StepWaitExplanation } from './wait-step.js';
+export { explainTriggerWaits, DEFAULT_JOIN_LIMIT, MAX_JOIN_LIMIT, type TriggerWaitExplanation, type TriggerWait, type JoinExplanation, type TriggerWaitOptions } from './wait-trigger.js';

@@ -3819,6 +3819,207 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/workflows/{id}/instances/{iid}/steps/{stepId}/waiting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Why a step waits for signals
+         * @description The latest attempt of a step in the instance's latest run, explained against its signal dependencies (as evaluated when it began to wait): each met condition with the signal instance that met it, each unmet one with the closest recent instances of that signal name that did not match and why (the param, operator, expected and actual value). Closest: fewest failed checks, then newest, among the newest `scan_limit` instances. A step without signal dependencies answers `waiter_status: null` and no conditions.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description closest non-matching instances reported per unmet condition (default 3) */
+                    closest?: number;
+                    /** @description newest instances of each awaited signal name read (default 100) */
+                    scan_limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description the workflow id */
+                    id: string;
+                    /** @description the workflow instance id */
+                    iid: string;
+                    /** @description the step id */
+                    stepId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            conditions: {
+                                /** @description unmet only: fewest mismatches first, then newest */
+                                closest: {
+                                    mismatches: {
+                                        /** @description the instance's value (null when the param is absent) */
+                                        actual: unknown;
+                                        /** @description the condition's value (a list for in, a boolean for exists), the join's key value, or active_since */
+                                        expected: unknown;
+                                        /**
+                                         * @description param: a match condition failed; join_key: the join key differs from the join's; before_active: published before the trigger became active; paused: published while the trigger is paused; consumed: it already fed a firing; unprocessed: it matches but the matcher has not taken it yet
+                                         * @enum {string}
+                                         */
+                                        kind: "param" | "join_key" | "before_active" | "paused" | "consumed" | "unprocessed";
+                                        /** @description the same, as a sentence */
+                                        message: string;
+                                        /** @description the condition's operator (=, !=, <, <=, >, >=, prefix, in, exists) */
+                                        operator: string | null;
+                                        /** @description the param or join key */
+                                        param: string | null;
+                                    }[];
+                                    /** @description one signal instance */
+                                    signal: {
+                                        /** Format: date-time */
+                                        create_time: string;
+                                        instance_id: string;
+                                        name: string;
+                                        params: {
+                                            [key: string]: unknown;
+                                        };
+                                        seq_id: number;
+                                    };
+                                }[];
+                                /** @description join key → the value this join needs (null: any) */
+                                expected_join: {
+                                    [key: string]: unknown;
+                                } | null;
+                                /** @description position among the step's signal_dependencies or the trigger's signals */
+                                index: number;
+                                join_keys: string[];
+                                /** @description param → conditions that must all hold */
+                                match_params: {
+                                    [key: string]: {
+                                        operator?: string;
+                                        value?: unknown;
+                                    }[];
+                                };
+                                /** @description the instance that met it (null when unmet) */
+                                matched_by: {
+                                    /** Format: date-time */
+                                    create_time: string;
+                                    instance_id: string;
+                                    name: string;
+                                    params: {
+                                        [key: string]: unknown;
+                                    };
+                                    seq_id: number;
+                                } | null;
+                                met: boolean;
+                                /** @description recent instances of the name read */
+                                scanned: number;
+                                signal_name: string;
+                            }[];
+                            scan_limit: number;
+                            /** @description the attempt's status */
+                            status: string;
+                            step_attempt_id: number;
+                            step_id: string;
+                            /**
+                             * @description the signal gate (null: no signal dependencies)
+                             * @enum {string|null}
+                             */
+                            waiter_status: "WAITING" | "SATISFIED" | "BYPASSED" | "CANCELLED" | null;
+                            /** @description the attempt is WAITING_FOR_SIGNALS */
+                            waiting: boolean;
+                            /** Format: date-time */
+                            waiting_since: string | null;
+                            workflow_id: string;
+                            workflow_instance_id: number;
+                            workflow_run_id: number;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/workflows/{id}/steps/{stepId}/breakpoint": {
         parameters: {
             query?: never;
@@ -4723,6 +4924,220 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/workflows/{id}/triggers/signals/waiting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Why a workflow's signal triggers have not fired
+         * @description For each active signal trigger, its pending joins (newest first): the signals each join holds (met, with the instance) and the ones it still waits for, each with the closest recent instances of that name that do not count and why: a failed condition (param, operator, expected, actual), another join key, published before the trigger became active, already consumed, or not yet processed by the matcher. A trigger that holds nothing is one join with `join_values: null`. Reads are bounded: the newest `scan_limit` candidates and instances per signal name.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description closest non-matching instances reported per unmet condition (default 3) */
+                    closest?: number;
+                    /** @description pending joins explained per trigger, newest first (default 5) */
+                    join_limit?: number;
+                    /** @description newest instances of each awaited signal name read (default 100) */
+                    scan_limit?: number;
+                    /** @description only this signal trigger (as the signal trigger list names it) */
+                    trigger_id?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description the workflow id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scan_limit: number;
+                            triggers: {
+                                /** Format: date-time */
+                                active_since: string;
+                                join_window_seconds: number | null;
+                                joins: {
+                                    /** @description every signal is held: the firing waits for a retry of its start */
+                                    complete: boolean;
+                                    conditions: {
+                                        /** @description unmet only: fewest mismatches first, then newest */
+                                        closest: {
+                                            mismatches: {
+                                                /** @description the instance's value (null when the param is absent) */
+                                                actual: unknown;
+                                                /** @description the condition's value (a list for in, a boolean for exists), the join's key value, or active_since */
+                                                expected: unknown;
+                                                /**
+                                                 * @description param: a match condition failed; join_key: the join key differs from the join's; before_active: published before the trigger became active; paused: published while the trigger is paused; consumed: it already fed a firing; unprocessed: it matches but the matcher has not taken it yet
+                                                 * @enum {string}
+                                                 */
+                                                kind: "param" | "join_key" | "before_active" | "paused" | "consumed" | "unprocessed";
+                                                /** @description the same, as a sentence */
+                                                message: string;
+                                                /** @description the condition's operator (=, !=, <, <=, >, >=, prefix, in, exists) */
+                                                operator: string | null;
+                                                /** @description the param or join key */
+                                                param: string | null;
+                                            }[];
+                                            /** @description one signal instance */
+                                            signal: {
+                                                /** Format: date-time */
+                                                create_time: string;
+                                                instance_id: string;
+                                                name: string;
+                                                params: {
+                                                    [key: string]: unknown;
+                                                };
+                                                seq_id: number;
+                                            };
+                                        }[];
+                                        /** @description join key → the value this join needs (null: any) */
+                                        expected_join: {
+                                            [key: string]: unknown;
+                                        } | null;
+                                        /** @description position among the step's signal_dependencies or the trigger's signals */
+                                        index: number;
+                                        join_keys: string[];
+                                        /** @description param → conditions that must all hold */
+                                        match_params: {
+                                            [key: string]: {
+                                                operator?: string;
+                                                value?: unknown;
+                                            }[];
+                                        };
+                                        /** @description the instance that met it (null when unmet) */
+                                        matched_by: {
+                                            /** Format: date-time */
+                                            create_time: string;
+                                            instance_id: string;
+                                            name: string;
+                                            params: {
+                                                [key: string]: unknown;
+                                            };
+                                            seq_id: number;
+                                        } | null;
+                                        met: boolean;
+                                        /** @description recent instances of the name read */
+                                        scanned: number;
+                                        signal_name: string;
+                                    }[];
+                                    /**
+                                     * Format: date-time
+                                     * @description with a join window: when the oldest held signal stops counting
+                                     */
+                                    expires_at: string | null;
+                                    /** Format: date-time */
+                                    first_signal_time: string | null;
+                                    /** @description the join key values, in the order of each signal's join_keys (null: nothing held) */
+                                    join_values: unknown[] | null;
+                                }[];
+                                /** @description joins among the candidates read that hold some signals but not all */
+                                partial_joins: number;
+                                /** @description a paused trigger counts no signal published while it is paused */
+                                paused: boolean;
+                                /** Format: date-time */
+                                paused_at: string | null;
+                                signal_names: string[];
+                                trigger_id: string;
+                                trigger_index: number;
+                                workflow_version: number | null;
+                            }[];
+                            workflow_id: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

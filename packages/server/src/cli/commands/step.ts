@@ -1,5 +1,6 @@
 import { UsageError, type Command } from '../command.js';
 import { CONNECTION_HELP, EXIT, enc, parseCommand, requirePositionals, withServer } from '../client.js';
+import { STEP_WHY_HELP, stepWhy } from './why-waiting.js';
 import { showStep, STEP_DETAIL_HELP, STEP_DETAIL_OPTIONS_HELP, stepLogs } from './step-detail.js';
 
 const ACTIONS = ['resume', 'skip', 'stop', 'kill'] as const;
@@ -21,13 +22,16 @@ const HELP = [
   '  --reason <text>  recorded in the step\'s timeline (default e.g. "skipped by request")',
   ...STEP_DETAIL_OPTIONS_HELP,
   ...CONNECTION_HELP,
+  '',
+  ...STEP_WHY_HELP,
 ].join('\n');
 
 export const stepCommand: Command = {
   name: 'step',
-  summary: 'resume, skip, stop or kill one step of a running instance; show an attempt and its logs',
+  summary: 'resume, skip, stop or kill one step of a running instance; show an attempt and its logs; why it waits',
   help: HELP,
   async run(args, io) {
+    if (args[0] === 'why') return stepWhy(args.slice(1), io);
     const { values, positionals, conn } = parseCommand(args, io, {
       reason: { type: 'string' },
       attempt: { type: 'string' },
@@ -54,7 +58,7 @@ export const stepCommand: Command = {
     for (const k of ['attempt', 'run', 'stream', 'interval'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} goes with baton step show or logs`);
     if (values.follow) throw new UsageError('--follow goes with baton step logs');
     if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) {
-      throw new UsageError(action === undefined ? `missing action: show, logs, ${ACTIONS.join(', ')}` : `unknown action "${action}": expected show, logs, ${ACTIONS.join(', ')}`);
+      throw new UsageError(action === undefined ? `missing action: show, logs, why, ${ACTIONS.join(', ')}` : `unknown action "${action}": expected show, logs, why, ${ACTIONS.join(', ')}`);
     }
     const [id, iid, step] = requirePositionals(rest, ['ID', 'IID', 'STEP'], `baton step ${action} ID IID STEP`);
     if (!/^[1-9]\d{0,15}$/.test(iid!)) throw new UsageError(`IID must be an instance number, got "${iid}"`);

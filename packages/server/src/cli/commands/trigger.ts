@@ -1,5 +1,6 @@
 import { UsageError, type Command } from '../command.js';
 import { CONNECTION_HELP } from '../client.js';
+import { TRIGGER_WHY_HELP, triggerWhy } from './why-waiting.js';
 import { LIST_OPTIONS_HELP, runTriggerList } from './trigger-lists.js';
 
 const HELP = [
@@ -13,14 +14,17 @@ const HELP = [
   '  --signal <name>       only triggers fed by this signal name',
   ...LIST_OPTIONS_HELP,
   ...CONNECTION_HELP,
+  '',
+  ...TRIGGER_WHY_HELP,
 ].join('\n');
 
 export const triggerCommand: Command = {
   name: 'trigger',
-  summary: 'list signal triggers: which signals start which workflows, paused or not',
+  summary: 'list signal triggers: which signals start which workflows, paused or not; why one has not fired',
   help: HELP,
   async run(args, io) {
-    if (args[0] !== 'list') throw new UsageError(args[0] === undefined ? 'missing subcommand: list' : `unknown subcommand "${args[0]}": expected list`);
+    if (args[0] === 'why') return triggerWhy(args.slice(1), io);
+    if (args[0] !== 'list') throw new UsageError(args[0] === undefined ? 'missing subcommand: list or why' : `unknown subcommand "${args[0]}": expected list or why`);
     return runTriggerList(args, io);
   },
 };

@@ -2,6 +2,7 @@
 import { instanceActions, stepActions } from './actions.js';
 import { drawGraph } from './graph.js';
 import { stepLogs } from './step-logs.js';
+import { whyStepWaits } from './why-waiting.js';
 import { el, enc, errorBox, fmtTime, getJson, header, lineageOfRun, main, runLink, session, showJson, statusBadge, statusGroup, table, workflowLink } from './ui.js';
 
 header('');
@@ -113,6 +114,7 @@ function stepPanel() {
         el('dt', null, 'Ended'), el('dd', null, fmtTime(a.ended_at)),
       ),
       state.who?.may_act && state.view && !isEarlierRun() ? stepActions(workflowId, instanceId, a, state.view, handlers) : null,
+      a.status === 'WAITING_FOR_SIGNALS' && !isEarlierRun() ? whyStepWaits(workflowId, instanceId, a.step_id, a.attempt_id) : null,
       el('h2', null, 'Timeline'), timelineTable(a.timeline, 'step-timeline'),
       Object.keys(a.outputs ?? {}).length ? [el('h2', null, 'Outputs'), el('pre', null, showJson(a.outputs))] : null,
       el('h2', null, 'Logs'), stepLogs(workflowId, instanceId, a.run_id, a.step_id, a.attempt_id),

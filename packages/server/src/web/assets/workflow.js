@@ -3,6 +3,7 @@ import { definitionSteps, definitionView } from './definition.js';
 import { GRID_PAGE_SIZES, runGrid } from './run-grid.js';
 import { startForm } from './start-form.js';
 import { el, enc, errorBox, getJson, header, main, session } from './ui.js';
+import { whyTriggersWait } from './why-waiting.js';
 
 header('/ui/workflows');
 
@@ -36,6 +37,7 @@ async function render() {
   main(
     title,
     wf.name ? el('p', { class: 'muted' }, wf.name) : null,
+    whyTriggersWait(workflowId),
     grid.element,
     el('div', { class: 'columns even' }, start, definitionView(version)),
   );
