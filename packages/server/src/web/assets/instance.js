@@ -1,6 +1,8 @@
 /* global clearTimeout, document, history, location, URLSearchParams, setTimeout */
 import { instanceActions, stepActions } from './actions.js';
 import { drawGraph } from './graph.js';
+import { iterationList } from './iterations.js';
+import { childRunLink, childRuns, initiatorLine, parentBanner, runTitle } from './run-links.js';
 import { stepLogs } from './step-logs.js';
 import { el, enc, errorBox, fmtTime, getJson, header, lineageOfRun, main, runLink, session, showJson, statusBadge, statusGroup, table, workflowLink } from './ui.js';
 
@@ -112,6 +114,7 @@ function stepPanel() {
         el('dt', null, 'Started'), el('dd', null, fmtTime(a.started_at)),
         el('dt', null, 'Ended'), el('dd', null, fmtTime(a.ended_at)),
       ),
+      state.view ? childRunLink(state.view, state.selected) : null,
       state.who?.may_act && state.view && !isEarlierRun() ? stepActions(workflowId, instanceId, a, state.view, handlers) : null,
       el('h2', null, 'Timeline'), timelineTable(a.timeline, 'step-timeline'),
       Object.keys(a.outputs ?? {}).length ? [el('h2', null, 'Outputs'), el('pre', null, showJson(a.outputs))] : null,
@@ -121,9 +124,19 @@ function stepPanel() {
   return box;
 }
 
+/** The selected step's iterations when it is a foreach or while loop. */
+function loopViewer() {
+  const v = state.view;
+  if (!v || !state.selected) return undefined;
+  const kind = v.steps.find((s) => s.step_id === state.selected)?.kind ?? state.attempt?.step_type;
+  if (kind !== 'foreach' && kind !== 'while') return undefined;
+  if (!state.attempt || state.attempt.error) return undefined;
+  return iterationList(workflowId, instanceId, v.run_id, state.selected);
+}
+
 function draw() {
   const v = state.view;
-  const title = el('h1', null, `${workflowId} #${instanceId}`);
+  const title = el('h1', null, runTitle(workflowId, instanceId, v?.parent));
   if (!v) {
     main(title, state.error ? errorBox(state.error) : el('p', { class: 'muted' }, 'Loading…'));
     return;
@@ -131,19 +144,22 @@ function draw() {
   const rollup = Object.entries(v.rollup).map(([s, n]) => el('span', null, statusBadge(s), ` ${n}`));
   main(
     title,
+    parentBanner(v),
     failureBanner(v),
     el('div', { class: 'toolbar' },
       el('span', { id: 'instance-status' }, statusBadge(v.status)),
       v.workflow_name ? el('span', { class: 'muted' }, v.workflow_name) : null,
-      el('a', { href: workflowLink(workflowId), id: 'workflow-link' }, 'Workflow'),
+      el('a', { href: workflowLink(workflowId.split('#')[0]), id: 'workflow-link' }, 'Workflow'),
       el('span', { class: 'muted' }, `version ${v.version}`), runPicker(v),
       el('a', { href: lineageOfRun(workflowId, instanceId), id: 'lineage-link' }, 'Lineage'),
       v.terminal ? null : el('span', { class: 'muted', id: 'live' }, 'live'),
     ),
+    initiatorLine(v),
     actionsOrNote(v),
     noticeLine(),
     failureBanner(v) ? null : v.reason ? el('p', { class: 'muted' }, v.reason) : null,
     el('div', { class: 'legend', id: 'rollup' }, rollup),
+    childRuns(v),
     state.error ? errorBox(state.error) : null,
     el('div', { class: 'graph-box', id: 'dag' }, drawGraph(v.graph, { selected: state.selected, label: `steps of ${workflowId} #${instanceId}`, onClick: (n) => select(n.id), title: (n) => `${n.label}: ${n.status}` })),
     el('div', { class: 'columns even' },
@@ -158,6 +174,7 @@ function draw() {
       ),
       stepPanel(),
     ),
+    loopViewer()?.element,
   );
 }
 
@@ -178,6 +195,8 @@ async function poll() {
     }
   }
   await refreshStep();
+  // A live loop's iterations move on: the page shown is read again with the run.
+  if (state.polls > 0) await loopViewer()?.refresh();
   state.polls++;
   document.body.dataset.polls = String(state.polls);
   draw();
