@@ -76,7 +76,7 @@ function failureBanner(v) {
 
 function timelineTable(entries, id) {
   return table(['At', 'From', 'To', 'Message'], entries.map((t) =>
-    el('tr', null, el('td', null, fmtTime(t.at)), el('td', null, t.from ?? ''), el('td', null, t.to ?? ''), el('td', { class: 'message' }, t.message))), { id });
+    el('tr', null, el('td', { class: 'time' }, fmtTime(t.at)), el('td', null, t.from ?? ''), el('td', null, t.to ?? ''), el('td', { class: 'message' }, t.message))), { id });
 }
 
 function select(stepId) {

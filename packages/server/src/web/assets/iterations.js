@@ -67,14 +67,14 @@ function iterationViewer(workflowId, instanceId, run, stepId) {
       el('tr', { 'data-iteration': String(it.iteration), 'data-status': it.status },
         el('td', { class: 'num' }, it.iteration),
         el('td', { class: 'mono loop-params' }, loopParamsText(it.loop_params)),
-        el('td', null, statusBadge(it.status), it.from_run_id !== p.workflow_run_id ? el('span', { class: 'muted', title: 'succeeded in an earlier run; a restart carried it over' }, ` run ${it.from_run_id}`) : null),
+        el('td', null, statusBadge(it.status), it.from_run_id !== p.workflow_run_id ? el('span', { class: 'muted', title: 'succeeded in an earlier run; a restart carried it over' }, ` from run ${it.from_run_id}`) : null),
         el('td', null, fmtTime(it.start_time)),
         el('td', null, fmtTime(it.end_time)),
         el('td', { class: 'num' }, duration(it.start_time, it.end_time)),
         el('td', { class: 'message' }, it.reason ?? ''),
         el('td', null, el('a', { href: runLink(it.workflow_id, it.workflow_instance_id), class: 'open-iteration' }, 'Open')),
       ));
-    box.replaceChildren(
+    box.replaceChildren(...[
       el('h2', null, p?.step_type === 'while' ? 'Iterations (while)' : 'Iterations'),
       c ? el('p', { class: 'muted', id: 'iteration-counts' }, `${c.total} in all: ${c.launched} launched, ${c.succeeded} succeeded, ${c.failed} failed, ${c.stopped} stopped`) : null,
       el('div', { class: 'toolbar' }, statusPick, sizePick, prev, el('span', { class: 'muted', id: 'iterations-page' }, `page ${state.afters.length}`), next),
@@ -82,7 +82,7 @@ function iterationViewer(workflowId, instanceId, run, stepId) {
       p && p.items.length === 0 ? el('p', { class: 'muted', id: 'no-iterations' }, state.status ? `No ${state.status} iterations.` : 'No iterations yet.') : null,
       p && p.items.length ? table(['#', 'Loop params', 'Status', 'Started', 'Ended', 'Took', 'Reason', ''], rows, { id: 'iteration-table' }) : null,
       p ? null : el('p', { class: 'muted' }, 'Loading iterations…'),
-    );
+    ].filter(Boolean));
     prev.disabled = state.afters.length <= 1;
     next.disabled = p?.next_cursor === undefined;
   }

@@ -15,10 +15,11 @@ export function runTitle(workflowId, instanceId, parent) {
 export function parentBanner(v) {
   const p = v.parent;
   if (!p) return null;
-  const back = el('a', { href: stepLink(p.workflow_id, p.instance_id, p.step_id), id: 'parent-link' }, `${p.workflow_id} #${p.instance_id}`, ` step ${p.step_id}`);
+  const href = stepLink(p.workflow_id, p.instance_id, p.step_id);
+  const run = p.run_id > 1 ? ` (run ${p.run_id})` : '';
   const what = p.kind === 'SUBWORKFLOW'
-    ? ['Subworkflow run started by ', back, p.run_id > 1 ? ` (run ${p.run_id})` : '']
-    : [`Iteration ${p.iteration} of ${p.kind.toLowerCase()} step `, el('span', { class: 'mono' }, p.step_id), ' in ', back, p.run_id > 1 ? ` (run ${p.run_id})` : ''];
+    ? ['Subworkflow run started by ', el('a', { href, id: 'parent-link' }, `${p.workflow_id} #${p.instance_id} step ${p.step_id}`), run]
+    : [`Iteration ${p.iteration} of ${p.kind.toLowerCase()} step `, el('span', { class: 'mono' }, p.step_id), ' of ', el('a', { href, id: 'parent-link' }, `${p.workflow_id} #${p.instance_id}`), run, ' · ', el('a', { href }, 'all iterations')];
   return el('div', { class: 'banner parent', id: 'parent-banner', 'data-kind': p.kind }, what);
 }
 
@@ -36,7 +37,7 @@ export function childRuns(v) {
 export function childRunLink(v, stepId) {
   const s = v.steps.find((x) => x.step_id === stepId);
   if (!s?.subworkflow) return null;
-  return el('p', { id: 'subworkflow-link' }, 'Started ',
+  return el('p', { id: 'subworkflow-link' }, 'Subworkflow run: ',
     el('a', { href: runLink(s.subworkflow.workflow_id, s.subworkflow.instance_id) }, `${s.subworkflow.workflow_id} #${s.subworkflow.instance_id}`),
     ' ', s.subworkflow.status ? statusBadge(s.subworkflow.status) : null);
 }
