@@ -18,7 +18,8 @@ function serverNow() {
  */
 function relative(ms) {
   const now = serverNow();
-  return ms > now ? ago(ms, now) : 'due now';
+  // Under a second to go rounds to "0s ago" in `ago`: that is "due now" here.
+  return ms - now >= 1000 ? ago(ms, now) : 'due now';
 }
 
 function tick() {
