@@ -59,6 +59,8 @@ function loopWorkflow() {
                 step: {
                   id: 'work',
                   type: 'Shell',
+                  // Tried twice: the failed iteration's step has an earlier attempt to pick.
+                  retry_policy: { error_retry_limit: 1, backoff: { type: 'FIXED_BACKOFF', error_retry_backoff_in_secs: 1 } },
                   params: {
                     command: {
                       type: 'STRING_ARRAY',
@@ -205,9 +207,18 @@ describe('loops, subworkflows and times in the web pages', () => {
     expect(await banner.textContent()).toContain('Iteration 7 of foreach step fan');
     expect(await page.locator('h1').textContent()).toBe('ct-loop-wf #1 · fan iteration 7');
     await page.locator('svg.graph .node[data-id="work"][data-status="USER_FAILED"]').click();
+    // Its latest attempt (the retry), and the first one picked from the attempts.
+    const picker = page.locator('#step-detail[data-step="work"] #attempt-picker');
+    expect(await picker.inputValue()).toBe('2');
     await page.locator('#step-detail[data-step="work"] #show-logs').click();
     await page.locator('#step-logs [data-stream="stderr"] pre', { hasText: `no marker for ${FLAKY}` }).waitFor();
     expect(await page.locator('#step-logs [data-stream="stdout"] pre').textContent()).toContain(`working on ${FLAKY}`);
+    await picker.selectOption('1');
+    await page.locator('#step-detail[data-step="work"] #step-timeline').waitFor();
+    await page.locator('#step-detail #attempt-picker option[value="1"]:checked').waitFor({ state: 'attached' });
+    expect(await page.locator('#step-detail [data-status="USER_FAILED"]').count()).toBeGreaterThan(0);
+    await page.locator('#step-detail[data-step="work"] #show-logs').click();
+    await page.locator('#step-logs [data-stream="stderr"] pre', { hasText: `no marker for ${FLAKY}` }).waitFor();
     // An iteration is restarted with its loop: no restart or re-run of its own.
     expect(await page.locator('#action-restart, #action-rerun, #step-restart').count()).toBe(0);
     await shot('iteration-failed-logs');

@@ -81,6 +81,7 @@ function timelineTable(entries, id) {
 
 function select(stepId) {
   state.selected = stepId;
+  state.pickedAttempt = undefined;
   const u = new URL(location.href);
   u.searchParams.set('step', stepId);
   history.replaceState(null, '', u);
@@ -90,11 +91,26 @@ function select(stepId) {
 async function refreshStep() {
   if (!state.selected) return;
   try {
-    state.attempt = await getJson(`${api}/steps/${enc(state.selected)}${runQuery}`);
+    const q = new URLSearchParams(runQuery.slice(1));
+    if (state.pickedAttempt !== undefined) q.set('attempt', String(state.pickedAttempt));
+    state.attempt = await getJson(`${api}/steps/${enc(state.selected)}${q.size ? `?${q}` : ''}`);
   } catch (err) {
     // A step that has not started yet has no attempt to show.
     state.attempt = err.status === 404 ? null : { error: err };
   }
+}
+
+/** The attempt shown; a step retried has a picker of its earlier attempts. */
+function attemptPicker(a) {
+  const latest = state.view?.steps.find((s) => s.step_id === a.step_id)?.attempt_id ?? a.attempt_id;
+  if (latest < 2) return String(a.attempt_id);
+  const pick = el('select', { id: 'attempt-picker', 'aria-label': 'Attempt' },
+    Array.from({ length: latest }, (_, i) => latest - i).map((n) => el('option', { value: String(n), selected: n === a.attempt_id ? 'selected' : undefined }, `attempt ${n}${n === latest ? ' (latest)' : ''}`)));
+  pick.addEventListener('change', () => {
+    state.pickedAttempt = Number(pick.value) === latest ? undefined : Number(pick.value);
+    void refreshStep().then(draw);
+  });
+  return pick;
 }
 
 function stepPanel() {
@@ -108,7 +124,7 @@ function stepPanel() {
   else {
     box.append(el('div', null,
       el('dl', { class: 'props' },
-        el('dt', null, 'Attempt'), el('dd', { id: 'step-attempt' }, a.attempt_id),
+        el('dt', null, 'Attempt'), el('dd', { id: 'step-attempt' }, attemptPicker(a)),
         el('dt', null, 'Type'), el('dd', null, a.step_type ?? '—'),
         el('dt', null, 'Status'), el('dd', null, statusBadge(a.status), a.reason ? ` ${a.reason}` : ''),
         el('dt', null, 'Started'), el('dd', null, fmtTime(a.started_at)),
