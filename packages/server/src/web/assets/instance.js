@@ -74,9 +74,15 @@ function failureBanner(v) {
       el('a', { href: `?step=${enc(s.step_id)}`, 'data-step': s.step_id, onclick: (ev) => { ev.preventDefault(); select(s.step_id); } }, s.step_id), ` ${s.status}`, s.reason ? `: ${s.reason}` : ''))) : null);
 }
 
+/** `2026-12-07` and `08:59:16 GMT+9` on lines of their own when the column is narrow, never broken inside. */
+function splitTime(text) {
+  const i = text.indexOf(' ');
+  return i < 0 ? text : [el('span', { class: 'nw' }, text.slice(0, i)), ' ', el('span', { class: 'nw' }, text.slice(i + 1))];
+}
+
 function timelineTable(entries, id) {
   return table(['At', 'From', 'To', 'Message'], entries.map((t) =>
-    el('tr', null, el('td', { class: 'time' }, fmtTime(t.at)), el('td', null, t.from ?? ''), el('td', null, t.to ?? ''), el('td', { class: 'message' }, t.message))), { id });
+    el('tr', null, el('td', { class: 'time' }, splitTime(fmtTime(t.at))), el('td', null, t.from ?? ''), el('td', null, t.to ?? ''), el('td', { class: 'message' }, t.message))), { id });
 }
 
 function select(stepId) {
