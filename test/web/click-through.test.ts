@@ -249,6 +249,11 @@ describe('loops, subworkflows and times in the web pages', () => {
     await page.locator('#iteration-table tr[data-iteration="7"][data-status="SUCCEEDED"]').waitFor();
     expect(await page.locator('#iteration-table tr[data-iteration="6"]').textContent()).toContain('from run 1');
     await shot('instance-foreach-restarted');
+    // Filters and pages see the newest run's row of each index: nothing failed any more.
+    expect((await iterations('?status=FAILED')).items).toEqual([]);
+    const mid = await iterations('?status=SUCCEEDED&limit=5&after=4');
+    expect(mid.items.map((i) => [i.iteration, i.from_run_id])).toEqual([[5, 1], [6, 1], [7, 2], [8, 1], [9, 1]]);
+    expect(mid.next_cursor).toBe(9);
     // Run 1 still lists its failed iteration.
     expect((await iterations('?status=FAILED', 1)).items.map((i) => i.iteration)).toEqual([7]);
     expect(pageErrors).toEqual([]);

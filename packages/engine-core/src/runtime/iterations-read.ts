@@ -101,15 +101,23 @@ export async function listIterations(db: Db, workflowId: string, instanceId: num
     iteration: string | number; workflow_id: string; instance_id: string | number; run_id: number; status: InstanceStatus; reason: string | null;
     loop_params: Record<string, unknown> | null; created_at: unknown; started_at: unknown; ended_at: unknown; from_run: number;
   }>(
+    // Each attempt's first `limit` iterations past the cursor (an index scan that stops early),
+    // then the newest run's row for each index. With a status filter, a candidate is a row with
+    // that status that no newer run re-ran.
     `WITH chain AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS c(attempt_pk, run_id)),
-     its AS (
-       SELECT DISTINCT ON (k.iteration) k.iteration, k.workflow_id, k.instance_id, k.run_id, k.status, k.reason,
-         k.params->'loop_params'->'value' AS loop_params, k.created_at, k.started_at, k.ended_at, chain.run_id AS from_run
-       FROM chain JOIN baton_workflow_instances k ON k.parent_attempt_pk = chain.attempt_pk
-       WHERE k.iteration > $3
-       ORDER BY k.iteration, chain.run_id DESC, k.run_id DESC
+     cand AS (
+       SELECT k.*, chain.run_id AS from_run FROM chain CROSS JOIN LATERAL (
+         SELECT x.iteration, x.workflow_id, x.instance_id, x.run_id, x.status, x.reason, x.params->'loop_params'->'value' AS loop_params,
+           x.created_at, x.started_at, x.ended_at
+         FROM baton_workflow_instances x
+         WHERE x.parent_attempt_pk = chain.attempt_pk AND x.iteration > $3
+           AND ($4::text IS NULL OR (x.status = $4 AND NOT EXISTS (
+             SELECT 1 FROM chain newer JOIN baton_workflow_instances n ON n.parent_attempt_pk = newer.attempt_pk AND n.iteration = x.iteration
+             WHERE newer.run_id > chain.run_id)))
+         ORDER BY x.iteration LIMIT $5
+       ) k
      )
-     SELECT * FROM its WHERE ($4::text IS NULL OR status = $4) ORDER BY iteration LIMIT $5`,
+     SELECT DISTINCT ON (iteration) * FROM cand ORDER BY iteration, from_run DESC LIMIT $5`,
     [chain.rows.map((r) => r.attempt_pk), chain.rows.map((r) => r.run_id), q.after ?? -1, q.status ?? null, limit + 1],
   );
   const items = rows.rows.slice(0, limit).map((r) => ({
