@@ -40,6 +40,8 @@ export type { SelExtension, SelExtensionContext } from './runtime/expressions.js
 export type { EvaluatedParams, TypedValue } from './runtime/params.js';
 export { decodeParams } from './runtime/params.js';
 export { STEP_STATUSES, INSTANCE_STATUSES, STEP_TERMINAL, INSTANCE_TERMINAL, type StepStatus, type InstanceStatus } from './runtime/status.js';
+export { listIterations, IterationReadError, ITERATION_PAGE_DEFAULT, ITERATION_PAGE_MAX, type IterationPage, type IterationQuery, type IterationSummary, type IterationTally } from './runtime/iterations-read.js';
+export type { ParentRef, ChildRef } from './runtime/run-links.js';
 export type { InstancePage, InstanceSummary, RunDetails, StepSummary, StepAttemptDetails, TimelineEntry } from './runtime/read-api.js';
 export { httpRuntime, shellRuntime, registerBuiltinRuntimes, HostAllowList, processGroupMembers, killProcessGroup, type HttpRuntimeOptions, type ShellRuntimeOptions, type BuiltinRuntimeOptions, type RuntimeTarget } from './runtimes/index.js';
 export { queueStats, type QueueKindStats } from './queue/stats.js';

@@ -4,6 +4,7 @@ import { loadServiceSettings } from './service-config.js';
 import { createServices, type BatonServices } from './services.js';
 import { cloudEventsRoutes } from './routes/cloudevents.js';
 import { instanceRoutes } from './routes/instances.js';
+import { iterationRoutes } from './routes/iterations.js';
 import { listRoutes } from './routes/lists.js';
 import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
@@ -35,6 +36,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('lists', listRoutes, { db: services.db }),
     routePlugin('instances', instanceRoutes, { db: services.db, engine: services.engine, signals: services.signals }),
     routePlugin('step-actions', stepActionRoutes, { db: services.db, engine: services.engine }),
+    routePlugin('iterations', iterationRoutes, { engine: services.engine }),
     routePlugin('step-logs', stepLogRoutes, { engine: services.engine }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
     routePlugin('triggers', triggerRoutes, { db: services.db, scheduler: services.scheduler }),

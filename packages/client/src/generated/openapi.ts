@@ -3189,6 +3189,17 @@ export interface paths {
                                     value?: unknown;
                                 };
                             };
+                            /** @description the step that started this run: a subworkflow step (kind SUBWORKFLOW) or the loop step of an iteration (FOREACH, WHILE, with its index); null for a top-level run */
+                            parent?: {
+                                iteration?: number | null;
+                                /** @enum {string} */
+                                kind?: "SUBWORKFLOW" | "FOREACH" | "WHILE";
+                                step_attempt_id?: number;
+                                step_id?: string;
+                                workflow_id?: string;
+                                workflow_instance_id?: number;
+                                workflow_run_id?: number;
+                            } | null;
                             reason?: string | null;
                             request_id?: string | null;
                             /** @description step counts by status */
@@ -3213,6 +3224,12 @@ export interface paths {
                                 start_time?: string | null;
                                 status?: string;
                                 step_id?: string;
+                                /** @description a subworkflow step's child run (null for other steps and before it started) */
+                                subworkflow?: {
+                                    status?: string | null;
+                                    workflow_id?: string;
+                                    workflow_instance_id?: number;
+                                } | null;
                             }[];
                             timeline?: {
                                 /** Format: date-time */
@@ -3585,6 +3602,172 @@ export interface paths {
                             text: string;
                             /** @description bytes the process printed */
                             total_bytes?: number;
+                            workflow_id: string;
+                            workflow_instance_id: number;
+                            workflow_run_id: number;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/workflows/{id}/instances/{iid}/runs/{run}/steps/{stepId}/iterations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Iterations of a foreach or while step, paged by index
+         * @description Each iteration with its index, loop params, status and times, in index order, plus the loop's counters. An iteration is an instance of the inline workflow `<workflow>#<step>`: its inner steps, attempts and logs are read with the instance routes under that id. A restarted run re-runs only the iterations that did not succeed; the others are listed from the run that ran them (`from_run_id`). Page with `after` = the previous `next_cursor`; 400 for a step that is not a loop.
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description iterations with a higher index than this (`next_cursor` of the previous page) */
+                    after?: number;
+                    /** @description iterations a page, default 50 */
+                    limit?: number;
+                    /** @description only iterations with this status */
+                    status?: "CREATED" | "IN_PROGRESS" | "PAUSED" | "TIMED_OUT" | "STOPPED" | "FAILED" | "SUCCEEDED";
+                };
+                header?: never;
+                path: {
+                    /** @description the workflow id */
+                    id: string;
+                    /** @description the workflow instance id */
+                    iid: string;
+                    /** @description a run number or `latest` */
+                    run: string;
+                    /** @description the step id */
+                    stepId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description the loop's counters (null before it launched iterations) */
+                            counts: {
+                                failed?: number;
+                                launched?: number;
+                                stopped?: number;
+                                succeeded?: number;
+                                total?: number;
+                            } | null;
+                            items: {
+                                /** Format: date-time */
+                                create_time?: string;
+                                /** Format: date-time */
+                                end_time?: string | null;
+                                /** @description the parent run that ran it: lower than `workflow_run_id` of the page when a restart carried it over */
+                                from_run_id: number;
+                                /** @description 0-based index in the loop */
+                                iteration: number;
+                                /** @description the iteration's loop variables (foreach); null for a while step */
+                                loop_params?: {
+                                    [key: string]: unknown;
+                                } | null;
+                                reason?: string | null;
+                                /** Format: date-time */
+                                start_time?: string | null;
+                                /** @enum {string} */
+                                status: "CREATED" | "IN_PROGRESS" | "PAUSED" | "TIMED_OUT" | "STOPPED" | "FAILED" | "SUCCEEDED";
+                                /** @description the inline workflow of the loop's inner steps (`<workflow>#<step>`): read the iteration's steps at `/api/v3/workflows/{workflow_id}/instances/{workflow_instance_id}/runs/latest` */
+                                workflow_id: string;
+                                workflow_instance_id: number;
+                                workflow_run_id: number;
+                            }[];
+                            /** @description pass as `after` for the next page; absent on the last page */
+                            next_cursor?: number;
+                            step_attempt_id: number;
+                            step_id: string;
+                            /** @enum {string} */
+                            step_type: "foreach" | "while";
                             workflow_id: string;
                             workflow_instance_id: number;
                             workflow_run_id: number;

@@ -27,6 +27,7 @@ import { onIterationEnded, runLoopJob } from './foreach.js';
 import { JOB_LOOP, setLoopLimits } from './loop-helpers.js';
 import { withInlineWorkflows } from './inline-definitions.js';
 import type { ExpressionPort, SelExtension } from './expressions.js';
+import { listIterations, type IterationPage, type IterationQuery } from './iterations-read.js';
 import { getRun, getStepAttempt, listInstances, type InstancePage, type RunDetails, type StepAttemptDetails } from './read-api.js';
 import { selEvaluator, selExpressionPort, type SelEvaluate } from './sel-port.js';
 import { SelWorkerPool } from '../sel-pool/pool.js';
@@ -313,6 +314,11 @@ export class Engine {
 
   getRun(workflowId: string, instanceId: number, runId?: number): Promise<RunDetails | undefined> {
     return getRun(this.opts.db, this.ctx.versions, workflowId, instanceId, runId);
+  }
+
+  /** A page of a foreach or while step's iterations (throws IterationReadError when there is no such loop). */
+  listIterations(workflowId: string, instanceId: number, stepId: string, q?: IterationQuery): Promise<IterationPage> {
+    return listIterations(this.opts.db, workflowId, instanceId, stepId, q);
   }
 
   /** Counts by status across the run and every loop iteration and subworkflow run below it. */

@@ -6,6 +6,7 @@ export type { InstanceSummary } from '../lists/instance-summary.js';
 import type { CachedVersion, VersionCache } from './context.js';
 import { decodeParams, type EvaluatedParams } from './params.js';
 import type { InstanceStatus, StepStatus } from './status.js';
+import { parentOf, subworkflowChildren, type ChildRef, type ParentRef } from './run-links.js';
 import { stepHttpResponse, stepLogSummaries, type StepHttpResponse, type StepLogSummary } from './step-logs-read.js';
 
 export interface InstancePage {
@@ -22,9 +23,13 @@ export interface StepSummary {
   reason: string | null;
   startedAt: Date | null;
   endedAt: Date | null;
+  /** A subworkflow step's child run. */
+  subworkflow?: ChildRef;
 }
 
 export interface RunDetails extends InstanceSummary {
+  /** The subworkflow step or loop step that started this run (absent for a top-level run). */
+  parent?: ParentRef;
   params: EvaluatedParams;
   runParams: EvaluatedParams;
   steps: StepSummary[];
@@ -78,6 +83,8 @@ interface InstanceRow {
   created_at: Date;
   started_at: Date | null;
   ended_at: Date | null;
+  parent_attempt_pk: number | null;
+  iteration: number | string | null;
 }
 
 const d = (v: unknown): Date => new Date(v as string);
@@ -107,17 +114,20 @@ export async function getRun(db: Db, versions: VersionCache, workflowId: string,
   ).rows[0];
   if (!inst) return undefined;
   const def: CachedVersion | undefined = await versions.get(workflowId, inst.version);
-  const attempts = await db.query<{ step_id: string; attempt_id: number; status: StepStatus; reason: string | null; started_at: unknown; ended_at: unknown }>(
-    `SELECT DISTINCT ON (step_id) step_id, attempt_id, status, reason, started_at, ended_at FROM baton_step_attempts
+  const attempts = await db.query<{ id: number; step_id: string; attempt_id: number; step_type: string | null; status: StepStatus; reason: string | null; started_at: unknown; ended_at: unknown; params: unknown; outputs: unknown }>(
+    `SELECT DISTINCT ON (step_id) id, step_id, attempt_id, step_type, status, reason, started_at, ended_at,
+       CASE WHEN step_type = 'subworkflow' THEN params END AS params, CASE WHEN step_type = 'subworkflow' THEN outputs END AS outputs
+     FROM baton_step_attempts
      WHERE instance_pk = $1 ORDER BY step_id, attempt_id DESC`,
     [inst.id],
   );
   const byStep = new Map(attempts.rows.map((a) => [a.step_id, a]));
+  const children = await subworkflowChildren(db, attempts.rows.map((a) => ({ pk: a.id, stepId: a.step_id, stepType: a.step_type, params: a.params, outputs: a.outputs })));
   const order = def ? def.dag.order : [...byStep.keys()];
   const steps: StepSummary[] = order.map((stepId) => {
     const a = byStep.get(stepId);
     return a
-      ? { stepId, status: a.status, attemptId: a.attempt_id, reason: a.reason, startedAt: dn(a.started_at), endedAt: dn(a.ended_at) }
+      ? { stepId, status: a.status, attemptId: a.attempt_id, reason: a.reason, startedAt: dn(a.started_at), endedAt: dn(a.ended_at), ...(children.has(stepId) ? { subworkflow: children.get(stepId)! } : {}) }
       : { stepId, status: 'NOT_CREATED', attemptId: null, reason: null, startedAt: null, endedAt: null };
   });
   const rollup: Partial<Record<StepStatus, number>> = {};
@@ -126,8 +136,10 @@ export async function getRun(db: Db, versions: VersionCache, workflowId: string,
     'SELECT at, from_status, to_status, message FROM baton_instance_timeline WHERE instance_pk = $1 ORDER BY id',
     [inst.id],
   );
+  const parent = await parentOf(db, inst.parent_attempt_pk, inst.iteration, inst.workflow_id);
   return {
     ...toInstanceSummary(inst),
+    ...(parent ? { parent } : {}),
     params: decodeParams(inst.params),
     runParams: decodeParams(inst.run_params),
     steps,

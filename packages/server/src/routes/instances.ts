@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { getVersion, INSTANCE_STATUSES, listInstancesAcross, RestartError, type Db, type Engine, type EvaluatedParams, type InstanceSummary, type TimelineEntry } from '@baton/engine-core';
+import { getVersion, INSTANCE_STATUSES, listInstancesAcross, RestartError, type Db, type Engine, type EvaluatedParams, type InstanceSummary, type ParentRef, type TimelineEntry } from '@baton/engine-core';
 import { MAX_LINEAGE_DEPTH, type SignalService } from '@baton/signals';
 import { ProblemError } from '../http/problem.js';
 import { instanceFilterProperties, instanceListFilters, knownQuery, runList, type InstanceFilterQuerystring } from './list-query.js';
@@ -53,6 +53,24 @@ const stepSummary = {
     reason: { type: ['string', 'null'] },
     start_time: { type: ['string', 'null'] },
     end_time: { type: ['string', 'null'] },
+    subworkflow: {
+      type: ['object', 'null'],
+      description: 'a subworkflow step\'s child run (null for other steps and before it started)',
+      properties: { workflow_id: { type: 'string' }, workflow_instance_id: { type: 'integer' }, status: { type: ['string', 'null'] } },
+    },
+  },
+} as const;
+const parentRef = {
+  type: ['object', 'null'],
+  description: 'the step that started this run: a subworkflow step (kind SUBWORKFLOW) or the loop step of an iteration (FOREACH, WHILE, with its index); null for a top-level run',
+  properties: {
+    kind: { type: 'string', enum: ['SUBWORKFLOW', 'FOREACH', 'WHILE'] },
+    workflow_id: { type: 'string' },
+    workflow_instance_id: { type: 'integer' },
+    workflow_run_id: { type: 'integer' },
+    step_id: { type: 'string' },
+    step_attempt_id: { type: 'integer' },
+    iteration: { type: ['integer', 'null'] },
   },
 } as const;
 const lineageGraph = {
@@ -123,6 +141,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
               ...instanceSummary.properties,
               params: typedParams,
               run_params: typedParams,
+              parent: parentRef,
               steps: { type: 'array', items: stepSummary },
               rollup: { type: 'object', additionalProperties: { type: 'integer' }, description: 'step counts by status' },
               timeline,
@@ -141,7 +160,11 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
         ...summaryJson(details),
         params: paramsJson(details.params),
         run_params: paramsJson(details.runParams),
-        steps: details.steps.map((s) => ({ step_id: s.stepId, status: s.status, attempt_id: s.attemptId, reason: s.reason, start_time: s.startedAt, end_time: s.endedAt })),
+        parent: details.parent ? parentJson(details.parent) : null,
+        steps: details.steps.map((s) => ({
+          step_id: s.stepId, status: s.status, attempt_id: s.attemptId, reason: s.reason, start_time: s.startedAt, end_time: s.endedAt,
+          subworkflow: s.subworkflow ? { workflow_id: s.subworkflow.workflowId, workflow_instance_id: s.subworkflow.instanceId, status: s.subworkflow.status } : null,
+        })),
         rollup: details.rollup,
         timeline: timelineJson(details.timeline),
       };
@@ -347,6 +370,10 @@ export function summaryJson(s: InstanceSummary) {
     start_time: s.startedAt,
     end_time: s.endedAt,
   };
+}
+
+export function parentJson(p: ParentRef) {
+  return { kind: p.kind, workflow_id: p.workflowId, workflow_instance_id: p.instanceId, workflow_run_id: p.runId, step_id: p.stepId, step_attempt_id: p.attemptId, iteration: p.iteration };
 }
 
 function paramsJson(params: EvaluatedParams): Record<string, { type: string; value: unknown }> {

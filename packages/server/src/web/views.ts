@@ -1,4 +1,4 @@
-import { getVersion, INSTANCE_TERMINAL, type Db, type InstancePage, type InstanceStatus, type RunDetails, type StepAttemptDetails } from '@baton/engine-core';
+import { getVersion, INSTANCE_TERMINAL, type Db, type Step, type InstancePage, type InstanceStatus, type RunDetails, type StepAttemptDetails } from '@baton/engine-core';
 import { downstreamOfSignal, getInstance, upstreamOfWorkflow, type LineageGraph, type LineageNode } from '@baton/signals';
 import { labelWidth, layoutGraph, type Layout } from './layout.js';
 
@@ -60,11 +60,25 @@ export interface InstanceView {
   /** No further status change will come: the page stops polling. */
   terminal: boolean;
   reason: string | null;
+  /** Who started the run (a time trigger's fire time and zone, a signal, a subworkflow step, a user…). */
+  initiator: unknown;
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
   rollup: Record<string, number>;
-  steps: { step_id: string; status: string; attempt_id: number | null; reason: string | null; started_at: string | null; ended_at: string | null }[];
+  steps: {
+    step_id: string;
+    /** step, foreach, while or subworkflow (null when the definition is gone). */
+    kind: string | null;
+    status: string;
+    attempt_id: number | null;
+    reason: string | null;
+    started_at: string | null;
+    ended_at: string | null;
+    subworkflow: { workflow_id: string; instance_id: number; status: string | null } | null;
+  }[];
+  /** The subworkflow or loop step that started this run. */
+  parent: { kind: string; workflow_id: string; instance_id: number; run_id: number; step_id: string; iteration: number | null } | null;
   timeline: { at: string; from: string | null; to: string | null; message: string }[];
   graph: GraphView;
 }
@@ -73,7 +87,9 @@ export interface InstanceView {
 export async function instanceView(db: Db, runs: RunReads, workflowId: string, instanceId: number, runId?: number): Promise<InstanceView | undefined> {
   const run = await runs.getRun(workflowId, instanceId, runId);
   if (!run) return undefined;
-  const version = await getVersion(db, workflowId, run.version);
+  const steps = await definedSteps(db, workflowId, run.version);
+  const version = steps.name === undefined ? undefined : { workflow: { name: steps.name, steps: steps.steps } };
+  const kinds = new Map(steps.steps.map((s) => [s.id, s.kind]));
   const status = new Map(run.steps.map((s) => [s.stepId, s.status]));
   const drafts: NodeDraft[] = run.steps.map((s) => ({ id: s.stepId, kind: 'step', label: s.stepId, status: s.status }));
   const edges: GraphView['edges'] = [];
@@ -92,14 +108,42 @@ export async function instanceView(db: Db, runs: RunReads, workflowId: string, i
     status: run.status,
     terminal: INSTANCE_TERMINAL.has(run.status),
     reason: run.reason,
+    initiator: run.initiator,
     created_at: run.createdAt.toISOString(),
     started_at: iso(run.startedAt),
     ended_at: iso(run.endedAt),
     rollup: run.rollup as Record<string, number>,
-    steps: run.steps.map((s) => ({ step_id: s.stepId, status: s.status, attempt_id: s.attemptId, reason: s.reason, started_at: iso(s.startedAt), ended_at: iso(s.endedAt) })),
+    steps: run.steps.map((s) => ({
+      step_id: s.stepId,
+      kind: kinds.get(s.stepId) ?? null,
+      status: s.status,
+      attempt_id: s.attemptId,
+      reason: s.reason,
+      started_at: iso(s.startedAt),
+      ended_at: iso(s.endedAt),
+      subworkflow: s.subworkflow ? { workflow_id: s.subworkflow.workflowId, instance_id: s.subworkflow.instanceId, status: s.subworkflow.status } : null,
+    })),
+    parent: run.parent ? { kind: run.parent.kind, workflow_id: run.parent.workflowId, instance_id: run.parent.instanceId, run_id: run.parent.runId, step_id: run.parent.stepId, iteration: run.parent.iteration } : null,
     timeline: run.timeline.map((t) => ({ at: t.at.toISOString(), from: t.from, to: t.to, message: t.message })),
     graph: place(drafts, edges),
   };
+}
+
+/**
+ * The steps of a workflow version; for a loop iteration's inline workflow (`<workflow>#<loop>…`)
+ * the loop's inner steps. `name` is null for an inline workflow, undefined when nothing is found.
+ */
+async function definedSteps(db: Db, workflowId: string, version: number): Promise<{ name: string | null | undefined; steps: readonly Step[] }> {
+  const [root, ...path] = workflowId.split('#');
+  const stored = await getVersion(db, root!, version);
+  if (!stored) return { name: undefined, steps: [] };
+  let steps: readonly Step[] = stored.workflow.steps;
+  for (const id of path) {
+    const loop = steps.find((s) => s.id === id);
+    if (!loop || (loop.kind !== 'foreach' && loop.kind !== 'while')) return { name: undefined, steps: [] };
+    steps = loop.steps;
+  }
+  return { name: path.length ? null : (stored.workflow.name ?? null), steps };
 }
 
 export type LineageCenter = { signal: string; seq: number | bigint | 'latest' } | { workflow: string; instance: number };

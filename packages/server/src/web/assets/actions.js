@@ -69,13 +69,15 @@ export function instanceActions(workflowId, instanceId, view, handlers) {
       return r.killed ? `Killed: ${r.status}.` : `Already ended (${r.status}).`;
     } }));
   }
-  if (RESTARTABLE.has(view.status)) {
+  // A loop iteration is restarted with its loop (restart the parent run), not on its own.
+  const iteration = view.parent && view.parent.kind !== 'SUBWORKFLOW';
+  if (RESTARTABLE.has(view.status) && !iteration) {
     buttons.push(actionButton({ ...handlers, id: 'action-restart', label: 'Restart failed steps', title: 'Restart from the failed steps', text: `A new run of ${name}: steps that ended well are carried over; failed, stopped and never-started steps run again.`, call: async (reason) => {
       const r = await sendJson('POST', `${base}/actions/restart`, body(reason));
       return `Run ${r.workflow_run_id} started; carried over: ${r.carried_over_steps.join(', ') || 'nothing'}.`;
     } }));
   }
-  if (view.terminal) {
+  if (view.terminal && !iteration) {
     buttons.push(actionButton({ ...handlers, id: 'action-rerun', label: 'Run again from the start', title: 'Run again from the start', text: `A new instance of ${workflowId} with the same run params as #${instanceId}, every step run from the start.`, call: async () => {
       const run = await sendJson('GET', `${base}/runs/latest`);
       const r = await sendJson('POST', `/api/v3/workflows/${enc(workflowId)}/versions/${run.workflow_version_id}/actions/start`, { run_params: run.run_params ?? {} });
@@ -100,7 +102,7 @@ export function stepActions(workflowId, instanceId, attempt, view, handlers) {
     buttons.push(actionButton({ ...handlers, id: 'step-stop', label: 'Stop step', title: 'Stop the step', text: `${step} ends STOPPED; the run ends STOPPED once nothing else runs.`, call: stepCall('stop') }));
     buttons.push(actionButton({ ...handlers, id: 'step-kill', label: 'Kill step', danger: true, title: 'Kill the step', text: `${step} ends FATALLY_FAILED and is never retried.`, call: stepCall('kill') }));
   }
-  if (STEP_ENDED.has(attempt.status) && attempt.status !== 'SUCCEEDED' && attempt.status !== 'SKIPPED' && RESTARTABLE.has(view.status)) {
+  if (STEP_ENDED.has(attempt.status) && attempt.status !== 'SUCCEEDED' && attempt.status !== 'SKIPPED' && RESTARTABLE.has(view.status) && !(view.parent && view.parent.kind !== 'SUBWORKFLOW')) {
     buttons.push(actionButton({ ...handlers, id: 'step-restart', label: 'Restart from here', title: 'Restart from the failed steps', text: `A new run of ${workflowId} #${instanceId} from ${attempt.step_id} (and any other failed step); steps that ended well are carried over.`, call: async (reason) => {
       const r = await sendJson('POST', `/api/v3/workflows/${enc(workflowId)}/instances/${enc(instanceId)}/actions/restart`, body(reason));
       return `Run ${r.workflow_run_id} started from ${attempt.step_id}.`;

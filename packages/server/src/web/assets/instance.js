@@ -1,6 +1,8 @@
 /* global clearTimeout, document, history, location, URLSearchParams, setTimeout */
 import { instanceActions, stepActions } from './actions.js';
 import { drawGraph } from './graph.js';
+import { iterationList } from './iterations.js';
+import { childRunLink, childRuns, initiatorLine, parentBanner, runTitle } from './run-links.js';
 import { stepLogs } from './step-logs.js';
 import { whyStepWaits } from './why-waiting.js';
 import { el, enc, errorBox, fmtTime, getJson, header, lineageOfRun, main, runLink, session, showJson, statusBadge, statusGroup, table, workflowLink } from './ui.js';
@@ -73,13 +75,20 @@ function failureBanner(v) {
       el('a', { href: `?step=${enc(s.step_id)}`, 'data-step': s.step_id, onclick: (ev) => { ev.preventDefault(); select(s.step_id); } }, s.step_id), ` ${s.status}`, s.reason ? `: ${s.reason}` : ''))) : null);
 }
 
+/** `2026-12-07` and `08:59:16 GMT+9` on lines of their own when the column is narrow, never broken inside. */
+function splitTime(text) {
+  const i = text.indexOf(' ');
+  return i < 0 ? text : [el('span', { class: 'nw' }, text.slice(0, i)), ' ', el('span', { class: 'nw' }, text.slice(i + 1))];
+}
+
 function timelineTable(entries, id) {
   return table(['At', 'From', 'To', 'Message'], entries.map((t) =>
-    el('tr', null, el('td', null, fmtTime(t.at)), el('td', null, t.from ?? ''), el('td', null, t.to ?? ''), el('td', { class: 'message' }, t.message))), { id });
+    el('tr', null, el('td', { class: 'time' }, splitTime(fmtTime(t.at))), el('td', null, t.from ?? ''), el('td', null, t.to ?? ''), el('td', { class: 'message' }, t.message))), { id });
 }
 
 function select(stepId) {
   state.selected = stepId;
+  state.pickedAttempt = undefined;
   const u = new URL(location.href);
   u.searchParams.set('step', stepId);
   history.replaceState(null, '', u);
@@ -89,11 +98,26 @@ function select(stepId) {
 async function refreshStep() {
   if (!state.selected) return;
   try {
-    state.attempt = await getJson(`${api}/steps/${enc(state.selected)}${runQuery}`);
+    const q = new URLSearchParams(runQuery.slice(1));
+    if (state.pickedAttempt !== undefined) q.set('attempt', String(state.pickedAttempt));
+    state.attempt = await getJson(`${api}/steps/${enc(state.selected)}${q.size ? `?${q}` : ''}`);
   } catch (err) {
     // A step that has not started yet has no attempt to show.
     state.attempt = err.status === 404 ? null : { error: err };
   }
+}
+
+/** The attempt shown; a step retried has a picker of its earlier attempts. */
+function attemptPicker(a) {
+  const latest = state.view?.steps.find((s) => s.step_id === a.step_id)?.attempt_id ?? a.attempt_id;
+  if (latest < 2) return String(a.attempt_id);
+  const pick = el('select', { id: 'attempt-picker', 'aria-label': 'Attempt' },
+    Array.from({ length: latest }, (_, i) => latest - i).map((n) => el('option', { value: String(n), selected: n === a.attempt_id ? 'selected' : undefined }, `attempt ${n}${n === latest ? ' (latest)' : ''}`)));
+  pick.addEventListener('change', () => {
+    state.pickedAttempt = Number(pick.value) === latest ? undefined : Number(pick.value);
+    void refreshStep().then(draw);
+  });
+  return pick;
 }
 
 function stepPanel() {
@@ -107,12 +131,13 @@ function stepPanel() {
   else {
     box.append(el('div', null,
       el('dl', { class: 'props' },
-        el('dt', null, 'Attempt'), el('dd', { id: 'step-attempt' }, a.attempt_id),
+        el('dt', null, 'Attempt'), el('dd', { id: 'step-attempt' }, attemptPicker(a)),
         el('dt', null, 'Type'), el('dd', null, a.step_type ?? '—'),
         el('dt', null, 'Status'), el('dd', null, statusBadge(a.status), a.reason ? ` ${a.reason}` : ''),
         el('dt', null, 'Started'), el('dd', null, fmtTime(a.started_at)),
         el('dt', null, 'Ended'), el('dd', null, fmtTime(a.ended_at)),
       ),
+      state.view ? childRunLink(state.view, state.selected) : null,
       state.who?.may_act && state.view && !isEarlierRun() ? stepActions(workflowId, instanceId, a, state.view, handlers) : null,
       a.status === 'WAITING_FOR_SIGNALS' && !isEarlierRun() ? whyStepWaits(workflowId, instanceId, a.step_id, a.attempt_id) : null,
       el('h2', null, 'Timeline'), timelineTable(a.timeline, 'step-timeline'),
@@ -123,9 +148,19 @@ function stepPanel() {
   return box;
 }
 
+/** The selected step's iterations when it is a foreach or while loop. */
+function loopViewer() {
+  const v = state.view;
+  if (!v || !state.selected) return undefined;
+  const kind = v.steps.find((s) => s.step_id === state.selected)?.kind ?? state.attempt?.step_type;
+  if (kind !== 'foreach' && kind !== 'while') return undefined;
+  if (!state.attempt || state.attempt.error) return undefined;
+  return iterationList(workflowId, instanceId, v.run_id, state.selected);
+}
+
 function draw() {
   const v = state.view;
-  const title = el('h1', null, `${workflowId} #${instanceId}`);
+  const title = el('h1', null, runTitle(workflowId, instanceId, v?.parent));
   if (!v) {
     main(title, state.error ? errorBox(state.error) : el('p', { class: 'muted' }, 'Loading…'));
     return;
@@ -133,19 +168,22 @@ function draw() {
   const rollup = Object.entries(v.rollup).map(([s, n]) => el('span', null, statusBadge(s), ` ${n}`));
   main(
     title,
+    parentBanner(v),
     failureBanner(v),
     el('div', { class: 'toolbar' },
       el('span', { id: 'instance-status' }, statusBadge(v.status)),
       v.workflow_name ? el('span', { class: 'muted' }, v.workflow_name) : null,
-      el('a', { href: workflowLink(workflowId), id: 'workflow-link' }, 'Workflow'),
+      el('a', { href: workflowLink(workflowId.split('#')[0]), id: 'workflow-link' }, 'Workflow'),
       el('span', { class: 'muted' }, `version ${v.version}`), runPicker(v),
       el('a', { href: lineageOfRun(workflowId, instanceId), id: 'lineage-link' }, 'Lineage'),
       v.terminal ? null : el('span', { class: 'muted', id: 'live' }, 'live'),
     ),
+    initiatorLine(v),
     actionsOrNote(v),
     noticeLine(),
     failureBanner(v) ? null : v.reason ? el('p', { class: 'muted' }, v.reason) : null,
     el('div', { class: 'legend', id: 'rollup' }, rollup),
+    childRuns(v),
     state.error ? errorBox(state.error) : null,
     el('div', { class: 'graph-box', id: 'dag' }, drawGraph(v.graph, { selected: state.selected, label: `steps of ${workflowId} #${instanceId}`, onClick: (n) => select(n.id), title: (n) => `${n.label}: ${n.status}` })),
     el('div', { class: 'columns even' },
@@ -160,6 +198,7 @@ function draw() {
       ),
       stepPanel(),
     ),
+    loopViewer()?.element,
   );
 }
 
@@ -180,6 +219,8 @@ async function poll() {
     }
   }
   await refreshStep();
+  // A live loop's iterations move on: the page shown is read again with the run.
+  if (state.polls > 0) await loopViewer()?.refresh();
   state.polls++;
   document.body.dataset.polls = String(state.polls);
   draw();

@@ -141,11 +141,56 @@ export function workflowLink(workflow) {
   return `/ui/workflows/${enc(workflow)}`;
 }
 
-export function fmtTime(value) {
-  if (value === null || value === undefined) return '—';
+const formatters = new Map();
+/** A cached Intl formatter for a zone (undefined: the viewer's own zone). */
+function formatter(zone) {
+  const key = zone ?? '';
+  if (!formatters.has(key)) {
+    formatters.set(key, new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }));
+  }
+  return formatters.get(key);
+}
+
+function toDate(value) {
+  if (value === null || value === undefined) return undefined;
   const d = new Date(typeof value === 'bigint' ? Number(value) : value);
-  if (Number.isNaN(d.getTime())) return String(value);
-  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** `2026-12-07 00:30:00 GMT+1`: a time in `zone` (an IANA name), or the viewer's zone when omitted. */
+export function fmtInZone(value, zone) {
+  const d = toDate(value);
+  if (!d) return value === null || value === undefined ? '—' : String(value);
+  let f;
+  try {
+    f = formatter(zone);
+  } catch {
+    return `${d.toISOString()} (unknown zone ${zone})`;
+  }
+  const p = Object.fromEntries(f.formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName}`;
+}
+
+/** The viewer's time zone (the browser's), e.g. `Europe/Paris`. */
+export function viewerZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** A time in the viewer's zone (the browser's, via Intl). */
+export function fmtTime(value) {
+  return fmtInZone(value);
+}
+
+/**
+ * A time in the viewer's zone as a `<time>` element (ISO UTC in its title); with `zone`, the same
+ * instant in that zone beside it when it differs (a trigger's zone).
+ */
+export function timeEl(value, zone, attrs) {
+  const d = toDate(value);
+  if (!d) return el('span', attrs, fmtTime(value));
+  const local = fmtTime(d);
+  const other = zone && zone !== viewerZone() ? fmtInZone(d, zone) : undefined;
+  return el('span', attrs, el('time', { datetime: d.toISOString(), title: d.toISOString() }, local), other && other !== local ? el('span', { class: 'muted zone-time', title: `in the trigger's zone ${zone}` }, ` · ${other} (${zone})`) : null);
 }
 
 export function ago(value, now = Date.now()) {
