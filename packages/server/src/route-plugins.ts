@@ -4,6 +4,7 @@ import { loadServiceSettings } from './service-config.js';
 import { createServices, type BatonServices } from './services.js';
 import { cloudEventsRoutes } from './routes/cloudevents.js';
 import { instanceRoutes } from './routes/instances.js';
+import { lineageCatalogRoutes } from './routes/lineage-catalog.js';
 import { listRoutes } from './routes/lists.js';
 import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
@@ -35,6 +36,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('instances', instanceRoutes, { db: services.db, engine: services.engine, signals: services.signals }),
     routePlugin('step-actions', stepActionRoutes, { db: services.db, engine: services.engine }),
     routePlugin('step-logs', stepLogRoutes, { engine: services.engine }),
+    routePlugin('lineage-catalog', lineageCatalogRoutes, { db: services.db }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
     routePlugin('triggers', triggerRoutes, { db: services.db, scheduler: services.scheduler }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
