@@ -146,7 +146,7 @@ export async function lineageCatalog(q: Queryable, query: CatalogQuery = {}): Pr
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_LINEAGE_DEPTH) throw new RangeError(`depth must be an integer from 1 to ${MAX_LINEAGE_DEPTH}`);
   const { nodes, edges } = buildCatalog(await listActiveWorkflows(q));
   let keep: Set<string>;
-  let truncated = false;
+  let truncated: boolean;
   let focus: string | null = null;
   if (query.focus) {
     focus = 'workflow' in query.focus ? catalogWorkflowId(query.focus.workflow) : catalogSignalId(query.focus.signal);
