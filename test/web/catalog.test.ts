@@ -144,8 +144,8 @@ describe('lineage catalog and graph layout in headless Chromium', () => {
 
   it('shows the time trigger fire that started a run in its lineage page', async () => {
     const iid = await waitFor('a fire of cat-ingest', async () => {
-      const r = await service.call<{ items: Array<{ instance_id: number }> }>('GET', '/api/v3/workflows/cat-ingest/instances');
-      return r.items.at(-1)?.instance_id;
+      const r = await service.call<{ items: Array<{ workflow_instance_id: number }> }>('GET', '/api/v3/workflows/cat-ingest/instances');
+      return r.items.at(-1)?.workflow_instance_id;
     });
     await page.goto(`${service.url}/ui/lineage?workflow=cat-ingest&instance=${iid}`);
     const fire = page.locator('#lineage-graph .node.kind-time_trigger');

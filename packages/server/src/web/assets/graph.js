@@ -19,7 +19,7 @@ const clip = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` 
 
 /** Widths of texts in the classes the graph draws them with, measured in an off-screen SVG. */
 function measurer() {
-  const box = svg('svg', { class: 'graph', width: 0, height: 0, style: 'position:absolute;visibility:hidden;left:-10000px' });
+  const box = svg('svg', { class: 'graph graph-measure', width: 0, height: 0 });
   const layer = svg('g', { class: 'node' });
   box.append(layer);
   document.body.append(box);
