@@ -138,7 +138,7 @@ describe('lineage catalog and graph layout in headless Chromium', () => {
       expect(b.x + b.width).toBeLessThanOrEqual(svgBox.x + svgBox.width);
     }
     expect(overlaps(await boxes(page.locator('#dag .node rect')))).toEqual([]);
-    await page.locator('#dag').screenshot({ path: path.join(artifacts, 'conditional-dag.png') });
+    await page.locator('#dag svg.graph').screenshot({ path: path.join(artifacts, 'conditional-dag.png') });
     expect(pageErrors).toEqual([]);
   }, 60_000);
 

@@ -31,7 +31,7 @@ function picker(f) {
     'form',
     { class: 'toolbar', id: 'catalog-form' },
     el('label', null, 'Centre on ', kind),
-    name,
+    el('label', null, 'Name ', name),
     el('label', null, 'up/downstream ', depth),
     el('button', { type: 'submit' }, 'Show'),
     f ? el('a', { href: '/ui/catalog', id: 'catalog-all', onclick: (ev) => { ev.preventDefault(); go('/ui/catalog'); } }, 'Whole catalog') : null,
