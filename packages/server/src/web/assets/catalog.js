@@ -7,6 +7,8 @@ import { el, errorBox, getJson, header, main, qs, signalsLink, workflowLink } fr
 header('/ui/catalog');
 
 const DEPTHS = [1, 2, 3, 4, 6, 10];
+/** Larger graphs take dagre seconds to lay out and are unreadable anyway: centre them instead. */
+const MAX_DRAWN = 300;
 
 function focus() {
   const p = new URLSearchParams(location.search);
@@ -76,6 +78,16 @@ async function render() {
   main(el('h1', null, heading), picker(f), el('p', { class: 'muted' }, 'Loading…'));
   try {
     const catalog = await getJson(`/api/v3/lineage/catalog${f ? `?${qs(f)}` : ''}`);
+    if (catalog.nodes.length > MAX_DRAWN) {
+      const workflows = catalog.nodes.filter((n) => n.type === 'workflow');
+      main(
+        el('h1', null, heading),
+        picker(f),
+        el('p', { class: 'error', id: 'catalog-too-large' }, `${catalog.nodes.length} nodes are too many to draw (at most ${MAX_DRAWN}): centre the graph on a workflow or a signal, or fewer hops.`),
+        el('ul', { class: 'plain' }, workflows.slice(0, 500).map((w) => el('li', null, el('a', { href: `/ui/catalog?${qs({ workflow: w.workflow_id, depth: 1 })}` }, w.workflow_id)))),
+      );
+      return;
+    }
     const graph = drawGraph(toGraph(catalog), {
       center: catalog.focus ?? undefined,
       label: heading,
