@@ -123,6 +123,8 @@ describe('lineage catalog and graph layout in headless Chromium', () => {
   }, 90_000);
 
   it("lays out the conditional sample's DAG with every edge label whole and clear of the others", async () => {
+    // Wide enough for the whole DAG in the screenshot (narrower, its box scrolls).
+    await page.setViewportSize({ width: 2000, height: 900 });
     await page.goto(`${service.url}/ui/workflows/sample-conditional-wf/instances/1`);
     await page.locator('#dag svg.graph .node[data-id="job.7"]').waitFor();
     const labels = page.locator('#dag .edge-label-box');
@@ -139,6 +141,7 @@ describe('lineage catalog and graph layout in headless Chromium', () => {
     }
     expect(overlaps(await boxes(page.locator('#dag .node rect')))).toEqual([]);
     await page.locator('#dag svg.graph').screenshot({ path: path.join(artifacts, 'conditional-dag.png') });
+    await page.setViewportSize({ width: 1400, height: 900 });
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
