@@ -140,6 +140,10 @@ describe('lineage catalog and graph layout in headless Chromium', () => {
       expect(b.x + b.width).toBeLessThanOrEqual(svgBox.x + svgBox.width);
     }
     expect(overlaps(await boxes(page.locator('#dag .node rect')))).toEqual([]);
+    // The box scrolls a wide graph; for the picture, let it show whole.
+    await page.locator('#dag').evaluate((e) => {
+      (e as HTMLElement).style.overflow = 'visible';
+    });
     await page.locator('#dag svg.graph').screenshot({ path: path.join(artifacts, 'conditional-dag.png') });
     await page.setViewportSize({ width: 1400, height: 900 });
     expect(pageErrors).toEqual([]);
