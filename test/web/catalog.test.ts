@@ -142,7 +142,7 @@ describe('lineage catalog and graph layout in headless Chromium', () => {
     expect(overlaps(await boxes(page.locator('#dag .node rect')))).toEqual([]);
     // The box scrolls a wide graph; for the picture, let it show whole.
     await page.locator('#dag').evaluate((e) => {
-      (e as HTMLElement).style.overflow = 'visible';
+      (e as unknown as { style: { overflow: string } }).style.overflow = 'visible';
     });
     await page.locator('#dag svg.graph').screenshot({ path: path.join(artifacts, 'conditional-dag.png') });
     await page.setViewportSize({ width: 1400, height: 900 });
