@@ -53,4 +53,5 @@ export type { Breakpoint, BreakpointScope } from './runtime/breakpoints.js';
 export type { Rollup } from './runtime/rollup.js';
 export { listInstancesAcross, instanceListQuery, INITIATOR_KINDS, type InitiatorKind, type InstanceListQuery, type InstanceListPage } from './lists/instance-list.js';
 export { listWorkflows, TRIGGER_KINDS, type TriggerKind, type WorkflowListQuery, type WorkflowListItem, type WorkflowListPage, type WorkflowLastRun } from './lists/workflow-list.js';
+export { instanceInitiators, type InstanceKey } from './lists/instance-initiators.js';
 export { ListFilterError, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from './lists/cursor.js';

@@ -5,6 +5,7 @@ import { createServices, type BatonServices } from './services.js';
 import { cloudEventsRoutes } from './routes/cloudevents.js';
 import { instanceRoutes } from './routes/instances.js';
 import { iterationRoutes } from './routes/iterations.js';
+import { lineageCatalogRoutes } from './routes/lineage-catalog.js';
 import { listRoutes } from './routes/lists.js';
 import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
@@ -38,6 +39,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('step-actions', stepActionRoutes, { db: services.db, engine: services.engine }),
     routePlugin('iterations', iterationRoutes, { engine: services.engine }),
     routePlugin('step-logs', stepLogRoutes, { engine: services.engine }),
+    routePlugin('lineage-catalog', lineageCatalogRoutes, { db: services.db }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
     routePlugin('triggers', triggerRoutes, { db: services.db, scheduler: services.scheduler }),
     routePlugin('waiting', waitingRoutes, { db: services.db, engine: services.engine }),

@@ -25,7 +25,21 @@ export {
 } from './dependencies.js';
 export { emitOutputs, type StepOutput } from './outputs.js';
 export { writeLineage, type LineageEdge, type LineageKind } from './lineage-write.js';
-export { downstreamOfSignal, upstreamOfWorkflow, signalNodeId, MAX_LINEAGE_DEPTH, type LineageGraph, type LineageNode } from './lineage.js';
+export { downstreamOfSignal, upstreamOfWorkflow, signalNodeId, MAX_LINEAGE_DEPTH, type LineageGraph, type LineageNode, type LineageEdgeKind } from './lineage.js';
+export { addTimeTriggers, timeTriggerNodeId, type TimeTriggerNode } from './lineage-time.js';
+export {
+  lineageCatalog,
+  buildCatalog,
+  catalogSignalId,
+  catalogWorkflowId,
+  CatalogFocusNotFoundError,
+  CATALOG_DEFAULT_DEPTH,
+  type LineageCatalog,
+  type CatalogNode,
+  type CatalogEdge,
+  type CatalogEdgeKind,
+  type CatalogQuery,
+} from './lineage-catalog.js';
 export { getFromSignal, getFromSignalDependency, loadFiringSignals, SignalParamError } from './sel-extensions.js';
 export type * from './ports.js';
 export { SignalStats, sourceLabel, type FiringOutcome } from './stats.js';

@@ -1,14 +1,19 @@
 import type { Queryable } from '@baton/engine-core';
 import type { LineageKind } from './lineage-write.js';
+import { addTimeTriggers, type TimeTriggerNode } from './lineage-time.js';
 
 export type LineageNode =
   | { id: string; type: 'signal'; name: string; seq_id: number | bigint }
   | { id: string; type: 'workflow_instance'; workflow_id: string; workflow_instance_id: string }
-  | { id: string; type: 'step_attempt'; workflow_id: string; workflow_instance_id: string; step_id: string; attempt: number };
+  | { id: string; type: 'step_attempt'; workflow_id: string; workflow_instance_id: string; step_id: string; attempt: number }
+  | TimeTriggerNode;
+
+/** Recorded lineage edges, and FIRED: a time trigger's fire → the run it started. */
+export type LineageEdgeKind = LineageKind | 'FIRED';
 
 export interface LineageGraph {
   nodes: LineageNode[];
-  edges: { from: string; to: string; kind: LineageKind }[];
+  edges: { from: string; to: string; kind: LineageEdgeKind }[];
   /** True when the edge limit cut the graph short. */
   truncated: boolean;
 }
@@ -33,7 +38,7 @@ const stepNodeId = (wf: string, inst: string, step: string, attempt: number): st
 
 class GraphBuilder {
   readonly nodes = new Map<string, LineageNode>();
-  readonly edges = new Map<string, { from: string; to: string; kind: LineageKind }>();
+  readonly edges = new Map<string, { from: string; to: string; kind: LineageEdgeKind }>();
   truncated = false;
 
   signal(name: string, seq: number | bigint): string {
@@ -136,7 +141,8 @@ export async function downstreamOfSignal(q: Queryable, name: string, seq: number
 
 /**
  * Which signals a workflow instance consumed (triggered by, unblocked by) and emitted, and
- * transitively which runs emitted those signals, up to `depth` hops.
+ * transitively which runs emitted those signals, up to `depth` hops. A run a time trigger started
+ * has that fire (cron expression, zone, fire time) as a node upstream of it.
  */
 export async function upstreamOfWorkflow(q: Queryable, workflowId: string, workflowInstanceId: string | number | bigint, depth: number): Promise<LineageGraph> {
   checkDepth(depth);
@@ -170,5 +176,7 @@ export async function upstreamOfWorkflow(q: Queryable, workflowId: string, workf
       }
     }
   }
-  return g.result();
+  const graph = g.result();
+  await addTimeTriggers(q, graph);
+  return graph;
 }

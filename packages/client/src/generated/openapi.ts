@@ -328,6 +328,152 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/lineage/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The lineage catalog: signals → workflows → signals across all active workflows
+         * @description Built from the active versions' signal triggers, step signal dependencies, step signal outputs and time triggers (not from recorded runs). Whole, or centred on `workflow` or `signal` with the nodes `depth` hops up- and downstream of it. At most 2,000 nodes (`truncated` says when more were left out).
+         *
+         *     Needs a reader or admin token.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description with workflow or signal: hops to follow up- and downstream, 1..20 (default 2) */
+                    depth?: number;
+                    /** @description centre the graph on this signal name */
+                    signal?: string;
+                    /** @description centre the graph on this workflow */
+                    workflow?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            depth: number | null;
+                            edges: {
+                                from: string;
+                                /**
+                                 * @description TRIGGERS: signal → workflow it starts; UNBLOCKS: signal → workflow whose steps wait for it; EMITS: workflow → signal its steps publish; FIRES: time trigger → workflow
+                                 * @enum {string}
+                                 */
+                                kind: "TRIGGERS" | "UNBLOCKS" | "EMITS" | "FIRES";
+                                /** @description UNBLOCKS and EMITS: the steps that wait for or publish the signal */
+                                steps?: string[];
+                                to: string;
+                            }[];
+                            /** @description id of the node the graph is centred on */
+                            focus: string | null;
+                            nodes: {
+                                disabled?: boolean;
+                                expression?: string;
+                                id: string;
+                                name?: string | null;
+                                timezone?: string | null;
+                                trigger_index?: number;
+                                /** @enum {string} */
+                                trigger_type?: "CRON" | "PREDEFINED" | "INTERVAL";
+                                /** @enum {string} */
+                                type: "signal" | "workflow" | "time_trigger";
+                                version?: number;
+                                workflow_id?: string;
+                            }[];
+                            truncated: boolean;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description missing or invalid API token (WWW-Authenticate: Bearer) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description the token's role may not call this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/schedules": {
         parameters: {
             query?: never;
@@ -2895,7 +3041,7 @@ export interface paths {
         };
         /**
          * Upstream lineage of an instance
-         * @description Signals that triggered or unblocked it, the steps that emitted those signals, their instances, and so on up to `depth`.
+         * @description Signals that triggered or unblocked it, the steps that emitted those signals, their instances, and so on up to `depth`. A run a time trigger started has the fire upstream of it: a node of type `time_trigger` (`trigger`, `expression`, `timezone`, `fire_time`, `catch_up`) and a FIRED edge to the run.
          *
          *     Needs a reader or admin token.
          */
@@ -6631,6 +6777,43 @@ export interface paths {
                             type: string;
                         };
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Web page /ui/catalog (HTML)
+         * @description No token needed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };

@@ -338,7 +338,9 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
     {
       schema: doc({
         summary: 'Upstream lineage of an instance',
-        description: 'Signals that triggered or unblocked it, the steps that emitted those signals, their instances, and so on up to `depth`.',
+        description:
+          'Signals that triggered or unblocked it, the steps that emitted those signals, their instances, and so on up to `depth`. ' +
+          'A run a time trigger started has the fire upstream of it: a node of type `time_trigger` (`trigger`, `expression`, `timezone`, `fire_time`, `catch_up`) and a FIRED edge to the run.',
         tags: ['instances', 'lineage'],
         params: instanceParams,
         querystring: { type: 'object', properties: { depth: { type: 'integer', minimum: 1, maximum: MAX_LINEAGE_DEPTH, description: `1..${MAX_LINEAGE_DEPTH}, default 3` } }, additionalProperties: false },

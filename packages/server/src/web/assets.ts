@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +19,20 @@ export interface Asset {
 }
 
 /**
- * Every file of the assets folder, read once at start-up. Serving only this fixed set means a
+ * Libraries the pages import, served under a name of their own from the installed package (the
+ * exact version is pinned in package.json): dagre lays out the graphs (graph.js imports it).
+ */
+const VENDOR: Record<string, { pkg: string; file: string }> = {
+  'dagre.js': { pkg: '@dagrejs/dagre', file: 'dist/dagre.esm.js' },
+};
+
+function vendorPath(v: { pkg: string; file: string }): string {
+  const manifest = createRequire(import.meta.url).resolve(`${v.pkg}/package.json`);
+  return path.join(path.dirname(manifest), v.file);
+}
+
+/**
+ * Every file of the assets folder and the vendored libraries, read once at start-up. Serving only this fixed set means a
  * request path can never reach outside the folder.
  */
 export async function loadAssets(dir = ASSETS_DIR): Promise<Map<string, Asset>> {
@@ -28,5 +42,6 @@ export async function loadAssets(dir = ASSETS_DIR): Promise<Map<string, Asset>> 
     if (type === undefined) continue;
     out.set(name, { body: await readFile(path.join(dir, name)), type });
   }
+  for (const [name, v] of Object.entries(VENDOR)) out.set(name, { body: await readFile(vendorPath(v)), type: TYPES['.js']! });
   return out;
 }

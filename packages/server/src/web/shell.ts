@@ -12,6 +12,7 @@ export const PAGES: Record<string, PageSpec> = {
   '/ui': { title: 'Home', script: 'home.js' },
   '/ui/signals': { title: 'Signals', script: 'signals.js' },
   '/ui/lineage': { title: 'Lineage', script: 'lineage.js' },
+  '/ui/catalog': { title: 'Lineage catalog', script: 'catalog.js' },
   '/ui/workflows': { title: 'Workflows', script: 'workflows.js' },
   '/ui/workflows/:workflowId': { title: 'Workflow', script: 'workflow.js' },
   '/ui/workflows/:workflowId/instances/:instanceId': { title: 'Workflow instance', script: 'instance.js' },

@@ -1,6 +1,5 @@
 import { getVersion, INSTANCE_TERMINAL, type Db, type Step, type InstancePage, type InstanceStatus, type RunDetails, type StepAttemptDetails } from '@baton/engine-core';
-import { downstreamOfSignal, getInstance, upstreamOfWorkflow, type LineageGraph, type LineageNode } from '@baton/signals';
-import { labelWidth, layoutGraph, type Layout } from './layout.js';
+import { addTimeTriggers, downstreamOfSignal, getInstance, upstreamOfWorkflow, type LineageGraph, type LineageNode } from '@baton/signals';
 
 /** The engine's read API the pages use (an `Engine` has it). */
 export interface RunReads {
@@ -11,41 +10,25 @@ export interface RunReads {
 
 export interface GraphNodeView {
   id: string;
-  kind: 'step' | 'signal' | 'workflow_instance' | 'step_attempt';
+  kind: 'step' | 'signal' | 'workflow_instance' | 'step_attempt' | 'time_trigger';
   label: string;
   status?: string;
+  /** A second line under the label (a time trigger's fire time). */
+  sublabel?: string;
   /** Where a click re-centers the lineage view (query string values). */
   target?: { signal: string; seq: string } | { workflow: string; instance: string };
-  x: number;
-  y: number;
-  width: number;
-  height: number;
 }
 
+/** Nodes and edges; the page lays them out (dagre, in the browser: assets/graph.js). */
 export interface GraphView {
   nodes: GraphNodeView[];
-  /** `points`: where the edge bends on its way past other layers. */
-  edges: { from: string; to: string; kind: string; label?: string; points?: { x: number; y: number }[] }[];
-  width: number;
-  height: number;
+  edges: { from: string; to: string; kind: string; label?: string }[];
 }
 
-type NodeDraft = Omit<GraphNodeView, 'x' | 'y' | 'width' | 'height'>;
+type NodeDraft = GraphNodeView;
 
 function place(drafts: readonly NodeDraft[], edges: GraphView['edges']): GraphView {
-  // The status line is in a smaller font: about 0.85 of a label character each.
-  const width = (d: NodeDraft): number => labelWidth(Math.max(d.label.length, Math.ceil((d.status?.length ?? 0) * 0.85)));
-  const layout: Layout = layoutGraph({ nodes: drafts.map((d) => ({ id: d.id, width: width(d) })), edges });
-  const nodes = drafts.map((d, i) => {
-    const p = layout.nodes[i]!;
-    return { ...d, x: p.x, y: p.y, width: p.width, height: p.height };
-  });
-  const bends = new Map(layout.edges.map((e) => [`${e.from}>${e.to}`, e.points]));
-  const placed = edges.map((e) => {
-    const points = bends.get(`${e.from}>${e.to}`);
-    return points && points.length > 0 ? { ...e, points } : e;
-  });
-  return { nodes, edges: placed, width: layout.width, height: layout.height };
+  return { nodes: [...drafts], edges };
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -199,6 +182,11 @@ export async function lineageView(db: Db, runs: RunReads, center: LineageCenter)
     if (!nodes.has(runId)) nodes.set(runId, { id: runId, type: 'workflow_instance', workflow_id: n.workflow_id, workflow_instance_id: n.workflow_instance_id });
     edges.set(`${runId}>${n.id}`, { from: runId, to: n.id, kind: 'CONTAINS' });
   }
+  // The time trigger fire that started a run is upstream of it.
+  const fires: LineageGraph = { nodes: [...nodes.values()].filter((n) => n.type === 'workflow_instance'), edges: [], truncated: false };
+  await addTimeTriggers(db, fires);
+  for (const n of fires.nodes) if (!nodes.has(n.id)) nodes.set(n.id, n);
+  for (const e of fires.edges) edges.set(`${e.from}>${e.to}`, { from: e.from, to: e.to, kind: e.kind });
 
   const statuses = new Map<string, string>();
   const runNodes = [...nodes.values()].filter((n) => n.type === 'workflow_instance').slice(0, MAX_STATUS_LOOKUPS);
@@ -223,6 +211,8 @@ export async function lineageView(db: Db, runs: RunReads, center: LineageCenter)
       }
       case 'step_attempt':
         return { id: n.id, kind: 'step_attempt', label: `${n.step_id} (attempt ${n.attempt})`, target: { workflow: n.workflow_id, instance: n.workflow_instance_id } };
+      case 'time_trigger':
+        return { id: n.id, kind: 'time_trigger', label: `${n.expression} (${n.timezone})`, sublabel: `fired ${n.fire_time}${n.catch_up ? ' (catch-up)' : ''}` };
     }
   });
   return { center: centerId, graph: place(drafts, [...edges.values()]), truncated: graphs.some((g) => g.truncated) };

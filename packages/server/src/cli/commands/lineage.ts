@@ -4,15 +4,21 @@ import { CONNECTION_HELP, EXIT, enc, parseCommand, requirePositionals, withServe
 const HELP = [
   'Usage: baton lineage signal NAME SEQ|latest [--depth N]',
   '       baton lineage instance WORKFLOW IID [--depth N]',
+  '       baton lineage catalog [--workflow ID | --signal NAME] [--depth N]',
   '',
   'signal:   what a signal instance triggered (workflow instances) and unblocked (steps), and what',
   '          those emitted, transitively downstream.',
   'instance: which signals started or unblocked a workflow instance, which steps emitted them, and',
-  '          so on upstream.',
-  'Printed as a tree; --json prints the graph {nodes, edges}.',
+  '          so on upstream; a run a time trigger started shows the fire (cron, zone, fire time).',
+  'catalog:  across every active workflow, which signals start it or its steps wait for, which time',
+  '          triggers fire it, and which signals its steps emit (from definitions, not runs); whole,',
+  '          or around --workflow or --signal, --depth hops up- and downstream (default 2).',
+  'signal and instance print a tree, catalog a list; --json prints the graph {nodes, edges}.',
   '',
   'Options:',
-  '  --depth <n>  how many hops to follow, 1..20 (default 3)',
+  '  --depth <n>        how many hops to follow, 1..20 (default 3; catalog 2)',
+  '  --workflow <id>    catalog: centre on this workflow',
+  '  --signal <name>    catalog: centre on this signal name',
   ...CONNECTION_HELP,
 ].join('\n');
 
@@ -27,10 +33,20 @@ export const lineageCommand: Command = {
   summary: 'show the lineage of a signal instance or a workflow instance',
   help: HELP,
   async run(args, io) {
-    const { values, positionals, conn } = parseCommand(args, io, { depth: { type: 'string' } });
+    const { values, positionals, conn } = parseCommand(args, io, { depth: { type: 'string' }, workflow: { type: 'string' }, signal: { type: 'string' } });
     const [sub, ...rest] = positionals;
     const depth = values.depth === undefined ? 3 : Number(values.depth);
     if (!Number.isInteger(depth) || depth < 1 || depth > 20) throw new UsageError('--depth must be a whole number from 1 to 20');
+    if (sub === 'catalog') {
+      requirePositionals(rest, [], 'baton lineage catalog [--workflow ID | --signal NAME] [--depth N]');
+      const workflow = values.workflow as string | undefined;
+      const signal = values.signal as string | undefined;
+      if (workflow !== undefined && signal !== undefined) throw new UsageError('give --workflow or --signal, not both');
+      if (values.depth !== undefined && workflow === undefined && signal === undefined) throw new UsageError('--depth needs --workflow or --signal to centre on');
+      const { showCatalog } = await import('./lineage-catalog.js');
+      return showCatalog(io, conn, { workflow, signal, ...(values.depth !== undefined ? { depth } : {}) });
+    }
+    if (values.workflow !== undefined || values.signal !== undefined) throw new UsageError('--workflow and --signal go with lineage catalog');
     if (sub === 'signal') {
       const [name, seq] = requirePositionals(rest, ['NAME', 'SEQ'], 'baton lineage signal NAME SEQ|latest');
       if (!/^(latest|\d{1,19})$/.test(seq!)) throw new UsageError(`SEQ must be a seq id or latest, got "${seq}"`);
@@ -41,7 +57,7 @@ export const lineageCommand: Command = {
       if (!/^[1-9]\d{0,15}$/.test(iid!)) throw new UsageError(`IID must be an instance number, got "${iid}"`);
       return show(io, conn, `/api/v3/workflows/${enc(wf!)}/instances/${iid}/lineage`, depth, 'up', `workflow:${wf}/${iid}`);
     }
-    throw new UsageError(sub === undefined ? 'missing subcommand: signal or instance' : `unknown subcommand "${sub}": expected signal or instance`);
+    throw new UsageError(sub === undefined ? 'missing subcommand: signal, instance or catalog' : `unknown subcommand "${sub}": expected signal, instance or catalog`);
   },
 };
 
@@ -82,7 +98,12 @@ export function renderTree(graph: Graph, root: string, direction: 'down' | 'up')
         : graph.edges.filter((e) => e.to === id).map((e) => ({ label: `${e.kind} by`, id: e.from }));
     const steps = stepsOf(id).filter((s) => graph.edges.some((e) => (direction === 'down' ? e.from === s : e.to === s)));
     if (direction === 'down') return [...out, ...steps.map((s) => ({ label: 'STEP', id: s }))];
-    // Upstream, a step's own lineage (what unblocked it) is shown under its workflow instance.
+    // Upstream, a step's own lineage (what unblocked it) is shown under its workflow instance, and
+    // a step that emitted a signal leads on to its run's time-trigger fire.
+    if (id.startsWith('step:')) {
+      const run = `workflow:${id.slice('step:'.length).split('/').slice(0, -2).join('/')}`;
+      return [...out, ...graph.edges.filter((e) => e.to === run && e.kind === 'FIRED').map((e) => ({ label: 'FIRED by', id: e.from }))];
+    }
     return [...out, ...steps.flatMap((s) => graph.edges.filter((e) => e.to === s).map((e) => ({ label: `${e.kind} ${s.slice('step:'.length)} by`, id: e.from })))];
   };
   const lines = [root];

@@ -32,9 +32,11 @@ const LEGEND = [
   ['edge-unblocked', 'signal → step it unblocked'],
   ['edge-contains', 'run → its step'],
   ['edge-emitted', 'step → signal it emitted'],
+  ['edge-fired', 'time trigger fire → run it started'],
 ];
 
 function nodeTitle(n) {
+  if (n.kind === 'time_trigger') return `time trigger ${n.label}, ${n.sublabel}`;
   if (n.kind === 'signal') return `signal ${n.label} (click to center on it)`;
   if (n.kind === 'workflow_instance') return `workflow run ${n.label}${n.status ? ` — ${n.status}` : ''} (click to center on it)`;
   return `step ${n.label} (click to center on its run)`;
@@ -67,7 +69,7 @@ async function render() {
     main(
       el('h1', null, heading),
       picker(c),
-      el('div', { class: 'toolbar' }, links),
+      el('div', { class: 'toolbar' }, links, el('a', { href: '/ui/catalog', id: 'catalog-link' }, 'Lineage catalog')),
       el('div', { class: 'legend' }, LEGEND.map(([cls, text]) => el('span', { class: cls }, text))),
       view.graph.nodes.length <= 1 ? el('p', { class: 'muted', id: 'no-lineage' }, 'Nothing recorded yet: no run was triggered or unblocked by it, and it was not emitted by a step.') : null,
       view.truncated ? el('p', { class: 'error' }, 'The graph is cut short: too many edges.') : null,

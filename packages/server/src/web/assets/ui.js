@@ -242,6 +242,7 @@ const NAV = [
   ['/ui/workflows', 'Workflows'],
   ['/ui/signals', 'Signals'],
   ['/ui/lineage', 'Lineage'],
+  ['/ui/catalog', 'Catalog'],
   ['/ui/schedules', 'Schedules'],
 ];
 
