@@ -36,8 +36,7 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
     if (state.rows.length === 0) return;
     // Only what the run strategy acts on is read: the running instances (bounded by the strategy)
     // and the head of the queue. A backlog of queued instances is never read whole, so a dispatch
-    // costs the same with ten or a hundred thousand of them waiting (see queuedInstances).
-    const running = await openInstances(tx, workflowId, RUNNING, undefined);
+    // costs the same with ten or a hundred thousand of them waiting (see openInstances).
     const head = await openInstances(tx, workflowId, QUEUED, 1);
     if (head.length === 0) return;
     // Properties (the run strategy among them) are the workflow's current ones, whatever version
@@ -46,19 +45,22 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
     noteDispatched(ctx, workflowId, [current]);
     const strategy: RunStrategy = current.properties.runStrategy ?? { rule: 'SEQUENTIAL' };
     const blocked = state.rows[0]!.blocked_by_instance;
+    // Only LAST_ONLY acts on the running instances themselves; the others need their number.
+    const running = strategy.rule === 'LAST_ONLY' ? await openInstances(tx, workflowId, RUNNING, undefined) : [];
+    const runningCount = strategy.rule === 'LAST_ONLY' ? running.length : await countRunning(tx, workflowId);
     const queued = (n: number | undefined) => (n === 1 ? Promise.resolve(head) : openInstances(tx, workflowId, QUEUED, n));
 
     switch (strategy.rule) {
       case 'SEQUENTIAL':
       case 'STRICT_SEQUENTIAL':
-        if (running.length === 0 && !(strategy.rule === 'STRICT_SEQUENTIAL' && blocked != null)) {
+        if (runningCount === 0 && !(strategy.rule === 'STRICT_SEQUENTIAL' && blocked != null)) {
           await begin(ctx, tx, outbox, workflowId, [head[0]!], pre);
         }
         break;
       // The strategies below stop every queued instance but one, so their queue stays short.
       case 'FIRST_ONLY': {
         let rest = await queued(undefined);
-        if (running.length === 0) {
+        if (runningCount === 0) {
           await begin(ctx, tx, outbox, workflowId, [rest[0]!], pre);
           rest = rest.slice(1);
         }
@@ -82,11 +84,11 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
         for (const i of all.slice(0, -1)) {
           await stopInstanceTx(ctx, tx, outbox, i.id, 'STOPPED', `SERIAL_LATEST_ONLY run strategy: superseded by instance ${last.instance_id}`);
         }
-        if (running.length === 0) await begin(ctx, tx, outbox, workflowId, [last], pre);
+        if (runningCount === 0) await begin(ctx, tx, outbox, workflowId, [last], pre);
         break;
       }
       case 'PARALLEL': {
-        const free = (strategy.maxConcurrency ?? DEFAULT_WORKFLOW_CONCURRENCY) - running.length;
+        const free = (strategy.maxConcurrency ?? DEFAULT_WORKFLOW_CONCURRENCY) - runningCount;
         if (free > 0) await begin(ctx, tx, outbox, workflowId, await queued(free), pre);
         break;
       }
@@ -111,6 +113,14 @@ async function openInstances(tx: Queryable, workflowId: string, status: typeof Q
     [workflowId, limit ?? null],
   );
   return res.rows;
+}
+
+async function countRunning(tx: Queryable, workflowId: string): Promise<number> {
+  const res = await tx.query<{ n: number | string }>(
+    `SELECT count(*) AS n FROM baton_workflow_instances WHERE workflow_id = $1 AND status IN ('IN_PROGRESS', 'PAUSED')`,
+    [workflowId],
+  );
+  return Number(res.rows[0]!.n);
 }
 
 /** The newest version an open instance runs (when the workflow has no latest version any more). */
@@ -213,6 +223,6 @@ export async function afterInstanceEnded(
     reason,
   };
   await instanceHooksNoting(tx, outbox, ctx.instanceHooks, event);
-  if (!inline) await outbox.add(dispatchJob(def.workflowId));
+  if (!inline) await outbox.add(dispatchJob(def.workflowId, inst.id));
   outbox.afterCommit(() => ctx.events.emit('instance.completed', event));
 }
