@@ -102,17 +102,19 @@ export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): 
  * order, so the head of a long queue costs only the rows it returns (a list of statuses would be
  * read whole and sorted).
  */
-const QUEUED = 'CREATED';
+export const QUEUED = 'CREATED';
 const RUNNING = null;
 
 async function openInstances(tx: Queryable, workflowId: string, status: typeof QUEUED | typeof RUNNING, limit: number | undefined): Promise<OpenInstance[]> {
-  const where = status === QUEUED ? `status = 'CREATED'` : `status IN ('IN_PROGRESS', 'PAUSED')`;
-  const res = await tx.query<OpenInstance>(
-    `SELECT id, version, instance_id, run_id, status, run_params, created_at, initiator FROM baton_workflow_instances
-     WHERE workflow_id = $1 AND ${where} ORDER BY instance_id, run_id LIMIT $2`,
-    [workflowId, limit ?? null],
-  );
+  const res = await tx.query<OpenInstance>(openInstancesSql(status), [workflowId, limit ?? null]);
   return res.rows;
+}
+
+/** The statement openInstances runs (exported for the plan check in tests). */
+export function openInstancesSql(status: typeof QUEUED | typeof RUNNING): string {
+  const where = status === QUEUED ? `status = 'CREATED'` : `status IN ('IN_PROGRESS', 'PAUSED')`;
+  return `SELECT id, version, instance_id, run_id, status, run_params, created_at, initiator FROM baton_workflow_instances
+     WHERE workflow_id = $1 AND ${where} ORDER BY instance_id, run_id LIMIT $2`;
 }
 
 async function countRunning(tx: Queryable, workflowId: string): Promise<number> {
