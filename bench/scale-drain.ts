@@ -42,7 +42,7 @@ export interface DrainResult {
 /**
  * Queues the backlog, starts an engine and counts instance endings (the engine's own completion
  * events, so counting costs the database nothing). Each window spans 5% of the backlog (at least
- * 500 instances) starting where that much was left.
+ * 500 instances) starting where that much was left; the first starts after the first wave.
  */
 export async function measureDrain(db: PgDb, opts: DrainOptions, say: (m: string) => void): Promise<DrainResult> {
   const parsed = parseWorkflowJson(
@@ -62,7 +62,9 @@ export async function measureDrain(db: PgDb, opts: DrainOptions, say: (m: string
   const engine = new Engine({ db, definitions: defs, concurrency: opts.engineConcurrency });
   const n = opts.instances;
   const span = Math.max(500, Math.round(n * 0.05));
-  const starts = [n, Math.round(n / 2), Math.round(n / 10)].filter((s) => s >= span);
+  // The first window opens once the first wave (workflow_concurrency instances, begun together)
+  // has ended, so it measures the steady drain at a full backlog rather than the ramp-up.
+  const starts = [n - Math.min(opts.workflowConcurrency, Math.round(n / 20)), Math.round(n / 2), Math.round(n / 10)].filter((s) => s >= span);
   const marks = new Map<number, number>();
   let ended = 0;
   let failed = 0;
