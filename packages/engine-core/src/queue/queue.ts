@@ -73,7 +73,8 @@ const ADD_SQL = `WITH j AS (
     (xmax = '0'::xid AND locked_by IS NOT NULL) AS claimed
 ) SELECT j.*, CASE WHEN NOT j.claimed THEN pg_notify('baton_jobs', j.kind) END AS n FROM j`;
 
-const CLAIM_SQL = `UPDATE baton_jobs j
+/** The claim statement (exported for the plan check in tests). */
+export const CLAIM_SQL = `UPDATE baton_jobs j
   SET locked_by = $1, locked_until = now() + make_interval(secs => $2::double precision),
       attempts = j.attempts + 1, generation = j.generation + 1, dirty = false
   FROM (

@@ -162,6 +162,20 @@ export function stepJob(attemptPk: number): { kind: string; key: string; payload
   return { kind: JOB_STEP, key: `step:${attemptPk}`, payload: { attemptPk } };
 }
 
-export function dispatchJob(workflowId: string): { kind: string; key: string; payload: Record<string, unknown> } {
-  return { kind: JOB_DISPATCH, key: `dispatch:${workflowId}`, payload: { workflowId } };
+/**
+ * The wake-up of a workflow's run strategy. Every instance ending adds one, and adding a keyed job
+ * takes its row's lock until the adding transaction commits; with a single key per workflow, all
+ * endings of a busy workflow queued behind each other on that row (a drain of a large PARALLEL
+ * backlog measured nearly every active transaction waiting there). Endings therefore pass their
+ * instance row id, which spreads them over DISPATCH_SHARDS keys; any of the jobs runs the whole
+ * dispatch (serialised by the workflow's advisory lock, which the others wait for holding a worker
+ * slot: hence few keys), and each key still coalesces wake-ups that arrive while its job waits or
+ * runs, so none is lost.
+ */
+export function dispatchJob(workflowId: string, spreadBy?: number): { kind: string; key: string; payload: Record<string, unknown> } {
+  const key = spreadBy === undefined ? `dispatch:${workflowId}` : `dispatch:${workflowId}#${Math.abs(Number(spreadBy)) % DISPATCH_SHARDS}`;
+  return { kind: JOB_DISPATCH, key, payload: { workflowId } };
 }
+
+/** Keys an instance's ending spreads its dispatch wake-up over (see dispatchJob). */
+export const DISPATCH_SHARDS = 4;

@@ -51,6 +51,6 @@ export async function afterInstanceEnded(
     reason,
   };
   await instanceHooksNoting(tx, outbox, ctx.instanceHooks, event);
-  if (!inline) await outbox.add(dispatchJob(def.workflowId));
+  if (!inline) await outbox.add(dispatchJob(def.workflowId, inst.id));
   outbox.afterCommit(() => ctx.events.emit('instance.completed', event));
 }

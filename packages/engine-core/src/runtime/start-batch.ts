@@ -225,7 +225,7 @@ async function findByRequests(tx: Queryable, reqs: readonly PreparedStart[]): Pr
  */
 async function enqueueDispatch(ctx: EngineContext, tx: Queryable, workflows: readonly string[], outbox: Outbox | undefined): Promise<void> {
   if (workflows.length === 0) return;
-  if (outbox) return outbox.addMany(workflows.map(dispatchJob));
+  if (outbox) return outbox.addMany(workflows.map((w) => dispatchJob(w)));
   if (workflows.length === 1) return ctx.queue.add(tx, dispatchJob(workflows[0]!));
   for (let i = 0; i < workflows.length; i += FAN_OUT_CHUNK) await ctx.queue.add(tx, dispatchManyJob(workflows.slice(i, i + FAN_OUT_CHUNK)));
 }

@@ -1,0 +1,186 @@
+/**
+ * The measurements bench/scale.bench.ts repeats at each size: REST batch publish, Kafka ingest,
+ * publish → instance latency at a steady rate, read-query percentiles, the retention pass.
+ */
+import http from 'node:http';
+import { logLevel, Kafka, Partitioners } from 'kafkajs';
+import { listInstancesAcross, type PgDb } from '@baton/engine-core';
+import type { SignalService } from '@baton/signals';
+import { KafkaIngestor } from '../packages/signals/src/sources/kafka/ingest.js';
+import { KafkajsAdapter } from '../packages/signals/src/sources/kafka/kafkajs-adapter.js';
+import { FILL_NAMES } from './scale-fill.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+export function closeAgent(): void {
+  agent.destroy();
+}
+
+export function postJson(base: string, body: string): Promise<{ status: number; text: string }> {
+  const url = new URL('/api/v3/signals', base);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function runConcurrently(n: number, workers: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
+export function pct(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
+}
+
+/** Signals/s over `batches` POSTs of 1,000 signals from 4 clients; none fires a trigger. */
+export async function restPublishRate(address: string, batches: number, tag: string): Promise<number> {
+  const bodies = Array.from({ length: batches }, (_, b) =>
+    JSON.stringify({ signals: Array.from({ length: 1000 }, (_, j) => ({ name: `bench/n${(b * 7 + j) % FILL_NAMES}`, params: { shard: 'none', batch: b, row: j, tag }, payload: { row: j } })) }),
+  );
+  const t0 = performance.now();
+  await runConcurrently(bodies.length, 4, async (i) => {
+    const res = await postJson(address, bodies[i]!);
+    if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${res.text}`);
+  });
+  return (batches * 1000) / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * Publish → instance-created latency (ms) at `rate` signals/s for `seconds`, each signal its own
+ * POST firing one trigger (shard 'S'); to the instance's CREATED timeline entry.
+ */
+export async function publishToInstance(db: PgDb, address: string, rate: number, seconds: number, tag: string): Promise<{ p50: number; p99: number; started: number; expected: number }> {
+  const total = Math.round(rate * seconds);
+  const sent = new Map<string, number>();
+  const inflight: Promise<unknown>[] = [];
+  const t0 = Date.now();
+  for (let i = 0; i < total; ) {
+    const wait = t0 + (i / rate) * 1000 - Date.now();
+    if (wait > 0) await sleep(wait);
+    for (let j = 0; j < rate / 100 && i < total; j++, i++) {
+      const requestId = `lat-${tag}-${i}`;
+      sent.set(requestId, Date.now());
+      inflight.push(postJson(address, JSON.stringify({ name: `bench/n${i % FILL_NAMES}`, params: { shard: 'S', i }, request_id: requestId })));
+    }
+  }
+  await Promise.all(inflight);
+  const count = async () =>
+    Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM baton_workflow_instances WHERE request_id LIKE $1`, [`signal-trigger:%lat-${tag}-%`])).rows[0]!.n);
+  const deadline = Date.now() + 60_000;
+  while ((await count()) < total && Date.now() < deadline) await sleep(100);
+  const rows = await db.query<{ rid: string; created_ms: number }>(
+    `SELECT i.initiator -> 'signals' -> 0 ->> 'instance_id' AS rid, (extract(epoch FROM t.at) * 1000)::float8 AS created_ms
+       FROM baton_workflow_instances i JOIN baton_instance_timeline t ON t.instance_pk = i.id AND t.to_status = 'CREATED'
+      WHERE i.request_id LIKE $1`,
+    [`signal-trigger:%lat-${tag}-%`],
+  );
+  const lat = rows.rows.filter((r) => sent.has(r.rid)).map((r) => r.created_ms - sent.get(r.rid)!);
+  return { p50: pct(lat, 50), p99: pct(lat, 99), started: lat.length, expected: total };
+}
+
+export interface QueryTimes {
+  p50: number;
+  p99: number;
+}
+
+async function timed(runs: number, fn: (i: number) => Promise<unknown>): Promise<QueryTimes> {
+  for (let i = 0; i < Math.min(10, runs); i++) await fn(i);
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn(i);
+    ms.push(performance.now() - t);
+  }
+  return { p50: pct(ms, 50), p99: pct(ms, 99) };
+}
+
+/** Signal list (one name's newest page of 50), lineage of a signal that started a run, instance list (newest 50 SUCCEEDED). */
+export async function queryTimes(db: PgDb, signals: SignalService, runs: number): Promise<Record<'signalList' | 'lineage' | 'instanceList', QueryTimes>> {
+  const sample = await db.query<{ n: string; s: number | string }>(`SELECT signal_name AS n, seq_id AS s FROM signal_lineage ORDER BY id DESC LIMIT 200`);
+  const picks = sample.rows.length > 0 ? sample.rows : [{ n: 'bench/n0', s: 1 }];
+  return {
+    signalList: await timed(runs, (i) => signals.listInstances(`bench/n${i % FILL_NAMES}`, { limit: 50 })),
+    lineage: await timed(runs, (i) => signals.lineageOfSignal(picks[i % picks.length]!.n, BigInt(picks[i % picks.length]!.s), 3)),
+    instanceList: await timed(runs, () => listInstancesAcross(db, { statuses: ['SUCCEEDED'], limit: 50 })),
+  };
+}
+
+/**
+ * The retention pass, when the retention work is merged (packages/signals/src/retention.ts with
+ * runRetentionPass); else a reason, never a made-up figure.
+ */
+export async function retentionPass(db: PgDb): Promise<{ ms: number } | { na: string }> {
+  const modulePath = '../packages/signals/src/retention.js';
+  let mod: { runRetentionPass?: (db: PgDb) => Promise<{ durationMs: number }> };
+  try {
+    mod = (await import(modulePath)) as typeof mod;
+  } catch {
+    return { na: 'n/a: retention not merged' };
+  }
+  if (typeof mod.runRetentionPass !== 'function') return { na: 'n/a: retention not merged' };
+  const t0 = performance.now();
+  await mod.runRetentionPass(db);
+  return { ms: performance.now() - t0 };
+}
+
+/** Signals/s the KafkaIngestor stores `messages` JSON messages at (4 partitions, from the first batch). */
+export async function kafkaIngestRate(db: PgDb, brokers: string[], messages: number, tag: string): Promise<number> {
+  const kafka = new Kafka({ clientId: 'baton-scale-bench', brokers, logLevel: logLevel.NOTHING });
+  const topic = `baton-scale-${tag}-${Date.now().toString(36)}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  for (let i = 0; i < messages; i += 5000) {
+    const msgs = [];
+    for (let k = i; k < Math.min(messages, i + 5000); k++) msgs.push({ key: String(k), value: JSON.stringify({ kind: `bench/n${k % FILL_NAMES}`, id: k, shard: 'K' }) });
+    await producer.send({ topic, acks: -1, messages: msgs });
+  }
+  await producer.disconnect();
+  let first = 0;
+  const adapter = new KafkajsAdapter({ brokers, clientId: 'baton-scale-bench', logLevel: logLevel.NOTHING });
+  const timed = {
+    producer: () => adapter.producer(),
+    consumer: (groupId: string) => {
+      const c = adapter.consumer(groupId);
+      return { ...c, start: (o: Parameters<typeof c.start>[0]) => c.start({ ...o, handler: (b) => ((first ||= performance.now()), o.handler(b)) }), stop: () => c.stop(), onCrash: (l: Parameters<typeof c.onCrash>[0]) => c.onCrash(l) };
+    },
+  };
+  const ingestor = new KafkaIngestor({
+    db,
+    adapter: timed,
+    concurrency: 4,
+    config: {
+      brokers,
+      clientId: 'baton-scale-bench',
+      groupId: `${topic}-g`,
+      deadLetterTopic: `${topic}-dlq`,
+      subscriptions: [{ topic, format: 'json', mapping: { name: { field: 'kind' }, params: { id: { field: 'id' }, shard: { field: 'shard' } }, payload: 'message' }, cloudevents: { nameAttribute: 'type', params: 'data' }, dedupe: 'offset' }],
+    },
+  });
+  await ingestor.start();
+  for (;;) {
+    const s = ingestor.stats();
+    if (s.indexed + s.duplicates + s.deadLettered >= messages) break;
+    await sleep(5);
+  }
+  const rate = messages / ((performance.now() - first) / 1000);
+  await ingestor.stop();
+  return rate;
+}
