@@ -32,3 +32,8 @@ export { SignalStats, sourceLabel, type FiringOutcome } from './stats.js';
 export { KafkaLagReader, type KafkaLagOptions, type LagAdmin, type PartitionLag } from './sources/kafka/lag.js';
 export { pauseSignalTriggersInTx, activateSignalTriggersInTx, workflowsWithPausedSignalTriggers, type SignalPauseRequest, type SignalActivation } from './pauses.js';
 export { listSignalTriggers, type SignalTriggerListQuery, type SignalTriggerItem, type SignalTriggerPage, type SignalTriggerInput } from './trigger-list.js';
+export { runRetentionPass, type RetentionPassOptions, type RetentionPassResult, type DroppedPartition } from './retention.js';
+export { setRetentionPolicy, getRetentionPolicy, DEFAULT_RETENTION_SECONDS, type RetentionPolicy } from './retention-policy.js';
+export { retentionStatus, signalTableSizes, oldestRetainedSignal, SIGNAL_TABLES, type RetentionStatus, type TableSize, type PartitionStatus } from './retention-status.js';
+export { listPartitions, ensurePartitions, type Partition } from './partitions.js';
+export { signalTombstones, type SignalTombstone } from './tombstones.js';
