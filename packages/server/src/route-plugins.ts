@@ -5,6 +5,7 @@ import { createServices, type BatonServices } from './services.js';
 import { cloudEventsRoutes } from './routes/cloudevents.js';
 import { instanceRoutes } from './routes/instances.js';
 import { listRoutes } from './routes/lists.js';
+import { retentionRoutes } from './routes/retention.js';
 import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
 import { stepActionRoutes } from './routes/step-actions.js';
@@ -39,6 +40,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('triggers', triggerRoutes, { db: services.db, scheduler: services.scheduler }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
     routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
+    routePlugin('retention', retentionRoutes, { db: services.db, retention: services.retention }),
     routePlugin('web', webRoutes, { db: services.db, runs: services.engine }),
     ...serviceMetrics(services),
   ];

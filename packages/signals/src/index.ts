@@ -37,3 +37,4 @@ export { setRetentionPolicy, getRetentionPolicy, DEFAULT_RETENTION_SECONDS, type
 export { retentionStatus, signalTableSizes, oldestRetainedSignal, SIGNAL_TABLES, type RetentionStatus, type TableSize, type PartitionStatus } from './retention-status.js';
 export { listPartitions, ensurePartitions, type Partition } from './partitions.js';
 export { signalTombstones, type SignalTombstone } from './tombstones.js';
+export { RetentionLoop, type RetentionLoopOptions } from './retention-loop.js';
