@@ -55,7 +55,8 @@ describe('baton admin retention', () => {
     const status = await baton(['admin', 'retention', 'status']);
     expect(status).toMatchObject({ code: 0, stderr: '' });
     expect(status.stdout).toMatch(/^retention: default 7d; audit\/log forever, orders\/created 36h\noldest retained signal: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\n/);
-    expect(status.stdout).toMatch(/\nsignal_instances_p_default +DEFAULT +- +1 +/);
+    expect(status.stdout).toMatch(/\nsignal_instances_p_forever +forever +- +1 +/);
+    expect(status.stdout).toMatch(/\nsignal_instances_p_default +DEFAULT +- +0 +/);
     expect(status.stdout).toMatch(/\nsignal_instances +2 +\d/);
 
     const json = JSON.parse((await baton(['admin', 'retention', 'status', '--json'])).stdout) as {

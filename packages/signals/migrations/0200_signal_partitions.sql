@@ -4,8 +4,9 @@
 -- expires (its create time plus its name's retention, from signal_retention, at publish time), so
 -- dropping a partition whose upper bound has passed removes exactly expired rows, whatever mix of
 -- names with different retentions it holds. The service creates one partition per UTC day ahead
--- (partitions.ts) and drops expired ones (retention.ts). The DEFAULT partition holds rows kept
--- forever (expire_at = 'infinity') and catches a row whose day has no partition yet.
+-- (partitions.ts) and drops expired ones (retention.ts). signal_instances_p_forever holds rows
+-- kept forever (expire_at = 'infinity'); the DEFAULT partition catches a row whose day has no
+-- partition yet (the next pass moves it into the day's partition when it creates it).
 --
 -- A unique index of a partitioned table must contain the partition key, so (name, instance_id)
 -- can no longer be unique on signal_instances itself: publishing dedupes on signal_instance_keys,
@@ -67,6 +68,9 @@ CREATE TABLE signal_instances (
 ) PARTITION BY RANGE (expire_at);
 CREATE INDEX signal_instances_params_idx ON signal_instances USING GIN (params jsonb_path_ops);
 CREATE INDEX signal_instances_time_idx ON signal_instances (name, create_time);
+-- Kept forever. Not in the DEFAULT partition: creating a partition scans the DEFAULT one (for rows
+-- of the new range) under a lock that blocks the table, so the DEFAULT one is kept empty.
+CREATE TABLE signal_instances_p_forever PARTITION OF signal_instances FOR VALUES FROM ('infinity') TO (MAXVALUE);
 CREATE TABLE signal_instances_p_default PARTITION OF signal_instances DEFAULT;
 -- One line: the migration runner splits statements at a semicolon that ends a line.
 DO $$ BEGIN EXECUTE format('ALTER TABLE signal_instances ATTACH PARTITION signal_instances_p_legacy FOR VALUES FROM (MINVALUE) TO (%L)', CASE WHEN EXISTS (SELECT 1 FROM signal_instances_p_legacy) THEN date_trunc('day', now() + interval '31 days', 'UTC') ELSE date_trunc('day', now(), 'UTC') END); END $$;

@@ -13,10 +13,12 @@ const DAY_MS = 86_400_000;
 
 export interface Partition {
   name: string;
-  /** Range bounds; `from` undefined: MINVALUE. Undefined both: the DEFAULT partition. */
+  /** Range bounds; `from` undefined: MINVALUE. Undefined both: the DEFAULT or the forever partition. */
   from?: Date;
   to?: Date;
   isDefault: boolean;
+  /** FROM ('infinity'): rows kept forever. */
+  forever: boolean;
 }
 
 /** The partitions of a partitioned table with their bounds, oldest first, the DEFAULT last. */
@@ -33,16 +35,18 @@ export async function listPartitions(q: Queryable, table = SIGNAL_TABLE): Promis
 
 function rank(p: Partition): number {
   if (p.isDefault) return Number.POSITIVE_INFINITY;
+  if (p.forever) return Number.MAX_VALUE;
   return p.to?.getTime() ?? Number.NEGATIVE_INFINITY;
 }
 
 /** `FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-01-02 00:00:00+00')`, MINVALUE, or DEFAULT. */
 export function parseBound(name: string, bound: string): Partition {
-  if (/^DEFAULT$/i.test(bound.trim())) return { name, isDefault: true };
+  if (/^DEFAULT$/i.test(bound.trim())) return { name, isDefault: true, forever: false };
   const m = /FROM \((.+)\) TO \((.+)\)$/.exec(bound.trim());
   if (!m) throw new Error(`unexpected partition bound of ${name}: ${bound}`);
+  if (/^'infinity'$/i.test(m[1]!)) return { name, isDefault: false, forever: true };
   const time = (v: string): Date | undefined => (/^MINVALUE$|^MAXVALUE$/i.test(v) ? undefined : new Date(pgTime(v.replace(/^'|'$/g, ''))));
-  return { name, from: time(m[1]!), to: time(m[2]!), isDefault: false };
+  return { name, from: time(m[1]!), to: time(m[2]!), isDefault: false, forever: false };
 }
 
 /** PostgreSQL's `2026-01-01 00:00:00+00` (the session's time zone decides the offset) as ISO. */
@@ -62,6 +66,8 @@ export interface EnsureResult {
   created: string[];
   /** Rows moved out of the DEFAULT partition into a newly created one. */
   rescued: number;
+  /** A partition was not created because the table's lock was not had in time (next pass). */
+  busy: boolean;
 }
 
 /**
@@ -69,14 +75,22 @@ export interface EnsureResult {
  * a row expiring before `until` finds its partition. Idempotent: several processes may run it
  * (each day is created in its own transaction under an advisory lock, and skipped when present).
  */
-export async function ensurePartitions(db: Db, now: Date, until: Date): Promise<EnsureResult> {
-  const result: EnsureResult = { created: [], rescued: 0 };
+export async function ensurePartitions(db: Db, now: Date, until: Date, lockTimeoutMs = 5000): Promise<EnsureResult> {
+  const result: EnsureResult = { created: [], rescued: 0, busy: false };
   const parts = await listPartitions(db);
   const newest = parts.filter((p) => !p.isDefault && p.to !== undefined).map((p) => p.to!.getTime());
   let from = new Date(Math.max(startOfUtcDay(now).getTime(), ...newest));
   while (from.getTime() < until.getTime()) {
     const to = new Date(from.getTime() + DAY_MS);
-    const rescued = await createDayPartition(db, from, to);
+    let rescued: number | undefined;
+    try {
+      rescued = await createDayPartition(db, from, to, lockTimeoutMs);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55P03') throw err;
+      // The table stayed busy (a long query): the next pass goes on from here.
+      result.busy = true;
+      break;
+    }
     if (rescued !== undefined) {
       result.created.push(dayPartitionName(from));
       result.rescued += rescued;
@@ -94,10 +108,12 @@ export const PARTITION_LOCK_KEY = 7_311_402_200;
  * partition for that day (no partition existed when they were published) move into it first:
  * attaching checks that the DEFAULT partition holds none of the new range.
  */
-async function createDayPartition(db: Db, from: Date, to: Date): Promise<number | undefined> {
+async function createDayPartition(db: Db, from: Date, to: Date, lockTimeoutMs: number): Promise<number | undefined> {
   const name = dayPartitionName(from);
   return db.tx(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK_KEY]);
+    // Creating a partition locks the table: never queue every reader behind a long query.
+    await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
     const exists = await tx.query('SELECT 1 FROM pg_class WHERE relname = $1', [name]);
     if (exists.rows.length > 0) return undefined;
     const range = [from.toISOString(), to.toISOString()];

@@ -25,10 +25,11 @@ export interface TableSize {
 
 export interface PartitionStatus {
   name: string;
-  /** ISO-8601; null: MINVALUE, or the DEFAULT partition. */
+  /** ISO-8601; null: MINVALUE, or the DEFAULT or forever partition. */
   from: string | null;
   to: string | null;
   isDefault: boolean;
+  forever: boolean;
   rows: number;
   bytes: number;
 }
@@ -43,14 +44,16 @@ export interface RetentionStatus {
   nextExpiry: string | null;
 }
 
+/** Below this size a table never analysed is counted; above, the statistics' live row count is used. */
+const COUNT_BELOW_BYTES = 16 * 1024 * 1024;
+
 /** Rows and bytes of one relation, or the sum over a partitioned table's partitions. */
 async function relationSize(q: Queryable, table: string): Promise<TableSize> {
-  const res = await q.query<{ name: string; reltuples: number; bytes: number | string }>(
-    `SELECT c.relname AS name, c.reltuples::float8 AS reltuples, pg_total_relation_size(c.oid)::bigint AS bytes
-     FROM pg_class c WHERE c.oid = to_regclass($1) AND c.relkind = 'r'
-     UNION ALL
-     SELECT c.relname, c.reltuples::float8, pg_total_relation_size(c.oid)::bigint
-     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1)`,
+  const res = await q.query<{ name: string; reltuples: number; live: number | string | null; heap: number | string; bytes: number | string }>(
+    `SELECT c.relname AS name, c.reltuples::float8 AS reltuples, s.n_live_tup AS live, pg_relation_size(c.oid)::bigint AS heap,
+            pg_total_relation_size(c.oid)::bigint AS bytes
+     FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+     WHERE c.relkind = 'r' AND (c.oid = to_regclass($1) OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass($1)))`,
     [table],
   );
   let rows = 0;
@@ -58,12 +61,13 @@ async function relationSize(q: Queryable, table: string): Promise<TableSize> {
   for (const r of res.rows) {
     bytes += Number(r.bytes);
     if (r.reltuples >= 0) rows += Math.round(r.reltuples);
-    else rows += await countRows(q, r.name);
+    else if (Number(r.heap) < COUNT_BELOW_BYTES) rows += await countRows(q, r.name);
+    else rows += Number(r.live ?? 0);
   }
   return { table, rows, bytes };
 }
 
-/** Never analysed (a new or small table): count it. Names come from pg_class, quoted here. */
+/** Never analysed and small: count it. Names come from pg_class, quoted here. */
 async function countRows(q: Queryable, relname: string): Promise<number> {
   const res = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${relname.replace(/"/g, '""')}"`);
   return res.rows[0]!.n;
@@ -90,7 +94,7 @@ export async function retentionStatus(q: Queryable): Promise<RetentionStatus> {
   const partitions: PartitionStatus[] = [];
   for (const p of await listPartitions(q)) {
     const size = await relationSize(q, p.name);
-    partitions.push({ name: p.name, from: p.from?.toISOString() ?? null, to: p.to?.toISOString() ?? null, isDefault: p.isDefault, rows: size.rows, bytes: size.bytes });
+    partitions.push({ name: p.name, from: p.from?.toISOString() ?? null, to: p.to?.toISOString() ?? null, isDefault: p.isDefault, forever: p.forever, rows: size.rows, bytes: size.bytes });
   }
   const oldest = await oldestRetainedSignal(q);
   const firstEnd = partitions.find((p) => !p.isDefault && p.to !== null && p.rows > 0)?.to ?? null;

@@ -45,10 +45,10 @@ export async function runRetentionPass(db: Db, opts: RetentionPassOptions = {}):
   const now = opts.now ?? new Date();
   const policy = await getRetentionPolicy(db);
   const until = new Date(now.getTime() + longestRetentionSeconds(policy) * 1000 + (opts.aheadDays ?? 2) * DAY_MS);
-  const { created } = await ensurePartitions(db, now, until);
+  const { created } = await ensurePartitions(db, now, until, opts.lockTimeoutMs ?? 5000);
   const result: RetentionPassResult = { created, dropped: [], skipped: [], durationMs: 0 };
   for (const p of await listPartitions(db)) {
-    if (p.isDefault || p.to === undefined || p.to.getTime() > now.getTime()) continue;
+    if (p.isDefault || p.forever || p.to === undefined || p.to.getTime() > now.getTime()) continue;
     const dropped = await dropExpired(db, p, now, opts.lockTimeoutMs ?? 5000);
     if (dropped) result.dropped.push(dropped);
     else result.skipped.push(p.name);

@@ -98,6 +98,8 @@ export interface paths {
                             oldest_retained: string | null;
                             partitions: {
                                 bytes: number;
+                                /** @description holds the signals kept forever */
+                                forever: boolean;
                                 /**
                                  * Format: date-time
                                  * @description null: from the beginning (or the DEFAULT partition)
@@ -108,7 +110,7 @@ export interface paths {
                                 rows: number;
                                 /**
                                  * Format: date-time
-                                 * @description rows expiring before this; null: the DEFAULT partition (kept forever, and rows with no partition yet)
+                                 * @description rows expiring before this; null: the forever partition, or the DEFAULT one (rows whose day had no partition yet)
                                  */
                                 to: string | null;
                             }[];

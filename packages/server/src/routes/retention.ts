@@ -19,12 +19,13 @@ const partition = {
   properties: {
     name: { type: 'string' },
     from: { type: ['string', 'null'], format: 'date-time', description: 'null: from the beginning (or the DEFAULT partition)' },
-    to: { type: ['string', 'null'], format: 'date-time', description: 'rows expiring before this; null: the DEFAULT partition (kept forever, and rows with no partition yet)' },
+    to: { type: ['string', 'null'], format: 'date-time', description: 'rows expiring before this; null: the forever partition, or the DEFAULT one (rows whose day had no partition yet)' },
     is_default: { type: 'boolean' },
+    forever: { type: 'boolean', description: 'holds the signals kept forever' },
     rows: { type: 'integer' },
     bytes: { type: 'integer' },
   },
-  required: ['name', 'from', 'to', 'is_default', 'rows', 'bytes'],
+  required: ['name', 'from', 'to', 'is_default', 'forever', 'rows', 'bytes'],
 } as const;
 
 const passSchema = {
@@ -97,7 +98,7 @@ export const retentionRoutes: FastifyPluginAsync<RetentionRoutesOptions> = async
       const last = opts.retention.last;
       return {
         policy: policyJson(s.policy),
-        partitions: s.partitions.map((p) => ({ name: p.name, from: p.from, to: p.to, is_default: p.isDefault, rows: p.rows, bytes: p.bytes })),
+        partitions: s.partitions.map((p) => ({ name: p.name, from: p.from, to: p.to, is_default: p.isDefault, forever: p.forever, rows: p.rows, bytes: p.bytes })),
         tables: s.tables,
         oldest_retained: s.oldestRetained,
         next_expiry: s.nextExpiry,

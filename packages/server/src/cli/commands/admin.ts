@@ -28,7 +28,7 @@ interface PassJson {
 
 interface StatusJson {
   policy: { default_seconds: number | null; names: Record<string, number | null> };
-  partitions: { name: string; from: string | null; to: string | null; is_default: boolean; rows: number; bytes: number }[];
+  partitions: { name: string; from: string | null; to: string | null; is_default: boolean; forever: boolean; rows: number; bytes: number }[];
   tables: { table: string; rows: number; bytes: number }[];
   oldest_retained: string | null;
   next_expiry: string | null;
@@ -69,7 +69,7 @@ function statusLines(s: StatusJson): string[] {
     `oldest retained signal: ${s.oldest_retained ?? '-'}`,
     `next expiry: ${s.next_expiry ?? '-'}`,
     '',
-    ...table(['PARTITION', 'FROM', 'TO', 'ROWS', 'BYTES'], s.partitions.map((p) => [p.name, p.from ?? (p.is_default ? 'DEFAULT' : 'MINVALUE'), p.to ?? '-', String(p.rows), bytesText(p.bytes)])),
+    ...table(['PARTITION', 'FROM', 'TO', 'ROWS', 'BYTES'], s.partitions.map((p) => [p.name, p.from ?? (p.is_default ? 'DEFAULT' : p.forever ? 'forever' : 'MINVALUE'), p.to ?? '-', String(p.rows), bytesText(p.bytes)])),
     '',
     ...table(['TABLE', 'ROWS', 'BYTES'], s.tables.map((t) => [t.table, String(t.rows), bytesText(t.bytes)])),
     '',
