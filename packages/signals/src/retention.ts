@@ -35,10 +35,9 @@ export interface RetentionPassResult {
 
 /**
  * One retention pass over signal_instances: creates the day partitions the policy needs ahead,
- * then drops every partition whose whole range has expired. Each drop is one transaction that
- * locks the table, moves the still-needed rows out of the partition, writes tombstones for purged
- * rows that lineage points to, deletes their dedupe keys, and drops the partition. No row-by-row
- * DELETE touches signal_instances.
+ * then drops every partition whose whole range has expired (see dropExpired): the rows still
+ * needed move out, purged rows that lineage points to leave tombstones, their dedupe keys go, and
+ * the partition is dropped whole. No row-by-row DELETE touches signal_instances.
  */
 export async function runRetentionPass(db: Db, opts: RetentionPassOptions = {}): Promise<RetentionPassResult> {
   const started = Date.now();
@@ -47,6 +46,10 @@ export async function runRetentionPass(db: Db, opts: RetentionPassOptions = {}):
   const until = new Date(now.getTime() + longestRetentionSeconds(policy) * 1000 + (opts.aheadDays ?? 2) * DAY_MS);
   const { created } = await ensurePartitions(db, now, until, opts.lockTimeoutMs ?? 5000);
   const result: RetentionPassResult = { created, dropped: [], skipped: [], durationMs: 0 };
+  for (const name of await detachedLeftovers(db)) {
+    const purged = await purgeDetached(db, name, now);
+    if (purged) result.dropped.push({ partition: name, kept: 0, ...purged });
+  }
   for (const p of await listPartitions(db)) {
     if (p.isDefault || p.forever || p.to === undefined || p.to.getTime() > now.getTime()) continue;
     const dropped = await dropExpired(db, p, now, opts.lockTimeoutMs ?? 5000);
@@ -57,34 +60,67 @@ export async function runRetentionPass(db: Db, opts: RetentionPassOptions = {}):
   return result;
 }
 
-/** Undefined when the lock was not had in time or another process holds the partition lock. */
+/**
+ * Two transactions, so the table is locked only while needed rows move: the first locks the
+ * table, moves the rows still needed out of the partition and detaches it; the second, without
+ * blocking publishers or readers, writes the tombstones, deletes the dedupe keys and drops the
+ * detached table. Undefined when the lock was not had in time or another process is at it.
+ */
 async function dropExpired(db: Db, p: Partition, now: Date, lockTimeoutMs: number): Promise<DroppedPartition | undefined> {
+  let kept: number | undefined;
   try {
-    return await db.tx(async (tx) => {
+    kept = await db.tx(async (tx) => {
       const got = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [PARTITION_LOCK_KEY]);
       if (!got.rows[0]!.ok) return undefined;
-      const present = await tx.query('SELECT 1 FROM pg_class WHERE relname = $1', [p.name]);
+      const present = await tx.query('SELECT 1 FROM pg_class WHERE relname = $1 AND relispartition', [p.name]);
       if (present.rows.length === 0) return undefined;
       await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
       // Readers and writers of the table finish first; from here until commit none can start, so
       // no new partial join, match job or waiter can come to need a row of this partition.
       await tx.query(`LOCK TABLE ${SIGNAL_TABLE} IN ACCESS EXCLUSIVE MODE`);
-      const kept = await keepNeeded(tx, p, new Date(now.getTime() + DAY_MS));
-      const tomb = await tx.query(
-        `INSERT INTO signal_tombstones (name, seq_id, instance_id, create_time, purged_at)
-         SELECT s.name, s.seq_id, s.instance_id, s.create_time, $1::timestamptz FROM ${p.name} s
-         WHERE EXISTS (SELECT 1 FROM signal_lineage l WHERE l.signal_name = s.name AND l.seq_id = s.seq_id)
-         ON CONFLICT (name, seq_id) DO NOTHING`,
-        [now.toISOString()],
-      );
-      const keys = await tx.query(`DELETE FROM signal_instance_keys k USING ${p.name} s WHERE k.name = s.name AND k.instance_id = s.instance_id`);
-      await tx.query(`DROP TABLE ${p.name}`);
-      return { partition: p.name, rows: keys.rowCount, kept, tombstones: tomb.rowCount };
+      const n = await keepNeeded(tx, p, new Date(now.getTime() + DAY_MS));
+      await tx.query(`ALTER TABLE ${SIGNAL_TABLE} DETACH PARTITION ${p.name}`);
+      return n;
     });
   } catch (err) {
     if ((err as { code?: string }).code === '55P03') return undefined; // lock_timeout
     throw err;
   }
+  if (kept === undefined) return undefined;
+  const purged = await purgeDetached(db, p.name, now);
+  return { partition: p.name, kept, rows: purged?.rows ?? 0, tombstones: purged?.tombstones ?? 0 };
+}
+
+/** Day partitions detached by a pass that stopped before dropping them (a crash): finished first. */
+async function detachedLeftovers(q: Queryable): Promise<string[]> {
+  const res = await q.query<{ name: string }>(
+    `SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND NOT relispartition AND relname LIKE $1 ORDER BY relname`,
+    [`${SIGNAL_TABLE.replace(/_/g, '\\_')}\\_p%`],
+  );
+  // Only the names Baton gives its partitions: never another table that happens to share the prefix.
+  return res.rows.map((r) => r.name).filter((n) => /^signal_instances_p(\d{8}|_legacy)$/.test(n));
+}
+
+/**
+ * Tombstones for the detached partition's instances that lineage points to, then its dedupe keys
+ * deleted (a join with it: the one row-by-row delete, off the publish path) and the table dropped.
+ */
+async function purgeDetached(db: Db, name: string, now: Date): Promise<{ rows: number; tombstones: number } | undefined> {
+  return db.tx(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK_KEY]);
+    const present = await tx.query(`SELECT 1 FROM pg_class WHERE relname = $1 AND relkind = 'r' AND NOT relispartition`, [name]);
+    if (present.rows.length === 0) return undefined;
+    const tomb = await tx.query(
+      `INSERT INTO signal_tombstones (name, seq_id, instance_id, create_time, purged_at)
+       SELECT s.name, s.seq_id, s.instance_id, s.create_time, $1::timestamptz FROM ${name} s
+       WHERE EXISTS (SELECT 1 FROM signal_lineage l WHERE l.signal_name = s.name AND l.seq_id = s.seq_id)
+       ON CONFLICT (name, seq_id) DO NOTHING`,
+      [now.toISOString()],
+    );
+    const keys = await tx.query(`DELETE FROM signal_instance_keys k USING ${name} s WHERE k.name = s.name AND k.instance_id = s.instance_id`);
+    await tx.query(`DROP TABLE ${name}`);
+    return { rows: keys.rowCount, tombstones: tomb.rowCount };
+  });
 }
 
 /**

@@ -133,6 +133,13 @@ describe.each(['postgres', 'pglite'])('signal retention on %s', (kind) => {
     expect(again[0]).toEqual({ ...a, duplicate: true });
     const n = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_instances WHERE name = 'dedupe/x'`);
     expect(n.rows[0]!.n).toBe(2);
+
+    // A pass that stopped after detaching a partition (a crash) is finished by the next one.
+    await db.query(`ALTER TABLE signal_instances DETACH PARTITION ${parts[0]}`);
+    const pass = await runRetentionPass(db, { now: days(0) });
+    expect(pass.dropped).toEqual([{ partition: parts[0], kept: 0, rows: 1, tombstones: 0 }]);
+    const [c] = await svc.publish([{ name: 'dedupe/x', params: { v: '1' }, request_id: 'key-1' }]);
+    expect(c).toMatchObject({ seq_id: 3, duplicate: false });
   });
 
   it('keeps what a partial join, a pending match job or a waiting step still needs; lineage of a purged signal shows its tombstone', async () => {
