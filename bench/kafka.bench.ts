@@ -213,7 +213,7 @@ async function main(): Promise<void> {
 
       say(`round ${round}/${ROUNDS}: Baton Kafka ingestion`);
       // Each round stores the same messages again, into empty tables, in a group of its own.
-      await db.exec('TRUNCATE signal_instances, signal_names, signal_match_queue');
+      await db.exec('TRUNCATE signal_instances, signal_instance_keys, signal_names, signal_match_queue');
       const clock = new FirstBatchClock(new KafkajsAdapter({ brokers: brokers!, clientId: 'baton-bench', logLevel: logLevel.NOTHING }));
       const ingestor = new KafkaIngestor({ db, adapter: clock, config: { ...config, groupId: `${topic}-baton-${round}` }, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}) });
       let cpu0: CpuTimes | undefined;

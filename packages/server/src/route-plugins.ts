@@ -7,6 +7,7 @@ import { instanceRoutes } from './routes/instances.js';
 import { iterationRoutes } from './routes/iterations.js';
 import { lineageCatalogRoutes } from './routes/lineage-catalog.js';
 import { listRoutes } from './routes/lists.js';
+import { retentionRoutes } from './routes/retention.js';
 import { signalRoutes } from './routes/signals.js';
 import { snsRoutes } from './routes/sns.js';
 import { stepActionRoutes } from './routes/step-actions.js';
@@ -45,6 +46,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('waiting', waitingRoutes, { db: services.db, engine: services.engine }),
     routePlugin('sns', snsRoutes, { sns: services.sources.sns }),
     routePlugin('cloudevents', cloudEventsRoutes, { cloudevents: services.sources.cloudevents }),
+    routePlugin('retention', retentionRoutes, { db: services.db, retention: services.retention }),
     routePlugin('web', webRoutes, { db: services.db, runs: services.engine }),
     ...serviceMetrics(services),
   ];

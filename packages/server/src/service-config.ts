@@ -2,6 +2,7 @@ import { DEFAULT_SEL_TIMEOUT_MS, DEFAULT_STEP_LOG_LIMITS, HostAllowList, parseDu
 import { loadSourcesConfig, SourcesConfigError, type SourcesConfig } from './wiring/signals-sources.js';
 import { StartupError } from './startup-error.js';
 import { SERVICE_SETTINGS } from './service-settings.js';
+import { loadRetentionSettings, type RetentionSettings } from './retention-settings.js';
 
 export { SERVICE_SETTINGS };
 
@@ -29,6 +30,8 @@ export interface ServiceSettings {
   minTriggerIntervalMs: number;
   /** Kafka/SNS/CloudEvents sources and outbound sinks. */
   sources: SourcesConfig;
+  /** Signal retention per name and how often the retention pass runs. */
+  retention: RetentionSettings;
 }
 
 export const DEFAULT_MIN_TRIGGER_INTERVAL_MS = 60_000;
@@ -59,6 +62,7 @@ export function loadServiceSettings(env: Env = process.env, cwd: string = proces
     selQueueLimit: parseWholeNumber('BATON_SEL_QUEUE_LIMIT', setting(env, 'BATON_SEL_QUEUE_LIMIT'), 1, 100_000),
     minTriggerIntervalMs: parseMinTriggerInterval(setting(env, 'BATON_MIN_TRIGGER_INTERVAL')),
     sources: loadSources(env, cwd),
+    retention: loadRetentionSettings(env),
   };
 }
 

@@ -9,7 +9,7 @@ import {
   type StoredVersion,
 } from '@baton/engine-core';
 import { Scheduler, reconcileWithEngine, scheduleOf } from '@baton/scheduler';
-import { SignalService, type ActiveDefinition } from '@baton/signals';
+import { RetentionLoop, SignalService, type ActiveDefinition } from '@baton/signals';
 import { SourcesRuntime } from './wiring/signals-sources.js';
 import type { Logger } from './logger.js';
 import type { ServiceSettings } from './service-config.js';
@@ -27,6 +27,8 @@ export interface BatonServices {
   readonly signals: SignalService;
   readonly scheduler: Scheduler;
   readonly sources: SourcesRuntime;
+  /** Creates signal partitions ahead and drops expired ones (BATON_SIGNAL_RETENTION*). */
+  readonly retention: RetentionLoop;
   /** Where the versions store tells this process's subscribers about pushes and (de)activations. */
   readonly lifecycle: WorkflowLifecycle;
   readonly settings: ServiceSettings;
@@ -92,6 +94,11 @@ export function createServices(deps: ServicesDeps): BatonServices {
   });
   const sources = new SourcesRuntime({ db, signals, config: settings.sources, onPublished, logger: logger.child({ component: 'sources' }) });
   wireOutboundEvents(engine, settings.sources.sinks);
+  const retention = new RetentionLoop(db, {
+    policy: settings.retention.signals,
+    intervalMs: settings.retention.intervalMs,
+    logger: logger.child({ component: 'retention' }),
+  });
 
   const stops: (() => void | Promise<void>)[] = [];
   let startup: Promise<void> | undefined;
@@ -115,6 +122,9 @@ export function createServices(deps: ServicesDeps): BatonServices {
 
     // The followers' stops wait for a poll in flight: the database is closed right after stop().
     stops.push(await followWorkflowEvents(db, lifecycle, syncSignals, { pollMs, onError: (err) => log.error({ err }, 'following workflow events for signal triggers failed') }));
+    // The retention policy and this week's partitions are in place before signals are stored.
+    await retention.start();
+    stops.push(() => retention.stop());
     await signals.rebuildSubscriptions((await listActiveWorkflows(db)).map(activeDefinition));
     await signals.start();
     stops.push(() => signals.stop());
@@ -137,6 +147,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
     signals,
     scheduler,
     sources,
+    retention,
     lifecycle,
     settings,
     start() {

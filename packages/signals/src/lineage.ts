@@ -1,9 +1,10 @@
 import type { Queryable } from '@baton/engine-core';
 import type { LineageKind } from './lineage-write.js';
 import { addTimeTriggers, type TimeTriggerNode } from './lineage-time.js';
+import { markPurged, type PurgedMark } from './tombstones.js';
 
 export type LineageNode =
-  | { id: string; type: 'signal'; name: string; seq_id: number | bigint }
+  | { id: string; type: 'signal'; name: string; seq_id: number | bigint; purged?: PurgedMark }
   | { id: string; type: 'workflow_instance'; workflow_id: string; workflow_instance_id: string }
   | { id: string; type: 'step_attempt'; workflow_id: string; workflow_instance_id: string; step_id: string; attempt: number }
   | TimeTriggerNode;
@@ -71,8 +72,11 @@ class GraphBuilder {
     this.edges.set(`${from}>${to}>${r.kind}`, { from, to, kind: r.kind });
   }
 
-  result(): LineageGraph {
-    return { nodes: [...this.nodes.values()], edges: [...this.edges.values()], truncated: this.truncated };
+  /** The graph; a signal node whose instance retention purged carries its tombstone (`purged`). */
+  async result(q: Queryable): Promise<LineageGraph> {
+    const nodes = [...this.nodes.values()];
+    await markPurged(q, nodes);
+    return { nodes, edges: [...this.edges.values()], truncated: this.truncated };
   }
 }
 
@@ -136,7 +140,7 @@ export async function downstreamOfSignal(q: Queryable, name: string, seq: number
       }
     }
   }
-  return g.result();
+  return g.result(q);
 }
 
 /**
@@ -176,7 +180,7 @@ export async function upstreamOfWorkflow(q: Queryable, workflowId: string, workf
       }
     }
   }
-  const graph = g.result();
+  const graph = await g.result(q);
   await addTimeTriggers(q, graph);
   return graph;
 }

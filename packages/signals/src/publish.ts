@@ -24,7 +24,7 @@ function fromBig(b: bigint): number | bigint {
 /** True for the error an insert gets when another transaction stored one of its instances first. */
 export function isConcurrentDuplicate(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string };
-  return e?.code === '23505' && (e.constraint === undefined || e.constraint === 'signal_instances_name_instance_id_key');
+  return e?.code === '23505' && (e.constraint === undefined || e.constraint === 'signal_instance_keys_pkey');
 }
 
 /**
@@ -188,7 +188,7 @@ async function attemptPublish(
 
   const existing = check
     ? await tx.query<{ name: string; instance_id: string; seq_id: number | bigint }>(
-        `SELECT s.name, s.instance_id, s.seq_id FROM signal_instances s
+        `SELECT s.name, s.instance_id, s.seq_id FROM signal_instance_keys s
          JOIN jsonb_to_recordset($1::jsonb) AS k(n text, i text) ON s.name = k.n AND s.instance_id = k.i`,
         [JSON.stringify(unique.map((i) => ({ n: signals[i]!.name, i: signals[i]!.instanceId })))],
       )
@@ -224,19 +224,27 @@ async function attemptPublish(
     // A duplicate, concurrent or (without the check) stored already, fails the insert: see publishInTx.
     const res = await tx.query<{ name: string; last_seq: number | bigint }>(
       `WITH cnt AS (
-         SELECT n, c FROM jsonb_to_recordset($1::jsonb) AS x(n text, c bigint)
+         -- Each name's expiry (see signal_retention): its own retention, else the default ('*').
+         SELECT x.n, x.c, CASE WHEN r.name IS NOT NULL THEN coalesce(now() + make_interval(secs => r.seconds), 'infinity')
+                               WHEN d.name IS NOT NULL THEN coalesce(now() + make_interval(secs => d.seconds), 'infinity')
+                               ELSE now() + interval '30 days' END AS e
+         FROM jsonb_to_recordset($1::jsonb) AS x(n text, c bigint)
+         LEFT JOIN signal_retention r ON r.name = x.n LEFT JOIN signal_retention d ON d.name = '*'
        ), locked AS (
          INSERT INTO signal_names AS sn (name, last_seq) SELECT n, c FROM cnt ORDER BY n
          ON CONFLICT (name) DO UPDATE SET last_seq = sn.last_seq + EXCLUDED.last_seq
          RETURNING sn.name, sn.last_seq
        ), t AS (
-         SELECT u.n, l.last_seq - c.c + u.k AS s, u.i, CASE WHEN u.nr IS NULL THEN coalesce(u.r, u.i) END AS r, u.p, u.pl, u.rt,
+         SELECT u.n, l.last_seq - c.c + u.k AS s, c.e, u.i, CASE WHEN u.nr IS NULL THEN coalesce(u.r, u.i) END AS r, u.p, u.pl, u.rt,
                 CASE WHEN u.o IS NULL THEN $3::jsonb -> u.s ELSE ($3::jsonb -> u.s) || jsonb_build_object('offset', u.o) END AS src
          FROM jsonb_to_recordset($2::jsonb) AS u(n text, k bigint, i text, r text, nr int, p jsonb, pl jsonb, rt bigint, s int, o text)
          JOIN locked l ON l.name = u.n JOIN cnt c ON c.n = u.n
        ), ins AS (
-         INSERT INTO signal_instances (name, seq_id, instance_id, request_id, params, payload, request_time, source)
-         SELECT n, s, i, r, p, pl, rt, src FROM t
+         INSERT INTO signal_instances (name, seq_id, expire_at, instance_id, request_id, params, payload, request_time, source)
+         SELECT n, s, e, i, r, p, pl, rt, src FROM t
+       ), k AS (
+         -- The dedupe key: unique across partitions (a duplicate fails here, see publishInTx).
+         INSERT INTO signal_instance_keys (name, instance_id, seq_id) SELECT n, i, s FROM t
        ), q AS (
          INSERT INTO signal_match_queue (name, seq_id, seq_to)
          SELECT l.name, l.last_seq - c.c + 1, l.last_seq FROM locked l JOIN cnt c ON c.n = l.name ORDER BY l.name

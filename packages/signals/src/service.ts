@@ -12,6 +12,8 @@ import { SignalStats } from './stats.js';
 import { getInstance, listInstances, type InstancePage, type ListQuery } from './queries.js';
 import { syncSubscriptionsInTx, type SyncOptions, type SyncResult } from './subscriptions.js';
 import { normalizeBatch } from './validate.js';
+import { SignalNotFoundError } from './errors.js';
+import { signalTombstones } from './tombstones.js';
 
 export interface SignalServiceOptions {
   starter: WorkflowStarter;
@@ -116,8 +118,15 @@ export class SignalService {
 
   /** Lineage downstream of a signal instance; throws SignalNotFoundError for an unknown instance. */
   async lineageOfSignal(name: string, seq: number | bigint | 'latest', depth: number): Promise<LineageGraph> {
-    const inst = await getInstance(this.db, name, seq);
-    return downstreamOfSignal(this.db, inst.name, inst.seq_id, depth);
+    try {
+      const inst = await getInstance(this.db, name, seq);
+      return await downstreamOfSignal(this.db, inst.name, inst.seq_id, depth);
+    } catch (err) {
+      // A purged instance's lineage stays readable while its tombstone is kept.
+      if (!(err instanceof SignalNotFoundError) || seq === 'latest') throw err;
+      if ((await signalTombstones(this.db, [{ name, seq: seq.toString() }])).length === 0) throw err;
+      return downstreamOfSignal(this.db, name, seq, depth);
+    }
   }
 
   lineageOfWorkflowInstance(workflowId: string, workflowInstanceId: string | number | bigint, depth: number): Promise<LineageGraph> {

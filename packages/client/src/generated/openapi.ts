@@ -39,6 +39,239 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/admin/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Signal retention: policy, partitions, table sizes, oldest retained signal, last pass
+         * @description Needs an admin token.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            last_error: string | null;
+                            /** @description this process's last pass (null before the first) */
+                            last_pass: {
+                                /** Format: date-time */
+                                at: string;
+                                /** @description partitions created ahead */
+                                created: string[];
+                                dropped: {
+                                    /** @description rows still needed (partial join, pending match, waiting step) moved to a later partition */
+                                    kept: number;
+                                    partition: string;
+                                    /** @description expired signal instances removed */
+                                    rows: number;
+                                    /** @description purged instances lineage points to, kept as tombstones */
+                                    tombstones: number;
+                                }[];
+                                duration_ms: number;
+                                /** @description expired partitions left for the next pass (lock not had in time) */
+                                skipped: string[];
+                            } | null;
+                            /**
+                             * Format: date-time
+                             * @description end of the oldest partition holding rows: the next drop
+                             */
+                            next_expiry: string | null;
+                            /**
+                             * Format: date-time
+                             * @description create time of the oldest stored signal instance
+                             */
+                            oldest_retained: string | null;
+                            partitions: {
+                                bytes: number;
+                                /** @description holds the signals kept forever */
+                                forever: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description null: from the beginning (or the DEFAULT partition)
+                                 */
+                                from: string | null;
+                                is_default: boolean;
+                                name: string;
+                                rows: number;
+                                /**
+                                 * Format: date-time
+                                 * @description rows expiring before this; null: the forever partition, or the DEFAULT one (rows whose day had no partition yet)
+                                 */
+                                to: string | null;
+                            }[];
+                            policy: {
+                                /** @description null: kept forever */
+                                default_seconds: number | null;
+                                names: {
+                                    [key: string]: number | null;
+                                };
+                            };
+                            tables: {
+                                bytes: number;
+                                /** @description the planner's estimate once analysed, else counted */
+                                rows: number;
+                                table: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/admin/retention/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a retention pass now: create partitions ahead, drop expired ones
+         * @description Needs an admin token.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            at: string;
+                            /** @description partitions created ahead */
+                            created: string[];
+                            dropped: {
+                                /** @description rows still needed (partial join, pending match, waiting step) moved to a later partition */
+                                kept: number;
+                                partition: string;
+                                /** @description expired signal instances removed */
+                                rows: number;
+                                /** @description purged instances lineage points to, kept as tombstones */
+                                tombstones: number;
+                            }[];
+                            duration_ms: number;
+                            /** @description expired partitions left for the next pass (lock not had in time) */
+                            skipped: string[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem document (application/problem+json) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            errors?: {
+                                field?: string;
+                                message?: string;
+                            }[];
+                            instance?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/cloudevents": {
         parameters: {
             query?: never;

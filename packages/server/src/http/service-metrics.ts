@@ -1,11 +1,12 @@
 import type { EventEmitter } from 'node:events';
 import type { Queryable } from '@baton/engine-core';
 import { registerSchedulerMetrics, type Scheduler } from '@baton/scheduler';
-import { KafkaLagReader, type SignalStats } from '@baton/signals';
+import { KafkaLagReader, type RetentionLoop, type SignalStats } from '@baton/signals';
 import type { RoutePlugin } from '../baton-app.js';
 import type { SourcesConfig } from '../wiring/signals-sources.js';
 import { registerEngineMetrics, registerKafkaLagMetrics, registerMatchBacklogMetrics, registerQueueMetrics, registerSignalMetrics } from './domain-metrics.js';
 import { metricsPlugin } from './metrics.js';
+import { registerRetentionMetrics } from './retention-metrics.js';
 import { registerSourcesMetrics, type SourcesMetricsSource } from './sources-metrics.js';
 
 /** What the metrics read from a process's services (`BatonServices` fits). */
@@ -15,6 +16,7 @@ export interface MetricsServices {
   db?: Queryable;
   engine?: { events: EventEmitter };
   signals?: { stats: SignalStats };
+  retention?: RetentionLoop;
   /** With a Kafka source configured, its consumer group's lag is reported. */
   settings?: { sources: Pick<SourcesConfig, 'kafka'> };
 }
@@ -37,6 +39,7 @@ export function serviceMetrics(services: MetricsServices): RoutePlugin[] {
   if (signals) plugins.push(metricsPlugin('signals', (registry) => registerSignalMetrics(registry, signals.stats, inbound)));
   if (db) plugins.push(metricsPlugin('queue', (registry) => registerQueueMetrics(registry, db)));
   if (db && signals) plugins.push(metricsPlugin('signal matching', (registry) => registerMatchBacklogMetrics(registry, db)));
+  if (db && signals) plugins.push(metricsPlugin('retention', (registry) => registerRetentionMetrics(registry, db, services.retention)));
   if (engine) {
     plugins.push({
       name: 'engine metrics',

@@ -16,5 +16,6 @@ export const commands: readonly CommandEntry[] = [
   { name: 'schedule', summary: 'list the time triggers and their next fire times; preview a cron expression', load: async () => (await import('./schedule.js')).scheduleCommand },
   { name: 'trigger', summary: 'list signal triggers: which signals start which workflows, paused or not; why one has not fired', load: async () => (await import('./trigger.js')).triggerCommand },
   { name: 'sel', summary: 'the SEL expression REPL and evaluator', load: async () => (await import('./sel.js')).selCommand },
+  { name: 'admin', summary: 'operator commands: signal retention status and passes', load: async () => (await import('./admin.js')).adminCommand },
   { name: 'sns', summary: "subscribe Baton's SNS endpoint to an SNS topic", load: async () => (await import('./sns.js')).snsCommand },
 ];

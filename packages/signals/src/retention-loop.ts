@@ -1,0 +1,82 @@
+import type { Db } from '@baton/engine-core';
+import { ensurePartitions } from './partitions.js';
+import { runRetentionPass, type RetentionPassResult } from './retention.js';
+import { longestRetentionSeconds, setRetentionPolicy, type RetentionPolicy } from './retention-policy.js';
+
+const DAY_MS = 86_400_000;
+
+export interface RetentionLoopOptions {
+  policy: RetentionPolicy;
+  /** Time between passes (default one hour). */
+  intervalMs?: number;
+  /** The clock (tests); default: now. */
+  now?: () => Date;
+  logger?: { error(obj: object, msg: string): void; info?(obj: object, msg: string): void };
+}
+
+/**
+ * The service's partition maintenance: at start it stores the configured policy and creates the
+ * partitions it needs ahead; then it runs a retention pass every interval (creating the next
+ * days, dropping expired ones). Several processes may each run one: passes serialise on an
+ * advisory lock and skip what another process is doing.
+ */
+export class RetentionLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<RetentionPassResult> | undefined;
+  /** The last pass's result and when it ended (ISO-8601), for the status and metrics. */
+  last: { result: RetentionPassResult; at: string } | undefined;
+  lastError: string | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: RetentionLoopOptions,
+  ) {}
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  async start(): Promise<void> {
+    await setRetentionPolicy(this.db, this.opts.policy);
+    const now = this.now();
+    await ensurePartitions(this.db, now, new Date(now.getTime() + longestRetentionSeconds(this.opts.policy) * 1000 + 2 * DAY_MS));
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      void this.runNow()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.timer !== undefined) this.schedule(this.opts.intervalMs ?? 3_600_000);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** One pass now (joins the one in flight); errors are recorded and rethrown. */
+  runNow(): Promise<RetentionPassResult> {
+    this.running ??= (async () => {
+      try {
+        const result = await runRetentionPass(this.db, { now: this.now() });
+        this.last = { result, at: new Date().toISOString() };
+        this.lastError = undefined;
+        if (result.dropped.length > 0) this.opts.logger?.info?.({ dropped: result.dropped, created: result.created.length }, 'retention pass dropped expired signal partitions');
+        return result;
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        this.opts.logger?.error({ err }, 'retention pass failed; the next one retries');
+        throw err;
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+}

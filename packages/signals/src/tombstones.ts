@@ -1,0 +1,44 @@
+import type { Queryable } from '@baton/engine-core';
+
+/** What is left of a purged signal instance that lineage points to. */
+export interface SignalTombstone {
+  name: string;
+  seq_id: number | bigint;
+  instance_id: string;
+  /** When the instance was published and when retention purged it (epoch ms). */
+  create_time: number;
+  purged_at: number;
+}
+
+/** The tombstones of the given instances that were purged (absent ones are still stored, or never were). */
+export async function signalTombstones(q: Queryable, signals: readonly { name: string; seq: string }[]): Promise<SignalTombstone[]> {
+  if (signals.length === 0) return [];
+  const res = await q.query<{ name: string; seq_id: number | bigint; instance_id: string; create_ms: number | string; purged_ms: number | string }>(
+    `SELECT t.name, t.seq_id, t.instance_id, (extract(epoch FROM t.create_time) * 1000)::bigint AS create_ms,
+            (extract(epoch FROM t.purged_at) * 1000)::bigint AS purged_ms
+     FROM signal_tombstones t JOIN unnest($1::text[], $2::bigint[]) AS k(n, s) ON t.name = k.n AND t.seq_id = k.s`,
+    [signals.map((s) => s.name), signals.map((s) => s.seq)],
+  );
+  return res.rows.map((r) => ({ name: r.name, seq_id: r.seq_id, instance_id: r.instance_id, create_time: Number(r.create_ms), purged_at: Number(r.purged_ms) }));
+}
+
+/** Adds `purged` (the tombstone) to the signal nodes of a lineage graph whose instance was purged. */
+export async function markPurged<N extends { type: string; name?: string; seq_id?: number | bigint; purged?: PurgedMark }>(q: Queryable, nodes: N[]): Promise<void> {
+  const signals = nodes.filter((n) => n.type === 'signal' && n.name !== undefined && n.seq_id !== undefined);
+  const found = await signalTombstones(
+    q,
+    signals.map((n) => ({ name: n.name!, seq: n.seq_id!.toString() })),
+  );
+  const byKey = new Map(found.map((t) => [`${t.name}#${t.seq_id}`, t]));
+  for (const n of signals) {
+    const t = byKey.get(`${n.name}#${n.seq_id}`);
+    if (t) n.purged = { instance_id: t.instance_id, create_time: t.create_time, purged_at: t.purged_at };
+  }
+}
+
+/** On a lineage signal node whose instance retention purged: what the tombstone keeps. */
+export interface PurgedMark {
+  instance_id: string;
+  create_time: number;
+  purged_at: number;
+}
