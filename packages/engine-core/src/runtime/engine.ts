@@ -21,6 +21,9 @@ import {
 import type { DefinitionSource } from './definitions.js';
 import { getFromForeach, getFromSubworkflow } from './child-params.js';
 import { dispatchWorkflow } from './dispatch.js';
+import { dryRunParams } from './dry-run.js';
+import type { DefinitionIssue } from '../definition/issues.js';
+import type { WorkflowRequest } from '../definition/model.js';
 import { restartInstance, type RestartResult } from './restart.js';
 import { getRollup, type Rollup } from './rollup.js';
 import { JOB_LOOP, onIterationEnded, runLoopJob, setLoopLimits } from './foreach.js';
@@ -168,6 +171,14 @@ export class Engine {
   }
 
   /** The step types this engine has a runtime for (case-insensitive), for checking definitions at push. */
+  /**
+   * Maestro's push-time dry run: the params of `request` that cannot evaluate (workflow params,
+   * then each top-level step's), with sample values for what only a run has. Empty when all do.
+   */
+  dryRun(request: WorkflowRequest): Promise<DefinitionIssue[]> {
+    return dryRunParams(request, { sel: this.ctx.sel, paramValidators: this.ctx.paramValidators });
+  }
+
   get stepTypes(): StepTypeCatalog {
     return this.runtimes;
   }

@@ -227,7 +227,12 @@ export async function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): 
     }
     if (def.type === 'MAP' && value && typeof value === 'object' && !Array.isArray(value)) {
       // A MAP literal holds nested param definitions; their names resolve in this map's scope.
-      const nested = await evaluateParams(sel, { ...ev, defs: value as ParamDefMap, overrides: undefined, parent: { lookup, known, all } });
+      let nested: EvaluatedParams;
+      try {
+        nested = await evaluateParams(sel, { ...ev, defs: value as ParamDefMap, overrides: undefined, parent: { lookup, known, all } });
+      } catch (e) {
+        throw new ParamEvaluationError(name, (e as Error).message, e);
+      }
       const m: Record<string, ParamValue> = {};
       for (const [k, tv] of Object.entries(nested)) Object.defineProperty(m, k, { value: tv.value, enumerable: true, writable: true, configurable: true });
       return { type: 'MAP', value: m };
