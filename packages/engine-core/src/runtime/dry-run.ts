@@ -1,7 +1,6 @@
 import type { DefinitionIssue } from '../definition/issues.js';
 import type { ParamDefMap, ParamValue, Step, WorkflowRequest } from '../definition/model.js';
 import { defaultStepParams, defaultWorkflowParams } from '../params/defaults.js';
-import type { ParamValidatorMode } from './context.js';
 import type { ExpressionPort, ParamsHost } from './expressions.js';
 import { paramTexts, SIGNAL_REFERENCE_EXTENSION } from './extension-host.js';
 import { evaluateParams, ParamEvaluationError, type EvaluatedParams } from './params.js';
@@ -20,7 +19,6 @@ const RUNTIME_ONLY = /getFromStep|getFromForeach|getFromSubworkflow|getFromSigna
 
 export interface DryRunOptions {
   sel: ExpressionPort;
-  paramValidators: ParamValidatorMode;
   /** Epoch ms standing for the run's start (RUN_TS and the dates derived from it); default now. */
   now?: number;
 }
@@ -64,7 +62,8 @@ export async function dryRunParams(request: WorkflowRequest, opts: DryRunOptions
       overrides,
       host: { getFromStep: () => undefined, getFromInstance: (name) => base[name]?.value, extension },
       signalRef,
-      validate: opts.paramValidators === 'enforce',
+      // Validators are the run's business (BATON_PARAM_VALIDATORS); Maestro never checks them at push.
+      validate: false,
     });
     workflowParams = { ...base, ...evaluated };
   } catch (e) {
@@ -111,7 +110,7 @@ async function stepParams(
     },
     signalRef,
     selfId: step.id,
-    validate: opts.paramValidators === 'enforce',
+    validate: false,
   });
 }
 

@@ -176,7 +176,7 @@ export class Engine {
    * then each top-level step's), with sample values for what only a run has. Empty when all do.
    */
   dryRun(request: WorkflowRequest): Promise<DefinitionIssue[]> {
-    return dryRunParams(request, { sel: this.ctx.sel, paramValidators: this.ctx.paramValidators });
+    return dryRunParams(request, { sel: this.ctx.sel });
   }
 
   get stepTypes(): StepTypeCatalog {
