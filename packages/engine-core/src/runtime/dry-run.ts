@@ -1,5 +1,6 @@
 import type { DefinitionIssue } from '../definition/issues.js';
-import type { ParamDefMap, ParamValue, Step, WorkflowRequest } from '../definition/model.js';
+import { walkSteps, type ParamDefMap, type ParamValue, type Step, type WorkflowRequest } from '../definition/model.js';
+import { SelPoolFullError, SelWallClockError } from '../sel-pool/protocol.js';
 import { defaultStepParams, defaultWorkflowParams } from '../params/defaults.js';
 import type { ExpressionPort, ParamsHost } from './expressions.js';
 import { paramTexts, SIGNAL_REFERENCE_EXTENSION } from './extension-host.js';
@@ -10,6 +11,9 @@ import { evaluateParams, ParamEvaluationError, type EvaluatedParams } from './pa
  * this LONG, MaestroParamExtension.DUMMY_VALIDATION_VALUE).
  */
 export const DRY_RUN_SIGNAL_VALUE = 20220101n;
+
+/** Longest a push's dry run waits for one SEL program (the run's own limit applies at run time). */
+export const DRY_RUN_SEL_TIMEOUT_MS = 1_000;
 
 /** Run params Maestro's dry run gives when the workflow defines them with the same type. */
 const DRY_RUN_RUN_PARAMS: Record<string, string> = { FROM_DATE: '20210101', TO_DATE: '20210101' };
@@ -27,17 +31,19 @@ export interface DryRunOptions {
  * Maestro's push-time dry run (DryRunValidator): evaluates the workflow's params, then the params
  * of each top-level step over them, as a run started now would, with sample values for what only a
  * run has — instance and run id 1, signal params {@link DRY_RUN_SIGNAL_VALUE}, FROM_DATE/TO_DATE.
- * Returns the params that cannot evaluate, each naming the param and the error. A step param that
- * reads another step's params or outputs (or a loop's, a subworkflow's, a signal dependency's) is
- * checked only as far as a push can know: its errors are not reported.
+ * Returns the params that cannot evaluate, each naming the param and the error. What a push cannot
+ * judge is left to the run: a step param that reads another step's params or outputs (or a loop's,
+ * a subworkflow's, a signal dependency's), and a program that reaches a SEL limit.
  */
 export async function dryRunParams(request: WorkflowRequest, opts: DryRunOptions): Promise<DefinitionIssue[]> {
   const w = request.workflow;
-  const signals = new Set(w.signalTriggers.flatMap((t) => Object.keys(t.definitions)));
-  const extension = dryRunExtension(signals);
+  const extension = dryRunExtension();
+  const stepIds = new Set<string>();
+  walkSteps(w.steps, (s) => void stepIds.add(s.id));
+  // `<signal>__<param>`: a `__` reference naming no step reads a signal (ParamEvaluator's rule).
   const signalRef = (name: string): ParamValue | undefined => {
     const i = name.indexOf('__');
-    return i > 0 && signals.has(name.slice(0, i)) ? DRY_RUN_SIGNAL_VALUE : undefined;
+    return i > 0 && i + 2 < name.length && !stepIds.has(name.slice(0, i)) ? DRY_RUN_SIGNAL_VALUE : undefined;
   };
 
   const defaults = defaultWorkflowParams({
@@ -67,7 +73,7 @@ export async function dryRunParams(request: WorkflowRequest, opts: DryRunOptions
     });
     workflowParams = { ...base, ...evaluated };
   } catch (e) {
-    return [issue('workflow.params', w.params, e)];
+    return reachedLimit(e) ? [] : [issue('workflow.params', w.params, e)];
   }
 
   const issues: DefinitionIssue[] = [];
@@ -77,7 +83,7 @@ export async function dryRunParams(request: WorkflowRequest, opts: DryRunOptions
     try {
       done.set(step.id, await stepParams(opts, step, defs, workflowParams, done, extension, signalRef, w.id));
     } catch (e) {
-      if (!readsRuntimeOnly(defs, w.steps)) issues.push(issue(`workflow.steps[${i}].params`, defs, e));
+      if (!reachedLimit(e) && !readsRuntimeOnly(defs, w.steps)) issues.push(issue(`workflow.steps[${i}].params`, defs, e));
     }
   }
   return issues;
@@ -114,19 +120,20 @@ async function stepParams(
   });
 }
 
-/** `params.getFromSignal` answering for the signals the workflow's triggers name. */
-function dryRunExtension(signals: ReadonlySet<string>): ParamsHost['extension'] {
-  return (name) => {
-    if (name !== SIGNAL_REFERENCE_EXTENSION) return undefined;
-    return (...args: unknown[]) => {
-      const [first, second] = args;
-      if (signals.size === 0) throw new Error('the workflow has no signal trigger, so no run can read a signal');
-      if (second !== undefined && !signals.has(String(first))) {
-        throw new Error(`signal ${String(first)} is not named by the workflow's signal triggers (${[...signals].join(', ')})`);
-      }
-      return DRY_RUN_SIGNAL_VALUE;
-    };
-  };
+/**
+ * `params.getFromSignal` answering every call with the sample value: which signals start a run is
+ * known only when one does (a run no signal started fails then, naming the signal).
+ */
+function dryRunExtension(): ParamsHost['extension'] {
+  return (name) => (name === SIGNAL_REFERENCE_EXTENSION ? () => DRY_RUN_SIGNAL_VALUE : undefined);
+}
+
+/** An error from a limit (wall clock, SEL steps or size, a full worker pool): the push cannot conclude. */
+function reachedLimit(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 10; x = x.cause, depth++) {
+    if (x instanceof SelWallClockError || x instanceof SelPoolFullError || (x as { kind?: unknown }).kind === 'limit') return true;
+  }
+  return false;
 }
 
 /** True when the params read something only a running workflow has (other steps, loops, dependencies). */

@@ -21,7 +21,7 @@ import {
 import type { DefinitionSource } from './definitions.js';
 import { getFromForeach, getFromSubworkflow } from './child-params.js';
 import { dispatchWorkflow } from './dispatch.js';
-import { dryRunParams } from './dry-run.js';
+import { DRY_RUN_SEL_TIMEOUT_MS, dryRunParams } from './dry-run.js';
 import type { DefinitionIssue } from '../definition/issues.js';
 import type { WorkflowRequest } from '../definition/model.js';
 import { restartInstance, type RestartResult } from './restart.js';
@@ -176,8 +176,11 @@ export class Engine {
    * then each top-level step's), with sample values for what only a run has. Empty when all do.
    */
   dryRun(request: WorkflowRequest): Promise<DefinitionIssue[]> {
-    return dryRunParams(request, { sel: this.ctx.sel });
+    // A push waits at most DRY_RUN_SEL_TIMEOUT_MS per program; one that needs longer is left to the run.
+    this.dryRunSel ??= this.opts.expressions ?? selExpressionPort(() => this.extensions.keys(), { pool: this.selPool, timeoutMs: Math.min(this.opts.selTimeoutMs || DRY_RUN_SEL_TIMEOUT_MS, DRY_RUN_SEL_TIMEOUT_MS) });
+    return dryRunParams(request, { sel: this.dryRunSel });
   }
+  private dryRunSel: ExpressionPort | undefined;
 
   get stepTypes(): StepTypeCatalog {
     return this.runtimes;
