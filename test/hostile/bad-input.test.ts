@@ -269,7 +269,7 @@ const texts = (v: unknown): string => (typeof v === 'string' ? v : v !== null &&
 
 describe('the hostile SEL catalogue as workflow params (issue 15)', () => {
   for (const h of HOSTILE_SEL) {
-    it(`${h.name}: ${h.atCheck ? 'refused at push' : h.outcome === 'ok' ? 'the run succeeds' : 'the run fails with the reason'}, quickly; the service stays healthy`, async () => {
+    it(`${h.name}: ${h.atCheck ? 'refused at push' : h.outcome === 'ok' ? 'the run succeeds' : 'the push (dry run) or the run fails with the reason'}, quickly; the service stays healthy`, async () => {
       const id = `hostile-${h.name.replace(/\W+/g, '-').replace(/^-|-$/g, '').slice(0, 60)}`;
       const payload = workflow({ id }, { p: { expression: h.source, type: 'STRING' } });
       const t0 = performance.now();
@@ -279,6 +279,15 @@ describe('the hostile SEL catalogue as workflow params (issue 15)', () => {
         return;
       }
       const push = await s.app.inject({ method: 'POST', url: '/api/v3/workflows', headers: JSON_TYPE, payload });
+      if (push.statusCode === 400 && h.outcome !== 'ok') {
+        // The push's dry run evaluates the param (as Maestro's does): a program that fails within
+        // the dry run's time is refused there, naming the param and the reason.
+        const p = push.json<Problem>();
+        expect(p.errors?.map((e) => e.field)).toEqual(['workflow.params.p']);
+        expect(texts(p)).toMatch(h.matches);
+        expect(performance.now() - t0).toBeLessThan(15_000);
+        return;
+      }
       expect(push.statusCode, push.body).toBe(200);
       const start = await s.app.inject({ method: 'POST', url: `/api/v3/workflows/${id}/versions/latest/actions/start`, headers: JSON_TYPE, payload: '{}' });
       if (start.statusCode === 400) {

@@ -34,6 +34,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
       engine: services.engine,
       lifecycle: services.lifecycle,
       minTriggerIntervalMs: services.settings.minTriggerIntervalMs,
+      requireOwner: services.settings.requireOwner,
     }),
     routePlugin('lists', listRoutes, { db: services.db }),
     routePlugin('instances', instanceRoutes, { db: services.db, engine: services.engine, signals: services.signals }),

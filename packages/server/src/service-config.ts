@@ -28,6 +28,8 @@ export interface ServiceSettings {
   selQueueLimit: number | undefined;
   /** Time triggers firing closer together than this are refused at push (and not scheduled). */
   minTriggerIntervalMs: number;
+  /** A workflow's first version must name its owner (Maestro's rule). */
+  requireOwner: boolean;
   /** Kafka/SNS/CloudEvents sources and outbound sinks. */
   sources: SourcesConfig;
   /** Signal retention per name and how often the retention pass runs. */
@@ -61,6 +63,7 @@ export function loadServiceSettings(env: Env = process.env, cwd: string = proces
     selWorkers: parseWholeNumber('BATON_SEL_WORKERS', setting(env, 'BATON_SEL_WORKERS'), 1, 64),
     selQueueLimit: parseWholeNumber('BATON_SEL_QUEUE_LIMIT', setting(env, 'BATON_SEL_QUEUE_LIMIT'), 1, 100_000),
     minTriggerIntervalMs: parseMinTriggerInterval(setting(env, 'BATON_MIN_TRIGGER_INTERVAL')),
+    requireOwner: parseFlag('BATON_REQUIRE_OWNER', setting(env, 'BATON_REQUIRE_OWNER')),
     sources: loadSources(env, cwd),
     retention: loadRetentionSettings(env),
   };

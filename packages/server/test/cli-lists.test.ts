@@ -71,7 +71,7 @@ beforeAll(async () => {
       steps: [{ step: { id: 'load', type: 'NoOp', transition: { successors: { check: 'true' } } } }, { step: { id: 'check', type: 'NoOp' } }],
     },
   });
-  await pushFile('flaky', { properties: { owner: 'bob' }, workflow: { id: 'flaky', steps: [{ step: { id: 'boom', type: 'NoOp', params: { x: { expression: '1 / 0', type: 'LONG' } } } }] } });
+  await pushFile('flaky', { properties: { owner: 'bob' }, workflow: { id: 'flaky', steps: [{ step: { id: 'boom', type: 'NoOp', params: { x: { expression: "1 / params.getFromStep('boom', 'zero')", type: 'LONG' }, zero: { value: 0, type: 'LONG' } } } }] } });
   for (const wf of ['nightly', 'nightly', 'flaky']) expect((await baton(['workflow', 'start', wf])).code).toBe(0);
   expect((await baton(['instance', 'status', 'nightly', '2', '--watch', '--interval', '100'])).code).toBe(0);
   expect((await baton(['instance', 'status', 'flaky', '1', '--watch', '--interval', '100'])).code).toBe(1);

@@ -77,7 +77,8 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
         workflow: {
           id: 'ticker',
           time_triggers: [{ type: 'CRON', cron: '*/2 * * * * *', id: 'every-2s', catch_up: 'ALL' }],
-          signal_triggers: [{ definitions: { 'ticker/ready': { match_params: { day: { value: 1, operator: '>=' } }, join_keys: ['day'] } } }],
+          // Maestro refuses a join key that is also a match param: this trigger matches on day only.
+          signal_triggers: [{ definitions: { 'ticker/ready': { match_params: { day: { value: 1, operator: '>=' } } } } }],
           steps: [{ step: { id: 'a', type: 'NoOp' } }],
         },
       }),
@@ -105,7 +106,7 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
     const workflows = await baton(['workflow', 'list', '--paused', 'true']);
     expect(workflows.stdout).toMatch(/\nticker +1 +1 +- +time,signal \(paused: time,signal\)/);
     const triggers = await baton(['trigger', 'list', '--signal', 'ticker/ready']);
-    expect(triggers.stdout).toMatch(/^WORKFLOW +TRIGGER +STATUS +WAITING +SIGNALS\nticker +[0-9a-f]{16} +PAUSED +0 +ticker\/ready \[day >= 1\] join day\n$/);
+    expect(triggers.stdout).toMatch(/^WORKFLOW +TRIGGER +STATUS +WAITING +SIGNALS\nticker +[0-9a-f]{16} +PAUSED +0 +ticker\/ready \[day >= 1\]\n$/);
 
     const dry = JSON.parse((await baton(['workflow', 'activate', 'ticker', '--kind', 'time', '--dry-run', '--json'])).stdout) as {
       dry_run: boolean;

@@ -51,7 +51,7 @@ describe.each<Kind>(['pglite', 'postgres'])('REST lists on %s', (kind) => {
     await push({ properties: { owner: 'alice', tags: ['nightly'] }, workflow: { id: 'etl-orders', name: 'Orders ETL', description: 'loads the orders', time_triggers: YEARLY, steps: [noop('a')] } });
     await push({ properties: { owner: 'bob' }, workflow: { id: 'report', tags: [{ name: 'finance', namespace: 'team' }], signal_triggers: SIGNALS, steps: [noop('a')] } });
     await push({ properties: { owner: 'bob' }, workflow: { id: 'idle', steps: [noop('a')] } });
-    await push({ properties: { owner: 'carol' }, workflow: { id: 'flaky', steps: [{ step: { id: 'boom', type: 'NoOp', params: { x: { expression: '1 / 0', type: 'LONG' } } } }] } });
+    await push({ properties: { owner: 'carol' }, workflow: { id: 'flaky', steps: [{ step: { id: 'boom', type: 'NoOp', params: { x: { expression: "1 / params.getFromStep('boom', 'zero')", type: 'LONG' }, zero: { value: 0, type: 'LONG' } } } }] } });
     for (const who of [undefined, { type: 'SIGNAL' }, { type: 'TIME', trigger: 't' }]) await waitEnded('etl-orders', await start('etl-orders', who));
     await waitEnded('report', await start('report', { type: 'SIGNAL' }));
     await waitEnded('flaky', await start('flaky'));

@@ -36,7 +36,8 @@ const definition = (id: string, cron: string | undefined, signal: string | undef
   workflow: {
     id,
     ...(cron ? { time_triggers: [{ type: 'CRON', cron, id: 'tick' }] } : {}),
-    ...(signal ? { signal_triggers: [{ definitions: { [signal]: { match_params: { day: { value: 1, operator: '>=' } }, join_keys: ['day'] } } }] } : {}),
+    // Maestro refuses a join key that is also a match param: the trigger matches on day only.
+    ...(signal ? { signal_triggers: [{ definitions: { [signal]: { match_params: { day: { value: 1, operator: '>=' } } } } }] } : {}),
     steps: [{ step: { id: 'a', type: 'NoOp' } }],
   },
 });
@@ -89,7 +90,7 @@ describe('pausing and activating triggers over REST', () => {
     const wf = 'rest-pause-signal';
     expect((await send('POST', '/api/v3/workflows', definition(wf, undefined, 'rest-pause/ready'))).statusCode).toBe(200);
     const paused = await send('POST', `/api/v3/workflows/${wf}/triggers/pause`, { kind: 'signal' });
-    expect(paused.json()).toMatchObject({ changed: true, signal_triggers: [{ paused: true, signals: [{ name: 'rest-pause/ready', join_keys: ['day'], match_params: { day: [{ operator: '>=', value: 1 }] } }] }] });
+    expect(paused.json()).toMatchObject({ changed: true, signal_triggers: [{ paused: true, signals: [{ name: 'rest-pause/ready', join_keys: [], match_params: { day: [{ operator: '>=', value: 1 }] } }] }] });
     expect((await send('POST', '/api/v3/signals', { name: 'rest-pause/ready', params: { day: 1 } })).statusCode).toBe(200);
     await sleep(1500);
     expect(await runs(wf)).toEqual([]);

@@ -273,8 +273,10 @@ describe('instances', () => {
 
 describe('restart and rollup', () => {
   it('restarts a failed instance from its failed step, refuses one that succeeded, and counts steps by status', async () => {
-    // A step whose param cannot evaluate (a division by zero) fails at run time with a clear reason.
-    const def = workflow('restartable', [noop('job.1', { 'job.2': 'true' }), { step: { id: 'job.2', type: 'NoOp', params: { n: { expression: 'return 1 / 0;', type: 'LONG' } } } }]);
+    // A step whose param cannot evaluate (a division by zero by a param of the step before) fails
+    // at run time with a clear reason; reading another step, it passes the push's dry run.
+    const first = { step: { id: 'job.1', type: 'NoOp', params: { zero: { value: 0, type: 'LONG' } }, transition: { successors: { 'job.2': 'true' } } } };
+    const def = workflow('restartable', [first, { step: { id: 'job.2', type: 'NoOp', params: { n: { expression: "return 1 / params.getFromStep('job.1', 'zero');", type: 'LONG' } } } }]);
     expect((await send('POST', '/api/v3/workflows', def)).statusCode).toBe(200);
     const started = await send('POST', '/api/v3/workflows/restartable/versions/active/actions/start', { request_id: 'restart-1' });
     const iid = started.json().workflow_instance_id as number;

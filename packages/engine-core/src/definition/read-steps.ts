@@ -172,6 +172,7 @@ export class StepReader extends TriggerReader {
 
   protected signalDependencies(v: JsonValue | undefined, path: string): SignalDependency[] {
     const out: SignalDependency[] = [];
+    if (Array.isArray(v) && v.length === 0) this.err(path, 'must not be an empty list (Maestro refuses it): leave the field out, or name at least one signal');
     this.array(v, path).forEach((d, i) => {
       const p = fieldPath(path, i);
       const obj = this.object(d, p, true);
@@ -200,6 +201,7 @@ export class StepReader extends TriggerReader {
 
   protected signalOutputs(v: JsonValue | undefined, path: string): SignalOutput[] {
     const out: SignalOutput[] = [];
+    if (Array.isArray(v) && v.length === 0) this.err(path, 'must not be an empty list (Maestro refuses it): leave the field out, or name at least one signal');
     this.array(v, path).forEach((d, i) => {
       const p = fieldPath(path, i);
       const obj = this.object(d, p, true);

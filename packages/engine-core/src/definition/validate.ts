@@ -2,6 +2,7 @@ import { compile } from '@baton/sel';
 import { IANAZone } from 'luxon';
 import { hasTemplate, secondsOf } from './duration.js';
 import { fieldPath, Issues, type DefinitionIssue } from './issues.js';
+import { maestroLimitIssues } from './maestro-limits.js';
 import type { IntSpec, ParamDef, ParamDefMap, Properties, RetryPolicy, Step, Workflow, WorkflowRequest } from './model.js';
 import { RESERVED_PARAM_NAMES } from '../params/defaults.js';
 import { annotationValidatorProblem, isAnnotationValidator } from '../params/validators.js';
@@ -59,6 +60,7 @@ export function validateWorkflow(input: Workflow | WorkflowRequest, opts: Valida
   const issues = new Issues();
   const request: WorkflowRequest = 'workflow' in input ? input : { workflow: input };
   new Validator(issues, opts).request(request);
+  maestroLimitIssues(request, issues);
   return issues.list;
 }
 

@@ -21,6 +21,9 @@ import {
 import type { DefinitionSource } from './definitions.js';
 import { getFromForeach, getFromSubworkflow } from './child-params.js';
 import { dispatchWorkflow } from './dispatch.js';
+import { DRY_RUN_SEL_TIMEOUT_MS, dryRunParams } from './dry-run.js';
+import type { DefinitionIssue } from '../definition/issues.js';
+import type { WorkflowRequest } from '../definition/model.js';
 import { restartInstance, type RestartResult } from './restart.js';
 import { getRollup, type Rollup } from './rollup.js';
 import { onIterationEnded, runLoopJob } from './foreach.js';
@@ -170,6 +173,17 @@ export class Engine {
   }
 
   /** The step types this engine has a runtime for (case-insensitive), for checking definitions at push. */
+  /**
+   * Maestro's push-time dry run: the params of `request` that cannot evaluate (workflow params,
+   * then each top-level step's), with sample values for what only a run has. Empty when all do.
+   */
+  dryRun(request: WorkflowRequest): Promise<DefinitionIssue[]> {
+    // A push waits at most DRY_RUN_SEL_TIMEOUT_MS per program; one that needs longer is left to the run.
+    this.dryRunSel ??= this.opts.expressions ?? selExpressionPort(() => this.extensions.keys(), { pool: this.selPool, timeoutMs: Math.min(this.opts.selTimeoutMs || DRY_RUN_SEL_TIMEOUT_MS, DRY_RUN_SEL_TIMEOUT_MS) });
+    return dryRunParams(request, { sel: this.dryRunSel });
+  }
+  private dryRunSel: ExpressionPort | undefined;
+
   get stepTypes(): StepTypeCatalog {
     return this.runtimes;
   }

@@ -87,6 +87,19 @@ export interface ParamEvaluation {
   signalRef?: (name: string) => ParamValue | undefined;
   /** False leaves `validator`s unevaluated (the engine's `ignore` mode). */
   validate?: boolean;
+  /**
+   * Set for the entries of a MAP param: names resolve in the enclosing scope (the map's own
+   * level first, as Maestro's ParamEvaluator does), never against sibling entries.
+   */
+  parent?: ScopeLookup;
+}
+
+/** How names resolve in a scope: `lookup` evaluates pending params first, `known` does not. */
+interface ScopeLookup {
+  lookup(name: string): Promise<ParamValue | undefined>;
+  known(name: string): ParamValue | undefined;
+  /** Every value known now (for programs that read `params` as a whole). */
+  all(): Record<string, ParamValue>;
 }
 
 /**
@@ -102,11 +115,20 @@ export async function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): 
   const owns = (name: string): boolean => Object.hasOwn(defs, name) || (!!ev.overrides && Object.hasOwn(ev.overrides, name));
   /** A value known now, without evaluating pending params. */
   const known = (name: string): ParamValue | undefined => {
+    if (ev.parent) return ev.parent.known(name);
     if (owns(name)) return out[name]?.value;
     if (Object.hasOwn(ev.base, name)) return ev.base[name]!.value;
     return ev.crossStep?.(name);
   };
+  const all = (): Record<string, ParamValue> => {
+    if (ev.parent) return ev.parent.all();
+    const vars: Record<string, ParamValue> = Object.create(null) as Record<string, ParamValue>;
+    for (const [k, tv] of Object.entries(ev.base)) vars[k] = tv.value;
+    for (const [k, tv] of Object.entries(out)) vars[k] = tv.value;
+    return vars;
+  };
   const lookup = async (name: string): Promise<ParamValue | undefined> => {
+    if (ev.parent) return ev.parent.lookup(name);
     if (owns(name)) await evalOne(name);
     return known(name);
   };
@@ -142,6 +164,21 @@ export async function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): 
     state.set(name, 'done');
   };
 
+  /** A string literal with `${...}` / `$name` references replaced by their values. */
+  const text = async (template: string): Promise<string> => {
+    if (!template.includes('$')) return template;
+    // Every reference resolved first (params may wait for a SEL worker), then one sync pass.
+    const refs = new Map<string, ParamValue | undefined>();
+    for (const ref of templateRefs(template)) {
+      if (ref.stepId === undefined || ref.stepId === ev.selfId) refs.set(`${ref.stepId ?? ''}\u0000${ref.name}`, await lookup(ref.name));
+    }
+    return interpolate(template, (ref) =>
+      ref.stepId !== undefined && ref.stepId !== ev.selfId
+        ? (ev.host.getFromStep(ref.stepId, ref.name) ?? ev.signalRef?.(`${ref.stepId}__${ref.name}`))
+        : refs.get(`${ref.stepId ?? ''}\u0000${ref.name}`),
+    );
+  };
+
   const evalDef = async (name: string, def: ParamDef): Promise<TypedValue> => {
     if (def.expression !== undefined) {
       let compiled;
@@ -151,13 +188,10 @@ export async function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): 
         throw new ParamEvaluationError(name, (e as Error).message);
       }
       const vars: Record<string, ParamValue> = Object.create(null) as Record<string, ParamValue>;
-      if (compiled.readsParams) {
-        // Dynamic `params` use: offer what is known without forcing pending params (no false cycles).
-        for (const [k, tv] of Object.entries(ev.base)) vars[k] = tv.value;
-        for (const [k, tv] of Object.entries(out)) vars[k] = tv.value;
-      }
+      // Dynamic `params` use: offer what is known without forcing pending params (no false cycles).
+      if (compiled.readsParams) Object.assign(vars, all());
       for (const n of compiled.names) {
-        if (n === name) {
+        if (n === name && !ev.parent) {
           // `i: i + 1` reads the value underneath (a workflow param, a loop variable) it replaces.
           if (Object.hasOwn(ev.base, name)) vars[n] = ev.base[name]!.value;
           continue;
@@ -179,25 +213,26 @@ export async function evaluateParams(sel: ExpressionPort, ev: ParamEvaluation): 
       return toTypedValue(name, def.type, result);
     }
     let value: unknown = def.value;
-    if (typeof value === 'string' && value.includes('$')) {
-      try {
-        // Every reference resolved first (params may wait for a SEL worker), then one sync pass.
-        const refs = new Map<string, ParamValue | undefined>();
-        for (const ref of templateRefs(value)) {
-          if (ref.stepId === undefined || ref.stepId === ev.selfId) refs.set(`${ref.stepId ?? ''}\u0000${ref.name}`, await lookup(ref.name));
-        }
-        value = interpolate(value, (ref) =>
-          ref.stepId !== undefined && ref.stepId !== ev.selfId
-            ? (ev.host.getFromStep(ref.stepId, ref.name) ?? ev.signalRef?.(`${ref.stepId}__${ref.name}`))
-            : refs.get(`${ref.stepId ?? ''}\u0000${ref.name}`),
-        );
-      } catch (e) {
-        throw new ParamEvaluationError(name, (e as Error).message);
+    try {
+      if (typeof value === 'string') value = await text(value);
+      else if (def.type === 'STRING_ARRAY' && Array.isArray(value)) value = await Promise.all(value.map((v) => (typeof v === 'string' ? text(v) : v)));
+      else if (def.type === 'STRING_MAP' && value && typeof value === 'object' && !Array.isArray(value)) {
+        // As Maestro's LiteralEvaluator: keys and values of a STRING_MAP are interpolated.
+        const m: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) Object.defineProperty(m, await text(k), { value: typeof v === 'string' ? await text(v) : v, enumerable: true, writable: true, configurable: true });
+        value = m;
       }
+    } catch (e) {
+      throw new ParamEvaluationError(name, (e as Error).message, e);
     }
     if (def.type === 'MAP' && value && typeof value === 'object' && !Array.isArray(value)) {
-      // A MAP literal holds nested param definitions: evaluate them as their own map.
-      const nested = await evaluateParams(sel, { ...ev, defs: value as ParamDefMap, overrides: undefined });
+      // A MAP literal holds nested param definitions; their names resolve in this map's scope.
+      let nested: EvaluatedParams;
+      try {
+        nested = await evaluateParams(sel, { ...ev, defs: value as ParamDefMap, overrides: undefined, parent: { lookup, known, all } });
+      } catch (e) {
+        throw new ParamEvaluationError(name, (e as Error).message, e);
+      }
       const m: Record<string, ParamValue> = {};
       for (const [k, tv] of Object.entries(nested)) Object.defineProperty(m, k, { value: tv.value, enumerable: true, writable: true, configurable: true });
       return { type: 'MAP', value: m };

@@ -3,6 +3,7 @@ import type { ParamValue, WhileStep } from '../definition/model.js';
 import type { Outbox } from '../queue/queue.js';
 import type { CachedVersion, EngineContext } from './context.js';
 import type { ParamsHost } from './expressions.js';
+import { extensionHost, signalReference } from './extension-host.js';
 import { createIterations, inheritedParams, loopParamsMap, refOf, type LoopRow } from './loop-helpers.js';
 import { decodeParams, encodeParams, plainValues, toTypedValue, type EvaluatedParams } from './params.js';
 import type { AttemptTarget } from './attempt-target.js';
@@ -42,12 +43,21 @@ export async function whileTick(ctx: EngineContext, tx: Queryable, outbox: Outbo
     const scope = plainValues({ ...instanceParams, ...own, ...carried });
     const vars: Record<string, ParamValue> = Object.create(null) as Record<string, ParamValue>;
     for (const n of compiled.names) if (n in scope) vars[n] = scope[n]!;
+    // The signals that triggered the run, as in the loop's params (getFromSignal, <signal>__<param>).
+    const ref = refOf(row);
+    const extension = await extensionHost(ctx, tx, { workflowId: ref.workflowId, instanceId: ref.instanceId, runId: ref.runId, stepId: ref.stepId }, step.condition);
+    for (const n of compiled.names) {
+      if (!(n in vars)) {
+        const v = signalReference(extension, n);
+        if (v !== undefined) vars[n] = v;
+      }
+    }
     const host: ParamsHost = {
       get: (n) => scope[n],
       containsKey: (n) => n in scope,
       getFromStep: () => undefined,
       getFromInstance: (n) => instanceParams[n]?.value,
-      extension: () => undefined,
+      extension,
     };
     go = await compiled.evaluate(vars, host);
   } catch (e) {

@@ -13,8 +13,10 @@ import {
   type Db,
   type Engine,
   type StepTypeCatalog,
+  type DefinitionIssue,
   type StoredVersion,
   type WorkflowLifecycle,
+  type WorkflowRequest,
 } from '@baton/engine-core';
 import { compileTrigger, previewFireTimes, toTriggerDefinition, TriggerError } from '@baton/scheduler';
 import {
@@ -39,6 +41,8 @@ export interface WorkflowRoutesOptions {
   lifecycle: WorkflowLifecycle;
   /** Time triggers firing closer together than this are refused (default: the scheduler's 1 minute). */
   minTriggerIntervalMs?: number;
+  /** Refuse a workflow's first version without `properties.owner`, as Maestro does (default false). */
+  requireOwner?: boolean;
 }
 
 const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
@@ -146,8 +150,16 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     return text;
   };
 
-  const create = async (request: FastifyRequest, format: Format) => {
+  /** Parse, validate, and (when that passes) Maestro's dry run of the params. */
+  const check = async (request: FastifyRequest, format: Format): Promise<ReturnType<typeof checkWorkflowDefinition>> => {
     const checked = checkDefinition(textOf(request), format, opts.minTriggerIntervalMs, engine.stepTypes);
+    if (!checked.ok) return checked;
+    const errors = [...(await ownerIssues(db, checked.value, opts.requireOwner === true)), ...(await engine.dryRun(checked.value))];
+    return errors.length > 0 ? { ok: false, errors } : checked;
+  };
+
+  const create = async (request: FastifyRequest, format: Format) => {
+    const checked = await check(request, format);
     if (!checked.ok) throw invalidDefinition(checked.errors);
     let pushed;
     try {
@@ -160,8 +172,8 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     if (!stored) throw new Error(`version ${pushed.version} of ${pushed.workflowId} vanished after the push`);
     return { ...versionJson(stored, pushed.activeVersion ?? null), created: pushed.created };
   };
-  const validate = (request: FastifyRequest, format: Format) => {
-    const checked = checkDefinition(textOf(request), format, opts.minTriggerIntervalMs, engine.stepTypes);
+  const validate = async (request: FastifyRequest, format: Format) => {
+    const checked = await check(request, format);
     return checked.ok ? { valid: true, workflow_id: checked.value.workflow.id, errors: [] } : { valid: false, errors: issueErrors(checked.errors) };
   };
 
@@ -339,6 +351,13 @@ function checkDefinition(text: string, format: Format, minIntervalMs: number | u
     }
   });
   return errors.length > 0 ? { ok: false, errors } : checked;
+}
+
+/** Maestro's rule: the first version of a workflow must come with properties naming its owner. */
+async function ownerIssues(db: Db, request: WorkflowRequest, required: boolean): Promise<DefinitionIssue[]> {
+  if (!required || request.properties?.owner !== undefined) return [];
+  if (await getVersion(db, request.workflow.id, 'latest')) return [];
+  return [{ field: 'properties.owner', message: `is required for the first version of workflow ${request.workflow.id} (Maestro refuses a workflow created without properties and an owner)` }];
 }
 
 /** Fastify's validator drops unknown properties silently; a misspelt option should be an error instead. */
