@@ -616,26 +616,39 @@ class Compiler {
       case '<=':
       case '>=': {
         const op = e.op;
-        if (op === '<') {
-          return (s) => {
-            const a = l(s);
-            const b = r(s);
-            if (typeof a === 'bigint' && typeof b === 'bigint') return a < b;
-            try {
-              return compare(op, a, b);
-            } catch (err) {
-              throw locate(err, pos);
-            }
-          };
-        }
-        return (s) => {
-          const a = l(s);
-          const b = r(s);
+        // Two LONGs are compared here; anything else (DOUBLEs, mixed, errors) by `compare`.
+        const slow = (a: Value, b: Value): boolean => {
           try {
             return compare(op, a, b);
           } catch (err) {
             throw locate(err, pos);
           }
+        };
+        if (op === '<') {
+          return (s) => {
+            const a = l(s);
+            const b = r(s);
+            return typeof a === 'bigint' && typeof b === 'bigint' ? a < b : slow(a, b);
+          };
+        }
+        if (op === '>') {
+          return (s) => {
+            const a = l(s);
+            const b = r(s);
+            return typeof a === 'bigint' && typeof b === 'bigint' ? a > b : slow(a, b);
+          };
+        }
+        if (op === '<=') {
+          return (s) => {
+            const a = l(s);
+            const b = r(s);
+            return typeof a === 'bigint' && typeof b === 'bigint' ? a <= b : slow(a, b);
+          };
+        }
+        return (s) => {
+          const a = l(s);
+          const b = r(s);
+          return typeof a === 'bigint' && typeof b === 'bigint' ? a >= b : slow(a, b);
         };
       }
       case '==':

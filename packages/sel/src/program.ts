@@ -3,7 +3,7 @@ import { checkWorkflowResult, importValue } from './convert.js';
 import { SelError, limitError } from './errors.js';
 import type { HostExtensions } from './extensions.js';
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.js';
-import { EvalState, UNSET, type InputVars, type Slot } from './runtime/state.js';
+import { EvalState, type InputVars } from './runtime/state.js';
 import { typeOf, type SelTypeName, type Value } from './runtime/values.js';
 import { parse, parseMaestro } from './syntax/parser.js';
 
@@ -48,12 +48,19 @@ export type EvalResult =
 const MIN_LONG = -(2n ** 63n);
 const MAX_LONG = 2n ** 63n - 1n;
 
+/** Options of an evaluation that passes none (no object to allocate per call). */
+const NO_OPTIONS: EvaluateOptions = Object.freeze({});
+const NO_VARS: InputVars = Object.freeze({});
+
 export class Program {
   readonly inputNames: ReadonlySet<string>;
   readonly readsParams: boolean;
-  /** Copied for every evaluation: all slots UNSET, no types. */
-  private readonly slotTemplate: Slot[];
-  private readonly typeTemplate: (string | undefined)[];
+  /**
+   * A state no evaluation is using: the next one takes it (and gives it back when it ends), so
+   * repeated evaluations allocate none. An evaluation that starts while another of this program
+   * is running (a host function evaluating it again) makes its own.
+   */
+  private idle: EvalState | undefined;
 
   constructor(
     readonly source: string,
@@ -62,17 +69,10 @@ export class Program {
   ) {
     this.inputNames = compiled.inputNames;
     this.readsParams = compiled.readsParams;
-    const n = compiled.slotNames.length;
-    this.slotTemplate = [];
-    this.typeTemplate = [];
-    for (let i = 0; i < n; i++) {
-      this.slotTemplate.push(UNSET);
-      this.typeTemplate.push(undefined);
-    }
   }
 
   /** Runs the program; never throws for anything the program does. */
-  evaluate<C>(vars: InputVars = {}, options: EvaluateOptions<C> = {}): EvalResult {
+  evaluate<C>(vars: InputVars = NO_VARS, options: EvaluateOptions<C> = NO_OPTIONS as EvaluateOptions<C>): EvalResult {
     try {
       const value = this.run(vars, options);
       return { ok: true, type: typeOf(value), value };
@@ -82,7 +82,7 @@ export class Program {
   }
 
   /** Like `evaluate`, but throws the SelError. */
-  evaluateOrThrow<C>(vars: InputVars = {}, options: EvaluateOptions<C> = {}): Value | undefined {
+  evaluateOrThrow<C>(vars: InputVars = NO_VARS, options: EvaluateOptions<C> = NO_OPTIONS as EvaluateOptions<C>): Value | undefined {
     try {
       return this.run(vars, options);
     } catch (e) {
@@ -99,39 +99,38 @@ export class Program {
     if (this.source.length >= limits.sourceLength) throw lengthError(this.source.length, limits.sourceLength);
     const now = options.nowMillis;
     const clock = typeof now === 'number' ? () => now : typeof now === 'function' ? now : Date.now;
-    const s = new EvalState(
-      this.slotTemplate.slice(),
-      this.typeTemplate.slice(),
-      limits,
-      vars,
-      (options.extensions ?? this.options.extensions) as HostExtensions | undefined,
-      options.context,
-      clock,
-      options.random ?? Math.random,
-    );
     const names = c.slotNames;
-    const isMap = vars instanceof Map;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      let raw: unknown;
-      if (isMap) {
-        if (!vars.has(name)) continue;
-        raw = vars.get(name);
-      } else {
-        if (!Object.hasOwn(vars, name)) continue;
-        raw = (vars as Readonly<Record<string, unknown>>)[name];
+    let s = this.idle;
+    if (s !== undefined) this.idle = undefined;
+    else s = new EvalState(names.length, limits);
+    s.begin(limits, vars, (options.extensions ?? this.options.extensions) as HostExtensions | undefined, options.context, clock, options.random ?? Math.random);
+    try {
+      const isMap = vars instanceof Map;
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        let raw: unknown;
+        if (isMap) {
+          if (!vars.has(name)) continue;
+          raw = vars.get(name);
+        } else {
+          if (!Object.hasOwn(vars, name)) continue;
+          raw = (vars as Readonly<Record<string, unknown>>)[name];
+        }
+        const v =
+          typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
+            ? raw
+            : importValue(raw, { wholeNumbersAreLong: false, host: s });
+        s.slots[i] = v;
+        s.slotTypes[i] = typeOf(v);
       }
-      const v =
-        typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
-          ? raw
-          : importValue(raw, { wholeNumbersAreLong: false, host: s });
-      s.slots[i] = v;
-      s.slotTypes[i] = typeOf(v);
+      const r = c.run(s);
+      const result = r === RETURN ? s.returned : s.last;
+      if (this.options.maestro) checkWorkflowResult(result);
+      return result;
+    } finally {
+      s.end();
+      this.idle = s;
     }
-    const r = c.run(s);
-    const result = r === RETURN ? s.returned : s.last;
-    if (this.options.maestro) checkWorkflowResult(result);
-    return result;
   }
 }
 
