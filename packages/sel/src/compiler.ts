@@ -21,6 +21,8 @@ export interface CompiledProgram {
   /** Largest operand stack an expression needs, and where. */
   stackNeed: number;
   stackPos: Pos;
+  /** Whether a statement stores into a variable slot (a declaration or an assignment to a name). */
+  writesSlots: boolean;
 }
 
 /** Attaches the place of the failing code to an error raised without one. */
@@ -76,6 +78,7 @@ class Compiler {
   declared: Set<string> | undefined;
   readonly inputNames = new Set<string>();
   readsParams = false;
+  writesSlots = false;
   stackNeed = 0;
   stackPos: Pos = { line: 1, column: 1, offset: 0 };
   private loopDepth = 0;
@@ -343,6 +346,7 @@ class Compiler {
   /** `body` runs a statement; `bodyExpr` instead evaluates an expression statement's expression. */
   private countedLoop(c: CountedLoop, initX: Ex | null, test: (s: EvalState) => boolean, update: Ev, body: Ex | null, bodyExpr: Ev | null, pos: Pos): Ex {
     const i = this.slot(c.name);
+    this.writesSlots = true;
     const { bound, step, cmp } = c;
     return (s) => {
       if (initX) initX(s);
@@ -357,8 +361,9 @@ class Compiler {
         } else if (!test(s)) break;
         if (++n >= limit) throw locate(limitError('loop iterations', limit), pos);
         if (bodyExpr !== null) {
+          // The statement's value is not kept: the loop leaves `last` unset when it ends.
           s.step();
-          s.last = bodyExpr(s);
+          bodyExpr(s);
         } else {
           const r = body!(s);
           if (r === BREAK) break;
@@ -374,6 +379,7 @@ class Compiler {
   }
 
   private decl(st: Extract<Stmt, { k: 'decl' }>): Ex {
+    this.writesSlots = true;
     const t = declaredType(st.typeName, st.isArray, HOST_DECLARED_TYPES);
     if (t === undefined) {
       const what = st.isArray ? `${st.typeName}[]` : st.typeName;
@@ -674,6 +680,7 @@ class Compiler {
     if (e.target.k === 'name') {
       const name = e.target.name;
       if (name === 'params') throw new SelError('name', "'params' is read-only", e.target.pos.line, e.target.pos.column);
+      this.writesSlots = true;
       const i = this.slot(name);
       const value = this.expr(e.value, base + 1);
       const what = `'${name}'`;
@@ -946,5 +953,5 @@ export function compileAst(ast: ProgramAst): CompiledProgram {
   const run = c.block(ast.body);
   const inputNames = c.inputNames;
   if (c.declared !== undefined) for (const n of c.declared) inputNames.delete(n);
-  return { run, slotNames: c.slotNames, inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos };
+  return { run, slotNames: c.slotNames, inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos, writesSlots: c.writesSlots };
 }

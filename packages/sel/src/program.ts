@@ -3,7 +3,7 @@ import { checkWorkflowResult, importValue } from './convert.js';
 import { SelError, limitError } from './errors.js';
 import type { HostExtensions } from './extensions.js';
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.js';
-import { EvalState, type InputVars } from './runtime/state.js';
+import { EvalState, UNSET, type InputVars, type Slot } from './runtime/state.js';
 import { typeOf, type SelTypeName, type Value } from './runtime/values.js';
 import { parse, parseMaestro } from './syntax/parser.js';
 
@@ -61,6 +61,8 @@ export class Program {
    * is running (a host function evaluating it again) makes its own.
    */
   private idle: EvalState | undefined;
+  /** Copied for every evaluation of a program that stores into its slots: all UNSET. */
+  private readonly slotTemplate: Slot[] | undefined;
 
   constructor(
     readonly source: string,
@@ -69,6 +71,11 @@ export class Program {
   ) {
     this.inputNames = compiled.inputNames;
     this.readsParams = compiled.readsParams;
+    if (compiled.writesSlots) {
+      const template: Slot[] = [];
+      for (let i = 0; i < compiled.slotNames.length; i++) template.push(UNSET);
+      this.slotTemplate = template;
+    }
   }
 
   /** Runs the program; never throws for anything the program does. */
@@ -103,7 +110,7 @@ export class Program {
     let s = this.idle;
     if (s !== undefined) this.idle = undefined;
     else s = new EvalState(names.length, limits);
-    s.begin(limits, vars, (options.extensions ?? this.options.extensions) as HostExtensions | undefined, options.context, clock, options.random ?? Math.random);
+    s.begin(this.slotTemplate?.slice(), limits, vars, (options.extensions ?? this.options.extensions) as HostExtensions | undefined, options.context, clock, options.random ?? Math.random);
     try {
       const isMap = vars instanceof Map;
       for (let i = 0; i < names.length; i++) {

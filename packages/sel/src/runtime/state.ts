@@ -19,8 +19,16 @@ export interface Located {
  * host's per-evaluation context. A fresh state per evaluation means nothing leaks between them.
  */
 export class EvalState implements HostContext {
-  readonly slots: Slot[];
+  /**
+   * Variable slots and their types. The types (constant strings, almost always) live in an array
+   * of the state, reused; so do the slots of a program that never stores into one after its
+   * inputs. A program that does (declarations, assignments, loop counters) gets fresh slots for
+   * each evaluation, so that what it stores goes into a young array, not into a long-lived one
+   * where every store of a new value costs a write barrier.
+   */
+  slots: Slot[];
   readonly slotTypes: (string | undefined)[];
+  private readonly ownSlots: Slot[];
   steps = 0;
   memory = 0;
   last: Value | undefined = undefined;
@@ -41,9 +49,8 @@ export class EvalState implements HostContext {
   paramsCache: Map<string, Value> | undefined = undefined;
 
   /**
-   * A state for programs with `slotCount` variable slots. One state serves one evaluation at a
-   * time, from `begin` to `end`, and may then serve the next: a program keeps an idle one, so
-   * an evaluation allocates no state of its own.
+   * One state serves one evaluation at a time, from `begin` to `end`, and may then serve the
+   * next: a program keeps an idle one, so an evaluation allocates no state object of its own.
    */
   constructor(slotCount: number, limits: Limits) {
     const slots: Slot[] = [];
@@ -52,7 +59,7 @@ export class EvalState implements HostContext {
       slots.push(UNSET);
       types.push(undefined);
     }
-    this.slots = slots;
+    this.ownSlots = this.slots = slots;
     this.slotTypes = types;
     this.limits = limits;
     this.maxSteps = limits.steps;
@@ -62,8 +69,11 @@ export class EvalState implements HostContext {
     this.memoryLimit = limits.memoryBytes;
   }
 
-  /** Starts an evaluation: every slot is UNSET (as `end` leaves them), every counter zero. */
-  begin(limits: Limits, vars: InputVars, extensions: HostExtensions | undefined, context: unknown, clock: () => number, rng: () => number): void {
+  /**
+   * Starts an evaluation: every slot UNSET and every type unknown (as `end` leaves them),
+   * counters at zero. `freshSlots`, if given, is used instead of the state's own slots.
+   */
+  begin(freshSlots: Slot[] | undefined, limits: Limits, vars: InputVars, extensions: HostExtensions | undefined, context: unknown, clock: () => number, rng: () => number): void {
     if (limits !== this.limits) {
       this.limits = limits;
       this.maxSteps = limits.steps;
@@ -72,6 +82,7 @@ export class EvalState implements HostContext {
       this.stringLimit = limits.stringLength;
       this.memoryLimit = limits.memoryBytes;
     }
+    this.slots = freshSlots ?? this.ownSlots;
     this.steps = 0;
     this.memory = 0;
     this.deadline = limits.timeoutMs > 0 ? Date.now() + limits.timeoutMs : 0;
@@ -84,12 +95,14 @@ export class EvalState implements HostContext {
 
   /** Ends an evaluation: drops every value and host object it held, so none outlives it. */
   end(): void {
-    const slots = this.slots;
+    const own = this.ownSlots;
     const types = this.slotTypes;
-    for (let i = 0; i < slots.length; i++) {
-      slots[i] = UNSET;
+    const reset = this.slots === own;
+    for (let i = 0; i < types.length; i++) {
       types[i] = undefined;
+      if (reset) own[i] = UNSET;
     }
+    this.slots = own;
     this.last = undefined;
     this.returned = undefined;
     this.paramsCache = undefined;
