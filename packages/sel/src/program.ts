@@ -48,12 +48,21 @@ export type EvalResult =
 const MIN_LONG = -(2n ** 63n);
 const MAX_LONG = 2n ** 63n - 1n;
 
+/** Options of an evaluation that passes none (no object to allocate per call). */
+const NO_OPTIONS: EvaluateOptions = Object.freeze({});
+const NO_VARS: InputVars = Object.freeze({});
+
 export class Program {
   readonly inputNames: ReadonlySet<string>;
   readonly readsParams: boolean;
-  /** Copied for every evaluation: all slots UNSET, no types. */
-  private readonly slotTemplate: Slot[];
-  private readonly typeTemplate: (string | undefined)[];
+  /**
+   * A state no evaluation is using: the next one takes it (and gives it back when it ends), so
+   * repeated evaluations allocate none. An evaluation that starts while another of this program
+   * is running (a host function evaluating it again) makes its own.
+   */
+  private idle: EvalState | undefined;
+  /** Copied for every evaluation of a program that stores into its slots: all UNSET. */
+  private readonly slotTemplate: Slot[] | undefined;
 
   constructor(
     readonly source: string,
@@ -62,17 +71,15 @@ export class Program {
   ) {
     this.inputNames = compiled.inputNames;
     this.readsParams = compiled.readsParams;
-    const n = compiled.slotNames.length;
-    this.slotTemplate = [];
-    this.typeTemplate = [];
-    for (let i = 0; i < n; i++) {
-      this.slotTemplate.push(UNSET);
-      this.typeTemplate.push(undefined);
+    if (compiled.writesSlots) {
+      const template: Slot[] = [];
+      for (let i = 0; i < compiled.slotNames.length; i++) template.push(UNSET);
+      this.slotTemplate = template;
     }
   }
 
   /** Runs the program; never throws for anything the program does. */
-  evaluate<C>(vars: InputVars = {}, options: EvaluateOptions<C> = {}): EvalResult {
+  evaluate<C>(vars: InputVars = NO_VARS, options: EvaluateOptions<C> = NO_OPTIONS as EvaluateOptions<C>): EvalResult {
     try {
       const value = this.run(vars, options);
       return { ok: true, type: typeOf(value), value };
@@ -82,7 +89,7 @@ export class Program {
   }
 
   /** Like `evaluate`, but throws the SelError. */
-  evaluateOrThrow<C>(vars: InputVars = {}, options: EvaluateOptions<C> = {}): Value | undefined {
+  evaluateOrThrow<C>(vars: InputVars = NO_VARS, options: EvaluateOptions<C> = NO_OPTIONS as EvaluateOptions<C>): Value | undefined {
     try {
       return this.run(vars, options);
     } catch (e) {
@@ -98,41 +105,45 @@ export class Program {
     }
     if (this.source.length >= limits.sourceLength) throw lengthError(this.source.length, limits.sourceLength);
     const now = options.nowMillis;
-    const clock = typeof now === 'number' ? () => now : typeof now === 'function' ? now : Date.now;
-    const s = new EvalState(
-      this.slotTemplate.slice(),
-      this.typeTemplate.slice(),
-      limits,
-      vars,
-      (options.extensions ?? this.options.extensions) as HostExtensions | undefined,
-      options.context,
-      clock,
-      options.random ?? Math.random,
-    );
+    const clock = typeof now === 'number' ? pinnedClock(now) : typeof now === 'function' ? now : Date.now;
     const names = c.slotNames;
-    const isMap = vars instanceof Map;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      let raw: unknown;
-      if (isMap) {
-        if (!vars.has(name)) continue;
-        raw = vars.get(name);
-      } else {
-        if (!Object.hasOwn(vars, name)) continue;
-        raw = (vars as Readonly<Record<string, unknown>>)[name];
+    let s = this.idle;
+    if (s !== undefined) this.idle = undefined;
+    else s = new EvalState(names.length, limits);
+    s.begin(this.slotTemplate?.slice(), limits, vars, (options.extensions ?? this.options.extensions) as HostExtensions | undefined, options.context, clock, options.random ?? Math.random);
+    try {
+      const isMap = vars instanceof Map;
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        let raw: unknown;
+        if (isMap) {
+          if (!vars.has(name)) continue;
+          raw = vars.get(name);
+        } else {
+          if (!Object.hasOwn(vars, name)) continue;
+          raw = (vars as Readonly<Record<string, unknown>>)[name];
+        }
+        const v =
+          typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
+            ? raw
+            : importValue(raw, { wholeNumbersAreLong: false, host: s });
+        s.slots[i] = v;
+        s.slotTypes[i] = typeOf(v);
       }
-      const v =
-        typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
-          ? raw
-          : importValue(raw, { wholeNumbersAreLong: false, host: s });
-      s.slots[i] = v;
-      s.slotTypes[i] = typeOf(v);
+      const r = c.run(s);
+      const result = r === RETURN ? s.returned : s.last;
+      if (this.options.maestro) checkWorkflowResult(result);
+      return result;
+    } finally {
+      s.end();
+      this.idle = s;
     }
-    const r = c.run(s);
-    const result = r === RETURN ? s.returned : s.last;
-    if (this.options.maestro) checkWorkflowResult(result);
-    return result;
   }
+}
+
+/** A clock that always reads `millis` (made here: a closure in `run` would cost every evaluation a context). */
+function pinnedClock(millis: number): () => number {
+  return () => millis;
 }
 
 function lengthError(length: number, limit: number): SelError {

@@ -70,7 +70,7 @@ export class SelWorkerError extends Error {
   }
 }
 
-/** True for the interpreter's own wall-clock limit error (`time limit of N milliseconds exceeded`). */
+/** True for the interpreter's own wall-clock limit error (`time limit of N ms exceeded`). */
 export function isTimeLimitError(e: unknown): boolean {
   const err = e as { kind?: unknown; message?: unknown };
   return err?.kind === 'limit' && typeof err.message === 'string' && err.message.startsWith('time limit of ');

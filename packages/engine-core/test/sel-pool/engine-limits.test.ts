@@ -6,8 +6,8 @@ import { testEngine, workflow } from '../runtime/support/engine.js';
 
 /**
  * The wall-clock limit in the engine (PGlite; the server test covers PostgreSQL): a workflow
- * param, a step param, a validator and a successor condition that run too long each end their
- * run FAILED with the limit named, without retries, while other runs go on.
+ * param, a step param, a validator, a successor condition and a while condition that run too long each end their
+ * run FAILED with the limit named (a while step's condition too), without retries, while other runs go on.
  */
 const LOOP = 'long s = 0; for (int i = 0; i < 25000; i = i + 1) { for (int j = 0; j < 4000; j = j + 1) { s = s + 1; } } return s;';
 const REGEX = "String s = 'a'; for (int i = 0; i < 17; i = i + 1) { s = s + s; } return s.replaceAll('a*b|a', 'x');";
@@ -23,6 +23,14 @@ beforeAll(async () => {
   defs.add(workflow({ workflow: { id: 'step-param', steps: [{ step: { id: 'a', type: 'NoOp', params: { p: { expression: LOOP, type: 'LONG' } } } }] } }));
   defs.add(workflow({ workflow: { id: 'validator', params: { v: { value: 1, type: 'LONG', validator: `${LOOP.slice(0, -'return s;'.length)}return s > param;` } }, steps: [{ step: { id: 'a', type: 'NoOp' } }] } }));
   defs.add(workflow({ workflow: { id: 'condition', steps: [{ step: { id: 'a', type: 'NoOp', transition: { successors: { b: `${REGEX.slice(0, -1)} == 'x';` } } } }, { step: { id: 'b', type: 'NoOp' } }] } }));
+  defs.add(
+    workflow({
+      workflow: {
+        id: 'while-condition',
+        steps: [{ while: { id: 'loop', condition: `${REGEX.slice(0, -1)} == 'x';`, steps: [{ step: { id: 'body', type: 'NoOp' } }] } }],
+      },
+    }),
+  );
   defs.add(workflow({ workflow: { id: 'benign', params: { n: { expression: 'int s = 0; for (int i = 0; i < 10; i = i + 1) { s = s + i; } return s;', type: 'LONG' } }, steps: [{ step: { id: 'a', type: 'NoOp', params: { m: { expression: 'n + 1', type: 'LONG' } } } }] } }));
   ({ engine, errors } = testEngine(t.db, defs, { selTimeoutMs: 300 }));
   await engine.start();
@@ -36,7 +44,7 @@ afterAll(async () => {
 describe('the SEL wall-clock limit in the engine', () => {
   it('fails each run naming what passed the limit; a benign run next to them succeeds', async () => {
     const start = async (id: string) => (await engine.startWorkflow({ workflowId: id })).workflowInstanceId;
-    const ids = { wf: await start('wf-param'), step: await start('step-param'), validator: await start('validator'), cond: await start('condition'), benign: await start('benign') };
+    const ids = { wf: await start('wf-param'), step: await start('step-param'), validator: await start('validator'), cond: await start('condition'), whileCond: await start('while-condition'), benign: await start('benign') };
 
     expect(await engine.waitForInstance('benign', ids.benign)).toBe('SUCCEEDED');
     expect((await engine.getStepAttempt('benign', ids.benign, 'a'))?.params.m?.value).toBe(46n);
@@ -55,6 +63,11 @@ describe('the SEL wall-clock limit in the engine', () => {
 
     expect(await engine.waitForInstance('condition', ids.cond)).toBe('FAILED');
     expect((await engine.getStepAttempt('condition', ids.cond, 'a'))?.reason).toMatch(/^condition for successor b .*: evaluation exceeded the wall-clock limit of 300 ms$/);
+
+    expect(await engine.waitForInstance('while-condition', ids.whileCond)).toBe('FAILED');
+    const loop = await engine.getStepAttempt('while-condition', ids.whileCond, 'loop');
+    expect(loop?.status).toBe('USER_FAILED');
+    expect(loop?.reason).toMatch(/^while condition \(.*\): evaluation exceeded the wall-clock limit of 300 ms$/);
     expect(errors).toEqual([]);
   }, 120_000);
 });

@@ -1,10 +1,11 @@
-import { limitError, type SelError } from '../errors.js';
+import { SelError, limitError } from '../errors.js';
 import type { HostContext } from '../host-context.js';
 import { CHAR_BYTES, ELEMENT_BYTES, OBJECT_BYTES, WORK_UNITS_PER_STEP, type Limits } from '../limits.js';
 import type { HostExtensions } from '../extensions.js';
 import type { Value } from './values.js';
 
 export const UNSET: unique symbol = Symbol('unset');
+const NO_VARS: InputVars = Object.freeze({});
 export type Slot = Value | typeof UNSET;
 
 /** Where the current statement's step was counted; limits name it in their error. */
@@ -18,43 +19,98 @@ export interface Located {
  * host's per-evaluation context. A fresh state per evaluation means nothing leaks between them.
  */
 export class EvalState implements HostContext {
-  readonly slots: Slot[];
+  /**
+   * Variable slots and their types. The types (constant strings, almost always) live in an array
+   * of the state, reused; so do the slots of a program that never stores into one after its
+   * inputs. A program that does (declarations, assignments, loop counters) gets fresh slots for
+   * each evaluation, so that what it stores goes into a young array, not into a long-lived one
+   * where every store of a new value costs a write barrier.
+   */
+  slots: Slot[];
   readonly slotTypes: (string | undefined)[];
+  private readonly ownSlots: Slot[];
   steps = 0;
   memory = 0;
   last: Value | undefined = undefined;
   returned: Value | undefined = undefined;
-  readonly maxSteps: number;
-  readonly loopLimit: number;
-  readonly arrayLimit: number;
-  readonly stringLimit: number;
-  readonly memoryLimit: number;
-  private readonly deadline: number;
+  maxSteps: number;
+  loopLimit: number;
+  arrayLimit: number;
+  stringLimit: number;
+  memoryLimit: number;
+  private deadline = 0;
+  limits: Limits;
+  vars: InputVars = NO_VARS;
+  extensions: HostExtensions | undefined = undefined;
+  context: unknown = undefined;
+  private clock: () => number = Date.now;
+  private rng: () => number = Math.random;
   /** Copies of input values read through `params`, so a program never changes the caller's data. */
-  paramsCache: Map<string, Value> | undefined;
+  paramsCache: Map<string, Value> | undefined = undefined;
 
   /**
-   * `slots` and `slotTypes` become this evaluation's own: pass fresh arrays (a copy of a
-   * program's all-UNSET template is the cheapest way to get them).
+   * One state serves one evaluation at a time, from `begin` to `end`, and may then serve the
+   * next: a program keeps an idle one, so an evaluation allocates no state object of its own.
    */
-  constructor(
-    slots: Slot[],
-    slotTypes: (string | undefined)[],
-    readonly limits: Limits,
-    readonly vars: InputVars,
-    readonly extensions: HostExtensions | undefined,
-    readonly context: unknown,
-    private readonly clock: () => number,
-    private readonly rng: () => number,
-  ) {
-    this.slots = slots;
-    this.slotTypes = slotTypes;
+  constructor(slotCount: number, limits: Limits) {
+    const slots: Slot[] = [];
+    const types: (string | undefined)[] = [];
+    for (let i = 0; i < slotCount; i++) {
+      slots.push(UNSET);
+      types.push(undefined);
+    }
+    this.ownSlots = this.slots = slots;
+    this.slotTypes = types;
+    this.limits = limits;
     this.maxSteps = limits.steps;
     this.loopLimit = limits.loopIterations;
     this.arrayLimit = limits.arrayLength;
     this.stringLimit = limits.stringLength;
     this.memoryLimit = limits.memoryBytes;
+  }
+
+  /**
+   * Starts an evaluation: every slot UNSET and every type unknown (as `end` leaves them),
+   * counters at zero. `freshSlots`, if given, is used instead of the state's own slots.
+   */
+  begin(freshSlots: Slot[] | undefined, limits: Limits, vars: InputVars, extensions: HostExtensions | undefined, context: unknown, clock: () => number, rng: () => number): void {
+    if (limits !== this.limits) {
+      this.limits = limits;
+      this.maxSteps = limits.steps;
+      this.loopLimit = limits.loopIterations;
+      this.arrayLimit = limits.arrayLength;
+      this.stringLimit = limits.stringLength;
+      this.memoryLimit = limits.memoryBytes;
+    }
+    this.slots = freshSlots ?? this.ownSlots;
+    this.steps = 0;
+    this.memory = 0;
     this.deadline = limits.timeoutMs > 0 ? Date.now() + limits.timeoutMs : 0;
+    this.vars = vars;
+    this.extensions = extensions;
+    this.context = context;
+    this.clock = clock;
+    this.rng = rng;
+  }
+
+  /** Ends an evaluation: drops every value and host object it held, so none outlives it. */
+  end(): void {
+    const own = this.ownSlots;
+    const types = this.slotTypes;
+    const reset = this.slots === own;
+    for (let i = 0; i < types.length; i++) {
+      types[i] = undefined;
+      if (reset) own[i] = UNSET;
+    }
+    this.slots = own;
+    this.last = undefined;
+    this.returned = undefined;
+    this.paramsCache = undefined;
+    this.vars = NO_VARS;
+    this.extensions = undefined;
+    this.context = undefined;
+    this.clock = Date.now;
+    this.rng = Math.random;
   }
 
   /** One evaluation step; the wall clock is only read every 1024 steps. */
@@ -62,7 +118,7 @@ export class EvalState implements HostContext {
     const s = ++this.steps;
     if (s > this.maxSteps) throw limitError('steps', this.maxSteps);
     if ((s & 1023) === 0 && this.deadline !== 0 && Date.now() > this.deadline) {
-      throw limitError('time', this.limits.timeoutMs, 'milliseconds');
+      throw this.timeError();
     }
   }
 
@@ -72,8 +128,12 @@ export class EvalState implements HostContext {
     const s = (this.steps += Math.floor(units / WORK_UNITS_PER_STEP));
     if (s > this.maxSteps) throw limitError('steps', this.maxSteps, 'counting the work done inside library calls');
     if (units >= 1024 * WORK_UNITS_PER_STEP && this.deadline !== 0 && Date.now() > this.deadline) {
-      throw limitError('time', this.limits.timeoutMs, 'milliseconds');
+      throw this.timeError();
     }
+  }
+
+  private timeError(): SelError {
+    return new SelError('limit', `time limit of ${this.limits.timeoutMs} ms exceeded`);
   }
 
   workLeft(): number {
