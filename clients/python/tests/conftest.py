@@ -13,7 +13,7 @@ from typing import Iterator, List
 import pytest
 
 from baton_client import Baton
-from servers import TOKENS, BatonServer
+from servers import RATE_WINDOW_S, TOKENS, BatonServer
 
 _pg_databases: List[str] = [u for u in os.environ.get("BATON_TEST_PG_DATABASES", "").split(",") if u]
 
@@ -38,8 +38,8 @@ def server(request: pytest.FixtureRequest) -> Iterator[BatonServer]:
 
 @pytest.fixture(scope="session")
 def rate_limited_server() -> Iterator[BatonServer]:
-    """PGlite, 3 publish requests per token and minute (the limit lives in the server process)."""
-    srv = BatonServer("pglite", env={"BATON_PUBLISH_RATE_LIMIT": "3"})
+    """PGlite, 3 publish requests per token and RATE_WINDOW_S seconds (the limit lives in the server process)."""
+    srv = BatonServer("pglite", env={"BATON_PUBLISH_RATE_LIMIT": "3", "BATON_PUBLISH_RATE_WINDOW": str(RATE_WINDOW_S)})
     yield srv
     srv.stop()
 

@@ -23,6 +23,9 @@ TOKENS = {
     "publisher": "pyclient-publisher-token-0123456789",
     "reader": "pyclient-reader-token-0123456789",
 }
+# The rate-limited server's window (BATON_PUBLISH_RATE_WINDOW): long enough that Retry-After
+# outlasts a 5 s client deadline, short enough that waiting it out does not take a minute.
+RATE_WINDOW_S = 15
 TOKEN_SETTING = ",".join(f"py-{role}:{role}:{secret}" for role, secret in TOKENS.items())
 
 

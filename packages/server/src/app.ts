@@ -80,12 +80,12 @@ export async function buildApp(deps: AppDeps): Promise<BatonApp> {
   // document read it from the route's config.
   app.addHook('onRoute', (route) => {
     assignAccess(route);
-    limitPublishing(route, deps.config.publishRateLimit);
+    limitPublishing(route, deps.config.publishRateLimit, deps.config.publishRateWindowSeconds);
     routeMethods.add(route);
     deps.onRoute?.(route);
   });
   app.addHook('onRequest', authHook({ tokens: deps.config.tokens, enabled: deps.config.tokens.length > 0 }));
-  await registerRateLimit(app);
+  await registerRateLimit(app, deps.config.publishRateWindowSeconds);
   await registerOpenApi(app, { version: API_VERSION });
   const registry = createMetricsRegistry();
   app.decorate('metrics', registry);

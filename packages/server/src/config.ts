@@ -22,8 +22,10 @@ export interface ServerConfig {
   logFormat?: LogFormat;
   /** API tokens from BATON_TOKENS and BATON_TOKENS_FILE; none means auth is off (loopback + PGlite only). */
   tokens: ApiToken[];
-  /** Publish requests each token may make per minute; 0 means no limit. */
+  /** Publish requests each token may make per window; 0 means no limit. */
   publishRateLimit: number;
+  /** The rate limit's window in seconds (default 60: the limit is per minute). */
+  publishRateWindowSeconds: number;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -32,6 +34,7 @@ export const DEFAULT_DATA_DIR = './.baton-data';
 export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 export const DEFAULT_REQUEST_LOG_LEVEL: LogLevel = 'debug';
 export const DEFAULT_PUBLISH_RATE_LIMIT = 1200;
+export const DEFAULT_PUBLISH_RATE_WINDOW_SECONDS = 60;
 
 /** The settings read from the environment, for `--help` and documentation. */
 export const SETTINGS: ReadonlyArray<{ name: string; description: string }> = [
@@ -45,6 +48,7 @@ export const SETTINGS: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'BATON_TOKENS', description: 'API tokens, comma-separated name:role:token (role: reader, publisher or admin); required unless HOST is loopback and DATABASE_URL is unset' },
   { name: 'BATON_TOKENS_FILE', description: 'JSON or YAML file listing {name, role, token | sha256} API tokens (adds to BATON_TOKENS)' },
   { name: 'BATON_PUBLISH_RATE_LIMIT', description: `publish requests per minute per token (default ${DEFAULT_PUBLISH_RATE_LIMIT}; 0 = no limit)` },
+  { name: 'BATON_PUBLISH_RATE_WINDOW', description: `the publish rate limit's window in seconds, 1 to 3600 (default ${DEFAULT_PUBLISH_RATE_WINDOW_SECONDS}, a minute)` },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -66,6 +70,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logFormat: parseLogFormat(setting(env, 'LOG_FORMAT')),
     tokens: loadTokens(env, cwd),
     publishRateLimit: parsePublishRateLimit(setting(env, 'BATON_PUBLISH_RATE_LIMIT')),
+    publishRateWindowSeconds: parsePublishRateWindow(setting(env, 'BATON_PUBLISH_RATE_WINDOW')),
   };
 }
 
@@ -98,6 +103,13 @@ function parsePublishRateLimit(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_PUBLISH_RATE_LIMIT;
   const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n)) throw new StartupError('BATON_PUBLISH_RATE_LIMIT', `must be a whole number of requests per minute (0 = no limit), got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function parsePublishRateWindow(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PUBLISH_RATE_WINDOW_SECONDS;
+  const n = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= 3600)) throw new StartupError('BATON_PUBLISH_RATE_WINDOW', `must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(raw)}`);
   return n;
 }
 

@@ -73,6 +73,9 @@ describe('token settings', () => {
     [{ BATON_TOKENS: 'a:admin:0123456789abcdefgh,b:reader:0123456789abcdefgh' }, 'BATON_TOKENS', /token "b" has the same secret as another token/],
     [{ BATON_TOKENS_FILE: '/nonexistent/tokens.yaml' }, 'BATON_TOKENS_FILE', /cannot read \/nonexistent\/tokens\.yaml: ENOENT/],
     [{ BATON_PUBLISH_RATE_LIMIT: 'lots' }, 'BATON_PUBLISH_RATE_LIMIT', /must be a whole number/],
+    [{ BATON_PUBLISH_RATE_WINDOW: '0' }, 'BATON_PUBLISH_RATE_WINDOW', /must be a whole number of seconds from 1 to 3600, got "0"/],
+    [{ BATON_PUBLISH_RATE_WINDOW: '1m' }, 'BATON_PUBLISH_RATE_WINDOW', /must be a whole number of seconds from 1 to 3600, got "1m"/],
+    [{ BATON_PUBLISH_RATE_WINDOW: '3601' }, 'BATON_PUBLISH_RATE_WINDOW', /from 1 to 3600/],
     [{ DATABASE_URL: 'postgres://db/baton' }, 'BATON_TOKENS', /API tokens are required because DATABASE_URL is set; set BATON_TOKENS=name:role:token or BATON_TOKENS_FILE/],
     [{ HOST: '0.0.0.0' }, 'BATON_TOKENS', /API tokens are required because HOST 0\.0\.0\.0 is not loopback/],
   ])('refuses %j naming %s', (env, setting, message) => {

@@ -25,16 +25,17 @@ describe('loadConfig', () => {
       logFormat: undefined,
       tokens: [],
       publishRateLimit: 1200,
+      publishRateWindowSeconds: 60,
     });
   });
 
   it('reads every setting and treats empty values as unset', () => {
     expect(
       loadConfig(
-        { PORT: ' 0 ', HOST: '0.0.0.0', DATABASE_URL: 'postgresql://u:p@db.internal:6543/baton', BATON_DATA_DIR: 'data', LOG_LEVEL: 'DEBUG', REQUEST_LOG_LEVEL: 'Info', LOG_FORMAT: 'pretty' },
+        { PORT: ' 0 ', HOST: '0.0.0.0', DATABASE_URL: 'postgresql://u:p@db.internal:6543/baton', BATON_DATA_DIR: 'data', LOG_LEVEL: 'DEBUG', REQUEST_LOG_LEVEL: 'Info', LOG_FORMAT: 'pretty', BATON_PUBLISH_RATE_WINDOW: '15' },
         '/srv/baton',
       ),
-    ).toEqual({ port: 0, host: '0.0.0.0', databaseUrl: 'postgresql://u:p@db.internal:6543/baton', dataDir: '/srv/baton/data', logLevel: 'debug', requestLogLevel: 'info', logFormat: 'pretty', tokens: [], publishRateLimit: 1200 });
+    ).toEqual({ port: 0, host: '0.0.0.0', databaseUrl: 'postgresql://u:p@db.internal:6543/baton', dataDir: '/srv/baton/data', logLevel: 'debug', requestLogLevel: 'info', logFormat: 'pretty', tokens: [], publishRateLimit: 1200, publishRateWindowSeconds: 15 });
     expect(loadConfig({ PORT: '', DATABASE_URL: '  ', LOG_LEVEL: '' }, '/x')).toMatchObject({ port: 8080, databaseUrl: undefined, logLevel: 'info' });
   });
 

@@ -1,5 +1,6 @@
 import { migrate, PgDb, PGliteDb, type Db, type Queryable } from '@baton/engine-core';
 import { createTestDatabase, type Database } from '../../../test/setup/infra.js';
+import { freshPgliteCluster } from '../../../test/setup/pglite-template.js';
 import { signalsMigrations } from '../src/migrations.js';
 import type { StartRequest, StartResult, TriggerExpressions, WorkflowStarter } from '../src/ports.js';
 import { stringifyJson } from '../src/json.js';
@@ -32,7 +33,7 @@ export async function openTestDb(poolSize = 10): Promise<TestDb> {
  * runs one by one: the embedded default has to run the same SQL.
  */
 export async function openPgliteService(): Promise<{ db: PGliteDb; svc: SignalService }> {
-  const db = await PGliteDb.open({});
+  const db = await PGliteDb.open({ loadDataDir: await freshPgliteCluster() });
   await migrate(db, [signalsMigrations]);
   await db.exec(STARTS_TABLE);
   return { db, svc: new SignalService(db, { starter: new TableStarter(false), expressions: testExpressions }) };

@@ -10,6 +10,7 @@ import { packageMigrations } from '../../src/migrations.js';
 import { createRoutePlugins } from '../../src/route-plugins.js';
 import { loadServiceSettings } from '../../src/service-config.js';
 import { createServices, type BatonServices } from '../../src/services.js';
+import { freshPgliteCluster } from '../../../../test/setup/pglite-template.js';
 import { repoRoot } from './baton-process.js';
 
 export interface ServiceApp {
@@ -24,7 +25,7 @@ export interface ServiceApp {
  * on the given database (closed with the app).
  */
 export async function startServiceApp(env: Record<string, string> = {}, given?: Db): Promise<ServiceApp> {
-  const db = given ?? (await PGliteDb.open({}));
+  const db = given ?? (await PGliteDb.open({ loadDataDir: await freshPgliteCluster() }));
   await migrate(db, [...packageMigrations]);
   const config = loadConfig({}, tmpdir());
   const logger = createLogger('silent');

@@ -1,5 +1,6 @@
 import { PGliteDb, PgDb, migrate, engineMigrations, type Db } from '../../../src/index.js';
 import { createTestDatabase, type Database } from '../../../../../test/setup/infra.js';
+import { freshPgliteCluster } from '../../../../../test/setup/pglite-template.js';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -16,7 +17,7 @@ export interface TestDb {
  */
 export async function openTestDb(kind: DbKind): Promise<TestDb> {
   if (kind === 'pglite') {
-    const db = await PGliteDb.open();
+    const db = await PGliteDb.open({ loadDataDir: await freshPgliteCluster() });
     await migrate(db, [engineMigrations]);
     return { db, close: () => db.close() };
   }
