@@ -3,6 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAESTRO_STEP_TYPES, PARAM_MODES, PARAM_TYPES, RUN_STRATEGY_RULES } from '@baton/engine-core';
 import { utilMethods } from '../../sel/src/java/util-functions.js';
+import { MAX_NAME_LENGTH, MAX_SIGNALS_IN_A_TRIGGER, RESERVED_ID_PREFIX, RESERVED_ID_SUFFIX } from '../../engine-core/src/definition/maestro-limits.js';
+import { DRY_RUN_SIGNAL_VALUE } from '../../engine-core/src/runtime/dry-run.js';
+import { DEFAULT_MIN_TRIGGER_INTERVAL_MS } from '../src/service-config.js';
 import { repoRoot } from './helpers/baton-process.js';
 import { startServiceApp, type ServiceApp } from './helpers/service-app.js';
 
@@ -21,6 +24,10 @@ type Status = (typeof STATUSES)[number];
 const MAESTRO_UTIL_FUNCTIONS = ['dateIntToTs', 'tsToDateInt', 'incrementDateInt', 'timeoutForDateTimeDeadline', 'timeoutForDateIntDeadline', 'dateIntsBetween', 'intsBetween', 'dateIntHourToTs'];
 const MAESTRO_PARAM_METHODS = ['nextUniqueId', 'getExecutionEnvironment', 'getFromInstance', 'getFromStep', 'getFromSignal', 'getFromSignalDependency', 'getFromSignalOrDefault', 'getFromSubworkflow', 'getFromForeach'];
 const MAESTRO_TIME_TRIGGERS = ['CRON', 'PREDEFINED', 'INTERVAL'];
+/** What Maestro's model constraints refuse at push (SignalTriggerConstraint, MaestroIdConstraint, …). */
+const MAESTRO_REFUSALS = ['trigger-signal-count', 'join-key-match-param', 'trigger-match-value', 'dependency-range-params', 'dependency-match-param-type', 'empty-signal-lists', 'reserved-ids', 'name-length'];
+/** The tests that push what Maestro refuses and expect the refusal. */
+const REFUSAL_TESTS = ['packages/engine-core/test/definition/maestro-refusals.test.ts', 'packages/server/test/maestro-push-checks.test.ts'];
 
 interface Row {
   line: number;
@@ -107,6 +114,31 @@ describe('docs/maestro-compatibility.md', () => {
       expect(Object.hasOwn(utilMethods, name), `Util.${name} in Baton's SEL library`).toBe(supported);
     }
     expect(keysWith('sel:params.').sort()).toEqual([...MAESTRO_PARAM_METHODS].sort());
+  });
+
+  it("lists every refusal of Maestro's model, each refused as Maestro does and shown by a refusal test", () => {
+    expect(keysWith('refuse:').sort()).toEqual([...MAESTRO_REFUSALS].sort());
+    // INTERVAL is "supported" because Baton refuses it as Maestro does; a refusal test must show it.
+    for (const key of [...MAESTRO_REFUSALS.map((k) => `refuse:${k}`), 'time-trigger:INTERVAL', 'time-trigger.minimum-interval', 'properties.owner-required']) {
+      const r = byKey.get(key)!;
+      expect(r.status, key).not.toBe('not supported');
+      const files = [...r.evidence.matchAll(EVIDENCE)].map((m) => m[1]);
+      expect(files.some((f) => REFUSAL_TESTS.includes(f!)), `${key} names a refusal test`).toBe(true);
+    }
+  });
+
+  it('quotes the limits the code uses', () => {
+    const text = (key: string) => {
+      const r = byKey.get(key)!;
+      return readFileSync(DOC, 'utf8').split('\n')[r.line - 1]!;
+    };
+    expect(text('refuse:trigger-signal-count')).toContain(`more than ${MAX_SIGNALS_IN_A_TRIGGER} signals`);
+    expect(text('refuse:name-length')).toContain(`over ${MAX_NAME_LENGTH} characters`);
+    expect(text('refuse:reserved-ids')).toContain(`starting with \`${RESERVED_ID_PREFIX}\``);
+    expect(text('refuse:reserved-ids')).toContain(`ending with \`${RESERVED_ID_SUFFIX}\``);
+    expect(text('param.push-dry-run')).toContain(`signal params ${String(DRY_RUN_SIGNAL_VALUE)}`);
+    expect(DEFAULT_MIN_TRIGGER_INTERVAL_MS).toBe(60_000);
+    expect(text('time-trigger.minimum-interval')).toMatch(/at least 1 minute apart.*default `1m`/);
   });
 
   describe('step types', () => {
