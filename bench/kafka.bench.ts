@@ -31,7 +31,9 @@
  * excluded from both), and so is the CPU each used per message: this process, PostgreSQL's
  * processes and the broker's JVM (from /proc). On a machine of few cores that sum bounds the rate:
  * cores / (CPU per signal). Prints a table and, as its last line, one JSON object.
- * BENCH_KAFKA_LANES sets the ingestor's lanes (default: the product default).
+ * BENCH_KAFKA_LANES, BENCH_KAFKA_CHUNK and BENCH_KAFKA_TX set the ingestor's lanes, chunk size and
+ * signals per transaction (default: the product defaults). BENCH_KAFKA_MATCHER=off leaves the
+ * matcher stopped (a diagnosis: how much of Baton's time is the matcher's, not the ingestor's).
  */
 import { availableParallelism } from 'node:os';
 import { logLevel, Kafka, Partitioners } from 'kafkajs';
@@ -43,7 +45,7 @@ import { DEFAULT_POSTGRES_LANES, KafkaIngestor } from '../packages/signals/src/s
 import { KafkajsAdapter } from '../packages/signals/src/sources/kafka/kafkajs-adapter.js';
 import { startKafka } from '../scripts/infra/kafka.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
-import { cpuSince, cpuTimes, median, signalTriggerDefinition, type CpuTimes } from './support.js';
+import { cpuSince, cpuTimes, median, scopePostgresCpu, signalTriggerDefinition, type CpuTimes } from './support.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const PARTITIONS = 4;
@@ -53,6 +55,9 @@ const RAW_BATCH = 1000;
 const RAW_CLIENTS = 4;
 const LANES = process.env.BENCH_KAFKA_LANES ? Number(process.env.BENCH_KAFKA_LANES) : undefined;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CHUNK_SIZE = process.env.BENCH_KAFKA_CHUNK ? Number(process.env.BENCH_KAFKA_CHUNK) : undefined;
+const MAX_PER_TX = process.env.BENCH_KAFKA_TX ? Number(process.env.BENCH_KAFKA_TX) : undefined;
+const MATCHER = process.env.BENCH_KAFKA_MATCHER !== 'off';
 
 const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
@@ -202,6 +207,7 @@ async function main(): Promise<void> {
   let signals: SignalService | undefined;
   try {
     await migrate(db, [signalsMigrations]);
+    await scopePostgresCpu(db);
     await db.exec('CREATE TABLE bench_starts (id BIGSERIAL PRIMARY KEY, request_id TEXT NOT NULL UNIQUE, initiator JSONB NOT NULL)');
     const starter = {
       async startWorkflow(tx: Queryable, req: StartRequest) {
@@ -216,8 +222,8 @@ async function main(): Promise<void> {
     // 1,000 triggers: 10 per name over 100 names, each selecting a shard no message carries, so
     // every signal is evaluated against its name's subscriptions and nothing starts.
     for (let k = 0; k < TRIGGERS; k++) await signals.syncSubscriptions(`bench-wf-${k}`, signalTriggerDefinition(`bench-wf-${k}`, `bench/n${k % NAMES}`, `S${Math.floor(k / NAMES)}`, []));
-    await signals.start();
-    say(`${TRIGGERS} triggers active`);
+    if (MATCHER) await signals.start();
+    say(`${TRIGGERS} triggers active${MATCHER ? '' : ', matcher stopped'}`);
 
     const topic = `baton-bench-${Date.now().toString(36)}`;
     const admin = kafka.admin();
@@ -273,7 +279,7 @@ async function main(): Promise<void> {
       // Each round stores the same messages again, into empty tables, in a group of its own.
       await db.exec('TRUNCATE signal_instances, signal_instance_keys, signal_names, signal_match_queue');
       const clock = new FirstBatchClock(new KafkajsAdapter({ brokers: brokers!, clientId: 'baton-bench', logLevel: logLevel.NOTHING }));
-      const ingestor = new KafkaIngestor({ db, adapter: clock, config: { ...config, groupId: `${topic}-baton-${round}` }, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}) });
+      const ingestor = new KafkaIngestor({ db, adapter: clock, config: { ...config, groupId: `${topic}-baton-${round}` }, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}), ...(CHUNK_SIZE ? { chunkSize: CHUNK_SIZE } : {}), ...(MAX_PER_TX ? { maxSignalsPerTx: MAX_PER_TX } : {}) });
       let cpu0: CpuTimes | undefined;
       clock.onFirstBatch = () => (cpu0 = cpuTimes());
       await ingestor.start();
@@ -291,7 +297,7 @@ async function main(): Promise<void> {
       const drainStart = performance.now();
       const backlog = await unmatched();
       // The running matchers finish it (a drain() here would stop at rows they hold locked).
-      while ((await unmatched()) > 0) await new Promise((r) => setTimeout(r, 5));
+      while (MATCHER && (await unmatched()) > 0) await new Promise((r) => setTimeout(r, 5));
       batonRounds.push({ secs, cpu, commits: stats.commits, backlog, drainSecs: (performance.now() - drainStart) / 1000 });
       // The matchers are idle again: they do not compete for the CPU the ceiling is measured with.
       say(`round ${round}/${ROUNDS}: plain batched INSERTs of the same rows and keys`);
@@ -383,6 +389,7 @@ async function main(): Promise<void> {
         read_and_store_bound_signals_per_s: Math.round(floorRate),
         read_and_store_bound_vs_bare: Number((floorRate / bareRate).toFixed(3)),
         lanes: LANES ?? DEFAULT_POSTGRES_LANES,
+        matcher: MATCHER,
         commits: batonRounds.map((r) => r.commits),
         match_backlog_at_end: batonRounds.map((r) => r.backlog),
         target_signals_per_s: 10_000,
