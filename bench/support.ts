@@ -46,6 +46,19 @@ export interface CpuTimes {
   kafka: number;
 }
 
+let postmaster: number | undefined;
+
+/**
+ * Counts only this PostgreSQL server's processes (its postmaster and that process's children)
+ * from now on: on a shared machine other servers' processes would count too, and one that exits
+ * between two readings makes a phase's PostgreSQL time wrong, even negative.
+ */
+export async function scopePostgresCpu(db: { query<R>(sql: string): Promise<{ rows: R[] }> }): Promise<void> {
+  const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const stat = readFileSync(`/proc/${rows[0]!.pid}/stat`, 'utf8');
+  postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
 /**
  * Reads every process's user + system time from /proc (Linux; zeros elsewhere), so a bench can
  * say where the CPU of a phase went: this process, the database server, the broker.
@@ -67,7 +80,7 @@ export function cpuTimes(): CpuTimes {
       const f = stat.slice(close + 2).split(' ');
       const secs = (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
       if (Number(pid) === process.pid) out.self += secs;
-      else if (comm === 'postgres') out.postgres += secs;
+      else if (comm === 'postgres' && (postmaster === undefined || Number(pid) === postmaster || Number(f[1]) === postmaster)) out.postgres += secs;
       else if (comm === 'java' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka')) out.kafka += secs;
     } catch {
       // The process ended between the listing and the read.
