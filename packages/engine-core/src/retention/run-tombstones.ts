@@ -40,10 +40,19 @@ function toTombstone(r: Row): RunTombstone {
   };
 }
 
+/**
+ * Whether a table exists: the signals package also runs on a database without the engine's
+ * tables (its own tests, a signals-only store), where there are no runs and no run tombstones.
+ */
+async function hasTable(q: Queryable, table: string): Promise<boolean> {
+  const res = await q.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+  return res.rows[0]?.ok === true;
+}
+
 /** The tombstones of the given instances that were purged (absent ones are stored, or never were). */
 export async function runTombstones(q: Queryable, keys: readonly { workflowId: string; instanceId: string | number }[]): Promise<RunTombstone[]> {
   const numeric = keys.filter((k) => /^\d{1,18}$/.test(String(k.instanceId)));
-  if (numeric.length === 0) return [];
+  if (numeric.length === 0 || !(await hasTable(q, 'baton_run_tombstones'))) return [];
   const res = await q.query<Row>(
     `SELECT t.* FROM baton_run_tombstones t JOIN unnest($1::text[], $2::bigint[]) AS k(w, i) ON t.workflow_id = k.w AND t.instance_id = k.i`,
     [numeric.map((k) => k.workflowId), numeric.map((k) => String(k.instanceId))],
@@ -63,6 +72,7 @@ export function purgedRunMessage(t: RunTombstone): string {
 
 /** Oldest end time among the stored finished top-level runs (ISO-8601), null when there is none. */
 export async function oldestRetainedRun(q: Queryable): Promise<string | null> {
+  if (!(await hasTable(q, 'baton_workflow_instances'))) return null;
   const res = await q.query<{ t: Date | string | null }>(
     `SELECT ended_at AS t FROM baton_workflow_instances WHERE parent_attempt_pk IS NULL AND ended_at IS NOT NULL ORDER BY ended_at LIMIT 1`,
   );
