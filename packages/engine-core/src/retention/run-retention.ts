@@ -45,17 +45,19 @@ export async function purgeExpiredRuns(db: Db, opts: RunPurgeOptions): Promise<R
   const batchSize = opts.batchSize ?? DEFAULT_RUN_PURGE_BATCH;
   const maxBatches = opts.maxBatches ?? DEFAULT_RUN_PURGE_MAX_BATCHES;
   const out: RunPurgeResult = { runs: 0, tombstones: 0, attempts: 0, kept: 0, batches: 0, more: false };
-  let cursor: { at: Date | string; id: string } | undefined;
+  // The cursor keeps the end time as the database's text: a JS Date would drop its microseconds.
+  let cursor: { at: string; id: string } | undefined;
   while (out.batches < maxBatches) {
-    const page = await db.query<{ id: string; workflow_id: string; instance_id: string; ended_at: Date | string }>(
-      `SELECT id::text AS id, workflow_id, instance_id::text AS instance_id, ended_at FROM baton_workflow_instances
+    // (Not `id::text AS id`: ORDER BY id would then sort the text.)
+    const page = await db.query<{ pk: string; workflow_id: string; instance_id: string; at: string }>(
+      `SELECT id::text AS pk, workflow_id, instance_id::text AS instance_id, ended_at::text AS at FROM baton_workflow_instances
        WHERE parent_attempt_pk IS NULL AND ended_at < $1 ${cursor ? 'AND (ended_at, id) > ($3::timestamptz, $4::bigint)' : ''}
        ORDER BY ended_at, id LIMIT $2`,
       cursor ? [opts.cutoff, batchSize, cursor.at, cursor.id] : [opts.cutoff, batchSize],
     );
     if (page.rows.length === 0) return out;
     const last = page.rows[page.rows.length - 1]!;
-    cursor = { at: last.ended_at, id: last.id };
+    cursor = { at: last.at, id: last.pk };
     const chains = new Map<string, { w: string; i: string }>();
     for (const r of page.rows) chains.set(`${r.workflow_id}\u0000${r.instance_id}`, { w: r.workflow_id, i: r.instance_id });
     const keys = [...chains.values()];

@@ -174,4 +174,15 @@ describe.each<DbKind>(['pglite', 'postgres'])('run retention on %s', (kind) => {
     expect(rest.runs).toBe(3);
     expect(await runsOf(t.db, 'many')).toBe(0);
   });
+
+  it('walks runs that ended at the same instant in id order across batches (ids of different lengths)', async () => {
+    // One statement: every row gets the same end time, to the microsecond; ids cross 100 (and 1000 on a later run).
+    await t.db.query(
+      `INSERT INTO baton_workflow_instances (workflow_id, version, instance_id, status, ended_at) SELECT 'same-end', 1, g, 'SUCCEEDED', $1::timestamptz - interval '1 microsecond' * 7 FROM generate_series(1, 150) g`,
+      [OLD],
+    );
+    const res = await purgeExpiredRuns(t.db, { cutoff: CUTOFF, now: NOW, batchSize: 7 });
+    expect(res.runs).toBe(150);
+    expect(await runsOf(t.db, 'same-end')).toBe(0);
+  });
 });
