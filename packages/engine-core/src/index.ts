@@ -55,3 +55,5 @@ export { listInstancesAcross, instanceListQuery, INITIATOR_KINDS, type Initiator
 export { listWorkflows, TRIGGER_KINDS, type TriggerKind, type WorkflowListQuery, type WorkflowListItem, type WorkflowListPage, type WorkflowLastRun } from './lists/workflow-list.js';
 export { instanceInitiators, type InstanceKey } from './lists/instance-initiators.js';
 export { ListFilterError, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from './lists/cursor.js';
+export { purgeExpiredRuns, TERMINAL_INSTANCE_STATUSES, DEFAULT_RUN_PURGE_BATCH, DEFAULT_RUN_PURGE_MAX_BATCHES, type RunPurgeOptions, type RunPurgeResult } from './retention/run-retention.js';
+export { runTombstones, runTombstone, purgedRunMessage, oldestRetainedRun, RUN_TABLES, type RunTombstone } from './retention/run-tombstones.js';

@@ -5,6 +5,8 @@ import { StartupError } from './startup-error.js';
 /** How long stored signals are kept and how often the retention pass runs. */
 export interface RetentionSettings {
   signals: RetentionPolicy;
+  /** Finished runs: seconds after they ended; null: kept forever (the default). */
+  runsSeconds: number | null;
   intervalMs: number;
 }
 
@@ -19,7 +21,9 @@ function setting(env: Env, name: string): string | undefined {
 
 /**
  * BATON_SIGNAL_RETENTION (default 30d, or `forever`), BATON_SIGNAL_RETENTION_BY_NAME (a JSON
- * object: signal name -> duration or "forever") and BATON_RETENTION_INTERVAL (default 1h).
+ * object: signal name -> duration or "forever"), BATON_RUN_RETENTION (finished runs; default
+ * forever: run history is the audit trail of what ran, so it is only deleted when asked for) and
+ * BATON_RETENTION_INTERVAL (default 1h).
  */
 export function loadRetentionSettings(env: Env): RetentionSettings {
   const byName = setting(env, 'BATON_SIGNAL_RETENTION_BY_NAME');
@@ -28,6 +32,7 @@ export function loadRetentionSettings(env: Env): RetentionSettings {
       defaultSeconds: retention('BATON_SIGNAL_RETENTION', setting(env, 'BATON_SIGNAL_RETENTION') ?? `${DEFAULT_RETENTION_SECONDS}`),
       names: byName === undefined ? {} : parseByName(byName),
     },
+    runsSeconds: retention('BATON_RUN_RETENTION', setting(env, 'BATON_RUN_RETENTION') ?? 'forever'),
     intervalMs: interval(setting(env, 'BATON_RETENTION_INTERVAL')),
   };
 }

@@ -40,7 +40,7 @@ export function createRoutePlugins(ctx: RoutePluginContext): RoutePlugin[] {
     routePlugin('instances', instanceRoutes, { db: services.db, engine: services.engine, signals: services.signals }),
     routePlugin('step-actions', stepActionRoutes, { db: services.db, engine: services.engine }),
     routePlugin('iterations', iterationRoutes, { engine: services.engine }),
-    routePlugin('step-logs', stepLogRoutes, { engine: services.engine }),
+    routePlugin('step-logs', stepLogRoutes, { engine: services.engine, db: services.db }),
     routePlugin('lineage-catalog', lineageCatalogRoutes, { db: services.db }),
     routePlugin('signals', signalRoutes, { signals: services.signals }),
     routePlugin('triggers', triggerRoutes, { db: services.db, scheduler: services.scheduler }),

@@ -18,5 +18,6 @@ export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string
   { name: 'BATON_MIN_TRIGGER_INTERVAL', description: 'shortest allowed spacing of a time trigger\'s fire times, seconds or a duration (30s, 5m); pushes of faster crons are refused; default 1m' },
   { name: 'BATON_SIGNAL_RETENTION', description: 'how long signal instances are kept (a duration such as 30d, 12h, P7D; at least 1h), or forever; default 30d' },
   { name: 'BATON_SIGNAL_RETENTION_BY_NAME', description: 'JSON object of signal name to retention, e.g. {"orders/created": "7d", "audit/log": "forever"}; other names use BATON_SIGNAL_RETENTION' },
+  { name: 'BATON_RUN_RETENTION', description: 'how long a finished run (its restart chain, children and iterations) is kept after it ended: a duration (90d, 12h, P30D, at least 1h) or forever; default forever' },
   { name: 'BATON_RETENTION_INTERVAL', description: 'time between retention passes (create partitions ahead, drop expired ones), 10s to 1d; default 1h' },
 ];

@@ -96,6 +96,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
   wireOutboundEvents(engine, settings.sources.sinks);
   const retention = new RetentionLoop(db, {
     policy: settings.retention.signals,
+    runRetentionSeconds: settings.retention.runsSeconds,
     intervalMs: settings.retention.intervalMs,
     logger: logger.child({ component: 'retention' }),
   });

@@ -61,7 +61,7 @@ export { explainStepWait, DEEP_MATCH_WINDOW, type StepWaitExplanation } from './
 export { explainTriggerWaits, DEFAULT_JOIN_LIMIT, MAX_JOIN_LIMIT, type TriggerWaitExplanation, type TriggerWait, type JoinExplanation, type TriggerWaitOptions } from './wait-trigger.js';
 export { runRetentionPass, type RetentionPassOptions, type RetentionPassResult, type DroppedPartition } from './retention.js';
 export { setRetentionPolicy, getRetentionPolicy, DEFAULT_RETENTION_SECONDS, type RetentionPolicy } from './retention-policy.js';
-export { retentionStatus, signalTableSizes, oldestRetainedSignal, SIGNAL_TABLES, type RetentionStatus, type TableSize, type PartitionStatus } from './retention-status.js';
+export { retentionStatus, signalTableSizes, runTableSizes, oldestRetainedSignal, SIGNAL_TABLES, type RetentionStatus, type RunRetentionStatus, type TableSize, type PartitionStatus } from './retention-status.js';
 export { listPartitions, ensurePartitions, type Partition } from './partitions.js';
 export { signalTombstones, type SignalTombstone } from './tombstones.js';
 export { RetentionLoop, type RetentionLoopOptions } from './retention-loop.js';

@@ -1,12 +1,12 @@
 import type { Queryable } from '@baton/engine-core';
 import type { LineageKind } from './lineage-write.js';
 import { addTimeTriggers, type TimeTriggerNode } from './lineage-time.js';
-import { markPurged, type PurgedMark } from './tombstones.js';
+import { markPurged, markPurgedRuns, type PurgedMark, type RunPurgedMark } from './tombstones.js';
 
 export type LineageNode =
   | { id: string; type: 'signal'; name: string; seq_id: number | bigint; purged?: PurgedMark }
-  | { id: string; type: 'workflow_instance'; workflow_id: string; workflow_instance_id: string }
-  | { id: string; type: 'step_attempt'; workflow_id: string; workflow_instance_id: string; step_id: string; attempt: number }
+  | { id: string; type: 'workflow_instance'; workflow_id: string; workflow_instance_id: string; purged?: RunPurgedMark }
+  | { id: string; type: 'step_attempt'; workflow_id: string; workflow_instance_id: string; step_id: string; attempt: number; purged?: RunPurgedMark }
   | TimeTriggerNode;
 
 /** Recorded lineage edges, and FIRED: a time trigger's fire → the run it started. */
@@ -72,10 +72,11 @@ class GraphBuilder {
     this.edges.set(`${from}>${to}>${r.kind}`, { from, to, kind: r.kind });
   }
 
-  /** The graph; a signal node whose instance retention purged carries its tombstone (`purged`). */
+  /** The graph; a signal node whose instance retention purged, and a run node whose run it purged, carry their tombstone (`purged`). */
   async result(q: Queryable): Promise<LineageGraph> {
     const nodes = [...this.nodes.values()];
     await markPurged(q, nodes);
+    await markPurgedRuns(q, nodes);
     return { nodes, edges: [...this.edges.values()], truncated: this.truncated };
   }
 }

@@ -1,4 +1,4 @@
-import type { Db } from '@baton/engine-core';
+import { purgeExpiredRuns, type Db } from '@baton/engine-core';
 import { ensurePartitions } from './partitions.js';
 import { runRetentionPass, type RetentionPassResult } from './retention.js';
 import { longestRetentionSeconds, setRetentionPolicy, type RetentionPolicy } from './retention-policy.js';
@@ -7,6 +7,10 @@ const DAY_MS = 86_400_000;
 
 export interface RetentionLoopOptions {
   policy: RetentionPolicy;
+  /** How long finished runs are kept after they ended (seconds); null or absent: forever. */
+  runRetentionSeconds?: number | null;
+  /** Run purge batch size and batches per pass (tests; defaults in engine-core). */
+  runBatch?: { size?: number; maxBatches?: number };
   /** Time between passes (default one hour). */
   intervalMs?: number;
   /** The clock (tests); default: now. */
@@ -31,6 +35,11 @@ export class RetentionLoop {
     private readonly db: Db,
     private readonly opts: RetentionLoopOptions,
   ) {}
+
+  /** Finished runs' retention (seconds), null: kept forever. */
+  get runRetentionSeconds(): number | null {
+    return this.opts.runRetentionSeconds ?? null;
+  }
 
   private now(): Date {
     return this.opts.now?.() ?? new Date();
@@ -58,7 +67,15 @@ export class RetentionLoop {
   runNow(): Promise<RetentionPassResult> {
     this.running ??= (async () => {
       try {
-        const result = await runRetentionPass(this.db, { now: this.now() });
+        const now = this.now();
+        const result = await runRetentionPass(this.db, { now });
+        const keep = this.runRetentionSeconds;
+        if (keep !== null) {
+          const started = Date.now();
+          result.runs = await purgeExpiredRuns(this.db, { cutoff: new Date(now.getTime() - keep * 1000), now, batchSize: this.opts.runBatch?.size, maxBatches: this.opts.runBatch?.maxBatches });
+          result.durationMs += Date.now() - started;
+          if (result.runs.runs > 0) this.opts.logger?.info?.({ runs: result.runs }, 'retention pass purged expired finished runs');
+        }
         this.last = { result, at: new Date().toISOString() };
         this.lastError = undefined;
         if (result.dropped.length > 0) this.opts.logger?.info?.({ dropped: result.dropped, created: result.created.length }, 'retention pass dropped expired signal partitions');

@@ -1,4 +1,4 @@
-import type { Queryable } from '@baton/engine-core';
+import { oldestRetainedRun, RUN_TABLES, type Queryable } from '@baton/engine-core';
 import { listPartitions, SIGNAL_TABLE } from './partitions.js';
 import { getRetentionPolicy, type RetentionPolicy } from './retention-policy.js';
 
@@ -42,6 +42,14 @@ export interface RetentionStatus {
   oldestRetained: string | null;
   /** When the oldest partition expires and the next pass may drop it (ISO-8601). */
   nextExpiry: string | null;
+  /** Finished-run history (engine-core's tables; purged by BATON_RUN_RETENTION). */
+  runs: RunRetentionStatus;
+}
+
+export interface RunRetentionStatus {
+  tables: TableSize[];
+  /** End time of the oldest stored finished top-level run (ISO-8601), null when there is none. */
+  oldestRetained: string | null;
 }
 
 /** Below this size a table never analysed is counted; above, the statistics' live row count is used. */
@@ -80,6 +88,13 @@ export async function signalTableSizes(q: Queryable): Promise<TableSize[]> {
   return out;
 }
 
+/** Rows and bytes per run-history table (engine-core's), for the status and the metrics. */
+export async function runTableSizes(q: Queryable): Promise<TableSize[]> {
+  const out: TableSize[] = [];
+  for (const t of RUN_TABLES) out.push(await relationSize(q, t));
+  return out;
+}
+
 /** Create time of the oldest stored instance: per name, the first entry of the (name, create_time) index. */
 export async function oldestRetainedSignal(q: Queryable): Promise<Date | null> {
   const res = await q.query<{ t: Date | string | null }>(
@@ -104,5 +119,6 @@ export async function retentionStatus(q: Queryable): Promise<RetentionStatus> {
     tables: await signalTableSizes(q),
     oldestRetained: oldest ? oldest.toISOString() : null,
     nextExpiry: firstEnd,
+    runs: { tables: await runTableSizes(q), oldestRetained: await oldestRetainedRun(q) },
   };
 }

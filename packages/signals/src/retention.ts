@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '@baton/engine-core';
+import type { Db, RunPurgeResult, Queryable } from '@baton/engine-core';
 import { checkDependencies, type ResolvedDependency } from './dependencies.js';
 import { parseJson } from './json.js';
 import { ensurePartitions, listPartitions, PARTITION_LOCK_KEY, SIGNAL_TABLE, type Partition } from './partitions.js';
@@ -31,6 +31,8 @@ export interface RetentionPassResult {
   /** Expired partitions left for the next pass (lock timeout, or another process was dropping). */
   skipped: string[];
   durationMs: number;
+  /** Finished runs purged by the same pass (set by the retention loop; absent: runs are kept forever). */
+  runs?: RunPurgeResult;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Queryable } from '@baton/engine-core';
+import { runTombstones, type Queryable } from '@baton/engine-core';
 
 /** What is left of a purged signal instance that lineage points to. */
 export interface SignalTombstone {
@@ -23,7 +23,7 @@ export async function signalTombstones(q: Queryable, signals: readonly { name: s
 }
 
 /** Adds `purged` (the tombstone) to the signal nodes of a lineage graph whose instance was purged. */
-export async function markPurged<N extends { type: string; name?: string; seq_id?: number | bigint; purged?: PurgedMark }>(q: Queryable, nodes: N[]): Promise<void> {
+export async function markPurged(q: Queryable, nodes: { type: string; name?: string; seq_id?: number | bigint; purged?: unknown }[]): Promise<void> {
   const signals = nodes.filter((n) => n.type === 'signal' && n.name !== undefined && n.seq_id !== undefined);
   const found = await signalTombstones(
     q,
@@ -32,7 +32,7 @@ export async function markPurged<N extends { type: string; name?: string; seq_id
   const byKey = new Map(found.map((t) => [`${t.name}#${t.seq_id}`, t]));
   for (const n of signals) {
     const t = byKey.get(`${n.name}#${n.seq_id}`);
-    if (t) n.purged = { instance_id: t.instance_id, create_time: t.create_time, purged_at: t.purged_at };
+    if (t) n.purged = { instance_id: t.instance_id, create_time: t.create_time, purged_at: t.purged_at } satisfies PurgedMark;
   }
 }
 
@@ -41,4 +41,41 @@ export interface PurgedMark {
   instance_id: string;
   create_time: number;
   purged_at: number;
+}
+
+/** On a lineage workflow node (or step attempt node) whose run retention purged: its tombstone. */
+export interface RunPurgedMark {
+  /** Runs of the restart chain that were purged; the last one's id and status. */
+  runs: number;
+  last_run_id: number;
+  status: string;
+  /** Epoch ms, like a signal's mark; end_time null when unknown. */
+  create_time: number;
+  end_time: number | null;
+  purged_at: number;
+}
+
+/** Adds `purged` to the workflow instance and step attempt nodes whose run was purged by run retention. */
+export async function markPurgedRuns(q: Queryable, nodes: { type: string; workflow_id?: string; workflow_instance_id?: string; purged?: unknown }[]): Promise<void> {
+  const runs = nodes.filter((n) => (n.type === 'workflow_instance' || n.type === 'step_attempt') && n.workflow_id !== undefined && n.workflow_instance_id !== undefined);
+  if (runs.length === 0) return;
+  const found = await runTombstones(
+    q,
+    runs.map((n) => ({ workflowId: n.workflow_id!, instanceId: n.workflow_instance_id! })),
+  );
+  const byKey = new Map(found.map((t) => [`${t.workflowId}#${t.instanceId}`, t]));
+  for (const n of runs) {
+    const t = byKey.get(`${n.workflow_id}#${n.workflow_instance_id}`);
+    if (t) {
+      const mark: RunPurgedMark = {
+        runs: t.runs,
+        last_run_id: t.lastRunId,
+        status: t.status,
+        create_time: Date.parse(t.createdAt),
+        end_time: t.endedAt === null ? null : Date.parse(t.endedAt),
+        purged_at: Date.parse(t.purgedAt),
+      };
+      n.purged = mark;
+    }
+  }
 }

@@ -47,7 +47,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Signal retention: policy, partitions, table sizes, oldest retained signal, last pass
+         * Retention of signals and finished runs: policy, partitions, table sizes, oldest retained signal and run, last pass
          * @description Needs an admin token.
          */
         get: {
@@ -83,6 +83,20 @@ export interface paths {
                                     tombstones: number;
                                 }[];
                                 duration_ms: number;
+                                /** @description null: finished runs are kept forever */
+                                runs: {
+                                    /** @description step attempts deleted */
+                                    attempts: number;
+                                    batches: number;
+                                    /** @description expired chains kept because a run of their family is open, ended recently, is queued for, or blocks a STRICT_SEQUENTIAL workflow */
+                                    kept: number;
+                                    /** @description the pass stopped at its batch limit; the next one continues */
+                                    more: boolean;
+                                    /** @description instance rows deleted: every run of each purged chain, its subworkflow children and loop iterations */
+                                    runs: number;
+                                    /** @description purged instance chains (not loop iterations), each leaving a tombstone */
+                                    tombstones: number;
+                                } | (never | null);
                                 /** @description expired partitions left for the next pass (lock not had in time) */
                                 skipped: string[];
                             } | null;
@@ -120,6 +134,22 @@ export interface paths {
                                 names: {
                                     [key: string]: number | null;
                                 };
+                            };
+                            /** @description finished-run history (engine tables) */
+                            runs: {
+                                /**
+                                 * Format: date-time
+                                 * @description end time of the oldest stored finished top-level run
+                                 */
+                                oldest_retained: string | null;
+                                /** @description this process's BATON_RUN_RETENTION; null: kept forever */
+                                retention_seconds: number | null;
+                                tables: {
+                                    bytes: number;
+                                    /** @description the planner's estimate once analysed, else counted */
+                                    rows: number;
+                                    table: string;
+                                }[];
                             };
                             tables: {
                                 bytes: number;
@@ -188,7 +218,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Run a retention pass now: create partitions ahead, drop expired ones
+         * Run a retention pass now: create partitions ahead, drop expired ones, purge expired finished runs
          * @description Needs an admin token.
          */
         post: {
@@ -221,6 +251,20 @@ export interface paths {
                                 tombstones: number;
                             }[];
                             duration_ms: number;
+                            /** @description null: finished runs are kept forever */
+                            runs: {
+                                /** @description step attempts deleted */
+                                attempts: number;
+                                batches: number;
+                                /** @description expired chains kept because a run of their family is open, ended recently, is queued for, or blocks a STRICT_SEQUENTIAL workflow */
+                                kept: number;
+                                /** @description the pass stopped at its batch limit; the next one continues */
+                                more: boolean;
+                                /** @description instance rows deleted: every run of each purged chain, its subworkflow children and loop iterations */
+                                runs: number;
+                                /** @description purged instance chains (not loop iterations), each leaving a tombstone */
+                                tombstones: number;
+                            } | (never | null);
                             /** @description expired partitions left for the next pass (lock not had in time) */
                             skipped: string[];
                         };

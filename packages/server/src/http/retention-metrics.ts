@@ -1,5 +1,6 @@
 import type { Queryable } from '@baton/engine-core';
-import { oldestRetainedSignal, signalTableSizes, type RetentionLoop } from '@baton/signals';
+import { oldestRetainedRun } from '@baton/engine-core';
+import { oldestRetainedSignal, runTableSizes, signalTableSizes, type RetentionLoop } from '@baton/signals';
 import type { Registry } from 'prom-client';
 import { perScrape, readGauge } from './metrics.js';
 
@@ -8,17 +9,25 @@ import { perScrape, readGauge } from './metrics.js';
  * of the oldest retained signal, and what this process's last retention pass did.
  */
 export function registerRetentionMetrics(registry: Registry, db: Queryable, loop?: RetentionLoop): void {
-  const sizes = perScrape(() => signalTableSizes(db));
-  readGauge(registry, 'baton_table_rows', "Rows per signals table (the planner's estimate once analysed; partitioned tables summed over their partitions).", ['table'], async () =>
+  const sizes = perScrape(async () => [...(await signalTableSizes(db)), ...(await runTableSizes(db))]);
+  readGauge(registry, 'baton_table_rows', "Rows per signals and run-history table (the planner's estimate once analysed; partitioned tables summed over their partitions).", ['table'], async () =>
     (await sizes()).map((s) => [{ table: s.table }, s.rows]),
   );
-  readGauge(registry, 'baton_table_bytes', 'Bytes on disk per signals table, with indexes and TOAST.', ['table'], async () => (await sizes()).map((s) => [{ table: s.table }, s.bytes]));
+  readGauge(registry, 'baton_table_bytes', 'Bytes on disk per signals and run-history table, with indexes and TOAST.', ['table'], async () => (await sizes()).map((s) => [{ table: s.table }, s.bytes]));
   const oldest = perScrape(() => oldestRetainedSignal(db));
   readGauge(registry, 'baton_signals_oldest_retained_timestamp_seconds', 'Create time (Unix seconds) of the oldest stored signal instance; absent when none is stored.', [], async () => {
     const t = await oldest();
     return t ? [[{}, t.getTime() / 1000]] : [];
   });
+  const oldestRun = perScrape(() => oldestRetainedRun(db));
+  readGauge(registry, 'baton_runs_oldest_retained_timestamp_seconds', 'End time (Unix seconds) of the oldest stored finished top-level run; absent when none is stored.', [], async () => {
+    const t = await oldestRun();
+    return t ? [[{}, Date.parse(t) / 1000]] : [];
+  });
   if (!loop) return;
+  readGauge(registry, 'baton_retention_last_pass_purged_runs', "Instance rows (runs, children, iterations) this process's last retention pass purged.", [], () =>
+    loop.last?.result.runs ? [[{}, loop.last.result.runs.runs]] : [],
+  );
   readGauge(registry, 'baton_retention_last_pass_timestamp_seconds', "When this process's last retention pass ended (Unix seconds).", [], () =>
     loop.last ? [[{}, Date.parse(loop.last.at) / 1000]] : [],
   );

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { getVersion, INSTANCE_STATUSES, listInstancesAcross, RestartError, type Db, type Engine, type EvaluatedParams, type InstanceSummary, type ParentRef, type TimelineEntry } from '@baton/engine-core';
+import { getVersion, INSTANCE_STATUSES, runTombstone, listInstancesAcross, RestartError, type Db, type Engine, type EvaluatedParams, type InstanceSummary, type ParentRef, type TimelineEntry } from '@baton/engine-core';
 import { MAX_LINEAGE_DEPTH, type SignalService } from '@baton/signals';
 import { ProblemError } from '../http/problem.js';
 import { instanceFilterProperties, instanceListFilters, knownQuery, runList, type InstanceFilterQuerystring } from './list-query.js';
 import { actionReason, attemptKeyProperties, attemptParam, runParam, endInstanceRoute, instanceParams, reasonBody, runKeyProperties, runKeyRequired, stepIdParam, type ReasonBody } from './instance-actions.js';
 import { httpResponseJson, httpResponseSchema, logSummaryJson, logSummarySchema } from './step-logs.js';
 import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, versionedRunKeyProperties, workflowIdParam } from './workflow-http.js';
+import { runNotFound } from './purged-runs.js';
 
 export interface InstanceRoutesOptions {
   db: Db;
@@ -95,7 +96,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
   };
   const requireRun = async (id: string, iid: number, run?: number) => {
     const details = await engine.getRun(id, iid, run);
-    if (!details) throw notFound(`workflow "${id}" has no instance ${iid}${run === undefined ? '' : ` run ${run}`}`);
+    if (!details) throw await runNotFound(db, id, iid, run);
     return details;
   };
 
@@ -291,7 +292,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
         return { workflow_id: r.workflowId, workflow_instance_id: r.workflowInstanceId, workflow_run_id: r.runId, carried_over_steps: r.carried };
       } catch (err) {
         if (err instanceof RestartError) {
-          if (err.code === 'not_found') throw notFound(err.message);
+          if (err.code === 'not_found') throw (await runTombstone(db, id, iid)) ? await runNotFound(db, id, iid) : notFound(err.message);
           throw new ProblemError(409, 'Conflict', err.message);
         }
         throw err;
@@ -328,7 +329,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
       const { id } = request.params;
       const iid = Number(request.params.iid);
       const rollup = await engine.getRollup(id, iid, request.query.run);
-      if (!rollup) throw notFound(`workflow ${id} has no instance ${iid}${request.query.run ? ` run ${request.query.run}` : ''}`);
+      if (!rollup) throw await runNotFound(db, id, iid, request.query.run);
       return { workflow_id: rollup.workflowId, workflow_instance_id: rollup.instanceId, workflow_run_id: rollup.runId, leaves: rollup.leaves, children: rollup.children, composites: rollup.composites };
     },
   );
@@ -350,7 +351,8 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
     async (request) => {
       const { id } = request.params;
       const iid = Number(request.params.iid);
-      await requireRun(id, iid);
+      // A purged run's lineage still answers: its node carries the tombstone (`purged`).
+      if (!(await runTombstone(db, id, iid))) await requireRun(id, iid);
       const depth = request.query.depth ?? 3;
       if (!Number.isInteger(depth)) throw badRequest('querystring.depth', `must be an integer from 1 to ${MAX_LINEAGE_DEPTH}`);
       return signals.lineageOfWorkflowInstance(id, iid, depth);

@@ -48,8 +48,27 @@ const passSchema = {
     },
     skipped: { type: 'array', items: { type: 'string' }, description: 'expired partitions left for the next pass (lock not had in time)' },
     duration_ms: { type: 'integer' },
+    runs: {
+      anyOf: [
+        {
+          type: 'object',
+          description: 'finished runs purged (BATON_RUN_RETENTION)',
+          properties: {
+            runs: { type: 'integer', description: 'instance rows deleted: every run of each purged chain, its subworkflow children and loop iterations' },
+            tombstones: { type: 'integer', description: 'purged instance chains (not loop iterations), each leaving a tombstone' },
+            attempts: { type: 'integer', description: 'step attempts deleted' },
+            kept: { type: 'integer', description: 'expired chains kept because a run of their family is open, ended recently, is queued for, or blocks a STRICT_SEQUENTIAL workflow' },
+            batches: { type: 'integer' },
+            more: { type: 'boolean', description: 'the pass stopped at its batch limit; the next one continues' },
+          },
+          required: ['runs', 'tombstones', 'attempts', 'kept', 'batches', 'more'],
+        },
+        { type: 'null' },
+      ],
+      description: 'null: finished runs are kept forever',
+    },
   },
-  required: ['at', 'created', 'dropped', 'skipped', 'duration_ms'],
+  required: ['at', 'created', 'dropped', 'skipped', 'duration_ms', 'runs'],
 } as const;
 
 const policySchema = {
@@ -69,26 +88,36 @@ const statusSchema = {
     tables: { type: 'array', items: size },
     oldest_retained: { type: ['string', 'null'], format: 'date-time', description: 'create time of the oldest stored signal instance' },
     next_expiry: { type: ['string', 'null'], format: 'date-time', description: 'end of the oldest partition holding rows: the next drop' },
+    runs: {
+      type: 'object',
+      description: 'finished-run history (engine tables)',
+      properties: {
+        retention_seconds: { type: ['integer', 'null'], description: "this process's BATON_RUN_RETENTION; null: kept forever" },
+        tables: { type: 'array', items: size },
+        oldest_retained: { type: ['string', 'null'], format: 'date-time', description: 'end time of the oldest stored finished top-level run' },
+      },
+      required: ['retention_seconds', 'tables', 'oldest_retained'],
+    },
     last_pass: { anyOf: [passSchema, { type: 'null' }], description: "this process's last pass (null before the first)" },
     last_error: { type: ['string', 'null'] },
   },
-  required: ['policy', 'partitions', 'tables', 'oldest_retained', 'next_expiry', 'last_pass', 'last_error'],
+  required: ['policy', 'partitions', 'tables', 'oldest_retained', 'next_expiry', 'runs', 'last_pass', 'last_error'],
 } as const;
 
 function passJson(result: RetentionPassResult, at: string) {
-  return { at, created: result.created, dropped: result.dropped, skipped: result.skipped, duration_ms: result.durationMs };
+  return { at, created: result.created, dropped: result.dropped, skipped: result.skipped, duration_ms: result.durationMs, runs: result.runs ?? null };
 }
 
 const policyJson = (p: RetentionPolicy) => ({ default_seconds: p.defaultSeconds, names: p.names });
 
-/** Signal retention for operators (admin role): its state, and a pass on demand. */
+/** Signal and run retention for operators (admin role): its state, and a pass on demand. */
 export const retentionRoutes: FastifyPluginAsync<RetentionRoutesOptions> = async (app, opts) => {
   app.get(
     '/api/v3/admin/retention',
     {
       config: { access: 'admin' },
       schema: doc({
-        summary: 'Signal retention: policy, partitions, table sizes, oldest retained signal, last pass',
+        summary: 'Retention of signals and finished runs: policy, partitions, table sizes, oldest retained signal and run, last pass',
         tags: ['admin'],
         response: { 200: statusSchema, 401: problemSchema, 403: problemSchema },
       }),
@@ -102,6 +131,7 @@ export const retentionRoutes: FastifyPluginAsync<RetentionRoutesOptions> = async
         tables: s.tables,
         oldest_retained: s.oldestRetained,
         next_expiry: s.nextExpiry,
+        runs: { retention_seconds: opts.retention.runRetentionSeconds, tables: s.runs.tables, oldest_retained: s.runs.oldestRetained },
         last_pass: last ? passJson(last.result, last.at) : null,
         last_error: opts.retention.lastError ?? null,
       };
@@ -113,7 +143,7 @@ export const retentionRoutes: FastifyPluginAsync<RetentionRoutesOptions> = async
     {
       config: { access: 'admin' },
       schema: doc({
-        summary: 'Run a retention pass now: create partitions ahead, drop expired ones',
+        summary: 'Run a retention pass now: create partitions ahead, drop expired ones, purge expired finished runs',
         tags: ['admin'],
         response: { 200: passSchema, 401: problemSchema, 403: problemSchema },
       }),

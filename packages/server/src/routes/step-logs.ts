@@ -1,10 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { LOG_STREAMS, StepLogOffsetError, type Engine, type LogStream, type StepHttpResponse, type StepLogSummary } from '@baton/engine-core';
+import { LOG_STREAMS, StepLogOffsetError, type Engine, type LogStream, type Queryable, type StepHttpResponse, type StepLogSummary } from '@baton/engine-core';
 import { attemptKeyProperties, attemptParam, runParam, stepIdParam } from './instance-actions.js';
+import { runNotFound } from './purged-runs.js';
 import { badRequest, doc, instanceIdParam, notFound, problemSchema, useExactJson, workflowIdParam } from './workflow-http.js';
 
 export interface StepLogRoutesOptions {
   engine: Engine;
+  /** For the tombstone of a purged run (404 detail). */
+  db: Queryable;
 }
 
 
@@ -68,7 +71,7 @@ interface LogQuery {
 
 /** What a step attempt printed (Shell steps), page by page from an offset, for reading and following. */
 export const stepLogRoutes: FastifyPluginAsync<StepLogRoutesOptions> = async (app, opts) => {
-  const { engine } = opts;
+  const { engine, db } = opts;
   useExactJson(app);
 
   app.get<{ Params: { id: string; iid: string; run: string; stepId: string; attempt: string }; Querystring: LogQuery }>(
@@ -137,7 +140,7 @@ export const stepLogRoutes: FastifyPluginAsync<StepLogRoutesOptions> = async (ap
       }
       if (!read) {
         const runId = run === 'latest' ? undefined : Number(run);
-        if (!(await engine.getRun(id, Number(iid), runId))) throw notFound(`workflow "${id}" has no instance ${iid}${runId === undefined ? '' : ` run ${runId}`}`);
+        if (!(await engine.getRun(id, Number(iid), runId))) throw await runNotFound(db, id, Number(iid), runId);
         throw notFound(`step ${stepId} of ${id} instance ${iid}${runId === undefined ? '' : ` run ${runId}`} has no attempt${attempt === 'latest' ? '' : ` ${attempt}`}`);
       }
       const { attempt: a, page } = read;

@@ -7,12 +7,15 @@ const HELP = [
   '',
   'Signal retention (needs an admin token). Signal instances are stored in one partition per day',
   'of expiry; each name keeps its signals as long as BATON_SIGNAL_RETENTION(_BY_NAME) says, and',
-  'the service drops whole expired partitions every BATON_RETENTION_INTERVAL.',
+  'the service drops whole expired partitions every BATON_RETENTION_INTERVAL. The same pass',
+  'purges finished runs that ended longer ago than BATON_RUN_RETENTION (default forever), with',
+  'their restarts, subworkflow children and loop iterations, leaving a tombstone per instance.',
   '',
   'Subcommands:',
   '  retention status   the policy, the partitions with their rows and bytes, the size of each',
-  '                     signals table, the oldest retained signal and the last pass',
-  '  retention run      run a pass now (create partitions ahead, drop expired ones) and show it',
+  '                     signals and run table, the oldest retained signal and run, the last pass',
+  '  retention run      run a pass now (create partitions ahead, drop expired ones, purge',
+  '                     expired finished runs) and show it',
   '',
   'Options:',
   ...CONNECTION_HELP,
@@ -24,6 +27,7 @@ interface PassJson {
   dropped: { partition: string; rows: number; kept: number; tombstones: number }[];
   skipped: string[];
   duration_ms: number;
+  runs: { runs: number; tombstones: number; attempts: number; kept: number; batches: number; more: boolean } | null;
 }
 
 interface StatusJson {
@@ -32,6 +36,7 @@ interface StatusJson {
   tables: { table: string; rows: number; bytes: number }[];
   oldest_retained: string | null;
   next_expiry: string | null;
+  runs: { retention_seconds: number | null; tables: { table: string; rows: number; bytes: number }[]; oldest_retained: string | null };
   last_pass: PassJson | null;
   last_error: string | null;
 }
@@ -59,6 +64,8 @@ function passLines(p: PassJson): string[] {
   const lines = [`pass at ${p.at}: ${p.duration_ms} ms, ${p.created.length} partitions created, ${p.dropped.length} dropped (${rows} rows)`];
   for (const d of p.dropped) lines.push(`  dropped ${d.partition}: ${d.rows} rows, ${d.kept} kept (still needed), ${d.tombstones} tombstones`);
   for (const s of p.skipped) lines.push(`  skipped ${s} (table busy; next pass)`);
+  const r = p.runs;
+  if (r) lines.push(`  runs: ${r.runs} purged (${r.tombstones} instances tombstoned, ${r.attempts} step attempts), ${r.kept} expired kept (family still open)${r.more ? '; more left for the next pass' : ''}`);
   return lines;
 }
 
@@ -68,10 +75,12 @@ function statusLines(s: StatusJson): string[] {
     `retention: default ${retentionText(s.policy.default_seconds)}${names.length ? `; ${names.map(([n, v]) => `${n} ${retentionText(v)}`).join(', ')}` : ''}`,
     `oldest retained signal: ${s.oldest_retained ?? '-'}`,
     `next expiry: ${s.next_expiry ?? '-'}`,
+    `run retention: ${retentionText(s.runs.retention_seconds)}`,
+    `oldest retained run (end): ${s.runs.oldest_retained ?? '-'}`,
     '',
     ...table(['PARTITION', 'FROM', 'TO', 'ROWS', 'BYTES'], s.partitions.map((p) => [p.name, p.from ?? (p.is_default ? 'DEFAULT' : p.forever ? 'forever' : 'MINVALUE'), p.to ?? '-', String(p.rows), bytesText(p.bytes)])),
     '',
-    ...table(['TABLE', 'ROWS', 'BYTES'], s.tables.map((t) => [t.table, String(t.rows), bytesText(t.bytes)])),
+    ...table(['TABLE', 'ROWS', 'BYTES'], [...s.tables, ...s.runs.tables].map((t) => [t.table, String(t.rows), bytesText(t.bytes)])),
     '',
   ];
   if (s.last_pass) lines.push(...passLines(s.last_pass));
