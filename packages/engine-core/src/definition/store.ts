@@ -239,6 +239,32 @@ export async function listActiveWorkflows(db: Queryable): Promise<StoredVersion[
   return res.rows.map((r) => toStored(r.workflow_id, r));
 }
 
+/**
+ * What decides `listActiveWorkflows`: which version of which workflow is active, and its current
+ * properties (versions themselves never change). The same text in both queries below, so a cache
+ * of the list can be keyed by it: equal fingerprints, equal lists.
+ */
+const ACTIVE_FINGERPRINT = `md5(coalesce(string_agg(w.workflow_id || '@' || w.active_version || ':' || md5(w.properties::text), ',' ORDER BY w.workflow_id), ''))`;
+
+/** A fingerprint of the active workflows (see ACTIVE_FINGERPRINT); reads no definition. */
+export async function activeWorkflowsFingerprint(db: Queryable): Promise<string> {
+  const res = await db.query<{ fp: string }>(`SELECT ${ACTIVE_FINGERPRINT} AS fp FROM baton_workflows w WHERE w.active_version IS NOT NULL`);
+  return res.rows[0]!.fp;
+}
+
+/** `listActiveWorkflows` with its fingerprint, read in one statement (one snapshot of both). */
+export async function listActiveWorkflowsFingerprinted(db: Queryable): Promise<{ fingerprint: string; versions: StoredVersion[] }> {
+  const res = await db.query<VersionRow & { workflow_id: string | null; fp: string }>(
+    `WITH f AS (SELECT ${ACTIVE_FINGERPRINT} AS fp FROM baton_workflows w WHERE w.active_version IS NOT NULL)
+     SELECT f.fp, a.* FROM f LEFT JOIN (
+       SELECT w.workflow_id, v.version, v.definition::text AS definition, v.content_hash, v.created_at, w.properties, w.active_version, w.latest_version
+         FROM baton_workflows w JOIN baton_workflow_versions v ON v.workflow_id = w.workflow_id AND v.version = w.active_version
+     ) a ON true ORDER BY a.workflow_id`,
+  );
+  const versions = res.rows.filter((r) => r.workflow_id !== null).map((r) => toStored(r.workflow_id!, r));
+  return { fingerprint: res.rows[0]!.fp, versions };
+}
+
 /** Version numbers and creation times of a workflow, newest first. */
 export async function listVersions(db: Queryable, workflowId: string): Promise<{ version: number; contentHash: string; createdAt: Date; active: boolean }[]> {
   const res = await db.query<{ version: number; content_hash: string; created_at: Date | string; active_version: number | null }>(
