@@ -65,8 +65,9 @@ function restartViaParent(parent) {
   const why = `${what} is not restarted on its own: restart ${parent.workflow_id} #${parent.instance_id} from its failed steps and step ${parent.step_id} runs it again.`;
   return el('span', { class: 'restart-via-parent', id: 'action-restart-parent' }, [
     el('button', { type: 'button', disabled: 'disabled', title: why }, 'Restart failed steps'),
-    ' ',
-    el('a', { href, title: why }, `restart from ${parent.workflow_id} #${parent.instance_id} step ${parent.step_id}`),
+    el('span', { class: 'muted' }, ` ${what.toLowerCase()} is restarted through its parent: `),
+    el('a', { href, title: why }, `open ${parent.workflow_id} #${parent.instance_id} at step ${parent.step_id}`),
+    el('span', { class: 'muted' }, ' and restart it there'),
   ]);
 }
 
