@@ -112,10 +112,12 @@ interface CatalogGraph {
   /** Each node's place in `nodes`, and the indexes in `edges` of each node's out-edges. */
   rank: Map<string, number>;
   outEdges: Map<string, number[]>;
+  /** The parsed active versions by key (`workflow@version:md5(properties)`), reused by the next rebuild. */
+  versions: Map<string, StoredVersion>;
 }
 
-function indexGraph(fingerprint: string, versions: readonly StoredVersion[]): CatalogGraph {
-  const { nodes, edges } = buildCatalog(versions);
+function indexGraph(fingerprint: string, versions: Map<string, StoredVersion>): CatalogGraph {
+  const { nodes, edges } = buildCatalog([...versions.values()]);
   const out = new Map<string, string[]>();
   const inb = new Map<string, string[]>();
   const fires = new Map<string, string[]>();
@@ -130,7 +132,7 @@ function indexGraph(fingerprint: string, versions: readonly StoredVersion[]): Ca
     if (e.kind === 'FIRES') add(fires, e.to, e.from);
   });
   const rank = new Map([...nodes.keys()].map((id, i) => [id, i]));
-  return { fingerprint, nodes, edges, out, inb, fires, rank, outEdges };
+  return { fingerprint, nodes, edges, out, inb, fires, rank, outEdges, versions };
 }
 
 /**
@@ -146,13 +148,11 @@ async function catalogGraph(q: Queryable): Promise<CatalogGraph> {
   const hit = built.get(q);
   if (hit?.fingerprint === fingerprint) return hit;
   // Concurrent requests after a change share one rebuild; one that started before this change
-  // is not reused (its fingerprint is checked again).
+  // is not reused as it is (its fingerprint is checked again) but its parsed versions are.
   const pending = building.get(q);
-  if (pending) {
-    const g = await pending;
-    if (g.fingerprint === fingerprint) return g;
-  }
-  const next = listActiveWorkflowsFingerprinted(q).then(({ fingerprint: fp, versions }) => indexGraph(fp, versions));
+  const base = pending ? await pending.catch(() => hit) : hit;
+  if (base?.fingerprint === fingerprint) return base;
+  const next = rebuild(q, base);
   building.set(q, next);
   try {
     const g = await next;
@@ -161,6 +161,18 @@ async function catalogGraph(q: Queryable): Promise<CatalogGraph> {
   } finally {
     if (building.get(q) === next) building.delete(q);
   }
+}
+
+/** The graph of the active versions now, parsing only the versions `prev` did not have. */
+async function rebuild(q: Queryable, prev: CatalogGraph | undefined): Promise<CatalogGraph> {
+  const { fingerprint, versions } = await listActiveWorkflowsFingerprinted(q, prev ? [...prev.versions.keys()] : []);
+  const byKey = new Map<string, StoredVersion>();
+  for (const v of versions) {
+    const stored = v.version ?? prev?.versions.get(v.key);
+    if (!stored) throw new Error(`lineage catalog: version ${v.key} was neither read nor kept`);
+    byKey.set(v.key, stored);
+  }
+  return indexGraph(fingerprint, byKey);
 }
 
 /** Nodes within `depth` hops of `start`, following edges downstream and, separately, upstream. */

@@ -252,16 +252,34 @@ export async function activeWorkflowsFingerprint(db: Queryable): Promise<string>
   return res.rows[0]!.fp;
 }
 
-/** `listActiveWorkflows` with its fingerprint, read in one statement (one snapshot of both). */
-export async function listActiveWorkflowsFingerprinted(db: Queryable): Promise<{ fingerprint: string; versions: StoredVersion[] }> {
-  const res = await db.query<VersionRow & { workflow_id: string | null; fp: string }>(
-    `WITH f AS (SELECT ${ACTIVE_FINGERPRINT} AS fp FROM baton_workflows w WHERE w.active_version IS NOT NULL)
-     SELECT f.fp, a.* FROM f LEFT JOIN (
-       SELECT w.workflow_id, v.version, v.definition::text AS definition, v.content_hash, v.created_at, w.properties, w.active_version, w.latest_version
-         FROM baton_workflows w JOIN baton_workflow_versions v ON v.workflow_id = w.workflow_id AND v.version = w.active_version
-     ) a ON true ORDER BY a.workflow_id`,
+/** An active version's key in a fingerprinted list: `workflow@version:md5(properties)`. */
+export interface FingerprintedVersion {
+  key: string;
+  /** Absent for a key the caller already knows (its definition was not read). */
+  version?: StoredVersion;
+}
+
+/**
+ * `listActiveWorkflows` with its fingerprint, read in one statement (one snapshot of both). The
+ * definitions of versions whose key is in `known` are not read (a caller keeping parsed versions
+ * by key reads only what changed).
+ */
+export async function listActiveWorkflowsFingerprinted(db: Queryable, known: readonly string[] = []): Promise<{ fingerprint: string; versions: FingerprintedVersion[] }> {
+  const res = await db.query<Omit<VersionRow, 'definition'> & { definition: string | null; workflow_id: string | null; key: string; fp: string }>(
+    `WITH a AS (
+       SELECT w.workflow_id, w.active_version, w.latest_version, w.properties, w.workflow_id || '@' || w.active_version || ':' || md5(w.properties::text) AS key
+       FROM baton_workflows w WHERE w.active_version IS NOT NULL
+     ), f AS (SELECT ${ACTIVE_FINGERPRINT} AS fp FROM baton_workflows w WHERE w.active_version IS NOT NULL)
+     SELECT f.fp, r.* FROM f LEFT JOIN (
+       SELECT a.key, a.workflow_id, v.version, CASE WHEN a.key = ANY($1::text[]) THEN NULL ELSE v.definition::text END AS definition,
+              v.content_hash, v.created_at, a.properties, a.active_version, a.latest_version
+         FROM a JOIN baton_workflow_versions v ON v.workflow_id = a.workflow_id AND v.version = a.active_version
+     ) r ON true ORDER BY r.workflow_id`,
+    [known],
   );
-  const versions = res.rows.filter((r) => r.workflow_id !== null).map((r) => toStored(r.workflow_id!, r));
+  const versions = res.rows
+    .filter((r) => r.workflow_id !== null)
+    .map((r): FingerprintedVersion => (r.definition === null ? { key: r.key } : { key: r.key, version: toStored(r.workflow_id!, { ...r, definition: r.definition }) }));
   return { fingerprint: res.rows[0]!.fp, versions };
 }
 
