@@ -282,6 +282,47 @@ describe('loops, subworkflows and times in the web pages', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
+  it('offers no restart of a failed subworkflow run on its own: it says why and links the parent step, and the server refuses it', async () => {
+    // b divides by a param of a that is zero: the child fails at run time, and so does its parent.
+    const a = { step: { id: 'a', type: 'NoOp', params: { zero: { value: 0, type: 'LONG' } }, transition: { successors: { b: 'true' } } } };
+    const b = { step: { id: 'b', type: 'NoOp', params: { n: { expression: "return 1 / params.getFromStep('a', 'zero');", type: 'LONG' } }, transition: {} } };
+    await service.call('POST', '/api/v3/workflows', { properties: { owner: 'ops-team' }, workflow: { id: 'ct-bad-child-wf', steps: [a, b] } });
+    await service.call('POST', '/api/v3/workflows', {
+      properties: { owner: 'ops-team' },
+      workflow: { id: 'ct-bad-parent-wf', steps: [{ subworkflow: { id: 'call', params: { subworkflow_id: { value: 'ct-bad-child-wf', type: 'STRING' } }, transition: {} } }] },
+    });
+    await service.call('POST', '/api/v3/workflows/ct-bad-parent-wf/versions/active/actions/start', { request_id: 'bad-parent-1' });
+    await ended('ct-bad-parent-wf', 1, 'FAILED');
+    const child = (await run('ct-bad-parent-wf', 1)).steps.find((x) => x.step_id === 'call')!.subworkflow!;
+    expect(child).toMatchObject({ workflow_id: 'ct-bad-child-wf', status: 'FAILED' });
+
+    const r = await fetch(`${service.url}/api/v3/workflows/ct-bad-child-wf/instances/${child.workflow_instance_id}/actions/restart`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${service.token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(r.status).toBe(409);
+    expect(r.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await r.json()) as { detail: string };
+    expect(problem.detail).toContain('is a subworkflow run started by step call of ct-bad-parent-wf #1 (run 1): it cannot be restarted on its own');
+    expect(problem.detail).toContain('Restart ct-bad-parent-wf #1 from its failed steps instead');
+
+    await page.goto(`${service.url}/ui/workflows/ct-bad-child-wf/instances/${child.workflow_instance_id}`);
+    const via = page.locator('#action-restart-parent');
+    await via.waitFor();
+    expect(await page.locator('#action-restart, #step-restart').count()).toBe(0);
+    expect(await via.locator('button').isDisabled()).toBe(true);
+    expect(await via.locator('button').getAttribute('title')).toContain('restart ct-bad-parent-wf #1 from its failed steps and step call runs it again');
+    await page.locator('svg.graph .node[data-id="b"]').click();
+    await page.locator('#step-detail[data-step="b"]').waitFor();
+    expect(await page.locator('#step-restart').count()).toBe(0);
+    await shot('instance-subworkflow-child-failed');
+    await via.locator('a').click();
+    await page.waitForURL(/\/ui\/workflows\/ct-bad-parent-wf\/instances\/1\?step=call$/);
+    await page.locator('#action-restart').waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
   it('shows times in the viewer\'s zone with the trigger\'s zone beside them, and never a next fire in the past', async () => {
     await page.goto(`${service.url}/ui/schedules`);
     const row = page.locator('#schedules tr[data-workflow="ct-cron-wf"]');

@@ -14,7 +14,7 @@ export { DefinitionError, formatIssues, type DefinitionIssue } from './definitio
 export { parseJsonText, stringifyJson, JsonSyntaxError } from './definition/json-text.js';
 export { requestToJson, workflowToJson, propertiesToJson, paramDefToJson } from './definition/to-json.js';
 export { parseDurationSeconds, toDurationSpec } from './definition/duration.js';
-export { pushWorkflow, getVersion, activate, deactivate, listActiveWorkflows, listVersions, listWorkflowEvents, definitionHash, WorkflowNotFoundError, type StoredVersion, type PushResult, type PushOptions, type StoreOptions, type VersionSelector } from './definition/store.js';
+export { pushWorkflow, getVersion, activate, deactivate, listActiveWorkflows, activeWorkflowsFingerprint, listActiveWorkflowsFingerprinted, listVersions, listWorkflowEvents, definitionHash, WorkflowNotFoundError, type StoredVersion, type FingerprintedVersion, type PushResult, type PushOptions, type StoreOptions, type VersionSelector } from './definition/store.js';
 export { WorkflowLifecycle, workflowLifecycle, type WorkflowEvent, type WorkflowEventKind, type WorkflowEventListener } from './definition/events.js';
 export { jsonToParamValue, paramValueToJson, parseParamType, inferParamType, valueMatchesType, toLong, ParamTypeError, LONG_MIN, LONG_MAX } from './params/typed-value.js';
 export { interpolate, parseRef, formatParamValue, javaDoubleString, templateRefs, InterpolationError, type ParamRef } from './params/interpolate.js';

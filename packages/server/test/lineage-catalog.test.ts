@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgDb } from '@baton/engine-core';
+import { activate, deactivate, parseWorkflowJson, PgDb, pushWorkflow, type Db } from '@baton/engine-core';
 import { lineageCatalog } from '@baton/signals';
 import { createTestDatabase, type Database } from '../../../test/setup/infra.js';
 import { startServiceApp, type ServiceApp } from './helpers/service-app.js';
@@ -163,5 +163,41 @@ describe.each<Kind>(['pglite', 'postgres'])('lineage catalog on %s', (kind) => {
     expect(manual.statusCode, manual.body).toBe(200);
     const plain = (await get(`/api/v3/workflows/plain/instances/${manual.json().workflow_instance_id}/lineage`)).body as Graph;
     expect(plain.nodes.some((n) => n.type === 'time_trigger')).toBe(false);
+  }, 60_000);
+
+  it('follows every definition change, also one made by another process', async () => {
+    // On PostgreSQL the changes go through a second connection pool, as another Baton process
+    // would make them: this process hears of them only through the database.
+    const other: Db = kind === 'postgres' ? new PgDb({ connectionString: database!.url, max: 2 }) : s.db;
+    const catalog = async (url = '/api/v3/lineage/catalog') => (await get(url)).body as Graph;
+    try {
+      const before = await catalog();
+      expect(edgeSet(before)).toContain('workflow:cat-b -EMITS-> signal:cat/clean');
+
+      // A new version of cat-b: b1 now emits cat/fresh.
+      const v2 = parseWorkflowJson(JSON.stringify({ workflow: { ...WORKFLOWS[1], steps: [step('b1', { signal_outputs: [out('cat/fresh')] })] } }));
+      if (!v2.ok) throw new Error(JSON.stringify(v2.errors));
+      await pushWorkflow(other, v2.value);
+      const pushed = await catalog();
+      expect(edgeSet(pushed)).toContain('workflow:cat-b -EMITS-> signal:cat/fresh');
+      expect(edgeSet(pushed)).not.toContain('workflow:cat-b -EMITS-> signal:cat/clean');
+      expect(pushed.nodes.find((n) => n.id === 'workflow:cat-b')).toMatchObject({ version: 2 });
+      expect(ids(await catalog('/api/v3/lineage/catalog?signal=cat/fresh&depth=1'))).toEqual(['signal:cat/fresh', 'workflow:cat-b']);
+
+      // Deactivated: gone, and no longer a focus; activated again (the same state as before): back.
+      await deactivate(other, 'cat-c');
+      expect(ids(await catalog())).not.toContain('workflow:cat-c');
+      await refused('/api/v3/lineage/catalog?workflow=cat-c', 404);
+      await activate(other, 'cat-c', 1);
+      expect(ids(await catalog('/api/v3/lineage/catalog?workflow=cat-c&depth=1'))).toEqual(['signal:cat/clean', 'signal:cat/report', 'workflow:cat-c']);
+
+      // A properties change alone (cat-a's time triggers disabled) shows on its time trigger node.
+      const a = parseWorkflowJson(JSON.stringify({ properties: { time_trigger_disabled: true }, workflow: WORKFLOWS[0] }));
+      if (!a.ok) throw new Error(JSON.stringify(a.errors));
+      await pushWorkflow(other, a.value);
+      expect((await catalog()).nodes.find((n) => n.id === 'time:cat-a#0')).toMatchObject({ disabled: true });
+    } finally {
+      if (other !== s.db) await other.close();
+    }
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { listActiveWorkflows, walkSteps, type Queryable, type StoredVersion, type TimeTrigger } from '@baton/engine-core';
+import { activeWorkflowsFingerprint, listActiveWorkflowsFingerprinted, walkSteps, type Queryable, type StoredVersion, type TimeTrigger } from '@baton/engine-core';
 import { MAX_LINEAGE_DEPTH } from './lineage.js';
 
 /**
@@ -100,17 +100,86 @@ export function buildCatalog(versions: readonly StoredVersion[]): { nodes: Map<s
   return { nodes, edges: [...edges.values()] };
 }
 
-/** Nodes within `depth` hops of `start`, following edges downstream and, separately, upstream. */
-function around(start: string, edges: readonly CatalogEdge[], depth: number, limit: number): { keep: Set<string>; truncated: boolean } {
+/** The whole graph with its adjacency, as kept between requests (never changed once built). */
+interface CatalogGraph {
+  fingerprint: string;
+  nodes: Map<string, CatalogNode>;
+  edges: CatalogEdge[];
+  out: Map<string, string[]>;
+  inb: Map<string, string[]>;
+  /** A workflow node's time trigger nodes. */
+  fires: Map<string, string[]>;
+  /** Each node's place in `nodes`, and the indexes in `edges` of each node's out-edges. */
+  rank: Map<string, number>;
+  outEdges: Map<string, number[]>;
+  /** The parsed active versions by key (`workflow@version:md5(properties)`), reused by the next rebuild. */
+  versions: Map<string, StoredVersion>;
+}
+
+function indexGraph(fingerprint: string, versions: Map<string, StoredVersion>): CatalogGraph {
+  const { nodes, edges } = buildCatalog([...versions.values()]);
   const out = new Map<string, string[]>();
   const inb = new Map<string, string[]>();
-  for (const e of edges) {
-    (out.get(e.from) ?? out.set(e.from, []).get(e.from)!).push(e.to);
-    (inb.get(e.to) ?? inb.set(e.to, []).get(e.to)!).push(e.from);
+  const fires = new Map<string, string[]>();
+  const outEdges = new Map<string, number[]>();
+  const add = <T>(m: Map<string, T[]>, k: string, v: T): void => {
+    (m.get(k) ?? m.set(k, []).get(k)!).push(v);
+  };
+  edges.forEach((e, i) => {
+    add(out, e.from, e.to);
+    add(inb, e.to, e.from);
+    add(outEdges, e.from, i);
+    if (e.kind === 'FIRES') add(fires, e.to, e.from);
+  });
+  const rank = new Map([...nodes.keys()].map((id, i) => [id, i]));
+  return { fingerprint, nodes, edges, out, inb, fires, rank, outEdges, versions };
+}
+
+/**
+ * The last graph built per database handle (each process keeps its own). Every request reads the
+ * active workflows' fingerprint (one cheap query, no definition read) and rebuilds only when it
+ * changed: a push, activation, deactivation or properties change by any process changes it.
+ */
+const built = new WeakMap<Queryable, CatalogGraph>();
+const building = new WeakMap<Queryable, Promise<CatalogGraph>>();
+
+async function catalogGraph(q: Queryable): Promise<CatalogGraph> {
+  const fingerprint = await activeWorkflowsFingerprint(q);
+  const hit = built.get(q);
+  if (hit?.fingerprint === fingerprint) return hit;
+  // Concurrent requests after a change share one rebuild; one that started before this change
+  // is not reused as it is (its fingerprint is checked again) but its parsed versions are.
+  const pending = building.get(q);
+  const base = pending ? await pending.catch(() => hit) : hit;
+  if (base?.fingerprint === fingerprint) return base;
+  const next = rebuild(q, base);
+  building.set(q, next);
+  try {
+    const g = await next;
+    built.set(q, g);
+    return g;
+  } finally {
+    if (building.get(q) === next) building.delete(q);
   }
+}
+
+/** The graph of the active versions now, parsing only the versions `prev` did not have. */
+async function rebuild(q: Queryable, prev: CatalogGraph | undefined): Promise<CatalogGraph> {
+  const { fingerprint, versions } = await listActiveWorkflowsFingerprinted(q, prev ? [...prev.versions.keys()] : []);
+  const byKey = new Map<string, StoredVersion>();
+  for (const v of versions) {
+    const stored = v.version ?? prev?.versions.get(v.key);
+    if (!stored) throw new Error(`lineage catalog: version ${v.key} was neither read nor kept`);
+    byKey.set(v.key, stored);
+  }
+  return indexGraph(fingerprint, byKey);
+}
+
+/** Nodes within `depth` hops of `start`, following edges downstream and, separately, upstream. */
+function around(start: string, graph: CatalogGraph, depth: number, limit: number): { keep: Set<string>; truncated: boolean } {
   const keep = new Set([start]);
   let truncated = false;
-  for (const next of [out, inb]) {
+  for (const next of [graph.out, graph.inb]) {
     let frontier = [start];
     const seen = new Set([start]);
     for (let d = 0; d < depth && frontier.length > 0; d++) {
@@ -131,7 +200,7 @@ function around(start: string, edges: readonly CatalogEdge[], depth: number, lim
     }
   }
   // A workflow's time triggers belong with it wherever it is shown.
-  for (const e of edges) if (e.kind === 'FIRES' && keep.has(e.to) && keep.size < limit) keep.add(e.from);
+  for (const id of [...keep]) for (const t of graph.fires.get(id) ?? []) if (keep.size < limit) keep.add(t);
   return { keep, truncated };
 }
 
@@ -144,7 +213,8 @@ export async function lineageCatalog(q: Queryable, query: CatalogQuery = {}): Pr
   const limit = query.maxNodes ?? DEFAULT_MAX_NODES;
   const depth = query.depth ?? CATALOG_DEFAULT_DEPTH;
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_LINEAGE_DEPTH) throw new RangeError(`depth must be an integer from 1 to ${MAX_LINEAGE_DEPTH}`);
-  const { nodes, edges } = buildCatalog(await listActiveWorkflows(q));
+  const graph = await catalogGraph(q);
+  const { nodes } = graph;
   let keep: Set<string>;
   let truncated: boolean;
   let focus: string | null = null;
@@ -155,16 +225,24 @@ export async function lineageCatalog(q: Queryable, query: CatalogQuery = {}): Pr
         'workflow' in query.focus ? `workflow "${query.focus.workflow}" does not exist or has no active version` : `no active workflow uses signal "${query.focus.signal}"`,
       );
     }
-    ({ keep, truncated } = around(focus, edges, depth, limit));
+    ({ keep, truncated } = around(focus, graph, depth, limit));
   } else {
     keep = new Set([...nodes.keys()].slice(0, limit));
     truncated = nodes.size > limit;
   }
   return {
-    nodes: [...nodes.values()].filter((n) => keep.has(n.id)),
-    edges: edges.filter((e) => keep.has(e.from) && keep.has(e.to)),
+    nodes: query.focus ? [...keep].sort((a, b) => graph.rank.get(a)! - graph.rank.get(b)!).map((id) => nodes.get(id)!) : [...nodes.values()].filter((n) => keep.has(n.id)),
+    edges: keepEdges(graph, keep, !query.focus),
     focus,
     depth: query.focus ? depth : null,
     truncated,
   };
+}
+
+/** The edges between kept nodes, in the graph's order: a few kept nodes cost only their own edges. */
+function keepEdges(graph: CatalogGraph, keep: Set<string>, whole: boolean): CatalogEdge[] {
+  if (whole) return graph.edges.filter((e) => keep.has(e.from) && keep.has(e.to));
+  const picked: number[] = [];
+  for (const id of keep) for (const i of graph.outEdges.get(id) ?? []) if (keep.has(graph.edges[i]!.to)) picked.push(i);
+  return picked.sort((a, b) => a - b).map((i) => graph.edges[i]!);
 }

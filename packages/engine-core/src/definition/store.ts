@@ -239,6 +239,50 @@ export async function listActiveWorkflows(db: Queryable): Promise<StoredVersion[
   return res.rows.map((r) => toStored(r.workflow_id, r));
 }
 
+/**
+ * What decides `listActiveWorkflows`: which version of which workflow is active, and its current
+ * properties (versions themselves never change). The same text in both queries below, so a cache
+ * of the list can be keyed by it: equal fingerprints, equal lists.
+ */
+const ACTIVE_FINGERPRINT = `md5(coalesce(string_agg(w.workflow_id || '@' || w.active_version || ':' || md5(w.properties::text), ',' ORDER BY w.workflow_id), ''))`;
+
+/** A fingerprint of the active workflows (see ACTIVE_FINGERPRINT); reads no definition. */
+export async function activeWorkflowsFingerprint(db: Queryable): Promise<string> {
+  const res = await db.query<{ fp: string }>(`SELECT ${ACTIVE_FINGERPRINT} AS fp FROM baton_workflows w WHERE w.active_version IS NOT NULL`);
+  return res.rows[0]!.fp;
+}
+
+/** An active version's key in a fingerprinted list: `workflow@version:md5(properties)`. */
+export interface FingerprintedVersion {
+  key: string;
+  /** Absent for a key the caller already knows (its definition was not read). */
+  version?: StoredVersion;
+}
+
+/**
+ * `listActiveWorkflows` with its fingerprint, read in one statement (one snapshot of both). The
+ * definitions of versions whose key is in `known` are not read (a caller keeping parsed versions
+ * by key reads only what changed).
+ */
+export async function listActiveWorkflowsFingerprinted(db: Queryable, known: readonly string[] = []): Promise<{ fingerprint: string; versions: FingerprintedVersion[] }> {
+  const res = await db.query<Omit<VersionRow, 'definition'> & { definition: string | null; workflow_id: string | null; key: string; fp: string }>(
+    `WITH a AS (
+       SELECT w.workflow_id, w.active_version, w.latest_version, w.properties, w.workflow_id || '@' || w.active_version || ':' || md5(w.properties::text) AS key
+       FROM baton_workflows w WHERE w.active_version IS NOT NULL
+     ), f AS (SELECT ${ACTIVE_FINGERPRINT} AS fp FROM baton_workflows w WHERE w.active_version IS NOT NULL)
+     SELECT f.fp, r.* FROM f LEFT JOIN (
+       SELECT a.key, a.workflow_id, v.version, CASE WHEN a.key = ANY($1::text[]) THEN NULL ELSE v.definition::text END AS definition,
+              v.content_hash, v.created_at, a.properties, a.active_version, a.latest_version
+         FROM a JOIN baton_workflow_versions v ON v.workflow_id = a.workflow_id AND v.version = a.active_version
+     ) r ON true ORDER BY r.workflow_id`,
+    [known],
+  );
+  const versions = res.rows
+    .filter((r) => r.workflow_id !== null)
+    .map((r): FingerprintedVersion => (r.definition === null ? { key: r.key } : { key: r.key, version: toStored(r.workflow_id!, { ...r, definition: r.definition }) }));
+  return { fingerprint: res.rows[0]!.fp, versions };
+}
+
 /** Version numbers and creation times of a workflow, newest first. */
 export async function listVersions(db: Queryable, workflowId: string): Promise<{ version: number; contentHash: string; createdAt: Date; active: boolean }[]> {
   const res = await db.query<{ version: number; content_hash: string; created_at: Date | string; active_version: number | null }>(

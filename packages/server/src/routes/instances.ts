@@ -264,7 +264,7 @@ export const instanceRoutes: FastifyPluginAsync<InstanceRoutesOptions> = async (
       schema: doc({
         summary: 'Restart an instance from its failed steps',
         description:
-          'Starts a new run of an instance whose latest run FAILED, was STOPPED or TIMED_OUT. Steps that ended well are carried over as they ended (and shown in the new run), so only the failed, stopped and never-started steps run; a restarted foreach runs only its unsuccessful iterations. 409 when the latest run has not ended badly.',
+          'Starts a new run of an instance whose latest run FAILED, was STOPPED or TIMED_OUT. Steps that ended well are carried over as they ended (and shown in the new run), so only the failed, stopped and never-started steps run; a restarted foreach runs only its unsuccessful iterations. 409 when the latest run has not ended badly, and for a subworkflow run or a loop iteration: those are restarted through the parent run that started them (the problem names it).',
         tags: ['instances'],
         params: instanceParams,
         body: reasonBody,

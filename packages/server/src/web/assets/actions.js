@@ -1,4 +1,5 @@
 /* global document */
+import { stepLink } from './run-links.js';
 import { el, enc, sendJson } from './ui.js';
 
 const STEP_ENDED = new Set(['UNSATISFIED', 'SKIPPED', 'SUCCEEDED', 'COMPLETED_WITH_ERROR', 'USER_FAILED', 'PLATFORM_FAILED', 'FATALLY_FAILED', 'INTERNALLY_FAILED', 'STOPPED', 'TIMED_OUT']);
@@ -54,6 +55,22 @@ function actionButton({ id, label, title, text, danger, call, onDone, onError })
 
 const body = (reason) => (reason ? { reason } : {});
 
+/**
+ * In place of the restart button of a run another run started: a disabled button saying why,
+ * and a link to the parent run at the step that started it (restarting that run runs it again).
+ */
+function restartViaParent(parent) {
+  const what = parent.kind === 'SUBWORKFLOW' ? 'A subworkflow run' : 'A loop iteration';
+  const href = stepLink(parent.workflow_id, parent.instance_id, parent.step_id);
+  const why = `${what} is not restarted on its own: restart ${parent.workflow_id} #${parent.instance_id} from its failed steps and step ${parent.step_id} runs it again.`;
+  return el('span', { class: 'restart-via-parent', id: 'action-restart-parent' }, [
+    el('button', { type: 'button', disabled: 'disabled', title: why }, 'Restart failed steps'),
+    el('span', { class: 'muted' }, ` ${what.toLowerCase()} is restarted through its parent: `),
+    el('a', { href, title: why }, `open ${parent.workflow_id} #${parent.instance_id} at step ${parent.step_id}`),
+    el('span', { class: 'muted' }, ' and restart it there'),
+  ]);
+}
+
 /** Stop, kill and restart of an instance, as its status allows. */
 export function instanceActions(workflowId, instanceId, view, handlers) {
   const base = `/api/v3/workflows/${enc(workflowId)}/instances/${enc(instanceId)}`;
@@ -69,9 +86,10 @@ export function instanceActions(workflowId, instanceId, view, handlers) {
       return r.killed ? `Killed: ${r.status}.` : `Already ended (${r.status}).`;
     } }));
   }
-  // A loop iteration is restarted with its loop (restart the parent run), not on its own.
+  // A loop iteration or subworkflow run is restarted through the parent run that started it.
   const iteration = view.parent && view.parent.kind !== 'SUBWORKFLOW';
-  if (RESTARTABLE.has(view.status) && !iteration) {
+  if (RESTARTABLE.has(view.status) && view.parent) buttons.push(restartViaParent(view.parent));
+  if (RESTARTABLE.has(view.status) && !view.parent) {
     buttons.push(actionButton({ ...handlers, id: 'action-restart', label: 'Restart failed steps', title: 'Restart from the failed steps', text: `A new run of ${name}: steps that ended well are carried over; failed, stopped and never-started steps run again.`, call: async (reason) => {
       const r = await sendJson('POST', `${base}/actions/restart`, body(reason));
       return `Run ${r.workflow_run_id} started; carried over: ${r.carried_over_steps.join(', ') || 'nothing'}.`;
@@ -102,7 +120,7 @@ export function stepActions(workflowId, instanceId, attempt, view, handlers) {
     buttons.push(actionButton({ ...handlers, id: 'step-stop', label: 'Stop step', title: 'Stop the step', text: `${step} ends STOPPED; the run ends STOPPED once nothing else runs.`, call: stepCall('stop') }));
     buttons.push(actionButton({ ...handlers, id: 'step-kill', label: 'Kill step', danger: true, title: 'Kill the step', text: `${step} ends FATALLY_FAILED and is never retried.`, call: stepCall('kill') }));
   }
-  if (STEP_ENDED.has(attempt.status) && attempt.status !== 'SUCCEEDED' && attempt.status !== 'SKIPPED' && RESTARTABLE.has(view.status) && !(view.parent && view.parent.kind !== 'SUBWORKFLOW')) {
+  if (STEP_ENDED.has(attempt.status) && attempt.status !== 'SUCCEEDED' && attempt.status !== 'SKIPPED' && RESTARTABLE.has(view.status) && !view.parent) {
     buttons.push(actionButton({ ...handlers, id: 'step-restart', label: 'Restart from here', title: 'Restart from the failed steps', text: `A new run of ${workflowId} #${instanceId} from ${attempt.step_id} (and any other failed step); steps that ended well are carried over.`, call: async (reason) => {
       const r = await sendJson('POST', `/api/v3/workflows/${enc(workflowId)}/instances/${enc(instanceId)}/actions/restart`, body(reason));
       return `Run ${r.workflow_run_id} started from ${attempt.step_id}.`;
