@@ -1,4 +1,4 @@
-import { migrate, PgDb, PGliteDb, type Db, type Queryable } from '@baton/engine-core';
+import { engineMigrations, migrate, PgDb, PGliteDb, type Db, type Queryable } from '@baton/engine-core';
 import { createTestDatabase, type Database } from '../../../test/setup/infra.js';
 import { freshPgliteCluster } from '../../../test/setup/pglite-template.js';
 import { signalsMigrations } from '../src/migrations.js';
@@ -12,11 +12,14 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-/** A fresh PostgreSQL database with the signals tables and the test starter's table. */
+/**
+ * A fresh PostgreSQL database with the engine's and the signals tables (signals reads the engine's
+ * runs for lineage, as in every deployment) and the test starter's table.
+ */
 export async function openTestDb(poolSize = 10): Promise<TestDb> {
   const database = await createTestDatabase();
   const db = new PgDb({ connectionString: database.url, max: poolSize, applicationName: 'signals-test' });
-  await migrate(db, [signalsMigrations]);
+  await migrate(db, [engineMigrations, signalsMigrations]);
   await db.exec(STARTS_TABLE);
   return {
     db,
@@ -34,7 +37,7 @@ export async function openTestDb(poolSize = 10): Promise<TestDb> {
  */
 export async function openPgliteService(): Promise<{ db: PGliteDb; svc: SignalService }> {
   const db = await PGliteDb.open({ loadDataDir: await freshPgliteCluster() });
-  await migrate(db, [signalsMigrations]);
+  await migrate(db, [engineMigrations, signalsMigrations]);
   await db.exec(STARTS_TABLE);
   return { db, svc: new SignalService(db, { starter: new TableStarter(false), expressions: testExpressions }) };
 }

@@ -9,7 +9,7 @@ import { runRetentionPass } from '../src/retention.js';
 import { setRetentionPolicy } from '../src/retention-policy.js';
 import { retentionStatus } from '../src/retention-status.js';
 import { SignalService } from '../src/service.js';
-import { migrate } from '@baton/engine-core';
+import { engineMigrations, migrate } from '@baton/engine-core';
 import { signalsMigrations } from '../src/migrations.js';
 import { countStarts, openTestDb, STARTS_TABLE, TableStarter, testExpressions } from './helpers.js';
 import { definitionWith, triggersFromMaestro } from './maestro-sample.js';
@@ -29,7 +29,7 @@ const backends: Record<string, () => Promise<Backend>> = {
   },
   pglite: async () => {
     const db = await PGliteDb.open({});
-    await migrate(db, [signalsMigrations]);
+    await migrate(db, [engineMigrations, signalsMigrations]);
     await db.exec(STARTS_TABLE);
     return { db, close: () => db.close() };
   },

@@ -1,4 +1,4 @@
-import { migrate, PGliteDb, type Queryable } from '@baton/engine-core';
+import { engineMigrations, migrate, PGliteDb, type Queryable } from '@baton/engine-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { signalsMigrations } from '../src/migrations.js';
 import type { StartRequest, StartResult } from '../src/ports.js';
@@ -39,7 +39,7 @@ const logger = { error: (_obj: object, msg: string) => void errors.push(msg) };
 
 beforeAll(async () => {
   db = await PGliteDb.open({});
-  await migrate(db, [signalsMigrations]);
+  await migrate(db, [engineMigrations, signalsMigrations]);
   await db.exec(STARTS_TABLE);
 }, 60_000);
 afterAll(async () => {
