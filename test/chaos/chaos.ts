@@ -12,7 +12,7 @@ import { checkInvariants, type CronWindow, type Findings } from './invariants.js
 import { ExecutionRecorder } from './recorder.js';
 import { mulberry32 as rng } from '../support/rng.js';
 import { Ledger, runWorkload } from './workload.js';
-import { CRON_WF, RECORDED_STEP, workflowDefinitions } from './workflows.js';
+import { CRON_WF, RECORDED_STEP, SIGNAL_K, workflowDefinitions } from './workflows.js';
 
 export interface ChaosOptions {
   /** Seconds of load (faults happen inside it). */
@@ -23,6 +23,25 @@ export interface ChaosOptions {
   settleSeconds: number;
   seed: number;
   log: (line: string) => void;
+  /**
+   * Retention purging throughout: every process runs a pass every 10 s and an actor asks for one
+   * every 2 s, on a clock 25 h ahead (BATON_TEST_RETENTION_CLOCK_OFFSET), so the day partition of
+   * the run's signals (1 h retention; chaos/k kept forever) is dropped again and again under load.
+   */
+  retention?: boolean;
+}
+
+/** The retention mode's clock offset: more than a day plus the 1 h retention, so the day of every row published now has ended. */
+const RETENTION_OFFSET_MS = 25 * 3_600_000;
+const RETENTION_ACTOR_EVERY_MS = 2_000;
+
+interface RetentionTally {
+  passes: number;
+  failed: number;
+  partitionsDropped: number;
+  rowsPurged: number;
+  rowsKept: number;
+  tombstones: number;
 }
 
 export const BOUNDED: Omit<ChaosOptions, 'seed' | 'log'> = { loadSeconds: 50, kills: 4, settleSeconds: 75 };
@@ -62,6 +81,17 @@ export interface Figures {
   failed: number;
   unexpected_exits: number;
   duration_s: number;
+  /** Retention mode only (0 otherwise): passes the actor asked for, and what they dropped. */
+  retention_passes: number;
+  retention_passes_failed: number;
+  partitions_dropped: number;
+  rows_purged: number;
+  rows_kept: number;
+  tombstones: number;
+  /** Signals of the run found only by their tombstones; copies published again after a purge; joins they fired again. */
+  signals_purged: number;
+  signals_republished: number;
+  rejoins: number;
 }
 
 export interface ChaosResult {
@@ -131,6 +161,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       // info: each request and start-up phase is in the kept logs.
       LOG_LEVEL: 'info',
     };
+    if (o.retention) {
+      Object.assign(env, {
+        BATON_SIGNAL_RETENTION: '1h',
+        BATON_SIGNAL_RETENTION_BY_NAME: JSON.stringify({ [SIGNAL_K]: 'forever' }),
+        BATON_RETENTION_INTERVAL: '10s',
+        BATON_TEST_RETENTION_CLOCK_OFFSET: '25h',
+      });
+    }
     delete env.BATON_SOURCES_CONFIG;
     delete env.BATON_KAFKA_BROKERS;
     for (let i = 0; i < PROCESSES; i++) nodes.push(new BatonNode({ name: `baton-${i}`, env, logFile: path.join(logs, `baton-${i}.log`) }));
@@ -161,12 +199,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       ledger,
       loadOver,
     );
+    const tally: RetentionTally = { passes: 0, failed: 0, partitionsDropped: 0, rowsPurged: 0, rowsKept: 0, tombstones: 0 };
+    const retentionActor = o.retention ? runRetentionActor(client, tally, loadOver) : Promise.resolve();
     const chaos = runFaults(o, nodes, pgServer, kafka, recorder, faults, loadStart);
     await chaos;
     const left = loadStart + o.loadSeconds * 1000 - Date.now();
     if (left > 0) await sleep(left);
     endLoad();
     await workload;
+    await retentionActor;
+    if (o.retention) o.log(`retention actor: ${tally.passes} passes (${tally.failed} failed) dropped ${tally.partitionsDropped} partitions, ${tally.rowsPurged} rows purged, ${tally.rowsKept} kept, ${tally.tombstones} tombstones`);
     for (const n of nodes) if (!n.alive) await bringUp(n, o.log, loadStart);
     o.log(`load over after ${secs(loadStart)} s: ${ledger.manualRequests} start requests, ${ledger.restRequests} REST publishes, ${ledger.kafkaSends} Kafka sends`);
 
@@ -178,17 +220,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
     pool.on('error', () => {});
     const settleDeadline = Date.now() + o.settleSeconds * 1000;
-    let findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions());
+    let findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions(), o.retention ? RETENTION_OFFSET_MS : 0);
     while (!settled(findings) && Date.now() < settleDeadline) {
       await sleep(2000);
-      findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions());
+      findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions(), o.retention ? RETENTION_OFFSET_MS : 0);
     }
     await writeFile(path.join(logs, 'executions.jsonl'), recorder.executions().map((e) => JSON.stringify(e)).join('\n') + '\n');
     o.log(`settled after ${secs(loadStart)} s since the load began`);
 
     const unexpectedExits = nodes.flatMap((n) => n.unexpectedExits.map((e) => `${n.name} ${e}`));
     const failedStarts = nodes.flatMap((n) => n.failedStarts.map((e) => `${n.name} ${e}`));
-    const figures = figuresOf(findings, ledger, faults, unexpectedExits.length, began);
+    const figures = figuresOf(findings, ledger, faults, unexpectedExits.length, began, tally);
     const report = reportLines(findings, ledger, figures);
     if (unexpectedExits.length > 0) report.push(`Baton exits not caused by the harness: ${unexpectedExits.join('; ')} (logs in ${logs})`);
     const restartTimes = nodes.flatMap((n) => n.startTimes.slice(1));
@@ -335,7 +377,7 @@ export async function bringUp(node: BatonNode, log: (line: string) => void, sinc
   }
 }
 
-function figuresOf(f: Findings, ledger: Ledger, faults: Faults, unexpectedExits: number, began: number): Figures {
+function figuresOf(f: Findings, ledger: Ledger, faults: Faults, unexpectedExits: number, began: number, tally: RetentionTally): Figures {
   const cats = [f.manual, f.join, f.cron];
   const sigs = [f.restSignals, f.kafkaSignals];
   const sum = (xs: typeof cats, pick: (c: (typeof cats)[number]) => unknown[]): number => xs.reduce((n, c) => n + pick(c).length, 0);
@@ -363,6 +405,15 @@ function figuresOf(f: Findings, ledger: Ledger, faults: Faults, unexpectedExits:
     failed: f.failed.length,
     unexpected_exits: unexpectedExits,
     duration_s: Math.round((Date.now() - began) / 1000),
+    retention_passes: tally.passes,
+    retention_passes_failed: tally.failed,
+    partitions_dropped: tally.partitionsDropped,
+    rows_purged: tally.rowsPurged,
+    rows_kept: tally.rowsKept,
+    tombstones: tally.tombstones,
+    signals_purged: f.purged,
+    signals_republished: f.republished,
+    rejoins: f.rejoins.length,
   };
 }
 
@@ -381,6 +432,7 @@ function reportLines(f: Findings, ledger: Ledger, figures: Figures): string[] {
     `instances in the database: ${f.instancesFound}; non-terminal ${f.nonTerminal.length}; not SUCCEEDED ${f.failed.length}; retried attempts ${f.retriedAttempts}; overlapping attempt rows ${f.attemptOverlaps.length}`,
     `executions of step ${RECORDED_STEP}: ${f.executions.executions} of ${f.executions.steps} step instances; executed more than once ${f.executions.reexecuted}; connections dropped mid-execution ${f.executions.dropped}; shortest pause before a re-execution ${f.executions.minGapMs === null ? '-' : `${(f.executions.minGapMs / 1000).toFixed(1)} s`}; overlapping executions ${f.executions.overlaps.length}; successes the recorder never answered ${f.unrecorded.length}`,
     `lineage: TRIGGERED edges missing ${f.lineageMissing.length}; poison Kafka messages indexed ${f.poisonIndexed} (of ${ledger.kafkaPoisonSent} sent); unacknowledged requests: ${ledger.manualUnacked.size} starts, ${[...ledger.restSignals.values()].filter((s) => !s.acked).length} publishes, ${[...ledger.kafkaValid.values()].filter((m) => !m.acked).length} Kafka messages`,
+    `retention: ${figures.retention_passes} passes asked for (${figures.retention_passes_failed} failed), ${figures.partitions_dropped} partitions dropped, ${figures.rows_purged} rows purged, ${figures.rows_kept} kept as still needed; signals of the run purged ${figures.signals_purged}, published again after a purge ${figures.signals_republished}`,
     `faults: ${figures.kills} SIGKILLs (${figures.kills_mid_execution} during an execution of step ${RECORDED_STEP}), ${figures.pg_restarts} PostgreSQL crash, ${figures.kafka_restarts} Kafka crash; Baton exits not caused by the harness: ${figures.unexpected_exits}`,
   ];
   const show = (what: string, xs: string[]): void => {
@@ -397,10 +449,36 @@ function reportLines(f: Findings, ledger: Ledger, figures: Figures): string[] {
   show('successes never answered by the recorder', f.unrecorded);
   show('overlapping attempt rows', f.attemptOverlaps);
   show('lineage missing', f.lineageMissing);
+  show('joins fired again by signals published again after a purge (allowed)', f.rejoins);
   show('client errors', ledger.errors);
   return lines;
 }
 
 function secs(since: number): string {
   return ((Date.now() - since) / 1000).toFixed(1);
+}
+
+/**
+ * The retention actor: asks some process for a pass every 2 s during the load (beside each
+ * process's own pass every 10 s), through the same retrying client as the workload, and adds up
+ * what the passes dropped. A pass refused or cut off by a fault is counted, not an error.
+ */
+async function runRetentionActor(client: RetryingClient, tally: RetentionTally, stop: Promise<void>): Promise<void> {
+  let stopping = false;
+  void stop.then(() => (stopping = true));
+  while (!stopping) {
+    const r = await client.send('POST', '/api/v3/admin/retention/run', undefined);
+    tally.passes++;
+    if (!r.ok) tally.failed++;
+    else {
+      const dropped = (r.answer.body as { dropped: Array<{ rows: number; kept: number; tombstones: number }> }).dropped;
+      tally.partitionsDropped += dropped.length;
+      for (const d of dropped) {
+        tally.rowsPurged += d.rows;
+        tally.rowsKept += d.kept;
+        tally.tombstones += d.tombstones;
+      }
+    }
+    await sleep(RETENTION_ACTOR_EVERY_MS);
+  }
 }

@@ -19,4 +19,5 @@ export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string
   { name: 'BATON_SIGNAL_RETENTION', description: 'how long signal instances are kept (a duration such as 30d, 12h, P7D; at least 1h), or forever; default 30d' },
   { name: 'BATON_SIGNAL_RETENTION_BY_NAME', description: 'JSON object of signal name to retention, e.g. {"orders/created": "7d", "audit/log": "forever"}; other names use BATON_SIGNAL_RETENTION' },
   { name: 'BATON_RETENTION_INTERVAL', description: 'time between retention passes (create partitions ahead, drop expired ones), 10s to 1d; default 1h' },
+  { name: 'BATON_TEST_RETENTION_CLOCK_OFFSET', description: 'TEST ONLY: retention passes run this far (a duration, up to 30d) ahead of the clock, so partitions are dropped within a test run (the chaos harness); never set it in production' },
 ];
