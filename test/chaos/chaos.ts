@@ -12,7 +12,11 @@ import { checkInvariants, type CronWindow, type Findings } from './invariants.js
 import { ExecutionRecorder } from './recorder.js';
 import { mulberry32 as rng } from '../support/rng.js';
 import { Ledger, runWorkload } from './workload.js';
-import { CRON_WF, RECORDED_STEP, SIGNAL_K, workflowDefinitions } from './workflows.js';
+import { CRON_WF, workflowDefinitions } from './workflows.js';
+import { figuresOf, reportLines, type Faults, type Figures } from './report.js';
+import { RETENTION_ENV, RETENTION_OFFSET_MS, runRetentionActor, type RetentionTally } from './retention-actor.js';
+
+export type { Figures };
 
 export interface ChaosOptions {
   /** Seconds of load (faults happen inside it). */
@@ -31,68 +35,9 @@ export interface ChaosOptions {
   retention?: boolean;
 }
 
-/** The retention mode's clock offset: more than a day plus the 1 h retention, so the day of every row published now has ended. */
-const RETENTION_OFFSET_MS = 25 * 3_600_000;
-const RETENTION_ACTOR_EVERY_MS = 2_000;
-
-interface RetentionTally {
-  passes: number;
-  failed: number;
-  partitionsDropped: number;
-  rowsPurged: number;
-  rowsKept: number;
-  tombstones: number;
-}
 
 export const BOUNDED: Omit<ChaosOptions, 'seed' | 'log'> = { loadSeconds: 50, kills: 4, settleSeconds: 75 };
 export const LONG: Omit<ChaosOptions, 'seed' | 'log'> = { loadSeconds: 300, kills: 16, settleSeconds: 120 };
-
-interface Faults {
-  kills: number;
-  /** Kills that landed while the victim was inside a recorded execution. */
-  killsMidExecution: number;
-  pg: number;
-  kafka: number;
-}
-
-export interface Figures {
-  kills: number;
-  kills_mid_execution: number;
-  pg_restarts: number;
-  kafka_restarts: number;
-  signals_sent: number;
-  kafka_messages: number;
-  instances_expected: number;
-  instances_found: number;
-  duplicates: number;
-  lost: number;
-  non_terminal: number;
-  /** Executions of the Http step recorded, step instances executed more than once, and overlaps between them. */
-  executions: number;
-  steps_reexecuted: number;
-  executions_dropped: number;
-  /** Shortest pause between two executions of one step instance (about the lease on a takeover). */
-  min_reexecution_gap_ms: number | null;
-  overlaps: number;
-  unrecorded: number;
-  attempt_overlaps: number;
-  lineage_missing: number;
-  unexpected: number;
-  failed: number;
-  unexpected_exits: number;
-  duration_s: number;
-  /** Retention mode only (0 otherwise): passes the actor asked for, and what they dropped. */
-  retention_passes: number;
-  retention_passes_failed: number;
-  partitions_dropped: number;
-  rows_purged: number;
-  rows_kept: number;
-  tombstones: number;
-  /** Signals of the run found only by their tombstones; copies published again after a purge; joins they fired again. */
-  signals_purged: number;
-  signals_republished: number;
-  rejoins: number;
-}
 
 export interface ChaosResult {
   figures: Figures;
@@ -161,14 +106,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       // info: each request and start-up phase is in the kept logs.
       LOG_LEVEL: 'info',
     };
-    if (o.retention) {
-      Object.assign(env, {
-        BATON_SIGNAL_RETENTION: '1h',
-        BATON_SIGNAL_RETENTION_BY_NAME: JSON.stringify({ [SIGNAL_K]: 'forever' }),
-        BATON_RETENTION_INTERVAL: '10s',
-        BATON_TEST_RETENTION_CLOCK_OFFSET: '25h',
-      });
-    }
+    if (o.retention) Object.assign(env, RETENTION_ENV);
     delete env.BATON_SOURCES_CONFIG;
     delete env.BATON_KAFKA_BROKERS;
     for (let i = 0; i < PROCESSES; i++) nodes.push(new BatonNode({ name: `baton-${i}`, env, logFile: path.join(logs, `baton-${i}.log`) }));
@@ -377,108 +315,7 @@ export async function bringUp(node: BatonNode, log: (line: string) => void, sinc
   }
 }
 
-function figuresOf(f: Findings, ledger: Ledger, faults: Faults, unexpectedExits: number, began: number, tally: RetentionTally): Figures {
-  const cats = [f.manual, f.join, f.cron];
-  const sigs = [f.restSignals, f.kafkaSignals];
-  const sum = (xs: typeof cats, pick: (c: (typeof cats)[number]) => unknown[]): number => xs.reduce((n, c) => n + pick(c).length, 0);
-  return {
-    kills: faults.kills,
-    kills_mid_execution: faults.killsMidExecution,
-    pg_restarts: faults.pg,
-    kafka_restarts: faults.kafka,
-    signals_sent: ledger.signalsSent(),
-    kafka_messages: ledger.kafkaValid.size + ledger.kafkaPoisonSent,
-    instances_expected: cats.reduce((n, c) => n + c.expected, 0),
-    instances_found: f.instancesFound,
-    duplicates: sum(cats, (c) => c.duplicates) + sum(sigs, (c) => c.duplicates),
-    lost: sum(cats, (c) => c.missing) + sum(sigs, (c) => c.missing),
-    non_terminal: f.nonTerminal.length,
-    executions: f.executions.executions,
-    steps_reexecuted: f.executions.reexecuted,
-    executions_dropped: f.executions.dropped,
-    min_reexecution_gap_ms: f.executions.minGapMs === null ? null : Math.round(f.executions.minGapMs),
-    overlaps: f.executions.overlaps.length,
-    unrecorded: f.unrecorded.length,
-    attempt_overlaps: f.attemptOverlaps.length,
-    lineage_missing: f.lineageMissing.length,
-    unexpected: sum(cats, (c) => c.unexpected) + sum(sigs, (c) => c.unexpected) + f.poisonIndexed,
-    failed: f.failed.length,
-    unexpected_exits: unexpectedExits,
-    duration_s: Math.round((Date.now() - began) / 1000),
-    retention_passes: tally.passes,
-    retention_passes_failed: tally.failed,
-    partitions_dropped: tally.partitionsDropped,
-    rows_purged: tally.rowsPurged,
-    rows_kept: tally.rowsKept,
-    tombstones: tally.tombstones,
-    signals_purged: f.purged,
-    signals_republished: f.republished,
-    rejoins: f.rejoins.length,
-  };
-}
-
-function reportLines(f: Findings, ledger: Ledger, figures: Figures): string[] {
-  const rows: Array<[string, string | number, string | number, number, number, number]> = [
-    ['manual starts', ledger.manualRequests, f.manual.expected, f.manual.found, f.manual.missing.length, f.manual.duplicates.length],
-    ['signal joins', ledger.joins.size, f.join.expected, f.join.found, f.join.missing.length, f.join.duplicates.length],
-    ['cron fires', '-', f.cron.expected, f.cron.found, f.cron.missing.length, f.cron.duplicates.length],
-    ['REST signals', ledger.restRequests, f.restSignals.expected, f.restSignals.found, f.restSignals.missing.length, f.restSignals.duplicates.length],
-    ['Kafka signals', ledger.kafkaSends, f.kafkaSignals.expected, f.kafkaSignals.found, f.kafkaSignals.missing.length, f.kafkaSignals.duplicates.length],
-  ];
-  const pad = (v: string | number, w: number): string => String(v).padStart(w);
-  const lines = [
-    `${'what'.padEnd(14)}${pad('sent', 8)}${pad('expected', 10)}${pad('found', 8)}${pad('missing', 9)}${pad('dups', 6)}`,
-    ...rows.map(([name, sent, exp, found, miss, dups]) => `${name.padEnd(14)}${pad(sent, 8)}${pad(exp, 10)}${pad(found, 8)}${pad(miss, 9)}${pad(dups, 6)}`),
-    `instances in the database: ${f.instancesFound}; non-terminal ${f.nonTerminal.length}; not SUCCEEDED ${f.failed.length}; retried attempts ${f.retriedAttempts}; overlapping attempt rows ${f.attemptOverlaps.length}`,
-    `executions of step ${RECORDED_STEP}: ${f.executions.executions} of ${f.executions.steps} step instances; executed more than once ${f.executions.reexecuted}; connections dropped mid-execution ${f.executions.dropped}; shortest pause before a re-execution ${f.executions.minGapMs === null ? '-' : `${(f.executions.minGapMs / 1000).toFixed(1)} s`}; overlapping executions ${f.executions.overlaps.length}; successes the recorder never answered ${f.unrecorded.length}`,
-    `lineage: TRIGGERED edges missing ${f.lineageMissing.length}; poison Kafka messages indexed ${f.poisonIndexed} (of ${ledger.kafkaPoisonSent} sent); unacknowledged requests: ${ledger.manualUnacked.size} starts, ${[...ledger.restSignals.values()].filter((s) => !s.acked).length} publishes, ${[...ledger.kafkaValid.values()].filter((m) => !m.acked).length} Kafka messages`,
-    `retention: ${figures.retention_passes} passes asked for (${figures.retention_passes_failed} failed), ${figures.partitions_dropped} partitions dropped, ${figures.rows_purged} rows purged, ${figures.rows_kept} kept as still needed; signals of the run purged ${figures.signals_purged}, published again after a purge ${figures.signals_republished}`,
-    `faults: ${figures.kills} SIGKILLs (${figures.kills_mid_execution} during an execution of step ${RECORDED_STEP}), ${figures.pg_restarts} PostgreSQL crash, ${figures.kafka_restarts} Kafka crash; Baton exits not caused by the harness: ${figures.unexpected_exits}`,
-  ];
-  const show = (what: string, xs: string[]): void => {
-    if (xs.length > 0) lines.push(`${what} (${xs.length}): ${xs.slice(0, 8).join('; ')}${xs.length > 8 ? '; ...' : ''}`);
-  };
-  for (const [name, c] of [['manual', f.manual], ['join', f.join], ['cron', f.cron], ['REST signal', f.restSignals], ['Kafka signal', f.kafkaSignals]] as const) {
-    show(`${name} missing`, c.missing);
-    show(`${name} duplicated`, c.duplicates);
-    show(`${name} unexpected`, c.unexpected);
-  }
-  show('non-terminal', f.nonTerminal);
-  show('not SUCCEEDED', f.failed);
-  show('overlapping executions', f.executions.overlaps);
-  show('successes never answered by the recorder', f.unrecorded);
-  show('overlapping attempt rows', f.attemptOverlaps);
-  show('lineage missing', f.lineageMissing);
-  show('joins fired again by signals published again after a purge (allowed)', f.rejoins);
-  show('client errors', ledger.errors);
-  return lines;
-}
-
 function secs(since: number): string {
   return ((Date.now() - since) / 1000).toFixed(1);
 }
 
-/**
- * The retention actor: asks some process for a pass every 2 s during the load (beside each
- * process's own pass every 10 s), through the same retrying client as the workload, and adds up
- * what the passes dropped. A pass refused or cut off by a fault is counted, not an error.
- */
-async function runRetentionActor(client: RetryingClient, tally: RetentionTally, stop: Promise<void>): Promise<void> {
-  let stopping = false;
-  void stop.then(() => (stopping = true));
-  while (!stopping) {
-    const r = await client.send('POST', '/api/v3/admin/retention/run', undefined);
-    tally.passes++;
-    if (!r.ok) tally.failed++;
-    else {
-      const dropped = (r.answer.body as { dropped: Array<{ rows: number; kept: number; tombstones: number }> }).dropped;
-      tally.partitionsDropped += dropped.length;
-      for (const d of dropped) {
-        tally.rowsPurged += d.rows;
-        tally.rowsKept += d.kept;
-        tally.tombstones += d.tombstones;
-      }
-    }
-    await sleep(RETENTION_ACTOR_EVERY_MS);
-  }
-}
