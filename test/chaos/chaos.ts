@@ -184,7 +184,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       figures.lineage_missing === 0 &&
       figures.unexpected === 0 &&
       figures.failed === 0 &&
-      figures.unexpected_exits === 0;
+      figures.unexpected_exits === 0 &&
+      // Retention mode proves nothing unless it purged: partitions dropped and signals of the run gone.
+      (!o.retention || (figures.partitions_dropped > 0 && figures.signals_purged > 0));
     if (!ok) for (const n of nodes) report.push(`--- ${n.name} log tail ---`, await n.logTail(15));
     return { figures, findings, ledger, report, ok };
   } finally {
