@@ -12,7 +12,11 @@ import { checkInvariants, type CronWindow, type Findings } from './invariants.js
 import { ExecutionRecorder } from './recorder.js';
 import { mulberry32 as rng } from '../support/rng.js';
 import { Ledger, runWorkload } from './workload.js';
-import { CRON_WF, RECORDED_STEP, workflowDefinitions } from './workflows.js';
+import { CRON_WF, workflowDefinitions } from './workflows.js';
+import { figuresOf, reportLines, type Faults, type Figures } from './report.js';
+import { RETENTION_ENV, RETENTION_OFFSET_MS, runRetentionActor, type RetentionTally } from './retention-actor.js';
+
+export type { Figures };
 
 export interface ChaosOptions {
   /** Seconds of load (faults happen inside it). */
@@ -23,46 +27,17 @@ export interface ChaosOptions {
   settleSeconds: number;
   seed: number;
   log: (line: string) => void;
+  /**
+   * Retention purging throughout: every process runs a pass every 10 s and an actor asks for one
+   * every 2 s, on a clock 25 h ahead (BATON_TEST_RETENTION_CLOCK_OFFSET), so the day partition of
+   * the run's signals (1 h retention; chaos/k kept forever) is dropped again and again under load.
+   */
+  retention?: boolean;
 }
+
 
 export const BOUNDED: Omit<ChaosOptions, 'seed' | 'log'> = { loadSeconds: 50, kills: 4, settleSeconds: 75 };
 export const LONG: Omit<ChaosOptions, 'seed' | 'log'> = { loadSeconds: 300, kills: 16, settleSeconds: 120 };
-
-interface Faults {
-  kills: number;
-  /** Kills that landed while the victim was inside a recorded execution. */
-  killsMidExecution: number;
-  pg: number;
-  kafka: number;
-}
-
-export interface Figures {
-  kills: number;
-  kills_mid_execution: number;
-  pg_restarts: number;
-  kafka_restarts: number;
-  signals_sent: number;
-  kafka_messages: number;
-  instances_expected: number;
-  instances_found: number;
-  duplicates: number;
-  lost: number;
-  non_terminal: number;
-  /** Executions of the Http step recorded, step instances executed more than once, and overlaps between them. */
-  executions: number;
-  steps_reexecuted: number;
-  executions_dropped: number;
-  /** Shortest pause between two executions of one step instance (about the lease on a takeover). */
-  min_reexecution_gap_ms: number | null;
-  overlaps: number;
-  unrecorded: number;
-  attempt_overlaps: number;
-  lineage_missing: number;
-  unexpected: number;
-  failed: number;
-  unexpected_exits: number;
-  duration_s: number;
-}
 
 export interface ChaosResult {
   figures: Figures;
@@ -131,6 +106,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       // info: each request and start-up phase is in the kept logs.
       LOG_LEVEL: 'info',
     };
+    if (o.retention) Object.assign(env, RETENTION_ENV);
     delete env.BATON_SOURCES_CONFIG;
     delete env.BATON_KAFKA_BROKERS;
     for (let i = 0; i < PROCESSES; i++) nodes.push(new BatonNode({ name: `baton-${i}`, env, logFile: path.join(logs, `baton-${i}.log`) }));
@@ -161,12 +137,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       ledger,
       loadOver,
     );
+    const tally: RetentionTally = { passes: 0, failed: 0, partitionsDropped: 0, rowsPurged: 0, rowsKept: 0, tombstones: 0 };
+    const retentionActor = o.retention ? runRetentionActor(client, tally, loadOver) : Promise.resolve();
     const chaos = runFaults(o, nodes, pgServer, kafka, recorder, faults, loadStart);
     await chaos;
     const left = loadStart + o.loadSeconds * 1000 - Date.now();
     if (left > 0) await sleep(left);
     endLoad();
     await workload;
+    await retentionActor;
+    if (o.retention) o.log(`retention actor: ${tally.passes} passes (${tally.failed} failed) dropped ${tally.partitionsDropped} partitions, ${tally.rowsPurged} rows purged, ${tally.rowsKept} kept, ${tally.tombstones} tombstones`);
     for (const n of nodes) if (!n.alive) await bringUp(n, o.log, loadStart);
     o.log(`load over after ${secs(loadStart)} s: ${ledger.manualRequests} start requests, ${ledger.restRequests} REST publishes, ${ledger.kafkaSends} Kafka sends`);
 
@@ -178,17 +158,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
     pool.on('error', () => {});
     const settleDeadline = Date.now() + o.settleSeconds * 1000;
-    let findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions());
+    let findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions(), o.retention ? RETENTION_OFFSET_MS : 0);
     while (!settled(findings) && Date.now() < settleDeadline) {
       await sleep(2000);
-      findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions());
+      findings = await checkInvariants(pool, ledger, topic, cron, recorder.executions(), o.retention ? RETENTION_OFFSET_MS : 0);
     }
     await writeFile(path.join(logs, 'executions.jsonl'), recorder.executions().map((e) => JSON.stringify(e)).join('\n') + '\n');
     o.log(`settled after ${secs(loadStart)} s since the load began`);
 
     const unexpectedExits = nodes.flatMap((n) => n.unexpectedExits.map((e) => `${n.name} ${e}`));
     const failedStarts = nodes.flatMap((n) => n.failedStarts.map((e) => `${n.name} ${e}`));
-    const figures = figuresOf(findings, ledger, faults, unexpectedExits.length, began);
+    const figures = figuresOf(findings, ledger, faults, unexpectedExits.length, began, tally);
     const report = reportLines(findings, ledger, figures);
     if (unexpectedExits.length > 0) report.push(`Baton exits not caused by the harness: ${unexpectedExits.join('; ')} (logs in ${logs})`);
     const restartTimes = nodes.flatMap((n) => n.startTimes.slice(1));
@@ -204,7 +184,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       figures.lineage_missing === 0 &&
       figures.unexpected === 0 &&
       figures.failed === 0 &&
-      figures.unexpected_exits === 0;
+      figures.unexpected_exits === 0 &&
+      // Retention mode proves nothing unless it purged: partitions dropped and signals of the run gone.
+      (!o.retention || (figures.partitions_dropped > 0 && figures.signals_purged > 0));
     if (!ok) for (const n of nodes) report.push(`--- ${n.name} log tail ---`, await n.logTail(15));
     return { figures, findings, ledger, report, ok };
   } finally {
@@ -335,72 +317,7 @@ export async function bringUp(node: BatonNode, log: (line: string) => void, sinc
   }
 }
 
-function figuresOf(f: Findings, ledger: Ledger, faults: Faults, unexpectedExits: number, began: number): Figures {
-  const cats = [f.manual, f.join, f.cron];
-  const sigs = [f.restSignals, f.kafkaSignals];
-  const sum = (xs: typeof cats, pick: (c: (typeof cats)[number]) => unknown[]): number => xs.reduce((n, c) => n + pick(c).length, 0);
-  return {
-    kills: faults.kills,
-    kills_mid_execution: faults.killsMidExecution,
-    pg_restarts: faults.pg,
-    kafka_restarts: faults.kafka,
-    signals_sent: ledger.signalsSent(),
-    kafka_messages: ledger.kafkaValid.size + ledger.kafkaPoisonSent,
-    instances_expected: cats.reduce((n, c) => n + c.expected, 0),
-    instances_found: f.instancesFound,
-    duplicates: sum(cats, (c) => c.duplicates) + sum(sigs, (c) => c.duplicates),
-    lost: sum(cats, (c) => c.missing) + sum(sigs, (c) => c.missing),
-    non_terminal: f.nonTerminal.length,
-    executions: f.executions.executions,
-    steps_reexecuted: f.executions.reexecuted,
-    executions_dropped: f.executions.dropped,
-    min_reexecution_gap_ms: f.executions.minGapMs === null ? null : Math.round(f.executions.minGapMs),
-    overlaps: f.executions.overlaps.length,
-    unrecorded: f.unrecorded.length,
-    attempt_overlaps: f.attemptOverlaps.length,
-    lineage_missing: f.lineageMissing.length,
-    unexpected: sum(cats, (c) => c.unexpected) + sum(sigs, (c) => c.unexpected) + f.poisonIndexed,
-    failed: f.failed.length,
-    unexpected_exits: unexpectedExits,
-    duration_s: Math.round((Date.now() - began) / 1000),
-  };
-}
-
-function reportLines(f: Findings, ledger: Ledger, figures: Figures): string[] {
-  const rows: Array<[string, string | number, string | number, number, number, number]> = [
-    ['manual starts', ledger.manualRequests, f.manual.expected, f.manual.found, f.manual.missing.length, f.manual.duplicates.length],
-    ['signal joins', ledger.joins.size, f.join.expected, f.join.found, f.join.missing.length, f.join.duplicates.length],
-    ['cron fires', '-', f.cron.expected, f.cron.found, f.cron.missing.length, f.cron.duplicates.length],
-    ['REST signals', ledger.restRequests, f.restSignals.expected, f.restSignals.found, f.restSignals.missing.length, f.restSignals.duplicates.length],
-    ['Kafka signals', ledger.kafkaSends, f.kafkaSignals.expected, f.kafkaSignals.found, f.kafkaSignals.missing.length, f.kafkaSignals.duplicates.length],
-  ];
-  const pad = (v: string | number, w: number): string => String(v).padStart(w);
-  const lines = [
-    `${'what'.padEnd(14)}${pad('sent', 8)}${pad('expected', 10)}${pad('found', 8)}${pad('missing', 9)}${pad('dups', 6)}`,
-    ...rows.map(([name, sent, exp, found, miss, dups]) => `${name.padEnd(14)}${pad(sent, 8)}${pad(exp, 10)}${pad(found, 8)}${pad(miss, 9)}${pad(dups, 6)}`),
-    `instances in the database: ${f.instancesFound}; non-terminal ${f.nonTerminal.length}; not SUCCEEDED ${f.failed.length}; retried attempts ${f.retriedAttempts}; overlapping attempt rows ${f.attemptOverlaps.length}`,
-    `executions of step ${RECORDED_STEP}: ${f.executions.executions} of ${f.executions.steps} step instances; executed more than once ${f.executions.reexecuted}; connections dropped mid-execution ${f.executions.dropped}; shortest pause before a re-execution ${f.executions.minGapMs === null ? '-' : `${(f.executions.minGapMs / 1000).toFixed(1)} s`}; overlapping executions ${f.executions.overlaps.length}; successes the recorder never answered ${f.unrecorded.length}`,
-    `lineage: TRIGGERED edges missing ${f.lineageMissing.length}; poison Kafka messages indexed ${f.poisonIndexed} (of ${ledger.kafkaPoisonSent} sent); unacknowledged requests: ${ledger.manualUnacked.size} starts, ${[...ledger.restSignals.values()].filter((s) => !s.acked).length} publishes, ${[...ledger.kafkaValid.values()].filter((m) => !m.acked).length} Kafka messages`,
-    `faults: ${figures.kills} SIGKILLs (${figures.kills_mid_execution} during an execution of step ${RECORDED_STEP}), ${figures.pg_restarts} PostgreSQL crash, ${figures.kafka_restarts} Kafka crash; Baton exits not caused by the harness: ${figures.unexpected_exits}`,
-  ];
-  const show = (what: string, xs: string[]): void => {
-    if (xs.length > 0) lines.push(`${what} (${xs.length}): ${xs.slice(0, 8).join('; ')}${xs.length > 8 ? '; ...' : ''}`);
-  };
-  for (const [name, c] of [['manual', f.manual], ['join', f.join], ['cron', f.cron], ['REST signal', f.restSignals], ['Kafka signal', f.kafkaSignals]] as const) {
-    show(`${name} missing`, c.missing);
-    show(`${name} duplicated`, c.duplicates);
-    show(`${name} unexpected`, c.unexpected);
-  }
-  show('non-terminal', f.nonTerminal);
-  show('not SUCCEEDED', f.failed);
-  show('overlapping executions', f.executions.overlaps);
-  show('successes never answered by the recorder', f.unrecorded);
-  show('overlapping attempt rows', f.attemptOverlaps);
-  show('lineage missing', f.lineageMissing);
-  show('client errors', ledger.errors);
-  return lines;
-}
-
 function secs(since: number): string {
   return ((Date.now() - since) / 1000).toFixed(1);
 }
+

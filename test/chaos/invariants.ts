@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { checkExecutions, stepKey, type Execution, type ExecutionFindings } from './executions.js';
+import { republishedAfterPurge, signalCopies } from './purged.js';
 import type { Ledger } from './workload.js';
 import { CRON_WF, JOIN_WF, MANUAL_WF, RECORDED_STEP, SIGNAL_A, SIGNAL_B, SIGNAL_K, cronFireTimes } from './workflows.js';
 
@@ -44,6 +45,11 @@ export interface Findings {
   /** SUCCEEDED attempts of the recorded step without an answered execution: the recording has gaps. */
   unrecorded: string[];
   lineageMissing: string[];
+  /** Signals of the run purged by retention (found by their tombstones), and copies published again after a purge. */
+  purged: number;
+  republished: number;
+  /** Join instances fired by two copies published again after their first copies were purged (allowed). */
+  rejoins: string[];
 }
 
 interface InstanceRow {
@@ -68,7 +74,7 @@ export function category(expected: Set<string>, allowed: Set<string>, found: str
 }
 
 /** Reads Baton's tables and checks every invariant against what the workload sent. */
-export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string, cron: CronWindow, executions: readonly Execution[]): Promise<Findings> {
+export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string, cron: CronWindow, executions: readonly Execution[], clockOffsetMs = 0): Promise<Findings> {
   const instances = (
     await db.query<InstanceRow>(
       `SELECT id::int AS id, workflow_id, instance_id::int AS instance_id, run_id, request_id, status
@@ -83,12 +89,11 @@ export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string
   const manual = category(ledger.manualAcked, ledger.manualUnacked, of(MANUAL_WF).map((i) => i.request_id ?? `(no request id) #${i.instance_id}`));
 
   // Signals, read back by their dedupe keys.
-  const signalRows = (
-    await db.query<{ name: string; seq_id: number; instance_id: string; request_id: string | null; key: string | null }>(
-      `SELECT name, seq_id::int AS seq_id, instance_id, request_id, params->>'key' AS key FROM signal_instances WHERE name = ANY($1)`,
-      [[SIGNAL_A, SIGNAL_B, SIGNAL_K]],
-    )
-  ).rows;
+  // With retention running, a purged signal counts by its tombstone; a copy published again after
+  // its first copy was purged (the dedupe key goes with it) is a new signal, not a duplicate.
+  const copies = await signalCopies(db, [SIGNAL_A, SIGNAL_B, SIGNAL_K], clockOffsetMs);
+  const republished = republishedAfterPurge(copies);
+  const signalRows = copies.filter((c) => !republished.has(`${c.name}#${c.seq_id}`));
   const restExpected = new Set([...ledger.restSignals].filter(([, s]) => s.acked).map(([id]) => id));
   const restAllowed = new Set(ledger.restSignals.keys());
   const kafkaPrefix = `kafka:${topic}:`;
@@ -102,6 +107,8 @@ export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string
   // Signal joins: one instance per join key whose two sides were both acknowledged. The instance's
   // request id names the consumed signal instances; their params say which key fired.
   const byInstanceId = new Map(signalRows.map((r) => [`${r.name}:${r.instance_id}`, r]));
+  // A purged copy keeps no params: its key is the one the workload sent under that id.
+  const ledgerKey = (id: string): string | undefined => ledger.restSignals.get(id)?.key ?? ledger.kafkaValid.get(id.slice(kafkaPrefix.length))?.key;
   const acked = (join: { a: string; b: string; bVia: 'rest' | 'kafka' }): boolean =>
     !!ledger.restSignals.get(join.a)?.acked && !!(join.bVia === 'rest' ? ledger.restSignals.get(join.b)?.acked : ledger.kafkaValid.get(join.b)?.acked);
   const joinExpected = new Set([...ledger.joins].filter(([, j]) => acked(j)).map(([k]) => k));
@@ -113,11 +120,17 @@ export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string
     )
   ).rows;
   const edges = new Set(lineage.map((e) => `${e.signal_name}#${e.seq_id}>${e.workflow_instance_id}`));
+  const rejoined = new Set(lineage.filter((e) => republished.has(`${e.signal_name}#${e.seq_id}`)).map((e) => e.workflow_instance_id));
   const lineageMissing: string[] = [];
   const joinFound: string[] = [];
+  const rejoins: string[] = [];
   for (const inst of of(JOIN_WF)) {
+    if (rejoined.has(String(inst.instance_id))) {
+      rejoins.push(`${JOIN_WF}/${inst.instance_id} (${inst.request_id})`);
+      continue;
+    }
     const consumed = [...(inst.request_id ?? '').matchAll(/(chaos\/[abk]):([^,]+)/g)].map((m) => byInstanceId.get(`${m[1]}:${m[2]}`));
-    const keys = new Set(consumed.map((c) => c?.key ?? '?'));
+    const keys = new Set(consumed.map((c) => c?.key ?? (c ? ledgerKey(c.instance_id) : undefined) ?? '?'));
     joinFound.push(consumed.length === 2 && keys.size === 1 ? [...keys][0]! : `(unreadable ${inst.request_id}) #${inst.instance_id}`);
     for (const c of consumed) {
       if (c && !edges.has(`${c.name}#${c.seq_id}>${inst.instance_id}`)) lineageMissing.push(`${c.name}#${c.seq_id} TRIGGERED ${JOIN_WF}/${inst.instance_id}`);
@@ -180,5 +193,8 @@ export async function checkInvariants(db: pg.Pool, ledger: Ledger, topic: string
     executions: checkExecutions(executions),
     unrecorded,
     lineageMissing,
+    purged: signalRows.filter((c) => c.purgedMs !== null).length,
+    republished: republished.size,
+    rejoins,
   };
 }

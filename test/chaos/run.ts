@@ -1,6 +1,7 @@
 /**
  * `npm run test:chaos`: the chaos run (bounded by default, `--long` for the long one) or, with
- * `--soak [--minutes N]`, the soak run. Options: `--seed N`. Prints a table and, as the last line,
+ * `--soak [--minutes N]`, the soak run. Options: `--seed N`, `--retention` (retention passes purge
+ * signals throughout, see ChaosOptions.retention). Prints a table and, as the last line,
  * one JSON object with the figures; exits 1 when an invariant is violated.
  */
 import { parseArgs } from 'node:util';
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     soak: { type: 'boolean', default: false },
     minutes: { type: 'string' },
     seed: { type: 'string' },
+    retention: { type: 'boolean', default: false },
   },
 });
 
@@ -39,7 +41,7 @@ if (values.soak) {
   process.exit(0);
 } else {
   const seed = Math.floor(positive('seed', values.seed, Math.floor(Math.random() * 1e9)));
-  const result = await runChaos({ ...(values.long ? LONG : BOUNDED), seed, log });
+  const result = await runChaos({ ...(values.long ? LONG : BOUNDED), seed, log, retention: values.retention });
   for (const line of result.report) console.log(line);
   console.log(result.ok ? 'all invariants hold' : 'INVARIANT VIOLATED');
   console.log(JSON.stringify(result.figures));

@@ -8,6 +8,11 @@ export interface RetentionSettings {
   /** Finished runs: seconds after they ended; null: kept forever (the default). */
   runsSeconds: number | null;
   intervalMs: number;
+  /**
+   * Test only (BATON_TEST_RETENTION_CLOCK_OFFSET): the retention pass's clock runs this far ahead
+   * of the real one, so partitions expire within a test run (the chaos harness). 0 in production.
+   */
+  clockOffsetMs: number;
 }
 
 export const DEFAULT_RETENTION_INTERVAL_MS = 3_600_000;
@@ -34,6 +39,7 @@ export function loadRetentionSettings(env: Env): RetentionSettings {
     },
     runsSeconds: retention('BATON_RUN_RETENTION', setting(env, 'BATON_RUN_RETENTION') ?? 'forever'),
     intervalMs: interval(setting(env, 'BATON_RETENTION_INTERVAL')),
+    clockOffsetMs: clockOffset(setting(env, 'BATON_TEST_RETENTION_CLOCK_OFFSET')),
   };
 }
 
@@ -81,5 +87,22 @@ function interval(raw: string | undefined): number {
     throw new StartupError('BATON_RETENTION_INTERVAL', `must be a duration such as 1h or 10m: ${(err as Error).message}`);
   }
   if (!(seconds >= 10 && seconds <= 86_400)) throw new StartupError('BATON_RETENTION_INTERVAL', `must be from 10s to 1 day, got ${JSON.stringify(raw)}`);
+  return seconds * 1000;
+}
+
+/**
+ * BATON_TEST_RETENTION_CLOCK_OFFSET: a duration (up to 30d) the retention pass's clock runs ahead,
+ * for tests that need partitions dropped within minutes. It purges signals before their retention
+ * is over, so it is named as a test setting and the service logs a warning when it is set.
+ */
+function clockOffset(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  let seconds: number;
+  try {
+    seconds = parseDurationSeconds(raw);
+  } catch (err) {
+    throw new StartupError('BATON_TEST_RETENTION_CLOCK_OFFSET', `must be a duration such as 25h: ${(err as Error).message}`);
+  }
+  if (!(seconds >= 0 && seconds <= 30 * 86_400)) throw new StartupError('BATON_TEST_RETENTION_CLOCK_OFFSET', `must be from 0 to 30d, got ${JSON.stringify(raw)}`);
   return seconds * 1000;
 }

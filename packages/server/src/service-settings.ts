@@ -20,4 +20,5 @@ export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string
   { name: 'BATON_SIGNAL_RETENTION_BY_NAME', description: 'JSON object of signal name to retention, e.g. {"orders/created": "7d", "audit/log": "forever"}; other names use BATON_SIGNAL_RETENTION' },
   { name: 'BATON_RUN_RETENTION', description: 'how long a finished run (its restart chain, children and iterations) is kept after it ended: a duration (90d, 12h, P30D, at least 1h) or forever; default forever' },
   { name: 'BATON_RETENTION_INTERVAL', description: 'time between retention passes (create partitions ahead, drop expired ones), 10s to 1d; default 1h' },
+  { name: 'BATON_TEST_RETENTION_CLOCK_OFFSET', description: 'TEST ONLY: retention passes run this far (a duration, up to 30d) ahead of the clock, so partitions are dropped within a test run (the chaos harness); never set it in production' },
 ];

@@ -98,8 +98,12 @@ export function createServices(deps: ServicesDeps): BatonServices {
     policy: settings.retention.signals,
     runRetentionSeconds: settings.retention.runsSeconds,
     intervalMs: settings.retention.intervalMs,
+    ...(settings.retention.clockOffsetMs > 0 ? { now: () => new Date(Date.now() + settings.retention.clockOffsetMs) } : {}),
     logger: logger.child({ component: 'retention' }),
   });
+  if (settings.retention.clockOffsetMs > 0) {
+    log.warn({ offsetMs: settings.retention.clockOffsetMs }, 'BATON_TEST_RETENTION_CLOCK_OFFSET is set: retention passes run ahead of the clock and purge signals early (test only)');
+  }
 
   const stops: (() => void | Promise<void>)[] = [];
   let startup: Promise<void> | undefined;

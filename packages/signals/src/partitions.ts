@@ -80,6 +80,14 @@ export async function ensurePartitions(db: Db, now: Date, until: Date, lockTimeo
   const parts = await listPartitions(db);
   const newest = parts.filter((p) => !p.isDefault && p.to !== undefined).map((p) => p.to!.getTime());
   let from = new Date(Math.max(startOfUtcDay(now).getTime(), ...newest));
+  for (const day of await strayDays(db, parts, from)) {
+    try {
+      if ((await createDayPartition(db, day, new Date(day.getTime() + DAY_MS), lockTimeoutMs)) !== undefined) result.created.push(dayPartitionName(day));
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55P03') throw err;
+      result.busy = true;
+    }
+  }
   while (from.getTime() < until.getTime()) {
     const to = new Date(from.getTime() + DAY_MS);
     let rescued: number | undefined;
@@ -98,6 +106,23 @@ export async function ensurePartitions(db: Db, now: Date, until: Date, lockTimeo
     from = to;
   }
   return result;
+}
+
+/**
+ * Days before `before` whose rows sit in the DEFAULT partition with no partition of their own: a
+ * pass whose clock ran ahead of the database's (clock skew, or the test clock offset) dropped the
+ * day while publishers still stored rows expiring in it. Their partition is created again (and
+ * dropped by a pass once expired) instead of the rows staying in the DEFAULT partition for good.
+ */
+async function strayDays(q: Queryable, parts: Partition[], before: Date): Promise<Date[]> {
+  const res = await q.query<{ day: Date }>(
+    `SELECT DISTINCT date_trunc('day', expire_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day FROM ${DEFAULT_PARTITION}
+     WHERE expire_at < $1::timestamptz AND expire_at > '-infinity' ORDER BY 1`,
+    [before.toISOString()],
+  );
+  const overlaps = (from: number, to: number): boolean =>
+    parts.some((p) => !p.isDefault && !p.forever && (p.from?.getTime() ?? Number.NEGATIVE_INFINITY) < to && (p.to?.getTime() ?? Number.POSITIVE_INFINITY) > from);
+  return res.rows.map((r) => new Date(r.day)).filter((d) => !overlaps(d.getTime(), d.getTime() + DAY_MS));
 }
 
 // pg_advisory_xact_lock key shared by every process changing signal_instances' partitions.

@@ -115,6 +115,32 @@ describe.each(['postgres', 'pglite'])('signal retention on %s', (kind) => {
     expect(again!.duplicate).toBe(false);
   });
 
+  it('recreates a day a pass dropped ahead of the clock when rows still arrive for it, and drops it again', async () => {
+    // A pass whose clock runs ahead of the database's (clock skew; the chaos harness's test offset)
+    // drops the day publishers still store rows in: those rows land in the DEFAULT partition, and
+    // must not stay there for good.
+    const { db, svc } = await setup(kind);
+    await setRetentionPolicy(db, { defaultSeconds: 3600, names: {} });
+    await runRetentionPass(db, { now: days(0) });
+    const ahead = () => new Date(Date.now() + 25 * 3_600_000);
+    await svc.publish([{ name: 'skew/a', params: { a: '1' } }]);
+    await svc.drain();
+    const dayPartition = (await whereIs(db, 'skew/a'))[0]!;
+    expect(dayPartition).toMatch(/^signal_instances_p\d{8}$/);
+    const first = await runRetentionPass(db, { now: ahead() });
+    expect(first.dropped.map((d) => d.partition)).toContain(dayPartition);
+    expect(await stored(svc, 'skew/a', 1)).toBe(false);
+
+    await svc.publish([{ name: 'skew/a', params: { a: '2' } }]);
+    await svc.drain();
+    expect(await whereIs(db, 'skew/a')).toEqual(['signal_instances_p_default']);
+    const second = await runRetentionPass(db, { now: ahead() });
+    expect(second.created).toContain(dayPartition);
+    expect(second.dropped.map((d) => d.partition)).toContain(dayPartition);
+    expect(await stored(svc, 'skew/a', 2)).toBe(false);
+    expect((await db.query('SELECT 1 FROM signal_instances_p_default')).rows).toEqual([]);
+  });
+
   it('dedupes one idempotency key published either side of a partition boundary', async () => {
     const { db, svc } = await setup(kind);
     await setRetentionPolicy(db, { defaultSeconds: 86_400, names: {} });
