@@ -61,11 +61,12 @@ describe.each(['postgres', 'pglite'] as const)('Shell step logs across a SIGKILL
       env = { BATON_DATA_DIR: path.join(dir.path, 'data') };
     }
     const first = await serve(env);
+    // `$$` is a literal `$`: a STRING_ARRAY's elements are interpolated (`$name` reads a param), as in Maestro.
     const wf = {
       properties: { owner: 'tester', run_strategy: 'PARALLEL' },
       workflow: {
         id: 'chatty',
-        steps: [{ step: { id: 'talk', type: 'Shell', params: { command: { type: 'STRING_ARRAY', value: ['sh', '-c', 'i=0; while [ $i -lt 400 ]; do echo "line $i"; i=$((i+1)); sleep 0.05; done'] } } } }],
+        steps: [{ step: { id: 'talk', type: 'Shell', params: { command: { type: 'STRING_ARRAY', value: ['sh', '-c', 'i=0; while [ $$i -lt 400 ]; do echo "line $$i"; i=$$((i+1)); sleep 0.05; done'] } } } }],
       },
     };
     expect((await api(first.url, 'POST', '/api/v3/workflows', wf)).status).toBe(200);

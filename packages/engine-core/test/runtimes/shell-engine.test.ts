@@ -46,7 +46,7 @@ Workflow:
     - job:
         id: hang
         type: ShellCommand
-        command: ["sh", "-c", ${q(`sleep 100 & echo $! > '${path.join(work, 'pids')}'; echo $$ >> '${path.join(work, 'pids')}'; sleep 100`)}]
+        command: ["sh", "-c", ${q(`sleep 100 & echo $$! > '${path.join(work, 'pids')}'; echo $$$$ >> '${path.join(work, 'pids')}'; sleep 100`)}]
 `,
     ]) {
       const parsed = parseWorkflowYaml(yaml);
