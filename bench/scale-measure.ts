@@ -2,44 +2,17 @@
  * The measurements bench/scale.bench.ts repeats at each size: REST batch publish, Kafka ingest,
  * publish → instance latency at a steady rate, read-query percentiles, the retention pass.
  */
-import http from 'node:http';
 import { logLevel, Kafka, Partitioners } from 'kafkajs';
 import { listInstancesAcross, type PgDb } from '@baton/engine-core';
 import type { SignalService } from '@baton/signals';
 import { KafkaIngestor } from '../packages/signals/src/sources/kafka/ingest.js';
 import { KafkajsAdapter } from '../packages/signals/src/sources/kafka/kafkajs-adapter.js';
 import { FILL_NAMES } from './scale-fill.js';
+import { postJson, runConcurrently } from './signal-post.js';
+
+export { closeAgent, postJson } from './signal-post.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-export function closeAgent(): void {
-  agent.destroy();
-}
-
-export function postJson(base: string, body: string): Promise<{ status: number; text: string }> {
-  const url = new URL('/api/v3/signals', base);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function runConcurrently(n: number, workers: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (next < n) await fn(next++);
-  }));
-}
 
 export function pct(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);

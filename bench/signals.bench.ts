@@ -17,7 +17,6 @@
  * p99 1,610 ms, of which the publish acknowledgement took p50 660 ms / p99 1,377 ms and
  * acknowledged → instance created p50 182 ms / p99 660 ms; 5,000 of 5,000 instances started.
  */
-import http from 'node:http';
 import Fastify from 'fastify';
 import { engineMigrations, getVersion, migrate, PgDb, stringifyJson as stringifyDefinition, workflowToJson, definitionHash, parseWorkflowJson, type Step } from '@baton/engine-core';
 import { SignalService, signalsMigrations } from '@baton/signals';
@@ -25,6 +24,7 @@ import { signalRoutes } from '../packages/server/src/routes/signals.js';
 import { createWorkflowStarter } from '../packages/server/src/wiring/starter.js';
 import { createDatabase } from '../scripts/infra/postgres.js';
 import { benchPostgres, signalTriggerDefinition } from './support.js';
+import { closeAgent, postJson, runConcurrently } from './signal-post.js';
 
 const TRIGGERS = 1000;
 const NAMES = 100;
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     const pct = (p: number) => pctOf(latencies, p);
     acks.sort((a, b) => a - b);
 
-    agent.destroy();
+    closeAgent();
     await app.close();
     await signals.stop();
 
@@ -220,35 +220,6 @@ function makeBatch(b: number, shard: string) {
   }));
 }
 
-// A bounded keep-alive pool, as a real client would use; unbounded fetch() sockets overflow the
-// listen backlog when the server falls behind.
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-function postJson(base: string, body: string): Promise<{ status: number; text: string }> {
-  const url = new URL('/api/v3/signals', base);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function runConcurrently(n: number, workers: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (next < n) await fn(next++);
-    }),
-  );
-}
 
 async function scalar(db: PgDb, sql: string): Promise<number> {
   const r = await db.query<{ n: number }>(sql);
