@@ -2,6 +2,7 @@ export type { Db, Queryable, QueryResult } from './db/db.js';
 export { parseInt8 } from './db/db.js';
 export { PgDb } from './db/pg-db.js';
 export { PGliteDb } from './db/pglite-db.js';
+export { listPartitions, parseBound, createRangePartition, type Partition, type RangePartitionSpec } from './db/partitions.js';
 export { openDb, type OpenDbOptions } from './db/open.js';
 export { migrate, migrationsApplied, loadMigrations, type Migration, type MigrationSource } from './db/migrate.js';
 export { engineMigrations } from './migrations.js';
@@ -56,4 +57,5 @@ export { listWorkflows, TRIGGER_KINDS, type TriggerKind, type WorkflowListQuery,
 export { instanceInitiators, type InstanceKey } from './lists/instance-initiators.js';
 export { ListFilterError, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from './lists/cursor.js';
 export { purgeExpiredRuns, TERMINAL_INSTANCE_STATUSES, DEFAULT_RUN_PURGE_BATCH, DEFAULT_RUN_PURGE_MAX_BATCHES, type RunPurgeOptions, type RunPurgeResult } from './retention/run-retention.js';
+export { ensureHistoryPartitions, dropExpiredHistory, historyPartitions, startOfUtcWeek, HISTORY_TABLES, type HistoryTable, type HistoryPartitionsOptions, type HistoryEnsureResult, type HistoryDropResult, type DroppedHistoryPartition } from './retention/history-partitions.js';
 export { runTombstones, runTombstone, purgedRunMessage, oldestRetainedRun, RUN_TABLES, type RunTombstone } from './retention/run-tombstones.js';

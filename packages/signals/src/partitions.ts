@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '@baton/engine-core';
+import { createRangePartition, listPartitions as listTablePartitions, type Db, type Partition, type Queryable } from '@baton/engine-core';
 
 /**
  * The daily partitions of signal_instances (partitioned by RANGE (expire_at), migration 0200):
@@ -11,50 +11,10 @@ export const SIGNAL_TABLE = 'signal_instances';
 export const DEFAULT_PARTITION = 'signal_instances_p_default';
 const DAY_MS = 86_400_000;
 
-export interface Partition {
-  name: string;
-  /** Range bounds; `from` undefined: MINVALUE. Undefined both: the DEFAULT or the forever partition. */
-  from?: Date;
-  to?: Date;
-  isDefault: boolean;
-  /** FROM ('infinity'): rows kept forever. */
-  forever: boolean;
-}
+export type { Partition } from '@baton/engine-core';
 
-/** The partitions of a partitioned table with their bounds, oldest first, the DEFAULT last. */
-export async function listPartitions(q: Queryable, table = SIGNAL_TABLE): Promise<Partition[]> {
-  const res = await q.query<{ name: string; bound: string }>(
-    `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
-     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = to_regclass($1)`,
-    [table],
-  );
-  const out = res.rows.map((r) => parseBound(r.name, r.bound));
-  return out.sort((a, b) => rank(a) - rank(b));
-}
-
-function rank(p: Partition): number {
-  if (p.isDefault) return Number.POSITIVE_INFINITY;
-  if (p.forever) return Number.MAX_VALUE;
-  return p.to?.getTime() ?? Number.NEGATIVE_INFINITY;
-}
-
-/** `FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-01-02 00:00:00+00')`, MINVALUE, or DEFAULT. */
-export function parseBound(name: string, bound: string): Partition {
-  if (/^DEFAULT$/i.test(bound.trim())) return { name, isDefault: true, forever: false };
-  const m = /FROM \((.+)\) TO \((.+)\)$/.exec(bound.trim());
-  if (!m) throw new Error(`unexpected partition bound of ${name}: ${bound}`);
-  if (/^'infinity'$/i.test(m[1]!)) return { name, isDefault: false, forever: true };
-  const time = (v: string): Date | undefined => (/^MINVALUE$|^MAXVALUE$/i.test(v) ? undefined : new Date(pgTime(v.replace(/^'|'$/g, ''))));
-  return { name, from: time(m[1]!), to: time(m[2]!), isDefault: false, forever: false };
-}
-
-/** PostgreSQL's `2026-01-01 00:00:00+00` (the session's time zone decides the offset) as ISO. */
-function pgTime(v: string): string {
-  const iso = v.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
-  if (Number.isNaN(Date.parse(iso))) throw new Error(`unexpected partition bound time ${v}`);
-  return iso;
-}
+/** The partitions of signal_instances (or another partitioned table) with their bounds, oldest first, the DEFAULT last. */
+export const listPartitions = (q: Queryable, table: string = SIGNAL_TABLE): Promise<Partition[]> => listTablePartitions(q, table);
 
 export const startOfUtcDay = (t: Date): Date => new Date(Math.floor(t.getTime() / DAY_MS) * DAY_MS);
 
@@ -128,33 +88,8 @@ async function strayDays(q: Queryable, parts: Partition[], before: Date): Promis
 // pg_advisory_xact_lock key shared by every process changing signal_instances' partitions.
 export const PARTITION_LOCK_KEY = 7_311_402_200;
 
-/**
- * One day's partition; undefined when it exists already. Rows that landed in the DEFAULT
- * partition for that day (no partition existed when they were published) move into it first:
- * attaching checks that the DEFAULT partition holds none of the new range.
- */
-async function createDayPartition(db: Db, from: Date, to: Date, lockTimeoutMs: number): Promise<number | undefined> {
-  const name = dayPartitionName(from);
-  return db.tx(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK_KEY]);
-    // Creating a partition locks the table: never queue every reader behind a long query.
-    await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
-    const exists = await tx.query('SELECT 1 FROM pg_class WHERE relname = $1', [name]);
-    if (exists.rows.length > 0) return undefined;
-    const range = [from.toISOString(), to.toISOString()];
-    const stray = await tx.query(`SELECT 1 FROM ${DEFAULT_PARTITION} WHERE expire_at >= $1 AND expire_at < $2 LIMIT 1`, range);
-    if (stray.rows.length === 0) {
-      await tx.query(`CREATE TABLE ${name} PARTITION OF ${SIGNAL_TABLE} FOR VALUES FROM ('${range[0]}') TO ('${range[1]}')`);
-      return 0;
-    }
-    await tx.query(`LOCK TABLE ${SIGNAL_TABLE} IN ACCESS EXCLUSIVE MODE`);
-    await tx.query(`CREATE TABLE ${name} (LIKE ${SIGNAL_TABLE} INCLUDING DEFAULTS)`);
-    const moved = await tx.query(
-      `WITH d AS (DELETE FROM ${DEFAULT_PARTITION} WHERE expire_at >= $1 AND expire_at < $2 RETURNING *)
-       INSERT INTO ${name} SELECT * FROM d`,
-      range,
-    );
-    await tx.query(`ALTER TABLE ${SIGNAL_TABLE} ATTACH PARTITION ${name} FOR VALUES FROM ('${range[0]}') TO ('${range[1]}')`);
-    return moved.rowCount;
-  });
+/** One day's partition; undefined when it exists already (see createRangePartition: rows of the day in the DEFAULT partition move into it). */
+function createDayPartition(db: Db, from: Date, to: Date, lockTimeoutMs: number): Promise<number | undefined> {
+  const spec = { table: SIGNAL_TABLE, defaultPartition: DEFAULT_PARTITION, column: 'expire_at', lockKey: PARTITION_LOCK_KEY };
+  return createRangePartition(db, spec, dayPartitionName(from), from, to, lockTimeoutMs);
 }

@@ -1,4 +1,4 @@
-import { purgeExpiredRuns, type Db } from '@baton/engine-core';
+import { dropExpiredHistory, ensureHistoryPartitions, purgeExpiredRuns, type Db } from '@baton/engine-core';
 import { ensurePartitions } from './partitions.js';
 import { runRetentionPass, type RetentionPassResult } from './retention.js';
 import { longestRetentionSeconds, setRetentionPolicy, type RetentionPolicy } from './retention-policy.js';
@@ -49,6 +49,7 @@ export class RetentionLoop {
     await setRetentionPolicy(this.db, this.opts.policy);
     const now = this.now();
     await ensurePartitions(this.db, now, new Date(now.getTime() + longestRetentionSeconds(this.opts.policy) * 1000 + 2 * DAY_MS));
+    await ensureHistoryPartitions(this.db, { now });
     this.schedule(0);
   }
 
@@ -69,13 +70,19 @@ export class RetentionLoop {
       try {
         const now = this.now();
         const result = await runRetentionPass(this.db, { now });
+        const started = Date.now();
+        // The run history's weekly partitions are created ahead whatever the run retention.
+        result.created.push(...(await ensureHistoryPartitions(this.db, { now })).created);
         const keep = this.runRetentionSeconds;
         if (keep !== null) {
-          const started = Date.now();
-          result.runs = await purgeExpiredRuns(this.db, { cutoff: new Date(now.getTime() - keep * 1000), now, batchSize: this.opts.runBatch?.size, maxBatches: this.opts.runBatch?.maxBatches });
-          result.durationMs += Date.now() - started;
+          const cutoff = new Date(now.getTime() - keep * 1000);
+          result.runs = await purgeExpiredRuns(this.db, { cutoff, now, batchSize: this.opts.runBatch?.size, maxBatches: this.opts.runBatch?.maxBatches });
+          // After the purge: a week whose runs are all purged now holds only rows nobody reads.
+          result.history = await dropExpiredHistory(this.db, cutoff, { now });
           if (result.runs.runs > 0) this.opts.logger?.info?.({ runs: result.runs }, 'retention pass purged expired finished runs');
+          if (result.history.dropped.length > 0) this.opts.logger?.info?.({ dropped: result.history.dropped }, 'retention pass dropped expired run-history partitions');
         }
+        result.durationMs += Date.now() - started;
         this.last = { result, at: new Date().toISOString() };
         this.lastError = undefined;
         if (result.dropped.length > 0) this.opts.logger?.info?.({ dropped: result.dropped, created: result.created.length }, 'retention pass dropped expired signal partitions');

@@ -1,5 +1,5 @@
-import { oldestRetainedRun, RUN_TABLES, type Queryable } from '@baton/engine-core';
-import { listPartitions, SIGNAL_TABLE } from './partitions.js';
+import { historyPartitions, oldestRetainedRun, RUN_TABLES, type Queryable } from '@baton/engine-core';
+import { listPartitions, SIGNAL_TABLE, type Partition } from './partitions.js';
 import { getRetentionPolicy, type RetentionPolicy } from './retention-policy.js';
 
 /** The signals tables whose size the status and the metrics report. */
@@ -48,6 +48,8 @@ export interface RetentionStatus {
 
 export interface RunRetentionStatus {
   tables: TableSize[];
+  /** The weekly partitions of the run-history tables (timelines, log chunks), per table oldest first. */
+  partitions: Array<PartitionStatus & { table: string }>;
   /** End time of the oldest stored finished top-level run (ISO-8601), null when there is none. */
   oldestRetained: string | null;
 }
@@ -105,11 +107,19 @@ export async function oldestRetainedSignal(q: Queryable): Promise<Date | null> {
   return t === null || t === undefined ? null : new Date(t);
 }
 
+function partitionStatus(p: Partition, size: TableSize): PartitionStatus {
+  return { name: p.name, from: p.from?.toISOString() ?? null, to: p.to?.toISOString() ?? null, isDefault: p.isDefault, forever: p.forever, rows: size.rows, bytes: size.bytes };
+}
+
 export async function retentionStatus(q: Queryable): Promise<RetentionStatus> {
   const partitions: PartitionStatus[] = [];
   for (const p of await listPartitions(q)) {
+    partitions.push(partitionStatus(p, await relationSize(q, p.name)));
+  }
+  const runPartitions: RunRetentionStatus['partitions'] = [];
+  for (const p of await historyPartitions(q)) {
     const size = await relationSize(q, p.name);
-    partitions.push({ name: p.name, from: p.from?.toISOString() ?? null, to: p.to?.toISOString() ?? null, isDefault: p.isDefault, forever: p.forever, rows: size.rows, bytes: size.bytes });
+    runPartitions.push({ table: p.table, ...partitionStatus(p, size) });
   }
   const oldest = await oldestRetainedSignal(q);
   const firstEnd = partitions.find((p) => !p.isDefault && p.to !== null && p.rows > 0)?.to ?? null;
@@ -119,6 +129,6 @@ export async function retentionStatus(q: Queryable): Promise<RetentionStatus> {
     tables: await signalTableSizes(q),
     oldestRetained: oldest ? oldest.toISOString() : null,
     nextExpiry: firstEnd,
-    runs: { tables: await runTableSizes(q), oldestRetained: await oldestRetainedRun(q) },
+    runs: { tables: await runTableSizes(q), partitions: runPartitions, oldestRetained: await oldestRetainedRun(q) },
   };
 }

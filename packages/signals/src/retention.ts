@@ -1,4 +1,4 @@
-import type { Db, RunPurgeResult, Queryable } from '@baton/engine-core';
+import type { Db, HistoryDropResult, RunPurgeResult, Queryable } from '@baton/engine-core';
 import { checkDependencies, type ResolvedDependency } from './dependencies.js';
 import { parseJson } from './json.js';
 import { ensurePartitions, listPartitions, PARTITION_LOCK_KEY, SIGNAL_TABLE, type Partition } from './partitions.js';
@@ -33,6 +33,8 @@ export interface RetentionPassResult {
   durationMs: number;
   /** Finished runs purged by the same pass (set by the retention loop; absent: runs are kept forever). */
   runs?: RunPurgeResult;
+  /** Run-history partitions dropped by the same pass (absent: runs are kept forever). */
+  history?: HistoryDropResult;
 }
 
 /**

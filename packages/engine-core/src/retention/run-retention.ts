@@ -39,7 +39,9 @@ export interface RunPurgeResult {
  * its runs or attempts, and it is not the failed instance blocking a STRICT_SEQUENTIAL workflow; an
  * open child keeps its parent and an open parent keeps its children. Runs are walked oldest end
  * first, `batchSize` chains at a time; each batch is one statement (checks, deletes in every run
- * table, and a tombstone per purged chain) run outside any request.
+ * table, and a tombstone per purged chain) run outside any request. The append-only history
+ * (instance and step timelines, log chunks) is not deleted here: it is partitioned by week and
+ * goes with its partition (history-partitions.ts, dropExpiredHistory), unseen until then.
  */
 export async function purgeExpiredRuns(db: Db, opts: RunPurgeOptions): Promise<RunPurgeResult> {
   const batchSize = opts.batchSize ?? DEFAULT_RUN_PURGE_BATCH;
@@ -109,8 +111,6 @@ WITH RECURSIVE roots AS (
   SELECT m.* FROM members m WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.root_wf = m.root_wf AND b.root_iid = m.root_iid)
 ), gone_a AS (
   SELECT t.id FROM atts t WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.root_wf = t.root_wf AND b.root_iid = t.root_iid)
-), d_chunks AS (
-  DELETE FROM baton_step_log_chunks WHERE attempt_pk IN (SELECT id FROM gone_a) RETURNING 1
 ), d_logs AS (
   DELETE FROM baton_step_logs WHERE attempt_pk IN (SELECT id FROM gone_a) RETURNING 1
 ), d_http AS (
@@ -119,12 +119,8 @@ WITH RECURSIVE roots AS (
   DELETE FROM baton_step_pauses WHERE attempt_pk IN (SELECT id FROM gone_a) RETURNING 1
 ), d_loops AS (
   DELETE FROM baton_loop_state WHERE attempt_pk IN (SELECT id FROM gone_a) RETURNING 1
-), d_step_tl AS (
-  DELETE FROM baton_step_timeline WHERE attempt_pk IN (SELECT id FROM gone_a) RETURNING 1
 ), d_attempts AS (
   DELETE FROM baton_step_attempts WHERE id IN (SELECT id FROM gone_a) RETURNING 1
-), d_inst_tl AS (
-  DELETE FROM baton_instance_timeline WHERE instance_pk IN (SELECT id FROM gone_i) RETURNING 1
 ), d_instances AS (
   DELETE FROM baton_workflow_instances WHERE id IN (SELECT id FROM gone_i) RETURNING 1
 ), tombs AS (

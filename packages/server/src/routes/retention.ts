@@ -48,6 +48,33 @@ const passSchema = {
     },
     skipped: { type: 'array', items: { type: 'string' }, description: 'expired partitions left for the next pass (lock not had in time)' },
     duration_ms: { type: 'integer' },
+    run_history: {
+      anyOf: [
+        {
+          type: 'object',
+          description: 'weekly run-history partitions (timelines, log chunks) dropped after the purge',
+          properties: {
+            dropped: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  table: { type: 'string' },
+                  partition: { type: 'string' },
+                  rows: { type: 'integer', description: 'rows of purged runs dropped with the partition' },
+                  kept: { type: 'integer', description: 'rows of runs still stored, moved to the current week' },
+                },
+                required: ['table', 'partition', 'rows', 'kept'],
+              },
+            },
+            skipped: { type: 'array', items: { type: 'string' }, description: 'expired partitions left for the next pass (lock not had in time)' },
+          },
+          required: ['dropped', 'skipped'],
+        },
+        { type: 'null' },
+      ],
+      description: 'null: finished runs are kept forever',
+    },
     runs: {
       anyOf: [
         {
@@ -68,7 +95,7 @@ const passSchema = {
       description: 'null: finished runs are kept forever',
     },
   },
-  required: ['at', 'created', 'dropped', 'skipped', 'duration_ms', 'runs'],
+  required: ['at', 'created', 'dropped', 'skipped', 'duration_ms', 'runs', 'run_history'],
 } as const;
 
 const policySchema = {
@@ -94,9 +121,14 @@ const statusSchema = {
       properties: {
         retention_seconds: { type: ['integer', 'null'], description: "this process's BATON_RUN_RETENTION; null: kept forever" },
         tables: { type: 'array', items: size },
+        partitions: {
+          type: 'array',
+          description: 'weekly partitions of the run-history tables (by write time), per table oldest first',
+          items: { ...partition, properties: { table: { type: 'string' }, ...partition.properties }, required: ['table', ...partition.required] },
+        },
         oldest_retained: { type: ['string', 'null'], format: 'date-time', description: 'end time of the oldest stored finished top-level run' },
       },
-      required: ['retention_seconds', 'tables', 'oldest_retained'],
+      required: ['retention_seconds', 'tables', 'partitions', 'oldest_retained'],
     },
     last_pass: { anyOf: [passSchema, { type: 'null' }], description: "this process's last pass (null before the first)" },
     last_error: { type: ['string', 'null'] },
@@ -105,7 +137,7 @@ const statusSchema = {
 } as const;
 
 function passJson(result: RetentionPassResult, at: string) {
-  return { at, created: result.created, dropped: result.dropped, skipped: result.skipped, duration_ms: result.durationMs, runs: result.runs ?? null };
+  return { at, created: result.created, dropped: result.dropped, skipped: result.skipped, duration_ms: result.durationMs, runs: result.runs ?? null, run_history: result.history ?? null };
 }
 
 const policyJson = (p: RetentionPolicy) => ({ default_seconds: p.defaultSeconds, names: p.names });
@@ -131,7 +163,12 @@ export const retentionRoutes: FastifyPluginAsync<RetentionRoutesOptions> = async
         tables: s.tables,
         oldest_retained: s.oldestRetained,
         next_expiry: s.nextExpiry,
-        runs: { retention_seconds: opts.retention.runRetentionSeconds, tables: s.runs.tables, oldest_retained: s.runs.oldestRetained },
+        runs: {
+          retention_seconds: opts.retention.runRetentionSeconds,
+          tables: s.runs.tables,
+          partitions: s.runs.partitions.map((p) => ({ table: p.table, name: p.name, from: p.from, to: p.to, is_default: p.isDefault, forever: p.forever, rows: p.rows, bytes: p.bytes })),
+          oldest_retained: s.runs.oldestRetained,
+        },
         last_pass: last ? passJson(last.result, last.at) : null,
         last_error: opts.retention.lastError ?? null,
       };

@@ -9,7 +9,8 @@ const HELP = [
   'of expiry; each name keeps its signals as long as BATON_SIGNAL_RETENTION(_BY_NAME) says, and',
   'the service drops whole expired partitions every BATON_RETENTION_INTERVAL. The same pass',
   'purges finished runs that ended longer ago than BATON_RUN_RETENTION (default forever), with',
-  'their restarts, subworkflow children and loop iterations, leaving a tombstone per instance.',
+  'their restarts, subworkflow children and loop iterations, leaving a tombstone per instance;',
+  'their timelines and step logs are kept in weekly partitions, dropped whole once expired.',
   '',
   'Subcommands:',
   '  retention status   the policy, the partitions with their rows and bytes, the size of each',
@@ -28,15 +29,18 @@ interface PassJson {
   skipped: string[];
   duration_ms: number;
   runs: { runs: number; tombstones: number; attempts: number; kept: number; batches: number; more: boolean } | null;
+  run_history: { dropped: { table: string; partition: string; rows: number; kept: number }[]; skipped: string[] } | null;
 }
+
+type PartitionJson = { name: string; from: string | null; to: string | null; is_default: boolean; forever: boolean; rows: number; bytes: number };
 
 interface StatusJson {
   policy: { default_seconds: number | null; names: Record<string, number | null> };
-  partitions: { name: string; from: string | null; to: string | null; is_default: boolean; forever: boolean; rows: number; bytes: number }[];
+  partitions: PartitionJson[];
   tables: { table: string; rows: number; bytes: number }[];
   oldest_retained: string | null;
   next_expiry: string | null;
-  runs: { retention_seconds: number | null; tables: { table: string; rows: number; bytes: number }[]; oldest_retained: string | null };
+  runs: { retention_seconds: number | null; tables: { table: string; rows: number; bytes: number }[]; partitions: (PartitionJson & { table: string })[]; oldest_retained: string | null };
   last_pass: PassJson | null;
   last_error: string | null;
 }
@@ -66,6 +70,8 @@ function passLines(p: PassJson): string[] {
   for (const s of p.skipped) lines.push(`  skipped ${s} (table busy; next pass)`);
   const r = p.runs;
   if (r) lines.push(`  runs: ${r.runs} purged (${r.tombstones} instances tombstoned, ${r.attempts} step attempts), ${r.kept} expired kept (family still open)${r.more ? '; more left for the next pass' : ''}`);
+  for (const d of p.run_history?.dropped ?? []) lines.push(`  dropped ${d.partition} (run history): ${d.rows} rows, ${d.kept} kept (run still stored)`);
+  for (const s of p.run_history?.skipped ?? []) lines.push(`  skipped ${s} (run history; table busy; next pass)`);
   return lines;
 }
 
@@ -78,7 +84,7 @@ function statusLines(s: StatusJson): string[] {
     `run retention: ${retentionText(s.runs.retention_seconds)}`,
     `oldest retained run (end): ${s.runs.oldest_retained ?? '-'}`,
     '',
-    ...table(['PARTITION', 'FROM', 'TO', 'ROWS', 'BYTES'], s.partitions.map((p) => [p.name, p.from ?? (p.is_default ? 'DEFAULT' : p.forever ? 'forever' : 'MINVALUE'), p.to ?? '-', String(p.rows), bytesText(p.bytes)])),
+    ...table(['PARTITION', 'FROM', 'TO', 'ROWS', 'BYTES'], [...s.partitions, ...(s.runs.partitions ?? [])].map((p) => [p.name, p.from ?? (p.is_default ? 'DEFAULT' : p.forever ? 'forever' : 'MINVALUE'), p.to ?? '-', String(p.rows), bytesText(p.bytes)])),
     '',
     ...table(['TABLE', 'ROWS', 'BYTES'], [...s.tables, ...s.runs.tables].map((t) => [t.table, String(t.rows), bytesText(t.bytes)])),
     '',
