@@ -84,6 +84,19 @@ export interface paths {
                                 }[];
                                 duration_ms: number;
                                 /** @description null: finished runs are kept forever */
+                                run_history: {
+                                    dropped: {
+                                        /** @description rows of runs still stored, moved to the current week */
+                                        kept: number;
+                                        partition: string;
+                                        /** @description rows of purged runs dropped with the partition */
+                                        rows: number;
+                                        table: string;
+                                    }[];
+                                    /** @description expired partitions left for the next pass (lock not had in time) */
+                                    skipped: string[];
+                                } | (never | null);
+                                /** @description null: finished runs are kept forever */
                                 runs: {
                                     /** @description step attempts deleted */
                                     attempts: number;
@@ -142,6 +155,26 @@ export interface paths {
                                  * @description end time of the oldest stored finished top-level run
                                  */
                                 oldest_retained: string | null;
+                                /** @description weekly partitions of the run-history tables (by write time), per table oldest first */
+                                partitions: {
+                                    bytes: number;
+                                    /** @description holds the signals kept forever */
+                                    forever: boolean;
+                                    /**
+                                     * Format: date-time
+                                     * @description null: from the beginning (or the DEFAULT partition)
+                                     */
+                                    from: string | null;
+                                    is_default: boolean;
+                                    name: string;
+                                    rows: number;
+                                    table: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description rows expiring before this; null: the forever partition, or the DEFAULT one (rows whose day had no partition yet)
+                                     */
+                                    to: string | null;
+                                }[];
                                 /** @description this process's BATON_RUN_RETENTION; null: kept forever */
                                 retention_seconds: number | null;
                                 tables: {
@@ -251,6 +284,19 @@ export interface paths {
                                 tombstones: number;
                             }[];
                             duration_ms: number;
+                            /** @description null: finished runs are kept forever */
+                            run_history: {
+                                dropped: {
+                                    /** @description rows of runs still stored, moved to the current week */
+                                    kept: number;
+                                    partition: string;
+                                    /** @description rows of purged runs dropped with the partition */
+                                    rows: number;
+                                    table: string;
+                                }[];
+                                /** @description expired partitions left for the next pass (lock not had in time) */
+                                skipped: string[];
+                            } | (never | null);
                             /** @description null: finished runs are kept forever */
                             runs: {
                                 /** @description step attempts deleted */
