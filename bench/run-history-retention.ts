@@ -29,8 +29,8 @@ async function fill(db: Db): Promise<void> {
   // Expired runs end 95 days before NOW, kept ones 10 days before.
   await db.query(
     `INSERT INTO baton_workflow_instances (workflow_id, version, instance_id, run_id, status, created_at, ended_at)
-     SELECT 'bench', 1, g, 1, 'SUCCEEDED', $3::timestamptz - interval '1 minute', CASE WHEN g <= $1 THEN $3::timestamptz ELSE $4::timestamptz END
-     FROM generate_series(1, $1 + $2) g`,
+     SELECT 'bench', 1, g, 1, 'SUCCEEDED', $3::timestamptz - interval '1 minute', CASE WHEN g <= $1::int THEN $3::timestamptz ELSE $4::timestamptz END
+     FROM generate_series(1, $1::int + $2::int) g`,
     [RUNS, KEPT, new Date(NOW.getTime() - 95 * DAY), new Date(NOW.getTime() - 10 * DAY)],
   );
   await db.query(`INSERT INTO baton_instance_timeline (instance_pk, from_status, to_status, message) SELECT i.id, NULL, s, 'bench' FROM baton_workflow_instances i, unnest(ARRAY['CREATED','IN_PROGRESS','SUCCEEDED']) s`);

@@ -61,9 +61,11 @@ describe('run retention over REST', () => {
     );
 
     const pass = await fetch(`${url}/api/v3/admin/retention/run`, { method: 'POST', headers: { authorization: auth.authorization } });
-    const passBody = (await pass.json()) as { runs: { runs: number; tombstones: number; kept: number; more: boolean } | null };
+    const passBody = (await pass.json()) as { runs: { runs: number; tombstones: number; kept: number; more: boolean } | null; run_history: unknown };
     expect(pass.status).toBe(200);
     expect(passBody.runs).toMatchObject({ runs: 1, tombstones: 1, more: false });
+    // The run history's weeks are not expired (they end at the latest next Monday, the retention is 1 day).
+    expect(passBody.run_history).toEqual({ dropped: [], skipped: [] });
 
     const gone = await fetch(`${url}/api/v3/workflows/rr-ok/instances/${old}/runs/latest`, { headers: auth });
     expect(gone.status).toBe(404);
@@ -88,10 +90,19 @@ describe('run retention over REST', () => {
     expect(node!.purged!.purged_at).toBeGreaterThan(Date.now() - 120_000);
 
     const status = (await (await fetch(`${url}/api/v3/admin/retention`, { headers: auth })).json()) as {
-      runs: { retention_seconds: number | null; tables: { table: string; rows: number }[]; oldest_retained: string | null };
+      runs: { retention_seconds: number | null; tables: { table: string; rows: number }[]; partitions: { table: string; name: string; to: string | null; is_default: boolean }[]; oldest_retained: string | null };
     };
     expect(status.runs.retention_seconds).toBe(86_400);
     expect(status.runs.tables.find((t) => t.table === 'baton_run_tombstones')?.rows).toBe(1);
+    // The run-history partitions: the migrated table, the weeks created ahead, the DEFAULT one.
+    for (const table of ['baton_instance_timeline', 'baton_step_timeline', 'baton_step_log_chunks']) {
+      const names = status.runs.partitions.filter((p) => p.table === table).map((p) => p.name);
+      expect(names).toContain(`${table}_p_legacy`);
+      expect(names).toContain(`${table}_p_default`);
+      expect(names.filter((n) => /_p\d{8}$/.test(n)).length).toBeGreaterThanOrEqual(2);
+    }
+    // Summed over its partitions: the kept run's timeline rows (it was not purged).
+    expect(status.runs.tables.find((t) => t.table === 'baton_instance_timeline')?.rows).toBeGreaterThan(0);
     expect(Date.parse(status.runs.oldest_retained!)).toBeGreaterThan(Date.now() - 3_600_000);
 
     const metrics = samples(await (await fetch(`${url}/metrics`, { headers: auth })).text());
