@@ -213,7 +213,7 @@ async function main(): Promise<void> {
       // Each round stores the same messages again, into empty tables, in a group of its own.
       await db.exec('TRUNCATE signal_instances, signal_instance_keys, signal_names, signal_match_queue');
       const clock = new FirstBatchClock(new KafkajsAdapter({ brokers: brokers!, clientId: 'baton-bench', logLevel: logLevel.NOTHING }));
-      const ingestor = new KafkaIngestor({ db, adapter: clock, config: { ...config, groupId: `${topic}-baton-${round}` }, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}), ...(CHUNK_SIZE ? { chunkSize: CHUNK_SIZE } : {}), ...(MAX_PER_TX ? { maxSignalsPerTx: MAX_PER_TX } : {}) });
+      const ingestor = new KafkaIngestor({ db, adapter: clock, config: { ...config, groupId: `${topic}-baton-${round}` }, pressure: signals.ingestPressure, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}), ...(CHUNK_SIZE ? { chunkSize: CHUNK_SIZE } : {}), ...(MAX_PER_TX ? { maxSignalsPerTx: MAX_PER_TX } : {}) });
       let cpu0: CpuTimes | undefined;
       clock.onFirstBatch = () => (cpu0 = cpuTimes());
       await ingestor.start();

@@ -6,6 +6,7 @@ import { normalizeBatch, type NormalizedSignal } from '../../validate.js';
 import { cloudEventToSignal, isBinaryKafkaEvent, parseBinaryKafkaEvent, parseStructuredEvent } from '../cloudevents.js';
 import type { KafkaSourceConfig, KafkaSubscriptionConfig } from '../config.js';
 import { dedupeRequestId, mapMessage, MappingError, parseMessageJson, readPath } from '../mapping.js';
+import type { IngestPressure } from '../../ingest-pressure.js';
 import { GroupCommitter } from './group-commit.js';
 import type { InboundBatch, InboundMessage, KafkaAdapter, KafkaConsumerAdapter, KafkaProducerAdapter, OutboundMessage } from './adapter.js';
 
@@ -39,6 +40,8 @@ export interface KafkaIngestorOptions {
   lanes?: number;
   /** Runs in each publishing transaction (outbound events for the new signals). */
   onPublished?: PublishedHook;
+  /** Marked while chunks are being stored, so this process's matcher defers to them (SignalService.ingestPressure). */
+  pressure?: IngestPressure;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -124,13 +127,18 @@ export class KafkaIngestor {
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!batch.isRunning() || batch.isStale()) return;
       const chunk = batch.messages.slice(i, i + size);
-      if (!(await this.retrying(batch, () => this.indexChunk(sub, chunk)))) return;
-      // A revoked partition belongs to another member now: its commit would be refused or wrong.
-      if (batch.isStale()) return;
-      // Commit and heartbeat errors (a rebalance, a lost coordinator) go to the client, which
-      // rejoins the group; whatever was not committed is delivered again and dedupes.
-      await batch.commit(chunk[chunk.length - 1]!.offset);
-      this.counters.commits++;
+      this.opts.pressure?.enter();
+      try {
+        if (!(await this.retrying(batch, () => this.indexChunk(sub, chunk)))) return;
+        // A revoked partition belongs to another member now: its commit would be refused or wrong.
+        if (batch.isStale()) return;
+        // Commit and heartbeat errors (a rebalance, a lost coordinator) go to the client, which
+        // rejoins the group; whatever was not committed is delivered again and dedupes.
+        await batch.commit(chunk[chunk.length - 1]!.offset);
+        this.counters.commits++;
+      } finally {
+        this.opts.pressure?.leave();
+      }
       await batch.heartbeat();
     }
   }
