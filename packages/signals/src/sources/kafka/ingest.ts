@@ -131,10 +131,10 @@ export class KafkaIngestor {
   }
 
   /**
-   * Stores the batch chunk by chunk, committing each chunk's offset, in order, once its
-   * transactions and those of every chunk before it committed. Chunk k+1 is converted while
-   * chunk k is stored, and handed to the lanes as soon as it is converted, behind chunk k: each
-   * lane stores in arrival order, so the database never waits for a partition's next chunk.
+   * Stores the batch chunk by chunk, in order, committing each chunk's offset once its
+   * transactions committed. Chunk k+1 is converted while chunk k is stored (the CPU work of the
+   * one overlaps the database work of the other) but stored only after chunk k, so a partition's
+   * signals get seq ids in offset order whatever fails.
    */
   private async handle(batch: InboundBatch): Promise<void> {
     const sub = this.subs.get(batch.topic);
@@ -142,46 +142,32 @@ export class KafkaIngestor {
     const size = this.tuning.chunkSize;
     const chunks: InboundMessage[][] = [];
     for (let i = 0; i < batch.messages.length; i += size) chunks.push(batch.messages.slice(i, i + size));
-    const store = (chunk: InboundMessage[], ready: Promise<ConvertedChunk>): Promise<boolean> => {
-      let first = true;
-      // A retry converts the chunk again: an unexpected conversion error is retried like a database one.
-      const p = this.retrying(batch, async () => {
-        const reuse = first;
-        first = false;
-        await this.storeChunk(reuse ? await ready : await this.convertChunk(sub, chunk));
-      });
-      p.catch(() => {});
-      return p;
-    };
     let converted = chunks.length > 0 ? this.convertChunk(sub, chunks[0]!) : undefined;
-    let storing = converted ? store(chunks[0]!, converted) : undefined;
-    this.opts.pressure?.enter();
-    try {
-      for (let k = 0; k < chunks.length; k++) {
-        const chunk = chunks[k]!;
-        const current = storing!;
-        if (k + 1 < chunks.length && batch.isRunning() && !batch.isStale()) {
-          const next = chunks[k + 1]!;
-          converted = converted!.then(
-            () => this.convertChunk(sub, next),
-            () => this.convertChunk(sub, next),
-          );
-          storing = store(next, converted);
-        }
-        if (!(await current)) return;
+    for (let k = 0; k < chunks.length; k++) {
+      if (!batch.isRunning() || batch.isStale()) return;
+      const chunk = chunks[k]!;
+      const ready = converted!;
+      this.opts.pressure?.enter();
+      try {
+        let first = true;
+        // A retry converts the chunk again: an unexpected conversion error is retried like a database one.
+        const storing = this.retrying(batch, async () => {
+          const reuse = first;
+          first = false;
+          await this.storeChunk(reuse ? await ready : await this.convertChunk(sub, chunk));
+        });
+        converted = k + 1 < chunks.length ? this.convertChunk(sub, chunks[k + 1]!) : undefined;
+        if (!(await storing)) return;
         // A revoked partition belongs to another member now: its commit would be refused or wrong.
-        if (!batch.isRunning() || batch.isStale()) return;
+        if (batch.isStale()) return;
         // Commit and heartbeat errors (a rebalance, a lost coordinator) go to the client, which
         // rejoins the group; whatever was not committed is delivered again and dedupes.
         await batch.commit(chunk[chunk.length - 1]!.offset);
         this.counters.commits++;
-        await batch.heartbeat();
+      } finally {
+        this.opts.pressure?.leave();
       }
-    } finally {
-      // Stopped early: the next chunk's store ends too (its batch is no longer running) or commits
-      // without its offset, which a redelivery dedupes.
-      await storing?.catch(() => {});
-      this.opts.pressure?.leave();
+      await batch.heartbeat();
     }
   }
 
