@@ -1,5 +1,5 @@
 /**
- * The ingestor's handling of one fetched batch of several chunks, on PostgreSQL: chunk k+1 is
+ * The ingestor's handling of one fetched batch of several chunks, on PostgreSQL and PGlite: chunk k+1 is
  * converted while chunk k is stored, yet offsets are committed in order, each only once its
  * chunk's rows are stored, and a partition's signals get seq ids in offset order even when a
  * transaction fails and is retried. The Kafka client is replaced by a driver that hands the batch
@@ -11,14 +11,18 @@ import type { KafkaSourceConfig } from '../../src/sources/config.js';
 import type { ConsumerRunOptions, InboundMessage, KafkaAdapter } from '../../src/sources/kafka/adapter.js';
 import { KafkaIngestor } from '../../src/sources/kafka/ingest.js';
 import { IngestPressure } from '../../src/ingest-pressure.js';
-import { openTestDb, type TestDb } from '../helpers.js';
+import type { Db } from '@baton/engine-core';
+import { openPgliteService, openTestDb, type TestDb } from '../helpers.js';
 
 let t: TestDb;
+let lite: Db;
 beforeAll(async () => {
   t = await openTestDb(12);
+  lite = (await openPgliteService()).db;
 });
 afterAll(async () => {
   await t?.close();
+  await lite?.close();
 });
 
 const TOPIC = 'pipe';
@@ -57,12 +61,16 @@ function driver(messages: InboundMessage[], onCommit: (offset: string) => Promis
   return { adapter, done };
 }
 
-it('commits each chunk in order once it is stored, and keeps seq ids in offset order across a failed transaction', async () => {
+it.each([
+  ['PostgreSQL', () => t.db as Db],
+  ['PGlite', () => lite],
+])('commits each chunk in order once it is stored, and keeps seq ids in offset order across a failed transaction (%s)', async (_kind, getDb) => {
+  const db = getDb();
   const n = 400;
   const messages = Array.from({ length: n }, (_, i) => message(i));
   const commits: { offset: number; stored: number }[] = [];
   const { adapter, done } = driver(messages, async (offset) => {
-    const r = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_instance_keys WHERE instance_id LIKE 'kafka:pipe:0:%'`);
+    const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM signal_instance_keys WHERE instance_id LIKE 'kafka:pipe:0:%'`);
     commits.push({ offset: Number(offset), stored: r.rows[0]!.n });
   });
   let failed = 0;
@@ -70,7 +78,7 @@ it('commits each chunk in order once it is stored, and keeps seq ids in offset o
   const busy: boolean[] = [];
   const warnings: string[] = [];
   const ingestor = new KafkaIngestor({
-    db: t.db,
+    db,
     adapter,
     config,
     chunkSize: 40,
@@ -104,7 +112,7 @@ it('commits each chunk in order once it is stored, and keeps seq ids in offset o
   expect(stats.indexed + stats.duplicates).toBe(n);
   expect(stats.commits).toBe(10);
   // Per name, seq ids follow the partition's offsets, gap-free.
-  const rows = await t.db.query<{ name: string; seq_id: number; offset: string }>(`SELECT name, seq_id::int AS seq_id, source->>'offset' AS offset FROM signal_instances ORDER BY name, seq_id`);
+  const rows = await db.query<{ name: string; seq_id: number; offset: string }>(`SELECT name, seq_id::int AS seq_id, source->>'offset' AS offset FROM signal_instances ORDER BY name, seq_id`);
   expect(rows.rows).toHaveLength(n);
   for (const name of NAMES) {
     const mine = rows.rows.filter((r) => r.name === name);
