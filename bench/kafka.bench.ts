@@ -213,7 +213,7 @@ async function main(): Promise<void> {
       // Each round stores the same messages again, into empty tables, in a group of its own.
       await db.exec('TRUNCATE signal_instances, signal_instance_keys, signal_names, signal_match_queue');
       const clock = new FirstBatchClock(new KafkajsAdapter({ brokers: brokers!, clientId: 'baton-bench', logLevel: logLevel.NOTHING }));
-      const ingestor = new KafkaIngestor({ db, adapter: clock, config: { ...config, groupId: `${topic}-baton-${round}` }, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}), ...(CHUNK_SIZE ? { chunkSize: CHUNK_SIZE } : {}), ...(MAX_PER_TX ? { maxSignalsPerTx: MAX_PER_TX } : {}) });
+      const ingestor = new KafkaIngestor({ db, adapter: clock, config: { ...config, groupId: `${topic}-baton-${round}` }, pressure: signals.ingestPressure, concurrency: PARTITIONS, ...(LANES ? { lanes: LANES } : {}), ...(CHUNK_SIZE ? { chunkSize: CHUNK_SIZE } : {}), ...(MAX_PER_TX ? { maxSignalsPerTx: MAX_PER_TX } : {}) });
       let cpu0: CpuTimes | undefined;
       clock.onFirstBatch = () => (cpu0 = cpuTimes());
       await ingestor.start();
@@ -225,11 +225,13 @@ async function main(): Promise<void> {
       const secs = (performance.now() - clock.firstBatchAt!) / 1000;
       const cpu = cpuSince(cpu0!);
       const stats = ingestor.stats();
+      // Read when the ingest ends: stopping the consumer can take seconds (kafkajs waits for its
+      // fetch in flight), during which the matcher, no longer deferring, would work unseen.
+      const drainStart = performance.now();
+      const backlog = await unmatched();
       await ingestor.stop();
       const stored = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM signal_instances')).rows[0]!.n;
       if (stored !== MESSAGES) throw new Error(`expected ${MESSAGES} stored signals, found ${stored}`);
-      const drainStart = performance.now();
-      const backlog = await unmatched();
       // The running matchers finish it (a drain() here would stop at rows they hold locked).
       while (MATCHER && (await unmatched()) > 0) await new Promise((r) => setTimeout(r, 5));
       batonRounds.push({ secs, cpu, commits: stats.commits, backlog, drainSecs: (performance.now() - drainStart) / 1000 });

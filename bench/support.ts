@@ -80,7 +80,10 @@ export function cpuTimes(): CpuTimes {
       const f = stat.slice(close + 2).split(' ');
       const secs = (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
       if (Number(pid) === process.pid) out.self += secs;
-      else if (comm === 'postgres' && (postmaster === undefined || Number(pid) === postmaster || Number(f[1]) === postmaster)) out.postgres += secs;
+      // The postmaster's children's times (f[13], f[14]) hold its backends that exited (an idle
+      // pool connection closed): without them a phase in which one ended reads less, or negative.
+      else if (comm === 'postgres' && postmaster !== undefined && Number(pid) === postmaster) out.postgres += secs + (Number(f[13]) + Number(f[14])) / CLOCK_TICKS;
+      else if (comm === 'postgres' && (postmaster === undefined || Number(f[1]) === postmaster)) out.postgres += secs;
       else if (comm === 'java' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka')) out.kafka += secs;
     } catch {
       // The process ended between the listing and the read.

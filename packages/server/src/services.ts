@@ -92,7 +92,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
     compile: { minIntervalMs: settings.minTriggerIntervalMs },
     onError: (err, context) => log.error({ err, context }, 'scheduler error'),
   });
-  const sources = new SourcesRuntime({ db, signals, config: settings.sources, onPublished, logger: logger.child({ component: 'sources' }) });
+  const sources = new SourcesRuntime({ db, signals, config: settings.sources, onPublished, ingestPressure: signals.ingestPressure, logger: logger.child({ component: 'sources' }) });
   wireOutboundEvents(engine, settings.sources.sinks);
   const retention = new RetentionLoop(db, {
     policy: settings.retention.signals,

@@ -1,4 +1,5 @@
-export { SignalService, type SignalServiceOptions } from './service.js';
+export { SignalService, DEFAULT_MATCH_LAG_WHILE_INGESTING_MS, type SignalServiceOptions } from './service.js';
+export { IngestPressure } from './ingest-pressure.js';
 export { signalsMigrations } from './migrations.js';
 export type { PublishInput, PublishResult, SignalInstance, SignalParams, ParamValue, SignalSource } from './model.js';
 export { MAX_BATCH, MAX_NAME_LENGTH } from './model.js';

@@ -70,6 +70,12 @@ export class Matcher {
    * publish of one signal one).
    */
   private claimLimit = 16;
+  /**
+   * How old (by the database's clock) the newest instance the last committed batch matched was
+   * when that batch began; undefined when it matched none. The matcher loops defer to ingestion
+   * by it (see IngestPressure).
+   */
+  newestMatchedAgeMs: number | undefined;
 
   constructor(
     private readonly db: Db,
@@ -95,15 +101,16 @@ export class Matcher {
 
   private async runBatch(careful: boolean): Promise<number> {
     const effects: BatchEffects = { outcomes: [], failed: 0 };
+    let newestAge: number | undefined;
     const n = await this.db.tx(async (tx) => {
       // Claims jobs (SKIP LOCKED: processes share the queue) and takes the subscription
       // generation FOR SHARE, so a subscription change waits for this batch (see
       // syncSubscriptionsInTx).
-      const claimed = await tx.query<ClaimedJob>(
+      const claimed = await tx.query<ClaimedJob & { now_ms: number }>(
         `WITH g AS (
            SELECT generation FROM signal_subscription_generation WHERE id = 1 FOR SHARE
          )
-         SELECT (SELECT generation FROM g) AS generation, q.id, q.name, q.seq_id, coalesce(q.seq_to, q.seq_id) AS seq_to,
+         SELECT (SELECT generation FROM g) AS generation, (extract(epoch FROM now()) * 1000)::float8 AS now_ms, q.id, q.name, q.seq_id, coalesce(q.seq_to, q.seq_id) AS seq_to,
                 q.only_workflow_id, q.only_trigger_id
          FROM (SELECT * FROM signal_match_queue ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) q ORDER BY q.id`,
         [this.claimLimit],
@@ -134,6 +141,9 @@ export class Matcher {
         [take.done, take.rest?.from ?? null, take.rest?.id ?? null, stringifyJson(take.ranges)],
       );
       if (jobs.rows.length === 0) return take.signals;
+      let newest = -Infinity;
+      for (const job of jobs.rows) if (job.create_ms > newest) newest = job.create_ms;
+      newestAge = claimed.rows[0]!.now_ms - newest;
       const generation = Number(claimed.rows[0]!.generation);
       if (!this.index || this.index.generation !== generation) this.index = await SubscriptionIndex.load(tx);
       const index = this.index;
@@ -187,6 +197,7 @@ export class Matcher {
       await this.fireTouched(tx, [...touched.values()], careful, effects);
       return take.signals;
     });
+    this.newestMatchedAgeMs = newestAge;
     this.applied(effects);
     return n;
   }

@@ -14,6 +14,10 @@ import { syncSubscriptionsInTx, type SyncOptions, type SyncResult } from './subs
 import { normalizeBatch } from './validate.js';
 import { SignalNotFoundError } from './errors.js';
 import { signalTombstones } from './tombstones.js';
+import { deferMs, IngestPressure } from './ingest-pressure.js';
+
+/** See SignalServiceOptions.matchLagWhileIngestingMs. */
+export const DEFAULT_MATCH_LAG_WHILE_INGESTING_MS = 5000;
 
 export interface SignalServiceOptions {
   starter: WorkflowStarter;
@@ -45,6 +49,12 @@ export interface SignalServiceOptions {
   startRetryMaxMs?: number;
   /** Called in every transaction of publish() and publishInTx() once the batch is stored. */
   onPublished?: PublishedHook;
+  /**
+   * While this process ingests in bulk (Kafka), the matcher loops let matching lag behind by up
+   * to this long rather than compete with the ingest for the database (default 5000 ms; 0: match
+   * eagerly). Once ingestion pauses, or the oldest unmatched signal is this old, they catch up.
+   */
+  matchLagWhileIngestingMs?: number;
 }
 
 /**
@@ -55,6 +65,8 @@ export interface SignalServiceOptions {
 export class SignalService {
   /** Cumulative counts for the metrics endpoint (signals stored and duplicates by source, firings). */
   readonly stats = new SignalStats();
+  /** Marked by this process's Kafka ingestor (SourcesRuntime's `ingestPressure`); read by the matcher loops. */
+  readonly ingestPressure = new IngestPressure();
   private readonly matcher: Matcher;
   private readonly committer: GroupCommitter;
   private running = false;
@@ -213,6 +225,7 @@ export class SignalService {
   async stop(): Promise<void> {
     this.running = false;
     this.wake();
+    this.ingestPressure.release();
     await Promise.all(this.loops);
     this.loops = [];
     if (this.listenClient) {
@@ -259,6 +272,10 @@ export class SignalService {
         continue;
       }
       if (n === 0 && this.running) await this.waitForWork(sweep);
+      else if (this.running) {
+        const wait = deferMs(this.ingestPressure, this.opts.matchLagWhileIngestingMs ?? DEFAULT_MATCH_LAG_WHILE_INGESTING_MS, this.matcher.newestMatchedAgeMs);
+        if (wait > 0) await this.ingestPressure.idleOrAfter(wait);
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import type { PublishedHook } from '../publish.js';
+import type { IngestPressure } from '../ingest-pressure.js';
 import type { Db } from '@baton/engine-core';
 import { OutboundPublisher } from '../sinks/publisher.js';
 import type { SinkBacklog } from '../sinks/outbox.js';
@@ -20,6 +21,8 @@ export interface SourcesRuntimeOptions {
   transportDeps?: TransportDeps;
   /** Runs in each Kafka and SNS publishing transaction (outbound events for the new signals). */
   onPublished?: PublishedHook;
+  /** The SignalService's: its matcher defers to Kafka ingestion while chunks are stored. */
+  ingestPressure?: IngestPressure;
   logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -46,7 +49,7 @@ export class SourcesRuntime {
     const { config, db, logger } = opts;
     if (config.kafka && config.kafka.subscriptions.length > 0) {
       const adapter = opts.kafkaAdapter ?? new KafkajsAdapter({ brokers: config.kafka.brokers, clientId: config.kafka.clientId });
-      this.kafka = new KafkaIngestor({ db, adapter, config: config.kafka, logger, onPublished: opts.onPublished });
+      this.kafka = new KafkaIngestor({ db, adapter, config: config.kafka, logger, onPublished: opts.onPublished, pressure: opts.ingestPressure });
     }
     this.sns = new SnsIngestor({ db, config: config.sns, logger, onPublished: opts.onPublished });
     this.cloudevents = new CloudEventsIngestor(opts.signals, config.cloudevents);

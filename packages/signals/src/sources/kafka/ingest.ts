@@ -6,6 +6,7 @@ import { normalizeBatch, type NormalizedSignal } from '../../validate.js';
 import { cloudEventToSignal, isBinaryKafkaEvent, parseBinaryKafkaEvent, parseStructuredEvent } from '../cloudevents.js';
 import type { KafkaSourceConfig, KafkaSubscriptionConfig } from '../config.js';
 import { dedupeRequestId, mapMessage, MappingError, parseMessageJson, readPath } from '../mapping.js';
+import type { IngestPressure } from '../../ingest-pressure.js';
 import { GroupCommitter } from './group-commit.js';
 import type { InboundBatch, InboundMessage, KafkaAdapter, KafkaConsumerAdapter, KafkaProducerAdapter, OutboundMessage } from './adapter.js';
 
@@ -39,6 +40,8 @@ export interface KafkaIngestorOptions {
   lanes?: number;
   /** Runs in each publishing transaction (outbound events for the new signals). */
   onPublished?: PublishedHook;
+  /** Marked while chunks are being stored, so this process's matcher defers to them (SignalService.ingestPressure). */
+  pressure?: IngestPressure;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -57,6 +60,16 @@ export interface KafkaIngestStats {
 export const DEFAULT_POSTGRES_LANES = 4;
 
 type Converted = { ok: true; signal: NormalizedSignal } | { ok: false; reason: string };
+
+/** A chunk converted: its signals with their sources, and its poison messages as dead letters. */
+interface ConvertedChunk {
+  signals: NormalizedSignal[];
+  sources: SignalSource[];
+  poison: OutboundMessage[];
+}
+
+/** Messages converted between two yields to the event loop. */
+const CONVERT_SLICE = 500;
 
 /**
  * Consumes the configured topics in one consumer group and indexes each message as a signal.
@@ -117,20 +130,43 @@ export class KafkaIngestor {
     await p?.disconnect();
   }
 
+  /**
+   * Stores the batch chunk by chunk, in order, committing each chunk's offset once its
+   * transactions committed. Chunk k+1 is converted while chunk k is stored (the CPU work of the
+   * one overlaps the database work of the other) but stored only after chunk k, so a partition's
+   * signals get seq ids in offset order whatever fails.
+   */
   private async handle(batch: InboundBatch): Promise<void> {
     const sub = this.subs.get(batch.topic);
     if (!sub) return;
     const size = this.tuning.chunkSize;
-    for (let i = 0; i < batch.messages.length; i += size) {
+    const chunks: InboundMessage[][] = [];
+    for (let i = 0; i < batch.messages.length; i += size) chunks.push(batch.messages.slice(i, i + size));
+    let converted = chunks.length > 0 ? this.convertChunk(sub, chunks[0]!) : undefined;
+    for (let k = 0; k < chunks.length; k++) {
       if (!batch.isRunning() || batch.isStale()) return;
-      const chunk = batch.messages.slice(i, i + size);
-      if (!(await this.retrying(batch, () => this.indexChunk(sub, chunk)))) return;
-      // A revoked partition belongs to another member now: its commit would be refused or wrong.
-      if (batch.isStale()) return;
-      // Commit and heartbeat errors (a rebalance, a lost coordinator) go to the client, which
-      // rejoins the group; whatever was not committed is delivered again and dedupes.
-      await batch.commit(chunk[chunk.length - 1]!.offset);
-      this.counters.commits++;
+      const chunk = chunks[k]!;
+      const ready = converted!;
+      this.opts.pressure?.enter();
+      try {
+        let first = true;
+        // A retry converts the chunk again: an unexpected conversion error is retried like a database one.
+        const storing = this.retrying(batch, async () => {
+          const reuse = first;
+          first = false;
+          await this.storeChunk(reuse ? await ready : await this.convertChunk(sub, chunk));
+        });
+        converted = k + 1 < chunks.length ? this.convertChunk(sub, chunks[k + 1]!) : undefined;
+        if (!(await storing)) return;
+        // A revoked partition belongs to another member now: its commit would be refused or wrong.
+        if (batch.isStale()) return;
+        // Commit and heartbeat errors (a rebalance, a lost coordinator) go to the client, which
+        // rejoins the group; whatever was not committed is delivered again and dedupes.
+        await batch.commit(chunk[chunk.length - 1]!.offset);
+        this.counters.commits++;
+      } finally {
+        this.opts.pressure?.leave();
+      }
       await batch.heartbeat();
     }
   }
@@ -153,18 +189,32 @@ export class KafkaIngestor {
     }
   }
 
-  private async indexChunk(sub: KafkaSubscriptionConfig, chunk: InboundMessage[]): Promise<void> {
-    const signals: NormalizedSignal[] = [];
-    const sources: SignalSource[] = [];
-    const poison: OutboundMessage[] = [];
-    const group = this.opts.config.groupId;
-    for (const msg of chunk) {
-      const c = convert(sub, msg);
-      if (c.ok) {
-        signals.push(c.signal);
-        sources.push({ type: 'KAFKA', topic: msg.topic, partition: msg.partition, offset: msg.offset, group });
-      } else poison.push(this.deadLetter(msg, c.reason));
-    }
+  /**
+   * A chunk's messages as signals and dead letters. It yields first and then every
+   * CONVERT_SLICE messages, so the replies of a transaction in flight are not held up behind it;
+   * it never rejects unhandled (a caller that stops early leaves it unread).
+   */
+  private convertChunk(sub: KafkaSubscriptionConfig, chunk: InboundMessage[]): Promise<ConvertedChunk> {
+    const work = async (): Promise<ConvertedChunk> => {
+      const out: ConvertedChunk = { signals: [], sources: [], poison: [] };
+      const group = this.opts.config.groupId;
+      for (let i = 0; i < chunk.length; i++) {
+        if (i % CONVERT_SLICE === 0) await new Promise((r) => setImmediate(r));
+        const msg = chunk[i]!;
+        const c = convert(sub, msg);
+        if (c.ok) {
+          out.signals.push(c.signal);
+          out.sources.push({ type: 'KAFKA', topic: msg.topic, partition: msg.partition, offset: msg.offset, group });
+        } else out.poison.push(this.deadLetter(msg, c.reason));
+      }
+      return out;
+    };
+    const p = work();
+    p.catch(() => {});
+    return p;
+  }
+
+  private async storeChunk({ signals, sources, poison }: ConvertedChunk): Promise<void> {
     // Dead letters first: once the offset is committed they must already be in their topic.
     if (poison.length > 0) await this.producer!.send(this.opts.config.deadLetterTopic, poison);
     if (signals.length > 0) {

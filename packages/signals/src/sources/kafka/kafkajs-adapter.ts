@@ -10,7 +10,18 @@ export interface KafkajsAdapterOptions {
   sessionTimeoutMs?: number;
   /** Extra kafkajs client settings (SSL, SASL, ...). */
   client?: Omit<KafkaConfig, 'brokers' | 'clientId' | 'logLevel'>;
+  /**
+   * Bytes fetched per partition at most (default 4 MiB) and per fetch (default 16 MiB). kafkajs
+   * fetches again only once every batch of the last fetch was handled, so the database waits
+   * between fetches: larger batches make that wait rarer and let the ingestor convert a batch's
+   * next chunk while the previous one is stored.
+   */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
 }
+
+/** See KafkajsAdapterOptions.maxBytesPerPartition. */
+const FETCH = { maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 16 * 1024 * 1024 };
 
 function headerText(headers: IHeaders | undefined): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
@@ -26,8 +37,8 @@ class KafkajsConsumer implements KafkaConsumerAdapter {
   private readonly consumer: Consumer;
   private readonly crashListeners: ((err: Error) => void)[] = [];
 
-  constructor(kafka: Kafka, groupId: string, sessionTimeout: number) {
-    this.consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 5)), allowAutoTopicCreation: false });
+  constructor(kafka: Kafka, groupId: string, sessionTimeout: number, fetch: typeof FETCH) {
+    this.consumer = kafka.consumer({ groupId, sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 5)), allowAutoTopicCreation: false, ...fetch });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       // kafkajs restarts the consumer itself for retriable errors; report only when it gave up.
       if (!e.payload.restart) for (const l of this.crashListeners) l(e.payload.error);
@@ -98,14 +109,16 @@ class KafkajsProducer implements KafkaProducerAdapter {
 export class KafkajsAdapter implements KafkaAdapter {
   readonly kafka: Kafka;
   private readonly sessionTimeout: number;
+  private readonly fetch: typeof FETCH;
 
   constructor(opts: KafkajsAdapterOptions) {
+    this.fetch = { maxBytesPerPartition: opts.maxBytesPerPartition ?? FETCH.maxBytesPerPartition, maxBytes: opts.maxBytes ?? FETCH.maxBytes };
     this.kafka = new Kafka({ ...opts.client, brokers: opts.brokers, clientId: opts.clientId ?? 'baton', logLevel: opts.logLevel ?? logLevel.ERROR });
     this.sessionTimeout = opts.sessionTimeoutMs ?? 10_000;
   }
 
   consumer(groupId: string): KafkaConsumerAdapter {
-    return new KafkajsConsumer(this.kafka, groupId, this.sessionTimeout);
+    return new KafkajsConsumer(this.kafka, groupId, this.sessionTimeout, this.fetch);
   }
 
   producer(): KafkaProducerAdapter {
