@@ -63,6 +63,12 @@ export class Program {
   private idle: EvalState | undefined;
   /** Copied for every evaluation of a program that stores into its slots: all UNSET. */
   private readonly slotTemplate: Slot[] | undefined;
+  /**
+   * Whether an evaluation without options may take the lean path (`evaluateLean`): the program
+   * stores into no slot, was compiled without limits or extensions of its own, and fits the
+   * default stack and source-length limits (checked here once instead of per evaluation).
+   */
+  private readonly lean: boolean;
 
   constructor(
     readonly source: string,
@@ -76,15 +82,52 @@ export class Program {
       for (let i = 0; i < compiled.slotNames.length; i++) template.push(UNSET);
       this.slotTemplate = template;
     }
+    this.lean = !compiled.writesSlots && !options.limits && !options.extensions && compiled.stackNeed <= DEFAULT_LIMITS.stack && source.length < DEFAULT_LIMITS.sourceLength;
   }
 
   /** Runs the program; never throws for anything the program does. */
   evaluate<C>(vars: InputVars = NO_VARS, options: EvaluateOptions<C> = NO_OPTIONS as EvaluateOptions<C>): EvalResult {
+    if (this.lean && options === NO_OPTIONS && this.idle !== undefined) return this.evaluateLean(vars, this.idle);
     try {
       const value = this.run(vars, options);
       return { ok: true, type: typeOf(value), value };
     } catch (e) {
       return { ok: false, error: toSelError(e) };
+    }
+  }
+
+  /**
+   * `evaluate` with no options, of a program that stores into no slot (`lean`), in the state left
+   * idle by the last evaluation: the same limits (the defaults), clock and checks, with only the
+   * work such a program can need: its inputs are bound without recording their types (only
+   * stores read those), and `end` has no types to forget.
+   */
+  private evaluateLean(vars: InputVars, s: EvalState): EvalResult {
+    this.idle = undefined;
+    s.beginDefault(vars, this.options.extensions as HostExtensions | undefined);
+    try {
+      const names = this.compiled.slotNames;
+      if (vars instanceof Map) bindMap(s, names, vars);
+      else {
+        const slots = s.slots;
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i]!;
+          if (!Object.hasOwn(vars, name)) continue;
+          const raw = (vars as Readonly<Record<string, unknown>>)[name];
+          slots[i] =
+            typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
+              ? raw
+              : importValue(raw, { wholeNumbersAreLong: false, host: s });
+        }
+      }
+      const value = this.compiled.run(s) === RETURN ? s.returned : s.last;
+      if (this.options.maestro && typeof value === 'object' && value !== null) checkWorkflowResult(value);
+      return { ok: true, type: typeOf(value), value };
+    } catch (e) {
+      return { ok: false, error: toSelError(e) };
+    } finally {
+      s.endLean();
+      this.idle = s;
     }
   }
 
@@ -138,6 +181,18 @@ export class Program {
       s.end();
       this.idle = s;
     }
+  }
+}
+
+function bindMap(s: EvalState, names: string[], vars: ReadonlyMap<string, unknown>): void {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (!vars.has(name)) continue;
+    const raw = vars.get(name);
+    s.slots[i] =
+      typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
+        ? raw
+        : importValue(raw, { wholeNumbersAreLong: false, host: s });
   }
 }
 
