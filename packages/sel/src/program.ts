@@ -61,8 +61,11 @@ export class Program {
    * is running (a host function evaluating it again) makes its own.
    */
   private idle: EvalState | undefined;
-  /** Copied for every evaluation of a program that stores into its slots: all UNSET. */
-  private readonly slotTemplate: Slot[] | undefined;
+  /**
+   * Copied for every evaluation of a program that stores into its slots: all UNSET. Made on the
+   * second evaluation (the first one has a new state, whose own slots are as young).
+   */
+  private slotTemplate: Slot[] | undefined;
   /**
    * Whether an evaluation without options may take the lean path (`evaluateLean`): the program
    * stores into no slot, was compiled without limits or extensions of its own, and fits the
@@ -77,11 +80,6 @@ export class Program {
   ) {
     this.inputNames = compiled.inputNames;
     this.readsParams = compiled.readsParams;
-    if (compiled.writesSlots) {
-      const template: Slot[] = [];
-      for (let i = 0; i < compiled.slotNames.length; i++) template.push(UNSET);
-      this.slotTemplate = template;
-    }
     this.lean = !compiled.writesSlots && !options.limits && !options.extensions && compiled.stackNeed <= DEFAULT_LIMITS.stack && source.length < DEFAULT_LIMITS.sourceLength;
   }
 
@@ -151,9 +149,12 @@ export class Program {
     const clock = typeof now === 'number' ? pinnedClock(now) : typeof now === 'function' ? now : Date.now;
     const names = c.slotNames;
     let s = this.idle;
-    if (s !== undefined) this.idle = undefined;
-    else s = new EvalState(names.length, limits);
-    s.begin(this.slotTemplate?.slice(), limits, vars, (options.extensions ?? this.options.extensions) as HostExtensions | undefined, options.context, clock, options.random ?? Math.random);
+    let fresh: Slot[] | undefined;
+    if (s !== undefined) {
+      this.idle = undefined;
+      if (c.writesSlots) fresh = (this.slotTemplate ??= unsetSlots(names.length)).slice();
+    } else s = new EvalState(names.length, limits);
+    s.begin(fresh, limits, vars, (options.extensions ?? this.options.extensions) as HostExtensions | undefined, options.context, clock, options.random ?? Math.random);
     try {
       const isMap = vars instanceof Map;
       for (let i = 0; i < names.length; i++) {
@@ -182,6 +183,12 @@ export class Program {
       this.idle = s;
     }
   }
+}
+
+function unsetSlots(n: number): Slot[] {
+  const slots: Slot[] = [];
+  for (let i = 0; i < n; i++) slots.push(UNSET);
+  return slots;
 }
 
 function bindMap(s: EvalState, names: string[], vars: ReadonlyMap<string, unknown>): void {
