@@ -53,7 +53,6 @@ const NO_OPTIONS: EvaluateOptions = Object.freeze({});
 const NO_VARS: InputVars = Object.freeze({});
 
 export class Program {
-  readonly inputNames: ReadonlySet<string>;
   readonly readsParams: boolean;
   /**
    * A state no evaluation is using: the next one takes it (and gives it back when it ends), so
@@ -78,10 +77,16 @@ export class Program {
     private readonly compiled: CompiledProgram,
     private readonly options: CompileOptions,
   ) {
-    this.inputNames = compiled.inputNames;
     this.readsParams = compiled.readsParams;
     this.lean = !compiled.writesSlots && !options.limits && !options.extensions && compiled.stackNeed <= DEFAULT_LIMITS.stack && source.length < DEFAULT_LIMITS.sourceLength;
   }
+
+  /** Input variables the program reads by name (and keys it reads through `params`), as first read. */
+  get inputNames(): ReadonlySet<string> {
+    return (this.inputSet ??= new Set(this.compiled.inputNames));
+  }
+
+  private inputSet: Set<string> | undefined;
 
   /** Runs the program; never throws for anything the program does. */
   evaluate<C>(vars: InputVars = NO_VARS, options: EvaluateOptions<C> = NO_OPTIONS as EvaluateOptions<C>): EvalResult {
