@@ -117,10 +117,7 @@ export class Program {
           const name = names[i]!;
           if (!Object.hasOwn(vars, name)) continue;
           const raw = (vars as Readonly<Record<string, unknown>>)[name];
-          slots[i] =
-            typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
-              ? raw
-              : importValue(raw, { wholeNumbersAreLong: false, host: s });
+          slots[i] = inputValue(raw, s);
         }
       }
       const value = this.compiled.run(s) === RETURN ? s.returned : s.last;
@@ -172,10 +169,7 @@ export class Program {
           if (!Object.hasOwn(vars, name)) continue;
           raw = (vars as Readonly<Record<string, unknown>>)[name];
         }
-        const v =
-          typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
-            ? raw
-            : importValue(raw, { wholeNumbersAreLong: false, host: s });
+        const v = inputValue(raw, s);
         s.slots[i] = v;
         s.slotTypes[i] = typeOf(v);
       }
@@ -190,6 +184,13 @@ export class Program {
   }
 }
 
+/** An input as the program sees it: a string, boolean, number or LONG as it is, anything else imported (copied, checked, charged). */
+function inputValue(raw: unknown, s: EvalState): Value {
+  return typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
+    ? raw
+    : importValue(raw, { wholeNumbersAreLong: false, host: s });
+}
+
 function unsetSlots(n: number): Slot[] {
   const slots: Slot[] = [];
   for (let i = 0; i < n; i++) slots.push(UNSET);
@@ -201,10 +202,7 @@ function bindMap(s: EvalState, names: string[], vars: ReadonlyMap<string, unknow
     const name = names[i]!;
     if (!vars.has(name)) continue;
     const raw = vars.get(name);
-    s.slots[i] =
-      typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
-        ? raw
-        : importValue(raw, { wholeNumbersAreLong: false, host: s });
+    s.slots[i] = inputValue(raw, s);
   }
 }
 
