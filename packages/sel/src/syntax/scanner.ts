@@ -11,6 +11,13 @@ import * as T from './lexer.js';
  * lexer then decides, so its error messages stay the only ones. Tests compare the two lexers
  * token by token.
  */
+/**
+ * Places on the first line, made once and shared (frozen) by every tree: most programs are one
+ * line, and the place of every node is then one of these instead of a new object.
+ */
+const SHARED_POSITIONS = 4096;
+const firstLine: (Pos | undefined)[] = new Array<Pos | undefined>(SHARED_POSITIONS).fill(undefined);
+
 export class ScannedTokens {
   count = 0;
   readonly types: TokenType[] = [];
@@ -56,7 +63,7 @@ export class ScannedTokens {
   /** Where token `k` starts, as the Chevrotain lexer reports it. */
   pos(k: number): Pos {
     const offset = this.starts[k]!;
-    if (this.lineCount === 1) return { line: 1, column: offset + 1, offset };
+    if (this.lineCount === 1) return offset < SHARED_POSITIONS ? (firstLine[offset] ??= Object.freeze({ line: 1, column: offset + 1, offset })) : { line: 1, column: offset + 1, offset };
     const line = this.lineOf(offset);
     return { line, column: offset - this.lineStarts[line - 1]! + 1, offset };
   }
