@@ -8,6 +8,12 @@
  * CPU time still counts everything the process does for an evaluation, garbage collection on
  * helper threads included, so it is never lower than the wall time of an idle machine would be.
  * Wall-clock medians are reported next to them in the JSON (`*_wall_ns`).
+ *
+ * Issue 15's targets (Baton compiled no slower than cel-js compiled, Baton cold at least 3× faster
+ * than Maestro's published figure) are judged on paired timings: for each program Baton compiled,
+ * Baton cold and cel-js compiled run in alternating short rounds, so a change of the machine's
+ * speed during the run hits all three alike; `ratio_vs_celjs_paired` and `cold_vs_maestro_paired`
+ * are the medians of the per-round ratios, and `meets_targets` says per program whether both hold.
  */
 import { parse as celParse } from '@marcbachmann/cel-js';
 // @ts-expect-error jexl ships without type declarations
@@ -139,31 +145,69 @@ function cpuMicros(): number {
   return u.user + u.system;
 }
 
-/** Median ns per call: calibrate a batch size to ~ROUND_MS of CPU, warm up for WARMUP_MS, then time ROUNDS batches. */
-function time(run: Runner): Timing {
+/**
+ * Warms a runner up for WARMUP_MS of CPU (in growing batches, so that a first slow call, which
+ * compiles code, cannot decide the batch size), then answers a batch size that takes ~roundMs.
+ */
+function warmUp(run: Runner, roundMs = ROUND_MS): number {
+  const warm0 = cpuMicros();
   let batch = 1;
   for (;;) {
     const c0 = cpuMicros();
     for (let i = 0; i < batch; i++) run();
-    const ms = (cpuMicros() - c0) / 1000;
-    if (ms >= ROUND_MS / 4 || batch > 1e7) {
-      batch = Math.max(1, Math.round((batch * ROUND_MS) / Math.max(ms, 0.001)));
-      break;
+    const now = cpuMicros();
+    const ms = (now - c0) / 1000;
+    if (now - warm0 >= WARMUP_MS * 1000 && (ms >= roundMs / 4 || batch > 1e7)) {
+      return Math.max(1, Math.round((batch * roundMs) / Math.max(ms, 0.001)));
     }
-    batch *= 4;
+    if (ms < roundMs) batch *= 2;
   }
-  const warm0 = cpuMicros();
-  while (cpuMicros() - warm0 < WARMUP_MS * 1000) for (let i = 0; i < batch; i++) run();
+}
+
+/** One timed batch: CPU and wall ns per call. */
+function round(run: Runner, batch: number): { cpu: number; wall: number } {
+  const c0 = cpuMicros();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < batch; i++) run();
+  const wall = Number(process.hrtime.bigint() - t0) / batch;
+  return { cpu: ((cpuMicros() - c0) * 1000) / batch, wall };
+}
+
+/** Median ns per call: warm up for WARMUP_MS and size a batch to ~ROUND_MS of CPU, then time ROUNDS batches. */
+function time(run: Runner): Timing {
+  const batch = warmUp(run);
   const cpu: number[] = [];
   const wall: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const c0 = cpuMicros();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) run();
-    wall.push(Number(process.hrtime.bigint() - t0) / batch);
-    cpu.push(((cpuMicros() - c0) * 1000) / batch);
+    const t = round(run, batch);
+    wall.push(t.wall);
+    cpu.push(t.cpu);
   }
   return { cpu: median(cpu), wall: median(wall) };
+}
+
+/** Rounds of the paired comparisons: short, many, and alternating between the runners. */
+const PAIRED_ROUNDS = 31;
+const PAIRED_ROUND_MS = 10;
+
+/**
+ * Times several runners in alternating rounds (round r runs each once, in an order that rotates
+ * from round to round), so that a drift of the machine's speed hits all of them alike: per-round
+ * ratios between them compare like with like. Answers each runner's CPU ns per call of every round.
+ */
+function timePaired(runs: Runner[]): { cpu: number[][]; wall: number[][] } {
+  const batches = runs.map((run) => warmUp(run, PAIRED_ROUND_MS));
+  const cpu: number[][] = runs.map(() => []);
+  const wall: number[][] = runs.map(() => []);
+  for (let r = 0; r < PAIRED_ROUNDS; r++) {
+    for (let k = 0; k < runs.length; k++) {
+      const i = (r + k) % runs.length;
+      const t = round(runs[i]!, batches[i]!);
+      cpu[i]!.push(t.cpu);
+      wall[i]!.push(t.wall);
+    }
+  }
+  return { cpu, wall };
 }
 
 async function timeAsync(run: AsyncRunner): Promise<Timing> {
@@ -183,26 +227,54 @@ async function timeAsync(run: AsyncRunner): Promise<Timing> {
 
 type Row = Record<string, number | string | undefined>;
 
+/** Issue 15's targets: no slower than cel-js compiled, at least 3× faster than Maestro cold. */
+const MAX_RATIO_VS_CELJS = 1.0;
+const MIN_COLD_VS_MAESTRO = 3;
+
+function round3(v: unknown): number | null {
+  return typeof v === 'number' ? Number(v.toFixed(3)) : null;
+}
+
+/** Whether a program meets both targets (by the paired ratios); `celjs` is null where cel-js has no such program. */
+function meetsTargets(r: Row): { celjs: boolean | null; maestro_cold: boolean; both: boolean } {
+  const celjs = typeof r.ratio_vs_celjs_paired === 'number' ? r.ratio_vs_celjs_paired <= MAX_RATIO_VS_CELJS : null;
+  const maestroCold = typeof r.cold_vs_maestro_paired === 'number' && r.cold_vs_maestro_paired >= MIN_COLD_VS_MAESTRO;
+  return { celjs, maestro_cold: maestroCold, both: celjs !== false && maestroCold };
+}
+
 async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const c of CASES) {
     const row: Row = { program: c.name };
     const program = compile(c.sel, { maestro: true });
     const check = program.evaluate(c.vars);
+    const maestroNs = c.maestroUs * 1000;
     if (check.ok) {
-      const compiled = time(() => program.evaluate(c.vars));
-      const cold = time(() => compile(c.sel, { maestro: true, noCache: true }).evaluate(c.vars));
-      row.baton_compiled = compiled.cpu;
-      row.baton_compiled_wall = compiled.wall;
-      row.baton_cold = cold.cpu;
-      row.baton_cold_wall = cold.wall;
+      // baton compiled, baton cold and cel-js compiled in alternating rounds (see timePaired).
+      const runs: Runner[] = [() => program.evaluate(c.vars), () => compile(c.sel, { maestro: true, noCache: true }).evaluate(c.vars)];
+      if (c.cel) {
+        const fn = celParse(c.cel.expr);
+        const vars = c.cel.vars;
+        runs.push(() => fn(vars));
+      }
+      const paired = timePaired(runs);
+      const [compiled, cold, cel] = paired.cpu as [number[], number[], number[] | undefined];
+      row.baton_compiled = median(compiled);
+      row.baton_compiled_wall = median(paired.wall[0]!);
+      row.baton_cold = median(cold);
+      row.baton_cold_wall = median(paired.wall[1]!);
+      row.cold_vs_maestro_paired = median(cold.map((x) => maestroNs / x));
+      if (cel) {
+        row.celjs_compiled = median(cel);
+        row.ratio_vs_celjs_paired = median(compiled.map((x, r) => x / cel[r]!));
+      }
     } else {
       row.baton_error = `${check.error.kind}: ${check.error.message}`;
-    }
-    if (c.cel) {
-      const fn = celParse(c.cel.expr);
-      const vars = c.cel.vars;
-      row.celjs_compiled = time(() => fn(vars)).cpu;
+      if (c.cel) {
+        const fn = celParse(c.cel.expr);
+        const vars = c.cel.vars;
+        row.celjs_compiled = time(() => fn(vars)).cpu;
+      }
     }
     if (c.jexl) {
       const expr = jexl.compile(c.jexl.expr);
@@ -215,24 +287,29 @@ async function main(): Promise<void> {
       row.jsonata = (await timeAsync(() => expr.evaluate(vars))).cpu;
     }
     row.js = time(c.js).cpu;
-    row.maestro = c.maestroUs * 1000;
+    row.maestro = maestroNs;
     rows.push(row);
   }
 
-  const cols = ['baton_compiled', 'baton_cold', 'celjs_compiled', 'jexl', 'jsonata', 'js', 'maestro'];
-  const fmt = (v: unknown): string => (typeof v === 'number' ? Math.round(v).toString() : v === undefined ? '-' : String(v));
+  const cols = ['baton_compiled', 'baton_cold', 'celjs_compiled', 'jexl', 'jsonata', 'js', 'maestro', 'ratio_vs_celjs_paired', 'cold_vs_maestro_paired'];
+  const fmt = (v: unknown, c?: string): string =>
+    typeof v === 'number' ? (c?.endsWith('_paired') ? v.toFixed(2) : Math.round(v).toString()) : v === undefined ? '-' : String(v);
   console.log('median CPU ns per evaluation (lower is better)');
-  console.log(['#', ...cols].map((c) => c.padStart(15)).join('') + '  program');
+  console.log('(ratio_vs_celjs_paired: median of per-round baton/cel-js; cold_vs_maestro_paired: median of per-round Maestro/baton cold)');
+  console.log(['#', ...cols.map((c) => c.replace('_paired', ''))].map((c) => c.padStart(15)).join('') + '  program');
   rows.forEach((r, i) => {
-    console.log([String(i + 1), ...cols.map((c) => fmt(r[c]))].map((c) => c.padStart(15)).join('') + `  ${String(r.program).slice(0, 70)}`);
+    console.log([String(i + 1), ...cols.map((c) => fmt(r[c], c))].map((c) => c.padStart(15)).join('') + `  ${String(r.program).slice(0, 70)}`);
     if (r.baton_error) console.log(`      baton error: ${String(r.baton_error)}`);
   });
 
   const celRatios = rows.filter((r) => typeof r.celjs_compiled === 'number' && typeof r.baton_compiled === 'number')
     .map((r) => (r.baton_compiled as number) / (r.celjs_compiled as number));
   const geo = celRatios.length ? Math.exp(celRatios.reduce((a, x) => a + Math.log(x), 0) / celRatios.length) : null;
+  const paired = rows.filter((r) => typeof r.ratio_vs_celjs_paired === 'number').map((r) => r.ratio_vs_celjs_paired as number);
+  const pairedGeo = paired.length ? Math.exp(paired.reduce((a, x) => a + Math.log(x), 0) / paired.length) : null;
   const summary = {
     ratio_vs_celjs: geo === null ? null : Number(geo.toFixed(3)),
+    ratio_vs_celjs_paired: pairedGeo === null ? null : Number(pairedGeo.toFixed(3)),
     programs: rows.map((r, i) => ({
       id: i + 1,
       program: r.program,
@@ -245,10 +322,15 @@ async function main(): Promise<void> {
       jsonata_ns: r.jsonata ?? null,
       js_ns: r.js ?? null,
       maestro_ns: r.maestro,
+      ratio_vs_celjs_paired: round3(r.ratio_vs_celjs_paired),
+      cold_vs_maestro_paired: round3(r.cold_vs_maestro_paired),
       error: r.baton_error ?? null,
     })),
     clock: 'process CPU time',
     cold_vs_maestro: rows.map((r) => (typeof r.baton_cold === 'number' ? Number(((r.maestro as number) / r.baton_cold).toFixed(2)) : null)),
+    pairing: `baton compiled, baton cold and cel-js compiled timed in ${PAIRED_ROUNDS} alternating rounds; *_paired are medians of per-round ratios`,
+    targets: { max_ratio_vs_celjs: MAX_RATIO_VS_CELJS, min_cold_vs_maestro: MIN_COLD_VS_MAESTRO },
+    meets_targets: Object.fromEntries(rows.map((r, i) => [String(i + 1), meetsTargets(r)])),
   };
   console.log(JSON.stringify(summary));
 }

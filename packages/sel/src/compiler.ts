@@ -14,7 +14,7 @@ export { MAX_EXPRESSION_DEPTH } from './compile/context.js';
 export function compileAst(ast: ProgramAst): CompiledProgram {
   const c = new CompileContext(ast.body, ast.assigned, compileExpression);
   const run = block(c, ast.body);
-  const inputNames = c.inputNames;
-  if (c.declared !== undefined) for (const n of c.declared) inputNames.delete(n);
+  const declared = c.declared;
+  const inputNames = declared === undefined ? c.inputNames : c.inputNames.filter((n) => !declared.includes(n));
   return { run, slotNames: c.slotNames, inputNames, readsParams: c.readsParams, stackNeed: c.stackNeed, stackPos: c.stackPos, writesSlots: c.writesSlots };
 }

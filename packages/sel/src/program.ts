@@ -53,7 +53,6 @@ const NO_OPTIONS: EvaluateOptions = Object.freeze({});
 const NO_VARS: InputVars = Object.freeze({});
 
 export class Program {
-  readonly inputNames: ReadonlySet<string>;
   readonly readsParams: boolean;
   /**
    * A state no evaluation is using: the next one takes it (and gives it back when it ends), so
@@ -61,30 +60,74 @@ export class Program {
    * is running (a host function evaluating it again) makes its own.
    */
   private idle: EvalState | undefined;
-  /** Copied for every evaluation of a program that stores into its slots: all UNSET. */
-  private readonly slotTemplate: Slot[] | undefined;
+  /**
+   * Copied for every evaluation of a program that stores into its slots: all UNSET. Made on the
+   * second evaluation (the first one has a new state, whose own slots are as young).
+   */
+  private slotTemplate: Slot[] | undefined;
+  /**
+   * Whether an evaluation without options may take the lean path (`evaluateLean`): the program
+   * stores into no slot, was compiled without limits or extensions of its own, and fits the
+   * default stack and source-length limits (checked here once instead of per evaluation).
+   */
+  private readonly lean: boolean;
 
   constructor(
     readonly source: string,
     private readonly compiled: CompiledProgram,
     private readonly options: CompileOptions,
   ) {
-    this.inputNames = compiled.inputNames;
     this.readsParams = compiled.readsParams;
-    if (compiled.writesSlots) {
-      const template: Slot[] = [];
-      for (let i = 0; i < compiled.slotNames.length; i++) template.push(UNSET);
-      this.slotTemplate = template;
-    }
+    this.lean = !compiled.writesSlots && !options.limits && !options.extensions && compiled.stackNeed <= DEFAULT_LIMITS.stack && source.length < DEFAULT_LIMITS.sourceLength;
   }
+
+  /** Input variables the program reads by name (and keys it reads through `params`), as first read. */
+  get inputNames(): ReadonlySet<string> {
+    return (this.inputSet ??= new Set(this.compiled.inputNames));
+  }
+
+  private inputSet: Set<string> | undefined;
 
   /** Runs the program; never throws for anything the program does. */
   evaluate<C>(vars: InputVars = NO_VARS, options: EvaluateOptions<C> = NO_OPTIONS as EvaluateOptions<C>): EvalResult {
+    if (this.lean && options === NO_OPTIONS && this.idle !== undefined) return this.evaluateLean(vars, this.idle);
     try {
       const value = this.run(vars, options);
       return { ok: true, type: typeOf(value), value };
     } catch (e) {
       return { ok: false, error: toSelError(e) };
+    }
+  }
+
+  /**
+   * `evaluate` with no options, of a program that stores into no slot (`lean`), in the state left
+   * idle by the last evaluation: the same limits (the defaults), clock and checks, with only the
+   * work such a program can need: its inputs are bound without recording their types (only
+   * stores read those), and `end` has no types to forget.
+   */
+  private evaluateLean(vars: InputVars, s: EvalState): EvalResult {
+    this.idle = undefined;
+    s.beginDefault(vars, this.options.extensions as HostExtensions | undefined);
+    try {
+      const names = this.compiled.slotNames;
+      if (vars instanceof Map) bindMap(s, names, vars);
+      else {
+        const slots = s.slots;
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i]!;
+          if (!Object.hasOwn(vars, name)) continue;
+          const raw = (vars as Readonly<Record<string, unknown>>)[name];
+          slots[i] = inputValue(raw, s);
+        }
+      }
+      const value = this.compiled.run(s) === RETURN ? s.returned : s.last;
+      if (this.options.maestro && typeof value === 'object' && value !== null) checkWorkflowResult(value);
+      return { ok: true, type: typeOf(value), value };
+    } catch (e) {
+      return { ok: false, error: toSelError(e) };
+    } finally {
+      s.endLean();
+      this.idle = s;
     }
   }
 
@@ -108,9 +151,12 @@ export class Program {
     const clock = typeof now === 'number' ? pinnedClock(now) : typeof now === 'function' ? now : Date.now;
     const names = c.slotNames;
     let s = this.idle;
-    if (s !== undefined) this.idle = undefined;
-    else s = new EvalState(names.length, limits);
-    s.begin(this.slotTemplate?.slice(), limits, vars, (options.extensions ?? this.options.extensions) as HostExtensions | undefined, options.context, clock, options.random ?? Math.random);
+    let fresh: Slot[] | undefined;
+    if (s !== undefined) {
+      this.idle = undefined;
+      if (c.writesSlots) fresh = (this.slotTemplate ??= unsetSlots(names.length)).slice();
+    } else s = new EvalState(names.length, limits);
+    s.begin(fresh, limits, vars, (options.extensions ?? this.options.extensions) as HostExtensions | undefined, options.context, clock, options.random ?? Math.random);
     try {
       const isMap = vars instanceof Map;
       for (let i = 0; i < names.length; i++) {
@@ -123,10 +169,7 @@ export class Program {
           if (!Object.hasOwn(vars, name)) continue;
           raw = (vars as Readonly<Record<string, unknown>>)[name];
         }
-        const v =
-          typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
-            ? raw
-            : importValue(raw, { wholeNumbersAreLong: false, host: s });
+        const v = inputValue(raw, s);
         s.slots[i] = v;
         s.slotTypes[i] = typeOf(v);
       }
@@ -138,6 +181,28 @@ export class Program {
       s.end();
       this.idle = s;
     }
+  }
+}
+
+/** An input as the program sees it: a string, boolean, number or LONG as it is, anything else imported (copied, checked, charged). */
+function inputValue(raw: unknown, s: EvalState): Value {
+  return typeof raw === 'string' || typeof raw === 'boolean' || typeof raw === 'number' || (typeof raw === 'bigint' && raw >= MIN_LONG && raw <= MAX_LONG)
+    ? raw
+    : importValue(raw, { wholeNumbersAreLong: false, host: s });
+}
+
+function unsetSlots(n: number): Slot[] {
+  const slots: Slot[] = [];
+  for (let i = 0; i < n; i++) slots.push(UNSET);
+  return slots;
+}
+
+function bindMap(s: EvalState, names: string[], vars: ReadonlyMap<string, unknown>): void {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (!vars.has(name)) continue;
+    const raw = vars.get(name);
+    s.slots[i] = inputValue(raw, s);
   }
 }
 

@@ -123,6 +123,23 @@ describe('scanner against the Chevrotain lexer', () => {
     for (const source of [...sources, ...EDGE_CASES]) expectSameTokens(source);
   });
 
+  it('tells apart names of every length that differ in one character (names are interned by their packed characters)', () => {
+    const names: string[] = [];
+    for (let n = 1; n <= 30; n++) {
+      const base = 'abcdefghijklmnopqrstuvwxyzABCD'.slice(0, n);
+      names.push(base);
+      for (let k = 0; k < n; k++) names.push(base.slice(0, k) + 'Z' + base.slice(k + 1), base.slice(0, k) + '_' + base.slice(k + 1));
+    }
+    names.push('return', 'returns', 'retur', 'int', 'interface_', 'true', 'trueX', 'null', 'nullable', '$x', '_9', 'a0000000000000000000000');
+    for (let round = 0; round < 2; round++) {
+      for (const name of names) {
+        expectSameTokens(`${name} + ${name}.x;`);
+        const tokens = scannedTokens(`${name};`) as Row[];
+        expect(tokens[0]![1], name).toBe(name);
+      }
+    }
+  });
+
   it('gives the same tokens, or gives up where the lexer fails, on token soup', () => {
     fc.assert(fc.property(soup, (source) => expectSameTokens(source)), { numRuns: 2000, seed: 3 });
   });

@@ -42,4 +42,36 @@ describe('evaluation state reuse', () => {
     const r = p.evaluate({}, { limits: { timeoutMs: 20, loopIterations: 1e12, steps: 1e12 } });
     expect(r).toMatchObject({ ok: false, error: { kind: 'limit', message: 'time limit of 20 ms exceeded' } });
   });
+
+  it('evaluates a program that stores into no variable the same on its lean path (no options) as with options', () => {
+    const p = compile("x > 10 && name == 'etl'", { maestro: true, noCache: true });
+    const limits = { steps: 10 };
+    for (let k = 0; k < 3; k++) {
+      expect(p.evaluate({ x: 15n, name: 'etl' })).toEqual({ ok: true, type: 'BOOLEAN', value: true });
+      expect(p.evaluate({ x: 15n, name: 'etl' }, { limits })).toEqual({ ok: true, type: 'BOOLEAN', value: true });
+      expect(p.evaluate(new Map<string, unknown>([['x', 5n], ['name', 'etl']]))).toEqual({ ok: true, type: 'BOOLEAN', value: false });
+      // Missing, converted and out-of-range inputs: the lean path answers what the full one does,
+      // and an input of one evaluation is not seen by the next.
+      for (const vars of [{ name: 'etl' }, { x: 15, name: 'etl' }, { x: 2n ** 70n, name: 'etl' }, { x: 'no', name: 'etl' }, {}, { x: 11n, name: ['a'] }]) {
+        expect(p.evaluate(vars)).toEqual(p.evaluate(vars, { limits: {} }));
+      }
+    }
+    const steps = compile('return a + b + c;', { noCache: true });
+    expect(steps.evaluate({ a: 1n, b: 2n, c: 3n })).toMatchObject({ ok: true, value: 6n });
+    expect(steps.evaluate({ a: 1n, b: 2n, c: 3n }, { limits: { steps: 0 } })).toMatchObject({ ok: false, error: { kind: 'limit' } });
+    expect(steps.evaluate({ a: 1n, b: 2n, c: 3n })).toMatchObject({ ok: true, value: 6n });
+    const host = compile('return m;', { maestro: true, noCache: true });
+    expect(host.evaluate({ m: { k: 'v' } })).toMatchObject({ ok: true, type: 'MAP' });
+    expect(host.evaluate({ m: new Map([['k', null]]) })).toMatchObject({ ok: false });
+  });
+
+  it('keeps LONG arithmetic and concatenation of its fast paths as Java has them', () => {
+    expect(compile('return a * b;', { noCache: true }).evaluate({ a: 2n ** 62n, b: 4n })).toMatchObject({ ok: true, value: 0n });
+    expect(compile('return a / b;', { noCache: true }).evaluate({ a: -(2n ** 63n), b: -1n })).toMatchObject({ ok: true, value: -(2n ** 63n) });
+    expect(compile('return a / b;', { noCache: true }).evaluate({ a: -7n, b: 2n })).toMatchObject({ ok: true, value: -3n });
+    expect(compile('return a / b;', { noCache: true }).evaluate({ a: 1n, b: 0n })).toMatchObject({ ok: false, error: { kind: 'runtime', message: 'division by zero' } });
+    const cat = compile("return 'p' + d + '/' + h;", { noCache: true });
+    expect(cat.evaluate({ d: 20240315n, h: '07' })).toMatchObject({ ok: true, value: 'p20240315/07' });
+    expect(cat.evaluate({ d: 1n, h: 'x'.repeat(50) }, { limits: { stringLength: 40 } })).toMatchObject({ ok: false, error: { kind: 'limit' } });
+  });
 });

@@ -46,6 +46,14 @@ export function binary(c: CompileContext, e: Extract<Expr, { k: 'binary' }>, bas
         const a = l(s);
         const b = r(s);
         if (typeof a === 'bigint' && typeof b === 'bigint') return BigInt.asIntN(64, a + b);
+        if (typeof a === 'string') {
+          // Concatenation of a STRING and a STRING or LONG, as `add` does it (same charge).
+          const sb = typeof b === 'string' ? b : typeof b === 'bigint' ? b.toString() : undefined;
+          if (sb !== undefined) {
+            s.chargeString(a.length + sb.length);
+            return a + sb;
+          }
+        }
         try {
           return add(s, a, b);
         } catch (err) {
@@ -62,6 +70,30 @@ export function binary(c: CompileContext, e: Extract<Expr, { k: 'binary' }>, bas
           const a = l(s);
           const b = r(s);
           if (typeof a === 'bigint' && typeof b === 'bigint') return BigInt.asIntN(64, a - b);
+          try {
+            return arith(op, a, b);
+          } catch (err) {
+            throw locate(err, pos);
+          }
+        };
+      }
+      if (op === '*') {
+        return (s) => {
+          const a = l(s);
+          const b = r(s);
+          if (typeof a === 'bigint' && typeof b === 'bigint') return BigInt.asIntN(64, a * b);
+          try {
+            return arith(op, a, b);
+          } catch (err) {
+            throw locate(err, pos);
+          }
+        };
+      }
+      if (op === '/') {
+        return (s) => {
+          const a = l(s);
+          const b = r(s);
+          if (typeof a === 'bigint' && typeof b === 'bigint' && b !== 0n) return BigInt.asIntN(64, a / b);
           try {
             return arith(op, a, b);
           } catch (err) {

@@ -41,7 +41,7 @@ export function call(c: CompileContext, e: Extract<Expr, { k: 'call' }>, base: n
   if (e.object.k === 'name' && e.object.name === 'params' && !c.isAssigned('params') && (name === 'get') && argc === 1 && e.args[0]!.k === 'lit' && typeof e.args[0]!.value === 'string') {
     c.readsParams = true;
     const key = e.args[0]!.value;
-    c.inputNames.add(key);
+    c.addInput(key);
     c.need(base + 2, pos);
     return (s) => paramsGet(s, key);
   }

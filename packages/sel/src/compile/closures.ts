@@ -19,7 +19,7 @@ export interface CompiledProgram {
   run: Ex;
   slotNames: string[];
   /** Input variables the program reads by name (and keys it reads through `params`). */
-  inputNames: Set<string>;
+  inputNames: readonly string[];
   readsParams: boolean;
   /** Largest operand stack an expression needs, and where. */
   stackNeed: number;

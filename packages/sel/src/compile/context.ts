@@ -20,9 +20,12 @@ export class CompileContext {
   private slotMap: Map<string, number> | undefined;
   /** Names assigned or declared somewhere (created on first use: many programs have none). */
   private assignedNames: Set<string> | undefined;
-  /** Names declared with a type: they never read an input variable. */
-  declared: Set<string> | undefined;
-  readonly inputNames = new Set<string>();
+  /** Names declared with a type: they never read an input variable (a list: most programs declare few). */
+  declared: string[] | undefined;
+  /** Input variables read by name, in the order first read (see `addInput`). */
+  readonly inputNames: string[] = [];
+  /** The same names as a set, once there are many. */
+  private inputSet: Set<string> | undefined;
   readsParams = false;
   writesSlots = false;
   stackNeed = 0;
@@ -42,6 +45,18 @@ export class CompileContext {
     /** Compiles one expression (expressions.ts): calls and statements reach it through `expr`. */
     private readonly compileExpression: (c: CompileContext, e: Expr, base: number) => Ev,
   ) {}
+
+  /** Records an input variable the program reads (each name once). */
+  addInput(name: string): void {
+    if (this.inputSet !== undefined) {
+      if (this.inputSet.has(name)) return;
+      this.inputSet.add(name);
+    } else {
+      if (this.inputNames.includes(name)) return;
+      if (this.inputNames.length >= 32) this.inputSet = new Set(this.inputNames).add(name);
+    }
+    this.inputNames.push(name);
+  }
 
   isAssigned(name: string): boolean {
     // A short list is searched as it is; a longer one becomes a set once.
@@ -123,7 +138,7 @@ export class CompileContext {
       case 'decl':
         for (const d of st.decls) {
           (this.assignedNames ??= new Set()).add(d.name);
-          (this.declared ??= new Set()).add(d.name);
+          (this.declared ??= []).push(d.name);
           this.collectExpr(d.init);
         }
         return;

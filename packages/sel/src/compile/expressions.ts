@@ -79,7 +79,7 @@ export function nameRead(c: CompileContext, name: string): Ev {
   }
   const i = c.slot(name);
   const cls = classRef(name);
-  if (!cls) c.inputNames.add(name);
+  if (!cls) c.addInput(name);
   const fallback = fallbackOf(name);
   return (s) => {
     const v = s.slots[i]!;

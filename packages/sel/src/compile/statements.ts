@@ -180,7 +180,7 @@ function decl(c: CompileContext, st: Extract<Stmt, { k: 'decl' }>): Ex {
     throw new SelError('name', `unknown type '${what}'`, st.pos.line, st.pos.column);
   }
   const parts = st.decls.map((d) => {
-    (c.declared ??= new Set()).add(d.name);
+    (c.declared ??= []).push(d.name);
     const i = c.slot(d.name);
     if (d.name === 'params') throw new SelError('name', "'params' is read-only", d.pos.line, d.pos.column);
     if (!d.init) {

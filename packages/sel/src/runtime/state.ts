@@ -1,6 +1,6 @@
 import { SelError, limitError } from '../errors.js';
 import type { HostContext } from '../host-context.js';
-import { CHAR_BYTES, ELEMENT_BYTES, OBJECT_BYTES, WORK_UNITS_PER_STEP, type Limits } from '../limits.js';
+import { CHAR_BYTES, DEFAULT_LIMITS, ELEMENT_BYTES, OBJECT_BYTES, WORK_UNITS_PER_STEP, type Limits } from '../limits.js';
 import type { HostExtensions } from '../extensions.js';
 import type { Value } from './values.js';
 
@@ -91,6 +91,31 @@ export class EvalState implements HostContext {
     this.context = context;
     this.clock = clock;
     this.rng = rng;
+  }
+
+  /**
+   * `begin` with the default limits, clock and random source, into the state's own slots (the
+   * lean path of a program that stores into none, see Program).
+   */
+  beginDefault(vars: InputVars, extensions: HostExtensions | undefined): void {
+    const limits = DEFAULT_LIMITS;
+    if (limits !== this.limits) this.begin(undefined, limits, vars, extensions, undefined, Date.now, Math.random);
+    this.steps = 0;
+    this.memory = 0;
+    this.deadline = limits.timeoutMs > 0 ? Date.now() + limits.timeoutMs : 0;
+    this.vars = vars;
+    this.extensions = extensions;
+  }
+
+  /** `end` after `beginDefault`: no type was recorded, clock and random source are the defaults. */
+  endLean(): void {
+    const own = this.slots;
+    for (let i = 0; i < own.length; i++) own[i] = UNSET;
+    this.last = undefined;
+    this.returned = undefined;
+    this.paramsCache = undefined;
+    this.vars = NO_VARS;
+    this.extensions = undefined;
   }
 
   /** Ends an evaluation: drops every value and host object it held, so none outlives it. */

@@ -237,17 +237,25 @@ class FastParser {
     if (!this.operandAhead()) throw GIVE_UP;
     this.enter();
     let left = this.operand();
-    let op = this.binaryOpAt(this.i);
-    if (op !== undefined) {
-      const operands: Expr[] = [left];
-      const ops: BinaryOpAt[] = [];
-      do {
-        ops.push(op);
-        this.i++;
-        operands.push(this.operand());
-        op = this.binaryOpAt(this.i);
-      } while (op !== undefined);
-      left = buildBinary(operands, ops);
+    const first = this.binaryOpAt(this.i);
+    if (first !== undefined) {
+      this.i++;
+      const right = this.operand();
+      let op = this.binaryOpAt(this.i);
+      if (op === undefined) {
+        // One operator (the most common case) needs no precedence parsing.
+        left = { k: 'binary', op: first.op, left, right, pos: first.pos };
+      } else {
+        const operands: Expr[] = [left, right];
+        const ops: BinaryOpAt[] = [first];
+        do {
+          ops.push(op);
+          this.i++;
+          operands.push(this.operand());
+          op = this.binaryOpAt(this.i);
+        } while (op !== undefined);
+        left = buildBinary(operands, ops);
+      }
     }
     let result = left;
     const next = this.i;

@@ -11,6 +11,13 @@ import * as T from './lexer.js';
  * lexer then decides, so its error messages stay the only ones. Tests compare the two lexers
  * token by token.
  */
+/**
+ * Places on the first line, made once and shared (frozen) by every tree: most programs are one
+ * line, and the place of every node is then one of these instead of a new object.
+ */
+const SHARED_POSITIONS = 4096;
+const firstLine: (Pos | undefined)[] = new Array<Pos | undefined>(SHARED_POSITIONS).fill(undefined);
+
 export class ScannedTokens {
   count = 0;
   readonly types: TokenType[] = [];
@@ -56,7 +63,7 @@ export class ScannedTokens {
   /** Where token `k` starts, as the Chevrotain lexer reports it. */
   pos(k: number): Pos {
     const offset = this.starts[k]!;
-    if (this.lineCount === 1) return { line: 1, column: offset + 1, offset };
+    if (this.lineCount === 1) return offset < SHARED_POSITIONS ? (firstLine[offset] ??= Object.freeze({ line: 1, column: offset + 1, offset })) : { line: 1, column: offset + 1, offset };
     const line = this.lineOf(offset);
     return { line, column: offset - this.lineStarts[line - 1]! + 1, offset };
   }
@@ -136,6 +143,41 @@ function name(text: string, start: number, end: number): Interned | undefined {
   return entry;
 }
 
+/**
+ * Names of up to PACKED_MAX characters are interned by their characters packed into three
+ * numbers (7 bits a character, 7 characters a number: exact in a double), which the scanning loop
+ * computes as it reads them: a table entry is then found and confirmed by comparing numbers, not
+ * by reading the name's characters again.
+ */
+const PACKED_MAX = 21;
+interface PackedName {
+  length: number;
+  a: number;
+  b: number;
+  c: number;
+  text: string;
+  type: TokenType;
+}
+const packedNames: (PackedName | undefined)[] = new Array<PackedName | undefined>(INTERN_SLOTS).fill(undefined);
+
+function packedName(text: string, start: number, end: number, a: number, b: number, c: number): PackedName {
+  const length = end - start;
+  let h = (a | 0) ^ Math.imul(b | 0, 0x2f0b3) ^ Math.imul(c | 0, 0x6d2b79f5) ^ (length << 24) ^ (a / 4294967296);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0x5bd1e995);
+  h ^= h >>> 15;
+  const slot = h & (INTERN_SLOTS - 1);
+  const known = packedNames[slot];
+  if (known !== undefined && known.a === a && known.b === b && known.c === c && known.length === length) return known;
+  const keyword = T.keywordAt(text, start, length);
+  const entry =
+    keyword === undefined
+      ? { length, a, b, c, text: detached(text, start, end), type: T.Identifier }
+      : { length, a, b, c, text: keyword.word, type: keyword.type };
+  packedNames[slot] = entry;
+  return entry;
+}
+
 function content(text: string, start: number, end: number): string {
   if (end - start > INTERN_MAX_LENGTH) return text.substring(start, end);
   const slot = hashOf(text, start, end) & (INTERN_SLOTS - 1);
@@ -210,10 +252,23 @@ export function scan(text: string): ScannedTokens | null {
     const start = i;
     if (T.isIdentStart(c)) {
       i++;
+      // The characters packed as they are read (see packedName): 7 a number.
+      let a = c;
+      let b = 0;
+      let p = 0;
       while (i < n) {
         const d = text.charCodeAt(i);
         if (d >= 128 || NAME_PART[d] !== 1) break;
+        const j = i - start;
+        if (j < 7) a = a * 128 + d;
+        else if (j < 14) b = b * 128 + d;
+        else p = p * 128 + d;
         i++;
+      }
+      if (i - start <= PACKED_MAX) {
+        const known = packedName(text, start, i, a, b, p);
+        out.push(known.type, known.text, start);
+        continue;
       }
       const entry = name(text, start, i);
       if (entry !== undefined) out.push(entry.type, entry.text, start);
