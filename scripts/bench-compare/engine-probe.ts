@@ -6,17 +6,17 @@
  * Loads <worktree>'s engine (its packages/engine-core/src) and does what bench/engine.bench.ts
  * does on PGlite and PostgreSQL — a live engine with the same options starts one-NoOp workflows
  * one at a time, then chains of 40 NoOps — with its Db wrapped (bench/db-counting.ts) to count:
- * - per start call: statements and transactions issued inside `startWorkflow` (AsyncLocalStorage
- *   tells them from the workers' work);
+ * - per start call: statements and transactions of `startWorkflow`, called before the engine's
+ *   workers start (so nothing else runs SQL meanwhile; the instances run once they start);
  * - per one-step instance: everything from the start call to its completion event;
  * - per chain step: everything of a 40-step chain / 40 (a step's launch, result and advance).
- * and a fingerprint of the SQL texts (whitespace collapsed) each phase issued, so "the same
- * statements" can be checked, not only "as many". The engine polls only once an hour here and
+ * and the SQL texts (whitespace collapsed) each phase issued, so "the same statements" can be
+ * checked, not only "as many" (which of them an instance runs, and how often, may depend on timing:
+ * e.g. whether a step's successor is launched inline; the comparison allows for that). The engine polls only once an hour here and
  * the waits listen to completion events instead of reading the database, so nothing but the
- * measured work runs SQL. Also CPU µs of this process per one-step instance and per chain step
- * (medians). Prints one JSON line.
+ * measured work runs SQL. Also CPU µs of this process for each one-step instance and per step
+ * of each chain. Prints one JSON line.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -92,8 +92,8 @@ const cpuMicros = (): number => {
 
 async function probe(m: Loaded, raw: unknown) {
   await m.migrate(raw, [m.engineMigrations]);
-  const phase = new AsyncLocalStorage<Tally>();
   let all: Tally = tally();
+  const union = tally();
   const add = (t: Tally, sql?: string) => {
     if (sql === undefined) return void t.transactions++;
     t.statements++;
@@ -103,13 +103,10 @@ async function probe(m: Loaded, raw: unknown) {
   const { db } = counting(raw as never, {
     statement(sql) {
       add(all, sql);
-      const p = phase.getStore();
-      if (p) add(p, sql);
+      add(union, sql);
     },
     transaction() {
       add(all);
-      const p = phase.getStore();
-      if (p) add(p);
     },
   });
   const engine = new m.Engine({ db, definitions: definitions(m), concurrency: 64, pollMs: 3_600_000 }) as EngineApi;
@@ -123,12 +120,8 @@ async function probe(m: Loaded, raw: unknown) {
     if (w) w(e.status ?? '?');
     else ended.set(key, e.status ?? '?');
   });
-  await engine.start();
   let n = 0;
-  /** Starts one instance (its start call counted into `startCall`) and resolves once it completed. */
-  const run = async (workflowId: string, startCall: Tally): Promise<void> => {
-    const r = await phase.run(startCall, () => engine.startWorkflow({ workflowId, requestId: `probe-${n++}` }));
-    const key = `${workflowId}/${r.workflowInstanceId}`;
+  const completion = async (key: string): Promise<void> => {
     const status =
       ended.get(key) ??
       (await new Promise<string>((resolve, reject) => {
@@ -142,9 +135,22 @@ async function probe(m: Loaded, raw: unknown) {
     ended.delete(key);
     if (status !== 'SUCCEEDED') throw new Error(`${key} ended ${status}`);
   };
-  for (let i = 0; i < WARM; i++) await run('bench-one', tally());
+  /** Starts one instance and resolves once it completed. */
+  const run = async (workflowId: string): Promise<void> => {
+    const r = await engine.startWorkflow({ workflowId, requestId: `probe-${n++}` });
+    await completion(`${workflowId}/${r.workflowInstanceId}`);
+  };
 
-  const startCall = tally();
+  // Start calls on an engine whose workers have not started: only the start's own SQL runs.
+  all = tally();
+  const queued: string[] = [];
+  for (let i = 0; i < ONE_STEP; i++) queued.push(`bench-one/${(await engine.startWorkflow({ workflowId: 'bench-one', requestId: `probe-${n++}` })).workflowInstanceId}`);
+  const startCall = all;
+  all = tally();
+  await engine.start();
+  for (const key of queued) await completion(key);
+  for (let i = 0; i < WARM; i++) await run('bench-one');
+
   const perInstance: number[] = [];
   const perInstanceTx: number[] = [];
   const cpuOne: number[] = [];
@@ -152,7 +158,7 @@ async function probe(m: Loaded, raw: unknown) {
   for (let i = 0; i < ONE_STEP; i++) {
     all = tally();
     const c0 = cpuMicros();
-    await run('bench-one', startCall);
+    await run('bench-one');
     cpuOne.push(cpuMicros() - c0);
     perInstance.push(all.statements);
     perInstanceTx.push(all.transactions);
@@ -165,7 +171,7 @@ async function probe(m: Loaded, raw: unknown) {
   for (let c = 0; c < CHAINS; c++) {
     all = tally();
     const c0 = cpuMicros();
-    await run('bench-chain', tally());
+    await run('bench-chain');
     cpuStep.push((cpuMicros() - c0) / CHAIN);
     perChain.push(all.statements);
     perChainTx.push(all.transactions);
@@ -177,8 +183,9 @@ async function probe(m: Loaded, raw: unknown) {
     startCall: { statements: startCall.statements / ONE_STEP, transactions: startCall.transactions / ONE_STEP, sql: fingerprint(startCall) },
     oneStepInstance: { statements: range(perInstance), transactions: range(perInstanceTx), sql: fingerprint(oneAll) },
     chainStep: { statements: range(perChain, CHAIN), transactions: range(perChainTx, CHAIN), sql: fingerprint(chainAll) },
-    cpuUs: { oneStepInstance: Math.round(median(cpuOne)), chainStep: Math.round(median(cpuStep)) },
-    distinctSql: { startCall: [...startCall.sql.keys()].length, oneStepInstance: oneAll.sql.size, chain: chainAll.sql.size },
+    cpuUs: { oneStepInstance: cpuOne.map(Math.round), chainStep: cpuStep.map(Math.round) },
+    /** Every SQL text the probe ran on this backend (migrations aside), with how often. */
+    sqlTexts: Object.fromEntries([...union.sql].sort(([a], [b]) => a.localeCompare(b))),
   };
 }
 
