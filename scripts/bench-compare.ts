@@ -5,8 +5,9 @@
  *   tsx scripts/bench-compare.ts --sel <before> <after> --engine <before> <after>
  *        [--sel-processes 3] [--sel-rounds 15] [--engine-runs 5] [--engine-starts 100]
  *
- * <before>/<after> are worktrees of the two revisions (node_modules installed, as `git worktree
- * add` plus `npm install` leave them). Either pair may be left out.
+ * <before>/<after> are worktrees of the two revisions (with node_modules), or git revisions,
+ * checked out under .cache/bench-compare (scripts/bench-compare/revision.ts). Either pair may be
+ * left out.
  * - SEL: both versions in ONE process, the six programs of bench/sel.bench.ts compiled and cold
  *   in alternating rounds (same batch size); per figure the median of the per-round ratios
  *   after/before with a 95% interval. Several processes, half of them starting with "after".
@@ -18,8 +19,8 @@
  * per figure whether the whole 95% interval of after/before lies in [0.95, 1.05].
  */
 import os from 'node:os';
-import path from 'node:path';
 import { compareEngine, type EngineComparison } from './bench-compare/engine.js';
+import { worktreeFor } from './bench-compare/revision.js';
 import { compareSel, type SelFigure } from './bench-compare/sel.js';
 
 function parseArgs(argv: string[]) {
@@ -33,8 +34,8 @@ function parseArgs(argv: string[]) {
     const a = argv[i]!;
     if (a === '--sel' || a === '--engine') {
       const pair = [argv[i + 1], argv[i + 2]];
-      if (!pair[0] || !pair[1]) throw new Error(`${a} needs two worktree paths: before and after`);
-      opts[a === '--sel' ? 'sel' : 'engine'] = [path.resolve(pair[0]), path.resolve(pair[1])];
+      if (!pair[0] || !pair[1]) throw new Error(`${a} needs two worktree paths or git revisions: before and after`);
+      opts[a === '--sel' ? 'sel' : 'engine'] = [pair[0], pair[1]];
       i += 2;
     } else if (a === '--sel-processes') opts.selProcesses = num(a, argv[++i]);
     else if (a === '--sel-rounds') opts.selRounds = num(a, argv[++i]);
@@ -53,6 +54,10 @@ const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const log = (s: string) => console.error(`${new Date().toISOString()} ${s}`);
+  for (const k of ['sel', 'engine'] as const) {
+    const pair = opts[k];
+    if (pair) opts[k] = [worktreeFor(pair[0], log), worktreeFor(pair[1], log)];
+  }
   const t0 = performance.now();
   const loadBefore = load();
   let sel: SelFigure[] | undefined;
