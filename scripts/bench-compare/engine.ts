@@ -24,6 +24,8 @@ export interface EngineFigure {
   ci: [number, number];
   within5pct: boolean;
   notSlowerBy5pct: boolean;
+  /** Each run's figure (each probe's samples), before and after. */
+  samples: { before: number[]; after: number[] };
 }
 
 export interface EngineComparison {
@@ -86,7 +88,7 @@ function workDifferences(before: Probe, after: Probe): string[] {
 
 function figure(name: string, before: number[], after: number[], seed: number): EngineFigure {
   const { ratio, ci } = ratioOfMedians(before, after, seed);
-  return { figure: name, before: median(before), after: median(after), ratio, ci, within5pct: within5pct(ci), notSlowerBy5pct: notSlowerBy5pct(ci) };
+  return { figure: name, before: median(before), after: median(after), ratio, ci, within5pct: within5pct(ci), notSlowerBy5pct: notSlowerBy5pct(ci), samples: { before, after } };
 }
 
 export async function compareEngine(before: string, after: string, opts: EngineOptions): Promise<EngineComparison> {
