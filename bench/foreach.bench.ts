@@ -17,12 +17,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { PGliteDb, PgDb, migrate, engineMigrations, type Db, type Queryable } from '@baton/engine-core';
+import { PGliteDb, PgDb, migrate, engineMigrations, type Db } from '@baton/engine-core';
 import { parseWorkflowJson } from '../packages/engine-core/src/definition/parse.js';
 import { InMemoryDefinitions } from '../packages/engine-core/src/runtime/definitions.js';
 import { Engine } from '../packages/engine-core/src/runtime/engine.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
 import { benchPgUrlFromEnv } from './support.js';
+import { counting } from './db-counting.js';
 
 const thisFile = fileURLToPath(import.meta.url);
 const repoRoot = path.resolve(path.dirname(thisFile), '..');
@@ -105,32 +106,6 @@ function foreachOf(n: number, concurrency: number) {
 }
 
 const mb = (b: number) => Math.round((b / 1048576) * 10) / 10;
-
-/** Wraps a Db to count the statements and transactions the engine runs through it. */
-function counting(db: Db): { db: Db; counts: { statements: number; transactions: number } } {
-  const counts = { statements: 0, transactions: 0 };
-  const wrap = (q: Queryable): Queryable => ({
-    query: (sql, params) => {
-      counts.statements++;
-      return q.query(sql, params);
-    },
-  });
-  // A proxy, so what else the engine reads off the Db (the pg pool for LISTEN) is the real one.
-  const counted = new Proxy(db, {
-    get(target, prop) {
-      if (prop === 'query') return wrap(target).query;
-      if (prop === 'tx') {
-        return (fn: (tx: Queryable) => Promise<unknown>) => {
-          counts.transactions++;
-          return target.tx((tx) => fn(wrap(tx)));
-        };
-      }
-      const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-  return { db: counted, counts };
-}
 
 async function runForeach(raw: Db, defs: InMemoryDefinitions, workflowId: string, iterations: number, timeScale = 1): Promise<ForeachFigures> {
   const { db, counts } = counting(raw);
