@@ -10,7 +10,7 @@ import type { QueryName, QueryTimes, RetentionFigures } from './scale-measure.js
 
 export interface SizeFigures {
   signals: number;
-  fill: FillResult & { analyzeSeconds: number };
+  fill: FillResult & { analyzeSeconds: number; cpuSeconds: number | undefined };
   restPublishPerSecond: number;
   kafkaIngestPerSecond: number | string;
   latency: { p50: number; p99: number; started: number; expected: number };
@@ -54,6 +54,7 @@ export function report(sizes: SizeFigures[], drain: DrainResult, totalSeconds: n
     ['fill: signals + expired + runs', ...sizes.map((s) => `+${s.fill.live} +${s.fill.expired} +${s.fill.runs}`)],
     ['fill time / per 1M signals', ...sizes.map((s) => `${n(s.fill.seconds)} s / ${n((s.fill.seconds / Math.max(1, s.fill.live + s.fill.expired)) * 1e6)} s`)],
     ['VACUUM ANALYZE after the fill', ...sizes.map((s) => `${n(s.fill.analyzeSeconds)} s`)],
+    ['  PostgreSQL CPU (fill + VACUUM) per 1M', ...sizes.map((s) => (s.fill.cpuSeconds === undefined ? 'n/a' : `${n((s.fill.cpuSeconds / Math.max(1, s.fill.live + s.fill.expired)) * 1e6)} s`))],
     ['retention pass (expired rows dropped)', ...sizes.map((s) => `${n(s.retention.ms)} ms (${s.retention.partitions} partitions, ${s.retention.rows} rows, ${s.retention.tombstones} tombstones)`)],
     ['REST batch publish', ...sizes.map((s) => `${n(s.restPublishPerSecond)} signals/s`)],
     ['Kafka ingest', ...sizes.map((s) => (typeof s.kafkaIngestPerSecond === 'number' ? `${n(s.kafkaIngestPerSecond)} signals/s` : s.kafkaIngestPerSecond))],

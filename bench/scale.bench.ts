@@ -40,6 +40,7 @@ import { signalRoutes } from '../packages/server/src/routes/signals.js';
 import { createWorkflowStarter } from '../packages/server/src/wiring/starter.js';
 import { startKafka, type KafkaServer } from '../scripts/infra/kafka.js';
 import { createDatabase } from '../scripts/infra/postgres.js';
+import { postgresCpuSeconds, postmasterOf } from './scale-cpu.js';
 import { checkDisk, diskBytes } from './scale-disk.js';
 import { measureDrain } from './scale-drain.js';
 import { checkPlans } from './scale-explain.js';
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
     if (!disk.ok && process.env.BENCH_SCALE_SKIP_DISK_CHECK !== '1') throw new Error(`${disk.message}: free space first, or run smaller BENCH_SCALE_SIZES (BENCH_SCALE_SKIP_DISK_CHECK=1 to go on anyway)`);
     kafka = await kafkaBrokers();
     await migrate(db, [engineMigrations, signalsMigrations]);
+    const postmaster = await postmasterOf(db);
     const definitions = Array.from({ length: FILL_NAMES }, (_, k) => signalTriggerDefinition(`bench-wf-${k}`, `bench/n${k}`, 'S', [noOpStep()]));
     await db.query(`INSERT INTO baton_workflows (workflow_id, latest_version, active_version) SELECT w, 1, 1 FROM unnest($1::text[]) AS w`, [definitions.map((d) => d.workflowId)]);
     await db.query(
@@ -106,11 +108,15 @@ async function main(): Promise<void> {
     const sizes: SizeFigures[] = [];
     for (const size of SIZES) {
       say(`filling to ${size} signals`);
+      const cpu0 = postgresCpuSeconds(postmaster);
       const fill = await fillSignals(db, size, FILL_WORKFLOW, { sessions: FILL_SESSIONS, expiredFraction: EXPIRED_FRACTION, progress: say });
       const a0 = performance.now();
       await vacuumAnalyze(db, FILL_SESSIONS);
       const analyzeSeconds = (performance.now() - a0) / 1000;
+      const cpu1 = postgresCpuSeconds(postmaster);
+      const fillCpuSeconds = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
       say(`+${fill.live} live and ${fill.expired} expired signals, +${fill.runs} runs in ${fill.seconds.toFixed(0)} s; VACUUM ANALYZE ${analyzeSeconds.toFixed(0)} s; retention pass`);
+      const m0 = performance.now();
       const retention = await retentionPass(db);
       const stored = await storedSignals(db);
       say(`${stored} signals stored; retention dropped ${retention.partitions} partitions (${retention.rows} rows) in ${retention.ms.toFixed(0)} ms; measuring`);
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
       const times = await queryTimes(db, QUERY_RUNS, service);
       sizes.push({
         signals: stored,
-        fill: { ...fill, analyzeSeconds },
+        fill: { ...fill, analyzeSeconds, cpuSeconds: fillCpuSeconds },
         restPublishPerSecond,
         kafkaIngestPerSecond,
         latency,
@@ -147,6 +153,13 @@ async function main(): Promise<void> {
         load: loadavg()[0]!,
       });
       say(`size ${stored} done: publish ${Math.round(restPublishPerSecond)}/s, latency p99 ${latency.p99.toFixed(0)} ms, ${((performance.now() - benchStart) / 60000).toFixed(1)} min so far`);
+      // What is left, from this step's cost: the fill (with VACUUM ANALYZE) per million rows, a measuring round per size, the drain at the 300/s target.
+      const perMillion = ((fill.seconds + analyzeSeconds) / Math.max(1, fill.live + fill.expired)) * 1e6;
+      const later = SIZES.slice(SIZES.indexOf(size) + 1);
+      const rowsLeft = later.length > 0 ? (later.at(-1)! - stored) * (1 + EXPIRED_FRACTION) : 0;
+      const leftSeconds = (rowsLeft / 1e6) * perMillion + later.length * ((performance.now() - m0) / 1000) + DRAIN / 300;
+      if (fillCpuSeconds !== undefined) say(`fill + VACUUM ANALYZE used ${fillCpuSeconds.toFixed(0)} s of PostgreSQL CPU (${((fillCpuSeconds / Math.max(1, fill.live + fill.expired)) * 1e6).toFixed(0)} s per million rows; on a quiet machine about half that in wall time with 2 sessions on 2 cores)`);
+      say(`estimate: about ${(leftSeconds / 60).toFixed(0)} min left (fill ${perMillion.toFixed(0)} s per million rows here, ${((performance.now() - m0) / 1000).toFixed(0)} s of measuring per size, the drain at 300/s)`);
     }
     await app.close();
     await signals.stop();
