@@ -25,8 +25,9 @@ async function scalar(db: PgDb, sql: string): Promise<number> {
   return Number(r.rows[0]?.n ?? 0);
 }
 
+/** Live stored signals (not yet expired: what a retention pass leaves). */
 export async function storedSignals(db: PgDb): Promise<number> {
-  return scalar(db, 'SELECT count(*) AS n FROM signal_instances');
+  return scalar(db, 'SELECT count(*) AS n FROM signal_instances WHERE expire_at > now()');
 }
 
 export interface FillOptions {

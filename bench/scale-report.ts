@@ -17,7 +17,7 @@ export interface SizeFigures {
   queries: Record<QueryName, QueryTimes>;
   /** Per query, the big tables its plan scans sequentially; a string when the check could not run. */
   seqScans: Record<string, string[]> | string;
-  retention: RetentionFigures;
+  retention: RetentionFigures & { skipped: number; retryMs?: number };
   bytes: DiskBytes;
   load: number;
 }
@@ -55,7 +55,7 @@ export function report(sizes: SizeFigures[], drain: DrainResult, totalSeconds: n
     ['fill time / per 1M signals', ...sizes.map((s) => `${n(s.fill.seconds)} s / ${n((s.fill.seconds / Math.max(1, s.fill.live + s.fill.expired)) * 1e6)} s`)],
     ['VACUUM ANALYZE after the fill', ...sizes.map((s) => `${n(s.fill.analyzeSeconds)} s`)],
     ['  PostgreSQL CPU (fill + VACUUM) per 1M', ...sizes.map((s) => (s.fill.cpuSeconds === undefined ? 'n/a' : `${n((s.fill.cpuSeconds / Math.max(1, s.fill.live + s.fill.expired)) * 1e6)} s`))],
-    ['retention pass (expired rows dropped)', ...sizes.map((s) => `${n(s.retention.ms)} ms (${s.retention.partitions} partitions, ${s.retention.rows} rows, ${s.retention.tombstones} tombstones)`)],
+    ['retention pass (expired rows dropped)', ...sizes.map((s) => `${n(s.retention.ms)} ms (${s.retention.partitions} partitions, ${s.retention.rows} rows, ${s.retention.tombstones} tombstones${s.retention.skipped ? `; ${s.retention.skipped} skipped, next pass ${n(s.retention.retryMs ?? NaN)} ms` : ''})`)],
     ['REST batch publish', ...sizes.map((s) => `${n(s.restPublishPerSecond)} signals/s`)],
     ['Kafka ingest', ...sizes.map((s) => (typeof s.kafkaIngestPerSecond === 'number' ? `${n(s.kafkaIngestPerSecond)} signals/s` : s.kafkaIngestPerSecond))],
     ['publish → instance at 500/s p50 / p99', ...sizes.map((s) => `${n(s.latency.p50)} / ${n(s.latency.p99)} ms (${s.latency.started}/${s.latency.expected})`)],
