@@ -50,8 +50,9 @@ export interface FillResult {
 /**
  * Adds live signals until `target` are stored, plus expiredFraction as many already expired, over
  * FILL_NAMES names with gap-free seq ids continuing each name's counter (so later publishes number
- * after them). Live rows are created over the past retention period (the default policy's, from
- * signal_retention) in seq order, expire_at = create_time + retention, so they spread over the day
+ * after them). Live rows are created in seq order from (retention - 6 h) ago to now (the default
+ * policy's retention, from signal_retention; the 6 h so none expires during the run), with
+ * expire_at = create_time + retention, so they spread over the day
  * partitions of the next retention period as published rows do; expired rows have the lowest seq
  * ids of the step and expire_at in yesterday (UTC). Every row's dedupe key goes to
  * signal_instance_keys in the same statement. Then one SUCCEEDED run of `workflowId` per
@@ -95,7 +96,7 @@ export async function fillSignals(db: PgDb, target: number, workflowId: string, 
          SELECT g, 'bench/n' || (g % $3::int) AS name, ($4::bigint[])[g % $3::int + 1] + g / $3::int + 1 AS seq,
                 CASE WHEN g < $5::bigint
                   THEN $6::timestamptz - make_interval(secs => $7::bigint + 86400 - (g * 86400.0 / greatest($5::bigint, 1)))
-                  ELSE $8::timestamptz - make_interval(secs => ($7::bigint - 60) * (1 - (g - $5::bigint)::float8 / greatest($9::bigint - $5::bigint, 1)))
+                  ELSE $8::timestamptz - make_interval(secs => ($7::bigint - 21600) * (1 - (g - $5::bigint)::float8 / greatest($9::bigint - $5::bigint, 1)))
                 END AS created
          FROM generate_series($1::bigint, $2::bigint - 1) AS g
        ), ins AS (
