@@ -2,27 +2,35 @@
  * Growth benchmark, on PostgreSQL (BATON_BENCH_PG_URL, else DATABASE_URL, else BATON_TEST_PG_URL,
  * else a throwaway server started here): does Baton's cost stay flat as stored history grows?
  *
- * One database is filled in steps to each size of BENCH_SCALE_SIZES stored signals (default
- * 1000000,5000000,20000000), with server-side bulk SQL (bench/scale-fill.ts: signals over 100
- * names and the past 30 days, one finished run with its lineage edge per 20 signals), ANALYZEd,
- * and at each size measures side by side, with 100 signal triggers active and the matcher running:
+ * Up front it checks the free disk on the data directory's filesystem against the largest size
+ * (bench/scale-disk.ts; BENCH_SCALE_SKIP_DISK_CHECK=1 skips). One database is then filled in steps
+ * to each size of BENCH_SCALE_SIZES live stored signals (default 1000000,5000000,20000000) with
+ * server-side bulk SQL in BENCH_SCALE_FILL_SESSIONS parallel sessions (default 2; bench/scale-fill.ts:
+ * 100 names, created over the past retention period with expire_at = create + retention, in the day
+ * partitions as published rows are, with their dedupe keys; one finished run with its timeline and
+ * lineage edge per 20 signals), plus BENCH_SCALE_EXPIRED_PERCENT (default 5) % more that expired
+ * yesterday; VACUUM ANALYZE; then the retention pass (measured) drops the expired partition, so each
+ * size is as labelled. At each size, with 100 signal triggers active and the matcher running:
+ *  - the plans of the measured queries (auto_explain): a warning names any Seq Scan of a big table;
  *  - REST batch publish rate: BENCH_SCALE_BATCHES (default 20) POSTs of 1,000 signals, 4 clients;
- *  - Kafka ingest rate: BENCH_SCALE_KAFKA_MESSAGES (default 20,000) JSON messages through the
- *    KafkaIngestor, when a broker is named (BATON_BENCH_KAFKA_BROKERS, else
- *    BATON_TEST_KAFKA_BROKERS) or BENCH_SCALE_KAFKA=1 starts one; else reported n/a;
- *  - publish → instance-created p99 at 500 signals/s for BENCH_SCALE_LATENCY_SECONDS (default 5);
- *  - query p50/p99 over BENCH_SCALE_QUERY_RUNS (default 200): a signal name's newest page, the
- *    lineage of a signal that started a run (depth 3), the instance list (newest 50 SUCCEEDED);
- *  - the retention pass time (once retention is merged; else "n/a: retention not merged");
- *  - bytes on disk (database; signal and lineage tables; run tables).
+ *  - Kafka ingest rate: BENCH_SCALE_KAFKA_MESSAGES (default 50,000) JSON messages through the
+ *    KafkaIngestor, on the broker named by BATON_BENCH_KAFKA_BROKERS (else BATON_TEST_KAFKA_BROKERS),
+ *    else on one started here (scripts/infra/kafka.ts; BENCH_SCALE_KAFKA=0 skips; n/a with the
+ *    reason when it cannot start);
+ *  - publish → instance-created p50/p99 at 500 signals/s for BENCH_SCALE_LATENCY_SECONDS (default 5);
+ *  - query p50/p99 warm, over BENCH_SCALE_QUERY_RUNS (default 1000) calls after 10 warm-up calls,
+ *    and the first call after the fill: a signal name's newest page, the lineage of a signal that
+ *    started a run (depth 3), the instance list (newest 50 SUCCEEDED);
+ *  - bytes on disk (database; signal tables; run tables).
  * Then BENCH_DRAIN_INSTANCES (default 100,000) instances of a one-NoOp PARALLEL workflow
  * (workflow_concurrency BENCH_DRAIN_WORKFLOW_CONCURRENCY, default 500; engine concurrency
  * BENCH_DRAIN_ENGINE_CONCURRENCY, default 32) are queued at once and drained by one engine; the
  * drain rate is reported at 100% (after the first wave of workflow_concurrency), 50% and 10% left
  * (a window of 5% of the backlog each).
- * Targets: at the largest size, publish rate and every query's p99 within 1.2x of the smallest
- * size's; drain >= 300 instances/s in every window and the first window within 1.5x of the last.
- * Prints a table and, as its last line, one JSON object.
+ * Targets: at the largest size, REST publish and Kafka ingest rates and every query's p99 (and the
+ * publish → instance p99) within 1.2x of the smallest size's; drain >= 300 instances/s in every
+ * window and the first window within 1.5x of the last. Prints a table and, as its last line, one
+ * JSON object with the growth ratios and pass/fail per target (bench/scale-report.ts).
  */
 import Fastify from 'fastify';
 import { loadavg } from 'node:os';
@@ -30,46 +38,58 @@ import { engineMigrations, migrate, PgDb, stringifyJson as stringifyDefinition, 
 import { SignalService, signalsMigrations } from '@baton/signals';
 import { signalRoutes } from '../packages/server/src/routes/signals.js';
 import { createWorkflowStarter } from '../packages/server/src/wiring/starter.js';
-import { startKafka } from '../scripts/infra/kafka.js';
+import { startKafka, type KafkaServer } from '../scripts/infra/kafka.js';
 import { createDatabase } from '../scripts/infra/postgres.js';
-import { measureDrain, type DrainResult } from './scale-drain.js';
-import { diskBytes, fillSignals, FILL_NAMES, storedSignals } from './scale-fill.js';
-import { closeAgent, kafkaIngestRate, publishToInstance, queryTimes, restPublishRate, retentionPass, type QueryTimes } from './scale-measure.js';
+import { postgresCpuSeconds, postmasterOf } from './scale-cpu.js';
+import { checkDisk, diskBytes } from './scale-disk.js';
+import { measureDrain } from './scale-drain.js';
+import { checkPlans } from './scale-explain.js';
+import { fillSignals, FILL_NAMES, storedSignals, vacuumAnalyze } from './scale-fill.js';
+import { closeAgent, kafkaIngestRate, lineagePicks, publishToInstance, queries, queryTimes, restPublishRate, retentionPass } from './scale-measure.js';
+import { report, type SizeFigures } from './scale-report.js';
 import { benchPostgres, signalTriggerDefinition } from './support.js';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const SIZES = env('BENCH_SCALE_SIZES', '1000000,5000000,20000000').split(',').map(Number);
 const BATCHES = Number(env('BENCH_SCALE_BATCHES', '20'));
-const KAFKA_MESSAGES = Number(env('BENCH_SCALE_KAFKA_MESSAGES', '20000'));
+const KAFKA_MESSAGES = Number(env('BENCH_SCALE_KAFKA_MESSAGES', '50000'));
 const LATENCY_SECONDS = Number(env('BENCH_SCALE_LATENCY_SECONDS', '5'));
-const QUERY_RUNS = Number(env('BENCH_SCALE_QUERY_RUNS', '200'));
+const QUERY_RUNS = Number(env('BENCH_SCALE_QUERY_RUNS', '1000'));
+const FILL_SESSIONS = Number(env('BENCH_SCALE_FILL_SESSIONS', '2'));
+const EXPIRED_FRACTION = Number(env('BENCH_SCALE_EXPIRED_PERCENT', '5')) / 100;
 const DRAIN = Number(env('BENCH_DRAIN_INSTANCES', '100000'));
 const FILL_WORKFLOW = 'bench-fill';
 
 const say = (msg: string) => process.stderr.write(`bench: ${new Date().toISOString()} ${msg}\n`);
 
-interface SizeFigures {
-  signals: number;
-  fillSeconds: number;
-  restPublishPerSecond: number;
-  kafkaIngestPerSecond: number | string;
-  latency: { p50: number; p99: number; started: number; expected: number };
-  queries: Record<'signalList' | 'lineage' | 'instanceList', QueryTimes>;
-  retentionMs: number | string;
-  bytes: { database: number; signals: number; runs: number };
-  load: number;
+async function kafkaBrokers(): Promise<{ brokers?: string[]; server?: KafkaServer; na?: string }> {
+  const named = (process.env.BATON_BENCH_KAFKA_BROKERS ?? process.env.BATON_TEST_KAFKA_BROKERS)?.split(',').filter(Boolean);
+  if (named && named.length > 0) return { brokers: named };
+  if (process.env.BENCH_SCALE_KAFKA === '0') return { na: 'n/a: BENCH_SCALE_KAFKA=0' };
+  try {
+    const server = await startKafka({ heap: '512m', log: say });
+    return { brokers: server.brokers, server };
+  } catch (err) {
+    say(`no Kafka broker: ${(err as Error).message}`);
+    return { na: `n/a: no broker (${(err as Error).message.split('\n')[0]})` };
+  }
 }
 
 async function main(): Promise<void> {
+  const benchStart = performance.now();
+  if (SIZES.some((s) => !Number.isInteger(s) || s <= 0) || SIZES.some((s, i) => i > 0 && s <= SIZES[i - 1]!)) throw new Error(`BENCH_SCALE_SIZES must be increasing positive integers: ${SIZES.join(',')}`);
   const server = await benchPostgres();
   const database = await createDatabase(server.adminUrl, 'baton_bench');
   const db = new PgDb({ connectionString: database.url, max: 16, applicationName: 'scale-bench' });
-  let brokers = (process.env.BATON_BENCH_KAFKA_BROKERS ?? process.env.BATON_TEST_KAFKA_BROKERS)?.split(',').filter(Boolean);
-  const kafkaServer = !brokers && process.env.BENCH_SCALE_KAFKA === '1' ? await startKafka({ heap: '512m' }) : undefined;
-  if (kafkaServer) brokers = kafkaServer.brokers;
+  let kafka: Awaited<ReturnType<typeof kafkaBrokers>> = {};
   let signals: SignalService | undefined;
   try {
+    const disk = await checkDisk(db, SIZES.at(-1)!);
+    say(disk.message);
+    if (!disk.ok && process.env.BENCH_SCALE_SKIP_DISK_CHECK !== '1') throw new Error(`${disk.message}: free space first, or run smaller BENCH_SCALE_SIZES (BENCH_SCALE_SKIP_DISK_CHECK=1 to go on anyway)`);
+    kafka = await kafkaBrokers();
     await migrate(db, [engineMigrations, signalsMigrations]);
+    const postmaster = await postmasterOf(db);
     const definitions = Array.from({ length: FILL_NAMES }, (_, k) => signalTriggerDefinition(`bench-wf-${k}`, `bench/n${k}`, 'S', [noOpStep()]));
     await db.query(`INSERT INTO baton_workflows (workflow_id, latest_version, active_version) SELECT w, 1, 1 FROM unnest($1::text[]) AS w`, [definitions.map((d) => d.workflowId)]);
     await db.query(
@@ -77,7 +97,8 @@ async function main(): Promise<void> {
        SELECT w, 1, d::jsonb, '{}'::jsonb, h FROM unnest($1::text[], $2::text[], $3::text[]) AS x(w, d, h)`,
       [definitions.map((d) => d.workflowId), definitions.map((d) => stringifyDefinition(workflowToJson(d.workflow))), definitions.map((d) => definitionHash(d.workflow))],
     );
-    signals = new SignalService(db, { starter: createWorkflowStarter(db), expressions: { condition: () => true, dedupKey: () => undefined }, matcherConcurrency: 2 });
+    const service = (q: PgDb) => new SignalService(q, { starter: createWorkflowStarter(q), expressions: { condition: () => true, dedupKey: () => undefined }, matcherConcurrency: 2 });
+    signals = service(db);
     for (const d of definitions) await signals.syncSubscriptions(d.workflowId, d);
     await signals.start();
     const app = Fastify({ bodyLimit: 16 * 1024 * 1024 });
@@ -86,32 +107,59 @@ async function main(): Promise<void> {
 
     const sizes: SizeFigures[] = [];
     for (const size of SIZES) {
-      const f0 = performance.now();
-      const filled = await fillSignals(db, size, FILL_WORKFLOW);
-      await db.exec('VACUUM ANALYZE signal_instances, signal_lineage, baton_workflow_instances');
-      const fillSeconds = (performance.now() - f0) / 1000;
+      say(`filling to ${size} signals`);
+      const cpu0 = postgresCpuSeconds(postmaster);
+      const fill = await fillSignals(db, size, FILL_WORKFLOW, { sessions: FILL_SESSIONS, expiredFraction: EXPIRED_FRACTION, progress: say });
+      const a0 = performance.now();
+      await vacuumAnalyze(db, FILL_SESSIONS);
+      const analyzeSeconds = (performance.now() - a0) / 1000;
+      const cpu1 = postgresCpuSeconds(postmaster);
+      const fillCpuSeconds = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined;
+      say(`+${fill.live} live and ${fill.expired} expired signals, +${fill.runs} runs in ${fill.seconds.toFixed(0)} s; VACUUM ANALYZE ${analyzeSeconds.toFixed(0)} s; retention pass`);
+      const m0 = performance.now();
+      const retention = await retentionPass(db);
       const stored = await storedSignals(db);
-      say(`${stored} signals stored (+${filled.signals} signals, +${filled.runs} runs in ${fillSeconds.toFixed(0)} s); measuring`);
+      say(`${stored} signals stored; retention dropped ${retention.partitions} partitions (${retention.rows} rows) in ${retention.ms.toFixed(0)} ms; measuring`);
+      const picks = await lineagePicks(db);
+      const plans = await checkPlans(db, database.url, Object.fromEntries(Object.entries(queries(picks, service)).map(([k, f]) => [k, (q: PgDb) => f(q, 0)])));
+      if (plans.unavailable) say(`plan check: ${plans.unavailable}`);
+      for (const [label, tables] of Object.entries(plans.seqScans)) if (tables.length > 0) say(`WARNING: at ${stored} signals the ${label} query does a Seq Scan on ${tables.join(', ')}`);
       const tag = `s${size}`;
       const restPublishPerSecond = await restPublishRate(address, BATCHES, tag);
-      const kafkaIngestPerSecond = brokers ? await kafkaIngestRate(db, brokers, KAFKA_MESSAGES, tag) : 'n/a: no broker (set BATON_BENCH_KAFKA_BROKERS or BENCH_SCALE_KAFKA=1)';
+      const kafkaIngestPerSecond = kafka.brokers
+        ? await kafkaIngestRate(db, kafka.brokers, KAFKA_MESSAGES, tag).catch((err: unknown) => `n/a: ${(err as Error).message.split('\n')[0]}`)
+        : (kafka.na ?? 'n/a');
       // The matcher finishes the published batches first, so the latency phase measures itself.
-      while (Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM signal_match_queue')).rows[0]!.n) > 0) await new Promise((r) => setTimeout(r, 50));
+      const matched = performance.now() + 300_000;
+      while (Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM signal_match_queue')).rows[0]!.n) > 0) {
+        if (performance.now() > matched) {
+          say('WARNING: match jobs still queued after 300 s; measuring the latency anyway');
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
       const latency = await publishToInstance(db, address, 500, LATENCY_SECONDS, tag);
-      const queries = await queryTimes(db, signals, QUERY_RUNS);
-      const retention = await retentionPass(db);
+      const times = await queryTimes(db, QUERY_RUNS, service);
       sizes.push({
         signals: stored,
-        fillSeconds,
+        fill: { ...fill, analyzeSeconds, cpuSeconds: fillCpuSeconds },
         restPublishPerSecond,
         kafkaIngestPerSecond,
         latency,
-        queries,
-        retentionMs: 'ms' in retention ? retention.ms : retention.na,
+        queries: times,
+        seqScans: plans.unavailable ? plans.unavailable : plans.seqScans,
+        retention,
         bytes: await diskBytes(db),
         load: loadavg()[0]!,
       });
-      say(`size ${stored} done: publish ${Math.round(restPublishPerSecond)}/s, latency p99 ${latency.p99.toFixed(0)} ms`);
+      say(`size ${stored} done: publish ${Math.round(restPublishPerSecond)}/s, latency p99 ${latency.p99.toFixed(0)} ms, ${((performance.now() - benchStart) / 60000).toFixed(1)} min so far`);
+      // What is left, from this step's cost: the fill (with VACUUM ANALYZE) per million rows, a measuring round per size, the drain at the 300/s target.
+      const perMillion = ((fill.seconds + analyzeSeconds) / Math.max(1, fill.live + fill.expired)) * 1e6;
+      const later = SIZES.slice(SIZES.indexOf(size) + 1);
+      const rowsLeft = later.length > 0 ? (later.at(-1)! - stored) * (1 + EXPIRED_FRACTION) : 0;
+      const leftSeconds = (rowsLeft / 1e6) * perMillion + later.length * ((performance.now() - m0) / 1000) + DRAIN / 300;
+      if (fillCpuSeconds !== undefined) say(`fill + VACUUM ANALYZE used ${fillCpuSeconds.toFixed(0)} s of PostgreSQL CPU (${((fillCpuSeconds / Math.max(1, fill.live + fill.expired)) * 1e6).toFixed(0)} s per million rows; on a quiet machine about half that in wall time with 2 sessions on 2 cores)`);
+      say(`estimate: about ${(leftSeconds / 60).toFixed(0)} min left (fill ${perMillion.toFixed(0)} s per million rows here, ${((performance.now() - m0) / 1000).toFixed(0)} s of measuring per size, the drain at 300/s)`);
     }
     await app.close();
     await signals.stop();
@@ -128,67 +176,15 @@ async function main(): Promise<void> {
       },
       say,
     );
-    report(sizes, drain);
+    report(sizes, drain, (performance.now() - benchStart) / 1000);
   } finally {
     closeAgent();
     await signals?.stop();
     await db.close();
     await database.drop();
-    await kafkaServer?.stop();
+    await kafka.server?.stop();
     await server.stop();
   }
-}
-
-function report(sizes: SizeFigures[], drain: DrainResult): void {
-  const n = (x: number | string, d = 0) => (typeof x === 'number' ? (Number.isFinite(x) ? x.toFixed(d) : 'n/a') : x);
-  const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
-  const q = (t: QueryTimes) => `${t.p50.toFixed(1)} / ${t.p99.toFixed(1)} ms`;
-  const rows: [string, ...string[]][] = [
-    ['stored signals', ...sizes.map((s) => String(s.signals))],
-    ['fill time (bulk SQL)', ...sizes.map((s) => `${n(s.fillSeconds)} s`)],
-    ['REST batch publish', ...sizes.map((s) => `${n(s.restPublishPerSecond)} signals/s`)],
-    ['Kafka ingest', ...sizes.map((s) => (typeof s.kafkaIngestPerSecond === 'number' ? `${n(s.kafkaIngestPerSecond)} signals/s` : 'n/a'))],
-    ['publish → instance at 500/s p50 / p99', ...sizes.map((s) => `${n(s.latency.p50)} / ${n(s.latency.p99)} ms (${s.latency.started}/${s.latency.expected})`)],
-    ['signal list p50 / p99', ...sizes.map((s) => q(s.queries.signalList))],
-    ['lineage p50 / p99', ...sizes.map((s) => q(s.queries.lineage))],
-    ['instance list p50 / p99', ...sizes.map((s) => q(s.queries.instanceList))],
-    ['retention pass', ...sizes.map((s) => (typeof s.retentionMs === 'number' ? `${n(s.retentionMs)} ms` : s.retentionMs))],
-    ['database on disk', ...sizes.map((s) => mb(s.bytes.database))],
-    ['  signal + lineage tables', ...sizes.map((s) => mb(s.bytes.signals))],
-    ['  run tables', ...sizes.map((s) => mb(s.bytes.runs))],
-    ['load average (1 min) at the end', ...sizes.map((s) => s.load.toFixed(1))],
-  ];
-  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
-  console.log(`drain of ${drain.instances} queued one-NoOp instances: ${drain.drained} ended (${drain.failed} not SUCCEEDED) in ${drain.totalSeconds.toFixed(1)} s, ${drain.overallPerSecond.toFixed(0)} instances/s overall`);
-  for (const w of drain.windows) console.log(`  at ${w.left} left: ${n(w.perSecond)} instances/s (${w.ended} in ${n(w.seconds, 2)} s)`);
-  const first = sizes[0]!;
-  const last = sizes.at(-1)!;
-  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
-  const growth = {
-    publish_rate_first_over_last: ratio(first.restPublishPerSecond, last.restPublishPerSecond),
-    signal_list_p99: ratio(last.queries.signalList.p99, first.queries.signalList.p99),
-    lineage_p99: ratio(last.queries.lineage.p99, first.queries.lineage.p99),
-    instance_list_p99: ratio(last.queries.instanceList.p99, first.queries.instanceList.p99),
-    latency_p99: ratio(last.latency.p99, first.latency.p99),
-  };
-  const rates = drain.windows.map((w) => w.perSecond);
-  const drainSteady = rates.length > 0 ? ratio(rates.at(-1)!, rates[0]!) : NaN;
-  console.log(
-    JSON.stringify({
-      bench: 'scale',
-      sizes: sizes.map((s) => ({ ...s, fillSeconds: Math.round(s.fillSeconds), restPublishPerSecond: Math.round(s.restPublishPerSecond) })),
-      growth_last_vs_first: growth,
-      drain: { ...drain, windows: drain.windows.map((w) => ({ ...w, perSecond: Math.round(w.perSecond) })) },
-      drain_rate_10pct_over_100pct: drainSteady,
-      targets: { growth_max: 1.2, drain_min_per_s: 300, drain_steady_max: 1.5 },
-      pass: {
-        growth: Object.values(growth).every((g) => g <= 1.2),
-        drain_rate: rates.length > 0 && rates.every((r) => r >= 300),
-        drain_steady: drainSteady <= 1.5,
-      },
-    }),
-  );
 }
 
 function noOpStep() {
