@@ -1,9 +1,13 @@
 import { DEFAULT_STEP_CONCURRENCY } from '../definition/model.js';
-import { stepJob, writeInstanceTimeline, writeStepTimeline, type EngineContext } from './context.js';
+import { stepJob, writeStepTimeline, type EngineContext } from './context.js';
 import { decide, outcome, type StepState } from './dag-state.js';
 import { afterInstanceEnded } from './run-lifecycle.js';
 import { STEP_ACTIVE, STEP_FAILED, type StepStatus } from './status.js';
 import { stopInstanceTx } from './stop.js';
+
+const CREATED_MESSAGE = 'predecessors done, an incoming condition is true';
+const UNSATISFIED_MESSAGE = 'no incoming condition is true';
+const PERMIT_MESSAGE = 'got a step_concurrency permit';
 
 interface AttemptRow {
   id: number;
@@ -21,8 +25,8 @@ interface AttemptRow {
 export async function advanceInstance(ctx: EngineContext, instancePk: number): Promise<void> {
   await ctx.queue.tx(async (tx, outbox) => {
     const inst = (
-      await tx.query<{ id: number; workflow_id: string; version: number; instance_id: number; run_id: number; status: string }>(
-        'SELECT id, workflow_id, version, instance_id, run_id, status FROM baton_workflow_instances WHERE id = $1 FOR UPDATE',
+      await tx.query<{ id: number; workflow_id: string; version: number; instance_id: number; run_id: number; status: string; parent_attempt_pk: number | null }>(
+        'SELECT id, workflow_id, version, instance_id, run_id, status, parent_attempt_pk FROM baton_workflow_instances WHERE id = $1 FOR UPDATE',
         [instancePk],
       )
     ).rows[0];
@@ -43,37 +47,10 @@ export async function advanceInstance(ctx: EngineContext, instancePk: number): P
       return;
     }
 
+    // Permits: CREATED steps, older first, while fewer than step_concurrency are active. Steps
+    // that become ready now are inserted already INITIALIZED when a permit is free (one statement
+    // with their timeline), so a step that can start costs no second update.
     const decision = decide(def.dag, states);
-    const created: { id: number; step_id: string; status: StepStatus }[] = [];
-    if (decision.ready.length + decision.unsatisfied.length > 0) {
-      const ids = [...decision.ready, ...decision.unsatisfied];
-      const statuses = ids.map((id) => (decision.ready.includes(id) ? 'CREATED' : 'UNSATISFIED'));
-      const types = ids.map((id) => {
-        const s = def.dag.steps.get(id)!;
-        return s.kind === 'step' ? s.type : s.kind;
-      });
-      const ins = await tx.query<{ id: number; step_id: string; status: StepStatus }>(
-        `INSERT INTO baton_step_attempts (instance_pk, step_id, attempt_id, status, step_type, ended_at)
-         SELECT $1, s, 1, st, t, CASE WHEN st = 'UNSATISFIED' THEN now() END
-         FROM unnest($2::text[], $3::text[], $4::text[]) AS x(s, st, t)
-         ON CONFLICT (instance_pk, step_id, attempt_id) DO NOTHING
-         RETURNING id, step_id, status`,
-        [instancePk, ids, statuses, types],
-      );
-      created.push(...ins.rows);
-      await writeStepTimeline(
-        tx,
-        ins.rows.map((r) => ({
-          attemptPk: r.id,
-          from: null,
-          to: r.status,
-          message: r.status === 'CREATED' ? 'predecessors done, an incoming condition is true' : 'no incoming condition is true',
-        })),
-      );
-      for (const r of ins.rows) states.set(r.step_id, { status: r.status });
-    }
-
-    // Permits: CREATED rows (older first) while fewer than step_concurrency steps are active.
     const limit = def.properties.stepConcurrency ?? DEFAULT_STEP_CONCURRENCY;
     let active = 0;
     const waiting: { id: number }[] = [];
@@ -81,24 +58,60 @@ export async function advanceInstance(ctx: EngineContext, instancePk: number): P
       if (STEP_ACTIVE.has(r.status)) active++;
       else if (r.status === 'CREATED') waiting.push(r);
     }
-    for (const r of created) if (r.status === 'CREATED') waiting.push(r);
     waiting.sort((a, b) => a.id - b.id);
-    const grant = waiting.slice(0, Math.max(0, limit - active)).map((r) => r.id);
-    if (grant.length > 0) {
+    let free = Math.max(0, limit - active);
+    const grantOld = waiting.slice(0, free).map((r) => r.id);
+    free -= grantOld.length;
+    const ready: { id: number; step_id: string }[] = [];
+    if (decision.ready.length + decision.unsatisfied.length > 0) {
+      const ids = [...decision.ready, ...decision.unsatisfied];
+      const statuses = ids.map((_, k) => (k >= decision.ready.length ? 'UNSATISFIED' : k < free ? 'INITIALIZED' : 'CREATED'));
+      const types = ids.map((id) => {
+        const s = def.dag.steps.get(id)!;
+        return s.kind === 'step' ? s.type : s.kind;
+      });
+      const ins = await tx.query<{ id: number; step_id: string; status: StepStatus }>(
+        `WITH a AS (
+           INSERT INTO baton_step_attempts (instance_pk, step_id, attempt_id, status, step_type, ended_at)
+           SELECT $1, s, 1, st, t, CASE WHEN st = 'UNSATISFIED' THEN now() END
+           FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS x(s, st, t, o) ORDER BY o
+           ON CONFLICT (instance_pk, step_id, attempt_id) DO NOTHING
+           RETURNING id, step_id, status
+         ), t AS (
+           INSERT INTO baton_step_timeline (attempt_pk, from_status, to_status, message)
+           SELECT a.id, e.f, e.t, e.m FROM a CROSS JOIN LATERAL (VALUES
+               (1, NULL, CASE WHEN a.status = 'UNSATISFIED' THEN 'UNSATISFIED' ELSE 'CREATED' END,
+                CASE WHEN a.status = 'UNSATISFIED' THEN $6 ELSE $5 END),
+               (2, 'CREATED', 'INITIALIZED', $7)
+             ) AS e(n, f, t, m)
+           WHERE e.n = 1 OR a.status = 'INITIALIZED'
+           ORDER BY a.id, e.n
+         ) SELECT id, step_id, status FROM a ORDER BY id`,
+        [instancePk, ids, statuses, types, CREATED_MESSAGE, UNSATISFIED_MESSAGE, PERMIT_MESSAGE],
+      );
+      for (const r of ins.rows) {
+        states.set(r.step_id, { status: r.status });
+        if (r.status === 'INITIALIZED') ready.push(r);
+      }
+    }
+    if (grantOld.length > 0) {
       const up = await tx.query<{ id: number; step_id: string }>(
         `UPDATE baton_step_attempts SET status = 'INITIALIZED', updated_at = now()
          WHERE id = ANY($1::bigint[]) AND status = 'CREATED' RETURNING id, step_id`,
-        [grant],
+        [grantOld],
       );
       await writeStepTimeline(
         tx,
-        up.rows.map((r) => ({ attemptPk: r.id, from: 'CREATED', to: 'INITIALIZED', message: 'got a step_concurrency permit' })),
+        up.rows.map((r) => ({ attemptPk: r.id, from: 'CREATED', to: 'INITIALIZED', message: PERMIT_MESSAGE })),
       );
       for (const r of up.rows) states.set(r.step_id, { status: 'INITIALIZED' });
-      await outbox.addMany(up.rows.map((r) => stepJob(r.id)));
+      ready.unshift(...up.rows);
+    }
+    if (ready.length > 0) {
+      await outbox.addMany(ready.map((r) => stepJob(r.id)));
       outbox.afterCommit(() => {
         const t = performance.now();
-        for (const r of up.rows) ctx.events.emit('step.ready', r.id, t);
+        for (const r of ready) ctx.events.emit('step.ready', r.id, t);
       });
     }
 
@@ -106,13 +119,17 @@ export async function advanceInstance(ctx: EngineContext, instancePk: number): P
     if (end) {
       const failedStep = [...states.entries()].find(([, s]) => STEP_FAILED.has(s.status));
       const reason = end === 'FAILED' ? `step ${failedStep?.[0]} ended ${failedStep?.[1].status}` : null;
+      // The ending and its timeline row in one statement.
       const res = await tx.query(
-        `UPDATE baton_workflow_instances SET status = $2, reason = $3, ended_at = now(), updated_at = now()
-         WHERE id = $1 AND status = 'IN_PROGRESS'`,
-        [instancePk, end, reason],
+        `WITH u AS (
+           UPDATE baton_workflow_instances SET status = $2, reason = $3, ended_at = now(), updated_at = now()
+           WHERE id = $1 AND status = 'IN_PROGRESS' RETURNING id
+         ), t AS (
+           INSERT INTO baton_instance_timeline (instance_pk, from_status, to_status, message) SELECT id, 'IN_PROGRESS', $2, $4 FROM u
+         ) SELECT id FROM u`,
+        [instancePk, end, reason, reason ?? 'every step ended'],
       );
-      if (res.rowCount > 0) {
-        await writeInstanceTimeline(tx, instancePk, 'IN_PROGRESS', end, reason ?? 'every step ended');
+      if (res.rows.length > 0) {
         await afterInstanceEnded(ctx, tx, outbox, def, inst, end as 'SUCCEEDED' | 'FAILED' | 'STOPPED', reason);
       }
     }

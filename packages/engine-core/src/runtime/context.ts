@@ -47,6 +47,11 @@ export interface InstanceCompletedEvent {
   instancePk: number;
   status: InstanceStatus;
   reason: string | null;
+  /**
+   * The step attempt that started this instance (loop iteration, subworkflow run): null for a
+   * top-level run, undefined when the path that ended it did not read it.
+   */
+  parentAttemptPk?: number | null;
 }
 
 /**

@@ -199,6 +199,8 @@ export async function stopChildren(ctx: EngineContext, tx: Queryable, outbox: Ou
  * woken up.
  */
 export async function onIterationEnded(tx: Queryable, outbox: Outbox, event: InstanceCompletedEvent): Promise<void> {
+  // A top-level run has no attempt to tally on (known when the ending path read its parent).
+  if (event.parentAttemptPk === null) return;
   const column = event.status === 'SUCCEEDED' ? 'succeeded' : event.status === 'STOPPED' ? 'stopped' : 'failed';
   const res = await tx.query<{ attempt_pk: number }>(
     `UPDATE baton_loop_state s SET ${column} = s.${column} + 1

@@ -30,7 +30,7 @@ export async function afterInstanceEnded(
   tx: Queryable,
   outbox: Outbox,
   def: CachedVersion,
-  inst: { id: number; instance_id: number; run_id: number; version: number },
+  inst: { id: number; instance_id: number; run_id: number; version: number; parent_attempt_pk?: number | null },
   status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | 'TIMED_OUT',
   reason: string | null,
 ): Promise<void> {
@@ -49,6 +49,7 @@ export async function afterInstanceEnded(
     instancePk: inst.id,
     status,
     reason,
+    ...(inst.parent_attempt_pk !== undefined ? { parentAttemptPk: inst.parent_attempt_pk === null ? null : Number(inst.parent_attempt_pk) } : {}),
   };
   await instanceHooksNoting(tx, outbox, ctx.instanceHooks, event);
   if (!inline) await outbox.add(dispatchJob(def.workflowId, inst.id));

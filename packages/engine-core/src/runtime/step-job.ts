@@ -92,13 +92,16 @@ export async function runStepJob(ctx: EngineContext, attemptPk: number, jobSigna
 async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | undefined> {
   const db = ctx.db;
   const row = (
-    await db.query<OwnedRow>(
+    await db.query<OwnedRow & { breakpoint: boolean }>(
       `UPDATE baton_step_attempts a SET generation = a.generation + 1, updated_at = now()
        FROM baton_workflow_instances i
        WHERE a.id = $1 AND i.id = a.instance_pk AND a.status IN ('INITIALIZED', 'PAUSED', 'WAITING_FOR_SIGNALS', 'RUNNING')
          AND i.status = 'IN_PROGRESS'
        RETURNING a.id, a.step_id, a.attempt_id, a.status, a.generation, a.params, a.started_at, a.instance_pk,
-         i.workflow_id, i.version, i.instance_id, i.run_id, i.status AS instance_status, i.params AS instance_params`,
+         i.workflow_id, i.version, i.instance_id, i.run_id, i.status AS instance_status, i.params AS instance_params,
+         -- Whether a breakpoint names this step (of the top-level workflow, for a loop iteration):
+         -- read here so an attempt with none (almost all) costs no separate look-up.
+         EXISTS (SELECT 1 FROM baton_breakpoints b WHERE b.workflow_id = split_part(i.workflow_id, '#', 1) AND b.step_id = a.step_id) AS breakpoint`,
       [attemptPk],
     )
   ).rows[0];
@@ -161,7 +164,7 @@ async function prepare(ctx: EngineContext, attemptPk: number): Promise<Launch | 
     };
   }
 
-  if (await holdAtBreakpoint(ctx, ref, generation, row.status)) return undefined;
+  if ((row.breakpoint || row.status === 'PAUSED') && (await holdAtBreakpoint(ctx, ref, generation, row.status))) return undefined;
 
   for (const [name, gate] of ctx.gates) {
     let verdict: { open: boolean; reason?: string };
