@@ -178,8 +178,10 @@ export function stepJob(attemptPk: number): { kind: string; key: string; payload
  * runs, so none is lost.
  */
 export function dispatchJob(workflowId: string, spreadBy?: number): { kind: string; key: string; payload: Record<string, unknown> } {
-  const key = spreadBy === undefined ? `dispatch:${workflowId}` : `dispatch:${workflowId}#${Math.abs(Number(spreadBy)) % DISPATCH_SHARDS}`;
-  return { kind: JOB_DISPATCH, key, payload: { workflowId } };
+  if (spreadBy === undefined) return { kind: JOB_DISPATCH, key: `dispatch:${workflowId}`, payload: { workflowId } };
+  // An ending's wake-up usually finds nothing queued: `ended` lets it check that first (see
+  // dispatchWorkflow), outside the transaction and the workflow's lock.
+  return { kind: JOB_DISPATCH, key: `dispatch:${workflowId}#${Math.abs(Number(spreadBy)) % DISPATCH_SHARDS}`, payload: { workflowId, ended: true } };
 }
 
 /** Keys an instance's ending spreads its dispatch wake-up over (see dispatchJob). */

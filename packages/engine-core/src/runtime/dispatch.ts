@@ -21,7 +21,12 @@ import { scheduleWorkflowTimeout } from './workflow-timeout.js';
  * - SERIAL_LATEST_ONLY: one at a time; of the queued ones only the newest waits, older queued
  *   ones are stopped (the running one is not).
  */
-export async function dispatchWorkflow(ctx: EngineContext, workflowId: string): Promise<void> {
+export async function dispatchWorkflow(ctx: EngineContext, workflowId: string, opts: { onlyIfQueued?: boolean } = {}): Promise<void> {
+  // The wake-up an instance's ending adds (onlyIfQueued) mostly finds no queued instance. One
+  // indexed read, committed state and no lock, settles that: the ending committed before this job
+  // ran, and an instance queued after this read adds its own dispatch, which will see the ending.
+  // (Asked before any await, so on PGlite it runs ahead of what the ending's commit woke.)
+  if (opts.onlyIfQueued && !(await hasQueued(ctx.db, workflowId))) return;
   // Params that may wait for a SEL worker are evaluated before the transaction, not inside it.
   const pre = await preEvaluateWorkflowParams(ctx, workflowId);
   await ctx.queue.tx(async (tx, outbox) => {
@@ -114,6 +119,11 @@ export function openInstancesSql(status: typeof QUEUED | typeof RUNNING): string
   const where = status === QUEUED ? `status = 'CREATED'` : `status IN ('IN_PROGRESS', 'PAUSED')`;
   return `SELECT id, version, instance_id, run_id, status, run_params, created_at, initiator FROM baton_workflow_instances
      WHERE workflow_id = $1 AND ${where} ORDER BY instance_id, run_id LIMIT $2`;
+}
+
+async function hasQueued(q: Queryable, workflowId: string): Promise<boolean> {
+  const res = await q.query(`SELECT 1 FROM baton_workflow_instances WHERE workflow_id = $1 AND status = '${QUEUED}' LIMIT 1`, [workflowId]);
+  return res.rows.length > 0;
 }
 
 async function countRunning(tx: Queryable, workflowId: string): Promise<number> {

@@ -98,7 +98,7 @@ export class Engine {
       pollMs: opts.pollMs ?? 1_000,
       onError: (job, err) => opts.onError?.(err, job),
       handlers: {
-        [JOB_DISPATCH]: (job) => dispatchWorkflow(ctx, String(job.payload.workflowId)),
+        [JOB_DISPATCH]: (job) => dispatchWorkflow(ctx, String(job.payload.workflowId), { onlyIfQueued: job.payload.ended === true }),
         [JOB_ADVANCE]: endingOnError(ctx, retry, 'instance', 'advancing the instance', (job) => advanceInstance(ctx, Number(job.payload.instancePk)), report),
         [JOB_STEP]: endingOnError(ctx, retry, 'attempt', 'the step job', (job, jc) => runStep(ctx, Number(job.payload.attemptPk), jc.signal), report),
         [JOB_LOOP]: endingOnError(ctx, retry, 'attempt', 'the loop job', (job) => runLoopJob(ctx, Number(job.payload.attemptPk)), report),
