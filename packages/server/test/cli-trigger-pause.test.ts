@@ -74,6 +74,7 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
     await writeFile(
       file,
       JSON.stringify({
+        properties: { owner: 'tester' },
         workflow: {
           id: 'ticker',
           time_triggers: [{ type: 'CRON', cron: '*/2 * * * * *', id: 'every-2s', catch_up: 'ALL' }],

@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PgDb } from '@baton/engine-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type Database } from '../../../test/setup/infra.js';
+import { loadServiceSettings } from '../src/service-config.js';
+import { StartupError } from '../src/startup-error.js';
 import { repoRoot } from './helpers/baton-process.js';
 import { startServiceApp, type ServiceApp } from './helpers/service-app.js';
 import { sendJson } from './helpers/service-http.js';
@@ -21,6 +24,16 @@ interface Problem {
 }
 
 const samplesDir = path.resolve(repoRoot, '../shared/maestro-samples');
+
+describe('BATON_REQUIRE_OWNER', () => {
+  it("is on unless set to 0 (Maestro's rule by default; 0 is the opt-out)", () => {
+    expect(loadServiceSettings({}, tmpdir()).requireOwner).toBe(true);
+    expect(loadServiceSettings({ BATON_REQUIRE_OWNER: '1' }, tmpdir()).requireOwner).toBe(true);
+    expect(loadServiceSettings({ BATON_REQUIRE_OWNER: '0' }, tmpdir()).requireOwner).toBe(false);
+    expect(loadServiceSettings({ BATON_REQUIRE_OWNER: 'false' }, tmpdir()).requireOwner).toBe(false);
+    expect(() => loadServiceSettings({ BATON_REQUIRE_OWNER: 'maybe' }, tmpdir())).toThrow(StartupError);
+  });
+});
 
 for (const kind of ['pglite', 'postgres'] as const) {
   describe(`push-time checks (${kind})`, () => {
