@@ -24,7 +24,7 @@ const RUNS = Math.max(15, Number(values.runs) || 21);
 const TARGET_RATIO = 4;
 const baton = path.join(repoRoot, 'packages/server/bin/baton.js');
 const sel = path.join(repoRoot, 'packages/sel/bin/sel.js');
-const WORKFLOW = { workflow: { id: 'bench-cli-wf', steps: [{ step: { id: 'only', type: 'NoOp' } }] } };
+const WORKFLOW = { properties: { owner: 'bench' }, workflow: { id: 'bench-cli-wf', steps: [{ step: { id: 'only', type: 'NoOp' } }] } };
 
 interface Server {
   url: string;

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
+        properties: { owner: 'bench' },
         workflow: {
           id: 'bench-loop',
           steps: [{ foreach: { id: 'fan', params: { loop_params: { type: 'MAP', value: { n: { value: [1], type: 'LONG_ARRAY' } } } }, steps: [{ step: { id: 'work', type: 'NoOp' } }] } }],

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
+        properties: { owner: 'bench' },
         workflow: {
           id: 'bench-wf',
           steps: STEPS.map((id, i) => ({ step: { id, type: 'NoOp', transition: i + 1 < STEPS.length ? { successors: { [STEPS[i + 1]!]: 'true' } } : {} } })),

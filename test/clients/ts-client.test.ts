@@ -52,7 +52,7 @@ describe.each(['pglite', 'postgres'] as const)('@baton/client on %s', (backend) 
   it('dropped connections start each triggered workflow once', async () => {
     const name = `ts-drop/trigger-${backend}`;
     const wf = `ts-drop-${backend}`;
-    await push(server, { workflow: { id: wf, signal_triggers: [{ definitions: { [name]: { match_params: {}, join_keys: [] } } }], steps: [noop] } });
+    await push(server, { properties: { owner: 'tester' }, workflow: { id: wf, signal_triggers: [{ definitions: { [name]: { match_params: {}, join_keys: [] } } }], steps: [noop] } });
     await publishThroughDrops(server, name, 200, 100, 12);
     const end = Date.now() + 120_000;
     while ((await workflowInstanceCount(server, wf)) < 200 && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
@@ -133,7 +133,7 @@ describe.each(['pglite', 'postgres'] as const)('@baton/client on %s', (backend) 
 
     const wf = `ts-gated-${backend}`;
     const gate = `ts-gate/${backend}`;
-    await push(server, { workflow: { id: wf, steps: [{ step: { ...noop.step, signal_dependencies: [{ name: gate, match_params: {} }] } }] } });
+    await push(server, { properties: { owner: 'tester' }, workflow: { id: wf, steps: [{ step: { ...noop.step, signal_dependencies: [{ name: gate, match_params: {} }] } }] } });
     const started = await client.startWorkflow(wf);
     t0 = Date.now();
     const timeout = await client.waitForInstance(wf, started.workflow_instance_id, { timeoutMs: 2000 }).catch((e: unknown) => e);

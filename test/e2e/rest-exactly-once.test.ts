@@ -38,7 +38,7 @@ describe('REST starts with request ids across two processes', () => {
     const push = await fetch(`${urls[0]}/api/v3/workflows`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ workflow: { id: WF, steps: [{ step: { id: 'only', type: 'NoOp', transition: { successors: {} } } }] } }),
+      body: JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: WF, steps: [{ step: { id: 'only', type: 'NoOp', transition: { successors: {} } } }] } }),
     });
     expect(push.status).toBe(200);
 

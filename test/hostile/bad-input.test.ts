@@ -48,7 +48,7 @@ async function refused(req: { method?: 'POST' | 'GET' | 'PUT'; url: string; payl
 }
 
 function workflow(extra: Record<string, unknown> = {}, params: Record<string, unknown> = {}): string {
-  return JSON.stringify({ workflow: { id: 'hostile-wf', params, steps: [{ step: { id: 's1', type: 'NoOp' } }], ...extra } });
+  return JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'hostile-wf', params, steps: [{ step: { id: 's1', type: 'NoOp' } }], ...extra } });
 }
 
 const deepArray = (n: number): string => '['.repeat(n) + ']'.repeat(n);

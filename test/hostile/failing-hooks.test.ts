@@ -53,6 +53,7 @@ async function startAndWait(id: string): Promise<{ run: Run; step: (stepId: stri
 describe('a step whose completion cannot be recorded ends, with the reason', () => {
   it('a signal output reading a name that neither the step nor the workflow has fails the step and the run (the issue\'s reproducer was RUNNING forever)', async () => {
     await push({
+      properties: { owner: 'tester' },
       workflow: {
         id: 'hostile-output-reads-workflow-param',
         params: { run_day: { value: '20260101', type: 'STRING' } },
@@ -72,6 +73,7 @@ describe('a step whose completion cannot be recorded ends, with the reason', () 
 
   it('with IGNORE_FAILURE the failing output completes the step with the error and the run succeeds', async () => {
     await push({
+      properties: { owner: 'tester' },
       workflow: {
         id: 'hostile-output-ignored',
         steps: [
@@ -90,6 +92,7 @@ describe('a step whose completion cannot be recorded ends, with the reason', () 
 
   it('a signal dependency whose match param cannot be evaluated fails the step at the gate', async () => {
     await push({
+      properties: { owner: 'tester' },
       workflow: {
         id: 'hostile-dependency-fails',
         steps: [{ step: { id: 'wait', type: 'NoOp', signal_dependencies: [{ name: 'hostile/dep', match_params: { n: { param: { expression: 'return 1 / 0;', type: 'LONG' }, operator: '=' } } }] } }],
@@ -103,7 +106,7 @@ describe('a step whose completion cannot be recorded ends, with the reason', () 
   });
 
   it('params.getFromSignal in a run no signal started names the signal', async () => {
-    await push({ workflow: { id: 'hostile-no-signal', params: { d: { expression: "return params.getFromSignal('orders', 'day');", type: 'STRING' } }, steps: [{ step: { id: 'a', type: 'NoOp' } }] } });
+    await push({ properties: { owner: 'tester' }, workflow: { id: 'hostile-no-signal', params: { d: { expression: "return params.getFromSignal('orders', 'day');", type: 'STRING' } }, steps: [{ step: { id: 'a', type: 'NoOp' } }] } });
     const { run } = await startAndWait('hostile-no-signal');
     expect(run.status).toBe('FAILED');
     expect(run.reason).toContain('no signal named orders triggered this run (no signal triggered it)');

@@ -48,7 +48,7 @@ async function validated(payload: string, headers = JSON_TYPE): Promise<{ valid:
   return res.json();
 }
 
-const wf = (steps: unknown[], params: Record<string, unknown> = {}) => JSON.stringify({ workflow: { id: 'hostile-types', params, steps } });
+const wf = (steps: unknown[], params: Record<string, unknown> = {}) => JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'hostile-types', params, steps } });
 
 describe('push refuses what cannot run', () => {
   const cases: Array<[string, string, RegExp]> = [
@@ -68,10 +68,10 @@ describe('push refuses what cannot run', () => {
   }
 
   it('refuses a type without a runtime inside a foreach loop and in YAML', async () => {
-    const def = JSON.stringify({ workflow: { id: 'hostile-loop', steps: [{ foreach: { id: 'loop', params: { loop_params: { value: { i: { value: [1, 2], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: [{ step: { id: 'inner', type: 'Titus' } }] } }] } });
+    const def = JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'hostile-loop', steps: [{ foreach: { id: 'loop', params: { loop_params: { value: { i: { value: [1, 2], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: [{ step: { id: 'inner', type: 'Titus' } }] } }] } });
     const p = await refused({ url: '/api/v3/workflows', payload: def }, 'workflow.steps[0].steps[0].type');
     expect(p.detail).toContain("step 'inner' has type TITUS, for which no runtime is registered in this Baton process");
-    const yaml = 'Workflow:\n  id: hostile-yaml-type\n  jobs:\n    - job:\n        id: k\n        type: kubernetes\n';
+    const yaml = 'Workflow:\n  id: hostile-yaml-type\n  owner: tester\n  jobs:\n    - job:\n        id: k\n        type: kubernetes\n';
     const y = await refused({ url: '/api/v3/workflows/yaml', headers: YAML_TYPE, payload: yaml }, 'workflow.steps[0].type');
     expect(y.detail).toContain("step 'k' has type KUBERNETES");
     expect((await validated(yaml, YAML_TYPE)).valid).toBe(false);

@@ -41,7 +41,7 @@ type Params = Record<string, { expression: string; type: string }>;
 
 function workflow(id: string, opts: { stepParams?: Params; workflowParams?: Params; steps?: number }): unknown {
   const steps = Array.from({ length: opts.steps ?? 1 }, (_, i) => ({ step: { id: `s${i}`, type: 'NoOp', params: opts.stepParams ?? {} } }));
-  return { workflow: { id, params: opts.workflowParams ?? {}, steps } };
+  return { properties: { owner: 'tester' }, workflow: { id, params: opts.workflowParams ?? {}, steps } };
 }
 
 interface Probe {

@@ -121,6 +121,7 @@ def push_workflow(server: BatonServer, definition: Dict[str, object]) -> None:
 def triggered_workflow(workflow_id: str, signal_name: str) -> Dict[str, object]:
     """A workflow with one NoOp step that every instance of ``signal_name`` starts."""
     return {
+        "properties": {"owner": "tester"},
         "workflow": {
             "id": workflow_id,
             "signal_triggers": [{"definitions": {signal_name: {"match_params": {}, "join_keys": []}}}],
@@ -132,6 +133,7 @@ def triggered_workflow(workflow_id: str, signal_name: str) -> Dict[str, object]:
 def gated_workflow(workflow_id: str, gate: str) -> Dict[str, object]:
     """A workflow whose only step waits for a signal named ``gate``."""
     return {
+        "properties": {"owner": "tester"},
         "workflow": {
             "id": workflow_id,
             "steps": [

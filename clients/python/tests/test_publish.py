@@ -69,7 +69,7 @@ def test_validation_error_names_the_fields(baton: Baton, unique: str) -> None:
 
 def test_start_workflow_is_idempotent_and_reports_status(baton: Baton, server: BatonServer, unique: str) -> None:
     wf = f"py-start-{unique}"
-    push_workflow(server, {"workflow": {"id": wf, "steps": [{"step": {"id": "only", "type": "NoOp", "transition": {"successors": {}}}}]}})
+    push_workflow(server, {"properties": {"owner": "tester"}, "workflow": {"id": wf, "steps": [{"step": {"id": "only", "type": "NoOp", "transition": {"successors": {}}}}]}})
     first = baton.start_workflow(wf, request_id=f"run-{unique}")
     again = baton.start_workflow(wf, request_id=f"run-{unique}")
     assert not first.duplicate and again.duplicate

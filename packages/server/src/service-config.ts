@@ -28,7 +28,7 @@ export interface ServiceSettings {
   selQueueLimit: number | undefined;
   /** Time triggers firing closer together than this are refused at push (and not scheduled). */
   minTriggerIntervalMs: number;
-  /** A workflow's first version must name its owner (Maestro's rule). */
+  /** A workflow's first version must name its owner (Maestro's rule; on unless BATON_REQUIRE_OWNER=0). */
   requireOwner: boolean;
   /** Kafka/SNS/CloudEvents sources and outbound sinks. */
   sources: SourcesConfig;
@@ -63,7 +63,7 @@ export function loadServiceSettings(env: Env = process.env, cwd: string = proces
     selWorkers: parseWholeNumber('BATON_SEL_WORKERS', setting(env, 'BATON_SEL_WORKERS'), 1, 64),
     selQueueLimit: parseWholeNumber('BATON_SEL_QUEUE_LIMIT', setting(env, 'BATON_SEL_QUEUE_LIMIT'), 1, 100_000),
     minTriggerIntervalMs: parseMinTriggerInterval(setting(env, 'BATON_MIN_TRIGGER_INTERVAL')),
-    requireOwner: parseFlag('BATON_REQUIRE_OWNER', setting(env, 'BATON_REQUIRE_OWNER')),
+    requireOwner: parseFlag('BATON_REQUIRE_OWNER', setting(env, 'BATON_REQUIRE_OWNER'), true),
     sources: loadSources(env, cwd),
     retention: loadRetentionSettings(env),
   };
@@ -80,8 +80,8 @@ function parseHosts(raw: string | undefined): string[] {
   return hosts;
 }
 
-function parseFlag(name: string, raw: string | undefined): boolean {
-  if (raw === undefined) return false;
+function parseFlag(name: string, raw: string | undefined, fallback = false): boolean {
+  if (raw === undefined) return fallback;
   if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
   throw new StartupError(name, `must be 1 or 0, got ${JSON.stringify(raw)}`);

@@ -14,7 +14,7 @@ export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string
   { name: 'BATON_SEL_WORKERS', description: 'worker threads evaluating SEL programs that may run long (1-64); default: the cores, 2 to 4' },
   { name: 'BATON_SEL_QUEUE_LIMIT', description: 'SEL evaluations that may wait for a worker before more are refused (1-100000); default 1000' },
   { name: 'BATON_PARAM_VALIDATORS', description: "enforce (default): values failing a param's validator fail the start, run or step; ignore: keep validators unchecked, as Maestro does" },
-  { name: 'BATON_REQUIRE_OWNER', description: "1 refuses a workflow's first version without properties.owner, as Maestro does; default 0" },
+  { name: 'BATON_REQUIRE_OWNER', description: "1 (default) refuses a workflow's first version without properties.owner, as Maestro does; 0 accepts it (a deviation from Maestro)" },
   { name: 'BATON_MIN_TRIGGER_INTERVAL', description: 'shortest allowed spacing of a time trigger\'s fire times, seconds or a duration (30s, 5m); pushes of faster crons are refused; default 1m' },
   { name: 'BATON_SIGNAL_RETENTION', description: 'how long signal instances are kept (a duration such as 30d, 12h, P7D; at least 1h), or forever; default 30d' },
   { name: 'BATON_SIGNAL_RETENTION_BY_NAME', description: 'JSON object of signal name to retention, e.g. {"orders/created": "7d", "audit/log": "forever"}; other names use BATON_SIGNAL_RETENTION' },

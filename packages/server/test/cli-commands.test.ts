@@ -146,7 +146,7 @@ describe('baton CLI over REST', () => {
   it('redraws the step list in place on a terminal while the run goes on', async () => {
     const file = path.join(dir.path, 'naps.json');
     const nap = (id: string, next: Record<string, string>) => ({ step: { id, type: 'Sleep', params: { sleep_seconds: { value: 30, type: 'LONG' } }, transition: { successors: next } } });
-    await writeFile(file, JSON.stringify({ workflow: { id: 'naps', steps: [nap('first', { second: 'true' }), nap('second', {})] } }));
+    await writeFile(file, JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'naps', steps: [nap('first', { second: 'true' }), nap('second', {})] } }));
     expect((await baton(['workflow', 'push', file])).code).toBe(0);
     expect((await baton(['workflow', 'start', 'naps'])).code).toBe(0);
     const stdout = Object.assign(new PassThrough(), { isTTY: true });

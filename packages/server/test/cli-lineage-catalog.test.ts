@@ -42,7 +42,7 @@ beforeAll(async () => {
   await waitUntilReady(server, 90_000);
   url = await server.ready;
   for (const workflow of WORKFLOWS) {
-    const r = await fetch(`${url}/api/v3/workflows`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ workflow }) });
+    const r = await fetch(`${url}/api/v3/workflows`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ properties: { owner: 'tester' }, workflow }) });
     expect(r.status, await r.text()).toBe(200);
   }
 }, 120_000);

@@ -74,6 +74,7 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
     await writeFile(
       file,
       JSON.stringify({
+        properties: { owner: 'tester' },
         workflow: {
           id: 'ticker',
           time_triggers: [{ type: 'CRON', cron: '*/2 * * * * *', id: 'every-2s', catch_up: 'ALL' }],
@@ -104,7 +105,7 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
     const json = JSON.parse((await baton(['schedule', 'list', '--paused', 'true', '--json'])).stdout) as { items: Array<{ workflow_id: string; paused: boolean; pause_reason: string }> };
     expect(json.items).toEqual([expect.objectContaining({ workflow_id: 'ticker', paused: true, pause_reason: 'load test' })]);
     const workflows = await baton(['workflow', 'list', '--paused', 'true']);
-    expect(workflows.stdout).toMatch(/\nticker +1 +1 +- +time,signal \(paused: time,signal\)/);
+    expect(workflows.stdout).toMatch(/\nticker +1 +1 +tester +time,signal \(paused: time,signal\)/);
     const triggers = await baton(['trigger', 'list', '--signal', 'ticker/ready']);
     expect(triggers.stdout).toMatch(/^WORKFLOW +TRIGGER +STATUS +WAITING +SIGNALS\nticker +[0-9a-f]{16} +PAUSED +0 +ticker\/ready \[day >= 1\]\n$/);
 

@@ -26,6 +26,7 @@ async function until(what: () => Promise<boolean>, ms: number): Promise<void> {
 }
 
 const signalWorkflow = {
+  properties: { owner: 'tester' },
   workflow: {
     id: 'metrics-signal-wf',
     signal_triggers: [{ definitions: { 'metrics/ready': { match_params: {}, join_keys: [] } } }],
@@ -34,6 +35,7 @@ const signalWorkflow = {
 };
 
 const timeWorkflow = {
+  properties: { owner: 'tester' },
   workflow: {
     id: 'metrics-time-wf',
     time_triggers: [{ cron: '*/2 * * * *', timezone: 'UTC', type: 'CRON' }],

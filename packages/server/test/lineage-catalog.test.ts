@@ -60,7 +60,7 @@ describe.each<Kind>(['pglite', 'postgres'])('lineage catalog on %s', (kind) => {
       s = await startServiceApp(env);
     }
     for (const workflow of WORKFLOWS) {
-      const r = await s.app.inject({ method: 'POST', url: '/api/v3/workflows', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ workflow }) });
+      const r = await s.app.inject({ method: 'POST', url: '/api/v3/workflows', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ properties: { owner: 'tester' }, workflow }) });
       expect(r.statusCode, r.body).toBe(200);
     }
   }, 120_000);

@@ -43,7 +43,7 @@ const DSL = `Workflow:
         explicit_params: true
     - job: {id: never, type: NoOp}
 `;
-const CHILD = 'Workflow:\n  id: dsl-child\n  jobs:\n    - job: {id: only, type: NoOp}\n';
+const CHILD = 'Workflow:\n  id: dsl-child\n  owner: tester\n  jobs:\n    - job: {id: only, type: NoOp}\n';
 
 const sendYaml = (s: ServiceApp, url: string, payload: string) => s.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/yaml' }, payload });
 

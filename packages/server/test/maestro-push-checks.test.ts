@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PgDb } from '@baton/engine-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type Database } from '../../../test/setup/infra.js';
+import { loadServiceSettings } from '../src/service-config.js';
+import { StartupError } from '../src/startup-error.js';
 import { repoRoot } from './helpers/baton-process.js';
 import { startServiceApp, type ServiceApp } from './helpers/service-app.js';
 import { sendJson } from './helpers/service-http.js';
@@ -22,13 +25,23 @@ interface Problem {
 
 const samplesDir = path.resolve(repoRoot, '../shared/maestro-samples');
 
+describe('BATON_REQUIRE_OWNER', () => {
+  it("is on unless set to 0 (Maestro's rule by default; 0 is the opt-out)", () => {
+    expect(loadServiceSettings({}, tmpdir()).requireOwner).toBe(true);
+    expect(loadServiceSettings({ BATON_REQUIRE_OWNER: '1' }, tmpdir()).requireOwner).toBe(true);
+    expect(loadServiceSettings({ BATON_REQUIRE_OWNER: '0' }, tmpdir()).requireOwner).toBe(false);
+    expect(loadServiceSettings({ BATON_REQUIRE_OWNER: 'false' }, tmpdir()).requireOwner).toBe(false);
+    expect(() => loadServiceSettings({ BATON_REQUIRE_OWNER: 'maybe' }, tmpdir())).toThrow(StartupError);
+  });
+});
+
 for (const kind of ['pglite', 'postgres'] as const) {
   describe(`push-time checks (${kind})`, () => {
     let s: ServiceApp;
     let database: Database | undefined;
 
     beforeAll(async () => {
-      const env = { BATON_REQUIRE_OWNER: '1' };
+      const env = {};
       if (kind === 'postgres') {
         database = await createTestDatabase();
         s = await startServiceApp(env, new PgDb({ connectionString: database.url, max: 6 }));
@@ -170,14 +183,58 @@ for (const kind of ['pglite', 'postgres'] as const) {
       await accepted({ id: 'minute-cron', time_triggers: [{ type: 'CRON', cron: '* * * * *' }], steps: [{ step: { id: 'a', type: 'NoOp' } }] });
     });
 
-    it('with BATON_REQUIRE_OWNER=1: the first version needs properties.owner, later versions may leave properties out', async () => {
+    it('by default the first version needs properties.owner; later versions may leave properties out', async () => {
       const wf = { id: 'owned-later', steps: [{ step: { id: 'a', type: 'NoOp' } }] };
-      expect(await refused(wf, null)).toEqual([
-        { field: 'properties.owner', message: 'is required for the first version of workflow owned-later (Maestro refuses a workflow created without properties and an owner)' },
-      ]);
-      expect(await refused(wf, { step_concurrency: 2 })).toHaveLength(1);
+      const ownerMissing = {
+        field: 'properties.owner',
+        message:
+          'is required for the first version of workflow owned-later: add "properties": {"owner": "<name>"} next to "workflow" in the request ' +
+          '(Maestro refuses a workflow created without properties and an owner; later versions may leave it out)',
+      };
+      expect(await refused(wf, null)).toEqual([ownerMissing]);
+      expect(await refused(wf, { step_concurrency: 2 })).toEqual([ownerMissing]);
+      // A bare workflow (no request envelope) is a request without properties.
+      const bare = await sendJson(s, 'POST', '/api/v3/workflows', wf);
+      expect(bare.statusCode).toBe(400);
+      expect((bare.json() as Problem).errors).toEqual([ownerMissing]);
       await accepted(wf);
       await accepted({ ...wf, description: 'second version' }, null);
+      await accepted({ ...wf, description: 'third version' }, { step_concurrency: 3 });
+      const latest = (await sendJson(s, 'GET', '/api/v3/workflows/owned-later/versions/latest')).json() as { workflow_version_id: number; definition: { properties: { owner?: unknown } } };
+      expect(latest.workflow_version_id).toBe(3);
+      expect(latest.definition.properties.owner).toBe('tester');
+    });
+
+    it("the YAML DSL's refusal says to add owner: to the workflow", async () => {
+      const yaml = (owner: string) => `Workflow:\n  id: owned-yaml\n${owner}  jobs:\n    - job:\n        id: a\n        type: noop\n`;
+      const post = (url: string, text: string) => s.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/yaml' }, payload: text });
+      const r = await post('/api/v3/workflows/yaml', yaml(''));
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect((r.json() as Problem).errors).toEqual([
+        {
+          field: 'properties.owner',
+          message:
+            'is required for the first version of workflow owned-yaml: add `owner: <name>` to the workflow (next to its `id`) ' +
+            '(Maestro refuses a workflow created without properties and an owner; later versions may leave it out)',
+        },
+      ]);
+      expect((await post('/api/v3/workflows/validate/yaml', yaml(''))).json()).toMatchObject({ valid: false, errors: [{ field: 'properties.owner' }] });
+      expect((await post('/api/v3/workflows/yaml', yaml('  owner: data-team\n'))).statusCode).toBe(200);
+      expect((await post('/api/v3/workflows/yaml', yaml(''))).statusCode).toBe(200);
+    });
+
+    it("takes the owner in every shape Maestro's User reads: a name, {name, …}, even an empty name", async () => {
+      const wf = (id: string) => ({ id, steps: [{ step: { id: 'a', type: 'NoOp' } }] });
+      await accepted(wf('owner-string'), { owner: 'alice' });
+      await accepted(wf('owner-object'), { owner: { name: 'alice', email: 'alice@example.com' } });
+      await accepted(wf('owner-empty'), { owner: '' });
+      await accepted(wf('owner-empty-name'), { owner: { name: '' } });
+      expect(await refused(wf('owner-no-name'), { owner: { email: 'alice@example.com' } })).toEqual([{ field: 'properties.owner.name', message: 'is required' }]);
+      expect((await refused(wf('owner-number'), { owner: 7 }))?.map((e) => e.field)).toEqual(['properties.owner']);
+      expect((await refused(wf('owner-name-number'), { owner: { name: 7 } }))?.map((e) => e.field)).toEqual(['properties.owner.name']);
+      // `"owner": null` is no owner, as in Maestro (Jackson leaves the field unset).
+      expect((await refused(wf('owner-null'), { owner: null }))?.map((e) => e.field)).toEqual(['properties.owner']);
     });
 
     it('still pushes every Maestro sample whose step types this process runs', async () => {
@@ -201,6 +258,31 @@ for (const kind of ['pglite', 'postgres'] as const) {
         for (const e of errors) expect(`${f}: ${e.field}: ${e.message}`).toMatch(/\.type: step '.*' has type .*(no runtime is registered|not a step type Baton knows)/);
       }
       expect(pushed).toBeGreaterThanOrEqual(20);
+    });
+  });
+
+  describe(`BATON_REQUIRE_OWNER=0 (${kind}): the opt-out, a deviation from Maestro`, () => {
+    let s: ServiceApp;
+    let database: Database | undefined;
+
+    beforeAll(async () => {
+      const env = { BATON_REQUIRE_OWNER: '0' };
+      if (kind === 'postgres') {
+        database = await createTestDatabase();
+        s = await startServiceApp(env, new PgDb({ connectionString: database.url, max: 4 }));
+      } else {
+        s = await startServiceApp(env);
+      }
+    }, 60_000);
+    afterAll(async () => {
+      await s?.close();
+      await database?.drop();
+    });
+
+    it('pushes a first version without properties', async () => {
+      const r = await sendJson(s, 'POST', '/api/v3/workflows', { workflow: { id: 'ownerless', steps: [{ step: { id: 'a', type: 'NoOp' } }] } });
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.json()).toMatchObject({ workflow_id: 'ownerless', workflow_version_id: 1, definition: { properties: {} } });
     });
   });
 }

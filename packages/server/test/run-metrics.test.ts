@@ -7,9 +7,9 @@ import { samples } from './helpers/prometheus-text.js';
 const TOKEN = 'ops:admin:run-metrics-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN.split(':')[2]}`, 'content-type': 'application/json' };
 
-const ok = { workflow: { id: 'rm-ok', steps: [{ step: { id: 'a', type: 'NoOp', transition: { successors: { b: 'true' } } } }, { step: { id: 'b', type: 'NoOp' } }] } };
+const ok = { properties: { owner: 'tester' }, workflow: { id: 'rm-ok', steps: [{ step: { id: 'a', type: 'NoOp', transition: { successors: { b: 'true' } } } }, { step: { id: 'b', type: 'NoOp' } }] } };
 // Its workflow param fails its validator: the run begins and fails at once, without a step.
-const bad = { workflow: { id: 'rm-bad', params: { n: { expression: '1 - 2', type: 'LONG', validator: '@Positive' } }, steps: [{ step: { id: 's', type: 'NoOp' } }] } };
+const bad = { properties: { owner: 'tester' }, workflow: { id: 'rm-bad', params: { n: { expression: '1 - 2', type: 'LONG', validator: '@Positive' } }, steps: [{ step: { id: 's', type: 'NoOp' } }] } };
 
 /** Sums one series over the processes' /metrics pages (absent counts as 0). */
 function total(pages: Array<Map<string, number>>, series: string): number {

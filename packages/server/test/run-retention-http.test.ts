@@ -12,7 +12,7 @@ import { samples } from './helpers/prometheus-text.js';
  */
 const TOKEN = 'ops:admin:run-retention-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN.split(':')[2]}`, 'content-type': 'application/json' };
-const wf = { workflow: { id: 'rr-ok', steps: [{ step: { id: 'a', type: 'NoOp' } }] } };
+const wf = { properties: { owner: 'tester' }, workflow: { id: 'rr-ok', steps: [{ step: { id: 'a', type: 'NoOp' } }] } };
 
 let database: Database;
 let server: BatonProcess;

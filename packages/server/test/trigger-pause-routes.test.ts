@@ -33,6 +33,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 1
 }
 
 const definition = (id: string, cron: string | undefined, signal: string | undefined) => ({
+  properties: { owner: 'tester' },
   workflow: {
     id,
     ...(cron ? { time_triggers: [{ type: 'CRON', cron, id: 'tick' }] } : {}),

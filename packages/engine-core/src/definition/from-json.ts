@@ -33,9 +33,11 @@ export class MaestroReader extends StepReader {
 
   properties(obj: JsonObject, path: string): Properties {
     const p: Properties = {};
-    // Maestro's owner is a User: a name, or an object {name, ...} (kept as given).
+    // Maestro's owner is a User: a name, or an object {name, ...} (kept as given). Its name must be
+    // given and a string; Maestro accepts any string, even an empty one, and so does Baton.
     const ownerObj = isObject(obj.owner) ? obj.owner : undefined;
-    const owner = ownerObj ? this.str(ownerObj, 'name', fieldPath(path, 'owner'), true) : this.str(obj, 'owner', path);
+    const owner = ownerObj ? this.str(ownerObj, 'name', fieldPath(path, 'owner')) : this.str(obj, 'owner', path);
+    if (ownerObj && (ownerObj.name === undefined || ownerObj.name === null)) this.err(fieldPath(path, 'owner.name'), 'is required');
     if (owner !== undefined) p.owner = owner;
     if (ownerObj && owner !== undefined) p.ownerDetails = ownerObj;
     const rs = this.runStrategy(obj.run_strategy, fieldPath(path, 'run_strategy'));

@@ -112,7 +112,6 @@ class Validator {
     if (rs?.maxConcurrency !== undefined && rs.rule !== 'PARALLEL' && rs.maxConcurrency !== 1) {
       this.err(fieldPath(path, 'run_strategy.workflow_concurrency'), `must be 1 for run strategy ${rs.rule}; only PARALLEL runs several instances at once`);
     }
-    if (p.owner !== undefined && p.owner.trim() === '') this.err(fieldPath(path, 'owner'), 'must not be empty');
   }
 
   private workflow(w: Workflow, path: string): void {

@@ -41,7 +41,7 @@ export interface WorkflowRoutesOptions {
   lifecycle: WorkflowLifecycle;
   /** Time triggers firing closer together than this are refused (default: the scheduler's 1 minute). */
   minTriggerIntervalMs?: number;
-  /** Refuse a workflow's first version without `properties.owner`, as Maestro does (default false). */
+  /** Refuse a workflow's first version without `properties.owner`, as Maestro does (default true; false is BATON_REQUIRE_OWNER=0). */
   requireOwner?: boolean;
 }
 
@@ -154,7 +154,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
   const check = async (request: FastifyRequest, format: Format): Promise<ReturnType<typeof checkWorkflowDefinition>> => {
     const checked = checkDefinition(textOf(request), format, opts.minTriggerIntervalMs, engine.stepTypes);
     if (!checked.ok) return checked;
-    const errors = [...(await ownerIssues(db, checked.value, opts.requireOwner === true)), ...(await engine.dryRun(checked.value))];
+    const errors = [...(await ownerIssues(db, checked.value, opts.requireOwner !== false, format)), ...(await engine.dryRun(checked.value))];
     return errors.length > 0 ? { ok: false, errors } : checked;
   };
 
@@ -353,11 +353,17 @@ function checkDefinition(text: string, format: Format, minIntervalMs: number | u
   return errors.length > 0 ? { ok: false, errors } : checked;
 }
 
-/** Maestro's rule: the first version of a workflow must come with properties naming its owner. */
-async function ownerIssues(db: Db, request: WorkflowRequest, required: boolean): Promise<DefinitionIssue[]> {
+/**
+ * Maestro's rule (`MaestroWorkflowDao`): the first version of a workflow must come with properties
+ * naming its owner. Any owner Maestro's `User` reads counts (a name, even an empty one, or `{name, …}`);
+ * later versions may leave properties out and keep the stored ones.
+ */
+async function ownerIssues(db: Db, request: WorkflowRequest, required: boolean, format: Format): Promise<DefinitionIssue[]> {
   if (!required || request.properties?.owner !== undefined) return [];
   if (await getVersion(db, request.workflow.id, 'latest')) return [];
-  return [{ field: 'properties.owner', message: `is required for the first version of workflow ${request.workflow.id} (Maestro refuses a workflow created without properties and an owner)` }];
+  const id = request.workflow.id;
+  const fix = format === 'yaml' ? 'add `owner: <name>` to the workflow (next to its `id`)' : 'add "properties": {"owner": "<name>"} next to "workflow" in the request';
+  return [{ field: 'properties.owner', message: `is required for the first version of workflow ${id}: ${fix} (Maestro refuses a workflow created without properties and an owner; later versions may leave it out)` }];
 }
 
 /** Fastify's validator drops unknown properties silently; a misspelt option should be an error instead. */
