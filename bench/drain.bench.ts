@@ -11,7 +11,7 @@
 import { engineMigrations, migrate, PgDb } from '@baton/engine-core';
 import { createDatabase } from '../scripts/infra/postgres.js';
 import { measureDrain } from './scale-drain.js';
-import { benchPostgres, cpuSince, cpuTimes, scopePostgresCpu } from './support.js';
+import { benchPostgres, cpuSince, cpuTimes, runMain, scopePostgresCpu } from './support.js';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const N = Number(env('BENCH_DRAIN_INSTANCES', '10000'));
@@ -119,10 +119,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -46,7 +46,7 @@ import { KafkajsAdapter } from '../packages/signals/src/sources/kafka/kafkajs-ad
 import { startKafka } from '../scripts/infra/kafka.js';
 import { createDatabase, startPostgres } from '../scripts/infra/postgres.js';
 import { createStoreCopy, messageBody, NAMES, PARTITIONS, plainInsert, RAW_CLIENTS, type Round } from './kafka-plain-insert.js';
-import { cpuSince, cpuTimes, median, scopePostgresCpu, signalTriggerDefinition, type CpuTimes } from './support.js';
+import { cpuSince, cpuTimes, median, runMain, scopePostgresCpu, signalTriggerDefinition, type CpuTimes } from './support.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const TRIGGERS = 1000;
@@ -290,7 +290,7 @@ async function main(): Promise<void> {
       ['CPU per message, bare', cpuCell(bareRounds)],
       ['CPU per signal, Baton', cpuCell(batonRounds)],
       [`Baton's CPU bound on ${cores} cores`, `${Math.round((cores * 1e6) / batonCpu)} signals/s`],
-      [`plain batched INSERT of the rows + keys (${RAW_CLIENTS} clients), median`, `${Math.round(rawRate)} rows/s (rounds: ${rawRounds.map((r) => r.secs.toFixed(2)).join(', ')} s; PostgreSQL CPU ${rawRowCpu.toFixed(1)} µs/row)`],
+      [`plain batched INSERT of the rows + keys (${RAW_CLIENTS} clients), median`, `${Math.round(rawRate)} rows/s (rounds: ${rawRounds.map((r) => r.secs.toFixed(2)).join(', ')} s; CPU ${cpuCell(rawRounds)})`],
       ['server-side copy of the rows (1 session)', `${Math.round(MESSAGES / copySecs)} rows/s (PostgreSQL CPU ${rowCpu.toFixed(1)} µs/row)`],
       [`bound of any design on ${cores} cores: read + store a row`, `${Math.round(floorRate)} signals/s = ${(floorRate / bareRate).toFixed(3)} of bare`],
       ['Baton / plain INSERT, median of rounds (target >= 0.8)', rawRatio.toFixed(3)],
@@ -320,6 +320,7 @@ async function main(): Promise<void> {
         raw_insert_rounds_rows_per_s: rawRounds.map((r) => Math.round(MESSAGES / r.secs)),
         raw_insert_vs_bare: Number((rawRate / bareRate).toFixed(3)),
         raw_insert_pg_cpu_us_per_row: us(rawRowCpu),
+        raw_insert_node_cpu_us_per_row: us(perMessage(rawRounds, 'self')),
         server_copy_rows_per_s: Math.round(MESSAGES / copySecs),
         server_copy_pg_cpu_us_per_row: us(rowCpu),
         read_and_store_bound_signals_per_s: Math.round(floorRate),
@@ -341,10 +342,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -129,9 +129,11 @@ async function ensureDayPartitions(db: PgDb, from: Date, until: Date): Promise<v
 }
 
 /**
- * `count` SUCCEEDED runs of `workflowId`, ended over the past retention period, each with its
- * timeline (CREATED, RUNNING, SUCCEEDED) and a TRIGGERED lineage edge from a bench/n0 signal of
- * this fill step (seq ids seqFrom .. seqFrom + perName - 1).
+ * `count` SUCCEEDED runs of `workflowId`, created over the past retention period in the order of
+ * their instance ids (as a running service appends them: the newest runs sit together at the end
+ * of the table, not scattered over it), each with its timeline (CREATED, RUNNING, SUCCEEDED) and a
+ * TRIGGERED lineage edge from a bench/n0 signal of this fill step (seq ids seqFrom .. seqFrom +
+ * perName - 1).
  */
 async function fillRuns(db: PgDb, workflowId: string, count: number, o: { seqFrom: bigint; perName: number; sessions: number; retention: number }): Promise<void> {
   const st = await db.query<{ last: number | string }>(
@@ -141,6 +143,7 @@ async function fillRuns(db: PgDb, workflowId: string, count: number, o: { seqFro
     [workflowId, count],
   );
   const base = Number(st.rows[0]!.last) - count;
+  const now = (await db.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now;
   const step = Math.ceil(CHUNK / 5);
   const chunks: [number, number][] = [];
   for (let a = 1; a <= count; a += step) chunks.push([a, Math.min(count, a + step - 1)]);
@@ -150,7 +153,7 @@ async function fillRuns(db: PgDb, workflowId: string, count: number, o: { seqFro
       `WITH ins AS (
          INSERT INTO baton_workflow_instances (workflow_id, version, instance_id, run_id, status, request_id, initiator, params, created_at, started_at, ended_at, updated_at)
          SELECT $1, 1, $2::bigint + g, 1, 'SUCCEEDED', 'fill-run-' || ($2::bigint + g), jsonb_build_object('type', 'SIGNAL'), '{}'::jsonb, t, t, t + interval '5 ms', t + interval '5 ms'
-         FROM (SELECT g, now() - make_interval(secs => ((g * 7919) % $7::bigint)::float8) AS t FROM generate_series($3::bigint, $4::bigint) AS g) x
+         FROM (SELECT g, $8::timestamptz - make_interval(secs => $7::bigint * (1 - g::float8 / $9::bigint)) AS t FROM generate_series($3::bigint, $4::bigint) AS g) x
          RETURNING id, instance_id, created_at, ended_at
        ), timeline AS (
          INSERT INTO baton_instance_timeline (instance_pk, at, from_status, to_status, message)
@@ -160,7 +163,7 @@ async function fillRuns(db: PgDb, workflowId: string, count: number, o: { seqFro
        )
        INSERT INTO signal_lineage (kind, signal_name, seq_id, workflow_id, workflow_instance_id)
        SELECT 'TRIGGERED', 'bench/n0', $5::bigint + (instance_id * 7919) % $6::bigint, $1, instance_id::text FROM ins`,
-      [workflowId, base, a, b, o.seqFrom.toString(), o.perName, o.retention],
+      [workflowId, base, a, b, o.seqFrom.toString(), o.perName, o.retention, now.toISOString(), count],
     );
   });
 }

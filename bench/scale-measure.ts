@@ -3,6 +3,7 @@
  * publish → instance latency at a steady rate, read-query percentiles, the retention pass.
  */
 import { logLevel, Kafka, Partitioners } from 'kafkajs';
+import { execFile } from 'node:child_process';
 import { listInstancesAcross, type PgDb } from '@baton/engine-core';
 import { listInstances, runRetentionPass, type SignalService } from '@baton/signals';
 import { KafkaIngestor } from '../packages/signals/src/sources/kafka/ingest.js';
@@ -65,6 +66,19 @@ export async function publishToInstance(db: PgDb, address: string, rate: number,
   return { p50: pct(lat, 50), p99: pct(lat, 99), started: lat.length, expected: total };
 }
 
+/**
+ * Waits until the matcher has taken every queued match job (at most `maxMs`), so that the next
+ * phase measures itself and not the matching of the phase before. False when it gave up.
+ */
+export async function waitMatched(db: PgDb, maxMs = 300_000): Promise<boolean> {
+  const deadline = performance.now() + maxMs;
+  while (Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM signal_match_queue')).rows[0]!.n) > 0) {
+    if (performance.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
 export interface QueryTimes {
   /** The first call (after the fill's VACUUM ANALYZE: the closest to a cold cache the bench gets). */
   first: number;
@@ -109,6 +123,31 @@ export function queries(picks: { n: string; s: number | string }[], service: (q:
     lineage: (q, i) => of(q).lineageOfSignal(picks[i % picks.length]!.n, BigInt(picks[i % picks.length]!.s), 3),
     instanceList: (q) => listInstancesAcross(q, { statuses: ['SUCCEEDED'], limit: 50 }),
   };
+}
+
+/**
+ * Lets the database settle before a measuring phase, as it is between bursts in service: a
+ * CHECKPOINT writes out what the fill (12 GB in 3 minutes at 20M, far faster than any real
+ * ingest) or the phase before left dirty, `sync` has the kernel write it to disk, and autovacuum workers busy with those rows are waited
+ * for (at most `maxWaitMs`). Without it a phase at 20M measures the flush of the fill behind it.
+ * Returns the milliseconds spent and whether autovacuum was still running at the limit.
+ */
+export async function settle(db: PgDb, maxWaitMs = 60_000): Promise<{ ms: number; autovacuumRunning: boolean }> {
+  const t0 = performance.now();
+  await db.exec('CHECKPOINT');
+  // The throwaway server runs with fsync off, so the kernel still holds gigabytes of the fill's
+  // written pages and flushes them in the background, into the next phase: flush them now.
+  await new Promise<void>((res) => execFile('sync', () => res()));
+  const deadline = t0 + maxWaitMs;
+  let running = true;
+  while (performance.now() < deadline) {
+    const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND state = 'active'`);
+    running = r.rows[0]!.n > 0;
+    if (!running) break;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  if (running) await db.exec('CHECKPOINT');
+  return { ms: performance.now() - t0, autovacuumRunning: running };
 }
 
 /** p50/p99 of each query over `runs` warm calls, and its first call. */

@@ -1,12 +1,15 @@
 /**
- * The output of bench/scale.bench.ts: a table with one column per size, the drain, and a final
- * JSON line with every figure, the growth ratios (largest size over smallest) and pass/fail per
- * target.
+ * The output of bench/scale.bench.ts: a table with one column per size, the side-by-side
+ * comparison of the largest size with the reference database, the drain, and a final JSON line
+ * with every figure, the growth ratios (largest size over smallest) and pass/fail per target. The
+ * targets are judged on the side-by-side ratios when the run made them (medians of rounds taken
+ * in turn), else on the per-size columns (measured minutes apart).
  */
 import type { DrainResult } from './scale-drain.js';
 import type { DiskBytes } from './scale-disk.js';
 import type { FillResult } from './scale-fill.js';
 import type { QueryName, QueryTimes, RetentionFigures } from './scale-measure.js';
+import { FIGURES, GROWTH_KEY, type SideBySide } from './scale-side.js';
 
 export interface SizeFigures {
   signals: number;
@@ -47,7 +50,7 @@ export function growth(sizes: SizeFigures[]): Record<string, number | string> {
   };
 }
 
-export function report(sizes: SizeFigures[], drain: DrainResult, totalSeconds: number): void {
+export function report(sizes: SizeFigures[], side: SideBySide | undefined, drain: DrainResult, totalSeconds: number): void {
   const seq = (s: SizeFigures) => (typeof s.seqScans === 'string' ? 'not checked' : Object.entries(s.seqScans).filter(([, t]) => t.length > 0).map(([k, t]) => `${k}: ${t.join(',')}`).join('; ') || 'none');
   const rows: string[][] = [
     ['stored signals (live)', ...sizes.map((s) => String(s.signals))],
@@ -71,10 +74,12 @@ export function report(sizes: SizeFigures[], drain: DrainResult, totalSeconds: n
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
   console.log(`query p50/p99 are warm, over ${sizes[0]?.queries.signalList.runs ?? 0} calls each after 10 warm-up calls; "first" is the first call after the fill`);
+  if (side) printSide(side);
   console.log(`drain of ${drain.instances} queued one-NoOp instances: ${drain.drained} ended (${drain.failed} not SUCCEEDED) in ${drain.totalSeconds.toFixed(1)} s, ${drain.overallPerSecond.toFixed(0)} instances/s overall`);
   for (const w of drain.windows) console.log(`  at ${w.left} left: ${n(w.perSecond)} instances/s (${w.ended} in ${n(w.seconds, 2)} s)`);
   console.log(`whole run: ${(totalSeconds / 60).toFixed(1)} min`);
-  const g = growth(sizes);
+  const sequential = growth(sizes);
+  const g = side ? side.ratios : sequential;
   const rates = drain.windows.map((w) => w.perSecond);
   const drainSteady = rates.length > 0 ? ratio(rates.at(-1)!, rates[0]!) : NaN;
   const pass: Record<string, boolean | string> = {};
@@ -86,7 +91,10 @@ export function report(sizes: SizeFigures[], drain: DrainResult, totalSeconds: n
       bench: 'scale',
       totalSeconds: Math.round(totalSeconds),
       sizes: sizes.map((s) => ({ ...s, restPublishPerSecond: Math.round(s.restPublishPerSecond) })),
-      growth: { from: sizes[0]?.signals, to: sizes.at(-1)?.signals, ...g },
+      growth: side
+        ? { judged_on: 'side_by_side', from: Math.round((side.reference.signalsBefore + side.reference.signals) / 2), to: Math.round((side.growth.signalsBefore + side.growth.signals) / 2), rounds: side.rounds, ...g } : { judged_on: 'sequential', from: sizes[0]?.signals, to: sizes.at(-1)?.signals, ...g },
+      growth_sequential: { from: sizes[0]?.signals, to: sizes.at(-1)?.signals, ...sequential },
+      side_by_side: side,
       drain: { ...drain, windows: drain.windows.map((w) => ({ ...w, perSecond: Math.round(w.perSecond) })) },
       drain_rate_10pct_over_100pct: drainSteady,
       targets: { growth_max: GROWTH_MAX, drain_min_per_s: DRAIN_MIN_PER_S, drain_steady_max: DRAIN_STEADY_MAX },
@@ -94,4 +102,37 @@ export function report(sizes: SizeFigures[], drain: DrainResult, totalSeconds: n
       all_pass: Object.values(pass).every((v) => v === true),
     }),
   );
+}
+
+const LABEL: Record<string, string> = {
+  restPublishPerSecond: 'REST batch publish (signals/s)',
+  kafkaIngestPerSecond: 'Kafka ingest (signals/s)',
+  publishToInstanceP99: 'publish → instance p99 (ms)',
+  signalListP99: 'signal list p99 (ms)',
+  lineageP99: 'lineage p99 (ms)',
+  instanceListP99: 'instance list p99 (ms)',
+};
+
+/** The side-by-side rounds: each figure per round on each database, the medians and the ratio. */
+function printSide(side: SideBySide): void {
+  const fmt = (x: number | string, ms: boolean) => (typeof x === 'number' ? (Number.isFinite(x) ? x.toFixed(ms ? 1 : 0) : 'n/a') : x);
+  console.log(
+    `side by side, ${side.rounds} rounds in turn (ABBA): reference ${side.reference.signalsBefore} → ${side.reference.signals} signals vs growth ${side.growth.signalsBefore} → ${side.growth.signals} (the rounds publish into both); median per database, ratio growth/reference (rates inverted: above 1 is worse)`,
+  );
+  const rows: string[][] = [['figure', 'reference rounds', 'growth rounds', 'reference median', 'growth median', 'ratio']];
+  for (const f of FIGURES) {
+    const ms = !f.endsWith('PerSecond');
+    rows.push([
+      LABEL[f]!,
+      side.reference.rounds.map((r) => fmt(r[f], ms)).join(' '),
+      side.growth.rounds.map((r) => fmt(r[f], ms)).join(' '),
+      fmt(side.reference.median[f], ms),
+      fmt(side.growth.median[f], ms),
+      String(side.ratios[GROWTH_KEY[f]]),
+    ]);
+  }
+  const bufs = (rs: SideBySide['reference']['rounds']) => rs.map((r) => `${r.signalListBuffers.hit.toFixed(0)}/${r.signalListBuffers.read.toFixed(1)}`).join(' ');
+  rows.push(['  signal list buffers hit/read per call', bufs(side.reference.rounds), bufs(side.growth.rounds), '', '', '']);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  for (const r of rows) console.log(`  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`);
 }

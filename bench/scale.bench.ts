@@ -1,6 +1,8 @@
 /**
  * Growth benchmark, on PostgreSQL (BATON_BENCH_PG_URL, else DATABASE_URL, else BATON_TEST_PG_URL,
- * else a throwaway server started here): does Baton's cost stay flat as stored history grows?
+ * else a throwaway server started here with the settings docs/operations.md recommends, from
+ * scripts/infra/postgres-settings.ts; BENCH_SCALE_PG_SETTINGS=default runs it on PostgreSQL's own
+ * defaults): does Baton's cost stay flat as stored history grows?
  *
  * Up front it checks the free disk on the data directory's filesystem against the largest size
  * (bench/scale-disk.ts; BENCH_SCALE_SKIP_DISK_CHECK=1 skips). One database is then filled in steps
@@ -10,54 +12,63 @@
  * partitions as published rows are, with their dedupe keys; one finished run with its timeline and
  * lineage edge per 20 signals), plus BENCH_SCALE_EXPIRED_PERCENT (default 5) % more that expired
  * yesterday; VACUUM ANALYZE; then the retention pass (measured) drops the expired partition, so each
- * size is as labelled. At each size, with 100 signal triggers active and the matcher running:
+ * size is as labelled. At each size, with 100 signal triggers active and the matcher running
+ * (before the publish phases and again before the queries the database settles: a CHECKPOINT
+ * writes out what the bulk fill left dirty, and running autovacuum workers are waited for, at most
+ * 60 s each; see settle() in bench/scale-measure.ts):
  *  - the plans of the measured queries (auto_explain): a warning names any Seq Scan of a big table;
- *  - REST batch publish rate: BENCH_SCALE_BATCHES (default 20) POSTs of 1,000 signals, 4 clients;
+ *  - REST batch publish rate: BENCH_SCALE_BATCHES (default 60) POSTs of 1,000 signals, 4 clients;
  *  - Kafka ingest rate: BENCH_SCALE_KAFKA_MESSAGES (default 50,000) JSON messages through the
  *    KafkaIngestor, on the broker named by BATON_BENCH_KAFKA_BROKERS (else BATON_TEST_KAFKA_BROKERS),
  *    else on one started here (scripts/infra/kafka.ts; BENCH_SCALE_KAFKA=0 skips; n/a with the
  *    reason when it cannot start);
- *  - publish → instance-created p50/p99 at 500 signals/s for BENCH_SCALE_LATENCY_SECONDS (default 5);
- *  - query p50/p99 warm, over BENCH_SCALE_QUERY_RUNS (default 1000) calls after 10 warm-up calls,
+ *  - publish → instance-created p50/p99 at 500 signals/s for BENCH_SCALE_LATENCY_SECONDS (default 10);
+ *  - query p50/p99 warm, over BENCH_SCALE_QUERY_RUNS (default 2000) calls after 10 warm-up calls,
  *    and the first call after the fill: a signal name's newest page, the lineage of a signal that
  *    started a run (depth 3), the instance list (newest 50 SUCCEEDED);
  *  - bytes on disk (database; signal tables; run tables).
+ * The reference database (a second database on the same server, filled once up front to the
+ * smallest size less half of what the rounds below publish into it, so that it holds the smallest
+ * size midway through them; with its own matcher and routes) and the growth database at the largest size are then
+ * measured side by side: BENCH_SCALE_SIDE_ROUNDS (default 6; 0 skips) rounds in ABBA order of every
+ * phase above except the plan check (half the Kafka messages and latency seconds, all the query
+ * calls, per round: a p99 of 3-5 ms over 1,000 calls spread by 50% from round to round), compared by their medians (bench/scale-side.ts), so that a slow spell of the machine
+ * falls on both sides rather than on one size's column.
  * Then BENCH_DRAIN_INSTANCES (default 100,000) instances of a one-NoOp PARALLEL workflow
  * (workflow_concurrency BENCH_DRAIN_WORKFLOW_CONCURRENCY, default 500; engine concurrency
  * BENCH_DRAIN_ENGINE_CONCURRENCY, default 32) are queued at once and drained by one engine; the
  * drain rate is reported at 100% (after the first wave of workflow_concurrency), 50% and 10% left
  * (a window of 5% of the backlog each).
  * Targets: at the largest size, REST publish and Kafka ingest rates and every query's p99 (and the
- * publish → instance p99) within 1.2x of the smallest size's; drain >= 300 instances/s in every
+ * publish → instance p99) within 1.2x of the smallest size's (the side-by-side medians; the
+ * per-size columns' ratio when the rounds are off, and in the JSON for information); drain >= 300 instances/s in every
  * window and the first window within 1.5x of the last. Prints a table and, as its last line, one
  * JSON object with the growth ratios and pass/fail per target (bench/scale-report.ts).
  */
-import Fastify from 'fastify';
 import { loadavg } from 'node:os';
-import { engineMigrations, migrate, PgDb, stringifyJson as stringifyDefinition, workflowToJson, definitionHash, parseWorkflowJson } from '@baton/engine-core';
-import { SignalService, signalsMigrations } from '@baton/signals';
-import { signalRoutes } from '../packages/server/src/routes/signals.js';
-import { createWorkflowStarter } from '../packages/server/src/wiring/starter.js';
 import { startKafka, type KafkaServer } from '../scripts/infra/kafka.js';
-import { createDatabase } from '../scripts/infra/postgres.js';
+import { recommendedSettings } from '../scripts/infra/postgres-settings.js';
 import { postgresCpuSeconds, postmasterOf } from './scale-cpu.js';
 import { checkDisk, diskBytes } from './scale-disk.js';
 import { measureDrain } from './scale-drain.js';
 import { checkPlans } from './scale-explain.js';
-import { fillSignals, FILL_NAMES, storedSignals, vacuumAnalyze } from './scale-fill.js';
-import { closeAgent, kafkaIngestRate, lineagePicks, publishToInstance, queries, queryTimes, restPublishRate, retentionPass } from './scale-measure.js';
+import { fillSignals, storedSignals, vacuumAnalyze } from './scale-fill.js';
+import { closeAgent, kafkaIngestRate, lineagePicks, publishToInstance, queries, queryTimes, restPublishRate, retentionPass, settle, waitMatched } from './scale-measure.js';
 import { report, type SizeFigures } from './scale-report.js';
-import { benchPostgres, signalTriggerDefinition } from './support.js';
+import { sideBySide, type SideBySide } from './scale-side.js';
+import { openTarget, type Target } from './scale-target.js';
+import { benchPostgres, runMain } from './support.js';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const SIZES = env('BENCH_SCALE_SIZES', '1000000,5000000,20000000').split(',').map(Number);
-const BATCHES = Number(env('BENCH_SCALE_BATCHES', '20'));
+const BATCHES = Number(env('BENCH_SCALE_BATCHES', '60'));
 const KAFKA_MESSAGES = Number(env('BENCH_SCALE_KAFKA_MESSAGES', '50000'));
-const LATENCY_SECONDS = Number(env('BENCH_SCALE_LATENCY_SECONDS', '5'));
-const QUERY_RUNS = Number(env('BENCH_SCALE_QUERY_RUNS', '1000'));
+const LATENCY_SECONDS = Number(env('BENCH_SCALE_LATENCY_SECONDS', '10'));
+const QUERY_RUNS = Number(env('BENCH_SCALE_QUERY_RUNS', '2000'));
 const FILL_SESSIONS = Number(env('BENCH_SCALE_FILL_SESSIONS', '2'));
 const EXPIRED_FRACTION = Number(env('BENCH_SCALE_EXPIRED_PERCENT', '5')) / 100;
 const DRAIN = Number(env('BENCH_DRAIN_INSTANCES', '100000'));
+const SIDE_ROUNDS = Number(env('BENCH_SCALE_SIDE_ROUNDS', '6'));
 const FILL_WORKFLOW = 'bench-fill';
 
 const say = (msg: string) => process.stderr.write(`bench: ${new Date().toISOString()} ${msg}\n`);
@@ -78,32 +89,41 @@ async function kafkaBrokers(): Promise<{ brokers?: string[]; server?: KafkaServe
 async function main(): Promise<void> {
   const benchStart = performance.now();
   if (SIZES.some((s) => !Number.isInteger(s) || s <= 0) || SIZES.some((s, i) => i > 0 && s <= SIZES[i - 1]!)) throw new Error(`BENCH_SCALE_SIZES must be increasing positive integers: ${SIZES.join(',')}`);
-  const server = await benchPostgres();
-  const database = await createDatabase(server.adminUrl, 'baton_bench');
-  const db = new PgDb({ connectionString: database.url, max: 16, applicationName: 'scale-bench' });
+  if (!Number.isInteger(SIDE_ROUNDS) || SIDE_ROUNDS < 0) throw new Error(`BENCH_SCALE_SIDE_ROUNDS must be a whole number: ${SIDE_ROUNDS}`);
+  const sideOn = SIDE_ROUNDS > 0 && SIZES.length > 1;
+  // The throwaway server runs with the settings docs/operations.md recommends (BENCH_SCALE_PG_SETTINGS=default: PostgreSQL's own).
+  const settings = env('BENCH_SCALE_PG_SETTINGS', 'recommended');
+  if (settings !== 'recommended' && settings !== 'default') throw new Error(`BENCH_SCALE_PG_SETTINGS must be recommended or default: ${settings}`);
+  const server = await benchPostgres(settings === 'recommended' ? recommendedSettings() : undefined);
   let kafka: Awaited<ReturnType<typeof kafkaBrokers>> = {};
-  let signals: SignalService | undefined;
+  let growth: Target | undefined;
+  let reference: Target | undefined;
   try {
-    const disk = await checkDisk(db, SIZES.at(-1)!);
+    growth = await openTarget(server.adminUrl, 'baton_bench', 'growth');
+    const { db, address, service } = growth;
+    const shown = await db.query<{ name: string; setting: string }>(
+      `SELECT name, current_setting(name) AS setting FROM unnest(ARRAY['shared_buffers', 'effective_cache_size', 'max_wal_size', 'checkpoint_timeout', 'random_page_cost']) AS name`,
+    );
+    say(`PostgreSQL settings: ${shown.rows.map((r) => `${r.name}=${r.setting}`).join(', ')}`);
+    const disk = await checkDisk(db, SIZES.at(-1)! + (sideOn ? SIZES[0]! : 0));
     say(disk.message);
     if (!disk.ok && process.env.BENCH_SCALE_SKIP_DISK_CHECK !== '1') throw new Error(`${disk.message}: free space first, or run smaller BENCH_SCALE_SIZES (BENCH_SCALE_SKIP_DISK_CHECK=1 to go on anyway)`);
     kafka = await kafkaBrokers();
-    await migrate(db, [engineMigrations, signalsMigrations]);
     const postmaster = await postmasterOf(db);
-    const definitions = Array.from({ length: FILL_NAMES }, (_, k) => signalTriggerDefinition(`bench-wf-${k}`, `bench/n${k}`, 'S', [noOpStep()]));
-    await db.query(`INSERT INTO baton_workflows (workflow_id, latest_version, active_version) SELECT w, 1, 1 FROM unnest($1::text[]) AS w`, [definitions.map((d) => d.workflowId)]);
-    await db.query(
-      `INSERT INTO baton_workflow_versions (workflow_id, version, definition, properties, content_hash)
-       SELECT w, 1, d::jsonb, '{}'::jsonb, h FROM unnest($1::text[], $2::text[], $3::text[]) AS x(w, d, h)`,
-      [definitions.map((d) => d.workflowId), definitions.map((d) => stringifyDefinition(workflowToJson(d.workflow))), definitions.map((d) => definitionHash(d.workflow))],
-    );
-    const service = (q: PgDb) => new SignalService(q, { starter: createWorkflowStarter(q), expressions: { condition: () => true, dedupKey: () => undefined }, matcherConcurrency: 2 });
-    signals = service(db);
-    for (const d of definitions) await signals.syncSubscriptions(d.workflowId, d);
-    await signals.start();
-    const app = Fastify({ bodyLimit: 16 * 1024 * 1024 });
-    await app.register(signalRoutes, { signals });
-    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    const round = { batches: BATCHES, kafka: kafka.brokers ?? kafka.na ?? 'n/a', kafkaMessages: Math.max(1000, Math.round(KAFKA_MESSAGES / 2)), latencySeconds: Math.max(1, LATENCY_SECONDS / 2), queryRuns: QUERY_RUNS };
+    if (sideOn) {
+      // Filled once, to the smallest size less half of what the side-by-side rounds publish into
+      // it, so that it holds the smallest size midway through the rounds; the largest is compared
+      // with it side by side at the end.
+      const published = SIDE_ROUNDS * (round.batches * 1000 + (typeof round.kafka === 'string' ? 0 : round.kafkaMessages) + 500 * round.latencySeconds);
+      const fillTo = Math.max(Math.ceil(SIZES[0]! / 2), SIZES[0]! - Math.round(published / 2));
+      reference = await openTarget(server.adminUrl, 'baton_bench_ref', 'reference');
+      say(`filling the reference database to ${fillTo} signals (the rounds publish about ${published} more into it)`);
+      await fillSignals(reference.db, fillTo, FILL_WORKFLOW, { sessions: FILL_SESSIONS, expiredFraction: EXPIRED_FRACTION, progress: say });
+      await vacuumAnalyze(reference.db, FILL_SESSIONS);
+      await retentionPass(reference.db);
+      say(`reference database: ${await storedSignals(reference.db)} signals stored`);
+    }
 
     const sizes: SizeFigures[] = [];
     for (const size of SIZES) {
@@ -121,24 +141,21 @@ async function main(): Promise<void> {
       const stored = await storedSignals(db);
       say(`${stored} signals stored; retention dropped ${retention.partitions} partitions (${retention.rows} rows) in ${retention.ms.toFixed(0)} ms; measuring`);
       const picks = await lineagePicks(db);
-      const plans = await checkPlans(db, database.url, Object.fromEntries(Object.entries(queries(picks, service)).map(([k, f]) => [k, (q: PgDb) => f(q, 0)])));
+      const plans = await checkPlans(db, growth.database.url, Object.fromEntries(Object.entries(queries(picks, service)).map(([k, f]) => [k, (q: typeof db) => f(q, 0)])));
       if (plans.unavailable) say(`plan check: ${plans.unavailable}`);
       for (const [label, tables] of Object.entries(plans.seqScans)) if (tables.length > 0) say(`WARNING: at ${stored} signals the ${label} query does a Seq Scan on ${tables.join(', ')}`);
       const tag = `s${size}`;
+      const settled = await settle(db);
+      say(`settled before publishing: CHECKPOINT and autovacuum ${settled.ms.toFixed(0)} ms${settled.autovacuumRunning ? ' (autovacuum still running at the limit)' : ''}`);
       const restPublishPerSecond = await restPublishRate(address, BATCHES, tag);
       const kafkaIngestPerSecond = kafka.brokers
         ? await kafkaIngestRate(db, kafka.brokers, KAFKA_MESSAGES, tag).catch((err: unknown) => `n/a: ${(err as Error).message.split('\n')[0]}`)
         : (kafka.na ?? 'n/a');
       // The matcher finishes the published batches first, so the latency phase measures itself.
-      const matched = performance.now() + 300_000;
-      while (Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM signal_match_queue')).rows[0]!.n) > 0) {
-        if (performance.now() > matched) {
-          say('WARNING: match jobs still queued after 300 s; measuring the latency anyway');
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      if (!(await waitMatched(db))) say('WARNING: match jobs still queued after 300 s; measuring the latency anyway');
       const latency = await publishToInstance(db, address, 500, LATENCY_SECONDS, tag);
+      const settledQ = await settle(db);
+      say(`settled before the queries: ${settledQ.ms.toFixed(0)} ms${settledQ.autovacuumRunning ? ' (autovacuum still running at the limit)' : ''}`);
       const times = await queryTimes(db, QUERY_RUNS, service);
       sizes.push({
         signals: stored,
@@ -153,17 +170,24 @@ async function main(): Promise<void> {
         load: loadavg()[0]!,
       });
       say(`size ${stored} done: publish ${Math.round(restPublishPerSecond)}/s, latency p99 ${latency.p99.toFixed(0)} ms, ${((performance.now() - benchStart) / 60000).toFixed(1)} min so far`);
-      // What is left, from this step's cost: the fill (with VACUUM ANALYZE) per million rows, a measuring round per size, the drain at the 300/s target.
+      // What is left, from this step's cost: the fill (with VACUUM ANALYZE) per million rows, a measuring round per size, the side-by-side rounds, the drain at the 300/s target.
       const perMillion = ((fill.seconds + analyzeSeconds) / Math.max(1, fill.live + fill.expired)) * 1e6;
       const later = SIZES.slice(SIZES.indexOf(size) + 1);
       const rowsLeft = later.length > 0 ? (later.at(-1)! - stored) * (1 + EXPIRED_FRACTION) : 0;
-      const leftSeconds = (rowsLeft / 1e6) * perMillion + later.length * ((performance.now() - m0) / 1000) + DRAIN / 300;
+      const measuring = (performance.now() - m0) / 1000;
+      const leftSeconds = (rowsLeft / 1e6) * perMillion + later.length * measuring + (sideOn ? SIDE_ROUNDS * measuring : 0) + DRAIN / 300;
       if (fillCpuSeconds !== undefined) say(`fill + VACUUM ANALYZE used ${fillCpuSeconds.toFixed(0)} s of PostgreSQL CPU (${((fillCpuSeconds / Math.max(1, fill.live + fill.expired)) * 1e6).toFixed(0)} s per million rows; on a quiet machine about half that in wall time with 2 sessions on 2 cores)`);
-      say(`estimate: about ${(leftSeconds / 60).toFixed(0)} min left (fill ${perMillion.toFixed(0)} s per million rows here, ${((performance.now() - m0) / 1000).toFixed(0)} s of measuring per size, the drain at 300/s)`);
+      say(`estimate: about ${(leftSeconds / 60).toFixed(0)} min left (fill ${perMillion.toFixed(0)} s per million rows here, ${measuring.toFixed(0)} s of measuring per size, the side-by-side rounds, the drain at 300/s)`);
     }
-    await app.close();
-    await signals.stop();
-    signals = undefined;
+
+    let side: SideBySide | undefined;
+    if (reference) {
+      say(`side by side: ${SIDE_ROUNDS} rounds on the reference (${SIZES[0]}) and the growth (${SIZES.at(-1)}) database in turn`);
+      side = await sideBySide(reference, growth, SIDE_ROUNDS, round, say);
+      await reference.close();
+      reference = undefined;
+    }
+    await growth.signals.stop();
 
     say(`queueing ${DRAIN} instances for the drain`);
     const drain = await measureDrain(
@@ -176,27 +200,14 @@ async function main(): Promise<void> {
       },
       say,
     );
-    report(sizes, drain, (performance.now() - benchStart) / 1000);
+    report(sizes, side, drain, (performance.now() - benchStart) / 1000);
   } finally {
     closeAgent();
-    await signals?.stop();
-    await db.close();
-    await database.drop();
+    await reference?.close();
+    await growth?.close();
     await kafka.server?.stop();
     await server.stop();
   }
 }
 
-function noOpStep() {
-  const parsed = parseWorkflowJson(JSON.stringify({ workflow: { id: 'bench-template', steps: [{ step: { id: 'work', type: 'NoOp' } }] } }));
-  if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('; '));
-  return parsed.value.workflow.steps[0]!;
-}
-
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

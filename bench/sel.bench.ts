@@ -14,6 +14,9 @@
  * Baton cold and cel-js compiled run in alternating short rounds, so a change of the machine's
  * speed during the run hits all three alike; `ratio_vs_celjs_paired` and `cold_vs_maestro_paired`
  * are the medians of the per-round ratios, and `meets_targets` says per program whether both hold.
+ *
+ * `npm run bench:sel` runs this file bundled as `npm run build` bundles the server and the CLI
+ * (scripts/bench-built.js), the code as it ships; `npm run bench:sel:tsx` runs it under tsx.
  */
 import { parse as celParse } from '@marcbachmann/cel-js';
 // @ts-expect-error jexl ships without type declarations

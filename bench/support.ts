@@ -15,11 +15,14 @@ export function benchPgUrlFromEnv(): string | undefined {
   return process.env.BATON_BENCH_PG_URL ?? process.env.DATABASE_URL ?? process.env.BATON_TEST_PG_URL;
 }
 
-/** The server named by the environment (`benchPgUrlFromEnv`), else a throwaway one started here. */
-export async function benchPostgres(): Promise<BenchPostgres> {
+/**
+ * The server named by the environment (`benchPgUrlFromEnv`), else a throwaway one started here
+ * (with `settings` on top of the test server's: see scripts/infra/postgres-settings.ts).
+ */
+export async function benchPostgres(settings?: Readonly<Record<string, string>>): Promise<BenchPostgres> {
   const fromEnv = benchPgUrlFromEnv();
   if (fromEnv) return { adminUrl: fromEnv, stop: async () => {} };
-  const pg = await startPostgres();
+  const pg = await startPostgres({ settings });
   return { adminUrl: pg.url, stop: () => pg.stop() };
 }
 
@@ -104,4 +107,15 @@ export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Runs a bench's main and exits: 0 when it finished, 1 with the error printed when it threw. */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

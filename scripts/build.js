@@ -37,7 +37,7 @@ const BUNDLED = [/^chevrotain$/, /^@chevrotain\//, /^lodash-es(\/|$)/];
  * PGlite its wasm, pino its workers, the swagger UI its static files); Baton's own TypeScript,
  * including the @baton/* workspaces, is bundled.
  */
-const externalPackages = {
+export const externalPackages = {
   name: 'external-packages',
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, (args) => {

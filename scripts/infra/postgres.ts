@@ -110,6 +110,8 @@ async function canQuery(url: string): Promise<boolean> {
 export interface StartPostgresOptions {
   port?: number;
   log?: (msg: string) => void;
+  /** More server settings (`-c name=value`), e.g. recommendedSettings() of postgres-settings.ts. */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     '-c', 'max_connections=300',
     '-c', 'fsync=off',
     '-c', 'full_page_writes=off',
+    ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ];
 
   const server = await manageProcess({

@@ -126,9 +126,18 @@ describe('the web control plane in headless Chromium', () => {
     await page.locator('#workflows tr[data-workflow="ctl-cron-wf"]').waitFor();
     expect(await rows.count()).toBe(1);
     expect(page.url()).toContain('trigger=time');
+    // The list loads slowly: what is typed into the search box meanwhile stays there when the list
+    // arrives, and is what Search then sends.
+    const listCalls = (u: URL) => u.pathname === '/api/v3/workflows';
+    await page.route(listCalls, async (route) => {
+      await new Promise((r) => setTimeout(r, 700));
+      await route.continue();
+    });
     await page.locator('#workflow-filters select[name="trigger"]').selectOption('');
-
     await page.locator('#workflow-filters input[name="q"]').fill('nightly');
+    await page.locator('#workflows tr[data-workflow="ctl-bulk-01"]').waitFor();
+    expect(await page.locator('#workflow-filters input[name="q"]').inputValue()).toBe('nightly');
+    await page.unroute(listCalls);
     await page.locator('#workflow-filters button[type="submit"]').click();
     await page.locator('#workflows tr[data-workflow="ctl-etl-wf"]').waitFor();
     expect(await rows.count()).toBe(1);

@@ -49,7 +49,8 @@ const cronWf = {
   properties: { owner: 'web-test' },
   workflow: {
     id: 'web-cron-wf',
-    time_triggers: [{ type: 'CRON', cron: '0 3 * * *', timezone: 'Europe/Berlin' }],
+    // Yearly, so that no fire lands during a test run (which would make the manual run #2).
+    time_triggers: [{ type: 'CRON', cron: '0 3 1 1 *', timezone: 'Europe/Berlin' }],
     steps: [{ step: { id: 'tick', type: 'NoOp', transition: {} } }],
   },
 };
@@ -73,6 +74,11 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 async function firstRun(workflowId: string): Promise<true | undefined> {
   const page = await service.call<{ items: unknown[] }>('GET', `/api/v3/workflows/${encodeURIComponent(workflowId)}/instances`);
   return page.items.length > 0 ? true : undefined;
+}
+
+async function succeeded(workflowId: string): Promise<true | undefined> {
+  const page = await service.call<{ items: { status: string }[] }>('GET', `/api/v3/workflows/${encodeURIComponent(workflowId)}/instances`);
+  return page.items[0]?.status === 'SUCCEEDED' ? true : undefined;
 }
 
 async function shot(name: string): Promise<void> {
@@ -174,6 +180,7 @@ describe('web pages in headless Chromium', () => {
   }, 60_000);
 
   it('draws lineage signal → run → step → emitted signal → run, and re-centers on a clicked node both ways', async () => {
+    await waitFor('web-downstream-wf #1 to succeed', () => succeeded('web-downstream-wf'));
     await page.goto(`${service.url}/ui/lineage?signal=db%2Fprod%2Forders&seq=1`);
     await page.locator('#lineage-graph svg.graph').waitFor();
     expect((await nodeLabels()).sort()).toEqual(['db/prod/orders #1', 'load (attempt 1)', 'web-downstream-wf #1', 'web-orders-wf #1', 'web/test/done #1']);

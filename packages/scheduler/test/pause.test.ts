@@ -185,12 +185,25 @@ describe('pause against a fire in flight (postgres)', () => {
 
   it('a fire claimed before the pause starts and the pause waits for it; nothing is claimed after', async () => {
     const clock = new ManualClock(Date.parse('2024-06-01T09:59:00Z'));
-    // The start holds the firing transaction (and its row lock) open for 400 ms.
-    const s = new Scheduler({ db: t.db, starter: new TableStarter(400), now: clock.now });
+    // The start holds the firing transaction (and its row lock) open for 400 ms; the pause begins
+    // once the start was entered, so with the row claimed.
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const table = new TableStarter(400);
+    const s = new Scheduler({
+      db: t.db,
+      starter: {
+        startWorkflow(tx, req) {
+          entered();
+          return table.startWorkflow(tx, req);
+        },
+      },
+      now: clock.now,
+    });
     await s.syncWorkflow('wf', { version: 1, triggers: [cron('0 * * * *')] });
     clock.set('2024-06-01T10:00:01Z');
     const tick = s.tick();
-    await new Promise((r) => setTimeout(r, 100)); // the tick has claimed the row by now
+    await inside;
     let pausedAt = 0;
     const paused = t.db.tx((tx) => s.pauseInTx(tx, { workflowId: 'wf' })).then(() => (pausedAt = Date.now()));
     const ticked = await tick.then((r) => ({ ...r, at: Date.now() }));

@@ -1,5 +1,6 @@
 import { DEFAULT_SEL_TIMEOUT_MS, DEFAULT_STEP_LOG_LIMITS, HostAllowList, parseDurationSeconds, type ParamValidatorMode } from '@baton/engine-core';
 import { loadSourcesConfig, SourcesConfigError, type SourcesConfig } from './wiring/signals-sources.js';
+import { DEFAULT_MATCH_LAG_WHILE_INGESTING_MS } from '@baton/signals';
 import { StartupError } from './startup-error.js';
 import { SERVICE_SETTINGS } from './service-settings.js';
 import { loadRetentionSettings, type RetentionSettings } from './retention-settings.js';
@@ -30,6 +31,8 @@ export interface ServiceSettings {
   minTriggerIntervalMs: number;
   /** A workflow's first version must name its owner (Maestro's rule; on unless BATON_REQUIRE_OWNER=0). */
   requireOwner: boolean;
+  /** How far the signal matcher may lag behind while this process ingests Kafka in bulk, ms (0: match eagerly). */
+  matchLagWhileIngestingMs: number;
   /** Kafka/SNS/CloudEvents sources and outbound sinks. */
   sources: SourcesConfig;
   /** Signal retention per name and how often the retention pass runs. */
@@ -59,11 +62,12 @@ export function loadServiceSettings(env: Env = process.env, cwd: string = proces
     timeScale: parseTimeScale(setting(env, 'BATON_TIME_SCALE')),
     engineConcurrency: parseConcurrency(setting(env, 'BATON_ENGINE_CONCURRENCY')),
     paramValidators: parseParamValidators(setting(env, 'BATON_PARAM_VALIDATORS')),
-    selTimeoutMs: parseSelTimeout(setting(env, 'BATON_SEL_TIMEOUT')),
+    selTimeoutMs: parseMilliseconds('BATON_SEL_TIMEOUT', setting(env, 'BATON_SEL_TIMEOUT'), DEFAULT_SEL_TIMEOUT_MS, 3_600_000),
     selWorkers: parseWholeNumber('BATON_SEL_WORKERS', setting(env, 'BATON_SEL_WORKERS'), 1, 64),
     selQueueLimit: parseWholeNumber('BATON_SEL_QUEUE_LIMIT', setting(env, 'BATON_SEL_QUEUE_LIMIT'), 1, 100_000),
     minTriggerIntervalMs: parseMinTriggerInterval(setting(env, 'BATON_MIN_TRIGGER_INTERVAL')),
     requireOwner: parseFlag('BATON_REQUIRE_OWNER', setting(env, 'BATON_REQUIRE_OWNER'), true),
+    matchLagWhileIngestingMs: parseMilliseconds('BATON_MATCH_LAG_WHILE_INGESTING', setting(env, 'BATON_MATCH_LAG_WHILE_INGESTING'), DEFAULT_MATCH_LAG_WHILE_INGESTING_MS, 600_000),
     sources: loadSources(env, cwd),
     retention: loadRetentionSettings(env),
   };
@@ -116,13 +120,14 @@ function parseConcurrency(raw: string | undefined): number {
   return n;
 }
 
-/** `500` or `500ms` (milliseconds), `5s` (seconds); 0 turns the limit off; at most an hour. */
-function parseSelTimeout(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_SEL_TIMEOUT_MS;
+/** `500` or `500ms` (milliseconds), `5s` (seconds), from 0 to `max` ms (a whole hour or minutes). */
+function parseMilliseconds(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
   const m = /^(\d+)\s*(ms|s)?$/i.exec(raw);
   const ms = m ? Number(m[1]) * (m[2]?.toLowerCase() === 's' ? 1000 : 1) : NaN;
-  if (!(ms >= 0 && ms <= 3_600_000)) {
-    throw new StartupError('BATON_SEL_TIMEOUT', `must be milliseconds (500, 500ms) or seconds (5s) from 0 to 1 hour, got ${JSON.stringify(raw)}`);
+  if (!(ms >= 0 && ms <= max)) {
+    const limit = max % 3_600_000 === 0 ? `${max / 3_600_000} hour${max === 3_600_000 ? '' : 's'}` : `${max / 60_000} minutes`;
+    throw new StartupError(name, `must be milliseconds (500, 500ms) or seconds (5s) from 0 to ${limit}, got ${JSON.stringify(raw)}`);
   }
   return ms;
 }

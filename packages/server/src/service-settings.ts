@@ -3,6 +3,7 @@
 export const SERVICE_SETTINGS: ReadonlyArray<{ name: string; description: string }> = [
   { name: 'BATON_CONFIG', description: 'JSON or YAML file with Kafka/SNS sources, CloudEvents mapping and outbound sinks (alias BATON_SOURCES_CONFIG)' },
   { name: 'BATON_KAFKA_BROKERS', description: 'comma-separated Kafka brokers; replaces kafka.brokers of the config file' },
+  { name: 'BATON_MATCH_LAG_WHILE_INGESTING', description: 'how far signal matching may lag behind while this process stores Kafka chunks: milliseconds or 500ms, 5s, up to 10 minutes; 0 = match eagerly; default 5s' },
   { name: 'BATON_SNS_VERIFY_SIGNATURES', description: 'true (default) or false: verify SNS message signatures' },
   { name: 'BATON_HTTP_ALLOWED_HOSTS', description: 'comma-separated hosts Http steps may call (api.example.com, *.example.com, host:8080); default none' },
   { name: 'BATON_SHELL_STEPS', description: '1 enables Shell steps (they run programs as this user); default 0' },

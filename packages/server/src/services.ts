@@ -84,6 +84,7 @@ export function createServices(deps: ServicesDeps): BatonServices {
     expressions: signalTriggerExpressions,
     gates: wiring.gateListener,
     logger: logger.child({ component: 'signals' }),
+    matchLagWhileIngestingMs: settings.matchLagWhileIngestingMs,
   });
   wiring.attach(signals);
   const scheduler = new Scheduler({

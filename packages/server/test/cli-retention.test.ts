@@ -58,6 +58,7 @@ describe('baton admin retention', () => {
     expect(status.stdout).toMatch(/\nsignal_instances_p_forever +forever +- +1 +/);
     expect(status.stdout).toMatch(/\nsignal_instances_p_default +DEFAULT +- +0 +/);
     expect(status.stdout).toMatch(/\nsignal_instances +2 +\d/);
+    expect(status.stdout).toMatch(/\nsignal tombstones: 0, oldest purged -\n/);
 
     const json = JSON.parse((await baton(['admin', 'retention', 'status', '--json'])).stdout) as {
       policy: { default_seconds: number; names: Record<string, number | null> };

@@ -78,12 +78,16 @@ describe('domain metrics on /metrics', () => {
     expect(active).toBeDefined();
     await services.signals.syncSubscriptions('metrics-signal-wf', activeDefinition(active!));
 
+    let ended = 0;
+    services.engine.events.on('instance.completed', (e: { workflowId: string }) => void (e.workflowId === 'metrics-signal-wf' && ended++));
     // Two new signals and one repeat (same request id) over REST: the trigger fires twice.
     const publish = (requestId: string) => app.inject({ method: 'POST', url: '/api/v3/signals', payload: { name: 'metrics/ready', params: { day: requestId }, request_id: requestId } });
     for (const id of ['a', 'b', 'a']) expect((await publish(id)).statusCode).toBe(200);
     await until(async () => {
       const res = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_workflow_instances WHERE workflow_id = 'metrics-signal-wf' AND status = 'SUCCEEDED'`);
-      return res.rows[0]!.n === 2;
+      // The ends are counted once their transactions committed, a moment after this connection
+      // sees them: by the counter's listener, which the engine calls before this test's.
+      return res.rows[0]!.n === 2 && ended === 2;
     }, 30_000);
 
     // The time trigger's fire at 10:02:00 is started 5 s late by the controllable clock.

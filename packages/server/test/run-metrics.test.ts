@@ -57,9 +57,15 @@ describe('run and step metrics with two processes on one PostgreSQL', () => {
     } finally {
       await client.end();
     }
-    // A run's end is counted once its transaction committed: give the last one a moment to be observed.
-    await sleep(200);
-    const pages = await Promise.all(urls.map(async (u) => samples(await (await fetch(`${u}/metrics`, { headers: auth })).text())));
+    // A run's end is counted once its transaction committed, a moment after another connection can
+    // see it: read the pages until every end and step is counted (or 10 s pass), then check them all.
+    const read = () => Promise.all(urls.map(async (u) => samples(await (await fetch(`${u}/metrics`, { headers: auth })).text())));
+    let pages = await read();
+    for (const until = Date.now() + 10_000; Date.now() < until; pages = await read()) {
+      const ended = total(pages, 'baton_runs_ended_total{workflow="rm-ok",status="SUCCEEDED"}') + total(pages, 'baton_runs_ended_total{workflow="rm-bad",status="FAILED"}');
+      if (ended >= 11 && total(pages, 'baton_step_duration_seconds_count{step_type="NoOp",status="SUCCEEDED"}') >= 16) break;
+      await sleep(100);
+    }
     expect(total(pages, 'baton_runs_started_total{workflow="rm-ok"}')).toBe(8);
     expect(total(pages, 'baton_runs_ended_total{workflow="rm-ok",status="SUCCEEDED"}')).toBe(8);
     expect(total(pages, 'baton_runs_started_total{workflow="rm-bad"}')).toBe(3);

@@ -59,11 +59,25 @@ describe('run retention over REST', () => {
       `INSERT INTO signal_lineage (kind, signal_name, seq_id, workflow_id, workflow_instance_id) VALUES ('EMITTED', 'rr/out', 1, 'rr-ok', $1)`,
       [String(old)],
     );
+    // Two purged signals' tombstones: one only the old run's lineage points at, one the recent run's too.
+    await client.query(
+      `INSERT INTO signal_tombstones (name, seq_id, instance_id, create_time, purged_at)
+       VALUES ('rr/gone', 1, 'g1', now() - interval '3 days', now() - interval '2 days'), ('rr/kept', 1, 'k1', now() - interval '3 days', now() - interval '1 day')`,
+    );
+    await client.query(
+      `INSERT INTO signal_lineage (kind, signal_name, seq_id, workflow_id, workflow_instance_id)
+       VALUES ('TRIGGERED', 'rr/gone', 1, 'rr-ok', $1), ('TRIGGERED', 'rr/kept', 1, 'rr-ok', $1), ('UNBLOCKED', 'rr/kept', 1, 'rr-ok', $2)`,
+      [String(old), String(recent)],
+    );
 
     const pass = await fetch(`${url}/api/v3/admin/retention/run`, { method: 'POST', headers: { authorization: auth.authorization } });
-    const passBody = (await pass.json()) as { runs: { runs: number; tombstones: number; kept: number; more: boolean } | null; run_history: unknown };
+    const passBody = (await pass.json()) as { runs: { runs: number; tombstones: number; kept: number; more: boolean } | null; run_history: unknown; tombstones: unknown };
     expect(pass.status).toBe(200);
     expect(passBody.runs).toMatchObject({ runs: 1, tombstones: 1, more: false });
+    // The signal tombstone whose only run was purged goes with its edge; the recent run's stays.
+    expect(passBody.tombstones).toEqual({ removed: 1, edges: 1, scanned: 2, more: false });
+    const upRecent = (await (await fetch(`${url}/api/v3/workflows/rr-ok/instances/${recent}/lineage`, { headers: auth })).json()) as { nodes: { id: string; purged?: unknown }[] };
+    expect(upRecent.nodes.find((n) => n.id === 'signal:rr/kept#1')?.purged).toMatchObject({ instance_id: 'k1' });
     // The run history's weeks are not expired (they end at the latest next Monday, the retention is 1 day).
     expect(passBody.run_history).toEqual({ dropped: [], skipped: [] });
 
@@ -91,7 +105,10 @@ describe('run retention over REST', () => {
 
     const status = (await (await fetch(`${url}/api/v3/admin/retention`, { headers: auth })).json()) as {
       runs: { retention_seconds: number | null; tables: { table: string; rows: number }[]; partitions: { table: string; name: string; to: string | null; is_default: boolean }[]; oldest_retained: string | null };
+      tombstones: { rows: number; oldest_purged_at: string | null };
     };
+    expect(status.tombstones.rows).toBe(1);
+    expect(Date.parse(status.tombstones.oldest_purged_at!)).toBeLessThan(Date.now() - 23 * 3_600_000);
     expect(status.runs.retention_seconds).toBe(86_400);
     expect(status.runs.tables.find((t) => t.table === 'baton_run_tombstones')?.rows).toBe(1);
     // The run-history partitions: the migrated table, the weeks created ahead, the DEFAULT one.
@@ -108,6 +125,9 @@ describe('run retention over REST', () => {
     const metrics = samples(await (await fetch(`${url}/metrics`, { headers: auth })).text());
     expect(metrics.get('baton_table_rows{table="baton_run_tombstones"}')).toBe(1);
     expect(metrics.get('baton_retention_last_pass_purged_runs')).toBe(1);
+    expect(metrics.get('baton_retention_last_pass_removed_tombstones')).toBe(1);
+    expect(metrics.get('baton_table_rows{table="signal_tombstones"}')).toBe(1);
+    expect(metrics.get('baton_signal_tombstones_oldest_purged_timestamp_seconds')).toBe(Date.parse(status.tombstones.oldest_purged_at!) / 1000);
     expect(metrics.get('baton_runs_oldest_retained_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 3600);
   });
 });

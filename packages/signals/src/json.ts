@@ -27,3 +27,51 @@ export function stringifyJson(value: unknown): string {
   if (out === undefined) throw new TypeError('value cannot be serialised as JSON');
   return out;
 }
+
+/**
+ * Deepest nesting of arrays and objects Baton accepts in a JSON document: a signal's payload from
+ * any source, and a REST request body. Recursive code further on (serialising, hashing, canonical
+ * forms, PostgreSQL's jsonb parser) would otherwise run out of stack on a value nested thousands deep,
+ * and a Kafka chunk that cannot be stored would be retried forever.
+ */
+export const MAX_JSON_NESTING = 256;
+
+/** Index of the bracket in JSON text that nests deeper than `max` (strings skipped), or undefined. */
+export function nestingBeyond(text: string, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
+
+/**
+ * A JSON value together with the text it was parsed from (a Kafka message's value used whole as
+ * the payload): validation reads `value`, and the store writes `text` as received, so the value
+ * is never serialised again (PostgreSQL parses the text into jsonb once).
+ */
+export class JsonText {
+  constructor(
+    readonly text: string,
+    readonly value: unknown,
+  ) {}
+}
+
+// Text PostgreSQL may read differently from JSON.parse, or refuse, so it is not stored verbatim:
+// a \u escape (only escapes can spell a NUL or an unpaired surrogate: a raw NUL is not valid JSON
+// and text decoded from UTF-8 has no unpaired surrogate), a number with an exponent (1e999 is
+// Infinity to JSON.parse but beyond jsonb's numeric) or a very long run of digits.
+const NOT_VERBATIM = /\\u|\d[eE]|\d{1000}/;
+
+/** True when JSON text can be stored as jsonb exactly as received (see NOT_VERBATIM). */
+export function storableVerbatim(text: string): boolean {
+  return !NOT_VERBATIM.test(text);
+}

@@ -14,6 +14,8 @@ export interface ClaimedJob {
   seq_to: number | bigint;
   only_workflow_id: string | null;
   only_trigger_id: string | null;
+  /** The partition key of the range's instances (text, exact), when known (migration 0370). */
+  expire_at?: string | null;
 }
 
 /** What one batch takes of the claimed jobs. */
@@ -23,7 +25,7 @@ interface Take {
   /** The job taken in part: its seq_id moves to `from`. */
   rest?: { id: string; from: string };
   /** Instance ranges to match, inclusive. */
-  ranges: { n: string; a: string; b: string; w: string | null; t: string | null }[];
+  ranges: { n: string; a: string; b: string; e: string | null; w: string | null; t: string | null }[];
   signals: number;
 }
 
@@ -39,7 +41,7 @@ export function takeSignals(jobs: readonly Omit<ClaimedJob, 'generation'>[], bud
     const from = BigInt(j.seq_id);
     const to = BigInt(j.seq_to);
     const span = to - from + 1n;
-    const range = { n: j.name, a: from.toString(), w: j.only_workflow_id, t: j.only_trigger_id };
+    const range = { n: j.name, a: from.toString(), e: j.expire_at ?? null, w: j.only_workflow_id, t: j.only_trigger_id };
     if (span <= left) {
       take.done.push(String(j.id));
       take.ranges.push({ ...range, b: to.toString() });

@@ -37,6 +37,8 @@ interface JobRow {
   only_trigger_id: string | null;
   name: string;
   seq_id: number | bigint;
+  /** The instance's partition key, as text (exact to the microsecond). */
+  expire_at: string;
   params: string;
   create_ms: number;
 }
@@ -45,6 +47,7 @@ interface Candidate {
   sub: Subscription;
   name: string;
   seq: string;
+  expireAt: string;
   joinKey: string;
   timeMs: number;
 }
@@ -105,13 +108,18 @@ export class Matcher {
     const n = await this.db.tx(async (tx) => {
       // Claims jobs (SKIP LOCKED: processes share the queue) and takes the subscription
       // generation FOR SHARE, so a subscription change waits for this batch (see
-      // syncSubscriptionsInTx).
+      // syncSubscriptionsInTx). Naming signal_instances takes its ACCESS SHARE lock now, with the
+      // claim: a retention pass (which moves still-queued rows to a later partition under an
+      // ACCESS EXCLUSIVE lock, and clears the jobs' expire_at) then either waits for this batch
+      // or has committed before the claim reads the jobs, so no job's expire_at is stale.
       const claimed = await tx.query<ClaimedJob & { now_ms: number }>(
-        `WITH g AS (
+        `WITH pin AS (
+           SELECT 1 FROM ONLY signal_instances LIMIT 0
+         ), g AS (
            SELECT generation FROM signal_subscription_generation WHERE id = 1 FOR SHARE
          )
          SELECT (SELECT generation FROM g) AS generation, (extract(epoch FROM now()) * 1000)::float8 AS now_ms, q.id, q.name, q.seq_id, coalesce(q.seq_to, q.seq_id) AS seq_to,
-                q.only_workflow_id, q.only_trigger_id
+                q.only_workflow_id, q.only_trigger_id, q.expire_at::text AS expire_at
          FROM (SELECT * FROM signal_match_queue ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) q ORDER BY q.id`,
         [this.claimLimit],
       );
@@ -126,16 +134,23 @@ export class Matcher {
          ), u AS (
            UPDATE signal_match_queue SET seq_id = $2 WHERE id = $3
          ), r AS (
-           SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(n text, a bigint, b bigint, w text, t text)
+           SELECT * FROM jsonb_to_recordset($4::jsonb) AS r(n text, a bigint, b bigint, e timestamptz, w text, t text)
          ), w AS (
            SELECT EXISTS (SELECT 1 FROM signal_step_waiters WHERE status = 'WAITING' AND signal_names && (SELECT array_agg(DISTINCT n) FROM r)) AS waiting
          )
          SELECT (SELECT waiting FROM w) AS waiting, r.w AS only_workflow_id, r.t AS only_trigger_id, i.name, i.seq_id,
-                i.params::text AS params, (extract(epoch FROM i.create_time) * 1000)::float8 AS create_ms
+                i.expire_at::text AS expire_at, i.params::text AS params, (extract(epoch FROM i.create_time) * 1000)::float8 AS create_ms
          FROM r CROSS JOIN LATERAL (
            -- Per range, so each is a primary-key range scan: as a join (or a subquery the planner
-           -- may flatten, which OFFSET 0 prevents) the table was scanned whole and hashed.
-           SELECT name, seq_id, params, create_time FROM signal_instances WHERE name = r.n AND seq_id BETWEEN r.a AND r.b OFFSET 0
+           -- may flatten, which OFFSET 0 prevents) the table was scanned whole and hashed. With
+           -- the range's expire_at, run-time pruning reads only its partition; without it (see
+           -- migration 0370), every partition. The gate on r.e runs one branch per range.
+           SELECT name, seq_id, expire_at, params, create_time FROM signal_instances
+            WHERE r.e IS NOT NULL AND expire_at = r.e AND name = r.n AND seq_id BETWEEN r.a AND r.b
+           UNION ALL
+           SELECT name, seq_id, expire_at, params, create_time FROM signal_instances
+            WHERE r.e IS NULL AND name = r.n AND seq_id BETWEEN r.a AND r.b
+           OFFSET 0
          ) i
          ORDER BY i.name, i.seq_id`,
         [take.done, take.rest?.from ?? null, take.rest?.id ?? null, stringifyJson(take.ranges)],
@@ -163,7 +178,7 @@ export class Matcher {
           if (!specMatches(sig.spec, params)) continue;
           const joinValues = sig.joinKeys.map((k) => params[k]);
           if (joinValues.some((v) => v === undefined)) continue;
-          candidates.push({ sub, name: job.name, seq: job.seq_id.toString(), joinKey: stableJson(joinValues), timeMs: job.create_ms });
+          candidates.push({ sub, name: job.name, seq: job.seq_id.toString(), expireAt: job.expire_at, joinKey: stableJson(joinValues), timeMs: job.create_ms });
         }
       }
 
@@ -171,9 +186,9 @@ export class Matcher {
       if (candidates.length === 0) return take.signals;
 
       await tx.query(
-        `INSERT INTO signal_trigger_candidates (workflow_id, trigger_id, signal_name, seq_id, join_key, signal_time)
-         SELECT u.w, u.t, u.n, u.s, u.j, to_timestamp(u.ms / 1000.0)
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::float8[]) AS u(w, t, n, s, j, ms)
+        `INSERT INTO signal_trigger_candidates (workflow_id, trigger_id, signal_name, seq_id, join_key, signal_time, signal_expire_at)
+         SELECT u.w, u.t, u.n, u.s, u.j, to_timestamp(u.ms / 1000.0), u.e
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::float8[], $7::timestamptz[]) AS u(w, t, n, s, j, ms, e)
          WHERE NOT EXISTS (SELECT 1 FROM signal_trigger_consumptions c
                            WHERE c.workflow_id = u.w AND c.trigger_id = u.t AND c.signal_name = u.n AND c.seq_id = u.s)
          ON CONFLICT DO NOTHING`,
@@ -184,6 +199,7 @@ export class Matcher {
           candidates.map((c) => c.seq),
           candidates.map((c) => c.joinKey),
           candidates.map((c) => c.timeMs),
+          candidates.map((c) => c.expireAt),
         ],
       );
 
@@ -295,7 +311,14 @@ export class Matcher {
       `SELECT c.workflow_id, c.trigger_id, c.signal_name, c.seq_id, c.join_key, i.instance_id, i.params::text AS params
        FROM signal_trigger_candidates c
        JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(w, t, j) ON c.workflow_id = k.w AND c.trigger_id = k.t AND c.join_key = k.j
-       JOIN signal_instances i ON i.name = c.signal_name AND i.seq_id = c.seq_id
+       -- From the instance's partition when the candidate knows it (see the jobs query above).
+       CROSS JOIN LATERAL (
+         SELECT instance_id, params FROM signal_instances
+          WHERE c.signal_expire_at IS NOT NULL AND expire_at = c.signal_expire_at AND name = c.signal_name AND seq_id = c.seq_id
+         UNION ALL
+         SELECT instance_id, params FROM signal_instances
+          WHERE c.signal_expire_at IS NULL AND name = c.signal_name AND seq_id = c.seq_id
+       ) i
        ORDER BY c.seq_id`,
       [keys.map((k) => k.sub.workflowId), keys.map((k) => k.sub.triggerId), keys.map((k) => k.joinKey)],
     );

@@ -2,6 +2,7 @@ import type { Queryable } from '@baton/engine-core';
 import { stringifyJson } from './json.js';
 import type { PublishResult, SignalSource } from './model.js';
 import type { NormalizedSignal } from './validate.js';
+import { firstOccurrences } from './batch-firsts.js';
 
 /** The channel a publishing transaction notifies; matchers in every process listen on it. */
 /**
@@ -85,8 +86,8 @@ function jsonDocument(value: unknown): string {
 }
 
 /**
- * One row of the document. Absent keys read as NULL, so nothing is sent for an absent payload or
- * request time, the request id is sent only when it is not the instance id (it almost always is,
+ * One row of the document (payloads go apart: see payloadText). Absent keys read as NULL, so
+ * nothing is sent for an absent request time, the request id is sent only when it is not the instance id (it almost always is,
  * or is absent: `nr`), and the source is an index into the batch's distinct sources (`s`) plus,
  * for the sources that differ only by it (a Kafka partition's messages), the offset (`o`).
  * Document size is most of the client's cost of a large batch (serialising it, then writing it
@@ -99,10 +100,19 @@ interface Row {
   r?: string;
   nr?: 1;
   p: unknown;
-  pl?: unknown;
   rt?: number | bigint;
   s: number;
   o?: string;
+}
+
+/**
+ * A row's payload as JSON text (`null` for none). Payloads travel apart from the rows, as one
+ * JSON array of them: a payload received as text (a Kafka message value) is written into it as
+ * is, never parsed into objects kept until the commit and serialised again.
+ */
+function payloadText(s: NormalizedSignal): string {
+  if (s.payloadJson !== undefined) return s.payloadJson;
+  return s.payload === undefined || s.payload === null ? 'null' : jsonDocument(s.payload);
 }
 
 /** True when both have the same entries, scalar and equal, except `offset`. */
@@ -176,15 +186,7 @@ async function attemptPublish(
 ): Promise<PublishResult[]> {
   const sourceOf = (i: number): SignalSource => (isSourceList(source) ? source[i]! : source);
   const results: (PublishResult | undefined)[] = new Array(signals.length);
-  const firstIndex = new Map<string, number>();
-  const unique: number[] = [];
-  signals.forEach((s, i) => {
-    const key = `${s.name}\u0000${s.instanceId}`;
-    if (!firstIndex.has(key)) {
-      firstIndex.set(key, i);
-      unique.push(i);
-    }
-  });
+  const { first, unique } = firstOccurrences(signals);
 
   const existing = check
     ? await tx.query<{ name: string; instance_id: string; seq_id: number | bigint }>(
@@ -196,24 +198,28 @@ async function attemptPublish(
   const existingSeq = new Map(existing.rows.map((r) => [`${r.name}\u0000${r.instance_id}`, r.seq_id]));
 
   const counts = new Map<string, number>();
-  const fresh: { idx: number; k: number }[] = [];
+  // The new signals: their indexes in the batch and their seq ids' offsets within their names.
+  const fresh: number[] = [];
+  const freshK: number[] = [];
   const rows: Row[] = [];
+  const payloads: string[] = [];
   const sources = new SourceTable();
   for (const idx of unique) {
     const s = signals[idx]!;
-    const seen = existingSeq.get(`${s.name}\u0000${s.instanceId}`);
+    const seen = existingSeq.size === 0 ? undefined : existingSeq.get(`${s.name}\u0000${s.instanceId}`);
     if (seen !== undefined) {
       results[idx] = { name: s.name, seq_id: seen, instance_id: s.instanceId, duplicate: true };
       continue;
     }
     const k = (counts.get(s.name) ?? 0) + 1;
     counts.set(s.name, k);
-    fresh.push({ idx, k });
+    fresh.push(idx);
+    freshK.push(k);
     const row: Row = { n: s.name, k, i: s.instanceId, p: s.params, s: sources.ref(sourceOf(idx)) };
     const o = sources.offset;
     if (s.requestId === undefined || s.requestId === null) row.nr = 1;
     else if (s.requestId !== s.instanceId) row.r = s.requestId;
-    if (s.payload !== undefined && s.payload !== null) row.pl = s.payload;
+    payloads.push(payloadText(s));
     if (s.requestTime !== undefined && s.requestTime !== null) row.rt = s.requestTime;
     if (o !== undefined) row.o = o;
     rows.push(row);
@@ -235,9 +241,11 @@ async function attemptPublish(
          ON CONFLICT (name) DO UPDATE SET last_seq = sn.last_seq + EXCLUDED.last_seq
          RETURNING sn.name, sn.last_seq
        ), t AS (
-         SELECT u.n, l.last_seq - c.c + u.k AS s, c.e, u.i, CASE WHEN u.nr IS NULL THEN coalesce(u.r, u.i) END AS r, u.p, u.pl, u.rt,
+         SELECT u.n, l.last_seq - c.c + u.k AS s, c.e, u.i, CASE WHEN u.nr IS NULL THEN coalesce(u.r, u.i) END AS r, u.p,
+                nullif($4::jsonb -> (u.at::int - 1), 'null'::jsonb) AS pl, u.rt,
                 CASE WHEN u.o IS NULL THEN $3::jsonb -> u.s ELSE ($3::jsonb -> u.s) || jsonb_build_object('offset', u.o) END AS src
-         FROM jsonb_to_recordset($2::jsonb) AS u(n text, k bigint, i text, r text, nr int, p jsonb, pl jsonb, rt bigint, s int, o text)
+         FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (n text, k bigint, i text, r text, nr int, p jsonb, rt bigint, s int, o text))
+              WITH ORDINALITY AS u(n, k, i, r, nr, p, rt, s, o, at)
          JOIN locked l ON l.name = u.n JOIN cnt c ON c.n = u.n
        ), ins AS (
          INSERT INTO signal_instances (name, seq_id, expire_at, instance_id, request_id, params, payload, request_time, source)
@@ -246,23 +254,30 @@ async function attemptPublish(
          -- The dedupe key: unique across partitions (a duplicate fails here, see publishInTx).
          INSERT INTO signal_instance_keys (name, instance_id, seq_id) SELECT n, i, s FROM t
        ), q AS (
-         INSERT INTO signal_match_queue (name, seq_id, seq_to)
-         SELECT l.name, l.last_seq - c.c + 1, l.last_seq FROM locked l JOIN cnt c ON c.n = l.name ORDER BY l.name
+         -- With the range's partition key, so the matcher reads it from its one partition.
+         INSERT INTO signal_match_queue (name, seq_id, seq_to, expire_at)
+         SELECT l.name, l.last_seq - c.c + 1, l.last_seq, c.e FROM locked l JOIN cnt c ON c.n = l.name ORDER BY l.name
        )
        SELECT l.name, l.last_seq, pg_notify('${SIGNAL_CHANNEL}', '') FROM locked l`,
-      [JSON.stringify(names.map((n) => ({ n, c: counts.get(n)! }))), jsonDocument(rows), jsonDocument(sources.list)],
+      [JSON.stringify(names.map((n) => ({ n, c: counts.get(n)! }))), jsonDocument(rows), jsonDocument(sources.list), `[${payloads.join(',')}]`],
     );
-    const base = new Map(res.rows.map((r) => [r.name, toBig(r.last_seq) - BigInt(counts.get(r.name)!)]));
-    for (const { idx, k } of fresh) {
+    // Each name's seq id before this batch; numbers while every seq id of the name stays a safe integer.
+    const base = new Map<string, number | bigint>();
+    for (const r of res.rows) {
+      const last = r.last_seq;
+      const c = counts.get(r.name)!;
+      base.set(r.name, typeof last === 'number' && Number.isSafeInteger(last) ? last - c : toBig(last) - BigInt(c));
+    }
+    for (let j = 0; j < fresh.length; j++) {
+      const idx = fresh[j]!;
+      const k = freshK[j]!;
       const s = signals[idx]!;
-      results[idx] = { name: s.name, seq_id: fromBig(base.get(s.name)! + BigInt(k)), instance_id: s.instanceId, duplicate: false };
+      const b = base.get(s.name)!;
+      const seq = typeof b === 'number' ? b + k : fromBig(b + BigInt(k));
+      results[idx] = { name: s.name, seq_id: seq, instance_id: s.instanceId, duplicate: false };
     }
   }
-  signals.forEach((s, i) => {
-    if (results[i]) return;
-    const first = results[firstIndex.get(`${s.name}\u0000${s.instanceId}`)!]!;
-    results[i] = { ...first, duplicate: true };
-  });
+  for (let i = 0; i < signals.length; i++) if (!results[i]) results[i] = { ...results[first[i]!]!, duplicate: true };
   return results as PublishResult[];
 }
 

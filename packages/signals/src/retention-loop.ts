@@ -2,6 +2,8 @@ import { dropExpiredHistory, ensureHistoryPartitions, purgeExpiredRuns, type Db 
 import { ensurePartitions } from './partitions.js';
 import { runRetentionPass, type RetentionPassResult } from './retention.js';
 import { longestRetentionSeconds, setRetentionPolicy, type RetentionPolicy } from './retention-policy.js';
+import { purgeRunLinkedRows, type RunLinkedCursors } from './run-linked-purge.js';
+import { purgeTombstones, type TombstoneCursor } from './tombstone-purge.js';
 
 const DAY_MS = 86_400_000;
 
@@ -11,6 +13,8 @@ export interface RetentionLoopOptions {
   runRetentionSeconds?: number | null;
   /** Run purge batch size and batches per pass (tests; defaults in engine-core). */
   runBatch?: { size?: number; maxBatches?: number };
+  /** Signal tombstones (and step waiters, step outputs) looked at per statement and statements per pass (tests; defaults in tombstone-purge.ts). */
+  tombstoneBatch?: { size?: number; maxBatches?: number };
   /** Time between passes (default one hour). */
   intervalMs?: number;
   /** The clock (tests); default: now. */
@@ -30,6 +34,11 @@ export class RetentionLoop {
   /** The last pass's result and when it ended (ISO-8601), for the status and metrics. */
   last: { result: RetentionPassResult; at: string } | undefined;
   lastError: string | undefined;
+  /** Where the last pass's walk over the signal tombstones stopped (null: at the end). */
+  private tombstoneCursor: TombstoneCursor | null = null;
+  private runLinkedCursors: RunLinkedCursors | undefined;
+  /** Whether this process walked the tombstones at least once. */
+  private walked = false;
 
   constructor(
     private readonly db: Db,
@@ -82,6 +91,25 @@ export class RetentionLoop {
           if (result.runs.runs > 0) this.opts.logger?.info?.({ runs: result.runs }, 'retention pass purged expired finished runs');
           if (result.history.dropped.length > 0) this.opts.logger?.info?.({ dropped: result.history.dropped }, 'retention pass dropped expired run-history partitions');
         }
+        // Last: a tombstone goes once the runs its lineage leads to are purged (by this pass too).
+        // The walks read every tombstone (and step waiter, output record): they run on this
+        // process's first pass, while one is unfinished, and after a pass that purged runs or
+        // wrote tombstones; otherwise nothing can have become removable since the last walk.
+        const changed = (result.runs?.runs ?? 0) > 0 || result.dropped.some((d) => d.tombstones > 0);
+        if (!this.walked || changed || this.tombstoneCursor !== null || this.runLinkedCursors?.waiters != null || this.runLinkedCursors?.outputs != null) {
+          const batch = { batchSize: this.opts.tombstoneBatch?.size, maxBatches: this.opts.tombstoneBatch?.maxBatches };
+          const tombs = await purgeTombstones(this.db, { after: this.tombstoneCursor, ...batch });
+          this.tombstoneCursor = tombs.cursor;
+          result.tombstones = { removed: tombs.removed, edges: tombs.edges, scanned: tombs.scanned, more: tombs.cursor !== null };
+          const linked = await purgeRunLinkedRows(this.db, { after: this.runLinkedCursors, ...batch });
+          this.runLinkedCursors = linked.cursors;
+          result.runSignalRows = { waiters: linked.waiters, outputs: linked.outputs };
+          this.walked = true;
+        } else {
+          result.tombstones = { removed: 0, edges: 0, scanned: 0, more: false };
+          result.runSignalRows = { waiters: 0, outputs: 0 };
+        }
+        if (result.tombstones.removed > 0) this.opts.logger?.info?.({ tombstones: result.tombstones }, 'retention pass removed signal tombstones whose runs were purged');
         result.durationMs += Date.now() - started;
         this.last = { result, at: new Date().toISOString() };
         this.lastError = undefined;

@@ -1,6 +1,7 @@
 import { historyPartitions, oldestRetainedRun, RUN_TABLES, type Queryable } from '@baton/engine-core';
 import { listPartitions, SIGNAL_TABLE, type Partition } from './partitions.js';
 import { getRetentionPolicy, type RetentionPolicy } from './retention-policy.js';
+import { oldestTombstone } from './tombstone-purge.js';
 
 /** The signals tables whose size the status and the metrics report. */
 export const SIGNAL_TABLES = [
@@ -13,6 +14,8 @@ export const SIGNAL_TABLES = [
   'signal_trigger_candidates',
   'signal_match_queue',
   'signal_outbox',
+  'signal_step_waiters',
+  'signal_step_outputs',
 ] as const;
 
 export interface TableSize {
@@ -44,6 +47,8 @@ export interface RetentionStatus {
   nextExpiry: string | null;
   /** Finished-run history (engine-core's tables; purged by BATON_RUN_RETENTION). */
   runs: RunRetentionStatus;
+  /** Signal tombstones: how many (like `tables`, an estimate once analysed) and the oldest one's purge time (ISO-8601). */
+  tombstones: { rows: number; oldestPurgedAt: string | null };
 }
 
 export interface RunRetentionStatus {
@@ -122,13 +127,15 @@ export async function retentionStatus(q: Queryable): Promise<RetentionStatus> {
     runPartitions.push({ table: p.table, ...partitionStatus(p, size) });
   }
   const oldest = await oldestRetainedSignal(q);
+  const tables = await signalTableSizes(q);
   const firstEnd = partitions.find((p) => !p.isDefault && p.to !== null && p.rows > 0)?.to ?? null;
   return {
     policy: await getRetentionPolicy(q),
     partitions,
-    tables: await signalTableSizes(q),
+    tables,
     oldestRetained: oldest ? oldest.toISOString() : null,
     nextExpiry: firstEnd,
     runs: { tables: await runTableSizes(q), partitions: runPartitions, oldestRetained: await oldestRetainedRun(q) },
+    tombstones: { rows: tables.find((t) => t.table === 'signal_tombstones')?.rows ?? 0, oldestPurgedAt: await oldestTombstone(q) },
   };
 }

@@ -35,6 +35,21 @@ export interface RetentionPassResult {
   runs?: RunPurgeResult;
   /** Run-history partitions dropped by the same pass (absent: runs are kept forever). */
   history?: HistoryDropResult;
+  /** Signal tombstones the same pass removed (set by the retention loop; see tombstone-purge.ts). */
+  tombstones?: TombstonePassResult;
+  /** Step waiters and step output records of purged runs deleted by the same pass (set by the retention loop). */
+  runSignalRows?: { waiters: number; outputs: number };
+}
+
+export interface TombstonePassResult {
+  /** Tombstones removed: every run their lineage led to was purged. */
+  removed: number;
+  /** Lineage edges removed with them (both ends purged). */
+  edges: number;
+  /** Tombstones looked at. */
+  scanned: number;
+  /** The pass stopped at its batch limit; the next one continues where it stopped. */
+  more: boolean;
 }
 
 /**
@@ -106,8 +121,9 @@ async function detachedLeftovers(q: Queryable): Promise<string[]> {
 }
 
 /**
- * Tombstones for the detached partition's instances that lineage points to, then its dedupe keys
- * deleted (a join with it: the one row-by-row delete, off the publish path) and the table dropped.
+ * Tombstones for the detached partition's instances that lineage points to, then their dedupe keys
+ * and trigger consumptions deleted (joins with it: the row-by-row deletes, off the publish path)
+ * and the table dropped.
  */
 async function purgeDetached(db: Db, name: string, now: Date): Promise<{ rows: number; tombstones: number } | undefined> {
   return db.tx(async (tx) => {
@@ -122,6 +138,8 @@ async function purgeDetached(db: Db, name: string, now: Date): Promise<{ rows: n
       [now.toISOString()],
     );
     const keys = await tx.query(`DELETE FROM signal_instance_keys k USING ${name} s WHERE k.name = s.name AND k.instance_id = s.instance_id`);
+    // Which triggers the instances fed: only read while an instance is stored (the firing keeps its own copy).
+    await tx.query(`DELETE FROM signal_trigger_consumptions c USING ${name} s WHERE c.signal_name = s.name AND c.seq_id = s.seq_id`);
     await tx.query(`DROP TABLE ${name}`);
     return { rows: keys.rowCount, tombstones: tomb.rowCount };
   });
@@ -147,6 +165,10 @@ async function keepNeeded(tx: Queryable, p: Partition, keepUntil: Date): Promise
      WHERE s.name = q.name AND s.seq_id BETWEEN q.seq_id AND coalesce(q.seq_to, q.seq_id) AND ${inRange}`,
     range,
   );
+  // The queue and candidate rows that named the partition key of the moved rows no longer do:
+  // NULL makes the matcher look them up in every partition (migration 0370).
+  await tx.query(`UPDATE signal_match_queue SET expire_at = NULL WHERE expire_at >= $1::timestamptz AND expire_at < $2::timestamptz`, range.slice(0, 2));
+  await tx.query(`UPDATE signal_trigger_candidates SET signal_expire_at = NULL WHERE signal_expire_at >= $1::timestamptz AND signal_expire_at < $2::timestamptz`, range.slice(0, 2));
   const waiters = await tx.query<{ dependencies: string }>(`SELECT dependencies::text AS dependencies FROM signal_step_waiters WHERE status = 'WAITING'`);
   const matched: { n: string; s: string }[] = [];
   for (const w of waiters.rows) {

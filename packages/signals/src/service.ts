@@ -203,13 +203,24 @@ export class SignalService {
     return this.matcher.retryStalled(true);
   }
 
-  /** Processes match jobs until the queue is empty (tests, and one-shot tools). */
-  async drain(): Promise<number> {
+  /**
+   * Processes match jobs until the queue is empty (tests, and one-shot tools), returning how many
+   * signals this call matched. Jobs another matcher holds (this process's loops or another
+   * process's, skipped by the claim's SKIP LOCKED) are waited for: when it returns, every signal
+   * queued before the call has been matched and committed. Throws, naming what is left, when the
+   * queue is not empty after `timeoutMs`.
+   */
+  async drain(timeoutMs = 120_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
     let total = 0;
     for (;;) {
       const n = await this.matcher.runOnce();
-      if (n === 0) return total;
       total += n;
+      if (n > 0) continue;
+      const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM signal_match_queue');
+      if (rows[0]!.n === 0) return total;
+      if (Date.now() > deadline) throw new Error(`signal matching did not drain within ${timeoutMs} ms: ${rows[0]!.n} match jobs still queued, held by another matcher`);
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 

@@ -1,5 +1,6 @@
 import { paramsInstanceId } from './canonical.js';
 import { SignalValidationError, type FieldError } from './errors.js';
+import { JsonText, MAX_JSON_NESTING, nestingBeyond, parseJson, storableVerbatim } from './json.js';
 import { MAX_BATCH, MAX_NAME_LENGTH, type ParamValue, type SignalParams } from './model.js';
 
 /** A validated signal ready to store. */
@@ -7,14 +8,36 @@ export interface NormalizedSignal {
   name: string;
   params: SignalParams;
   payload: unknown;
+  /**
+   * The payload as JSON text, when it came as text (a Kafka message value): stored as is, and
+   * `payload` parses it again only when read (outbound events).
+   */
+  payloadJson?: string;
   requestId?: string;
   requestTime?: number | bigint;
   instanceId: string;
 }
 
+/** A signal whose payload is kept as its JSON text: nothing holds the parsed tree meanwhile. */
+class TextPayloadSignal implements NormalizedSignal {
+  constructor(
+    readonly name: string,
+    readonly params: SignalParams,
+    readonly payloadJson: string,
+    readonly requestId: string | undefined,
+    readonly requestTime: number | bigint | undefined,
+    readonly instanceId: string,
+  ) {}
+
+  get payload(): unknown {
+    return parseJson(this.payloadJson);
+  }
+}
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const KNOWN_FIELDS = new Set(['name', 'params', 'payload', 'request_id', 'request_time']);
+const NO_EXTRAS: string[] = [];
 // C0 and C1 control characters and DEL.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -30,24 +53,36 @@ export function unstorableProblem(s: string): string | undefined {
   return undefined;
 }
 
-/** True when a string or key anywhere in a JSON value is one PostgreSQL cannot store. */
-function holdsUnstorable(value: unknown): boolean {
-  // A stack, not recursion: a hostile payload may nest deeper than the call stack goes.
+/**
+ * What makes a JSON value unstorable, found in one walk: nesting deeper than MAX_JSON_NESTING, or a
+ * string or key PostgreSQL cannot store. A stack, not recursion: a hostile payload may nest deeper
+ * than the call stack goes.
+ */
+function payloadTrouble(value: unknown): 'deep' | 'unstorable' | undefined {
   const stack: unknown[] = [value];
+  const depths: number[] = [0];
   while (stack.length > 0) {
     const v = stack.pop();
+    const d = depths.pop()!;
     if (typeof v === 'string') {
-      if (unstorableProblem(v) !== undefined) return true;
-    } else if (Array.isArray(v)) {
-      for (const x of v) stack.push(x);
+      if (unstorableProblem(v) !== undefined) return 'unstorable';
     } else if (typeof v === 'object' && v !== null) {
-      for (const k in v) {
-        if (unstorableProblem(k) !== undefined) return true;
-        stack.push((v as Record<string, unknown>)[k]);
+      if (d >= MAX_JSON_NESTING) return 'deep';
+      if (Array.isArray(v)) {
+        for (const x of v) {
+          stack.push(x);
+          depths.push(d + 1);
+        }
+      } else {
+        for (const k in v) {
+          if (unstorableProblem(k) !== undefined) return 'unstorable';
+          stack.push((v as Record<string, unknown>)[k]);
+          depths.push(d + 1);
+        }
       }
     }
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -55,7 +90,9 @@ function holdsUnstorable(value: unknown): boolean {
  * Paths are built only for a value that holds one: every signal's payload passes through here.
  */
 function unstorableIn(value: unknown, field: string): FieldError | undefined {
-  if (!holdsUnstorable(value)) return undefined;
+  const trouble = payloadTrouble(value);
+  if (trouble === undefined) return undefined;
+  if (trouble === 'deep') return { field, message: `nesting deeper than ${MAX_JSON_NESTING}` };
   const stack: Array<[unknown, string]> = [[value, field]];
   while (stack.length > 0) {
     const [v, at] = stack.pop()!;
@@ -76,10 +113,37 @@ function unstorableIn(value: unknown, field: string): FieldError | undefined {
   return undefined;
 }
 
+/** A payload kept as text that nests deeper than MAX_JSON_NESTING, with the character. */
+function textTooDeep(text: string, field: string): FieldError | undefined {
+  const at = nestingBeyond(text, MAX_JSON_NESTING);
+  return at === undefined ? undefined : { field, message: `nesting deeper than ${MAX_JSON_NESTING} at character ${at + 1}` };
+}
+
 /** Checks a signal name; returns the problem or undefined. Names are path-like: `db/prod/orders`. */
 export function nameProblem(name: unknown): string | undefined {
   if (name === undefined || name === null) return 'is required';
   if (typeof name !== 'string') return 'must be a string';
+  if (GOOD_NAMES.has(name)) return undefined;
+  const problem = checkName(name);
+  if (problem === undefined) remember(GOOD_NAMES, name);
+  return problem;
+}
+
+/**
+ * Names and param names found valid lately: a stream of signals repeats a few names (and each
+ * name's few param names), so each is checked once rather than for every signal. Bounded: once
+ * full, the set starts over.
+ */
+const GOOD_NAMES = new Set<string>();
+const GOOD_PARAM_NAMES = new Set<string>();
+const REMEMBERED = 10_000;
+
+function remember(set: Set<string>, s: string): void {
+  if (set.size >= REMEMBERED) set.clear();
+  set.add(s);
+}
+
+function checkName(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters (got ${name.length})`;
   if (CONTROL.test(name)) return 'must not contain control characters';
@@ -101,11 +165,19 @@ export function validateParams(raw: unknown, field: string, errors: FieldError[]
     return {};
   }
   const out: SignalParams = {};
-  for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
-    if (typeof v === 'number' && Number.isSafeInteger(v) && key.length > 0) {
-      // The common case, without a BigInt round trip (which also turns -0 into 0).
-      if (unstorableProblem(key) === undefined) {
+  const rec = raw as Record<string, unknown>;
+  for (const key in rec) {
+    if (!Object.prototype.hasOwnProperty.call(rec, key)) continue;
+    const v = rec[key];
+    if (GOOD_PARAM_NAMES.has(key)) {
+      // The common cases: a known param name, a safe integer (without a BigInt round trip, which
+      // also turns -0 into 0) or a string with nothing PostgreSQL cannot store.
+      if (typeof v === 'number' && Number.isSafeInteger(v)) {
         out[key] = v === 0 ? 0 : v;
+        continue;
+      }
+      if (typeof v === 'string' && unstorableProblem(v) === undefined) {
+        out[key] = v;
         continue;
       }
     }
@@ -115,10 +187,12 @@ export function validateParams(raw: unknown, field: string, errors: FieldError[]
     } else if (keyProblem) {
       errors.push({ field, message: `param name ${JSON.stringify(key)} ${keyProblem}` });
     } else if (typeof v === 'string') {
+      remember(GOOD_PARAM_NAMES, key);
       const problem = unstorableProblem(v);
       if (problem) errors.push({ field: `${field}.${key}`, message: problem });
       else out[key] = v;
     } else if (isIntegerValue(v)) {
+      remember(GOOD_PARAM_NAMES, key);
       const b = BigInt(v);
       if (b < INT64_MIN || b > INT64_MAX) errors.push({ field: `${field}.${key}`, message: 'integer is outside the 64-bit range' });
       else out[key] = normalizeInt(b);
@@ -163,8 +237,17 @@ function normalizeOne(raw: unknown, field: string, errors: FieldError[]): Normal
     } else requestTime = rec.request_time;
   }
 
-  const extras = Object.keys(rec).filter((k) => !KNOWN_FIELDS.has(k));
+  // The fields besides the known ones (they go into the payload); no list is made when there are none.
+  let extras: string[] = NO_EXTRAS;
+  for (const k in rec) if (!KNOWN_FIELDS.has(k) && Object.prototype.hasOwnProperty.call(rec, k)) (extras === NO_EXTRAS ? (extras = []) : extras).push(k);
   let payload: unknown = rec.payload ?? null;
+  let payloadJson: string | undefined;
+  if (payload instanceof JsonText) {
+    // Kept as text unless it is JSON null (no payload), other fields merge into it, or the text
+    // may hold what the checks below refuse or PostgreSQL reads otherwise (then it is re-serialised).
+    if (payload.value !== null && payload.value !== undefined && extras.length === 0 && storableVerbatim(payload.text)) payloadJson = payload.text;
+    payload = payload.value ?? null;
+  }
   if (extras.length > 0) {
     if (payload !== null && (typeof payload !== 'object' || Array.isArray(payload))) {
       errors.push({ field: `${field}.payload`, message: `must be an object when the request also carries other fields (${extras.join(', ')})` });
@@ -174,11 +257,21 @@ function normalizeOne(raw: unknown, field: string, errors: FieldError[]): Normal
       payload = merged;
     }
   }
-  const unstorable = unstorableIn(payload, `${field}.payload`);
+  const unstorable = payloadJson !== undefined ? textTooDeep(payloadJson, `${field}.payload`) : unstorableIn(payload, `${field}.payload`);
   if (unstorable) errors.push(unstorable);
   if (errors.length > before) return undefined;
   const name = rec.name as string;
-  return { name, params, payload, requestId, requestTime, instanceId: requestId ?? paramsInstanceId(name, params) };
+  const instanceId = requestId ?? paramsInstanceId(name, params);
+  if (payloadJson !== undefined) return new TextPayloadSignal(name, params, payloadJson, requestId, requestTime, instanceId);
+  return { name, params, payload, requestId, requestTime, instanceId };
+}
+
+/** Validates one signal; throws SignalValidationError listing its problems under `field`. */
+export function normalizeSignal(raw: unknown, field: string): NormalizedSignal {
+  const errors: FieldError[] = [];
+  const s = normalizeOne(raw, field, errors);
+  if (!s) throw new SignalValidationError(errors);
+  return s;
 }
 
 /**

@@ -143,13 +143,17 @@ describe('pause against a match in flight (postgres)', () => {
 
   it('waits for matchers that hold the subscription generation, as a match batch does', async () => {
     const order: string[] = [];
-    // A matcher's batch holds the generation row FOR SHARE until it commits.
+    // A matcher's batch holds the generation row FOR SHARE until it commits; the pause begins once
+    // the lock is held.
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
     const batch = t.db.tx(async (tx) => {
       await tx.query('SELECT generation FROM signal_subscription_generation WHERE id = 1 FOR SHARE');
+      holding();
       await new Promise((r) => setTimeout(r, 300));
       order.push('match committed');
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await held;
     await t.db.tx((tx) => pauseSignalTriggersInTx(tx, { workflowId: 'wf' }));
     order.push('pause committed');
     await batch;

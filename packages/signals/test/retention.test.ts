@@ -174,6 +174,8 @@ describe.each(['postgres', 'pglite'])('signal retention on %s', (kind) => {
     await runRetentionPass(db, { now: days(0) });
     const def = joinTrigger('wf-keep');
     await svc.syncSubscriptions(def.workflowId, def);
+    const pend = definitionWith('wf-pend', triggersFromMaestro([{ definitions: { 'pending/x': { match_params: { x: { value: '1', operator: '=' } } } } }]));
+    await svc.syncSubscriptions(pend.workflowId, pend);
     await svc.publish([{ name: 'wf-keep/left', params: { day: 20240105 } }]); // half a join
     await svc.publish([{ name: 'gate/a', params: { x: '1' } }, { name: 'free/x', params: { x: '1' } }]);
     await svc.drain();
@@ -186,6 +188,10 @@ describe.each(['postgres', 'pglite'])('signal retention on %s', (kind) => {
     expect(pass.dropped.reduce((n, d) => n + d.kept, 0)).toBe(3);
     expect(await stored(svc, 'free/x', 1)).toBe(false);
     for (const name of ['wf-keep/left', 'gate/a', 'pending/x']) expect(await stored(svc, name, 1)).toBe(true);
+    // The match job and the candidate named the partition the kept rows left: no longer (the
+    // matcher then looks in every partition, and finds them where they were moved).
+    expect((await db.query('SELECT 1 FROM signal_match_queue WHERE expire_at IS NOT NULL')).rows).toHaveLength(0);
+    expect((await db.query('SELECT 1 FROM signal_trigger_candidates WHERE signal_expire_at IS NOT NULL')).rows).toHaveLength(0);
 
     // What was kept is used: the join completes, the step opens with the kept match. (The test's
     // clock ran 3 days ahead of the database's, so these expire in 4 days, after the clock's now.)
@@ -193,6 +199,7 @@ describe.each(['postgres', 'pglite'])('signal retention on %s', (kind) => {
     await svc.publish([{ name: 'wf-keep/right', params: { kind: 'full', date: 20240105 } }, { name: 'gate/b', params: {} }]);
     await svc.drain();
     expect(await countStarts(db, 'wf-keep')).toBe(1);
+    expect(await countStarts(db, 'wf-pend')).toBe(1);
     const waiter = await svc.getWaiter(step);
     expect(waiter?.status).toBe('SATISFIED');
     expect(waiter?.matched[0]?.name).toBe('gate/a');
@@ -210,6 +217,6 @@ describe.each(['postgres', 'pglite'])('signal retention on %s', (kind) => {
     // A purged instance nothing points to leaves no tombstone.
     await expect(svc.lineageOfSignal('free/x', 1, 1)).rejects.toThrow(SignalNotFoundError);
     const tomb = await db.query<{ name: string }>('SELECT name FROM signal_tombstones ORDER BY name');
-    expect(tomb.rows.map((r) => r.name)).toEqual(['gate/a', 'gate/b', 'wf-keep/left', 'wf-keep/right']);
+    expect(tomb.rows.map((r) => r.name)).toEqual(['gate/a', 'gate/b', 'pending/x', 'wf-keep/left', 'wf-keep/right']);
   });
 });

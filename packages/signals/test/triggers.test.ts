@@ -89,22 +89,23 @@ function simpleTrigger(workflowId: string, extra: Record<string, unknown> = {}) 
 }
 
 describe('takeSignals', () => {
-  const job = (id: number, seq_id: number, seq_to: number) => ({ id, name: `n${id}`, seq_id, seq_to, only_workflow_id: null, only_trigger_id: null });
+  // Job 1 knows its instances' partition key (expire_at); the others do not (older queue rows).
+  const job = (id: number, seq_id: number, seq_to: number) => ({ id, name: `n${id}`, seq_id, seq_to, only_workflow_id: null, only_trigger_id: null, expire_at: id === 1 ? '2027-01-06 05:00:00.123456+00' : null });
   it('takes whole jobs while they fit, then the head of the next, and leaves the rest queued', () => {
     expect(takeSignals([job(1, 1, 3), job(2, 10, 19), job(3, 1, 1)], 8)).toEqual({
       done: ['1'],
       rest: { id: '2', from: '15' },
       ranges: [
-        { n: 'n1', a: '1', b: '3', w: null, t: null },
-        { n: 'n2', a: '10', b: '14', w: null, t: null },
+        { n: 'n1', a: '1', b: '3', e: '2027-01-06 05:00:00.123456+00', w: null, t: null },
+        { n: 'n2', a: '10', b: '14', e: null, w: null, t: null },
       ],
       signals: 8,
     });
     expect(takeSignals([job(1, 1, 3), job(2, 4, 4)], 4)).toEqual({
       done: ['1', '2'],
       ranges: [
-        { n: 'n1', a: '1', b: '3', w: null, t: null },
-        { n: 'n2', a: '4', b: '4', w: null, t: null },
+        { n: 'n1', a: '1', b: '3', e: '2027-01-06 05:00:00.123456+00', w: null, t: null },
+        { n: 'n2', a: '4', b: '4', e: null, w: null, t: null },
       ],
       signals: 4,
     });
@@ -332,17 +333,41 @@ describe('trigger semantics', () => {
   });
 
   it('lets a join partner expire after the join window', async () => {
-    const def = simpleTrigger('wf-window', { join_window_seconds: 1 });
+    // A 30 s window; the first left signal is made older than it by moving its time back (not by
+    // waiting), so the second half does not depend on how fast the machine is.
+    const def = simpleTrigger('wf-window', { join_window_seconds: 30 });
     await svc.syncSubscriptions(def.workflowId, def);
     await svc.publish([{ name: 'wf-window/left', params: { day: 20240601 } }]);
     await svc.drain();
-    await new Promise((r) => setTimeout(r, 1300));
+    const aged = await t.db.query(`UPDATE signal_trigger_candidates SET signal_time = signal_time - interval '31 seconds' WHERE workflow_id = 'wf-window'`);
+    expect(aged.rowCount).toBe(1);
     await svc.publish([{ name: 'wf-window/right', params: { kind: 'full', date: 20240601 } }]);
     await svc.drain();
     expect(await countStarts(t.db, 'wf-window')).toBe(0);
     await svc.publish([{ name: 'wf-window/left', params: { day: 20240601, n: 2 } }]);
     await svc.drain();
     expect(await countStarts(t.db, 'wf-window')).toBe(1);
+  });
+
+  it('drain waits for match jobs another matcher holds, then has them matched', async () => {
+    const def = simpleTrigger('wf-held');
+    await svc.syncSubscriptions(def.workflowId, def);
+    await svc.publish([{ name: 'wf-held/left', params: { day: 20240701 } }, { name: 'wf-held/right', params: { kind: 'full', date: 20240701 } }]);
+    // Another matcher's transaction holds the two jobs (as a claim does) for half a second.
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
+    const other = t.db.tx(async (tx) => {
+      const jobs = await tx.query(`SELECT id FROM signal_match_queue WHERE name LIKE 'wf-held/%' FOR UPDATE`);
+      expect(jobs.rows).toHaveLength(2);
+      holding();
+      await new Promise((r) => setTimeout(r, 500));
+    });
+    await held;
+    const t0 = performance.now();
+    expect(await svc.drain()).toBe(2);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(400);
+    await other;
+    expect(await countStarts(t.db, 'wf-held')).toBe(1);
   });
 
   it('rebuilds subscriptions at start-up from the active definitions only', async () => {

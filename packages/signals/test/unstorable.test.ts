@@ -33,6 +33,16 @@ describe('values PostgreSQL cannot store', () => {
     expect(problems([{ name: 'a', extra: NUL }])).toEqual([{ field: 'signals[0].payload.extra', message: 'contains a NUL character (U+0000)' }]);
   });
 
+  it('checks every value of a param name seen before (names are checked once, values always)', () => {
+    normalizeBatch([{ name: 'seen', params: { k: 'fine', n: 1 } }]);
+    expect(problems([{ name: 'seen', params: { k: `x${NUL}y`, n: 1.5 } }])).toEqual([
+      { field: 'signals[0].params.k', message: 'contains a NUL character (U+0000)' },
+      { field: 'signals[0].params.n', message: 'must be a string or an integer' },
+    ]);
+    expect(problems([{ name: 'seen', params: { n: 2n ** 63n } }])).toEqual([{ field: 'signals[0].params.n', message: 'integer is outside the 64-bit range' }]);
+    expect(normalizeBatch([{ name: 'seen', params: { k: 'ok', n: -0 } }])[0]!.params).toEqual({ k: 'ok', n: 0 });
+  });
+
   it('accepts surrogate pairs and ordinary text', () => {
     const [s] = normalizeBatch([{ name: 'a', params: { k: 'x😀y' }, payload: { e: '😀', k: ['é'] }, request_id: 'r😀' }]);
     expect(s).toMatchObject({ params: { k: 'x😀y' }, payload: { e: '😀', k: ['é'] }, requestId: 'r😀' });

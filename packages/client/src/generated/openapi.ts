@@ -96,6 +96,13 @@ export interface paths {
                                     /** @description expired partitions left for the next pass (lock not had in time) */
                                     skipped: string[];
                                 } | (never | null);
+                                /** @description per-step signal rows of runs purged by run retention, deleted */
+                                run_signal_rows: {
+                                    /** @description records of the signals a step emitted */
+                                    outputs: number;
+                                    /** @description step signal waiters (any status) */
+                                    waiters: number;
+                                };
                                 /** @description null: finished runs are kept forever */
                                 runs: {
                                     /** @description step attempts deleted */
@@ -112,6 +119,17 @@ export interface paths {
                                 } | (never | null);
                                 /** @description expired partitions left for the next pass (lock not had in time) */
                                 skipped: string[];
+                                /** @description signal tombstones removed: every run their lineage edges led to was purged by run retention */
+                                tombstones: {
+                                    /** @description lineage edges removed with them (purged signal to purged run) */
+                                    edges: number;
+                                    /** @description the pass stopped at its batch limit; the next one continues where it stopped */
+                                    more: boolean;
+                                    /** @description tombstones removed */
+                                    removed: number;
+                                    /** @description tombstones looked at */
+                                    scanned: number;
+                                };
                             } | null;
                             /**
                              * Format: date-time
@@ -190,6 +208,16 @@ export interface paths {
                                 rows: number;
                                 table: string;
                             }[];
+                            /** @description tombstones of purged signals that lineage of a stored run still points to */
+                            tombstones: {
+                                /**
+                                 * Format: date-time
+                                 * @description when the signal of the oldest stored tombstone was purged
+                                 */
+                                oldest_purged_at: string | null;
+                                /** @description the planner's estimate once analysed, else counted */
+                                rows: number;
+                            };
                         };
                     };
                 };
@@ -297,6 +325,13 @@ export interface paths {
                                 /** @description expired partitions left for the next pass (lock not had in time) */
                                 skipped: string[];
                             } | (never | null);
+                            /** @description per-step signal rows of runs purged by run retention, deleted */
+                            run_signal_rows: {
+                                /** @description records of the signals a step emitted */
+                                outputs: number;
+                                /** @description step signal waiters (any status) */
+                                waiters: number;
+                            };
                             /** @description null: finished runs are kept forever */
                             runs: {
                                 /** @description step attempts deleted */
@@ -313,6 +348,17 @@ export interface paths {
                             } | (never | null);
                             /** @description expired partitions left for the next pass (lock not had in time) */
                             skipped: string[];
+                            /** @description signal tombstones removed: every run their lineage edges led to was purged by run retention */
+                            tombstones: {
+                                /** @description lineage edges removed with them (purged signal to purged run) */
+                                edges: number;
+                                /** @description the pass stopped at its batch limit; the next one continues where it stopped */
+                                more: boolean;
+                                /** @description tombstones removed */
+                                removed: number;
+                                /** @description tombstones looked at */
+                                scanned: number;
+                            };
                         };
                     };
                 };

@@ -16,13 +16,35 @@ export interface PgDbOptions {
   applicationName?: string;
 }
 
+/**
+ * Baton's sessions run with JIT compilation off (`-c jit=off` in the startup options; options the
+ * URL names come after it, so they can turn it back on). Its statements are short index lookups,
+ * but over a partitioned table the planner adds up every partition's cost: at 20M stored signals
+ * the matcher's 5 ms lookup of a batch's instances crossed jit_above_cost and spent 0.6-1.4 s per
+ * call compiling 656 functions (pg_stat_statements: jit time = all of its time).
+ */
+function withoutJit(connectionString: string): { connectionString: string; options?: string } {
+  const off = '-c jit=off';
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, options: off };
+  }
+  const own = url.searchParams.get('options');
+  // The URL's own options override the pool's: add to them instead.
+  if (own === null) return { connectionString, options: off };
+  url.searchParams.set('options', `${off} ${own}`);
+  return { connectionString: url.toString() };
+}
+
 export class PgDb implements Db {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
 
   constructor(opts: PgDbOptions) {
     this.pool = new pg.Pool({
-      connectionString: opts.connectionString,
+      ...withoutJit(opts.connectionString),
       max: opts.max ?? 10,
       application_name: opts.applicationName ?? 'baton',
       types: types as pg.CustomTypesConfig,

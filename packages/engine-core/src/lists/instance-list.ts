@@ -73,10 +73,10 @@ export function instanceListQuery(q: InstanceListQuery): { sql: string; params: 
   const c = new Conditions();
   c.add(`strpos(i.workflow_id, '#') = 0`);
   if (q.workflowIds?.length) c.add(q.workflowIds.length === 1 ? `i.workflow_id = ${c.param(q.workflowIds[0])}` : `i.workflow_id = ANY(${c.param(q.workflowIds)}::text[])`);
-  if (q.statuses?.length) {
-    for (const s of q.statuses) if (!(INSTANCE_STATUSES as readonly string[]).includes(s)) throw new ListFilterError('status', `"${s}" is not one of ${INSTANCE_STATUSES.join(', ')}`);
-    c.add(q.statuses.length === 1 ? `i.status = ${c.param(q.statuses[0])}` : `i.status = ANY(${c.param(q.statuses)}::text[])`);
-  }
+  for (const s of q.statuses ?? []) if (!(INSTANCE_STATUSES as readonly string[]).includes(s)) throw new ListFilterError('status', `"${s}" is not one of ${INSTANCE_STATUSES.join(', ')}`);
+  const statuses = [...new Set(q.statuses ?? [])];
+  const byInstance = q.order === 'instance';
+  if (statuses.length > 0 && byInstance) c.add(statuses.length === 1 ? `i.status = ${c.param(statuses[0])}` : `i.status = ANY(${c.param(statuses)}::text[])`);
   if (q.initiators?.length) {
     for (const k of q.initiators) if (!(INITIATOR_KINDS as readonly string[]).includes(k)) throw new ListFilterError('initiator', `"${k}" is not one of ${INITIATOR_KINDS.join(', ')}`);
     c.add(`upper(i.initiator->>'type') = ANY(${c.param(q.initiators)}::text[])`);
@@ -91,22 +91,45 @@ export function instanceListQuery(q: InstanceListQuery): { sql: string; params: 
                  AND (v.definition->'tags' @> ${tag}::jsonb OR w.properties->'tags' @> ${tag}::jsonb))`,
     );
   }
-  const byInstance = q.order === 'instance';
   if (byInstance && q.workflowIds?.length !== 1) throw new Error('listing by instance id needs exactly one workflow');
   if (q.beforeInstanceId !== undefined) c.add(`i.instance_id < ${c.param(q.beforeInstanceId)}`);
+  let after: { ts: string; id: string } | undefined;
   if (q.cursor !== undefined) {
     if (byInstance) throw new ListFilterError('cursor', 'this list pages by instance id');
     const [us, id] = decodeCursor(CURSOR_KIND, q.cursor, [MICROS, ID]);
-    c.add(`(i.created_at, i.id) < (to_timestamp(0) + ${c.param(us)}::bigint * interval '1 microsecond', ${c.param(id)}::bigint)`);
+    after = { ts: `to_timestamp(0) + ${c.param(us)}::bigint * interval '1 microsecond'`, id: `${c.param(id)}::bigint` };
+    if (statuses.length === 0) c.add(`(i.created_at, i.id) < (${after.ts}, ${after.id})`);
   }
   // Only the latest run of each instance (one probe of the (workflow_id, instance_id, run_id) key).
   c.add(`NOT EXISTS (SELECT 1 FROM baton_workflow_instances n WHERE n.workflow_id = i.workflow_id AND n.instance_id = i.instance_id AND n.run_id > i.run_id)`);
-  const sql = `SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint::text AS created_us, i.workflow_id, i.version, i.instance_id, i.run_id,
+  const select = `SELECT i.id, (extract(epoch FROM i.created_at) * 1000000)::bigint::text AS created_us, i.workflow_id, i.version, i.instance_id, i.run_id,
             i.status, i.request_id, i.initiator, i.reason, i.created_at, i.started_at, i.ended_at
-       FROM baton_workflow_instances i
+       FROM baton_workflow_instances i`;
+  const n = c.param(limit + 1);
+  if (byInstance || statuses.length === 0) {
+    const sql = `${select}
        ${c.sql()}
       ORDER BY ${byInstance ? 'i.instance_id DESC' : 'i.created_at DESC, i.id DESC'}
-      LIMIT ${c.param(limit + 1)}`;
+      LIMIT ${n}`;
+    return { sql, params: c.params, limit };
+  }
+  // A status filter reads the (status, created_at, id) index from the page's start, one status at a
+  // time, so that a page costs the same whatever other statuses sit in front of it. Left to itself
+  // the planner may read the (created_at, id) index and filter by status instead: cheap by its
+  // estimate while the status is common, but it then steps over every newer row of other statuses
+  // (a backlog of 100,000 CREATED runs in front of the SUCCEEDED ones: 100,000 rows per page). So the
+  // status is written as a range (>= and <=: estimated from its statistics as an equality would
+  // be, but not a constant the planner can drop from the order) and the order names it first: only
+  // the status index yields that order without sorting every row of the status.
+  const branches = statuses.map((st) => {
+    const p = c.param(st);
+    const from = after ? ` AND (i.status, i.created_at, i.id) < (${p}, ${after.ts}, ${after.id})` : '';
+    return `${select}
+       ${c.sql()} AND i.status >= ${p} AND i.status <= ${p}${from}
+      ORDER BY i.status DESC, i.created_at DESC, i.id DESC
+      LIMIT ${n}`;
+  });
+  const sql = branches.length === 1 ? branches[0]! : `SELECT * FROM (${branches.map((b) => `(${b})`).join('\n      UNION ALL ')}) x ORDER BY x.created_at DESC, x.id DESC LIMIT ${n}`;
   return { sql, params: c.params, limit };
 }
 

@@ -31,6 +31,13 @@ export interface StepRef {
  */
 export interface StepGate {
   check(q: Queryable, step: StepRef, definition: WorkflowVersion): Promise<{ open: boolean; reason?: string }>;
+  /**
+   * False when the gate is always open for this step of this version, whatever the run (e.g. no
+   * signal dependencies): the engine may then run a step whose runtime finishes at once (NoOp)
+   * inside the transaction that starts it, without asking the gate. Without it, the gate is
+   * asked for every step.
+   */
+  mayClose?(definition: WorkflowVersion, stepId: string): boolean;
 }
 
 export interface StepCompletedEvent extends StepRef {

@@ -87,9 +87,10 @@ export async function finish(ctx: EngineContext, tx: Queryable, outbox: Outbox, 
 }
 
 /**
- * Records a terminal status (fenced), runs the completion hooks and asks for an advance. Once that
- * commits, emits 'step.ended' (step type, status, seconds since the attempt started) for an
- * attempt that had started.
+ * Records a terminal status (fenced), runs the completion hooks and asks for an advance (unless
+ * `advance` is false: the caller is the instance's advance itself, which goes on in the same
+ * transaction). Once that commits, emits 'step.ended' (step type, status, seconds since the
+ * attempt started) for an attempt that had started.
  */
 export async function endAttempt(
   ctx: EngineContext,
@@ -103,6 +104,7 @@ export async function endAttempt(
   params: EvaluatedParams,
   edges: Record<string, boolean> | null,
   outputs: EvaluatedParams,
+  advance = true,
 ): Promise<boolean> {
   const res = await tx.query<{ step_type: string | null; seconds: number | null }>(
     `WITH u AS (
@@ -124,7 +126,7 @@ export async function endAttempt(
   if (ended.seconds !== null) outbox.afterCommit(() => ctx.events.emit('step.ended', ended.step_type ?? 'unknown', to, Math.max(0, Number(ended.seconds))));
   const failed = await runStepHooks(tx, outbox, ctx.stepHooks, { ...ref, status: to, params, outputs });
   if (failed) await endAfterHookFailure(ctx, tx, outbox, ref, to, message, params, outputs, failed);
-  await outbox.add(advanceJob(ref.instancePk));
+  if (advance) await outbox.add(advanceJob(ref.instancePk));
   return true;
 }
 
@@ -135,7 +137,7 @@ export async function endAttempt(
  * hook's error added to its reason. The hooks then see the new ending; failing again only adds
  * to the reason, so the ending always commits.
  */
-async function endAfterHookFailure(
+export async function endAfterHookFailure(
   ctx: EngineContext,
   tx: Queryable,
   outbox: Outbox,

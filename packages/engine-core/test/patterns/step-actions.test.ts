@@ -169,6 +169,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('step actions (skip, stop, kill) o
     expect(calls).toContain(`retrying/${iid}:next`);
     const first = await engine.getStepAttempt('retrying', iid, 'flaky', { attemptId: 1 });
     expect(first?.status).toBe('USER_FAILED');
+    await engine.idle(); // the last step job is deleted once its handler returned
     const jobs = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_jobs WHERE job_key LIKE 'step:%'`);
     expect(jobs.rows[0]?.n).toBe(0);
   });

@@ -87,7 +87,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('workflow timeouts on %s', (kind) 
     const i = await instance('slow', s.workflowInstanceId);
     expect(i.reason).toBe('workflow timed out: still running after its timeout of 1s');
     expect(elapsed(i)).toBeGreaterThanOrEqual(1000);
-    expect(elapsed(i)).toBeLessThan(3000);
+    expect(elapsed(i)).toBeLessThan(5000); // its timeout job, not the steps (which never end)
     const reason = 'STOPPED: workflow timed out: still running after its timeout of 1s';
     expect(await steps(i.id)).toEqual({ a: reason, b: reason });
     await expect.poll(() => aborted.filter((x) => x.startsWith(`slow/${s.workflowInstanceId}/`)).sort()).toEqual([

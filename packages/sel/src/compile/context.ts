@@ -14,16 +14,16 @@ export const MAX_EXPRESSION_DEPTH = 1000;
  * operand stack the program needs, and how deeply loops and expressions nest.
  */
 export class CompileContext {
-  /** Slot names in slot order. */
-  readonly slotNames: string[] = [];
+  /** Slot names in slot order (the first makes an array of one: an empty array's first push makes room for seventeen). */
+  slotNames: string[] = [];
   /** Slot by name once there are many; a few are searched in `slotNames` (no map to build). */
   private slotMap: Map<string, number> | undefined;
   /** Names assigned or declared somewhere (created on first use: many programs have none). */
   private assignedNames: Set<string> | undefined;
   /** Names declared with a type: they never read an input variable (a list: most programs declare few). */
   declared: string[] | undefined;
-  /** Input variables read by name, in the order first read (see `addInput`). */
-  readonly inputNames: string[] = [];
+  /** Input variables read by name, in the order first read (see `addInput`; an array of one first, as `slotNames`). */
+  inputNames: string[] = [];
   /** The same names as a set, once there are many. */
   private inputSet: Set<string> | undefined;
   readsParams = false;
@@ -55,7 +55,14 @@ export class CompileContext {
       if (this.inputNames.includes(name)) return;
       if (this.inputNames.length >= 32) this.inputSet = new Set(this.inputNames).add(name);
     }
-    this.inputNames.push(name);
+    if (this.inputNames.length === 0) this.inputNames = [name];
+    else this.inputNames.push(name);
+  }
+
+  /** Records a name declared with a type (an array of one first, as `slotNames`). */
+  addDeclared(name: string): void {
+    if (this.declared === undefined) this.declared = [name];
+    else this.declared.push(name);
   }
 
   isAssigned(name: string): boolean {
@@ -81,7 +88,8 @@ export class CompileContext {
     let i = this.slotOf(name);
     if (i < 0) {
       i = this.slotNames.length;
-      this.slotNames.push(name);
+      if (i === 0) this.slotNames = [name];
+      else this.slotNames.push(name);
       if (this.slotMap !== undefined) this.slotMap.set(name, i);
       else if (i >= 16) this.slotMap = new Map(this.slotNames.map((n, k) => [n, k]));
     }
@@ -138,7 +146,7 @@ export class CompileContext {
       case 'decl':
         for (const d of st.decls) {
           (this.assignedNames ??= new Set()).add(d.name);
-          (this.declared ??= []).push(d.name);
+          this.addDeclared(d.name);
           this.collectExpr(d.init);
         }
         return;

@@ -14,12 +14,21 @@ import { cond } from './expressions.js';
  */
 
 export function block(c: CompileContext, stmts: Stmt[]): Ex {
-  const parts: Ex[] = [];
-  for (const st of stmts) if (st.k !== 'empty') parts.push(stmt(c, st));
-  if (parts.length === 1) return parts[0]!;
-  const n = parts.length;
+  // The parts into an array of their exact size (an empty array's first push makes room for
+  // seventeen); one or two parts need none.
+  let count = 0;
+  for (let i = 0; i < stmts.length; i++) if (stmts[i]!.k !== 'empty') count++;
+  const parts: Ex[] = new Array<Ex>(count);
+  let k = 0;
+  for (let i = 0; i < stmts.length; i++) {
+    const st = stmts[i]!;
+    if (st.k !== 'empty') parts[k++] = stmt(c, st);
+  }
+  if (count === 1) return parts[0]!;
+  const n = count;
   if (n === 2) {
-    const [a, b] = parts as [Ex, Ex];
+    const a = parts[0]!;
+    const b = parts[1]!;
     return (s) => {
       const r = a(s);
       return r !== NORMAL ? r : b(s);
@@ -180,7 +189,7 @@ function decl(c: CompileContext, st: Extract<Stmt, { k: 'decl' }>): Ex {
     throw new SelError('name', `unknown type '${what}'`, st.pos.line, st.pos.column);
   }
   const parts = st.decls.map((d) => {
-    (c.declared ??= []).push(d.name);
+    c.addDeclared(d.name);
     const i = c.slot(d.name);
     if (d.name === 'params') throw new SelError('name', "'params' is read-only", d.pos.line, d.pos.column);
     if (!d.init) {

@@ -47,11 +47,13 @@ class FastParser {
     this.i = 0;
     this.depth = 0;
     this.maxNesting = maxNesting;
-    const assigned: string[] = (this.assigned = []);
+    this.assigned = [];
     while (this.peekType() === T.Import) this.importDecl();
-    const body: Stmt[] = [];
+    // Arrays start as literals of their first element: an empty array's first push makes room
+    // for seventeen, and most programs have a few statements, calls a single argument.
+    const body: Stmt[] = this.i < this.n ? [this.statement()] : [];
     while (this.i < this.n) body.push(this.statement());
-    return { body, assigned };
+    return { body, assigned: this.assigned };
   }
 
   private peekType(k = 0): TokenType | undefined {
@@ -102,7 +104,7 @@ class FastParser {
     switch (type) {
       case T.LBrace: {
         this.i++;
-        const body: Stmt[] = [];
+        const body: Stmt[] = this.peekType() !== T.RBrace ? [this.statement()] : [];
         while (this.peekType() !== T.RBrace) body.push(this.statement());
         this.i++;
         st = { k: 'block', body, pos: this.pos(t) };
@@ -208,21 +210,30 @@ class FastParser {
       this.expect(T.RBracket);
       isArray = true;
     }
-    const decls: Declarator[] = [];
-    for (;;) {
-      const nameTok = this.expect(T.Identifier);
-      let init: Expr | null = null;
-      if (this.peekType() === T.Assign) {
-        this.i++;
-        init = this.expression();
-      }
-      const name = this.images[nameTok]!;
-      this.assigned.push(name);
-      decls.push({ name, init, pos: this.pos(nameTok) });
-      if (this.peekType() !== T.Comma) break;
+    const decls: Declarator[] = [this.declarator()];
+    while (this.peekType() === T.Comma) {
       this.i++;
+      decls.push(this.declarator());
     }
     return { k: 'decl', typeName: this.images[typeTok]!, isArray, decls, pos: this.pos(typeTok) };
+  }
+
+  /** Records a name the program declares or assigns (the first in an array of one, see `parse`). */
+  private assign(name: string): void {
+    if (this.assigned.length === 0) this.assigned = [name];
+    else this.assigned.push(name);
+  }
+
+  private declarator(): Declarator {
+    const nameTok = this.expect(T.Identifier);
+    let init: Expr | null = null;
+    if (this.peekType() === T.Assign) {
+      this.i++;
+      init = this.expression();
+    }
+    const name = this.images[nameTok]!;
+    this.assign(name);
+    return { name, init, pos: this.pos(nameTok) };
   }
 
   /** The binary operator at token `k`, if it is one. */
@@ -271,7 +282,7 @@ class FastParser {
         this.i++;
         const value = this.expression();
         // The Chevrotain parser names the error for any other target.
-        if (left.k === 'name') this.assigned.push(left.name);
+        if (left.k === 'name') this.assign(left.name);
         else if (left.k !== 'index') throw GIVE_UP;
         result = { k: 'assign', op: this.images[next] as AssignOperator, target: left, value, pos: this.pos(next) };
       }
@@ -290,7 +301,7 @@ class FastParser {
         const k = this.expect(T.Identifier);
         const name = this.images[k]!;
         object = this.peekType() === T.LParen
-          ? { k: 'call', object, name, args: this.args(), pos: this.pos(k) }
+          ? { k: 'call', object, name, args: this.list(T.RParen), pos: this.pos(k) }
           : { k: 'field', object, name, pos: this.pos(k) };
       } else if (tt === T.LBracket) {
         const t = this.i++;
@@ -347,38 +358,28 @@ class FastParser {
     }
   }
 
-  private args(): Expr[] {
+  /** The opening token, expressions separated by commas, then `close`; one is an array of one (see `parse`). */
+  private list(close: TokenType): Expr[] {
     this.i++;
-    const args: Expr[] = [];
-    if (this.operandAhead()) {
-      args.push(this.expression());
-      while (this.peekType() === T.Comma) {
-        this.i++;
-        args.push(this.expression());
-      }
+    const items: Expr[] = this.operandAhead() ? [this.expression()] : [];
+    while (items.length > 0 && this.peekType() === T.Comma) {
+      this.i++;
+      items.push(this.expression());
     }
-    this.expect(T.RParen);
-    return args;
+    this.expect(close);
+    return items;
   }
 
   private creator(newTok: number): Expr {
     const cls = this.expect(T.Identifier);
     const className = this.images[cls]!;
     const tt = this.peekType();
-    if (tt === T.LParen) return { k: 'new', className, args: this.args(), pos: this.pos(cls) };
+    if (tt === T.LParen) return { k: 'new', className, args: this.list(T.RParen), pos: this.pos(cls) };
     this.expect(T.LBracket);
     if (this.peekType() === T.RBracket) {
       this.i++;
-      this.expect(T.LBrace);
-      const init: Expr[] = [];
-      if (this.operandAhead()) {
-        init.push(this.expression());
-        while (this.peekType() === T.Comma) {
-          this.i++;
-          init.push(this.expression());
-        }
-      }
-      this.expect(T.RBrace);
+      if (this.peekType() !== T.LBrace) throw GIVE_UP;
+      const init = this.list(T.RBrace);
       return { k: 'newArray', elemType: className, size: null, init, pos: this.pos(newTok) };
     }
     const size = this.expression();

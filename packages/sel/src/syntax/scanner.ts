@@ -253,17 +253,28 @@ export function scan(text: string): ScannedTokens | null {
     if (T.isIdentStart(c)) {
       i++;
       // The characters packed as they are read (see packedName): 7 a number.
+      // One loop per number, so that no character needs to ask which number it goes into.
       let a = c;
       let b = 0;
       let p = 0;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d >= 128 || NAME_PART[d] !== 1) break;
-        const j = i - start;
-        if (j < 7) a = a * 128 + d;
-        else if (j < 14) b = b * 128 + d;
-        else p = p * 128 + d;
+      let stop = start + 7 < n ? start + 7 : n;
+      let d: number;
+      while (i < stop && (d = text.charCodeAt(i)) < 128 && NAME_PART[d] === 1) {
+        a = a * 128 + d;
         i++;
+      }
+      if (i === start + 7) {
+        stop = start + 14 < n ? start + 14 : n;
+        while (i < stop && (d = text.charCodeAt(i)) < 128 && NAME_PART[d] === 1) {
+          b = b * 128 + d;
+          i++;
+        }
+        if (i === start + 14) {
+          while (i < n && (d = text.charCodeAt(i)) < 128 && NAME_PART[d] === 1) {
+            p = p * 128 + d;
+            i++;
+          }
+        }
       }
       if (i - start <= PACKED_MAX) {
         const known = packedName(text, start, i, a, b, p);

@@ -1,11 +1,8 @@
+import { MAX_JSON_NESTING, nestingBeyond } from '@baton/signals';
 import { ProblemError, ProblemTypes } from './problem.js';
 
-/**
- * Deepest nesting of arrays and objects a JSON request body may have. The definitions parser
- * stops at the same depth; recursive code further on (hashing, canonical forms, storage) would
- * otherwise overflow the stack on a body nested thousands deep.
- */
-export const MAX_JSON_NESTING = 256;
+// The deepest nesting a JSON request body may have (MAX_JSON_NESTING) is the one signals'
+// payloads have; the definitions parser stops at the same depth.
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -32,23 +29,6 @@ export function utf8Text(body: Buffer | string): string {
   } catch {
     throw refused('is not valid UTF-8');
   }
-}
-
-/** Index of the bracket that nests deeper than `max` (strings skipped), or undefined. */
-function nestingBeyond(text: string, max: number): number | undefined {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return i;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return undefined;
 }
 
 // U+0000 cannot be stored in PostgreSQL text or jsonb, and a lone surrogate has no UTF-8 form.

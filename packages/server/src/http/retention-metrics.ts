@@ -1,6 +1,6 @@
 import type { Queryable } from '@baton/engine-core';
 import { oldestRetainedRun } from '@baton/engine-core';
-import { oldestRetainedSignal, runTableSizes, signalTableSizes, type RetentionLoop } from '@baton/signals';
+import { oldestRetainedSignal, oldestTombstone, runTableSizes, signalTableSizes, type RetentionLoop } from '@baton/signals';
 import type { Registry } from 'prom-client';
 import { perScrape, readGauge } from './metrics.js';
 
@@ -24,9 +24,17 @@ export function registerRetentionMetrics(registry: Registry, db: Queryable, loop
     const t = await oldestRun();
     return t ? [[{}, Date.parse(t) / 1000]] : [];
   });
+  const oldestTomb = perScrape(() => oldestTombstone(db));
+  readGauge(registry, 'baton_signal_tombstones_oldest_purged_timestamp_seconds', 'When the signal of the oldest stored tombstone was purged (Unix seconds); absent when there is none. Their count is baton_table_rows{table="signal_tombstones"}.', [], async () => {
+    const t = await oldestTomb();
+    return t ? [[{}, Date.parse(t) / 1000]] : [];
+  });
   if (!loop) return;
   readGauge(registry, 'baton_retention_last_pass_purged_runs', "Instance rows (runs, children, iterations) this process's last retention pass purged.", [], () =>
     loop.last?.result.runs ? [[{}, loop.last.result.runs.runs]] : [],
+  );
+  readGauge(registry, 'baton_retention_last_pass_removed_tombstones', "Signal tombstones this process's last retention pass removed (every run their lineage led to was purged).", [], () =>
+    loop.last?.result.tombstones ? [[{}, loop.last.result.tombstones.removed]] : [],
   );
   readGauge(registry, 'baton_retention_last_pass_timestamp_seconds', "When this process's last retention pass ended (Unix seconds).", [], () =>
     loop.last ? [[{}, Date.parse(loop.last.at) / 1000]] : [],

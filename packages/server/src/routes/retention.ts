@@ -94,8 +94,28 @@ const passSchema = {
       ],
       description: 'null: finished runs are kept forever',
     },
+    tombstones: {
+      type: 'object',
+      description: 'signal tombstones removed: every run their lineage edges led to was purged by run retention',
+      properties: {
+        removed: { type: 'integer', description: 'tombstones removed' },
+        edges: { type: 'integer', description: 'lineage edges removed with them (purged signal to purged run)' },
+        scanned: { type: 'integer', description: 'tombstones looked at' },
+        more: { type: 'boolean', description: 'the pass stopped at its batch limit; the next one continues where it stopped' },
+      },
+      required: ['removed', 'edges', 'scanned', 'more'],
+    },
+    run_signal_rows: {
+      type: 'object',
+      description: 'per-step signal rows of runs purged by run retention, deleted',
+      properties: {
+        waiters: { type: 'integer', description: 'step signal waiters (any status)' },
+        outputs: { type: 'integer', description: 'records of the signals a step emitted' },
+      },
+      required: ['waiters', 'outputs'],
+    },
   },
-  required: ['at', 'created', 'dropped', 'skipped', 'duration_ms', 'runs', 'run_history'],
+  required: ['at', 'created', 'dropped', 'skipped', 'duration_ms', 'runs', 'run_history', 'tombstones', 'run_signal_rows'],
 } as const;
 
 const policySchema = {
@@ -130,14 +150,25 @@ const statusSchema = {
       },
       required: ['retention_seconds', 'tables', 'partitions', 'oldest_retained'],
     },
+    tombstones: {
+      type: 'object',
+      description: 'tombstones of purged signals that lineage of a stored run still points to',
+      properties: {
+        rows: { type: 'integer', description: "the planner's estimate once analysed, else counted" },
+        oldest_purged_at: { type: ['string', 'null'], format: 'date-time', description: 'when the signal of the oldest stored tombstone was purged' },
+      },
+      required: ['rows', 'oldest_purged_at'],
+    },
     last_pass: { anyOf: [passSchema, { type: 'null' }], description: "this process's last pass (null before the first)" },
     last_error: { type: ['string', 'null'] },
   },
-  required: ['policy', 'partitions', 'tables', 'oldest_retained', 'next_expiry', 'runs', 'last_pass', 'last_error'],
+  required: ['policy', 'partitions', 'tables', 'oldest_retained', 'next_expiry', 'runs', 'tombstones', 'last_pass', 'last_error'],
 } as const;
 
 function passJson(result: RetentionPassResult, at: string) {
-  return { at, created: result.created, dropped: result.dropped, skipped: result.skipped, duration_ms: result.durationMs, runs: result.runs ?? null, run_history: result.history ?? null };
+  return { at, created: result.created, dropped: result.dropped, skipped: result.skipped, duration_ms: result.durationMs, runs: result.runs ?? null, run_history: result.history ?? null,
+    tombstones: result.tombstones ?? { removed: 0, edges: 0, scanned: 0, more: false },
+    run_signal_rows: result.runSignalRows ?? { waiters: 0, outputs: 0 } };
 }
 
 const policyJson = (p: RetentionPolicy) => ({ default_seconds: p.defaultSeconds, names: p.names });
@@ -169,6 +200,7 @@ export const retentionRoutes: FastifyPluginAsync<RetentionRoutesOptions> = async
           partitions: s.runs.partitions.map((p) => ({ table: p.table, name: p.name, from: p.from, to: p.to, is_default: p.isDefault, forever: p.forever, rows: p.rows, bytes: p.bytes })),
           oldest_retained: s.runs.oldestRetained,
         },
+        tombstones: { rows: s.tombstones.rows, oldest_purged_at: s.tombstones.oldestPurgedAt },
         last_pass: last ? passJson(last.result, last.at) : null,
         last_error: opts.retention.lastError ?? null,
       };

@@ -117,6 +117,8 @@ export function wireSignalsIntoEngine(engine: Engine, db: Db, logger: Logger, si
         const check = await db.tx((tx) => signals.registerWaiter(tx, attempt, deps));
         return check.satisfied ? { open: true } : { open: false, reason: `signal dependencies ${waiting(step)}` };
       },
+      // Only a step with signal dependencies ever waits here.
+      mayClose: (def, stepId) => (findStep(def, stepId)?.signalDependencies.length ?? 0) > 0,
     };
     engine.registerGate('signals', gate);
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parseJson } from '../json.js';
+import { JsonText, parseJson } from '../json.js';
 import { MAX_NAME_LENGTH, type PublishInput } from '../model.js';
 
 /**
@@ -24,6 +24,8 @@ export interface SignalMapping {
 export interface MappableMessage {
   body: unknown;
   headers: Readonly<Record<string, string | undefined>>;
+  /** The text `body` was parsed from, if the caller has it: a whole-message payload is stored as this text. */
+  text?: string;
 }
 
 /** A message that cannot become a signal; `reason` says why (it goes to the dead-letter topic). */
@@ -75,6 +77,15 @@ function resolve(src: ValueSource, msg: MappableMessage): unknown {
   return readPath(msg.body, src.field);
 }
 
+/** A mapping's params as entries, listed once per mapping rather than for every message. */
+const PARAM_ENTRIES = new WeakMap<object, readonly [string, ParamSource][]>();
+
+function paramEntries(params: Record<string, ParamSource>): readonly [string, ParamSource][] {
+  let entries = PARAM_ENTRIES.get(params);
+  if (entries === undefined) PARAM_ENTRIES.set(params, (entries = Object.entries(params)));
+  return entries;
+}
+
 /**
  * Applies a mapping to one message. Throws MappingError naming the missing or mistyped source;
  * the result still goes through the signals package's validation (names, 64-bit params).
@@ -85,7 +96,7 @@ export function mapMessage(mapping: SignalMapping, msg: MappableMessage): Publis
     throw new MappingError(`signal name from ${describe(mapping.name)} ${name === undefined ? 'is missing' : 'must be a non-empty string'}`);
   }
   const params: Record<string, unknown> = {};
-  for (const [param, src] of Object.entries(mapping.params)) {
+  for (const [param, src] of paramEntries(mapping.params)) {
     const v = resolve(src, msg);
     if (v === undefined || v === null) {
       if (src.optional) continue;
@@ -95,7 +106,7 @@ export function mapMessage(mapping: SignalMapping, msg: MappableMessage): Publis
     else throw new MappingError(`param "${param}": ${describe(src)} must be a string or an integer (got ${Array.isArray(v) ? 'an array' : typeof v})`);
   }
   let payload: unknown = null;
-  if (mapping.payload === 'message') payload = msg.body === undefined ? null : msg.body;
+  if (mapping.payload === 'message') payload = msg.body === undefined ? null : msg.text !== undefined ? new JsonText(msg.text, msg.body) : msg.body;
   else if (mapping.payload !== 'none') {
     if (msg.body === undefined) throw new MappingError(`message is not JSON, so payload field "${mapping.payload.field}" cannot be read`);
     payload = readPath(msg.body, mapping.payload.field) ?? null;

@@ -48,8 +48,15 @@ beforeEach(async () => {
   await db.query('DELETE FROM signal_outbox');
   all = new RecordingTransport();
   orders = new RecordingTransport();
-  pub = new OutboundPublisher(db, { sinks, transports: new Map([['all', all], ['orders-only', orders]]), outbox: { minBackoffMs: 40, maxBackoffMs: 200, leaseMs: 150 } });
+  // Backoffs and leases far longer than a test: rows become due, and leases lapse, when a test
+  // moves their times back (`due`, `lapse`), never by how long the machine took between two lines.
+  pub = new OutboundPublisher(db, { sinks, transports: new Map([['all', all], ['orders-only', orders]]), outbox: { minBackoffMs: 60_000, maxBackoffMs: 120_000, leaseMs: 60_000 } });
 });
+
+/** Makes every backed-off row due now. */
+const due = () => db.query(`UPDATE signal_outbox SET available_at = now()`);
+/** Makes every lease lapse now. */
+const lapse = () => db.query(`UPDATE signal_outbox SET lease_until = now() - interval '1 millisecond' WHERE lease_until IS NOT NULL`);
 
 async function rows(): Promise<{ sink: string; event_id: string; attempts: number; last_error: string | null }[]> {
   return (await db.query<{ sink: string; event_id: string; attempts: number; last_error: string | null }>('SELECT sink, event_id, attempts, last_error FROM signal_outbox ORDER BY id')).rows;
@@ -91,15 +98,18 @@ describe('outbound outbox', () => {
       ['orders-only', 1, 'SNS is down'],
       ['orders-only', 1, 'SNS is down'],
     ]);
-    // Backing off: an immediate round does not touch them.
+    // Backing off: an immediate round does not touch them; they are due about one backoff ahead.
     expect(await pub.runOnce()).toBe(0);
     expect((await rows())[0]!.attempts).toBe(1);
+    const ahead = (await db.query<{ s: number }>(`SELECT min(extract(epoch FROM available_at - now()))::float8 AS s FROM signal_outbox`)).rows[0]!.s;
+    expect(ahead).toBeGreaterThan(50);
+    expect(ahead).toBeLessThanOrEqual(60);
     const backlog = await pub.backlog();
     expect(backlog.find((b) => b.sink === 'all')).toEqual({ sink: 'all', count: 0, oldestAgeMs: 0 });
     expect(backlog.find((b) => b.sink === 'orders-only')).toMatchObject({ count: 2 });
 
     orders.failAll = undefined;
-    await new Promise((r) => setTimeout(r, 120));
+    await due();
     expect(await pub.runOnce()).toBe(2);
     expect(orders.sent.map((r) => r.attempts)).toEqual([2, 2]);
     expect(await rows()).toEqual([]);
@@ -126,10 +136,10 @@ describe('outbound outbox', () => {
 
   it('gives a dead worker’s leased rows to another after the lease, and fences the late one', async () => {
     const [id] = await db.tx((tx) => pub.enqueueOutbound(tx, wf('FAILED')));
-    const claimed = await claimOutbox(db, 'all', 'dead-worker', 10, 150);
+    const claimed = await claimOutbox(db, 'all', 'dead-worker', 10, 60_000);
     expect(claimed.map((r) => r.eventId)).toEqual([id]);
     expect(await pub.runOnce()).toBe(0);
-    await new Promise((r) => setTimeout(r, 200));
+    await lapse();
     const mine = await claimOutbox(db, 'all', 'second-worker', 10, 10_000);
     expect(mine.map((r) => [r.eventId, r.attempts])).toEqual([[id, 2]]);
     await completeOutbox(db, 'dead-worker', claimed.map((r) => r.id));

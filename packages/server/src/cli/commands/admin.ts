@@ -11,6 +11,7 @@ const HELP = [
   'purges finished runs that ended longer ago than BATON_RUN_RETENTION (default forever), with',
   'their restarts, subworkflow children and loop iterations, leaving a tombstone per instance;',
   'their timelines and step logs are kept in weekly partitions, dropped whole once expired.',
+  'A signal tombstone goes once every run its lineage leads to is purged.',
   '',
   'Subcommands:',
   '  retention status   the policy, the partitions with their rows and bytes, the size of each',
@@ -30,6 +31,8 @@ interface PassJson {
   duration_ms: number;
   runs: { runs: number; tombstones: number; attempts: number; kept: number; batches: number; more: boolean } | null;
   run_history: { dropped: { table: string; partition: string; rows: number; kept: number }[]; skipped: string[] } | null;
+  tombstones?: { removed: number; edges: number; scanned: number; more: boolean };
+  run_signal_rows?: { waiters: number; outputs: number };
 }
 
 type PartitionJson = { name: string; from: string | null; to: string | null; is_default: boolean; forever: boolean; rows: number; bytes: number };
@@ -41,6 +44,7 @@ interface StatusJson {
   oldest_retained: string | null;
   next_expiry: string | null;
   runs: { retention_seconds: number | null; tables: { table: string; rows: number; bytes: number }[]; partitions: (PartitionJson & { table: string })[]; oldest_retained: string | null };
+  tombstones?: { rows: number; oldest_purged_at: string | null };
   last_pass: PassJson | null;
   last_error: string | null;
 }
@@ -72,6 +76,10 @@ function passLines(p: PassJson): string[] {
   if (r) lines.push(`  runs: ${r.runs} purged (${r.tombstones} instances tombstoned, ${r.attempts} step attempts), ${r.kept} expired kept (family still open)${r.more ? '; more left for the next pass' : ''}`);
   for (const d of p.run_history?.dropped ?? []) lines.push(`  dropped ${d.partition} (run history): ${d.rows} rows, ${d.kept} kept (run still stored)`);
   for (const s of p.run_history?.skipped ?? []) lines.push(`  skipped ${s} (run history; table busy; next pass)`);
+  const t = p.tombstones;
+  if (t && t.scanned > 0) lines.push(`  signal tombstones: ${t.removed} removed (their runs purged), ${t.edges} lineage edges with them, ${t.scanned} looked at${t.more ? '; more left for the next pass' : ''}`);
+  const w = p.run_signal_rows;
+  if (w && w.waiters + w.outputs > 0) lines.push(`  purged runs' signal rows: ${w.waiters} step waiters, ${w.outputs} step output records`);
   return lines;
 }
 
@@ -83,6 +91,7 @@ function statusLines(s: StatusJson): string[] {
     `next expiry: ${s.next_expiry ?? '-'}`,
     `run retention: ${retentionText(s.runs.retention_seconds)}`,
     `oldest retained run (end): ${s.runs.oldest_retained ?? '-'}`,
+    `signal tombstones: ${s.tombstones?.rows ?? 0}, oldest purged ${s.tombstones?.oldest_purged_at ?? '-'}`,
     '',
     ...table(['PARTITION', 'FROM', 'TO', 'ROWS', 'BYTES'], [...s.partitions, ...(s.runs.partitions ?? [])].map((p) => [p.name, p.from ?? (p.is_default ? 'DEFAULT' : p.forever ? 'forever' : 'MINVALUE'), p.to ?? '-', String(p.rows), bytesText(p.bytes)])),
     '',

@@ -83,6 +83,11 @@ function pager() {
   return el('div', { class: 'toolbar pager' }, prev, el('span', { class: 'muted', id: 'page-number' }, `page ${state.before.length + 1}`), next);
 }
 
+// The filter form is drawn once and kept: a redraw while the list loads must not replace the search
+// box the user is typing in (what was typed would be lost, and the next Search would send the old query).
+let filters;
+let results;
+
 function draw() {
   const body = state.error
     ? errorBox(state.error)
@@ -91,7 +96,12 @@ function draw() {
       : state.page.items.length === 0
         ? el('p', { class: 'muted', id: 'no-workflows' }, state.q || state.trigger || state.lastStatus ? 'No workflow matches these filters.' : 'No workflows pushed yet.')
         : table(['Workflow', 'Owner', 'Triggers', 'Active', 'Latest', 'Last run'], state.page.items.map(row), { id: 'workflows' });
-  main(el('h1', null, 'Workflows'), filterForm(), body, state.page ? pager() : null);
+  if (!filters) {
+    filters = filterForm();
+    results = el('div', { id: 'workflow-results' });
+    main(el('h1', null, 'Workflows'), filters, results);
+  }
+  results.replaceChildren(...[body, state.page ? pager() : null].filter(Boolean));
 }
 
 async function load() {

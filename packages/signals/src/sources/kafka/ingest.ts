@@ -2,12 +2,13 @@ import type { PublishedHook } from '../../publish.js';
 import type { Db } from '@baton/engine-core';
 import { SignalValidationError } from '../../errors.js';
 import type { PublishInput, SignalSource } from '../../model.js';
-import { normalizeBatch, type NormalizedSignal } from '../../validate.js';
+import { normalizeSignal, type NormalizedSignal } from '../../validate.js';
 import { cloudEventToSignal, isBinaryKafkaEvent, parseBinaryKafkaEvent, parseStructuredEvent } from '../cloudevents.js';
 import type { KafkaSourceConfig, KafkaSubscriptionConfig } from '../config.js';
 import { dedupeRequestId, mapMessage, MappingError, parseMessageJson, readPath } from '../mapping.js';
 import type { IngestPressure } from '../../ingest-pressure.js';
 import { GroupCommitter } from './group-commit.js';
+import { checkKafkaSubscriptions } from './subscription-check.js';
 import type { InboundBatch, InboundMessage, KafkaAdapter, KafkaConsumerAdapter, KafkaProducerAdapter, OutboundMessage } from './adapter.js';
 
 /** Headers a dead-lettered message carries besides its own. */
@@ -87,7 +88,9 @@ export class KafkaIngestor {
   /** The tuning in effect: the options', else the configuration's, else the defaults. */
   readonly tuning: Required<Pick<KafkaSourceConfig, 'partitionsConcurrently' | 'lanes' | 'chunkSize' | 'maxSignalsPerTransaction'>>;
 
+  /** Throws SourcesConfigError when a subscription cannot be applied (see checkKafkaSubscriptions). */
   constructor(private readonly opts: KafkaIngestorOptions) {
+    checkKafkaSubscriptions(opts.config);
     this.subs = new Map(opts.config.subscriptions.map((s) => [s.topic, s]));
     const c = opts.config;
     const pg = opts.db.kind === 'postgres';
@@ -240,13 +243,17 @@ export class KafkaIngestor {
   }
 }
 
-function parseValue(msg: InboundMessage): unknown {
-  if (msg.value === null) return null;
+function parseText(text: string | undefined): unknown {
+  if (text === undefined) return null;
   try {
-    return parseMessageJson(msg.value.toString('utf8'));
+    return parseMessageJson(text);
   } catch (err) {
     throw new MappingError(`value is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+function parseValue(msg: InboundMessage): unknown {
+  return parseText(msg.value === null ? undefined : msg.value.toString('utf8'));
 }
 
 /** One message to a validated signal, or the reason it is poison. */
@@ -257,12 +264,12 @@ export function convert(sub: KafkaSubscriptionConfig, msg: InboundMessage): Conv
       const event = isBinaryKafkaEvent(msg.headers) ? parseBinaryKafkaEvent(msg.headers, msg.value) : parseStructuredEvent(parseValue(msg), 'value');
       input = cloudEventToSignal(event, sub.cloudevents);
     } else {
-      const body = parseValue(msg);
-      input = mapMessage(sub.mapping, { body, headers: msg.headers });
+      const text = msg.value === null ? undefined : msg.value.toString('utf8');
+      const body = parseText(text);
+      input = mapMessage(sub.mapping, { body, headers: msg.headers, text });
       input.request_id = dedupeKey(sub, msg, body);
     }
-    const [signal] = normalizeBatch([input], 'signal');
-    return { ok: true, signal: signal! };
+    return { ok: true, signal: normalizeSignal(input, 'signal[0]') };
   } catch (err) {
     if (err instanceof MappingError || err instanceof SignalValidationError) return { ok: false, reason: err.message };
     throw err;

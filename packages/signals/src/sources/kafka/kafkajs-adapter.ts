@@ -23,9 +23,18 @@ export interface KafkajsAdapterOptions {
 /** See KafkajsAdapterOptions.maxBytesPerPartition. */
 const FETCH = { maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 16 * 1024 * 1024 };
 
+/** The headers of a message without any (most): shared, and frozen so no reader can change it. */
+const NO_HEADERS: Record<string, string | undefined> = Object.freeze({});
+
 function headerText(headers: IHeaders | undefined): Record<string, string | undefined> {
+  if (!headers) return NO_HEADERS;
+  let any = false;
+  for (const _k in headers) {
+    any = true;
+    break;
+  }
+  if (!any) return NO_HEADERS;
   const out: Record<string, string | undefined> = {};
-  if (!headers) return out;
   for (const [k, v] of Object.entries(headers)) {
     const last = Array.isArray(v) ? v[v.length - 1] : v;
     out[k] = last === undefined ? undefined : last.toString();
