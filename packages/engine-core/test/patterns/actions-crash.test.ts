@@ -116,13 +116,19 @@ describe('step actions and workflow timeouts across SIGKILLed engine processes (
     await until('both targets paused', async () => (await attempt('held', one, 'target'))?.status === 'PAUSED' && (await attempt('held', two, 'target'))?.status === 'PAUSED');
     await sigkill(a);
 
-    // Nobody runs: the pauses are rows, unreleased. Resume `two` while no engine process runs.
+    // Nobody runs: the pauses are rows, unreleased.
     expect(await attempt('held', one, 'target')).toMatchObject({ status: 'PAUSED', released: false });
+    // A process started and killed at once leaves both paused. (Nothing of `target` is runnable while
+    // it lives: had `two` been resumed before, the killed process could have run it, and a step that a
+    // crash cut short runs again, so `two` would rightly count two runs.)
+    await sigkill(await started(spawnEngine(t.url!, 'actions-b')));
+    expect(await attempt('held', one, 'target')).toMatchObject({ status: 'PAUSED', released: false });
+    expect(await attempt('held', two, 'target')).toMatchObject({ status: 'PAUSED', released: false });
+    // Resume `two` while no engine process runs.
     const resumedOffline = await operator.stepAction('held', two, 'target', 'resume', 'resumed while down');
     expect(resumedOffline.status).toBe('PAUSED');
 
-    // A restarted process (twice, the first killed again at once) keeps `one` paused and runs `two`.
-    await sigkill(await started(spawnEngine(t.url!, 'actions-b')));
+    // A restarted process keeps `one` paused and runs `two`.
     await started(spawnEngine(t.url!, 'actions-c'));
     await until('the offline-resumed instance ends', async () => (await instanceStatus('held', two)) === 'SUCCEEDED');
     // Past a lease (1.5 s) and several polls: the held attempt is still paused and never ran.

@@ -57,10 +57,14 @@ describe('foreach on PGlite', () => {
   const seen: { index: bigint; x: bigint; y: string; label: string; loopParams: unknown }[] = [];
   let active = 0;
   let peak = 0;
+  /** Set by the concurrency test: the first iteration waits (up to 5 s) for a second to overlap it. */
+  let awaitOverlap = false;
   const probe: StepRuntime = {
     async run(p) {
       active++;
       peak = Math.max(peak, active);
+      // On a loaded machine two iterations may otherwise run back to back, never overlapping.
+      for (const t0 = Date.now(); awaitOverlap && peak < 2 && Date.now() - t0 < 5000; ) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, 15));
       active--;
       seen.push({ index: p.loop_index as bigint, x: p.x as bigint, y: p.y as string, label: p.label as string, loopParams: p.loop_params });
@@ -118,8 +122,10 @@ describe('foreach on PGlite', () => {
   it('runs the cartesian product with loop_index and loop params visible, at most `concurrency` at once', async () => {
     seen.length = 0;
     peak = 0;
+    awaitOverlap = true;
     const s = await engine.startWorkflow({ workflowId: 'probe-loop' });
     expect(await engine.waitForInstance('probe-loop', s.workflowInstanceId, 20_000)).toBe('SUCCEEDED');
+    awaitOverlap = false;
     const run = await engine.getRun('probe-loop', s.workflowInstanceId);
     expect(Object.fromEntries(run!.steps.map((x) => [x.stepId, x.status]))).toEqual({ loop: 'SUCCEEDED', after: 'SUCCEEDED' });
     // x = 1..3 (intsBetween's end is exclusive), y = a, b: the last loop param varies fastest.

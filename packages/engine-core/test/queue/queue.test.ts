@@ -115,10 +115,11 @@ describe.each<DbKind>(['pglite', 'postgres'])('durable queue on %s', (kind) => {
       pollMs: 5_000,
     });
     await w.start();
-    for (let i = 0; i < 100 && runs.length === 0; i++) await sleep(10);
+    // The first run must have claimed the job, or the re-add would merge into the waiting job.
+    await expect.poll(() => runs.length).toBe(1);
     await queue.enqueue({ kind: 'keyed', key: 'k1', payload: { a: 3 } });
     release();
-    for (let i = 0; i < 100 && runs.length < 2; i++) await sleep(10);
+    await expect.poll(() => runs.length).toBe(2);
     await w.idle();
     await w.stop();
     expect(runs).toEqual([2, 3]);
