@@ -93,10 +93,11 @@ describe('step signal dependencies', () => {
       const t0 = Date.now();
       await svc.publish([{ name: 'gate/live', params: { k: 'go' } }]);
       while (opened.length === before) {
-        if (Date.now() - t0 > 5000) throw new Error('gate not opened within 5 s');
+        if (Date.now() - t0 > 15_000) throw new Error('gate not opened within 15 s');
         await new Promise((r) => setTimeout(r, 5));
       }
-      expect(Date.now() - t0).toBeLessThan(2000);
+      // Woken, not swept (the sweep is a minute); the bound leaves room for a loaded machine.
+      expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
       await bg.stop();
     }

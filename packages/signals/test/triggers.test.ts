@@ -399,10 +399,11 @@ describe('trigger semantics', () => {
         { name: 'wf-live/right', params: { kind: 'full', date: 20240401 } },
       ]);
       while ((await countStarts(t.db, 'wf-live')) === 0) {
-        if (Date.now() - t0 > 5000) throw new Error('no start within 5 s');
+        if (Date.now() - t0 > 15_000) throw new Error('no start within 15 s');
         await new Promise((r) => setTimeout(r, 10));
       }
-      expect(Date.now() - t0).toBeLessThan(2000);
+      // Woken, not swept (the sweep is a minute); the bound leaves room for a loaded machine.
+      expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
       await slow.stop();
     }
