@@ -69,7 +69,7 @@ describe.each(['pglite', 'postgres'] as const)('@baton/client on %s', (backend) 
       expect(err).toBeInstanceOf(ApiError);
       expect((err as ApiError).status).toBe(503);
       expect((err as ApiError).attempts).toBeGreaterThanOrEqual(3);
-      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(Date.now() - t0).toBeLessThan(6000); // the 1.5 s deadline, not the default (room for a loaded machine)
 
       const before = proxy.answered503;
       const patient = new BatonClient(proxy.url, TOKENS.publisher, 30_000, { retry: { deadlineMs: 30_000, backoffInitialMs: 50, backoffMaxMs: 500 } });
@@ -129,17 +129,19 @@ describe.each(['pglite', 'postgres'] as const)('@baton/client on %s', (backend) 
     let t0 = Date.now();
     await expect(client.waitForSignal(`ts-never/${backend}`, { match: { d: 1 }, timeoutMs: 1500 })).rejects.toBeInstanceOf(WaitTimeoutError);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
-    expect(Date.now() - t0).toBeLessThan(3500);
+    expect(Date.now() - t0).toBeLessThan(10_000); // timed out, did not hang (a loaded machine may overrun)
 
     const wf = `ts-gated-${backend}`;
     const gate = `ts-gate/${backend}`;
     await push(server, { properties: { owner: 'tester' }, workflow: { id: wf, steps: [{ step: { ...noop.step, signal_dependencies: [{ name: gate, match_params: {} }] } }] } });
     const started = await client.startWorkflow(wf);
+    // Gated on a signal, the run stays IN_PROGRESS once it gets there.
+    await expect.poll(async () => (await client.instanceStatus(wf, started.workflow_instance_id)).status).toBe('IN_PROGRESS');
     t0 = Date.now();
     const timeout = await client.waitForInstance(wf, started.workflow_instance_id, { timeoutMs: 2000 }).catch((e: unknown) => e);
     expect(timeout).toBeInstanceOf(WaitTimeoutError);
     expect(String(timeout)).toContain('still IN_PROGRESS');
-    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
     await client.publish(gate);
     const done = await client.waitForInstance(wf, started.workflow_instance_id, { timeoutMs: 60_000 });
     expect(done.status).toBe('SUCCEEDED');

@@ -26,7 +26,7 @@ def test_async_publish_wait_and_errors(server: BatonServer, unique: str) -> None
             t0 = time.monotonic()
             with pytest.raises(WaitTimeout):
                 await client.wait_for_signal(name, {"d": 99}, timeout=1)
-            assert time.monotonic() - t0 < 2.5
+            assert time.monotonic() - t0 < 6.0  # timed out at 1 s, did not hang
         async with AsyncBaton(server.url, token=TOKENS["reader"]) as reader:
             with pytest.raises(AuthError):
                 await reader.publish(name, {"d": 0})

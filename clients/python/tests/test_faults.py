@@ -76,7 +76,7 @@ def test_gateway_503_is_retried_until_the_server_is_back(server: BatonServer, un
             with pytest.raises(UnavailableError) as caught:
                 client.publish(name, {"k": 1})
             assert caught.value.status == 503 and caught.value.attempts >= 3
-            assert time.monotonic() - t0 < 3.0
+            assert time.monotonic() - t0 < 6.0  # the 1.5 s deadline, not the 60 s default (room for a loaded machine)
         refused_before = proxy.answered_503
         out: List[object] = []
         with Baton(proxy.url, token=TOKENS["publisher"], retry=RetryPolicy(deadline=30, backoff_initial=0.05, backoff_max=0.5)) as client:
@@ -101,7 +101,7 @@ def test_refused_connection_gives_up_at_the_deadline() -> None:
         with pytest.raises(UnavailableError) as caught:
             client.publish("x/y", {"a": 1})
     assert caught.value.status is None and caught.value.attempts >= 2
-    assert time.monotonic() - t0 < 2.5
+    assert time.monotonic() - t0 < 5.0  # the 1 s deadline, not the 60 s default (room for a loaded machine)
 
 
 def test_429_honours_retry_after(rate_limited_server: BatonServer, unique: str) -> None:

@@ -86,7 +86,7 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
     );
     expect((await baton(['workflow', 'push', file])).code).toBe(0);
     // Both processes follow the push; wait until the schedule runs.
-    for (let i = 0; i < 100 && (await instanceCount('ticker', urls[1]!)) === 0; i++) await sleep(100);
+    await expect.poll(() => instanceCount('ticker', urls[1]!), { timeout: 30_000, interval: 100 }).toBeGreaterThan(0);
 
     const paused = await baton(['workflow', 'pause', 'ticker', '--reason', 'load test']);
     expect(paused).toMatchObject({ code: 0, stderr: '' });
@@ -131,7 +131,7 @@ describe('baton workflow pause / activate on PostgreSQL with two processes', () 
     // Activated through one process, a signal published through the other starts a run.
     expect((await baton(['workflow', 'activate', 'ticker', '--kind', 'signal'], urls[0])).code).toBe(0);
     await publish(urls[1]!, 3);
-    for (let i = 0; i < 100 && (await signalRuns(database, 'ticker')) === 0; i++) await sleep(100);
+    await expect.poll(() => signalRuns(database, 'ticker'), { timeout: 30_000, interval: 100 }).toBeGreaterThan(0);
     expect(await signalRuns(database, 'ticker')).toBe(1);
     expect((await baton(['workflow', 'pause', 'ticker'])).code).toBe(0);
   }, 90_000);

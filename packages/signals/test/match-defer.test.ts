@@ -39,7 +39,7 @@ it('waits only while ingestion is busy and the signals it matched are younger th
   const waited = p.idleOrAfter(60_000);
   p.leave();
   await waited;
-  expect(Date.now() - t0).toBeLessThan(1000);
+  expect(Date.now() - t0).toBeLessThan(10_000); // woken by leave(), not the minute
   expect(p.busy).toBe(false);
   // Not busy: no wait at all.
   await p.idleOrAfter(60_000);
@@ -52,7 +52,7 @@ it('lets matching lag while ingestion is busy, and catches up when it goes idle 
   await svc.start();
   try {
     // One batch, then the loop waits: the matched signals are far younger than the lag.
-    expect(await backlogWithin(3000, (n) => n <= 200)).toBe(200);
+    expect(await backlogWithin(15_000, (n) => n <= 200)).toBe(200);
     await new Promise((r) => setTimeout(r, 500));
     expect((await matchBacklog(t.db)).signals).toBe(200);
     // Ingestion goes idle (after the grace period): the loop catches up.

@@ -77,7 +77,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('Maestro samples on %s', (kind) =>
     for (const stepId of want.signals ?? []) {
       const key = `${name}/${stepId}`;
       const stepStatus = async () => (await engine.getRun(name, started.workflowInstanceId))?.steps.find((s) => s.stepId === stepId)?.status;
-      for (let i = 0; i < 300 && (await stepStatus()) !== 'WAITING_FOR_SIGNALS'; i++) await new Promise((r) => setTimeout(r, 10));
+      await expect.poll(stepStatus).toBe('WAITING_FOR_SIGNALS');
       const waiting = await engine.getRun(name, started.workflowInstanceId);
       expect(waiting?.steps.find((s) => s.stepId === stepId)?.status).toBe('WAITING_FOR_SIGNALS');
       expect(waiting?.steps.filter((s) => s.status !== 'NOT_CREATED').map((s) => s.stepId)).toEqual([stepId]);

@@ -56,15 +56,15 @@ describe('SEL in the worker pool', () => {
     expect(r.result.status).toBe('rejected');
     expect((r.result as PromiseRejectedResult).reason).toBeInstanceOf(SelWallClockError);
     expect(String((r.result as PromiseRejectedResult).reason.message)).toBe('evaluation exceeded the wall-clock limit of 300 ms');
-    expect(r.ticks).toBeGreaterThanOrEqual(5); // ~30 on an idle machine; a blocked event loop gives at most 1
+    expect(r.ticks).toBeGreaterThanOrEqual(3); // ~30 on an idle machine, fewer on a loaded one; a blocked event loop gives at most 1
   });
 
   it('a regex search that scans for long (quadratic find-all, even on the linear-time engine) is cut off at the deadline, and the pool still answers', async () => {
     const c = port.compile("String s = 'a'; for (int i = 0; i < 17; i = i + 1) { s = s + s; } return s.replaceAll('a*b|a', 'x');");
     const r = await ticksDuring(c.evaluate({}, host));
     expect((r.result as PromiseRejectedResult).reason).toBeInstanceOf(SelWallClockError);
-    expect(r.ms).toBeLessThan(2000);
-    expect(r.ticks).toBeGreaterThanOrEqual(5); // ~30 on an idle machine; a blocked event loop gives at most 1
+    expect(r.ms).toBeLessThan(5000); // the 300 ms deadline, with room for a loaded machine; unbounded, the search takes far longer
+    expect(r.ticks).toBeGreaterThanOrEqual(3); // ~30 on an idle machine, fewer on a loaded one; a blocked event loop gives at most 1
     // The pool still answers afterwards.
     expect(await port.compile('int s = 0; for (int i = 0; i < 3; i = i + 1) { s = s + 2; } return s;').evaluate({}, host)).toBe(6n);
   });
