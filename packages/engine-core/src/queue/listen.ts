@@ -9,30 +9,50 @@ import type { PgDb } from '../db/pg-db.js';
  */
 export async function listenForJobs(db: Db, onJob: (kind: string) => void): Promise<() => Promise<void>> {
   const pool = (db as PgDb).pool;
-  let client: pg.PoolClient | undefined;
+  let client: { c: pg.PoolClient; release: () => void } | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
 
+  const reconnect = (): void => {
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void connect();
+    }, 500);
+  };
+
   const connect = async (): Promise<void> => {
     if (stopped) return;
+    let c: pg.PoolClient | undefined;
+    // A connection is given back once, by whichever comes first: stop, its 'error', a failed
+    // LISTEN. The server can still end the session after stop gave it back (a backend slow to
+    // read the Terminate meets DROP DATABASE ... WITH (FORCE) or a restart): a second release
+    // would throw out of the 'error' event, uncaught. Once given back, the pool hears its errors.
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      c!.removeListener('error', onError);
+      c!.release(true);
+      if (client?.c === c) client = undefined;
+    };
+    const onError = (): void => {
+      release();
+      reconnect();
+    };
     try {
-      const c = await pool.connect();
+      c = await pool.connect();
       c.on('notification', (msg) => {
         if (msg.channel === 'baton_jobs' && msg.payload) onJob(msg.payload);
       });
-      c.on('error', () => {
-        c.release(true);
-        if (client === c) client = undefined;
-        retry = setTimeout(() => void connect(), 500);
-      });
+      c.on('error', onError);
       await c.query('LISTEN baton_jobs');
-      if (stopped) {
-        c.release(true);
-        return;
-      }
-      client = c;
+      if (released) return;
+      if (stopped) return release();
+      client = { c, release };
     } catch {
-      retry = setTimeout(() => void connect(), 500);
+      if (c) release();
+      reconnect();
     }
   };
   await connect();
@@ -40,11 +60,11 @@ export async function listenForJobs(db: Db, onJob: (kind: string) => void): Prom
   return async () => {
     stopped = true;
     clearTimeout(retry);
-    const c = client;
+    const held = client;
     client = undefined;
-    if (c) {
-      await c.query('UNLISTEN baton_jobs').catch(() => {});
-      c.release(true);
+    if (held) {
+      await held.c.query('UNLISTEN baton_jobs').catch(() => {});
+      held.release();
     }
   };
 }
