@@ -242,7 +242,8 @@ export class SignalService {
     if (this.listenClient) {
       const c = this.listenClient;
       this.listenClient = undefined;
-      c.release();
+      // Destroyed, not pooled: a pooled connection would stay subscribed for whoever borrows it next.
+      c.release(true);
     }
     if (this.unlisten) await this.unlisten();
     this.unlisten = undefined;
@@ -292,20 +293,28 @@ export class SignalService {
 
   private async listen(): Promise<void> {
     if (this.db instanceof PgDb) {
+      let client: pg.PoolClient | undefined;
       try {
-        const client = await this.db.pool.connect();
-        client.on('notification', () => this.wake());
-        client.on('error', () => {
+        client = await this.db.pool.connect();
+        const c = client;
+        c.on('notification', () => this.wake());
+        c.on('error', () => {
           // The listener connection broke: drop it and listen again; the sweep covers the gap.
-          if (this.listenClient === client) {
+          // Only while it is the listener: stop (or the failed LISTEN below) gave it back already.
+          if (this.listenClient === c) {
             this.listenClient = undefined;
-            client.release(true);
+            c.release(true);
             if (this.running) setTimeout(() => void this.listen(), 500);
           }
         });
-        await client.query(`LISTEN ${SIGNAL_CHANNEL}`);
-        this.listenClient = client;
+        await c.query(`LISTEN ${SIGNAL_CHANNEL}`);
+        if (!this.running) {
+          c.release(true); // stopped while LISTEN ran
+          return;
+        }
+        this.listenClient = c;
       } catch (err) {
+        client?.release(true); // a LISTEN that failed: never the listener, given back here once
         this.report(err, 'listening for signal notifications');
         if (this.running) setTimeout(() => void this.listen(), 1000);
       }

@@ -408,4 +408,26 @@ describe('trigger semantics', () => {
       await slow.stop();
     }
   });
+
+  it('its LISTEN connection survives the server ending it, and stop leaves no subscribed connection in the pool', async () => {
+    const listeners = async () =>
+      (
+        await t.db.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN baton_signals' AND datname = current_database() AND pid <> pg_backend_pid()`,
+        )
+      ).rows.map((r) => r.pid);
+    const before = await listeners();
+    const bg = new SignalService(t.db, { starter: new TableStarter(), expressions: testExpressions, sweepIntervalMs: 60_000 });
+    await bg.start();
+    const [mine] = (await listeners()).filter((p) => !before.includes(p));
+    expect(mine).toBeDefined();
+    // The server ends the listener's session: the service listens again on a new one.
+    await t.db.query('SELECT pg_terminate_backend($1)', [mine]);
+    await expect.poll(async () => (await listeners()).filter((p) => !before.includes(p) && p !== mine)).toHaveLength(1);
+    const [replacement] = (await listeners()).filter((p) => !before.includes(p) && p !== mine);
+    await bg.stop();
+    // Its session ends: destroyed, not given back to the pool still subscribed for the next borrower.
+    const alive = async (pid: number) => (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0]!.n;
+    await expect.poll(() => alive(replacement!)).toBe(0);
+  });
 });
