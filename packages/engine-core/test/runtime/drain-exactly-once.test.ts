@@ -13,25 +13,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db, Queryable } from '../../src/db/db.js';
 import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
-import { JOB_ADVANCE } from '../../src/runtime/context.js';
 import type { StepRuntime } from '../../src/runtime/step-runtime.js';
 import { openTestDb, type DbKind, type TestDb } from './support/databases.js';
-import { assertTimelinesMonotone, testEngine, until, workflow } from './support/engine.js';
+import { assertTimelinesMonotone, drainRacingAdvances, testEngine, workflow } from './support/engine.js';
 
 const N = 40;
 const FAULTS = 6;
 
 /** Makes the statement after an advance's attempt insert fail, in the first `budget` such transactions. */
-function failAfterAttemptInsert(db: Db, budget: number): { injected: () => number } {
-  let injected = 0;
+/** Shares `faults` with every database instrumented with it: whichever engine runs the transactions gets the faults. */
+function failAfterAttemptInsert(db: Db, faults: { budget: number; injected: number }): { injected: () => number } {
   const tx = db.tx.bind(db);
   db.tx = (<T>(fn: (q: Queryable) => Promise<T>) =>
     tx((q) => {
       let armed = false;
       return fn({
         query: async (sql: string, params?: readonly unknown[]) => {
-          if (armed && injected < budget) {
-            injected++;
+          if (armed && faults.injected < faults.budget) {
+            faults.injected++;
             // As a lost connection reports itself: a passing problem, so the job is retried.
             throw Object.assign(new Error('injected: the connection died between two statements'), { code: 'ECONNRESET' });
           }
@@ -41,7 +40,7 @@ function failAfterAttemptInsert(db: Db, budget: number): { injected: () => numbe
         },
       });
     })) as Db['tx'];
-  return { injected: () => injected };
+  return { injected: () => faults.injected };
 }
 
 describe.each<DbKind>(['pglite', 'postgres'])('drain fast path on %s', (kind) => {
@@ -68,11 +67,13 @@ describe.each<DbKind>(['pglite', 'postgres'])('drain fast path on %s', (kind) =>
         workflow: { id: 'drain-eo', steps: [{ step: { id: 'a', type: 'Counted', transition: { successors: { b: 'true' } } } }, { step: { id: 'b', type: 'Counted' } }] },
       }),
     );
-    faults = failAfterAttemptInsert(t.db, FAULTS);
+    const budget = { budget: FAULTS, injected: 0 };
+    faults = failAfterAttemptInsert(t.db, budget);
     const dbs: Db[] = [t.db];
     if (kind === 'postgres') {
       const { PgDb } = await import('../../src/index.js');
       second = new PgDb({ connectionString: t.url!, max: 10 });
+      failAfterAttemptInsert(second, budget);
       dbs.push(second);
     }
     for (const db of dbs) {
@@ -94,34 +95,14 @@ describe.each<DbKind>(['pglite', 'postgres'])('drain fast path on %s', (kind) =>
     const ids: number[] = [];
     for (let i = 0; i < N; i++) ids.push((await engines[0]!.startWorkflow({ workflowId: 'drain-eo' })).workflowInstanceId);
     for (const e of engines) await e.start();
-    // While it drains, two duplicated advance jobs (no key, so they do not coalesce with the
-    // engine's own) for each instance once it runs keep advances of one instance racing.
-    let draining = true;
-    const raced = new Set<number>();
-    const duplicates = (async () => {
-      while (draining) {
-        const res = await t.db.query<{ id: number }>(
-          `WITH r AS (SELECT id FROM baton_workflow_instances WHERE status = 'IN_PROGRESS' AND id <> ALL ($2::bigint[]))
-           INSERT INTO baton_jobs (kind, payload) SELECT $1, jsonb_build_object('instancePk', id) FROM r CROSS JOIN generate_series(1, 2) RETURNING (payload ->> 'instancePk')::bigint AS id`,
-          [JOB_ADVANCE, [...raced]],
-        );
-        for (const r of res.rows) raced.add(Number(r.id));
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    // While it drains, duplicated advance jobs for each running instance keep advances of one instance racing.
+    let raced: Set<number>;
     try {
-      await until(
-        'the backlog to drain',
-        async () => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_workflow_instances WHERE status <> 'SUCCEEDED'`)).rows[0]!.n === 0,
-        90_000,
-      );
+      raced = await drainRacingAdvances(t.db);
     } catch (e) {
       const st = await t.db.query(`SELECT status, count(*)::int AS n FROM baton_workflow_instances GROUP BY 1`);
       const jobs = await t.db.query(`SELECT kind, job_key, attempts, last_error, failed_at, locked_until, run_at FROM baton_jobs ORDER BY id LIMIT 20`);
       throw new Error(`${(e as Error).message}: instances ${JSON.stringify(st.rows)}; jobs ${JSON.stringify(jobs.rows)}; errors ${errors.map(String).join("; ")}`, { cause: e });
-    } finally {
-      draining = false;
-      await duplicates;
     }
     expect(faults.injected()).toBe(FAULTS);
     // PGlite runs one statement at a time, so the racer may never see an instance running there.

@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db, Queryable } from '../../src/db/db.js';
 import { InMemoryDefinitions } from '../../src/runtime/definitions.js';
 import type { Engine } from '../../src/runtime/engine.js';
-import { JOB_ADVANCE, JOB_STEP } from '../../src/runtime/context.js';
+import { JOB_STEP } from '../../src/runtime/context.js';
 import type { StepRuntime } from '../../src/runtime/step-runtime.js';
 import { openTestDb, type DbKind, type TestDb } from './support/databases.js';
-import { assertTimelinesMonotone, testEngine, until, workflow } from './support/engine.js';
+import { assertTimelinesMonotone, drainRacingAdvances, testEngine, until, workflow } from './support/engine.js';
 
 const N = 24;
 const FAULTS = 5;
@@ -127,29 +127,7 @@ describe.each<DbKind>(['pglite', 'postgres'])('inline NoOp steps on %s', (kind) 
     const ids: number[] = [];
     for (let i = 0; i < N; i++) ids.push((await engines[0]!.startWorkflow({ workflowId: 'inline-eo' })).workflowInstanceId);
     for (const e of engines) await e.start();
-    let draining = true;
-    const raced = new Set<number>();
-    const duplicates = (async () => {
-      while (draining) {
-        const res = await t.db.query<{ id: number }>(
-          `WITH r AS (SELECT id FROM baton_workflow_instances WHERE status = 'IN_PROGRESS' AND id <> ALL ($2::bigint[]))
-           INSERT INTO baton_jobs (kind, payload) SELECT $1, jsonb_build_object('instancePk', id) FROM r CROSS JOIN generate_series(1, 2) RETURNING (payload ->> 'instancePk')::bigint AS id`,
-          [JOB_ADVANCE, [...raced]],
-        );
-        for (const r of res.rows) raced.add(Number(r.id));
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    try {
-      await until(
-        'the backlog to drain',
-        async () => (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_workflow_instances WHERE status <> 'SUCCEEDED'`)).rows[0]!.n === 0,
-        90_000,
-      );
-    } finally {
-      draining = false;
-      await duplicates;
-    }
+    const raced = await drainRacingAdvances(t.db);
     expect(probe.injected()).toBe(FAULTS);
     if (kind === 'postgres') expect(raced.size).toBeGreaterThan(0);
     for (const id of ids) expect(runs.get(`${id}/d`), `${id}/d`).toBe(1);

@@ -3,6 +3,7 @@ import type { WorkflowRequest } from '../../../src/definition/model.js';
 import type { Db } from '../../../src/index.js';
 import { InMemoryDefinitions } from '../../../src/runtime/definitions.js';
 import { Engine, type EngineOptions } from '../../../src/runtime/engine.js';
+import { JOB_ADVANCE } from '../../../src/runtime/context.js';
 import type { StepRuntime, StepRuntimeContext } from '../../../src/runtime/step-runtime.js';
 
 /** A workflow create request (Maestro JSON shape) → model; fails the test on parse errors. */
@@ -84,4 +85,36 @@ export async function assertTimelinesMonotone(db: Db): Promise<void> {
     }
     lastI.set(r.instance_pk, r.to_status);
   }
+}
+
+/**
+ * Waits (90 s at most) until every instance in `db` has SUCCEEDED while, for each instance once it
+ * runs, two advance jobs without a key (so they do not coalesce with the engine's own) are added,
+ * keeping advances of one instance racing. Returns the instances raced.
+ */
+export async function drainRacingAdvances(db: Db): Promise<Set<number>> {
+  let draining = true;
+  const raced = new Set<number>();
+  const duplicates = (async () => {
+    while (draining) {
+      const res = await db.query<{ id: number }>(
+        `WITH r AS (SELECT id FROM baton_workflow_instances WHERE status = 'IN_PROGRESS' AND id <> ALL ($2::bigint[]))
+         INSERT INTO baton_jobs (kind, payload) SELECT $1, jsonb_build_object('instancePk', id) FROM r CROSS JOIN generate_series(1, 2) RETURNING (payload ->> 'instancePk')::bigint AS id`,
+        [JOB_ADVANCE, [...raced]],
+      );
+      for (const r of res.rows) raced.add(Number(r.id));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    await until(
+      'the backlog to drain',
+      async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM baton_workflow_instances WHERE status <> 'SUCCEEDED'`)).rows[0]!.n === 0,
+      90_000,
+    );
+  } finally {
+    draining = false;
+    await duplicates;
+  }
+  return raced;
 }
