@@ -31,6 +31,18 @@ export async function openTestDb(poolSize = 10): Promise<TestDb> {
   };
 }
 
+/** A database with the signals tables on either backend: a fresh PostgreSQL database (pool of 4) or an in-memory PGlite. */
+export async function openBackend(kind: string): Promise<{ db: Db; close(): Promise<void> }> {
+  if (kind === 'postgres') {
+    const t = await openTestDb(4);
+    return { db: t.db, close: () => t.close() };
+  }
+  const db = await PGliteDb.open({});
+  await migrate(db, [engineMigrations, signalsMigrations]);
+  await db.exec(STARTS_TABLE);
+  return { db, close: () => db.close() };
+}
+
 /**
  * An in-memory PGlite with the same tables, and a service on it (not started) that starts
  * runs one by one: the embedded default has to run the same SQL.

@@ -1,4 +1,4 @@
-import { PGliteDb, type Db } from '@baton/engine-core';
+import type { Db } from '@baton/engine-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveDependency } from '../src/dependencies.js';
 import { SignalNotFoundError } from '../src/errors.js';
@@ -9,9 +9,7 @@ import { runRetentionPass } from '../src/retention.js';
 import { setRetentionPolicy } from '../src/retention-policy.js';
 import { retentionStatus } from '../src/retention-status.js';
 import { SignalService } from '../src/service.js';
-import { engineMigrations, migrate } from '@baton/engine-core';
-import { signalsMigrations } from '../src/migrations.js';
-import { countStarts, openTestDb, STARTS_TABLE, TableStarter, testExpressions } from './helpers.js';
+import { countStarts, openBackend, TableStarter, testExpressions } from './helpers.js';
 import { definitionWith, triggersFromMaestro } from './maestro-sample.js';
 
 const DAY = 86_400_000;
@@ -22,18 +20,6 @@ interface Backend {
   close(): Promise<void>;
 }
 
-const backends: Record<string, () => Promise<Backend>> = {
-  postgres: async () => {
-    const t = await openTestDb(4);
-    return { db: t.db, close: () => t.close() };
-  },
-  pglite: async () => {
-    const db = await PGliteDb.open({});
-    await migrate(db, [engineMigrations, signalsMigrations]);
-    await db.exec(STARTS_TABLE);
-    return { db, close: () => db.close() };
-  },
-};
 
 let open: { b: Backend; svc: SignalService } | undefined;
 afterEach(async () => {
@@ -43,7 +29,7 @@ afterEach(async () => {
 });
 
 async function setup(kind: string): Promise<{ db: Db; svc: SignalService }> {
-  const b = await backends[kind]!();
+  const b = await openBackend(kind);
   const svc = new SignalService(b.db, { starter: new TableStarter(), expressions: testExpressions });
   open = { b, svc };
   return { db: b.db, svc };

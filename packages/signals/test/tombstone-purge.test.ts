@@ -1,8 +1,7 @@
-import { PGliteDb, engineMigrations, migrate, type Db } from '@baton/engine-core';
+import type { Db } from '@baton/engine-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignalNotFoundError } from '../src/errors.js';
 import { writeLineage } from '../src/lineage-write.js';
-import { signalsMigrations } from '../src/migrations.js';
 import { runRetentionPass } from '../src/retention.js';
 import { RetentionLoop } from '../src/retention-loop.js';
 import { setRetentionPolicy, type RetentionPolicy } from '../src/retention-policy.js';
@@ -11,7 +10,7 @@ import { SignalService } from '../src/service.js';
 import { purgeTombstones } from '../src/tombstone-purge.js';
 import { resolveDependency } from '../src/dependencies.js';
 import { emitOutputs } from '../src/outputs.js';
-import { countStarts, openTestDb, STARTS_TABLE, TableStarter, testExpressions } from './helpers.js';
+import { countStarts, openBackend, TableStarter, testExpressions } from './helpers.js';
 import { definitionWith, triggersFromMaestro } from './maestro-sample.js';
 
 /**
@@ -25,18 +24,6 @@ const CLOCK = new Date(Date.now() + 3 * DAY); // the passes' clock: signals (1 d
 const OLD = new Date(Date.now() - 5 * DAY);
 const POLICY: RetentionPolicy = { defaultSeconds: 86_400, names: { 'keep/e': null } };
 
-const backends: Record<string, () => Promise<{ db: Db; close(): Promise<void> }>> = {
-  postgres: async () => {
-    const t = await openTestDb(4);
-    return { db: t.db, close: () => t.close() };
-  },
-  pglite: async () => {
-    const db = await PGliteDb.open({});
-    await migrate(db, [engineMigrations, signalsMigrations]);
-    await db.exec(STARTS_TABLE);
-    return { db, close: () => db.close() };
-  },
-};
 
 let open: { close(): Promise<void>; svc: SignalService } | undefined;
 afterEach(async () => {
@@ -71,7 +58,7 @@ async function edgesOf(db: Db, name: string): Promise<number> {
 
 describe.each(['postgres', 'pglite'])('signal tombstone purge on %s', (kind) => {
   it('removes a tombstone once every run its lineage leads to is purged, keeps one a stored run points at', async () => {
-    const b = await backends[kind]!();
+    const b = await openBackend(kind);
     const svc = new SignalService(b.db, { starter: new TableStarter(), expressions: testExpressions });
     open = { close: () => b.close(), svc };
     const { db } = b;
@@ -139,7 +126,7 @@ describe.each(['postgres', 'pglite'])('signal tombstone purge on %s', (kind) => 
   });
 
   it('stops at its batch limit and the next call continues after its cursor', async () => {
-    const b = await backends[kind]!();
+    const b = await openBackend(kind);
     const svc = new SignalService(b.db, { starter: new TableStarter(), expressions: testExpressions });
     open = { close: () => b.close(), svc };
     const { db } = b;
@@ -160,7 +147,7 @@ describe.each(['postgres', 'pglite'])('signal tombstone purge on %s', (kind) => 
   });
 
   it("deletes the step waiters and output records of purged runs, and the trigger consumptions of purged signals", async () => {
-    const b = await backends[kind]!();
+    const b = await openBackend(kind);
     const svc = new SignalService(b.db, { starter: new TableStarter(), expressions: testExpressions });
     open = { close: () => b.close(), svc };
     const { db } = b;
